@@ -1,0 +1,81 @@
+package workload
+
+import "time"
+
+// QoSClass is a pod's Kubernetes quality-of-service class (RULES.md R7).
+type QoSClass string
+
+// The QoS classes.
+const (
+	Guaranteed QoSClass = "Guaranteed"
+	Burstable  QoSClass = "Burstable"
+	BestEffort QoSClass = "BestEffort"
+)
+
+// Recommendation is what a policy proposes for one container.
+type Recommendation struct {
+	// HasCPU and HasMemory say whether the policy made a recommendation for
+	// the resource; without one the current settings stay.
+	HasCPU, HasMemory bool
+	// Target holds the recommended requests and limits; a zero limit for a
+	// recommended resource means "no limit" (R4 for CPU).
+	Target Settings
+	// LowerBound and UpperBound bracket the request: below the lower bound the
+	// container is likely starved, above the upper bound it is likely wasteful.
+	LowerBound, UpperBound Resources
+	// Confidence in [0, 1] grows with the span and density of history.
+	Confidence float64
+	// Reasons explain each number and cite RULES.md rule IDs.
+	Reasons []string
+}
+
+// ContainerPlan is one container's current settings and recommendation.
+type ContainerPlan struct {
+	Name string
+	// Init is set for init containers; Sidecar for init containers with
+	// restartPolicy Always (native sidecars).
+	Init, Sidecar  bool
+	Current        Settings
+	Recommendation Recommendation
+	// Samples is the number of usage samples seen.
+	Samples int
+}
+
+// Recommended returns the settings the container would run with if the
+// recommendation were applied: recommended resources replace current ones,
+// others stay as they are.
+func (c ContainerPlan) Recommended() Settings {
+	s := c.Current
+	r := c.Recommendation
+	if r.HasCPU {
+		s.Requests.CPU, s.Limits.CPU = r.Target.Requests.CPU, r.Target.Limits.CPU
+	}
+	if r.HasMemory {
+		s.Requests.Memory, s.Limits.Memory = r.Target.Requests.Memory, r.Target.Limits.Memory
+	}
+	return s
+}
+
+// Changed reports whether applying the recommendation changes the settings.
+func (c ContainerPlan) Changed() bool { return c.Recommended() != c.Current }
+
+// WorkloadPlan is the plan for one workload.
+type WorkloadPlan struct {
+	Key      Key
+	Replicas int
+	Critical bool
+	// QoSCurrent and QoSRecommended are the pod's QoS class before and after.
+	QoSCurrent, QoSRecommended QoSClass
+	Containers                 []ContainerPlan
+	// Notes are workload-level remarks (e.g. a QoS class change).
+	Notes []string
+}
+
+// Plan is the result of one recommendation run.
+type Plan struct {
+	Profile string
+	Source  string
+	// Generated is the "now" of the run: the newest sample for files.
+	Generated time.Time
+	Workloads []WorkloadPlan
+}

@@ -1,0 +1,116 @@
+package workload
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind is the kind of a top-level workload owner.
+type Kind string
+
+// The workload kinds rightsize knows.
+const (
+	Deployment  Kind = "Deployment"
+	StatefulSet Kind = "StatefulSet"
+	DaemonSet   Kind = "DaemonSet"
+	Job         Kind = "Job"
+	CronJob     Kind = "CronJob"
+	ReplicaSet  Kind = "ReplicaSet"
+	Pod         Kind = "Pod"
+)
+
+// Kinds lists every known kind.
+var Kinds = []Kind{Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet, Pod}
+
+// ParseKind returns the kind named s, and false when s is not a known kind.
+func ParseKind(s string) (Kind, bool) {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// APIVersion returns the API group/version that serves the kind.
+func (k Kind) APIVersion() string {
+	switch k {
+	case Deployment, StatefulSet, DaemonSet, ReplicaSet:
+		return "apps/v1"
+	case Job, CronJob:
+		return "batch/v1"
+	default:
+		return "v1"
+	}
+}
+
+// Key names a workload.
+type Key struct {
+	Namespace string
+	Kind      Kind
+	Name      string
+}
+
+func (k Key) String() string { return fmt.Sprintf("%s/%s/%s", k.Namespace, k.Kind, k.Name) }
+
+// Less orders keys by namespace, kind, then name.
+func (k Key) Less(o Key) bool {
+	if k.Namespace != o.Namespace {
+		return k.Namespace < o.Namespace
+	}
+	if k.Kind != o.Kind {
+		return k.Kind < o.Kind
+	}
+	return k.Name < o.Name
+}
+
+// ContainerKey names a container of a workload's pod template: every pod of the
+// workload shares its settings.
+type ContainerKey struct {
+	Workload  Key
+	Container string
+}
+
+func (k ContainerKey) String() string { return k.Workload.String() + "/" + k.Container }
+
+// Less orders container keys by workload, then container name.
+func (k ContainerKey) Less(o ContainerKey) bool {
+	if k.Workload != o.Workload {
+		return k.Workload.Less(o.Workload)
+	}
+	return k.Container < o.Container
+}
+
+// Resources is a pair of CPU and memory amounts; a zero amount is "not set".
+type Resources struct {
+	CPU    Millicores
+	Memory Bytes
+}
+
+// Settings is what a container spec asks for.
+type Settings struct {
+	Requests Resources
+	Limits   Resources
+}
+
+// IsZero reports whether nothing is set.
+func (s Settings) IsZero() bool { return s == Settings{} }
+
+// Sample is one observation of one container of one pod.
+type Sample struct {
+	Time time.Time
+	Pod  string
+	// CPU is the average usage over the window ending at Time; valid if HasCPU.
+	CPU    Cores
+	HasCPU bool
+	// Memory is the working set at Time (or its max over the window); valid if HasMemory.
+	Memory    Bytes
+	HasMemory bool
+	// OOMKilled is set when the container was OOM-killed in the window.
+	OOMKilled bool
+	// Throttled is the share (0..1) of CFS periods throttled; valid if HasThrottled.
+	Throttled    float64
+	HasThrottled bool
+	// Settings are the requests and limits in force at Time, as recorded.
+	Settings Settings
+}
