@@ -1,0 +1,363 @@
+package backtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Names of the yardsticks that are not policy profiles.
+const (
+	Current = "current"
+	Oracle  = "oracle"
+)
+
+// Options are the replay's contract parameters.
+type Options struct {
+	// Warmup is W: history seen before the first decision (default 7 days).
+	Warmup time.Duration
+	// Interval is R: the time between decisions (default 24 h).
+	Interval time.Duration
+	// Workers bounds the parallelism; 0 = GOMAXPROCS.
+	Workers int
+}
+
+// DefaultOptions returns W = 168 h and R = 24 h.
+func DefaultOptions() Options { return Options{Warmup: 7 * 24 * time.Hour, Interval: 24 * time.Hour} }
+
+// Window describes the replayed span.
+type Window struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Warmup   string    `json:"warmup"`
+	Interval string    `json:"interval"`
+}
+
+// CPU holds the CPU figures.
+type CPU struct {
+	RequestCoreHours float64 `json:"request_core_hours"`
+	UsageCoreHours   float64 `json:"usage_core_hours"`
+	Slack            float64 `json:"slack"`
+	Insufficient     float64 `json:"insufficient"`
+	Throttled        float64 `json:"throttled"`
+}
+
+// Memory holds the memory figures.
+type Memory struct {
+	RequestGiBHours   float64 `json:"request_gib_hours"`
+	UsageGiBHours     float64 `json:"usage_gib_hours"`
+	Slack             float64 `json:"slack"`
+	Insufficient      float64 `json:"insufficient"`
+	OOMEvents         int     `json:"oom_events"`
+	ContainersWithOOM int     `json:"containers_with_oom"`
+}
+
+// Result is one policy's score, in the JSON shape of docs/backtest.md.
+type Result struct {
+	Profile    string `json:"profile"`
+	Containers int    `json:"containers"`
+	Covered    int    `json:"covered"`
+	Window     Window `json:"window"`
+	CPU        CPU    `json:"cpu"`
+	Memory     Memory `json:"memory"`
+	// Decisions is the number of decision times.
+	Decisions int `json:"decisions"`
+}
+
+// decider returns the settings a policy puts in force for [tk, next).
+// Recommended resources replace the recorded settings; others keep them.
+type decider interface {
+	decide(c *container, tk, next time.Time) workload.Recommendation
+}
+
+// Run replays the store's history through each named policy: a profile name
+// of package policy, "current" or "oracle".
+func Run(ctx context.Context, st *history.Store, names []string, o Options) ([]Result, error) {
+	if o.Warmup < 0 || o.Interval <= 0 {
+		return nil, fmt.Errorf("warmup must be ≥ 0 and interval > 0 (got %s, %s)", o.Warmup, o.Interval)
+	}
+	deciders := make([]decider, len(names))
+	var errs []error
+	for i, n := range names {
+		switch n {
+		case Current:
+			deciders[i] = currentDecider{}
+		case Oracle:
+			deciders[i] = oracleDecider{}
+		default:
+			p, err := policy.ByName(n)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if err := p.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("profile %s: %w", n, err))
+				continue
+			}
+			deciders[i] = profileDecider{p}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	first, last := st.Span()
+	var decisions []time.Time
+	for t := first.Add(o.Warmup); t.Before(last); t = t.Add(o.Interval) {
+		decisions = append(decisions, t)
+	}
+	keys := st.Containers()
+	podContainers := map[workload.Key]int{}
+	for _, k := range keys {
+		podContainers[k.Workload]++
+	}
+	results := make([]Result, len(names))
+	for i, d := range deciders {
+		scores := make([]score, len(keys))
+		if err := parallel(ctx, len(keys), o.Workers, func(j int) {
+			c := newContainer(keys[j], st.Series(keys[j]), podContainers[keys[j].Workload])
+			scores[j] = c.replay(d, decisions, last)
+		}); err != nil {
+			return nil, err
+		}
+		var total score
+		for _, s := range scores {
+			total.add(s)
+		}
+		results[i] = total.result(names[i], len(keys))
+		results[i].Decisions = len(decisions)
+		results[i].Window = Window{Start: first, End: last, Warmup: o.Warmup.String(), Interval: o.Interval.String()}
+	}
+	return results, nil
+}
+
+func parallel(ctx context.Context, n, workers int, f func(int)) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				f(j)
+			}
+		}()
+	}
+	var err error
+	for j := range n {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// container is one workload container under replay.
+type container struct {
+	key    workload.ContainerKey
+	series []*history.Series
+	steps  []int64 // per series: the cap on a sample's weight (2 × median step)
+	nPod   int     // containers in the pod template
+	ooms   []history.OOMEvent
+}
+
+func newContainer(k workload.ContainerKey, series []*history.Series, nPod int) *container {
+	c := &container{key: k, series: series, nPod: nPod}
+	for _, s := range series {
+		c.steps = append(c.steps, 2*s.MedianStep().Milliseconds())
+	}
+	return c
+}
+
+// score accumulates the figures' numerators and denominators.
+type score struct {
+	covered                                            bool
+	cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr  float64
+	memReq, memUse, memSlack, memDt, memShort          float64
+	oomEvents, containersWithOOM, coveredContainers    int
+}
+
+func (s *score) add(o score) {
+	s.cpuReq += o.cpuReq
+	s.cpuUse += o.cpuUse
+	s.cpuSlack += o.cpuSlack
+	s.cpuDt += o.cpuDt
+	s.cpuShort += o.cpuShort
+	s.cpuThr += o.cpuThr
+	s.memReq += o.memReq
+	s.memUse += o.memUse
+	s.memSlack += o.memSlack
+	s.memDt += o.memDt
+	s.memShort += o.memShort
+	s.oomEvents += o.oomEvents
+	s.containersWithOOM += o.containersWithOOM
+	if o.covered {
+		s.coveredContainers++
+	}
+	s.coveredContainers += o.coveredContainers
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func (s score) result(name string, containers int) Result {
+	return Result{
+		Profile: name, Containers: containers, Covered: s.coveredContainers,
+		CPU: CPU{
+			RequestCoreHours: s.cpuReq, UsageCoreHours: s.cpuUse,
+			Slack: ratio(s.cpuSlack, s.cpuReq), Insufficient: ratio(s.cpuShort, s.cpuDt), Throttled: ratio(s.cpuThr, s.cpuDt),
+		},
+		Memory: Memory{
+			RequestGiBHours: s.memReq, UsageGiBHours: s.memUse,
+			Slack: ratio(s.memSlack, s.memReq), Insufficient: ratio(s.memShort, s.memDt),
+			OOMEvents: s.oomEvents, ContainersWithOOM: s.containersWithOOM,
+		},
+	}
+}
+
+// replay runs the decisions and scores every sample from the first decision on.
+func (c *container) replay(d decider, decisions []time.Time, last time.Time) score {
+	var sc score
+	inEpisode := make([]bool, len(c.series))
+	for k, tk := range decisions {
+		next := last.Add(time.Millisecond) // the last interval includes the last sample
+		if k+1 < len(decisions) {
+			next = decisions[k+1]
+		}
+		rec := d.decide(c, tk, next)
+		var newOOMs []history.OOMEvent
+		for si, s := range c.series {
+			lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())
+			for i := lo; i < hi; i++ {
+				if i == 0 {
+					continue // a series' first sample weighs nothing
+				}
+				dt := float64(min(s.Time[i]-s.Time[i-1], c.steps[si])) / float64(time.Hour.Milliseconds())
+				set := s.SettingsAt(i)
+				if rec.HasCPU {
+					set.Requests.CPU, set.Limits.CPU = rec.Target.Requests.CPU, rec.Target.Limits.CPU
+				}
+				if rec.HasMemory {
+					set.Requests.Memory, set.Limits.Memory = rec.Target.Requests.Memory, rec.Target.Limits.Memory
+				}
+				if u := s.CPU[i]; u == u && (rec.HasCPU || set.Requests.CPU.IsSet() || set.Limits.CPU.IsSet()) {
+					sc.covered = true
+					use := float64(u)
+					req := float64(set.Requests.CPU.Cores())
+					sc.cpuReq += req * dt
+					sc.cpuUse += use * dt
+					sc.cpuSlack += max(req-use, 0) * dt
+					sc.cpuDt += dt
+					if use > req {
+						sc.cpuShort += dt
+					}
+					if lim := float64(set.Limits.CPU.Cores()); lim > 0 && use > lim {
+						sc.cpuThr += dt
+					}
+				}
+				if u := s.Memory[i]; u == u && (rec.HasMemory || set.Requests.Memory.IsSet() || set.Limits.Memory.IsSet()) {
+					sc.covered = true
+					use := float64(u)
+					req := float64(set.Requests.Memory)
+					gib := float64(workload.GiB)
+					sc.memReq += req / gib * dt
+					sc.memUse += use / gib * dt
+					sc.memSlack += max(req-use, 0) / gib * dt
+					sc.memDt += dt
+					if use > req {
+						sc.memShort += dt
+					}
+					lim := float64(set.Limits.Memory)
+					if lim > 0 && use > lim {
+						if !inEpisode[si] {
+							// One episode per run: the container restarts once.
+							sc.oomEvents++
+							newOOMs = append(newOOMs, history.OOMEvent{
+								Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod,
+								Limit: set.Limits.Memory, Usage: workload.BytesOf(use),
+							})
+						}
+						inEpisode[si] = true
+					} else {
+						inEpisode[si] = false
+					}
+				}
+			}
+		}
+		// Episodes reach the recommender before its next decision.
+		c.ooms = append(c.ooms, newOOMs...)
+	}
+	if len(c.ooms) > 0 {
+		sc.containersWithOOM = 1
+	}
+	return sc
+}
+
+// currentDecider keeps the recorded settings.
+type currentDecider struct{}
+
+func (currentDecider) decide(*container, time.Time, time.Time) workload.Recommendation {
+	return workload.Recommendation{}
+}
+
+// profileDecider asks a policy profile, as a controller would.
+type profileDecider struct{ p policy.Profile }
+
+func (d profileDecider) decide(c *container, tk, _ time.Time) workload.Recommendation {
+	s, err := history.Summarize(c.key, c.series, c.ooms, tk, d.p.History)
+	if err != nil {
+		// Options were validated up front; nothing else fails.
+		panic(fmt.Sprintf("backtest: summarizing %s: %v", c.key, err))
+	}
+	if s.CPUSamples == 0 && s.MemorySamples == 0 {
+		return workload.Recommendation{}
+	}
+	return policy.Apply(d.p, s, policy.Input{Current: s.Current, ContainersInPod: c.nPod})
+}
+
+// oracleDecider reads the next interval: request = p98, no CPU limit,
+// memory limit = its maximum.
+type oracleDecider struct{}
+
+func (oracleDecider) decide(c *container, tk, next time.Time) workload.Recommendation {
+	var cpu, mem history.Window
+	for _, s := range c.series {
+		lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())
+		for i := lo; i < hi; i++ {
+			t := time.UnixMilli(s.Time[i])
+			if u := s.CPU[i]; u == u {
+				cpu.Add(float64(u), t)
+			}
+			if u := s.Memory[i]; u == u {
+				mem.Add(float64(u), t)
+			}
+		}
+	}
+	var r workload.Recommendation
+	if cpu.Count > 0 {
+		r.HasCPU = true
+		r.Target.Requests.CPU = workload.MillicoresOf(workload.Cores(cpu.Quantile(0.98)))
+	}
+	if mem.Count > 0 {
+		r.HasMemory = true
+		r.Target.Requests.Memory = workload.BytesOf(mem.Quantile(0.98))
+		r.Target.Limits.Memory = workload.BytesOf(mem.Max)
+	}
+	return r
+}

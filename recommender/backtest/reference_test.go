@@ -1,0 +1,116 @@
+package backtest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/metrics/usagecsv"
+	"rightsize.dev/rightsize/recommender/backtest"
+	"rightsize.dev/rightsize/recommender/history"
+)
+
+// sharedData finds a file of the shared traces, which live beside the
+// repository; tests that need them skip when they are absent.
+func sharedData(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "data", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared trace %s not found: %v", name, err)
+	}
+	return p
+}
+
+func loadStore(t testing.TB, path string) *history.Store {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	r, err := usagecsv.NewReader(f, path)
+	require.NoError(t, err)
+	st := history.NewStore()
+	for {
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		st.Add(row.Key, row.Sample)
+	}
+	st.Finalize()
+	return st
+}
+
+// reference is a row of the reference tables in docs/backtest.md, computed by
+// an independent implementation of the contract (vpa: the real VPA code).
+type reference struct {
+	profile                      string
+	cpuSlack, cpuInsufficient    float64
+	memSlack, memInsufficient    float64
+	oomEvents, containersWithOOM int
+}
+
+// TestReferenceFigures pins the replay and the reference profiles to the
+// published figures, so both stay faithful: slack within 3 % (relative),
+// insufficient within 5 % relative or 0.1 percentage points, OOM episodes
+// within one.
+func TestReferenceFigures(t *testing.T) {
+	cases := []struct {
+		file   string
+		memory bool
+		refs   []reference
+	}{
+		{"gcd-2011.csv.gz", true, []reference{
+			{"vpa", 26.45, 2.36, 26.34, 0.03, 20, 14},
+			{"krr", 18.46, 6.73, 29.99, 0.01, 6, 4},
+			{"documents", 4.86, 50.82, 1.18, 70.57, 4, 3},
+			{"oracle", 19.94, 2.05, 4.47, 1.89, 0, 0},
+		}},
+		{"azure-2017-cpu.csv.gz", false, []reference{
+			{"vpa", 40.61, 4.20, 0, 0, 0, 0},
+			{"krr", 43.31, 6.91, 0, 0, 0, 0},
+			{"documents", 17.15, 37.73, 0, 0, 0, 0},
+			{"oracle", 47.45, 2.09, 0, 0, 0, 0},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			st := loadStore(t, sharedData(t, tc.file))
+			var names []string
+			for _, r := range tc.refs {
+				names = append(names, r.profile)
+			}
+			res, err := backtest.Run(context.Background(), st, names, backtest.DefaultOptions())
+			require.NoError(t, err)
+			require.Len(t, res, len(tc.refs))
+			for i, ref := range tc.refs {
+				got := res[i]
+				t.Run(ref.profile, func(t *testing.T) {
+					assert.Equal(t, got.Containers, got.Covered, "every container is covered")
+					near(t, "cpu slack", ref.cpuSlack, 100*got.CPU.Slack, 0.03, 0)
+					near(t, "cpu insufficient", ref.cpuInsufficient, 100*got.CPU.Insufficient, 0.05, 0.1)
+					if !tc.memory {
+						assert.Zero(t, got.Memory.RequestGiBHours)
+						return
+					}
+					near(t, "memory slack", ref.memSlack, 100*got.Memory.Slack, 0.03, 0.05)
+					near(t, "memory insufficient", ref.memInsufficient, 100*got.Memory.Insufficient, 0.05, 0.1)
+					assert.InDelta(t, ref.oomEvents, got.Memory.OOMEvents, 1, "OOM episodes")
+					assert.InDelta(t, ref.containersWithOOM, got.Memory.ContainersWithOOM, 1, "containers with OOM")
+				})
+			}
+		})
+	}
+}
+
+func near(t *testing.T, what string, want, got, rel, abs float64) {
+	t.Helper()
+	tol := max(rel*want, abs)
+	assert.InDelta(t, want, got, tol, "%s: want %.2f %% ± %.2f, got %.2f %%", what, want, tol, got)
+}

@@ -1,0 +1,214 @@
+package history
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Series is the samples of one container of one pod, in columns. Missing
+// values are NaN.
+type Series struct {
+	Pod       string
+	Time      []int64   // Unix milliseconds
+	CPU       []float32 // cores
+	Memory    []float32 // bytes
+	Throttled []float32 // share of CFS periods, 0..1
+	OOM       []bool
+	// settings holds the recorded settings as changes: settings[i] is in
+	// force from sample settingsAt[i] on. Settings rarely change, so this
+	// keeps them out of the per-sample cost.
+	settings   []workload.Settings
+	settingsAt []int
+}
+
+// Len returns the number of samples.
+func (s *Series) Len() int { return len(s.Time) }
+
+// At returns sample i.
+func (s *Series) At(i int) workload.Sample {
+	smp := workload.Sample{Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod, OOMKilled: s.OOM[i], Settings: s.SettingsAt(i)}
+	if v := s.CPU[i]; !isNaN32(v) {
+		smp.CPU, smp.HasCPU = workload.Cores(v), true
+	}
+	if v := s.Memory[i]; !isNaN32(v) {
+		smp.Memory, smp.HasMemory = workload.BytesOf(float64(v)), true
+	}
+	if v := s.Throttled[i]; !isNaN32(v) {
+		smp.Throttled, smp.HasThrottled = float64(v), true
+	}
+	return smp
+}
+
+// SettingsAt returns the recorded settings in force at sample i.
+func (s *Series) SettingsAt(i int) workload.Settings {
+	j := sort.SearchInts(s.settingsAt, i+1) - 1
+	if j < 0 {
+		return workload.Settings{}
+	}
+	return s.settings[j]
+}
+
+// Search returns the index of the first sample at or after t (Unix ms).
+func (s *Series) Search(t int64) int {
+	return sort.Search(len(s.Time), func(i int) bool { return s.Time[i] >= t })
+}
+
+// MedianStep returns the median time between consecutive samples, 0 with
+// fewer than two samples.
+func (s *Series) MedianStep() time.Duration {
+	if len(s.Time) < 2 {
+		return 0
+	}
+	steps := make([]int64, len(s.Time)-1)
+	for i := 1; i < len(s.Time); i++ {
+		steps[i-1] = s.Time[i] - s.Time[i-1]
+	}
+	slices.Sort(steps)
+	return time.Duration(steps[len(steps)/2]) * time.Millisecond
+}
+
+func (s *Series) add(smp workload.Sample) {
+	n := len(s.Time)
+	s.Time = append(s.Time, smp.Time.UnixMilli())
+	s.CPU = append(s.CPU, valueOrNaN(float64(smp.CPU), smp.HasCPU))
+	s.Memory = append(s.Memory, valueOrNaN(float64(smp.Memory), smp.HasMemory))
+	s.Throttled = append(s.Throttled, valueOrNaN(smp.Throttled, smp.HasThrottled))
+	s.OOM = append(s.OOM, smp.OOMKilled)
+	if len(s.settings) == 0 || s.settings[len(s.settings)-1] != smp.Settings {
+		s.settings = append(s.settings, smp.Settings)
+		s.settingsAt = append(s.settingsAt, n)
+	}
+}
+
+// sortAndDedup orders the samples by time, keeping arrival order among equal
+// timestamps, and drops all but the first of each timestamp.
+func (s *Series) sortAndDedup() (dropped int) {
+	sorted := true
+	for i := 1; i < len(s.Time); i++ {
+		if s.Time[i] <= s.Time[i-1] {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return 0
+	}
+	// Expand settings to per-sample form only when reordering is needed.
+	perSample := make([]workload.Settings, len(s.Time))
+	for i := range perSample {
+		perSample[i] = s.SettingsAt(i)
+	}
+	idx := make([]int, len(s.Time))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return s.Time[idx[a]] < s.Time[idx[b]] })
+	out := &Series{Pod: s.Pod}
+	out.Time = make([]int64, 0, len(idx))
+	out.CPU = make([]float32, 0, len(idx))
+	out.Memory = make([]float32, 0, len(idx))
+	out.Throttled = make([]float32, 0, len(idx))
+	out.OOM = make([]bool, 0, len(idx))
+	for _, i := range idx {
+		n := len(out.Time)
+		if n > 0 && out.Time[n-1] == s.Time[i] {
+			dropped++
+			continue
+		}
+		out.Time = append(out.Time, s.Time[i])
+		out.CPU = append(out.CPU, s.CPU[i])
+		out.Memory = append(out.Memory, s.Memory[i])
+		out.Throttled = append(out.Throttled, s.Throttled[i])
+		out.OOM = append(out.OOM, s.OOM[i])
+		if len(out.settings) == 0 || out.settings[len(out.settings)-1] != perSample[i] {
+			out.settings = append(out.settings, perSample[i])
+			out.settingsAt = append(out.settingsAt, n)
+		}
+	}
+	*s = *out
+	return dropped
+}
+
+func valueOrNaN(v float64, ok bool) float32 {
+	if !ok {
+		return float32(math.NaN())
+	}
+	return float32(v)
+}
+
+func isNaN32(v float32) bool { return v != v }
+
+type seriesKey struct {
+	container workload.ContainerKey
+	pod       string
+}
+
+// Store holds samples per pod container. Add samples in any order, then call
+// Finalize once before reading.
+type Store struct {
+	series map[seriesKey]*Series
+	byKey  map[workload.ContainerKey][]*Series
+	keys   []workload.ContainerKey
+	first  int64
+	last   int64
+	n      int
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{series: map[seriesKey]*Series{}, first: math.MaxInt64, last: math.MinInt64}
+}
+
+// Add records one sample of container k.
+func (st *Store) Add(k workload.ContainerKey, smp workload.Sample) {
+	sk := seriesKey{k, smp.Pod}
+	s := st.series[sk]
+	if s == nil {
+		s = &Series{Pod: smp.Pod}
+		st.series[sk] = s
+	}
+	s.add(smp)
+	t := smp.Time.UnixMilli()
+	st.first = min(st.first, t)
+	st.last = max(st.last, t)
+}
+
+// Finalize sorts every series by time and drops duplicate timestamps, keeping
+// the first; it returns how many samples it dropped.
+func (st *Store) Finalize() (duplicates int) {
+	st.byKey = map[workload.ContainerKey][]*Series{}
+	st.n = 0
+	for k, s := range st.series {
+		duplicates += s.sortAndDedup()
+		st.byKey[k.container] = append(st.byKey[k.container], s)
+		st.n += s.Len()
+	}
+	st.keys = st.keys[:0]
+	for k, ss := range st.byKey {
+		st.keys = append(st.keys, k)
+		sort.Slice(ss, func(i, j int) bool { return ss[i].Pod < ss[j].Pod })
+	}
+	sort.Slice(st.keys, func(i, j int) bool { return st.keys[i].Less(st.keys[j]) })
+	return duplicates
+}
+
+// Containers returns the workload containers in the store, sorted.
+func (st *Store) Containers() []workload.ContainerKey { return st.keys }
+
+// Series returns the per-pod series of a workload container, sorted by pod.
+func (st *Store) Series(k workload.ContainerKey) []*Series { return st.byKey[k] }
+
+// Samples returns the number of samples kept.
+func (st *Store) Samples() int { return st.n }
+
+// Span returns the times of the first and last sample; zero times when empty.
+func (st *Store) Span() (first, last time.Time) {
+	if st.first > st.last {
+		return time.Time{}, time.Time{}
+	}
+	return time.UnixMilli(st.first).UTC(), time.UnixMilli(st.last).UTC()
+}

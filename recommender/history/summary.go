@@ -1,0 +1,383 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/sketch"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Options say how samples are reduced. Profiles carry their own.
+type Options struct {
+	// CPU lays out and decays the CPU usage histogram.
+	CPU sketch.Options
+	// CPUSampleWeight is each CPU sample's weight before decay (VPA: 0.1).
+	CPUSampleWeight float64
+	// CPULookback limits the CPU histogram to recent samples; 0 = all.
+	CPULookback time.Duration
+	// Memory lays out and decays the histogram of memory peaks.
+	Memory sketch.Options
+	// MemoryInterval is the length of a peak interval (default 24 h); each
+	// pod contributes one peak per interval, intervals aligned to its first
+	// memory sample.
+	MemoryInterval time.Duration
+	// MemoryIntervals is how many intervals back peaks count (default 8);
+	// 0 = all.
+	MemoryIntervals int
+	// OOMBumpRatio and OOMMinBump turn an OOM kill into a synthetic peak of
+	// max(ratio·m, m + min) where m is the larger of the limit in force and
+	// the interval's peak so far (R6: OOMKilled → raise the memory limit).
+	OOMBumpRatio float64
+	OOMMinBump   workload.Bytes
+	// Window is the lookback of the exact window statistics; 0 = all.
+	Window time.Duration
+}
+
+// DefaultOptions returns the defaults: VPA-compatible layout with a 24 h
+// half-life, 24 h × 8 memory peaks and a 14-day exact window.
+func DefaultOptions() Options {
+	return Options{
+		CPU:             sketch.Options{FirstBucket: 0.001, Growth: 1.04, Max: 1000, HalfLife: 24 * time.Hour},
+		CPUSampleWeight: 1,
+		Memory:          sketch.Options{FirstBucket: 1 << 20, Growth: 1.04, Max: 1e13, HalfLife: 24 * time.Hour},
+		MemoryInterval:  24 * time.Hour,
+		MemoryIntervals: 8,
+		OOMBumpRatio:    1.2,
+		OOMMinBump:      100 * workload.MiB,
+		Window:          14 * 24 * time.Hour,
+	}
+}
+
+// Validate reports every invalid option at once.
+func (o Options) Validate() error {
+	var errs []error
+	if err := o.CPU.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("cpu histogram: %w", err))
+	}
+	if err := o.Memory.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("memory histogram: %w", err))
+	}
+	if o.CPUSampleWeight <= 0 {
+		errs = append(errs, errors.New("cpu sample weight must be positive"))
+	}
+	if o.MemoryInterval <= 0 {
+		errs = append(errs, errors.New("memory interval must be positive"))
+	}
+	if o.MemoryIntervals < 0 || o.CPULookback < 0 || o.Window < 0 {
+		errs = append(errs, errors.New("lookbacks must not be negative"))
+	}
+	if o.OOMBumpRatio < 1 {
+		errs = append(errs, errors.New("oom bump ratio must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// OOMEvent is one OOM kill of a pod's container.
+type OOMEvent struct {
+	Time time.Time
+	Pod  string
+	// Limit is the memory limit in force when it happened (0 = none known).
+	Limit workload.Bytes
+	// Usage is the working set observed at the kill (0 = unknown).
+	Usage workload.Bytes
+}
+
+// Peak is the highest memory working set of one pod in one interval.
+type Peak struct {
+	Pod string
+	// End is the end of the interval.
+	End time.Time
+	// Bytes is the peak, raised by an OOM bump where an OOM happened.
+	Bytes workload.Bytes
+	// Observed is the highest sample actually seen.
+	Observed workload.Bytes
+	OOM      bool
+}
+
+// Window holds the exact values of one resource over the lookback window.
+type Window struct {
+	values      []float64
+	sorted      bool
+	Count       int
+	Mean, Max   float64
+	First, Last time.Time
+}
+
+// Span is the time from the window's first to its last sample.
+func (w *Window) Span() time.Duration {
+	if w.Count == 0 {
+		return 0
+	}
+	return w.Last.Sub(w.First)
+}
+
+// Quantile returns the q-quantile by linear interpolation between the
+// closest ranks (numpy's default), 0 for an empty window.
+func (w *Window) Quantile(q float64) float64 {
+	if len(w.values) == 0 {
+		return 0
+	}
+	if !w.sorted {
+		slices.Sort(w.values)
+		w.sorted = true
+	}
+	pos := q * float64(len(w.values)-1)
+	lo := int(math.Floor(pos))
+	if lo >= len(w.values)-1 {
+		return w.values[len(w.values)-1]
+	}
+	frac := pos - float64(lo)
+	return w.values[lo] + frac*(w.values[lo+1]-w.values[lo])
+}
+
+func (w *Window) Add(v float64, t time.Time) {
+	if w.Count == 0 || t.Before(w.First) {
+		w.First = t
+	}
+	if w.Count == 0 || t.After(w.Last) {
+		w.Last = t
+	}
+	w.values = append(w.values, v)
+	w.Count++
+	w.Mean += (v - w.Mean) / float64(w.Count)
+	w.Max = max(w.Max, v)
+}
+
+// Summary is what a policy decides from for one workload container.
+type Summary struct {
+	Key workload.ContainerKey
+	// Until is the instant of the decision: only samples before it count.
+	Until time.Time
+	// Pods is the number of pods with samples; PodsNow those sampled in
+	// the last hour before Until (the current replica count, roughly).
+	Pods, PodsNow int
+	// First and Last are the first and last sample times (any resource).
+	First, Last                time.Time
+	CPUSamples, MemorySamples  int
+	CPUFirst, MemoryFirst      time.Time
+	CPU                        *sketch.Histogram
+	MemoryPeaks                *sketch.Histogram
+	Peaks                      []Peak
+	CPUWindow, MemoryWindow    Window
+	OOMs                       []OOMEvent
+	// Throttled is the mean share of throttled CFS periods over the window;
+	// ThrottledSamples says how many samples reported it.
+	Throttled        float64
+	ThrottledSamples int
+	// Confidence in [0, 1]: 1 − 2^(−days/2), where days is the history
+	// span discounted by gaps (see Summarize).
+	Confidence float64
+	// Current is the latest recorded setting.
+	Current workload.Settings
+}
+
+// HasCPU and HasMemory report whether any sample of the resource was seen.
+func (s *Summary) HasCPU() bool    { return s.CPUSamples > 0 }
+func (s *Summary) HasMemory() bool { return s.MemorySamples > 0 }
+
+// OOMsFromSeries lists the OOM kills recorded in the samples before until.
+func OOMsFromSeries(series []*Series, until time.Time) []OOMEvent {
+	var out []OOMEvent
+	u := until.UnixMilli()
+	for _, s := range series {
+		for i := 0; i < s.Len() && s.Time[i] < u; i++ {
+			if !s.OOM[i] {
+				continue
+			}
+			ev := OOMEvent{Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod, Limit: s.SettingsAt(i).Limits.Memory}
+			if m := s.Memory[i]; !isNaN32(m) {
+				ev.Usage = workload.BytesOf(float64(m))
+			}
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// Summarize reduces the samples of one workload container taken before
+// until. OOM events come from the caller: recorded kills (OOMsFromSeries) when
+// reading history, replayed ones in a backtest.
+func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, until time.Time, o Options) (*Summary, error) {
+	cpu, err := sketch.New(o.CPU)
+	if err != nil {
+		return nil, fmt.Errorf("cpu histogram: %w", err)
+	}
+	mem, err := sketch.New(o.Memory)
+	if err != nil {
+		return nil, fmt.Errorf("memory histogram: %w", err)
+	}
+	s := &Summary{Key: key, Until: until, CPU: cpu, MemoryPeaks: mem}
+	u := until.UnixMilli()
+	windowStart := int64(math.MinInt64)
+	if o.Window > 0 {
+		windowStart = until.Add(-o.Window).UnixMilli()
+	}
+	cpuStart := int64(math.MinInt64)
+	if o.CPULookback > 0 {
+		cpuStart = until.Add(-o.CPULookback).UnixMilli()
+	}
+	nowStart := until.Add(-time.Hour).UnixMilli()
+	var lastSettingsAt int64 = math.MinInt64
+	var effective time.Duration
+	var throttledSum float64
+	for _, ser := range series {
+		end := ser.Search(u)
+		if end == 0 {
+			continue
+		}
+		s.Pods++
+		if ser.Time[end-1] >= nowStart {
+			s.PodsNow++
+		}
+		first, last := time.UnixMilli(ser.Time[0]).UTC(), time.UnixMilli(ser.Time[end-1]).UTC()
+		if s.First.IsZero() || first.Before(s.First) {
+			s.First = first
+		}
+		if last.After(s.Last) {
+			s.Last = last
+		}
+		if ser.Time[end-1] > lastSettingsAt {
+			lastSettingsAt = ser.Time[end-1]
+			s.Current = ser.SettingsAt(end - 1)
+		}
+		step := ser.MedianStep()
+		var covered time.Duration
+		for i := 0; i < end; i++ {
+			t := ser.Time[i]
+			if i > 0 && step > 0 {
+				covered += min(time.Duration(t-ser.Time[i-1])*time.Millisecond, 2*step)
+			}
+			ts := time.UnixMilli(t)
+			if v := ser.CPU[i]; !isNaN32(v) {
+				if s.CPUSamples == 0 || ts.Before(s.CPUFirst) {
+					s.CPUFirst = ts.UTC()
+				}
+				s.CPUSamples++
+				if t >= cpuStart {
+					cpu.Add(float64(v), o.CPUSampleWeight, ts)
+				}
+				if t >= windowStart {
+					s.CPUWindow.Add(float64(v), ts.UTC())
+				}
+			}
+			if v := ser.Memory[i]; !isNaN32(v) {
+				if s.MemorySamples == 0 || ts.Before(s.MemoryFirst) {
+					s.MemoryFirst = ts.UTC()
+				}
+				s.MemorySamples++
+				if t >= windowStart {
+					s.MemoryWindow.Add(float64(v), ts.UTC())
+				}
+			}
+			if v := ser.Throttled[i]; !isNaN32(v) && t >= windowStart {
+				s.ThrottledSamples++
+				throttledSum += float64(v)
+			}
+		}
+		effective = max(effective, covered)
+		s.Peaks = append(s.Peaks, podPeaks(ser, end, ooms, until, o)...)
+	}
+	if s.ThrottledSamples > 0 {
+		s.Throttled = throttledSum / float64(s.ThrottledSamples)
+	}
+	for _, ev := range ooms {
+		if ev.Time.Before(until) {
+			s.OOMs = append(s.OOMs, ev)
+		}
+	}
+	for _, p := range s.Peaks {
+		mem.Add(float64(p.Bytes), 1, p.End)
+	}
+	days := effective.Hours() / 24
+	s.Confidence = 1 - math.Exp2(-days/2)
+	return s, nil
+}
+
+// podPeaks returns one pod's per-interval memory peaks, OOM bumps included,
+// for the intervals inside the lookback.
+func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options) []Peak {
+	start := -1
+	for i := 0; i < end; i++ {
+		if !isNaN32(ser.Memory[i]) {
+			start = i
+			break
+		}
+	}
+	var podOOMs []OOMEvent
+	for _, ev := range ooms {
+		if ev.Pod == ser.Pod && ev.Time.Before(until) {
+			podOOMs = append(podOOMs, ev)
+		}
+	}
+	if start < 0 && len(podOOMs) == 0 {
+		return nil
+	}
+	var origin int64
+	switch {
+	case start >= 0:
+		origin = ser.Time[start]
+	default:
+		origin = podOOMs[0].Time.UnixMilli()
+	}
+	for _, ev := range podOOMs {
+		origin = min(origin, ev.Time.UnixMilli())
+	}
+	iv := o.MemoryInterval.Milliseconds()
+	index := func(t int64) int64 { return (t - origin) / iv }
+	peaks := map[int64]*Peak{}
+	get := func(idx int64) *Peak {
+		p := peaks[idx]
+		if p == nil {
+			p = &Peak{Pod: ser.Pod, End: time.UnixMilli(origin + (idx+1)*iv).UTC()}
+			peaks[idx] = p
+		}
+		return p
+	}
+	if start >= 0 {
+		for i := start; i < end; i++ {
+			v := ser.Memory[i]
+			if isNaN32(v) {
+				continue
+			}
+			p := get(index(ser.Time[i]))
+			b := workload.BytesOf(float64(v))
+			p.Observed = max(p.Observed, b)
+			p.Bytes = max(p.Bytes, b)
+		}
+	}
+	for _, ev := range podOOMs {
+		t := ev.Time.UnixMilli()
+		idx := index(t)
+		// The interval's peak so far: samples up to the kill only.
+		var sofar workload.Bytes
+		if start >= 0 {
+			lo := ser.Search(origin + idx*iv)
+			for i := lo; i < end && ser.Time[i] <= t; i++ {
+				if v := ser.Memory[i]; !isNaN32(v) {
+					sofar = max(sofar, workload.BytesOf(float64(v)))
+				}
+			}
+		}
+		m := max(ev.Limit, sofar, ev.Usage)
+		bump := max(workload.Bytes(math.Ceil(float64(m)*o.OOMBumpRatio)), m+o.OOMMinBump)
+		p := get(idx)
+		p.Bytes = max(p.Bytes, bump)
+		p.OOM = true
+	}
+	out := make([]Peak, 0, len(peaks))
+	cutoff := time.Time{}
+	if o.MemoryIntervals > 0 {
+		cutoff = until.Add(-time.Duration(o.MemoryIntervals) * o.MemoryInterval)
+	}
+	for _, p := range peaks {
+		if p.End.After(cutoff) {
+			out = append(out, *p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Peak) int { return a.End.Compare(b.End) })
+	return out
+}

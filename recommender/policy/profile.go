@@ -1,0 +1,313 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/sketch"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Source is where an estimate reads its data.
+type Source string
+
+// The sources an estimate can read.
+const (
+	// CPUHistogram is the decaying histogram of CPU usage samples.
+	CPUHistogram Source = "cpu-histogram"
+	// CPUWindow is the exact CPU samples in the lookback window.
+	CPUWindow Source = "cpu-window"
+	// MemoryPeaks is the decaying histogram of per-interval memory peaks.
+	MemoryPeaks Source = "memory-peaks"
+	// MemoryWindow is the exact memory samples in the lookback window.
+	MemoryWindow Source = "memory-window"
+)
+
+// Stat is the statistic an estimate takes of its source.
+type Stat string
+
+// The statistics.
+const (
+	Quantile Stat = "quantile"
+	Mean     Stat = "mean"
+	Max      Stat = "max"
+)
+
+// Estimate is one statistic of one source, times (1 + Margin).
+type Estimate struct {
+	Source Source
+	Stat   Stat
+	// Q is the quantile for Stat == Quantile, in (0, 1].
+	Q float64
+	// Margin is added on top: 0.15 = +15 %.
+	Margin float64
+}
+
+// LimitMode says how a limit is set.
+type LimitMode string
+
+// The limit modes.
+const (
+	// NoLimit leaves the limit unset (R4: CPU is compressible).
+	NoLimit LimitMode = "none"
+	// FromEstimate sets the limit from its own estimate, at least
+	// MinRatio × request.
+	FromEstimate LimitMode = "estimate"
+	// EqualRequest sets the limit to the request (R7 Guaranteed).
+	EqualRequest LimitMode = "request"
+	// KeepRatio keeps the recorded limit:request ratio, or falls back to
+	// Fallback where none is recorded (VPA's behaviour).
+	KeepRatio LimitMode = "keep-ratio"
+)
+
+// LimitRule sets a limit.
+type LimitRule struct {
+	Mode     LimitMode
+	Estimate Estimate
+	// MinRatio keeps limit ≥ MinRatio × request (R3 bands); 0 = 1.
+	MinRatio float64
+	// Fallback is used by KeepRatio without a recorded ratio.
+	Fallback LimitMode
+}
+
+// Profile is a recommendation policy as data.
+type Profile struct {
+	Name        string
+	Description string
+	History     history.Options
+
+	CPURequest    Estimate
+	CPULimit      LimitRule
+	MemoryRequest Estimate
+	MemoryLimit   LimitRule
+
+	// MinSamples and MinSpan are the history a resource needs in the
+	// window before the profile recommends it; less gives no
+	// recommendation, never a guess.
+	MinSamples int
+	MinSpan    time.Duration
+
+	// Floor and Ceiling bound requests and limits per container; PodFloor
+	// is a per-pod minimum shared equally by the pod's containers (VPA).
+	Floor, Ceiling, PodFloor workload.Resources
+	// RoundCPU and RoundMemory are the steps recommendations round up to.
+	RoundCPU    workload.Millicores
+	RoundMemory workload.Bytes
+
+	// ThrottleRaise is the throttled share of CFS periods above which the
+	// CPU limit is raised over the current one (R6); 0 = never.
+	ThrottleRaise float64
+	// HonourCritical gives critical workloads requests == limits (R8).
+	HonourCritical bool
+	// Guaranteed sets requests == limits for every workload (R7).
+	Guaranteed bool
+	// Departures names the numeric rules the profile departs from, and why;
+	// it is shown in reasons.
+	Departures string
+}
+
+// Validate reports every problem of the profile at once.
+func (p Profile) Validate() error {
+	var errs []error
+	if p.Name == "" {
+		errs = append(errs, errors.New("name is empty"))
+	}
+	if err := p.History.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("history: %w", err))
+	}
+	for name, e := range map[string]Estimate{"cpu request": p.CPURequest, "memory request": p.MemoryRequest} {
+		if err := e.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	for name, l := range map[string]LimitRule{"cpu limit": p.CPULimit, "memory limit": p.MemoryLimit} {
+		if l.Mode == FromEstimate {
+			if err := l.Estimate.validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	}
+	if p.RoundCPU <= 0 || p.RoundMemory <= 0 {
+		errs = append(errs, errors.New("rounding steps must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func (e Estimate) validate() error {
+	switch e.Source {
+	case CPUHistogram, CPUWindow, MemoryPeaks, MemoryWindow:
+	default:
+		return fmt.Errorf("unknown source %q", e.Source)
+	}
+	switch e.Stat {
+	case Quantile:
+		if e.Q <= 0 || e.Q > 1 {
+			return fmt.Errorf("quantile %v outside (0, 1]", e.Q)
+		}
+	case Mean, Max:
+	default:
+		return fmt.Errorf("unknown statistic %q", e.Stat)
+	}
+	if e.Margin < 0 {
+		return fmt.Errorf("negative margin %v", e.Margin)
+	}
+	return nil
+}
+
+// vpaHistory is VPA v1.8.1's model: 5 % buckets from 0.01 core and 1e7
+// bytes, 24 h half-lives, CPU samples weighing 0.1, one memory peak per
+// 24 h interval over 8 intervals, OOM bump max(×1.2, +100 MiB).
+func vpaHistory() history.Options {
+	return history.Options{
+		CPU:             sketch.Options{FirstBucket: 0.01, Growth: 1.05, Max: 1000, HalfLife: 24 * time.Hour},
+		CPUSampleWeight: 0.1,
+		Memory:          sketch.Options{FirstBucket: 1e7, Growth: 1.05, Max: 1e12, HalfLife: 24 * time.Hour},
+		MemoryInterval:  24 * time.Hour,
+		MemoryIntervals: 8,
+		OOMBumpRatio:    1.2,
+		OOMMinBump:      100 * workload.MiB,
+		Window:          14 * 24 * time.Hour,
+	}
+}
+
+// Profiles returns the built-in profiles by name. Each call returns fresh
+// values, so callers may modify them.
+func Profiles() map[string]Profile {
+	ps := []Profile{Balanced(), Documents(), Guaranteed(), VPA(), KRR()}
+	m := make(map[string]Profile, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p
+	}
+	return m
+}
+
+// Names returns the built-in profile names, the default first.
+func Names() []string {
+	names := []string{}
+	for n := range Profiles() {
+		if n != DefaultName {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return append([]string{DefaultName}, names...)
+}
+
+// DefaultName is the default profile.
+const DefaultName = "balanced"
+
+// ByName returns the built-in profile called name.
+func ByName(name string) (Profile, error) {
+	p, ok := Profiles()[name]
+	if !ok {
+		return Profile{}, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return p, nil
+}
+
+// Balanced is the default: robust quantiles of usage for requests, peaks
+// with headroom for limits, the structural rules R4–R8 honoured.
+func Balanced() Profile {
+	h := history.DefaultOptions()
+	return Profile{
+		Name:        "balanced",
+		Description: "robust quantiles for requests, peaks with headroom for limits; R4–R8 honoured",
+		History:     h,
+		// Requests at a high quantile rather than the mean (R1): a request
+		// at the average leaves the container short half of the time.
+		CPURequest:    Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.9, Margin: 0.10},
+		CPULimit:      LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}, MinRatio: 2},
+		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.05},
+		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.2}, MinRatio: 1},
+		MinSamples:    30,
+		MinSpan:       20 * time.Minute,
+		Floor:         workload.Resources{CPU: 10, Memory: 32 * workload.MiB},
+		RoundCPU:      1,
+		RoundMemory:   workload.MiB,
+		ThrottleRaise: 0.05,
+		// R8: critical services get Guaranteed.
+		HonourCritical: true,
+		Departures:     "requests follow a high quantile instead of the mean (R1) so containers are rarely short",
+	}
+}
+
+// Documents applies RULES.md R1 and R2 literally: requests = mean usage over
+// the last 14 days, limits = peak over the last 14 days × 1.5.
+func Documents() Profile {
+	h := history.DefaultOptions()
+	h.Window = 14 * 24 * time.Hour
+	return Profile{
+		Name:          "documents",
+		Description:   "the source documents literally: requests = mean (R1), limits = peak × 1.5 (R2)",
+		History:       h,
+		CPURequest:    Estimate{Source: CPUWindow, Stat: Mean},
+		CPULimit:      LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}},
+		MemoryRequest: Estimate{Source: MemoryWindow, Stat: Mean},
+		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryWindow, Stat: Max, Margin: 0.5}},
+		MinSamples:    1,
+		RoundCPU:      1,
+		RoundMemory:   workload.MiB,
+	}
+}
+
+// Guaranteed gives every pod the Guaranteed class (R7/R8): requests equal
+// limits, set at the peak level so nothing is throttled or killed.
+func Guaranteed() Profile {
+	p := Balanced()
+	p.Name = "guaranteed"
+	p.Description = "requests == limits at peak level for every container (R7, R8)"
+	p.CPURequest = Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.99, Margin: 0.10}
+	p.MemoryRequest = Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.2}
+	p.CPULimit = LimitRule{Mode: EqualRequest}
+	p.MemoryLimit = LimitRule{Mode: EqualRequest}
+	p.Guaranteed = true
+	p.Departures = "requests sit at the peak instead of the mean (R1) because Guaranteed pods are never allowed above them"
+	return p
+}
+
+// VPA is the Kubernetes VPA recommender's defaults (v1.8.1), as
+// docs/backtest.md defines them: target = p90 + 15 % for CPU usage and daily
+// memory peaks, floors 25m / 250 MiB per pod, limits keep the recorded ratio.
+func VPA() Profile {
+	return Profile{
+		Name:          "vpa",
+		Description:   "the Kubernetes VPA recommender's defaults (reference)",
+		History:       vpaHistory(),
+		CPURequest:    Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.9, Margin: 0.15},
+		CPULimit:      LimitRule{Mode: KeepRatio, Fallback: NoLimit},
+		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.15},
+		MemoryLimit:   LimitRule{Mode: KeepRatio, Fallback: EqualRequest},
+		MinSamples:    1,
+		PodFloor:      workload.Resources{CPU: 25, Memory: 250 * workload.MiB},
+		RoundCPU:      1,
+		RoundMemory:   1,
+		Departures:    "reference profile: VPA's p90 targets, not the documents' means (R1)",
+	}
+}
+
+// KRR is robusta krr's "simple" strategy: CPU request = p95 of the last 14
+// days and no CPU limit; memory request = limit = max of the last 14 days
+// + 15 %.
+func KRR() Profile {
+	h := history.DefaultOptions()
+	h.Window = 14 * 24 * time.Hour
+	return Profile{
+		Name:          "krr",
+		Description:   "robusta krr's simple strategy (reference)",
+		History:       h,
+		CPURequest:    Estimate{Source: CPUWindow, Stat: Quantile, Q: 0.95},
+		CPULimit:      LimitRule{Mode: NoLimit},
+		MemoryRequest: Estimate{Source: MemoryWindow, Stat: Max, Margin: 0.15},
+		MemoryLimit:   LimitRule{Mode: EqualRequest},
+		MinSamples:    100,
+		MinSpan:       3 * time.Hour,
+		Floor:         workload.Resources{CPU: 10, Memory: 100 * workload.MiB},
+		RoundCPU:      1,
+		RoundMemory:   1,
+		Departures:    "reference profile: krr's p95/max, not the documents' means (R1)",
+	}
+}
