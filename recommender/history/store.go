@@ -14,8 +14,8 @@ import (
 type Series struct {
 	Pod       string
 	Time      []int64   // Unix milliseconds
-	CPU       []float32 // cores
-	Memory    []float32 // bytes
+	CPU       []float64 // cores
+	Memory    []float64 // bytes
 	Throttled []float32 // share of CFS periods, 0..1
 	OOM       []bool
 	// settings holds the recorded settings as changes: settings[i] is in
@@ -31,11 +31,11 @@ func (s *Series) Len() int { return len(s.Time) }
 // At returns sample i.
 func (s *Series) At(i int) workload.Sample {
 	smp := workload.Sample{Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod, OOMKilled: s.OOM[i], Settings: s.SettingsAt(i)}
-	if v := s.CPU[i]; !isNaN32(v) {
+	if v := s.CPU[i]; !math.IsNaN(v) {
 		smp.CPU, smp.HasCPU = workload.Cores(v), true
 	}
-	if v := s.Memory[i]; !isNaN32(v) {
-		smp.Memory, smp.HasMemory = workload.BytesOf(float64(v)), true
+	if v := s.Memory[i]; !math.IsNaN(v) {
+		smp.Memory, smp.HasMemory = workload.BytesOf(v), true
 	}
 	if v := s.Throttled[i]; !isNaN32(v) {
 		smp.Throttled, smp.HasThrottled = float64(v), true
@@ -74,9 +74,9 @@ func (s *Series) MedianStep() time.Duration {
 func (s *Series) add(smp workload.Sample) {
 	n := len(s.Time)
 	s.Time = append(s.Time, smp.Time.UnixMilli())
-	s.CPU = append(s.CPU, valueOrNaN(float64(smp.CPU), smp.HasCPU))
-	s.Memory = append(s.Memory, valueOrNaN(float64(smp.Memory), smp.HasMemory))
-	s.Throttled = append(s.Throttled, valueOrNaN(smp.Throttled, smp.HasThrottled))
+	s.CPU = append(s.CPU, orNaN(float64(smp.CPU), smp.HasCPU))
+	s.Memory = append(s.Memory, orNaN(float64(smp.Memory), smp.HasMemory))
+	s.Throttled = append(s.Throttled, float32(orNaN(smp.Throttled, smp.HasThrottled)))
 	s.OOM = append(s.OOM, smp.OOMKilled)
 	if len(s.settings) == 0 || s.settings[len(s.settings)-1] != smp.Settings {
 		s.settings = append(s.settings, smp.Settings)
@@ -109,8 +109,8 @@ func (s *Series) sortAndDedup() (dropped int) {
 	sort.SliceStable(idx, func(a, b int) bool { return s.Time[idx[a]] < s.Time[idx[b]] })
 	out := &Series{Pod: s.Pod}
 	out.Time = make([]int64, 0, len(idx))
-	out.CPU = make([]float32, 0, len(idx))
-	out.Memory = make([]float32, 0, len(idx))
+	out.CPU = make([]float64, 0, len(idx))
+	out.Memory = make([]float64, 0, len(idx))
 	out.Throttled = make([]float32, 0, len(idx))
 	out.OOM = make([]bool, 0, len(idx))
 	for _, i := range idx {
@@ -133,11 +133,11 @@ func (s *Series) sortAndDedup() (dropped int) {
 	return dropped
 }
 
-func valueOrNaN(v float64, ok bool) float32 {
+func orNaN(v float64, ok bool) float64 {
 	if !ok {
-		return float32(math.NaN())
+		return math.NaN()
 	}
-	return float32(v)
+	return v
 }
 
 func isNaN32(v float32) bool { return v != v }

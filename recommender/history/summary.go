@@ -189,8 +189,8 @@ func OOMsFromSeries(series []*Series, until time.Time) []OOMEvent {
 				continue
 			}
 			ev := OOMEvent{Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod, Limit: s.SettingsAt(i).Limits.Memory}
-			if m := s.Memory[i]; !isNaN32(m) {
-				ev.Usage = workload.BytesOf(float64(m))
+			if m := s.Memory[i]; !math.IsNaN(m) {
+				ev.Usage = workload.BytesOf(m)
 			}
 			out = append(out, ev)
 		}
@@ -252,7 +252,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 				covered += min(time.Duration(t-ser.Time[i-1])*time.Millisecond, 2*step)
 			}
 			ts := time.UnixMilli(t)
-			if v := ser.CPU[i]; !isNaN32(v) {
+			if v := ser.CPU[i]; !math.IsNaN(v) {
 				if s.CPUSamples == 0 || ts.Before(s.CPUFirst) {
 					s.CPUFirst = ts.UTC()
 				}
@@ -264,7 +264,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 					s.CPUWindow.Add(float64(v), ts.UTC())
 				}
 			}
-			if v := ser.Memory[i]; !isNaN32(v) {
+			if v := ser.Memory[i]; !math.IsNaN(v) {
 				if s.MemorySamples == 0 || ts.Before(s.MemoryFirst) {
 					s.MemoryFirst = ts.UTC()
 				}
@@ -302,7 +302,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options) []Peak {
 	start := -1
 	for i := 0; i < end; i++ {
-		if !isNaN32(ser.Memory[i]) {
+		if !math.IsNaN(ser.Memory[i]) {
 			start = i
 			break
 		}
@@ -340,11 +340,11 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 	if start >= 0 {
 		for i := start; i < end; i++ {
 			v := ser.Memory[i]
-			if isNaN32(v) {
+			if math.IsNaN(v) {
 				continue
 			}
 			p := get(index(ser.Time[i]))
-			b := workload.BytesOf(float64(v))
+			b := workload.BytesOf(v)
 			p.Observed = max(p.Observed, b)
 			p.Bytes = max(p.Bytes, b)
 		}
@@ -357,7 +357,7 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 		if start >= 0 {
 			lo := ser.Search(origin + idx*iv)
 			for i := lo; i < end && ser.Time[i] <= t; i++ {
-				if v := ser.Memory[i]; !isNaN32(v) {
+				if v := ser.Memory[i]; !math.IsNaN(v) {
 					sofar = max(sofar, workload.BytesOf(float64(v)))
 				}
 			}

@@ -231,7 +231,7 @@ func Balanced() Profile {
 		ThrottleRaise: 0.05,
 		// R8: critical services get Guaranteed.
 		HonourCritical: true,
-		Departures:     "requests follow a high quantile instead of the mean (R1) so containers are rarely short",
+		Departures:     "departs from R1 (requests = mean): requests follow a high quantile so containers are rarely short",
 	}
 }
 
@@ -265,7 +265,7 @@ func Guaranteed() Profile {
 	p.CPULimit = LimitRule{Mode: EqualRequest}
 	p.MemoryLimit = LimitRule{Mode: EqualRequest}
 	p.Guaranteed = true
-	p.Departures = "requests sit at the peak instead of the mean (R1) because Guaranteed pods are never allowed above them"
+	p.Departures = "departs from R1 (requests = mean): requests sit at the peak because a Guaranteed pod never gets more than its request"
 	return p
 }
 
@@ -285,7 +285,7 @@ func VPA() Profile {
 		PodFloor:      workload.Resources{CPU: 25, Memory: 250 * workload.MiB},
 		RoundCPU:      1,
 		RoundMemory:   1,
-		Departures:    "reference profile: VPA's p90 targets, not the documents' means (R1)",
+		Departures:    "departs from R1 (requests = mean): VPA's p90 targets (reference profile)",
 	}
 }
 
@@ -308,6 +308,6 @@ func KRR() Profile {
 		Floor:         workload.Resources{CPU: 10, Memory: 100 * workload.MiB},
 		RoundCPU:      1,
 		RoundMemory:   1,
-		Departures:    "reference profile: krr's p95/max, not the documents' means (R1)",
+		Departures:    "departs from R1 (requests = mean): krr's p95 and max (reference profile)",
 	}
 }

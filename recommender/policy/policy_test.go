@@ -1,0 +1,221 @@
+package policy
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+var (
+	t0  = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	key = workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Container: "app"}
+)
+
+func res(cpu workload.Millicores, mem workload.Bytes) workload.Resources {
+	return workload.Resources{CPU: cpu, Memory: mem}
+}
+
+func TestPodQoS(t *testing.T) {
+	cases := []struct {
+		name       string
+		containers []workload.Settings
+		want       workload.QoSClass
+	}{
+		{"nothing set", []workload.Settings{{}}, workload.BestEffort},
+		{"no containers", nil, workload.BestEffort},
+		{"requests only", []workload.Settings{{Requests: res(100, 0)}}, workload.Burstable},
+		{"equal requests and limits", []workload.Settings{{Requests: res(100, workload.GiB), Limits: res(100, workload.GiB)}}, workload.Guaranteed},
+		{"limits only default the requests", []workload.Settings{{Limits: res(100, workload.GiB)}}, workload.Guaranteed},
+		{"limit above request", []workload.Settings{{Requests: res(100, workload.GiB), Limits: res(200, workload.GiB)}}, workload.Burstable},
+		{"no cpu limit", []workload.Settings{{Requests: res(100, workload.GiB), Limits: res(0, workload.GiB)}}, workload.Burstable},
+		{"one container without settings breaks Guaranteed (R8)", []workload.Settings{
+			{Requests: res(100, workload.GiB), Limits: res(100, workload.GiB)}, {},
+		}, workload.Burstable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, PodQoS(tc.containers))
+		})
+	}
+}
+
+// summaryOf builds a summary from n samples at 5-minute steps, CPU cycling
+// through cpu and memory through mem.
+func summaryOf(t *testing.T, p Profile, n int, cpu []float64, mem []workload.Bytes, mut func(i int, s *workload.Sample)) *history.Summary {
+	t.Helper()
+	st := history.NewStore()
+	for i := 0; i < n; i++ {
+		s := workload.Sample{Time: t0.Add(time.Duration(i) * 5 * time.Minute), Pod: "p"}
+		if len(cpu) > 0 {
+			s.CPU, s.HasCPU = workload.Cores(cpu[i%len(cpu)]), true
+		}
+		if len(mem) > 0 {
+			s.Memory, s.HasMemory = mem[i%len(mem)], true
+		}
+		if mut != nil {
+			mut(i, &s)
+		}
+		st.Add(key, s)
+	}
+	st.Finalize()
+	_, last := st.Span()
+	series := st.Series(key)
+	s, err := history.Summarize(key, series, history.OOMsFromSeries(series, last.Add(time.Millisecond)), last.Add(time.Millisecond), p.History)
+	require.NoError(t, err)
+	return s
+}
+
+func TestProfilesValidate(t *testing.T) {
+	for name, p := range Profiles() {
+		assert.NoError(t, p.Validate(), name)
+	}
+	p := Balanced()
+	p.CPURequest.Q = 2
+	p.RoundCPU = 0
+	assert.Error(t, p.Validate())
+	_, err := ByName("nope")
+	assert.ErrorContains(t, err, "known: balanced")
+	assert.Equal(t, "balanced", Names()[0])
+}
+
+func TestApplyTooLittleHistory(t *testing.T) {
+	p := KRR()
+	s := summaryOf(t, p, 50, []float64{0.5}, []workload.Bytes{workload.GiB}, nil)
+	rec := Apply(p, s, Input{})
+	assert.False(t, rec.HasCPU)
+	assert.False(t, rec.HasMemory)
+	require.Len(t, rec.Reasons, 2)
+	assert.Contains(t, rec.Reasons[0], "cpu: no recommendation: too little history (50 samples over 4h5m; profile krr needs ≥ 100 samples over ≥ 3h)")
+	assert.Equal(t, workload.Settings{}, rec.Target, "never a guess")
+
+	rec = Apply(p, nil, Input{})
+	assert.Equal(t, []string{"no recommendation: no usage samples"}, rec.Reasons)
+}
+
+func TestApplyReferenceProfiles(t *testing.T) {
+	cpu := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}
+	mem := []workload.Bytes{workload.GiB, 2 * workload.GiB}
+
+	t.Run("krr: p95 by interpolation, no cpu limit, memory max + 15 %", func(t *testing.T) {
+		p := KRR()
+		ramp := make([]float64, 1000)
+		for i := range ramp {
+			ramp[i] = float64(i+1) / 1000
+		}
+		s := summaryOf(t, p, 1000, ramp, mem, nil)
+		rec := Apply(p, s, Input{})
+		require.True(t, rec.HasCPU)
+		require.True(t, rec.HasMemory)
+		assert.Equal(t, workload.Millicores(951), rec.Target.Requests.CPU) // numpy: p95 of 0.001..1.000 = 0.95005
+		assert.Equal(t, workload.Millicores(0), rec.Target.Limits.CPU)
+		want := workload.Bytes(math.Ceil(float64(2*workload.GiB) * 1.15))
+		assert.Equal(t, want, rec.Target.Requests.Memory)
+		assert.Equal(t, want, rec.Target.Limits.Memory)
+		assert.Contains(t, strings.Join(rec.Reasons, "\n"), "cpu limit: none — CPU is compressible, a limit only adds throttling (R4)")
+	})
+
+	t.Run("documents: mean and peak × 1.5", func(t *testing.T) {
+		p := Documents()
+		s := summaryOf(t, p, 1, cpu, mem, nil)
+		rec := Apply(p, s, Input{})
+		assert.Equal(t, workload.Millicores(100), rec.Target.Requests.CPU)
+		assert.Equal(t, workload.Millicores(150), rec.Target.Limits.CPU)
+		assert.Equal(t, workload.GiB, rec.Target.Requests.Memory)
+		assert.Equal(t, 1536*workload.MiB, rec.Target.Limits.Memory)
+	})
+
+	t.Run("vpa: keeps the recorded ratio and the pod floor", func(t *testing.T) {
+		p := VPA()
+		s := summaryOf(t, p, 2000, []float64{0.001}, []workload.Bytes{10 * workload.MiB}, nil)
+		cur := workload.Settings{Requests: res(100, 100*workload.MiB), Limits: res(300, 200*workload.MiB)}
+		rec := Apply(p, s, Input{Current: cur, ContainersInPod: 2})
+		assert.Equal(t, workload.Millicores(13), rec.Target.Requests.CPU, "25m per pod shared by 2 containers, rounded up")
+		assert.Equal(t, workload.Millicores(38), rec.Target.Limits.CPU, "3 × request")
+		assert.Equal(t, 125*workload.MiB, rec.Target.Requests.Memory)
+		assert.Equal(t, 250*workload.MiB, rec.Target.Limits.Memory)
+	})
+}
+
+func TestApplyBalanced(t *testing.T) {
+	p := Balanced()
+	cpu := []float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 1.0}
+	mem := []workload.Bytes{500 * workload.MiB}
+	s := summaryOf(t, p, 7*288, cpu, mem, nil)
+
+	rec := Apply(p, s, Input{})
+	require.True(t, rec.HasCPU)
+	require.True(t, rec.HasMemory)
+	// p90 sits in the 0.2 bucket (≤ 5 % above), then + 10 %.
+	assert.InDelta(t, 220, float64(rec.Target.Requests.CPU), 0.05*220+1)
+	assert.Equal(t, workload.Millicores(1500), rec.Target.Limits.CPU, "peak × 1.5 (R2)")
+	assert.InDelta(t, 525, rec.Target.Requests.Memory.MiB(), 0.05*525+1)
+	assert.Equal(t, 600*workload.MiB, rec.Target.Limits.Memory, "highest peak × 1.2 (R2, R4)")
+	assert.Zero(t, rec.Target.Requests.Memory%workload.MiB, "rounded to MiB")
+	assert.LessOrEqual(t, rec.LowerBound.CPU, rec.Target.Requests.CPU)
+	assert.GreaterOrEqual(t, rec.UpperBound.CPU, rec.Target.Requests.CPU)
+	assert.Greater(t, rec.Confidence, 0.9)
+	all := strings.Join(rec.Reasons, "\n")
+	for _, want := range []string{"cpu request: p90 of CPU usage (half-life 1d) × 1.1 (R1)", "memory limit: highest of memory peaks", "(R2, R4: strict for memory)", "departs", "R1"} {
+		assert.Contains(t, all, want)
+	}
+
+	t.Run("critical gets Guaranteed (R8)", func(t *testing.T) {
+		rec := Apply(p, s, Input{Critical: true})
+		assert.Equal(t, rec.Target.Requests, rec.Target.Limits)
+		assert.Equal(t, workload.Millicores(1500), rec.Target.Requests.CPU)
+		assert.Contains(t, strings.Join(rec.Reasons, "\n"), "Guaranteed class (R7, R8)")
+	})
+
+	t.Run("throttling raises the cpu limit above the current one (R6)", func(t *testing.T) {
+		s := summaryOf(t, p, 7*288, cpu, mem, func(i int, s *workload.Sample) {
+			s.Throttled, s.HasThrottled = 0.25, true
+		})
+		rec := Apply(p, s, Input{Current: workload.Settings{Limits: res(2000, 0)}})
+		assert.Equal(t, workload.Millicores(3000), rec.Target.Limits.CPU, "2 cores × (1 + 2 × 0.25)")
+		assert.Contains(t, strings.Join(rec.Reasons, "\n"), "throttled in 25% of CFS periods")
+	})
+
+	t.Run("OOM kills raise the memory limit (R6)", func(t *testing.T) {
+		s := summaryOf(t, p, 7*288, cpu, mem, func(i int, s *workload.Sample) {
+			s.Settings.Limits.Memory = 512 * workload.MiB
+			s.OOMKilled = i == 7*288-10
+		})
+		rec := Apply(p, s, Input{})
+		// max(1.2 × 512 MiB, 612 MiB) = 614.4 MiB peak, × 1.2.
+		assert.Equal(t, workload.Bytes(738)*workload.MiB, rec.Target.Limits.Memory)
+		assert.Contains(t, strings.Join(rec.Reasons, "\n"), "1 OOM kill(s)")
+	})
+}
+
+func TestPlanWorkload(t *testing.T) {
+	p := Balanced()
+	s := summaryOf(t, p, 7*288, []float64{0.3}, []workload.Bytes{300 * workload.MiB}, nil)
+	w := WorkloadInput{
+		Key: key.Workload, Replicas: 3, Critical: true,
+		Containers: []ContainerInput{
+			{Name: "app", Current: workload.Settings{Requests: res(500, workload.GiB)}, Summary: s},
+			{Name: "sidecar", Summary: s},
+		},
+	}
+	wp := PlanWorkload(p, w)
+	assert.Equal(t, workload.Burstable, wp.QoSCurrent)
+	assert.Equal(t, workload.Guaranteed, wp.QoSRecommended)
+	assert.Contains(t, wp.Notes, "container sidecar sets no requests or limits today (R5)")
+	assert.Contains(t, wp.Notes, "QoS class changes: Burstable → Guaranteed (R8: critical)")
+	require.Len(t, wp.Containers, 2)
+	assert.Equal(t, 7*288, wp.Containers[0].Samples)
+
+	t.Run("a container without history keeps Guaranteed out of reach", func(t *testing.T) {
+		w.Containers[1].Summary = nil
+		wp := PlanWorkload(p, w)
+		assert.Equal(t, workload.Burstable, wp.QoSRecommended)
+		assert.Contains(t, wp.Notes, "cannot reach Guaranteed (R8): no full recommendation for sidecar")
+	})
+}

@@ -1,0 +1,382 @@
+package sketch
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Histogram is a decaying histogram with exponential buckets. The zero value
+// is not usable; use New. A Histogram is not safe for concurrent use.
+type Histogram struct {
+	opts Options
+	n    int
+	// starts holds n+1 boundaries, starts[n] = +Inf, so starts[i+1] is
+	// always the end of bucket i. It is never written after New and is
+	// shared by clones.
+	starts       []float64
+	scale        float64 // (Growth−1)/FirstBucket, for the index estimate
+	invLogGrowth float64
+	// limit is how far past ref a sample may lie before ref moves forward.
+	limit time.Duration
+
+	weights []float64
+	total   float64
+	// minBucket and maxBucket bound the buckets holding at least Epsilon,
+	// maintained exactly as VPA does (they are not always the tightest
+	// bounds, e.g. after Merge), because Quantile and IsEmpty depend on them.
+	minBucket, maxBucket int
+
+	// minValue > maxValue means no value was recorded.
+	minValue, maxValue float64
+
+	// ref starts at the zero time, as in VPA, so the first sample moves it
+	// to the sample's time rounded to HalfLife.
+	ref time.Time
+
+	// The decay factor of the most recent timestamp; samples usually come
+	// in batches sharing one timestamp.
+	cacheValid  bool
+	cacheTime   time.Time
+	cacheFactor float64
+}
+
+// New returns an empty histogram with options o.
+func New(o Options) (*Histogram, error) {
+	n, err := o.layout()
+	if err != nil {
+		return nil, err
+	}
+	starts := make([]float64, n+1)
+	for i := range n {
+		starts[i] = o.start(i)
+	}
+	starts[n] = math.Inf(1)
+	h := &Histogram{
+		opts:         o,
+		n:            n,
+		starts:       starts,
+		scale:        (o.Growth - 1) / o.FirstBucket,
+		invLogGrowth: 1 / math.Log(o.Growth),
+		limit:        o.HalfLife * maxDecayExponent,
+		weights:      make([]float64, n),
+	}
+	h.Reset()
+	return h, nil
+}
+
+// MustNew is New for options known to be valid; it panics on invalid ones.
+func MustNew(o Options) *Histogram {
+	h, err := New(o)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// Options returns the options the histogram was created with.
+func (h *Histogram) Options() Options { return h.opts }
+
+// Reset empties the histogram, forgetting its reference time.
+func (h *Histogram) Reset() {
+	clear(h.weights)
+	h.total = 0
+	h.minBucket, h.maxBucket = h.n-1, 0
+	h.minValue, h.maxValue = math.Inf(1), math.Inf(-1)
+	h.ref = time.Time{}
+	h.cacheValid = false
+}
+
+// Clone returns an independent copy.
+func (h *Histogram) Clone() *Histogram {
+	c := *h
+	c.weights = append([]float64(nil), h.weights...)
+	return &c
+}
+
+// index is BucketIndex using the precomputed boundaries.
+func (h *Histogram) index(v float64) int {
+	if !(v > 0) {
+		return 0
+	}
+	last := h.n - 1
+	if v >= h.starts[last] {
+		return last
+	}
+	i := estimateIndex(v, h.scale, h.invLogGrowth, last)
+	// The estimate is within one bucket; these loops run at most once or
+	// twice and make the result agree exactly with the boundaries.
+	for v < h.starts[i] {
+		i--
+	}
+	for v >= h.starts[i+1] {
+		i++
+	}
+	return i
+}
+
+// decay returns the weight factor 2^((t − ref)/HalfLife), first moving ref
+// forward (and rescaling the weights) if t is more than maxDecayExponent
+// half-lives past it, as VPA does.
+func (h *Histogram) decay(t time.Time) float64 {
+	hl := h.opts.HalfLife
+	if hl == 0 {
+		return 1
+	}
+	if h.cacheValid && t == h.cacheTime {
+		return h.cacheFactor
+	}
+	d := t.Sub(h.ref)
+	if d > h.limit {
+		h.shift(t)
+		d = t.Sub(h.ref)
+	}
+	f := math.Exp2(float64(d) / float64(hl))
+	h.cacheValid, h.cacheTime, h.cacheFactor = true, t, f
+	return f
+}
+
+// shiftExponent returns the power of two that converts weights relative to
+// ref into weights relative to newRef, rounded like VPA (floor(x + 0.5)).
+func shiftExponent(ref, newRef time.Time, hl time.Duration) int {
+	e := math.Floor(float64(ref.Sub(newRef))/float64(hl) + 0.5)
+	// Sub saturates, so e is finite, but keep the int conversion defined;
+	// beyond ±1100 Ldexp gives 0 or +Inf anyway.
+	return int(max(-1100, min(1100, e)))
+}
+
+// shift moves the reference to t rounded to HalfLife and rescales the
+// weights to match. Like VPA it scales only buckets minBucket..maxBucket;
+// the others hold less than Epsilon.
+func (h *Histogram) shift(t time.Time) {
+	hl := h.opts.HalfLife
+	newRef := t.Round(hl)
+	f := math.Ldexp(1, shiftExponent(h.ref, newRef, hl))
+	for b := h.minBucket; b <= h.maxBucket; b++ {
+		h.weights[b] *= f
+	}
+	h.total *= f
+	h.updateMinAndMaxBucket()
+	h.ref = newRef
+	h.cacheValid = false
+}
+
+// updateMinAndMaxBucket narrows minBucket and maxBucket after weights
+// decreased (VPA's rule: it only ever moves them inwards).
+func (h *Histogram) updateMinAndMaxBucket() {
+	last := h.n - 1
+	for h.weights[h.minBucket] < Epsilon && h.minBucket < last {
+		h.minBucket++
+	}
+	for h.weights[h.maxBucket] < Epsilon && h.maxBucket > 0 {
+		h.maxBucket--
+	}
+}
+
+// validWeight reports whether w is a usable sample weight. Negative, NaN and
+// infinite weights are ignored rather than panicking as VPA does, so that bad
+// input cannot take a recommender down.
+func validWeight(w float64) bool {
+	return w >= 0 && w <= math.MaxFloat64
+}
+
+// Add records value v with weight w at time t. A sample's effective weight is
+// w·2^((t − ref)/HalfLife) relative to an internal reference time, so the result
+// does not depend on the order of Adds. Add must not allocate.
+//
+// Negative, NaN or infinite weights are ignored, as is a sample whose
+// effective weight would overflow. Negative and NaN values land
+// in bucket 0.
+func (h *Histogram) Add(v, w float64, t time.Time) {
+	if !validWeight(w) {
+		return
+	}
+	w *= h.decay(t)
+	b := h.index(v)
+	bw, tw := h.weights[b]+w, h.total+w
+	if bw > math.MaxFloat64 || tw > math.MaxFloat64 {
+		// Keep every weight finite (and encodable); such a sample would
+		// swamp all others anyway.
+		return
+	}
+	h.weights[b], h.total = bw, tw
+	if b < h.minBucket && h.weights[b] >= Epsilon {
+		h.minBucket = b
+	}
+	if b > h.maxBucket && h.weights[b] >= Epsilon {
+		h.maxBucket = b
+	}
+	if v < h.minValue {
+		h.minValue = v
+	}
+	if v > h.maxValue {
+		h.maxValue = v
+	}
+}
+
+// safeSubtract is VPA's: results below Epsilon become 0.
+func safeSubtract(value, sub float64) float64 {
+	value -= sub
+	if value < Epsilon {
+		return 0
+	}
+	return value
+}
+
+// Subtract removes a previously added sample (weights clamp at 0): the same
+// v, w and t undo an Add. As in VPA, a bucket or total left below Epsilon
+// becomes 0. Min and Max are not affected.
+func (h *Histogram) Subtract(v, w float64, t time.Time) {
+	if !validWeight(w) {
+		return
+	}
+	w *= h.decay(t)
+	b := h.index(v)
+	h.total = safeSubtract(h.total, w)
+	h.weights[b] = safeSubtract(h.weights[b], w)
+	h.updateMinAndMaxBucket()
+}
+
+// Quantile returns VPA's estimate of the q-quantile: the END (upper boundary) of
+// the bucket where the cumulative weight first reaches q·total (start of the
+// last bucket if it is the last one); 0 when empty. For q ≤ 0 that is the end
+// of the first non-empty bucket, for q ≥ 1 (or NaN) of the last.
+func (h *Histogram) Quantile(q float64) float64 {
+	if h.IsEmpty() {
+		return 0
+	}
+	threshold := q * h.total
+	partial := 0.0
+	b := h.minBucket
+	for ; b < h.maxBucket; b++ {
+		partial += h.weights[b]
+		if partial >= threshold {
+			break
+		}
+	}
+	if b < h.n-1 {
+		return h.starts[b+1]
+	}
+	return h.starts[b]
+}
+
+// TotalWeight returns the total weight relative to the internal reference;
+// only ratios are meaningful.
+func (h *Histogram) TotalWeight() float64 { return h.total }
+
+// IsEmpty reports whether no bucket holds at least Epsilon (VPA's test).
+func (h *Histogram) IsEmpty() bool {
+	return h.weights[h.minBucket] < Epsilon
+}
+
+// Min returns the exact smallest value ever added (0 if empty).
+func (h *Histogram) Min() float64 {
+	if h.IsEmpty() || h.minValue > h.maxValue {
+		return 0
+	}
+	return h.minValue
+}
+
+// Max returns the exact largest value ever added (0 if empty).
+func (h *Histogram) Max() float64 {
+	if h.IsEmpty() || h.minValue > h.maxValue {
+		return 0
+	}
+	return h.maxValue
+}
+
+// Mean returns the weighted mean of bucket midpoints over the buckets Quantile
+// considers (approximate), 0 when empty. The unbounded last bucket counts at
+// the midpoint between its start and Max.
+func (h *Histogram) Mean() float64 {
+	if h.IsEmpty() {
+		return 0
+	}
+	var sum, weight float64
+	for b := h.minBucket; b <= h.maxBucket; b++ {
+		w := h.weights[b]
+		if w == 0 {
+			continue
+		}
+		var mid float64
+		if b < h.n-1 {
+			mid = (h.starts[b] + h.starts[b+1]) / 2
+		} else {
+			mid = h.starts[b]
+			if h.maxValue > mid && h.maxValue <= math.MaxFloat64 {
+				mid += (h.maxValue - mid) / 2
+			}
+		}
+		sum += w * mid
+		weight += w
+	}
+	if weight == 0 {
+		return 0
+	}
+	return sum / weight
+}
+
+// Merge adds all samples of o to h. Both must have the same Options. The
+// older reference time is moved to the newer one, as in VPA, but o itself is
+// left unchanged. On error h is unchanged.
+func (h *Histogram) Merge(o *Histogram) error {
+	if o == nil {
+		return errNilHistogram
+	}
+	if h.opts != o.opts {
+		return fmt.Errorf("sketch: merging histograms with different options (%+v and %+v)", h.opts, o.opts)
+	}
+	// VPA aligns the older reference with the newer one. When that is o's,
+	// it scales o's buckets minBucket..maxBucket in place and narrows o's
+	// bounds; scaled and the loops below reproduce that without touching o.
+	lo, hi := o.minBucket, o.maxBucket
+	f, scaleO, shiftH := 1.0, false, false
+	if hl := h.opts.HalfLife; hl != 0 {
+		if h.ref.Before(o.ref) {
+			shiftH = true
+		} else if o.ref.Before(h.ref) {
+			scaleO = true
+			f = math.Ldexp(1, shiftExponent(o.ref, h.ref.Round(hl), hl))
+		}
+	}
+	scaled := func(b int) float64 {
+		if scaleO && b >= lo && b <= hi {
+			return o.weights[b] * f
+		}
+		return o.weights[b]
+	}
+	oMin, oMax, oTotal := lo, hi, o.total
+	if scaleO {
+		oTotal *= f
+		for scaled(oMin) < Epsilon && oMin < h.n-1 {
+			oMin++
+		}
+		for scaled(oMax) < Epsilon && oMax > 0 {
+			oMax--
+		}
+	}
+	// Shifting h only scales its weights down, so checking before the shift
+	// is conservative.
+	if h.total+oTotal > math.MaxFloat64 {
+		return errOverflow
+	}
+	for b := oMin; b <= oMax; b++ {
+		if h.weights[b]+scaled(b) > math.MaxFloat64 {
+			return errOverflow
+		}
+	}
+	if shiftH {
+		h.shift(o.ref)
+	}
+	// With o == h, scaleO and shiftH are false and each weight is read
+	// before it is written.
+	for b := oMin; b <= oMax; b++ {
+		h.weights[b] += scaled(b)
+	}
+	h.total += oTotal
+	h.minBucket = min(h.minBucket, oMin)
+	h.maxBucket = max(h.maxBucket, oMax)
+	h.minValue = min(h.minValue, o.minValue)
+	h.maxValue = max(h.maxValue, o.maxValue)
+	return nil
+}
