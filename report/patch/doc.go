@@ -1,0 +1,35 @@
+// Package patch turns a plan into files a GitOps repository can take: one
+// strategic-merge patch per workload whose resources change, and a
+// kustomization.yaml that lists them.
+//
+// Each patch names the workload (apiVersion, kind, metadata.name and
+// metadata.namespace) and carries only the resources of the containers that
+// change, under the pod template (spec.template.spec, or
+// spec.jobTemplate.spec.template.spec for a CronJob), in containers or
+// initContainers. Within a container only the requests and limits that change
+// appear; a limit the plan removes is written as null, which is how a
+// strategic merge deletes a field. Containers merge by name, so everything
+// else in the manifest stays as it is.
+//
+// The files are valid input for both
+//
+//	kustomize build DIR            (or kubectl apply -k DIR)
+//	kubectl patch KIND NAME -n NS --type strategic --patch-file FILE
+//
+// kustomization.yaml has no resources of its own: add the manifests the
+// patches apply to under resources: (for example "- ../base"). Write keeps
+// that list when it rewrites the file; everything else in the file is
+// rightsize's. Kustomize matches a patch on its namespace too, so the
+// manifests must carry metadata.namespace by the time they reach this
+// kustomization (in the file, or from a base's namespace: field); a
+// namespace: field in this kustomization is applied after the patches and
+// does not help.
+//
+// Bare Pods are not patched: a pod's resources cannot be changed by applying
+// its manifest again, so Write reports them as skipped for the caller to say
+// so. A Job's pod template is immutable once created; its patch takes effect
+// when the Job is recreated. A CronJob's patch applies from its next run.
+//
+// Write does not remove patch files of earlier runs; a workload that no
+// longer changes simply drops out of kustomization.yaml.
+package patch

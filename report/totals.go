@@ -1,0 +1,96 @@
+package report
+
+import (
+	"slices"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// planTotals counts a plan's containers and sums its pods' requests.
+type planTotals struct {
+	workloads, containers   int
+	recommended, without    int
+	changed, qosChanges     int
+	current, recommendedReq workload.Resources
+}
+
+func totalsOf(p workload.Plan) planTotals {
+	var t planTotals
+	for _, wp := range p.Workloads {
+		t.workloads++
+		if qosChanged(wp) {
+			t.qosChanges++
+		}
+		for _, c := range wp.Containers {
+			t.containers++
+			if hasRecommendation(c) {
+				t.recommended++
+			} else {
+				t.without++
+			}
+			if c.Changed() {
+				t.changed++
+			}
+		}
+		n := max(wp.Replicas, 0)
+		cur := podRequests(wp.Containers, func(c workload.ContainerPlan) workload.Settings { return c.Current })
+		rec := podRequests(wp.Containers, workload.ContainerPlan.Recommended)
+		t.current.CPU += cur.CPU * workload.Millicores(n)
+		t.current.Memory += cur.Memory * workload.Bytes(n)
+		t.recommendedReq.CPU += rec.CPU * workload.Millicores(n)
+		t.recommendedReq.Memory += rec.Memory * workload.Bytes(n)
+	}
+	return t
+}
+
+// podRequests is the pod's effective request as the scheduler computes it:
+// app containers and sidecars run together, while each plain init container
+// runs alone beside the sidecars declared before it, so the pod needs the
+// larger of the two. Containers are taken in spec order.
+func podRequests(cs []workload.ContainerPlan, settings func(workload.ContainerPlan) workload.Settings) workload.Resources {
+	var running, sidecars, initPeak workload.Resources
+	for _, c := range cs {
+		r := settings(c).Requests
+		switch {
+		case c.Sidecar:
+			sidecars.CPU += r.CPU
+			sidecars.Memory += r.Memory
+		case c.Init:
+			initPeak.CPU = max(initPeak.CPU, sidecars.CPU+r.CPU)
+			initPeak.Memory = max(initPeak.Memory, sidecars.Memory+r.Memory)
+		default:
+			running.CPU += r.CPU
+			running.Memory += r.Memory
+		}
+	}
+	return workload.Resources{
+		CPU:    max(running.CPU+sidecars.CPU, initPeak.CPU),
+		Memory: max(running.Memory+sidecars.Memory, initPeak.Memory),
+	}
+}
+
+// hasRecommendation reports whether the policy recommended anything for c.
+func hasRecommendation(c workload.ContainerPlan) bool {
+	return c.Recommendation.HasCPU || c.Recommendation.HasMemory
+}
+
+// qosChanged reports whether the plan moves the pod to another QoS class.
+func qosChanged(wp workload.WorkloadPlan) bool {
+	return wp.QoSRecommended != "" && wp.QoSRecommended != wp.QoSCurrent
+}
+
+// sortedWorkloads returns the plan's workloads in key order, without
+// touching the plan.
+func sortedWorkloads(p workload.Plan) []workload.WorkloadPlan {
+	ws := slices.Clone(p.Workloads)
+	slices.SortStableFunc(ws, func(a, b workload.WorkloadPlan) int {
+		switch {
+		case a.Key.Less(b.Key):
+			return -1
+		case b.Key.Less(a.Key):
+			return 1
+		}
+		return 0
+	})
+	return ws
+}
