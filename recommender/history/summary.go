@@ -168,8 +168,9 @@ type Summary struct {
 	// ThrottledSamples says how many samples reported it.
 	Throttled        float64
 	ThrottledSamples int
-	// Confidence in [0, 1]: 1 − 2^(−days/2), where days is the history
-	// span discounted by gaps (see Summarize).
+	// Confidence in [0, 1]: 1 − 2^(−days/2), where days is the time the
+	// pods were observed (gaps longer than twice the usual step do not
+	// count), summed over pods but at most the history's span.
 	Confidence float64
 	// Current is the latest recorded setting.
 	Current workload.Settings
@@ -278,7 +279,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 				throttledSum += float64(v)
 			}
 		}
-		effective = max(effective, covered)
+		effective += covered
 		s.Peaks = append(s.Peaks, podPeaks(ser, end, ooms, until, o)...)
 	}
 	if s.ThrottledSamples > 0 {
@@ -291,6 +292,11 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	}
 	for _, p := range s.Peaks {
 		mem.Add(float64(p.Bytes), 1, p.End)
+	}
+	// Pods of one workload overlap in time: count at most the span, so three
+	// replicas do not triple the evidence, but a CronJob's short runs add up.
+	if span := s.Last.Sub(s.First); effective > span {
+		effective = span
 	}
 	days := effective.Hours() / 24
 	s.Confidence = 1 - math.Exp2(-days/2)

@@ -54,7 +54,7 @@ var (
 // MarshalBinary encodes the histogram in the versioned format described in
 // the package documentation.
 func (h *Histogram) MarshalBinary() ([]byte, error) {
-	if h.n == 0 {
+	if h.layout == nil {
 		return nil, errors.New("sketch: encoding: histogram not created with New")
 	}
 	if !finiteNonNegative(h.total) {
@@ -127,9 +127,15 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 		Max:         f64(21),
 		HalfLife:    time.Duration(int64(le.Uint64(b[29:]))),
 	}
-	n, err := o.layout()
-	if err != nil {
-		return fmt.Errorf("sketch: decoding options: %w", err)
+	reuse := h.layout != nil && h.opts == o // already validated
+	var n int
+	if reuse {
+		n = h.n
+	} else {
+		var err error
+		if n, err = o.layout(); err != nil {
+			return fmt.Errorf("sketch: decoding options: %w", err)
+		}
 	}
 	if got := u32(73); got != uint64(n) {
 		return fmt.Errorf("sketch: decoding: %d buckets stored, options give %d", got, n)
@@ -182,7 +188,7 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("sketch: decoding: bucket bounds %d, %d do not match the weights", minBucket, maxBucket)
 	}
 
-	if h.n == 0 || h.opts != o {
+	if !reuse {
 		nh, err := New(o)
 		if err != nil {
 			return fmt.Errorf("sketch: decoding options: %w", err)
@@ -196,7 +202,6 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 	h.total = total
 	h.minBucket, h.maxBucket = int(minBucket), int(maxBucket)
 	h.minValue, h.maxValue = minValue, maxValue
-	h.ref = ref
-	h.cacheValid = false
+	h.setRef(ref)
 	return nil
 }

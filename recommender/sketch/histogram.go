@@ -10,13 +10,7 @@ import (
 // is not usable; use New. A Histogram is not safe for concurrent use.
 type Histogram struct {
 	opts Options
-	n    int
-	// starts holds n+1 boundaries, starts[n] = +Inf, so starts[i+1] is
-	// always the end of bucket i. It is never written after New and is
-	// shared by clones.
-	starts       []float64
-	scale        float64 // (Growth−1)/FirstBucket, for the index estimate
-	invLogGrowth float64
+	*layout
 	// limit is how far past ref a sample may lie before ref moves forward.
 	limit time.Duration
 
@@ -31,10 +25,13 @@ type Histogram struct {
 	minValue, maxValue float64
 
 	// ref starts at the zero time, as in VPA, so the first sample moves it
-	// to the sample's time rounded to HalfLife.
-	ref time.Time
+	// to the sample's time rounded to HalfLife. refSec and refNsec are its
+	// Unix seconds and nanoseconds, which make t − ref cheap to compute.
+	ref     time.Time
+	refSec  int64
+	refNsec int64
 
-	// The decay factor of the most recent timestamp; samples usually come
+	// The decay factor of the most recent timestamp; samples often come
 	// in batches sharing one timestamp.
 	cacheValid  bool
 	cacheTime   time.Time
@@ -47,19 +44,11 @@ func New(o Options) (*Histogram, error) {
 	if err != nil {
 		return nil, err
 	}
-	starts := make([]float64, n+1)
-	for i := range n {
-		starts[i] = o.start(i)
-	}
-	starts[n] = math.Inf(1)
 	h := &Histogram{
-		opts:         o,
-		n:            n,
-		starts:       starts,
-		scale:        (o.Growth - 1) / o.FirstBucket,
-		invLogGrowth: 1 / math.Log(o.Growth),
-		limit:        o.HalfLife * maxDecayExponent,
-		weights:      make([]float64, n),
+		opts:    o,
+		layout:  layoutOf(o, n),
+		limit:   o.HalfLife * maxDecayExponent,
+		weights: make([]float64, n),
 	}
 	h.Reset()
 	return h, nil
@@ -83,7 +72,11 @@ func (h *Histogram) Reset() {
 	h.total = 0
 	h.minBucket, h.maxBucket = h.n-1, 0
 	h.minValue, h.maxValue = math.Inf(1), math.Inf(-1)
-	h.ref = time.Time{}
+	h.setRef(time.Time{})
+}
+
+func (h *Histogram) setRef(ref time.Time) {
+	h.ref, h.refSec, h.refNsec = ref, ref.Unix(), int64(ref.Nanosecond())
 	h.cacheValid = false
 }
 
@@ -94,44 +87,39 @@ func (h *Histogram) Clone() *Histogram {
 	return &c
 }
 
-// index is BucketIndex using the precomputed boundaries.
-func (h *Histogram) index(v float64) int {
-	if !(v > 0) {
-		return 0
-	}
-	last := h.n - 1
-	if v >= h.starts[last] {
-		return last
-	}
-	i := estimateIndex(v, h.scale, h.invLogGrowth, last)
-	// The estimate is within one bucket; these loops run at most once or
-	// twice and make the result agree exactly with the boundaries.
-	for v < h.starts[i] {
-		i--
-	}
-	for v >= h.starts[i+1] {
-		i++
-	}
-	return i
-}
-
 // decay returns the weight factor 2^((t − ref)/HalfLife), first moving ref
 // forward (and rescaling the weights) if t is more than maxDecayExponent
-// half-lives past it, as VPA does.
+// half-lives past it, as VPA does. The cache check is kept small enough to
+// be inlined.
 func (h *Histogram) decay(t time.Time) float64 {
+	if h.cacheValid && t == h.cacheTime {
+		return h.cacheFactor
+	}
+	return h.decaySlow(t)
+}
+
+// maxSecDiff bounds |t − ref| in seconds for computing it from Unix
+// seconds without overflowing a Duration.
+const maxSecDiff = math.MaxInt64/nanosPerSec - 1
+
+func (h *Histogram) decaySlow(t time.Time) float64 {
 	hl := h.opts.HalfLife
 	if hl == 0 {
 		return 1
 	}
-	if h.cacheValid && t == h.cacheTime {
-		return h.cacheFactor
+	// Equal to t.Sub(h.ref) (ref has no monotonic reading), but cheaper;
+	// Sub handles the far-apart case, where it saturates.
+	var d time.Duration
+	if ds := t.Unix() - h.refSec; ds > -maxSecDiff && ds < maxSecDiff {
+		d = time.Duration(ds*nanosPerSec + int64(t.Nanosecond()) - h.refNsec)
+	} else {
+		d = t.Sub(h.ref)
 	}
-	d := t.Sub(h.ref)
 	if d > h.limit {
 		h.shift(t)
 		d = t.Sub(h.ref)
 	}
-	f := math.Exp2(float64(d) / float64(hl))
+	f := exp2(float64(d) / float64(hl))
 	h.cacheValid, h.cacheTime, h.cacheFactor = true, t, f
 	return f
 }
@@ -157,8 +145,7 @@ func (h *Histogram) shift(t time.Time) {
 	}
 	h.total *= f
 	h.updateMinAndMaxBucket()
-	h.ref = newRef
-	h.cacheValid = false
+	h.setRef(newRef)
 }
 
 // updateMinAndMaxBucket narrows minBucket and maxBucket after weights
@@ -191,8 +178,8 @@ func (h *Histogram) Add(v, w float64, t time.Time) {
 	if !validWeight(w) {
 		return
 	}
-	w *= h.decay(t)
 	b := h.index(v)
+	w *= h.decay(t)
 	bw, tw := h.weights[b]+w, h.total+w
 	if bw > math.MaxFloat64 || tw > math.MaxFloat64 {
 		// Keep every weight finite (and encodable); such a sample would

@@ -1,0 +1,65 @@
+# rightsize — build, test and benchmark targets. Only Go is needed.
+
+GO        ?= go
+BIN       ?= bin
+PKGS      ?= ./...
+BIG_CSV   ?= _out/usage-2m.csv.gz
+SHARED    ?= ../shared/data
+
+.PHONY: all build test test-short bench bench-plan bench-backtest demo lint demo-data big-data backtest-shared clean
+
+all: lint test build
+
+## build: the rightsize binary (also installable as the kubectl plugin kubectl-rightsize)
+build:
+	$(GO) build -o $(BIN)/rightsize ./cmd/rightsize
+	ln -sf rightsize $(BIN)/kubectl-rightsize
+
+## test: every test (unit, golden, fuzz seed corpora, shared-trace checks)
+test:
+	$(GO) test -count=1 $(PKGS)
+
+## test-short: unit tests only
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+## demo: rightsize plan on the embedded demo data
+demo:
+	$(GO) run ./cmd/rightsize plan
+
+## lint: go vet, and gofmt must have nothing to say
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## demo-data: regenerate the embedded demo dataset (deterministic)
+demo-data:
+	$(GO) run ./metrics/usagecsv/demo/gen -out metrics/usagecsv/demo/demo.csv.gz
+
+## big-data: the 2-million-row usage file for the plan benchmark
+big-data: $(BIG_CSV)
+$(BIG_CSV):
+	@mkdir -p $(dir $@)
+	$(GO) run ./hack/genusage -containers 1000 -days 7 -step 5m -out $@
+
+## bench: Go benchmarks, then the end-to-end plan and backtest runs (see docs/benchmarks.md)
+bench: build big-data
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(MAKE) bench-plan bench-backtest
+
+bench-plan: build big-data
+	/usr/bin/time -v $(BIN)/rightsize plan --input $(BIG_CSV) -o json 2>_out/plan-time.txt >/dev/null || (cat _out/plan-time.txt; exit 1)
+	@grep -E 'Elapsed|Maximum resident' _out/plan-time.txt
+
+bench-backtest: build
+	/usr/bin/time -v $(BIN)/rightsize backtest --input $(SHARED)/gcd-2011.csv.gz 2>_out/backtest-time.txt
+	@grep -E 'Elapsed|Maximum resident' _out/backtest-time.txt
+
+## backtest-shared: all profiles on both shared traces
+backtest-shared: build
+	$(BIN)/rightsize backtest --input $(SHARED)/gcd-2011.csv.gz
+	$(BIN)/rightsize backtest --input $(SHARED)/azure-2017-cpu.csv.gz
+
+clean:
+	rm -rf $(BIN) _out

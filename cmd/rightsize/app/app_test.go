@@ -1,0 +1,178 @@
+package app
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the README sample output and docs/cli.md")
+
+// run executes the command line and returns its exit code and streams.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func TestPlanOnDemoData(t *testing.T) {
+	code, out, errOut := run(t, "plan")
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	require.Len(t, lines, 1, "one line on stderr says the demo data is used")
+	assert.Contains(t, lines[0], "using embedded demo data")
+	for _, want := range []string{"CPU REQ", "shop/StatefulSet/orders-db (critical)", "Burstable → Guaranteed", "CPU requests:", "GiB"} {
+		assert.Contains(t, out, want)
+	}
+}
+
+// TestREADMESampleOutput keeps the README's sample output true.
+func TestREADMESampleOutput(t *testing.T) {
+	readme := filepath.Join("..", "..", "..", "README.md")
+	data, err := os.ReadFile(readme)
+	require.NoError(t, err)
+	re := regexp.MustCompile("(?s)(<!-- sample-output: rightsize plan -->\n```text\n)(.*?)(```\n)")
+	m := re.FindSubmatchIndex(data)
+	require.NotNil(t, m, "README.md has no sample-output block")
+	code, out, errOut := run(t, "plan")
+	require.Equal(t, 0, code, errOut)
+	want := "$ rightsize plan\n" + errOut + out
+	if *update {
+		data = append(data[:m[4]:m[4]], append([]byte(want), data[m[5]:]...)...)
+		require.NoError(t, os.WriteFile(readme, data, 0o644))
+		return
+	}
+	assert.Equal(t, want, string(data[m[4]:m[5]]), "README sample output is stale: go test ./cmd/rightsize/app -run README -update")
+}
+
+func TestPlanJSONDocument(t *testing.T) {
+	code, out, errOut := run(t, "plan", "-o", "json", "--profile", "krr")
+	require.Equal(t, 0, code, errOut)
+	var doc struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Profile    string `json:"profile"`
+		Source     string `json:"source"`
+		Workloads  []struct {
+			Namespace  string `json:"namespace"`
+			Kind       string `json:"kind"`
+			Name       string `json:"name"`
+			Containers []struct {
+				Name        string         `json:"name"`
+				Recommended map[string]any `json:"recommended"`
+				Reasons     []string       `json:"reasons"`
+			} `json:"containers"`
+		} `json:"workloads"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	assert.Equal(t, "rightsize.dev/v1alpha1", doc.APIVersion)
+	assert.Equal(t, "Plan", doc.Kind)
+	assert.Equal(t, "krr", doc.Profile)
+	assert.Equal(t, "demo", doc.Source)
+	require.NotEmpty(t, doc.Workloads)
+	for _, w := range doc.Workloads {
+		for _, c := range w.Containers {
+			assert.NotEmpty(t, c.Reasons, "%s/%s", w.Name, c.Name)
+		}
+	}
+}
+
+func TestPlanWritesPatches(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := run(t, "plan", "--patches", dir)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "patch file(s) and kustomization.yaml to "+dir)
+	kust, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(kust), "shop-deployment-web.yaml")
+	web, err := os.ReadFile(filepath.Join(dir, "shop-deployment-web.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(web), "kind: Deployment")
+	assert.Contains(t, string(web), "resources:")
+}
+
+func writeGzip(t *testing.T, path, content string) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, err := zw.Write([]byte(content))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+}
+
+func TestPlanInputFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("timestamp,namespace,kind,workload,pod,container,cpu_cores,memory_bytes,cpu_request_cores\n")
+	for i := 0; i < 200; i++ {
+		ts := 1700000000 + i*300
+		b.WriteString(strings.Join([]string{strconv.Itoa(ts), "ns", "Deployment", "app", "app-1", "main", "0.25", "268435456", "1"}, ",") + "\n")
+	}
+	b.WriteString("1700099999,ns,Gadget,app,app-1,main,0.25,268435456,1\n") // unknown kind: skipped
+	b.WriteString("1700000000,ns,Deployment,app,app-1,main,0.5,268435456,1\n") // duplicate: skipped
+	path := filepath.Join(dir, "usage.csv")
+	writeGzip(t, path, b.String())
+
+	code, out, errOut := run(t, "plan", "--input", path, "-o", "csv")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, path+": read 202 rows, used 200, skipped 2 (1 duplicate, 1 unknown kind)")
+	assert.Contains(t, out, "ns,Deployment,app,main")
+}
+
+
+func TestPlanErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	require.NoError(t, os.WriteFile(bad, []byte("timestamp,namespace,kind,workload,pod,container,cpu_cores\n1700000000,ns,Pod,p,p,c,abc\n"), 0o644))
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing file", []string{"plan", "--input", filepath.Join(dir, "nope.csv")}, 1, "nope.csv"},
+		{"unparsable number names line and column", []string{"plan", "--input", bad}, 1, `bad.csv:2: column "cpu_cores"`},
+		{"unknown profile", []string{"plan", "--profile", "fast"}, 2, `unknown profile "fast"`},
+		{"unknown format", []string{"plan", "-o", "xml"}, 2, "xml"},
+		{"bad critical", []string{"plan", "--critical", "shop/web"}, 2, "NAMESPACE/KIND/NAME"},
+		{"bad end", []string{"plan", "--end", "yesterday"}, 2, "RFC 3339"},
+		{"backtest unknown profile", []string{"backtest", "--profile", "vpa,nope"}, 2, `unknown profile "nope"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := run(t, tc.args...)
+			assert.Equal(t, tc.code, code)
+			assert.Contains(t, errOut, tc.want)
+		})
+	}
+}
+
+func TestBacktestOnDemoData(t *testing.T) {
+	code, out, errOut := run(t, "backtest", "--profile", "balanced,vpa,oracle", "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	var res []struct {
+		Profile string `json:"profile"`
+		Covered int    `json:"covered"`
+		CPU     struct {
+			Slack float64 `json:"slack"`
+		} `json:"cpu"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Len(t, res, 3)
+	for _, r := range res {
+		assert.Positive(t, r.Covered, r.Profile)
+		assert.Greater(t, r.CPU.Slack, 0.0, r.Profile)
+	}
+}

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"rightsize.dev/rightsize/metrics/usagecsv/demo"
+	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report"
+	"rightsize.dev/rightsize/report/patch"
+)
+
+// PlanOptions are the flags of `rightsize plan`.
+type PlanOptions struct {
+	Input    string
+	Profile  string
+	Output   string
+	Patches  string
+	Critical []string
+	End      time.Time
+
+	format   report.Format
+	profile  policy.Profile
+	critical map[workload.Key]bool
+}
+
+func newPlanCommand(streams IOStreams, g *globalOptions) *cobra.Command {
+	o := &PlanOptions{Profile: policy.DefaultName, Output: string(report.Table)}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Recommend requests, limits and QoS classes from usage history",
+		Long: `plan reads usage history and prints, per container, the current and the
+recommended requests and limits, the pod QoS class before and after, the
+confidence and the reasons (citing the rules R1–R17).
+
+Without --input it runs on the embedded demo data and says so on stderr.`,
+		Example: `  rightsize plan
+  rightsize plan --input usage.csv.gz --profile balanced -o json | jq '.workloads[].name'
+  rightsize plan --input usage.csv --patches ./patches`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return usageError{err}
+			}
+			return o.Run(cmd, streams, g)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Input, "input", "", "usage CSV file (plain or gzip; see docs/usage-csv.md); default: the embedded demo data")
+	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
+	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
+	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
+	f.Var(timeValue{&o.End}, "end", "decide as of this instant (RFC 3339); default: just after the newest sample")
+	return cmd
+}
+
+func joinFormats(fs []report.Format) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = string(f)
+	}
+	return strings.Join(s, "|")
+}
+
+// Validate checks the flags and resolves them.
+func (o *PlanOptions) Validate() error {
+	var err error
+	if o.format, err = report.ParseFormat(o.Output); err != nil {
+		return err
+	}
+	if o.profile, err = policy.ByName(o.Profile); err != nil {
+		return err
+	}
+	o.critical = map[workload.Key]bool{}
+	for _, c := range o.Critical {
+		k, err := parseWorkloadKey(c)
+		if err != nil {
+			return fmt.Errorf("--critical: %w", err)
+		}
+		o.critical[k] = true
+	}
+	return nil
+}
+
+func parseWorkloadKey(s string) (workload.Key, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return workload.Key{}, fmt.Errorf("%q is not NAMESPACE/KIND/NAME", s)
+	}
+	kind, ok := workload.ParseKind(parts[1])
+	if !ok {
+		return workload.Key{}, fmt.Errorf("%q: unknown kind %q", s, parts[1])
+	}
+	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
+}
+
+// Run loads the history, computes the plan and writes it.
+func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOptions) error {
+	data, err := loadUsage(o.Input)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(streams.ErrOut, data.describe())
+	if data.demo {
+		for _, k := range demo.Critical() {
+			o.critical[k] = true
+		}
+	}
+	r := &recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: g.logger(streams)}
+	plan, err := r.RunOnce(cmd.Context(), recommender.Input{Source: data.name, Store: data.store, End: o.End})
+	if err != nil {
+		return err
+	}
+	if err := report.WritePlan(streams.Out, plan, o.format); err != nil {
+		return fmt.Errorf("writing plan: %w", err)
+	}
+	if o.Patches != "" {
+		written, skipped, err := patch.Write(o.Patches, plan)
+		if err != nil {
+			return fmt.Errorf("writing patches: %w", err)
+		}
+		fmt.Fprintf(streams.ErrOut, "wrote %d patch file(s) and kustomization.yaml to %s\n", len(written), o.Patches)
+		for _, s := range skipped {
+			fmt.Fprintf(streams.ErrOut, "no patch for %s\n", s)
+		}
+	}
+	return nil
+}

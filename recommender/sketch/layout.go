@@ -1,0 +1,112 @@
+package sketch
+
+import (
+	"math"
+	"sync"
+)
+
+// layout is the immutable, precomputed form of a bucket layout, shared by
+// all histograms with the same FirstBucket, Growth and Max.
+type layout struct {
+	n int
+	// starts holds n+1 boundaries, starts[n] = +Inf, so starts[i+1] is
+	// always the end of bucket i.
+	starts []float64
+
+	// The index of a value in [starts[1], starts[n-1]) is looked up by its
+	// float64 bits: bits>>cellShift - cellBase selects a cell (an
+	// exponent and the top mantissa bits), and cells[cell] is the bucket
+	// of the cell's lowest value. Cells are narrower than buckets, so the
+	// answer is that bucket or the next one.
+	cellShift uint
+	cellBase  uint64
+	cells     []uint16
+}
+
+// maxCells bounds the lookup table of one layout.
+const maxCells = 1 << 16
+
+type layoutKey struct{ first, growth, max float64 }
+
+// The cache is bounded because options may come from decoded input.
+const maxCachedLayouts = 64
+
+var layouts struct {
+	sync.Mutex
+	m map[layoutKey]*layout
+}
+
+// layoutOf returns the shared layout for valid options with n buckets.
+func layoutOf(o Options, n int) *layout {
+	k := layoutKey{o.FirstBucket, o.Growth, o.Max}
+	layouts.Lock()
+	l := layouts.m[k]
+	layouts.Unlock()
+	if l != nil {
+		return l
+	}
+	l = newLayout(o, n)
+	layouts.Lock()
+	defer layouts.Unlock()
+	if prev := layouts.m[k]; prev != nil {
+		return prev
+	}
+	if layouts.m == nil {
+		layouts.m = make(map[layoutKey]*layout)
+	}
+	if len(layouts.m) < maxCachedLayouts {
+		layouts.m[k] = l
+	}
+	return l
+}
+
+func newLayout(o Options, n int) *layout {
+	l := &layout{n: n, starts: make([]float64, n+1)}
+	for i := range n {
+		l.starts[i] = o.start(i)
+	}
+	l.starts[n] = math.Inf(1)
+	if n < 3 {
+		return l // no bucket between starts[1] and starts[n-1]
+	}
+	// Mantissa bits per cell: the smallest m with 2^-m < Growth−1, so a
+	// cell (relative width ≤ 2^-m) is narrower than any bucket (relative
+	// width > Growth−1), reduced if the table would get too large.
+	m := uint(math.Ceil(-math.Log2(o.Growth-1))) + 1
+	m = min(m, 52)
+	lo, hi := math.Float64bits(l.starts[1]), math.Float64bits(l.starts[n-1])
+	for m > 0 && (hi>>(52-m))-(lo>>(52-m))+1 > maxCells {
+		m--
+	}
+	l.cellShift = 52 - m
+	l.cellBase = lo >> l.cellShift
+	l.cells = make([]uint16, (hi>>l.cellShift)-l.cellBase+1)
+	b := 0
+	for c := range l.cells {
+		// The lowest value of the cell; the first cell starts below
+		// starts[1], where the bucket is 0.
+		v := math.Float64frombits((l.cellBase + uint64(c)) << l.cellShift)
+		for b+1 < n && v >= l.starts[b+1] {
+			b++
+		}
+		l.cells[c] = uint16(b)
+	}
+	return l
+}
+
+// index returns the bucket of v: the i with starts[i] ≤ v < starts[i+1].
+func (l *layout) index(v float64) int {
+	if !(v >= l.starts[1]) { // also NaN
+		return 0
+	}
+	last := l.n - 1
+	if v >= l.starts[last] {
+		return last
+	}
+	// v is positive and finite here, and its cell lies in the table.
+	i := int(l.cells[math.Float64bits(v)>>l.cellShift-l.cellBase])
+	for v >= l.starts[i+1] {
+		i++
+	}
+	return i
+}
