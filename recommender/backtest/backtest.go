@@ -183,10 +183,10 @@ func newContainer(k workload.ContainerKey, series []*history.Series, nPod int) *
 
 // score accumulates the figures' numerators and denominators.
 type score struct {
-	covered                                            bool
-	cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr  float64
-	memReq, memUse, memSlack, memDt, memShort          float64
-	oomEvents, containersWithOOM, coveredContainers    int
+	covered                                           bool
+	cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr float64
+	memReq, memUse, memSlack, memDt, memShort         float64
+	oomEvents, containersWithOOM, coveredContainers   int
 }
 
 func (s *score) add(o score) {

@@ -156,14 +156,14 @@ type Summary struct {
 	// the last hour before Until (the current replica count, roughly).
 	Pods, PodsNow int
 	// First and Last are the first and last sample times (any resource).
-	First, Last                time.Time
-	CPUSamples, MemorySamples  int
-	CPUFirst, MemoryFirst      time.Time
-	CPU                        *sketch.Histogram
-	MemoryPeaks                *sketch.Histogram
-	Peaks                      []Peak
-	CPUWindow, MemoryWindow    Window
-	OOMs                       []OOMEvent
+	First, Last               time.Time
+	CPUSamples, MemorySamples int
+	CPUFirst, MemoryFirst     time.Time
+	CPU                       *sketch.Histogram
+	MemoryPeaks               *sketch.Histogram
+	Peaks                     []Peak
+	CPUWindow, MemoryWindow   Window
+	OOMs                      []OOMEvent
 	// Throttled is the mean share of throttled CFS periods over the window;
 	// ThrottledSamples says how many samples reported it.
 	Throttled        float64

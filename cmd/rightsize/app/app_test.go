@@ -120,7 +120,7 @@ func TestPlanInputFile(t *testing.T) {
 		ts := 1700000000 + i*300
 		b.WriteString(strings.Join([]string{strconv.Itoa(ts), "ns", "Deployment", "app", "app-1", "main", "0.25", "268435456", "1"}, ",") + "\n")
 	}
-	b.WriteString("1700099999,ns,Gadget,app,app-1,main,0.25,268435456,1\n") // unknown kind: skipped
+	b.WriteString("1700099999,ns,Gadget,app,app-1,main,0.25,268435456,1\n")    // unknown kind: skipped
 	b.WriteString("1700000000,ns,Deployment,app,app-1,main,0.5,268435456,1\n") // duplicate: skipped
 	path := filepath.Join(dir, "usage.csv")
 	writeGzip(t, path, b.String())
@@ -130,7 +130,6 @@ func TestPlanInputFile(t *testing.T) {
 	assert.Contains(t, errOut, path+": read 202 rows, used 200, skipped 2 (1 duplicate, 1 unknown kind)")
 	assert.Contains(t, out, "ns,Deployment,app,main")
 }
-
 
 func TestPlanErrors(t *testing.T) {
 	dir := t.TempDir()
