@@ -1,0 +1,101 @@
+package usagecsv
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Row is one sample of one container; Sample.Pod names the pod.
+type Row struct {
+	Key    workload.ContainerKey
+	Sample workload.Sample
+}
+
+// The columns of the format, in the order a Writer writes them.
+const (
+	colTimestamp = iota
+	colNamespace
+	colKind
+	colWorkload
+	colPod
+	colContainer
+	colCPU
+	colMemory
+	colCPURequest
+	colCPULimit
+	colMemoryRequest
+	colMemoryLimit
+	colOOMKilled
+	colThrottled
+	numColumns
+)
+
+// columns lists every column of the format in the order a Writer writes them.
+var columns = [numColumns]string{
+	"timestamp",
+	"namespace",
+	"kind",
+	"workload",
+	"pod",
+	"container",
+	"cpu_cores",
+	"memory_bytes",
+	"cpu_request_cores",
+	"cpu_limit_cores",
+	"memory_request_bytes",
+	"memory_limit_bytes",
+	"oom_killed",
+	"cpu_throttled_fraction",
+}
+
+// The reasons a Reader skips a row, as counted in Stats.Skipped.
+const (
+	SkipNegative      = "negative value"
+	SkipNaN           = "not a number"
+	SkipInfinite      = "infinite value"
+	SkipUnknownKind   = "unknown kind"
+	SkipMissingName   = "missing name"
+	SkipNoUsage       = "no usage"
+	SkipThrottleRange = "throttled fraction out of range"
+	// SkipDuplicate is not counted by a Reader; the store that finds
+	// duplicates reports them with Stats.Skip.
+	SkipDuplicate = "duplicate"
+)
+
+var (
+	errNoHeader       = errors.New("no header: the file is empty")
+	errMissingColumn  = errors.New("required column is missing")
+	errDuplicate      = errors.New("column is listed twice")
+	errNoUsageColumns = fmt.Errorf("need at least one of the columns %q and %q", columns[colCPU], columns[colMemory])
+	errEmpty          = errors.New("empty value")
+	errTimestamp      = errors.New("want Unix seconds or RFC 3339")
+	errBool           = errors.New("want 0 or 1")
+)
+
+// ParseError is a reason to reject a file: a missing or repeated column, an
+// unparsable value, or malformed CSV. Line counts the header as line 1.
+type ParseError struct {
+	File   string
+	Line   int
+	Column string // empty when the error is not about one column
+	Value  string // the offending value, empty when there is none
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	if e.Column != "" {
+		fmt.Fprintf(&b, "column %q: ", e.Column)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, "parsing %q: ", e.Value)
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }

@@ -1,0 +1,488 @@
+package usagecsv
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"runtime"
+	"strconv"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// readBufferSize is large so that reads from the file and gzip refills are
+// rare, and most lines fit in the buffer without being copied.
+const readBufferSize = 1 << 20
+
+// kindByName maps the format's kind names to kinds; read-only.
+var kindByName = func() map[string]workload.Kind {
+	m := make(map[string]workload.Kind, len(workload.Kinds))
+	for _, k := range workload.Kinds {
+		m[string(k)] = k
+	}
+	return m
+}()
+
+// Reader reads rows of the usage CSV format. It is not safe for concurrent
+// use.
+type Reader struct {
+	name  string
+	sp    splitter
+	col   [numColumns]int // field index of each column, -1 when absent
+	width int             // fields per record, from the header
+
+	// names interns namespace, workload, pod and container names, so rows
+	// share one string per name and hold no reference to the read buffer.
+	names map[string]string
+	// series maps the text of a row's kind and names to its key and pod,
+	// so that a row costs one map lookup instead of five.
+	series  map[string]series
+	scratch []byte
+
+	// Exports list many rows per instant, so the last timestamp parsed is
+	// kept and reused while the text repeats.
+	lastStamp []byte
+	lastTime  time.Time
+	haveLast  bool
+
+	stats Stats
+	err   error  // sticky: io.EOF or the error that rejected the file
+	stop  func() // stops reading ahead, for errors
+}
+
+// NewReader returns a Reader for r, whose rows are gzipped when r starts with
+// the gzip magic bytes, whatever name says. name is the file name used in
+// errors. It reads the header and fails with a *ParseError (line 1 for the
+// usual header on the first line) when a required column is missing or a
+// column is listed twice.
+func NewReader(r io.Reader, name string) (*Reader, error) {
+	br := bufio.NewReaderSize(r, readBufferSize)
+	stop := func() {}
+	magic, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading gzip header: %w", name, err)
+		}
+		in := newInflater(zr)
+		br = bufio.NewReaderSize(in, readBufferSize)
+		stop = in.close
+	}
+	// Spreadsheet exports start with a byte order mark.
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		br.Discard(3)
+	}
+	rd := &Reader{
+		name:   name,
+		sp:     splitter{br: br},
+		names:  make(map[string]string),
+		series: make(map[string]series),
+		stats:  Stats{Skipped: make(map[string]int)},
+		stop:   stop,
+	}
+	if err := rd.readHeader(); err != nil {
+		stop()
+		return nil, err
+	}
+	// A caller may drop the Reader before the end of the file; the
+	// goroutine inflating ahead must not outlive it.
+	runtime.AddCleanup(rd, func(stop func()) { stop() }, stop)
+	return rd, nil
+}
+
+func (r *Reader) readHeader() error {
+	line, err := r.sp.next()
+	if err == io.EOF {
+		return &ParseError{File: r.name, Line: 1, Err: errNoHeader}
+	}
+	if err != nil {
+		return r.wrap(err)
+	}
+	fields := r.sp.fields
+	for c := range r.col {
+		r.col[c] = -1
+	}
+	seen := make(map[string]bool, len(fields))
+	for i, f := range fields {
+		name := string(trim(f))
+		if seen[name] {
+			return &ParseError{File: r.name, Line: line, Column: name, Err: errDuplicate}
+		}
+		if name != "" {
+			seen[name] = true
+		}
+		for c, known := range columns {
+			if name == known {
+				r.col[c] = i
+			}
+		}
+	}
+	var missing []error
+	for c := colTimestamp; c <= colContainer; c++ {
+		if r.col[c] < 0 {
+			missing = append(missing, &ParseError{File: r.name, Line: line, Column: columns[c], Err: errMissingColumn})
+		}
+	}
+	if r.col[colCPU] < 0 && r.col[colMemory] < 0 {
+		missing = append(missing, &ParseError{File: r.name, Line: line, Err: errNoUsageColumns})
+	}
+	if len(missing) > 0 {
+		return errors.Join(missing...)
+	}
+	r.width = len(fields)
+	return nil
+}
+
+// Read returns the next usable row, and io.EOF after the last one. Rows the
+// format says to skip are counted in Stats and not returned. An unparsable
+// value or malformed CSV returns a *ParseError; errors are final, and every
+// later call returns the same one.
+func (r *Reader) Read() (Row, error) {
+	if r.err != nil {
+		return Row{}, r.err
+	}
+	for {
+		line, err := r.sp.next()
+		if err != nil {
+			if err != io.EOF {
+				err = r.wrap(err)
+			}
+			return Row{}, r.fail(err)
+		}
+		fields := r.sp.fields
+		if len(fields) != r.width {
+			return Row{}, r.fail(&ParseError{File: r.name, Line: line,
+				Err: fmt.Errorf("%w: %d, the header has %d", csv.ErrFieldCount, len(fields), r.width)})
+		}
+		r.stats.Read++
+		row, skip, err := r.parse(fields, line)
+		if err != nil {
+			return Row{}, r.fail(err)
+		}
+		if skip != "" {
+			r.stats.Skipped[skip]++
+			continue
+		}
+		r.stats.Used++
+		return row, nil
+	}
+}
+
+// fail ends reading with err.
+func (r *Reader) fail(err error) error {
+	r.err = err
+	r.stop()
+	return err
+}
+
+// Stats returns the counts so far; after io.EOF, for the whole file.
+func (r *Reader) Stats() Stats {
+	s := r.stats
+	s.Skipped = maps.Clone(r.stats.Skipped)
+	return s
+}
+
+// wrap adds the file name and line to an error of the splitter.
+func (r *Reader) wrap(err error) error {
+	var se syntaxError
+	if errors.As(err, &se) {
+		return &ParseError{File: r.name, Line: se.line, Err: se.err}
+	}
+	return fmt.Errorf("%s:%d: reading: %w", r.name, r.sp.line+1, err)
+}
+
+// parse turns a record into a row, or into the reason to skip it. Every value
+// is parsed before any skip reason counts, so that an unparsable value rejects
+// the file even on a row that would be skipped.
+func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
+	s := &row.Sample
+	if s.Time, err = r.timestamp(f, line); err != nil {
+		return row, "", err
+	}
+
+	var v [numColumns]float64
+	var has [numColumns]bool
+	var bad string // the first value's reason to skip
+	for c := colCPU; c <= colThrottled; c++ {
+		if c == colOOMKilled {
+			continue
+		}
+		x, present, why, err := r.number(f, line, c)
+		if err != nil {
+			return row, "", err
+		}
+		if bad == "" {
+			bad = why
+		}
+		v[c], has[c] = x, present
+	}
+	if i := r.col[colOOMKilled]; i >= 0 {
+		b := trim(f[i])
+		if s.OOMKilled, err = parseBool(b); err != nil {
+			return row, "", r.valueError(line, colOOMKilled, b, err)
+		}
+	}
+
+	sr, why := r.lookup(f)
+	switch {
+	case why != "":
+		return row, why, nil
+	case bad != "":
+		return row, bad, nil
+	case has[colThrottled] && v[colThrottled] > 1:
+		return row, SkipThrottleRange, nil
+	case !has[colCPU] && !has[colMemory] && !s.OOMKilled:
+		return row, SkipNoUsage, nil
+	}
+	row.Key, s.Pod = sr.key, sr.pod
+	s.CPU, s.HasCPU = workload.Cores(v[colCPU]), has[colCPU]
+	s.Memory, s.HasMemory = workload.BytesOf(v[colMemory]), has[colMemory]
+	s.Throttled, s.HasThrottled = v[colThrottled], has[colThrottled]
+	s.Settings = workload.Settings{
+		Requests: workload.Resources{
+			CPU:    workload.MillicoresOf(workload.Cores(v[colCPURequest])),
+			Memory: workload.BytesOf(v[colMemoryRequest]),
+		},
+		Limits: workload.Resources{
+			CPU:    workload.MillicoresOf(workload.Cores(v[colCPULimit])),
+			Memory: workload.BytesOf(v[colMemoryLimit]),
+		},
+	}
+	return row, "", nil
+}
+
+// number parses the numeric column c. present is false when the column is
+// absent or the cell empty; skip is the reason to skip a row holding the
+// value, if any.
+func (r *Reader) number(f [][]byte, line, c int) (v float64, present bool, skip string, err error) {
+	i := r.col[c]
+	if i < 0 {
+		return 0, false, "", nil
+	}
+	b := trim(f[i])
+	if len(b) == 0 {
+		return 0, false, "", nil
+	}
+	v, err = parseNumber(b)
+	if err != nil {
+		var ne *strconv.NumError
+		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange || !math.IsInf(v, 0) {
+			if ne != nil {
+				err = ne.Err
+			}
+			return 0, false, "", r.valueError(line, c, b, err)
+		}
+		// Too large for a float64: as good as infinite.
+	}
+	switch {
+	case math.IsNaN(v):
+		skip = SkipNaN
+	case math.IsInf(v, 0):
+		skip = SkipInfinite
+	case v < 0:
+		skip = SkipNegative
+	}
+	return v, true, skip, nil
+}
+
+func (r *Reader) timestamp(f [][]byte, line int) (time.Time, error) {
+	b := trim(f[r.col[colTimestamp]])
+	if r.haveLast && bytes.Equal(b, r.lastStamp) {
+		return r.lastTime, nil
+	}
+	t, err := parseTime(b)
+	if err != nil {
+		return time.Time{}, r.valueError(line, colTimestamp, b, err)
+	}
+	r.lastStamp = append(r.lastStamp[:0], b...)
+	r.lastTime, r.haveLast = t, true
+	return t, nil
+}
+
+func (r *Reader) valueError(line, c int, b []byte, err error) error {
+	if len(b) == 0 {
+		err = errEmpty
+	}
+	return &ParseError{File: r.name, Line: line, Column: columns[c], Value: string(b), Err: err}
+}
+
+// series is what a row's kind and names resolve to.
+type series struct {
+	key workload.ContainerKey
+	pod string
+}
+
+// lookup resolves the row's kind and names, or returns the reason to skip the
+// row: an unknown kind or an empty name.
+func (r *Reader) lookup(f [][]byte) (series, string) {
+	// The lookup key holds each field with its length in front, so that no
+	// two different rows share a key whatever their names contain.
+	k := r.scratch[:0]
+	for _, c := range [...]int{colNamespace, colKind, colWorkload, colPod, colContainer} {
+		b := trim(f[r.col[c]])
+		k = binary.AppendUvarint(k, uint64(len(b)))
+		k = append(k, b...)
+	}
+	r.scratch = k
+	if sr, ok := r.series[string(k)]; ok {
+		return sr, ""
+	}
+	kind, ok := kindByName[string(trim(f[r.col[colKind]]))]
+	if !ok {
+		return series{}, SkipUnknownKind
+	}
+	var names [numColumns]string
+	for _, c := range [...]int{colNamespace, colWorkload, colPod, colContainer} {
+		if names[c] = r.intern(f[r.col[c]]); names[c] == "" {
+			return series{}, SkipMissingName
+		}
+	}
+	sr := series{
+		key: workload.ContainerKey{
+			Workload:  workload.Key{Namespace: names[colNamespace], Kind: kind, Name: names[colWorkload]},
+			Container: names[colContainer],
+		},
+		pod: names[colPod],
+	}
+	r.series[string(k)] = sr
+	return sr, ""
+}
+
+// intern returns the trimmed name in b as a string shared by every row that
+// has it.
+func (r *Reader) intern(b []byte) string {
+	b = trim(b)
+	if s, ok := r.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.names[s] = s
+	return s
+}
+
+// trim removes the spaces and tabs around a value. Most values have none, so
+// it looks at the ends before doing any work.
+func trim(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseNumber parses a float. The forms exports write almost always, digits
+// with an optional fraction and at most 15 significant digits, are parsed
+// here, several times faster than strconv and with the same result: both
+// the digits and the power of ten are exact in a float64, so one division
+// rounds correctly. Everything else goes to strconv.
+func parseNumber(b []byte) (float64, error) {
+	var mant uint64
+	digits, frac := 0, 0
+	dot := false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if dot {
+				frac++
+			}
+			if mant == 0 && c == '0' {
+				continue // leading zeros carry no precision
+			}
+			mant = mant*10 + uint64(c-'0')
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return strconv.ParseFloat(string(b), 64)
+		}
+	}
+	if digits > 15 || frac >= len(pow10) || len(b) == 0 || len(b) == 1 && dot {
+		return strconv.ParseFloat(string(b), 64)
+	}
+	return float64(mant) / pow10[frac], nil
+}
+
+// parseTime parses Unix seconds, integer or decimal, or RFC 3339, and returns
+// the instant in UTC.
+func parseTime(b []byte) (time.Time, error) {
+	if len(b) == 0 {
+		return time.Time{}, errEmpty
+	}
+	if sec, nsec, ok, err := parseUnix(b); ok {
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.Unix(sec, nsec).UTC(), nil
+	}
+	s := string(b)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		// RFC 3339 allows a space for the T, and many exports use one.
+		if t, err = time.Parse("2006-01-02 15:04:05Z07:00", s); err != nil {
+			return time.Time{}, errTimestamp
+		}
+	}
+	return t.UTC(), nil
+}
+
+// parseUnix parses [+-]digits[.digits] exactly, keeping up to nanosecond
+// precision that a float64 would lose. ok is false when b has another form.
+func parseUnix(b []byte) (sec, nsec int64, ok bool, err error) {
+	neg := b[0] == '-'
+	if b[0] == '-' || b[0] == '+' {
+		b = b[1:]
+	}
+	whole, frac, _ := bytes.Cut(b, []byte{'.'})
+	if len(whole)+len(frac) == 0 {
+		return 0, 0, false, nil
+	}
+	for _, c := range whole {
+		if c < '0' || c > '9' {
+			return 0, 0, false, nil
+		}
+		sec = sec*10 + int64(c-'0')
+	}
+	scale := int64(1e8)
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return 0, 0, false, nil
+		}
+		nsec += int64(c-'0') * scale
+		scale /= 10
+	}
+	if len(whole) > 18 { // more seconds than an int64 holds, counted in digits
+		return 0, 0, true, strconv.ErrRange
+	}
+	if neg {
+		sec, nsec = -sec, -nsec
+	}
+	return sec, nsec, true, nil
+}
+
+// parseBool parses oom_killed: 0 or 1, also false or true; empty is false.
+func parseBool(b []byte) (bool, error) {
+	switch {
+	case len(b) == 0, string(b) == "0", bytes.EqualFold(b, []byte("false")):
+		return false, nil
+	case string(b) == "1", bytes.EqualFold(b, []byte("true")):
+		return true, nil
+	}
+	return false, errBool
+}

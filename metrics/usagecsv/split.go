@@ -1,0 +1,161 @@
+package usagecsv
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+)
+
+// splitter splits RFC 4180 CSV into records of byte-slice fields, with the
+// same rules as encoding/csv (quoted fields may hold commas, doubled quotes
+// and line breaks; \r\n ends a line like \n; empty lines are skipped) but
+// without allocating a string per record. Fields are valid until the next
+// call to next.
+type splitter struct {
+	br   *bufio.Reader
+	line int // number of the last line read
+
+	long   []byte   // a line longer than br's buffer, assembled
+	quoted []byte   // unquoted field contents when the record has quotes
+	ends   []int    // field ends in quoted
+	fields [][]byte // the current record's fields
+}
+
+// ioError marks a read error of the underlying reader, as opposed to a CSV
+// syntax error.
+type ioError struct{ err error }
+
+func (e ioError) Error() string { return e.err.Error() }
+func (e ioError) Unwrap() error { return e.err }
+
+// readLine returns the next line without its line ending, and io.EOF when
+// there are no more lines. A last line without a trailing newline counts.
+func (s *splitter) readLine() ([]byte, error) {
+	line, err := s.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		s.long = append(s.long[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = s.br.ReadSlice('\n')
+			s.long = append(s.long, line...)
+		}
+		line = s.long
+	}
+	if len(line) == 0 {
+		if err == nil || err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, ioError{err}
+	}
+	if err != nil && err != io.EOF {
+		return nil, ioError{err}
+	}
+	s.line++
+	if line[len(line)-1] == '\n' {
+		line = line[:len(line)-1]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+	}
+	return line, nil
+}
+
+// next reads the next record and returns the line it starts on. Errors are
+// io.EOF, an ioError, or a syntaxError.
+func (s *splitter) next() (start int, err error) {
+	var line []byte
+	for len(line) == 0 {
+		if line, err = s.readLine(); err != nil {
+			return 0, err
+		}
+	}
+	start = s.line
+	s.fields = s.fields[:0]
+	if bytes.IndexByte(line, '"') < 0 {
+		// The common case: no quotes, so fields are the bytes between
+		// commas and can point into the read buffer.
+		for {
+			i := bytes.IndexByte(line, ',')
+			if i < 0 {
+				s.fields = append(s.fields, line)
+				return start, nil
+			}
+			s.fields = append(s.fields, line[:i:i])
+			line = line[i+1:]
+		}
+	}
+	return start, s.splitQuoted(line)
+}
+
+// syntaxError is a CSV syntax error on a line.
+type syntaxError struct {
+	line int
+	err  error
+}
+
+func (e syntaxError) Error() string { return e.err.Error() }
+
+// splitQuoted splits a record that has quotes, reading more lines when a
+// quoted field spans them. Field contents are copied to s.quoted, since the
+// read buffer is overwritten by the next line.
+func (s *splitter) splitQuoted(line []byte) error {
+	s.quoted, s.ends = s.quoted[:0], s.ends[:0]
+	for {
+		if len(line) > 0 && line[0] == '"' {
+			line = line[1:]
+			for {
+				i := bytes.IndexByte(line, '"')
+				if i < 0 {
+					// The field goes on past the line break.
+					s.quoted = append(s.quoted, line...)
+					s.quoted = append(s.quoted, '\n')
+					var err error
+					if line, err = s.readLine(); err == io.EOF {
+						return syntaxError{s.line, csv.ErrQuote}
+					} else if err != nil {
+						return err
+					}
+					continue
+				}
+				s.quoted = append(s.quoted, line[:i]...)
+				line = line[i+1:]
+				if len(line) > 0 && line[0] == '"' {
+					s.quoted = append(s.quoted, '"')
+					line = line[1:]
+					continue
+				}
+				break
+			}
+			s.ends = append(s.ends, len(s.quoted))
+			if len(line) == 0 {
+				break
+			}
+			if line[0] != ',' {
+				return syntaxError{s.line, csv.ErrQuote}
+			}
+			line = line[1:]
+			continue
+		}
+		i := bytes.IndexByte(line, ',')
+		field := line
+		if i >= 0 {
+			field = line[:i]
+		}
+		if bytes.IndexByte(field, '"') >= 0 {
+			return syntaxError{s.line, csv.ErrBareQuote}
+		}
+		s.quoted = append(s.quoted, field...)
+		s.ends = append(s.ends, len(s.quoted))
+		if i < 0 {
+			break
+		}
+		line = line[i+1:]
+	}
+	prev := 0
+	for _, end := range s.ends {
+		s.fields = append(s.fields, s.quoted[prev:end:end])
+		prev = end
+	}
+	return nil
+}
