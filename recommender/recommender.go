@@ -31,6 +31,10 @@ type Input struct {
 	// End is the decision instant: only samples before it count. Zero means
 	// just after the newest sample.
 	End time.Time
+	// Specs are the workloads' pod templates where a cluster or
+	// kube-state-metrics supplied them; without one a workload's containers
+	// and settings come from the samples.
+	Specs map[workload.Key]workload.Spec
 }
 
 // RunOnce computes the plan.
@@ -54,7 +58,7 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 		until = last.Add(time.Millisecond)
 	}
 
-	groups := groupByWorkload(in.Store.Containers())
+	groups := groupByWorkload(in.Store.Containers(), in.Specs)
 	log.Debug("grouped containers", "workloads", len(groups), "containers", len(in.Store.Containers()), "took", now().Sub(start))
 
 	step := now()
@@ -63,22 +67,9 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 		if err := ctx.Err(); err != nil {
 			return workload.Plan{}, err
 		}
-		wi := policy.WorkloadInput{Key: g.key, Critical: r.Critical[g.key]}
-		for _, ck := range g.containers {
-			series := in.Store.Series(ck)
-			s, err := history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, r.Profile.History)
-			if err != nil {
-				return workload.Plan{}, fmt.Errorf("summarizing %s: %w", ck, err)
-			}
-			wi.Replicas = max(wi.Replicas, s.PodsNow)
-			ci := policy.ContainerInput{Name: ck.Container, Current: s.Current}
-			if s.CPUSamples > 0 || s.MemorySamples > 0 {
-				ci.Summary = s
-			}
-			wi.Containers = append(wi.Containers, ci)
-		}
-		if wi.Replicas == 0 {
-			wi.Replicas = 1
+		wi, err := r.workloadInput(g, in, until)
+		if err != nil {
+			return workload.Plan{}, err
 		}
 		plan.Workloads = append(plan.Workloads, policy.PlanWorkload(r.Profile, wi))
 	}
@@ -86,23 +77,79 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 	return plan, nil
 }
 
+// workloadInput gathers one workload's containers with their summaries.
+// With a spec, its containers (those without samples too) and settings
+// count; without one, the containers and settings the samples recorded.
+func (r *Recommender) workloadInput(g group, in Input, until time.Time) (policy.WorkloadInput, error) {
+	wi := policy.WorkloadInput{Key: g.key, Critical: r.Critical[g.key]}
+	summaries := map[string]*history.Summary{}
+	podsNow := 0
+	for _, ck := range g.containers {
+		series := in.Store.Series(ck)
+		s, err := history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, r.Profile.History)
+		if err != nil {
+			return wi, fmt.Errorf("summarizing %s: %w", ck, err)
+		}
+		podsNow = max(podsNow, s.PodsNow)
+		if s.CPUSamples > 0 || s.MemorySamples > 0 {
+			summaries[ck.Container] = s
+		}
+	}
+	if g.spec != nil {
+		wi.Replicas = g.spec.Replicas
+		wi.Critical = wi.Critical || g.spec.Critical
+		for _, c := range g.spec.Containers {
+			wi.Containers = append(wi.Containers, policy.ContainerInput{
+				Name: c.Name, Init: c.Init, Sidecar: c.Sidecar, Current: c.Settings, Summary: summaries[c.Name],
+			})
+		}
+		return wi, nil
+	}
+	wi.Replicas = max(podsNow, 1)
+	for _, ck := range g.containers {
+		ci := policy.ContainerInput{Name: ck.Container, Summary: summaries[ck.Container]}
+		if ci.Summary != nil {
+			ci.Current = ci.Summary.Current
+		}
+		wi.Containers = append(wi.Containers, ci)
+	}
+	return wi, nil
+}
+
 type group struct {
 	key        workload.Key
 	containers []workload.ContainerKey
+	spec       *workload.Spec
 }
 
-func groupByWorkload(keys []workload.ContainerKey) []group {
+// groupByWorkload groups the containers with samples by workload, adding
+// the workloads that have a spec but no samples and dropping ignored ones.
+func groupByWorkload(keys []workload.ContainerKey, specs map[workload.Key]workload.Spec) []group {
 	idx := map[workload.Key]int{}
 	var out []group
-	for _, k := range keys {
-		i, ok := idx[k.Workload]
+	at := func(k workload.Key) int {
+		i, ok := idx[k]
 		if !ok {
 			i = len(out)
-			idx[k.Workload] = i
-			out = append(out, group{key: k.Workload})
+			idx[k] = i
+			out = append(out, group{key: k})
 		}
+		return i
+	}
+	for _, k := range keys {
+		i := at(k.Workload)
 		out[i].containers = append(out[i].containers, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key.Less(out[j].key) })
-	return out
+	for k, sp := range specs {
+		i := at(k)
+		out[i].spec = &sp
+	}
+	kept := out[:0]
+	for _, g := range out {
+		if g.spec == nil || !g.spec.Ignore {
+			kept = append(kept, g)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].key.Less(kept[j].key) })
+	return kept
 }
