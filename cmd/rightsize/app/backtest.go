@@ -14,7 +14,7 @@ import (
 
 // BacktestOptions are the flags of `rightsize backtest`.
 type BacktestOptions struct {
-	Input    string
+	sourceOptions
 	Profiles []string
 	Warmup   time.Duration
 	Interval time.Duration
@@ -44,11 +44,11 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}
-			data, err := loadUsage(o.Input)
+			data, err := o.sourceOptions.load(cmd.Context(), streams, g.logger(streams))
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(streams.ErrOut, data.describe())
+			data.report(streams.ErrOut)
 			start := time.Now()
 			res, err := backtest.Run(cmd.Context(), data.store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval})
 			if err != nil {
@@ -67,7 +67,7 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Input, "input", "", "usage CSV file (plain or gzip); default: the embedded demo data")
+	o.sourceOptions.addFlags(f)
 	f.StringSliceVar(&o.Profiles, "profile", o.Profiles, "comma-separated profiles to compare")
 	f.Var(durationValue{&o.Warmup}, "warmup", "history seen before the first decision (W)")
 	f.Var(durationValue{&o.Interval}, "interval", "time between decisions (R)")
@@ -77,6 +77,9 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 
 // Validate checks the flags.
 func (o *BacktestOptions) Validate() error {
+	if err := o.sourceOptions.validate(); err != nil {
+		return err
+	}
 	if o.Output != "table" && o.Output != "json" {
 		return fmt.Errorf("unknown output format %q (want table or json)", o.Output)
 	}

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,12 +16,11 @@ import (
 
 // PlanOptions are the flags of `rightsize plan`.
 type PlanOptions struct {
-	Input    string
+	sourceOptions
 	Profile  string
 	Output   string
 	Patches  string
 	Critical []string
-	End      time.Time
 
 	format   report.Format
 	profile  policy.Profile
@@ -51,12 +49,11 @@ Without --input it runs on the embedded demo data and says so on stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Input, "input", "", "usage CSV file (plain or gzip; see docs/usage-csv.md); default: the embedded demo data")
+	o.sourceOptions.addFlags(f)
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
-	f.Var(timeValue{&o.End}, "end", "decide as of this instant (RFC 3339); default: just after the newest sample")
 	return cmd
 }
 
@@ -70,7 +67,10 @@ func joinFormats(fs []report.Format) string {
 
 // Validate checks the flags and resolves them.
 func (o *PlanOptions) Validate() error {
-	var err error
+	err := o.sourceOptions.validate()
+	if err != nil {
+		return err
+	}
 	if o.format, err = report.ParseFormat(o.Output); err != nil {
 		return err
 	}
@@ -102,18 +102,19 @@ func parseWorkloadKey(s string) (workload.Key, error) {
 
 // Run loads the history, computes the plan and writes it.
 func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOptions) error {
-	data, err := loadUsage(o.Input)
+	log := g.logger(streams)
+	data, err := o.sourceOptions.load(cmd.Context(), streams, log)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(streams.ErrOut, data.describe())
+	data.report(streams.ErrOut)
 	if data.demo {
 		for _, k := range demo.Critical() {
 			o.critical[k] = true
 		}
 	}
-	r := &recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: g.logger(streams)}
-	plan, err := r.RunOnce(cmd.Context(), recommender.Input{Source: data.name, Store: data.store, End: o.End})
+	r := &recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}
+	plan, err := r.RunOnce(cmd.Context(), recommender.Input{Source: data.name, Store: data.store, End: o.End, Specs: data.specs})
 	if err != nil {
 		return err
 	}

@@ -1,22 +1,82 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
-// usageData is history loaded from a usage CSV.
+// sourceOptions choose where usage history comes from. Every command that
+// reads history embeds them, so plan, backtest and report take the same
+// flags.
+type sourceOptions struct {
+	Input string
+	// End is the decision instant; zero means just after the newest sample
+	// (files) or now (live sources).
+	End time.Time
+	// History is the window read from live sources.
+	History time.Duration
+
+	prom promFlags
+}
+
+func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
+	if s.History == 0 {
+		s.History = 14 * 24 * time.Hour
+	}
+	fs.StringVar(&s.Input, "input", "", "usage CSV file (plain or gzip; see docs/usage-csv.md); default: the embedded demo data")
+	fs.Var(timeValue{&s.End}, "end", "decide as of this instant (RFC 3339); default: just after the newest sample of a file, now for live sources")
+	fs.Var(durationValue{&s.History}, "history", "length of the history window read from live sources")
+	s.prom.addFlags(fs)
+}
+
+func (s *sourceOptions) validate() error {
+	var errs []error
+	if s.History <= 0 {
+		errs = append(errs, errors.New("--history must be positive"))
+	}
+	if s.Input != "" && s.prom.enabled() {
+		errs = append(errs, errors.New("--input and --prometheus-url exclude each other"))
+	}
+	errs = append(errs, s.prom.validate())
+	return errors.Join(errs...)
+}
+
+// usageData is history loaded for one run.
 type usageData struct {
 	name  string
 	demo  bool
 	store *history.Store
-	stats usagecsv.Stats
+	// specs are pod templates where the source knows them.
+	specs map[workload.Key]workload.Spec
+	// summary is the one line said on stderr about the data.
+	summary string
+	// warnings are further lines for stderr (skipped chunks, missing
+	// permissions).
+	warnings []string
+}
+
+// load reads the history the flags ask for.
+func (s *sourceOptions) load(ctx context.Context, streams IOStreams, log *slog.Logger) (*usageData, error) {
+	if s.prom.enabled() {
+		end := s.End
+		if end.IsZero() {
+			end = time.Now()
+		}
+		return s.prom.load(ctx, end, s.History, streams, log)
+	}
+	return loadUsage(s.Input)
 }
 
 // loadUsage reads a usage CSV file, or the embedded demo data when path is
@@ -49,20 +109,25 @@ func loadUsage(path string) (*usageData, error) {
 		}
 		d.store.Add(row.Key, row.Sample)
 	}
-	d.stats = cr.Stats()
+	stats := cr.Stats()
 	if dup := d.store.Finalize(); dup > 0 {
-		d.stats.Skip("duplicate", dup)
+		stats.Skip(usagecsv.SkipDuplicate, dup)
 	}
 	if d.store.Samples() == 0 {
-		return nil, fmt.Errorf("%s: no usable samples (%s)", d.name, d.stats)
+		return nil, fmt.Errorf("%s: no usable samples (%s)", d.name, stats)
+	}
+	if d.demo {
+		d.summary = "using " + demo.Description + " (no --input given); " + stats.String()
+	} else {
+		d.summary = d.name + ": " + stats.String()
 	}
 	return d, nil
 }
 
-// describe is the one line said on stderr about the data.
-func (d *usageData) describe() string {
-	if d.demo {
-		return "using " + demo.Description + " (no --input given); " + d.stats.String()
+// report writes the summary and warnings to stderr.
+func (d *usageData) report(w io.Writer) {
+	fmt.Fprintln(w, d.summary)
+	for _, l := range d.warnings {
+		fmt.Fprintln(w, "warning:", l)
 	}
-	return d.name + ": " + d.stats.String()
 }
