@@ -64,6 +64,9 @@
 // options, the reference time, totals, value range, bucket bounds and the
 // non-zero run of bucket weights. UnmarshalBinary rejects other magics and
 // versions, truncated or trailing input, invalid options, NaN, infinite or
-// negative weights and bucket counts that do not match the options, and
-// allocates at most the buckets the decoded options call for (MaxBuckets).
+// negative weights, bucket counts that do not match the options and bucket
+// bounds that do not match the weights. Every length is checked against the
+// input before anything is allocated; the only allocations are the bucket
+// arrays the decoded options call for, at most MaxBuckets weights (none when
+// decoding into a histogram that already has those options).
 package sketch

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -54,47 +55,53 @@ var (
 // MarshalBinary encodes the histogram in the versioned format described in
 // the package documentation.
 func (h *Histogram) MarshalBinary() ([]byte, error) {
+	return h.AppendBinary(nil)
+}
+
+// AppendBinary appends the encoding of MarshalBinary to b, which lets a
+// caller reuse one buffer for many histograms.
+func (h *Histogram) AppendBinary(b []byte) ([]byte, error) {
 	if h.layout == nil {
-		return nil, errors.New("sketch: encoding: histogram not created with New")
+		return b, errors.New("sketch: encoding: histogram not created with New")
 	}
 	if !finiteNonNegative(h.total) {
-		return nil, fmt.Errorf("sketch: encoding: total weight %v is not finite and non-negative", h.total)
+		return b, fmt.Errorf("sketch: encoding: total weight %v is not finite and non-negative", h.total)
 	}
 	lo, hi := 0, -1
-	for b, w := range h.weights {
+	for i, w := range h.weights {
 		if !finiteNonNegative(w) {
-			return nil, fmt.Errorf("sketch: encoding: bucket %d weight %v is not finite and non-negative", b, w)
+			return b, fmt.Errorf("sketch: encoding: bucket %d weight %v is not finite and non-negative", i, w)
 		}
 		if w != 0 {
 			if hi < 0 {
-				lo = b
+				lo = i
 			}
-			hi = b
+			hi = i
 		}
 	}
 	count := hi - lo + 1
-	buf := make([]byte, headerLen, headerLen+count*bytesPerFloat)
-	copy(buf, magic)
-	buf[4] = version
+	b = slices.Grow(b, headerLen+count*bytesPerFloat)
 	le := binary.LittleEndian
-	le.PutUint64(buf[5:], math.Float64bits(h.opts.FirstBucket))
-	le.PutUint64(buf[13:], math.Float64bits(h.opts.Growth))
-	le.PutUint64(buf[21:], math.Float64bits(h.opts.Max))
-	le.PutUint64(buf[29:], uint64(h.opts.HalfLife))
-	le.PutUint64(buf[37:], uint64(h.ref.Unix()))
-	le.PutUint32(buf[45:], uint32(h.ref.Nanosecond()))
-	le.PutUint64(buf[49:], math.Float64bits(h.total))
-	le.PutUint64(buf[57:], math.Float64bits(h.minValue))
-	le.PutUint64(buf[65:], math.Float64bits(h.maxValue))
-	le.PutUint32(buf[73:], uint32(h.n))
-	le.PutUint32(buf[77:], uint32(h.minBucket))
-	le.PutUint32(buf[81:], uint32(h.maxBucket))
-	le.PutUint32(buf[85:], uint32(lo))
-	le.PutUint32(buf[89:], uint32(count))
+	b = append(b, magic...)
+	b = append(b, version)
+	b = le.AppendUint64(b, math.Float64bits(h.opts.FirstBucket))
+	b = le.AppendUint64(b, math.Float64bits(h.opts.Growth))
+	b = le.AppendUint64(b, math.Float64bits(h.opts.Max))
+	b = le.AppendUint64(b, uint64(h.opts.HalfLife))
+	b = le.AppendUint64(b, uint64(h.ref.Unix()))
+	b = le.AppendUint32(b, uint32(h.ref.Nanosecond()))
+	b = le.AppendUint64(b, math.Float64bits(h.total))
+	b = le.AppendUint64(b, math.Float64bits(h.minValue))
+	b = le.AppendUint64(b, math.Float64bits(h.maxValue))
+	b = le.AppendUint32(b, uint32(h.n))
+	b = le.AppendUint32(b, uint32(h.minBucket))
+	b = le.AppendUint32(b, uint32(h.maxBucket))
+	b = le.AppendUint32(b, uint32(lo))
+	b = le.AppendUint32(b, uint32(count))
 	for _, w := range h.weights[lo : hi+1] {
-		buf = le.AppendUint64(buf, math.Float64bits(w))
+		b = le.AppendUint64(b, math.Float64bits(w))
 	}
-	return buf, nil
+	return b, nil
 }
 
 func finiteNonNegative(x float64) bool { return x >= 0 && x <= math.MaxFloat64 }
@@ -127,16 +134,15 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 		Max:         f64(21),
 		HalfLife:    time.Duration(int64(le.Uint64(b[29:]))),
 	}
-	reuse := h.layout != nil && h.opts == o // already validated
-	var n int
-	if reuse {
-		n = h.n
-	} else {
+	l := h.layout
+	reuse := l != nil && h.opts == o // already validated
+	if !reuse {
 		var err error
-		if n, err = o.layout(); err != nil {
+		if l, err = o.layout(); err != nil {
 			return fmt.Errorf("sketch: decoding options: %w", err)
 		}
 	}
+	n := l.n
 	if got := u32(73); got != uint64(n) {
 		return fmt.Errorf("sketch: decoding: %d buckets stored, options give %d", got, n)
 	}
@@ -177,23 +183,25 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 		}
 		return math.Float64frombits(le.Uint64(data[(i-lo)*bytesPerFloat:]))
 	}
+	// Every operation keeps the buckets holding at least Epsilon between
+	// the bounds and leaves each bound on such a bucket (or at its initial
+	// value when there is none); anything else was not produced by
+	// MarshalBinary.
 	for i := lo; i < lo+count; i++ {
-		if w := weight(i); !finiteNonNegative(w) {
+		w := weight(i)
+		if !finiteNonNegative(w) {
 			return fmt.Errorf("sketch: decoding buckets: bucket %d weight %v is not finite and non-negative", i, w)
 		}
+		if w >= Epsilon && (i < minBucket || i > maxBucket) {
+			return fmt.Errorf("sketch: decoding: bucket %d holds %v outside the bounds %d, %d", i, w, minBucket, maxBucket)
+		}
 	}
-	// Every operation leaves the bounds on a bucket holding Epsilon unless
-	// nothing does; anything else was not produced by MarshalBinary.
 	if (weight(minBucket) < Epsilon && minBucket != uint64(n-1)) || (weight(maxBucket) < Epsilon && maxBucket != 0) {
 		return fmt.Errorf("sketch: decoding: bucket bounds %d, %d do not match the weights", minBucket, maxBucket)
 	}
 
 	if !reuse {
-		nh, err := New(o)
-		if err != nil {
-			return fmt.Errorf("sketch: decoding options: %w", err)
-		}
-		*h = *nh
+		*h = *newHistogram(o, l)
 	}
 	clear(h.weights)
 	for i := lo; i < lo+count; i++ {

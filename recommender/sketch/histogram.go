@@ -40,18 +40,23 @@ type Histogram struct {
 
 // New returns an empty histogram with options o.
 func New(o Options) (*Histogram, error) {
-	n, err := o.layout()
+	l, err := o.layout()
 	if err != nil {
 		return nil, err
 	}
+	return newHistogram(o, l), nil
+}
+
+// newHistogram returns an empty histogram for valid options o with layout l.
+func newHistogram(o Options, l *layout) *Histogram {
 	h := &Histogram{
 		opts:    o,
-		layout:  layoutOf(o, n),
+		layout:  l,
 		limit:   o.HalfLife * maxDecayExponent,
-		weights: make([]float64, n),
+		weights: make([]float64, l.n),
 	}
 	h.Reset()
-	return h, nil
+	return h
 }
 
 // MustNew is New for options known to be valid; it panics on invalid ones.
@@ -171,9 +176,16 @@ func validWeight(w float64) bool {
 // w·2^((t − ref)/HalfLife) relative to an internal reference time, so the result
 // does not depend on the order of Adds. Add must not allocate.
 //
+// Two caveats, both VPA's: the order matters up to floating-point rounding,
+// and the first Add sets the reference, while Epsilon applies to weights
+// relative to it; so samples added more than about 13 half-lives before the
+// first one weigh less than Epsilon and count as empty at the edges of the
+// histogram, whereas added first they would set the reference themselves.
+// Adding samples in time order avoids that.
+//
 // Negative, NaN or infinite weights are ignored, as is a sample whose
-// effective weight would overflow. Negative and NaN values land
-// in bucket 0.
+// effective weight would overflow. Negative and NaN values land in bucket 0;
+// NaN values are not counted by Min and Max.
 func (h *Histogram) Add(v, w float64, t time.Time) {
 	if !validWeight(w) {
 		return
@@ -256,7 +268,8 @@ func (h *Histogram) IsEmpty() bool {
 	return h.weights[h.minBucket] < Epsilon
 }
 
-// Min returns the exact smallest value ever added (0 if empty).
+// Min returns the exact smallest value ever added (0 if empty). Subtract
+// does not change it; Reset does.
 func (h *Histogram) Min() float64 {
 	if h.IsEmpty() || h.minValue > h.maxValue {
 		return 0

@@ -1,12 +1,14 @@
 package sketch
 
 import (
+	"fmt"
 	"math"
 	"sync"
 )
 
 // layout is the immutable, precomputed form of a bucket layout, shared by
-// all histograms with the same FirstBucket, Growth and Max.
+// all histograms (and Options values) with the same FirstBucket, Growth and
+// Max.
 type layout struct {
 	n int
 	// starts holds n+1 boundaries, starts[n] = +Inf, so starts[i+1] is
@@ -14,9 +16,9 @@ type layout struct {
 	starts []float64
 
 	// The index of a value in [starts[1], starts[n-1]) is looked up by its
-	// float64 bits: bits>>cellShift - cellBase selects a cell (an
-	// exponent and the top mantissa bits), and cells[cell] is the bucket
-	// of the cell's lowest value. Cells are narrower than buckets, so the
+	// float64 bits: bits>>cellShift − cellBase selects a cell (an exponent
+	// and the top mantissa bits), and cells[cell] is the bucket of the
+	// cell's lowest value. Cells are normally narrower than buckets, so the
 	// answer is that bucket or the next one.
 	cellShift uint
 	cellBase  uint64
@@ -29,51 +31,65 @@ const maxCells = 1 << 16
 type layoutKey struct{ first, growth, max float64 }
 
 // The cache is bounded because options may come from decoded input.
-const maxCachedLayouts = 64
+const maxCachedBytes = 4 << 20
 
 var layouts struct {
 	sync.Mutex
-	m map[layoutKey]*layout
+	m     map[layoutKey]*layout
+	bytes int
 }
 
-// layoutOf returns the shared layout for valid options with n buckets.
-func layoutOf(o Options, n int) *layout {
+// layoutOf returns the shared layout for options with n buckets that passed
+// check.
+func layoutOf(o Options, n int) (*layout, error) {
 	k := layoutKey{o.FirstBucket, o.Growth, o.Max}
 	layouts.Lock()
 	l := layouts.m[k]
 	layouts.Unlock()
 	if l != nil {
-		return l
+		return l, nil
 	}
-	l = newLayout(o, n)
+	l, err := newLayout(o, n)
+	if err != nil {
+		return nil, err
+	}
 	layouts.Lock()
 	defer layouts.Unlock()
 	if prev := layouts.m[k]; prev != nil {
-		return prev
+		return prev, nil
 	}
 	if layouts.m == nil {
 		layouts.m = make(map[layoutKey]*layout)
 	}
-	if len(layouts.m) < maxCachedLayouts {
+	if size := l.size(); layouts.bytes+size <= maxCachedBytes {
 		layouts.m[k] = l
+		layouts.bytes += size
 	}
-	return l
+	return l, nil
 }
 
-func newLayout(o Options, n int) *layout {
+func (l *layout) size() int { return 8*len(l.starts) + 2*len(l.cells) + 64 }
+
+func newLayout(o Options, n int) (*layout, error) {
 	l := &layout{n: n, starts: make([]float64, n+1)}
 	for i := range n {
-		l.starts[i] = o.start(i)
+		s := o.start(i)
+		// Rounding could in principle make two starts equal or the last
+		// one overflow; such a layout would break the index, so refuse it.
+		if i > 0 && (!(s > l.starts[i-1]) || math.IsInf(s, 1)) {
+			return nil, fmt.Errorf("sketch: bucket %d start %v is not above the previous one %v", i, s, l.starts[i-1])
+		}
+		l.starts[i] = s
 	}
 	l.starts[n] = math.Inf(1)
 	if n < 3 {
-		return l // no bucket between starts[1] and starts[n-1]
+		return l, nil // no bucket between starts[1] and starts[n-1]
 	}
 	// Mantissa bits per cell: the smallest m with 2^-m < Growth−1, so a
 	// cell (relative width ≤ 2^-m) is narrower than any bucket (relative
-	// width > Growth−1), reduced if the table would get too large.
-	m := uint(math.Ceil(-math.Log2(o.Growth-1))) + 1
-	m = min(m, 52)
+	// width > Growth−1); fewer if the table would get too large, at the
+	// cost of a longer walk in index.
+	m := min(uint(math.Ceil(-math.Log2(o.Growth-1)))+1, 52)
 	lo, hi := math.Float64bits(l.starts[1]), math.Float64bits(l.starts[n-1])
 	for m > 0 && (hi>>(52-m))-(lo>>(52-m))+1 > maxCells {
 		m--
@@ -91,7 +107,7 @@ func newLayout(o Options, n int) *layout {
 		}
 		l.cells[c] = uint16(b)
 	}
-	return l
+	return l, nil
 }
 
 // index returns the bucket of v: the i with starts[i] ≤ v < starts[i+1].

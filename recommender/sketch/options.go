@@ -56,10 +56,10 @@ func (o Options) Validate() error {
 	return err
 }
 
-// layout validates o and returns the number of buckets, computed as VPA does:
-// ceil(log_Growth(Max·(Growth−1)/FirstBucket + 1)) + 1, so the last bucket
-// starts at or above Max.
-func (o Options) layout() (int, error) {
+// check validates the parameters and returns the number of buckets,
+// computed as VPA does: ceil(log_Growth(Max·(Growth−1)/FirstBucket + 1)) + 1,
+// so the last bucket starts at or above Max.
+func (o Options) check() (int, error) {
 	switch {
 	case !(o.FirstBucket > 0) || math.IsInf(o.FirstBucket, 1):
 		return 0, fmt.Errorf("sketch: first bucket size %v must be positive and finite", o.FirstBucket)
@@ -76,27 +76,25 @@ func (o Options) layout() (int, error) {
 	if !(f <= MaxBuckets) {
 		return 0, fmt.Errorf("sketch: layout needs %v buckets, more than %d", f, MaxBuckets)
 	}
-	n := int(f)
-	// Pow rounding could in principle make two starts equal or the last one
-	// overflow; such a layout would break BucketIndex, so refuse it.
-	prev := 0.0
-	for i := 1; i < n; i++ {
-		s := o.start(i)
-		if !(s > prev) || math.IsInf(s, 1) {
-			return 0, fmt.Errorf("sketch: bucket %d start %v is not above the previous one %v", i, s, prev)
-		}
-		prev = s
+	return int(f), nil
+}
+
+// layout validates o and returns its (shared) precomputed layout.
+func (o Options) layout() (*layout, error) {
+	n, err := o.check()
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	return layoutOf(o, n)
 }
 
 // NumBuckets returns the number of buckets, or 0 if the options are invalid.
 func (o Options) NumBuckets() int {
-	n, err := o.layout()
+	l, err := o.layout()
 	if err != nil {
 		return 0
 	}
-	return n
+	return l.n
 }
 
 // start is VPA's GetBucketStart formula, evaluated in the same order so the
@@ -112,14 +110,16 @@ func (o Options) start(i int) float64 {
 // for i ≥ NumBuckets() (the last bucket has no end). It returns NaN if the
 // options are invalid.
 func (o Options) BucketStart(i int) float64 {
-	n := o.NumBuckets()
+	l, err := o.layout()
 	switch {
-	case n == 0:
+	case err != nil:
 		return math.NaN()
-	case i >= n:
+	case i <= 0:
+		return 0
+	case i >= l.n:
 		return math.Inf(1)
 	}
-	return o.start(i)
+	return l.starts[i]
 }
 
 // BucketIndex returns the bucket holding v: the i with BucketStart(i) ≤ v <
@@ -127,35 +127,11 @@ func (o Options) BucketStart(i int) float64 {
 // bucket's start up (including +Inf) to NumBuckets()−1. It returns 0 if the
 // options are invalid.
 func (o Options) BucketIndex(v float64) int {
-	n := o.NumBuckets()
-	if n == 0 || !(v > 0) {
+	l, err := o.layout()
+	if err != nil {
 		return 0
 	}
-	last := n - 1
-	if v >= o.start(last) {
-		return last
-	}
-	i := estimateIndex(v, (o.Growth-1)/o.FirstBucket, 1/math.Log(o.Growth), last)
-	for v < o.start(i) {
-		i--
-	}
-	for v >= o.start(i+1) {
-		i++
-	}
-	return i
-}
-
-// estimateIndex inverts the start formula in floating point; the result may
-// be off by one either way and callers correct it against the boundaries.
-func estimateIndex(v, scale, invLogGrowth float64, last int) int {
-	x := math.Log(v*scale+1) * invLogGrowth
-	if !(x < float64(last)) {
-		return last
-	}
-	if !(x > 0) {
-		return 0
-	}
-	return int(x)
+	return l.index(v)
 }
 
 var (

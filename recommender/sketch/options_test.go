@@ -78,8 +78,8 @@ func TestNumBuckets(t *testing.T) {
 		// VPA: ceil(log_1.05(Max·0.05/FirstBucket + 1)) + 1 = ceil(174.6) + 1.
 		{"vpa-cpu", VPACPUOptions(), 176},
 		{"vpa-memory", VPAMemoryOptions(), 176},
-		{"cpu-1.04", testLayouts[2].opts, 327},
-		{"memory-1.04", testLayouts[3].opts, 330},
+		{"cpu-1.04", testLayouts[2].opts, 272},    // ceil(270.2) + 1
+		{"memory-1.04", testLayouts[3].opts, 329}, // ceil(327.7) + 1
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

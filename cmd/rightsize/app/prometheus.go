@@ -14,8 +14,8 @@ import (
 type promFlags struct{}
 
 func (p *promFlags) addFlags(*pflag.FlagSet) {}
-func (p *promFlags) enabled() bool          { return false }
-func (p *promFlags) validate() error        { return nil }
+func (p *promFlags) enabled() bool           { return false }
+func (p *promFlags) validate() error         { return nil }
 func (p *promFlags) load(context.Context, time.Time, time.Duration, IOStreams, *slog.Logger) (*usageData, error) {
 	return nil, errors.New("prometheus source not available")
 }
