@@ -27,6 +27,9 @@ type Options struct {
 	Interval time.Duration
 	// Workers bounds the parallelism; 0 = GOMAXPROCS.
 	Workers int
+	// Include, when set, limits the replay to the containers it accepts
+	// (e.g. one half of a trace held out from tuning).
+	Include func(workload.ContainerKey) bool
 }
 
 // DefaultOptions returns W = 168 h and R = 24 h.
@@ -80,9 +83,6 @@ type decider interface {
 // Run replays the store's history through each named policy: a profile name
 // of package policy, "current" or "oracle".
 func Run(ctx context.Context, st *history.Store, names []string, o Options) ([]Result, error) {
-	if o.Warmup < 0 || o.Interval <= 0 {
-		return nil, fmt.Errorf("warmup must be ≥ 0 and interval > 0 (got %s, %s)", o.Warmup, o.Interval)
-	}
 	deciders := make([]decider, len(names))
 	var errs []error
 	for i, n := range names {
@@ -97,11 +97,36 @@ func Run(ctx context.Context, st *history.Store, names []string, o Options) ([]R
 				errs = append(errs, err)
 				continue
 			}
-			if err := p.Validate(); err != nil {
-				errs = append(errs, fmt.Errorf("profile %s: %w", n, err))
-				continue
-			}
 			deciders[i] = profileDecider{p}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return run(ctx, st, names, deciders, o)
+}
+
+// RunProfiles replays the history through profiles given as values, for
+// tuning and for profiles that are not built in.
+func RunProfiles(ctx context.Context, st *history.Store, profiles []policy.Profile, o Options) ([]Result, error) {
+	names := make([]string, len(profiles))
+	deciders := make([]decider, len(profiles))
+	for i, p := range profiles {
+		names[i], deciders[i] = p.Name, profileDecider{p}
+	}
+	return run(ctx, st, names, deciders, o)
+}
+
+func run(ctx context.Context, st *history.Store, names []string, deciders []decider, o Options) ([]Result, error) {
+	if o.Warmup < 0 || o.Interval <= 0 {
+		return nil, fmt.Errorf("warmup must be ≥ 0 and interval > 0 (got %s, %s)", o.Warmup, o.Interval)
+	}
+	var errs []error
+	for i, d := range deciders {
+		if pd, ok := d.(profileDecider); ok {
+			if err := pd.p.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("profile %s: %w", names[i], err))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -112,7 +137,12 @@ func Run(ctx context.Context, st *history.Store, names []string, o Options) ([]R
 	for t := first.Add(o.Warmup); t.Before(last); t = t.Add(o.Interval) {
 		decisions = append(decisions, t)
 	}
-	keys := st.Containers()
+	var keys []workload.ContainerKey
+	for _, k := range st.Containers() {
+		if o.Include == nil || o.Include(k) {
+			keys = append(keys, k)
+		}
+	}
 	podContainers := map[workload.Key]int{}
 	for _, k := range keys {
 		podContainers[k.Workload]++

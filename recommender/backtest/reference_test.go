@@ -114,3 +114,31 @@ func near(t *testing.T, what string, want, got, rel, abs float64) {
 	tol := max(rel*want, abs)
 	assert.InDelta(t, want, got, tol, "%s: want %.2f %% ± %.2f, got %.2f %%", what, want, tol, got)
 }
+
+// TestBalancedBeatsReferences guards the default profile's promise on the
+// shared traces: less idle CPU than vpa at no more contention, and for
+// memory less slack than vpa and krr, insufficient ≤ 1 %, OOM episodes no
+// more than krr's (docs/policy.md).
+func TestBalancedBeatsReferences(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		memory bool
+	}{{"gcd-2011.csv.gz", true}, {"azure-2017-cpu.csv.gz", false}} {
+		t.Run(tc.file, func(t *testing.T) {
+			st := loadStore(t, sharedData(t, tc.file))
+			res, err := backtest.Run(context.Background(), st, []string{"balanced", "vpa", "krr"}, backtest.DefaultOptions())
+			require.NoError(t, err)
+			bal, vpa, krr := res[0], res[1], res[2]
+			assert.Less(t, bal.CPU.Slack, vpa.CPU.Slack, "cpu slack below vpa's")
+			assert.LessOrEqual(t, bal.CPU.Insufficient, vpa.CPU.Insufficient, "cpu insufficient no higher than vpa's")
+			assert.Less(t, bal.CPU.Insufficient, krr.CPU.Insufficient, "cpu insufficient below krr's")
+			if !tc.memory {
+				return
+			}
+			assert.Less(t, bal.Memory.Slack, vpa.Memory.Slack, "memory slack below vpa's")
+			assert.Less(t, bal.Memory.Slack, krr.Memory.Slack, "memory slack below krr's")
+			assert.LessOrEqual(t, bal.Memory.Insufficient, 0.01, "memory insufficient ≤ 1 %")
+			assert.LessOrEqual(t, bal.Memory.OOMEvents, krr.Memory.OOMEvents, "OOM episodes no more than krr's")
+		})
+	}
+}

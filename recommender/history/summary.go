@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -225,6 +226,16 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	var lastSettingsAt int64 = math.MinInt64
 	var effective time.Duration
 	var throttledSum float64
+	// The histograms take their decay reference from the first sample they
+	// see; feeding the oldest pod first keeps every weight ≥ 1 relative to
+	// it, far from the epsilon below which buckets are ignored.
+	series = slices.Clone(series)
+	slices.SortStableFunc(series, func(a, b *Series) int {
+		if a.Len() == 0 || b.Len() == 0 {
+			return b.Len() - a.Len()
+		}
+		return cmp.Compare(a.Time[0], b.Time[0])
+	})
 	for _, ser := range series {
 		end := ser.Search(u)
 		if end == 0 {

@@ -193,6 +193,21 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 }
 
 func estimate(e Estimate, s *history.Summary) float64 {
+	v := statistic(e, s)
+	if e.CapQ > 0 {
+		c := e
+		c.Stat, c.Q = Quantile, e.CapQ
+		v = min(v, statistic(c, s)*(1+e.CapMargin))
+	}
+	if e.AtLeastMean {
+		m := e
+		m.Stat = Mean
+		v = max(v, statistic(m, s))
+	}
+	return v * (1 + e.Margin)
+}
+
+func statistic(e Estimate, s *history.Summary) float64 {
 	var v float64
 	switch e.Source {
 	case CPUHistogram:
@@ -210,7 +225,7 @@ func estimate(e Estimate, s *history.Summary) float64 {
 	case MemoryWindow:
 		v = windowStat(e, &s.MemoryWindow)
 	}
-	return v * (1 + e.Margin)
+	return v
 }
 
 func histStat(e Estimate, q func(float64) float64, mean, mx func() float64) float64 {
@@ -260,6 +275,12 @@ func describe(e Estimate, h history.Options) string {
 		s = "mean of " + what
 	case Max:
 		s = "highest of " + what
+	}
+	if e.CapQ > 0 {
+		s += fmt.Sprintf(", at most p%s × %s", fmtFloat(100*e.CapQ), fmtFloat(1+e.CapMargin))
+	}
+	if e.AtLeastMean {
+		s += ", at least the mean"
 	}
 	if e.Margin > 0 {
 		s += " × " + fmtFloat(1+e.Margin)

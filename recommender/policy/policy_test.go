@@ -152,17 +152,19 @@ func TestApplyBalanced(t *testing.T) {
 	rec := Apply(p, s, Input{})
 	require.True(t, rec.HasCPU)
 	require.True(t, rec.HasMemory)
-	// p90 sits in the 0.2 bucket (≤ 5 % above), then + 10 %.
-	assert.InDelta(t, 220, float64(rec.Target.Requests.CPU), 0.05*220+1)
+	// p98 (1.0) is dear here: the request is held at p75 × 1.6, p75 being
+	// the top of the 0.2 bucket (≤ 5 % above 0.2), then + 5 %.
+	assert.GreaterOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.6*1.05*1000)
+	assert.LessOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.6*1.05*1000*1.05+1)
 	assert.Equal(t, workload.Millicores(1500), rec.Target.Limits.CPU, "peak × 1.5 (R2)")
 	assert.InDelta(t, 525, rec.Target.Requests.Memory.MiB(), 0.05*525+1)
-	assert.Equal(t, 600*workload.MiB, rec.Target.Limits.Memory, "highest peak × 1.2 (R2, R4)")
+	assert.Equal(t, 650*workload.MiB, rec.Target.Limits.Memory, "highest peak × 1.3 (R2, R4)")
 	assert.Zero(t, rec.Target.Requests.Memory%workload.MiB, "rounded to MiB")
 	assert.LessOrEqual(t, rec.LowerBound.CPU, rec.Target.Requests.CPU)
 	assert.GreaterOrEqual(t, rec.UpperBound.CPU, rec.Target.Requests.CPU)
 	assert.Greater(t, rec.Confidence, 0.9)
 	all := strings.Join(rec.Reasons, "\n")
-	for _, want := range []string{"cpu request: p90 of CPU usage (half-life 1d) × 1.1 (R1)", "memory limit: highest of memory peaks", "(R2, R4: strict for memory)", "departs", "R1"} {
+	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 (R1)", "memory limit: highest of memory peaks", "(R2, R4: strict for memory)", "departs", "R1"} {
 		assert.Contains(t, all, want)
 	}
 
@@ -188,8 +190,8 @@ func TestApplyBalanced(t *testing.T) {
 			s.OOMKilled = i == 7*288-10
 		})
 		rec := Apply(p, s, Input{})
-		// max(1.2 × 512 MiB, 612 MiB) = 614.4 MiB peak, × 1.2.
-		assert.Equal(t, workload.Bytes(738)*workload.MiB, rec.Target.Limits.Memory)
+		// max(1.2 × 512 MiB, 612 MiB) = 614.4 MiB peak, × 1.3, rounded up.
+		assert.Equal(t, workload.Bytes(799)*workload.MiB, rec.Target.Limits.Memory)
 		assert.Contains(t, strings.Join(rec.Reasons, "\n"), "1 OOM kill(s)")
 	})
 }
@@ -218,4 +220,23 @@ func TestPlanWorkload(t *testing.T) {
 		assert.Equal(t, workload.Burstable, wp.QoSRecommended)
 		assert.Contains(t, wp.Notes, "cannot reach Guaranteed (R8): no full recommendation for sidecar")
 	})
+}
+
+func TestEstimateCapAndMeanFloor(t *testing.T) {
+	p := Balanced()
+	steady := summaryOf(t, p, 7*288, []float64{0.50, 0.52, 0.54, 0.56}, nil, nil)
+	spiky := summaryOf(t, p, 7*288, []float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 2.0}, nil, nil)
+	rare := summaryOf(t, p, 7*288, []float64{0.01, 0.01, 0.01, 0.01, 4.0}, nil, nil)
+	e := Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.6}
+
+	// Steady usage: p98 is cheap and taken as it is.
+	assert.Equal(t, steady.CPU.Quantile(0.98), estimate(e, steady))
+	// Spiky usage: p98 (2.0) is held at p75 × 1.6.
+	assert.InDelta(t, spiky.CPU.Quantile(0.75)*1.6, estimate(e, spiky), 1e-9)
+	// The cap would fall below the mean (0.81 cores): the mean wins (R1).
+	e.AtLeastMean = true
+	assert.Less(t, rare.CPU.Quantile(0.75)*1.6, rare.CPU.Mean())
+	assert.InDelta(t, rare.CPU.Mean(), estimate(e, rare), 1e-9)
+	e.Margin = 0.1
+	assert.InDelta(t, rare.CPU.Mean()*1.1, estimate(e, rare), 1e-9)
 }

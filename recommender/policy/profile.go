@@ -45,6 +45,14 @@ type Estimate struct {
 	Q float64
 	// Margin is added on top: 0.15 = +15 %.
 	Margin float64
+	// CapQ, when set, caps the statistic at the CapQ-quantile of the same
+	// source × (1 + CapMargin), before Margin: a high quantile is taken
+	// where usage is steady (cheap) and held back where it is spiky (dear).
+	CapQ      float64
+	CapMargin float64
+	// AtLeastMean keeps the statistic at or above the source's mean (R1),
+	// so a capped request never reserves less than the average use.
+	AtLeastMean bool
 }
 
 // LimitMode says how a limit is set.
@@ -152,8 +160,11 @@ func (e Estimate) validate() error {
 	default:
 		return fmt.Errorf("unknown statistic %q", e.Stat)
 	}
-	if e.Margin < 0 {
+	if e.Margin < 0 || e.CapMargin < 0 {
 		return fmt.Errorf("negative margin %v", e.Margin)
+	}
+	if e.CapQ < 0 || e.CapQ > 1 {
+		return fmt.Errorf("cap quantile %v outside (0, 1]", e.CapQ)
 	}
 	return nil
 }
@@ -217,12 +228,18 @@ func Balanced() Profile {
 		Name:        "balanced",
 		Description: "robust quantiles for requests, peaks with headroom for limits; R4–R8 honoured",
 		History:     h,
-		// Requests at a high quantile rather than the mean (R1): a request
-		// at the average leaves the container short half of the time.
-		CPURequest:    Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.9, Margin: 0.10},
-		CPULimit:      LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}, MinRatio: 2},
+		// CPU request: the p98 of recent usage where usage is steady, held
+		// at 1.6 × its p75 where it is spiky (where a high quantile is dear),
+		// never below the mean (R1), plus 5 %. A request at the mean alone
+		// leaves a container short much of the time; docs/policy.md has the
+		// measurements.
+		CPURequest: Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.6, AtLeastMean: true, Margin: 0.05},
+		// CPU limit: generous (R4), peak × 1.5 (R2), at least 2 × request (R3).
+		CPULimit: LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}, MinRatio: 2},
+		// Memory request: the p90 of daily peaks; limit: the highest daily
+		// peak × 1.3, inside R2's 1.2–1.5 band and strict (R4).
 		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.05},
-		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.2}, MinRatio: 1},
+		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.3}, MinRatio: 1},
 		MinSamples:    30,
 		MinSpan:       20 * time.Minute,
 		Floor:         workload.Resources{CPU: 10, Memory: 32 * workload.MiB},
