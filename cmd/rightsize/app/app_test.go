@@ -175,3 +175,21 @@ func TestBacktestOnDemoData(t *testing.T) {
 		assert.Greater(t, r.CPU.Slack, 0.0, r.Profile)
 	}
 }
+
+// TestPlanGolden pins the whole plan document for a small file with every
+// kind of skipped row, a container with too little history, an OOM kill and
+// throttling.
+func TestPlanGolden(t *testing.T) {
+	input := filepath.Join("..", "..", "..", "testdata", "usage", "shop-small.csv")
+	golden := filepath.Join("..", "..", "..", "testdata", "golden", "plan-shop-small.json")
+	code, out, errOut := run(t, "plan", "--input", input, "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "read 1824 rows, used 1820, skipped 4 (1 duplicate, 1 negative value, 1 not a number, 1 unknown kind)")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(out), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), out, "stale golden file: go test ./cmd/rightsize/app -run Golden -update")
+	assert.Contains(t, out, "no recommendation: too little history (20 samples")
+}
