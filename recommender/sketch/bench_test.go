@@ -8,36 +8,47 @@ import (
 
 var sinkFloat float64
 
-func benchValues(n int) []float64 {
+// benchSamples returns CPU-like values and timestamps 15 s apart, prepared
+// before timing.
+func benchSamples() ([]float64, []time.Time) {
 	r := rand.New(rand.NewPCG(1, 2))
-	vs := make([]float64, n)
+	vs := make([]float64, 1<<16)
+	ts := make([]time.Time, len(vs))
 	for i := range vs {
 		vs[i] = r.ExpFloat64() * 2 // cores
+		ts[i] = t0.Add(time.Duration(i) * 15 * time.Second)
 	}
-	return vs
+	return vs, ts
 }
 
+func filledHistogram() *Histogram {
+	h := MustNew(VPACPUOptions())
+	vs, ts := benchSamples()
+	for i, v := range vs {
+		h.Add(v, 1, ts[i])
+	}
+	return h
+}
+
+// BenchmarkAdd gives every sample its own timestamp, so each Add computes
+// a decay factor: the worst case.
 func BenchmarkAdd(b *testing.B) {
 	h := MustNew(VPACPUOptions())
-	vs := benchValues(1 << 16)
-	times := make([]time.Time, len(vs))
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range times {
-		times[i] = t0.Add(time.Duration(i) * 15 * time.Second)
-	}
+	vs, ts := benchSamples()
 	mask := len(vs) - 1
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		j := i & mask
-		h.Add(vs[j], 1, times[j])
+		h.Add(vs[j], 1, ts[j])
 	}
 }
 
+// BenchmarkAddSameTime adds every sample at one timestamp, as when many
+// series are sampled together: the decay factor comes from the cache.
 func BenchmarkAddSameTime(b *testing.B) {
 	h := MustNew(VPACPUOptions())
-	vs := benchValues(1 << 16)
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	vs, _ := benchSamples()
 	mask := len(vs) - 1
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,12 +58,7 @@ func BenchmarkAddSameTime(b *testing.B) {
 }
 
 func BenchmarkQuantile(b *testing.B) {
-	h := MustNew(VPACPUOptions())
-	vs := benchValues(1 << 16)
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, v := range vs {
-		h.Add(v, 1, t0.Add(time.Duration(i)*15*time.Second))
-	}
+	h := filledHistogram()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -61,12 +67,7 @@ func BenchmarkQuantile(b *testing.B) {
 }
 
 func BenchmarkMarshal(b *testing.B) {
-	h := MustNew(VPACPUOptions())
-	vs := benchValues(1 << 16)
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, v := range vs {
-		h.Add(v, 1, t0.Add(time.Duration(i)*15*time.Second))
-	}
+	h := filledHistogram()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -76,18 +77,25 @@ func BenchmarkMarshal(b *testing.B) {
 	}
 }
 
-func BenchmarkUnmarshal(b *testing.B) {
-	h := MustNew(VPACPUOptions())
-	vs := benchValues(1 << 16)
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, v := range vs {
-		h.Add(v, 1, t0.Add(time.Duration(i)*15*time.Second))
+func BenchmarkAppendBinary(b *testing.B) {
+	h := filledHistogram()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		var err error
+		if buf, err = h.AppendBinary(buf[:0]); err != nil {
+			b.Fatal(err)
+		}
 	}
-	enc, err := h.MarshalBinary()
+}
+
+func BenchmarkUnmarshal(b *testing.B) {
+	enc, err := filledHistogram().MarshalBinary()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var dst Histogram
+	dst := MustNew(VPACPUOptions())
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

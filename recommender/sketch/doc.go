@@ -15,10 +15,13 @@
 // so bucket 0 is [0, F). There are NumBuckets = ceil(log_g(Max·(g−1)/F + 1)) + 1
 // buckets (176 for both of VPA's layouts); the last one starts at the first
 // boundary at or above Max and has no end. Negative values and NaN fall in
-// bucket 0. BucketIndex agrees exactly with the boundaries (it corrects a
-// logarithm-based estimate against them); VPA's own index formula can differ
-// from its boundaries for values within a few ulps of a boundary, so only
-// such values may land one bucket apart from VPA.
+// bucket 0. The boundaries are computed with VPA's formula, bit for bit.
+// BucketIndex agrees exactly with them: it looks the value up in a table
+// keyed by its floating-point exponent and top mantissa bits, then steps
+// forward past any boundary at or below it. VPA instead inverts the formula
+// with logarithms, which can disagree with its own boundaries for values
+// within a few ulps of one; only such values may land one bucket apart from
+// VPA.
 //
 // # Error bound
 //
@@ -36,7 +39,7 @@
 // weighted q-quantile x (the smallest sample whose cumulative weight reaches
 // q·total, gonum's stat.Empirical). Hence
 //
-//	x ≤ Quantile(q) ≤ g·x + F,
+//	x ≤ Quantile(q) ≤ g·x + F   (up to a few ulps of rounding in the boundaries),
 //
 // an over-estimate by at most the factor (g − 1) + F/x and never an
 // under-estimate: at most 5 % for g = 1.04 and x ≥ 100·F, at most 6 % for
@@ -50,13 +53,18 @@
 //
 // A sample of weight w added at time t weighs w·2^((t − ref)/HalfLife), so a
 // sample one HalfLife older weighs half as much, and the result does not
-// depend on the order of Adds. The reference time ref starts at the zero time,
-// so the first sample moves it to that sample's time rounded to HalfLife.
-// Whenever a sample lies more than 100 half-lives past ref, ref moves to
-// that sample's time (rounded to HalfLife) and the stored weights are scaled
-// by the matching power of two, which keeps weights below 2^100. Samples far
-// in the past get tiny (possibly zero) weights. Weights are therefore only
-// meaningful relative to each other. With HalfLife 0 there is no decay.
+// depend on the order of Adds (up to rounding and the Epsilon caveat of
+// Add). The reference time ref starts at the zero time, so the first sample
+// moves it to that sample's time rounded to HalfLife. Whenever a sample lies
+// more than 100 half-lives past ref, ref moves to that sample's time
+// (rounded to HalfLife) and the stored weights are scaled by the matching
+// power of two, which keeps every factor at most 2^100. Samples far in the
+// past get tiny (possibly zero) weights. Weights are therefore only
+// meaningful relative to each other. The factor is math.Exp2's, as in VPA,
+// except that for samples at a fixed step it is chained from the previous
+// sample's factor (one multiplication instead of an exponential), recomputed
+// exactly every 64 samples; weights then agree with VPA's to within 1e-12.
+// With HalfLife 0 there is no decay.
 //
 // # Encoding
 //
@@ -65,8 +73,8 @@
 // non-zero run of bucket weights. UnmarshalBinary rejects other magics and
 // versions, truncated or trailing input, invalid options, NaN, infinite or
 // negative weights, bucket counts that do not match the options and bucket
-// bounds that do not match the weights. Every length is checked against the
-// input before anything is allocated; the only allocations are the bucket
-// arrays the decoded options call for, at most MaxBuckets weights (none when
+// bounds that do not match the weights. Every field is checked against the
+// input before anything is allocated; the only allocations are the arrays
+// the decoded options call for, at most MaxBuckets weights (none when
 // decoding into a histogram that already has those options).
 package sketch

@@ -107,10 +107,12 @@ func (h *Histogram) AppendBinary(b []byte) ([]byte, error) {
 func finiteNonNegative(x float64) bool { return x >= 0 && x <= math.MaxFloat64 }
 
 // UnmarshalBinary replaces h's contents (options included) with the decoded
-// histogram. It works on a zero Histogram. Every field is checked before h
-// is touched, so on error h is unchanged; only the bucket arrays the decoded
-// options call for (at most MaxBuckets) are allocated, and none if h already
-// has those options.
+// histogram. It works on a zero Histogram. Every field is checked before
+// anything is allocated or h is touched, so on error h is unchanged; then
+// only the bucket arrays the decoded options call for (at most MaxBuckets
+// weights, plus the layout's boundaries and lookup table unless another
+// histogram already uses them) are allocated, and nothing if h already has
+// those options.
 func (h *Histogram) UnmarshalBinary(b []byte) error {
 	if len(b) < len(magic) || string(b[:len(magic)]) != magic {
 		return errors.New("sketch: decoding: not a histogram encoding (bad magic)")
@@ -134,15 +136,17 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 		Max:         f64(21),
 		HalfLife:    time.Duration(int64(le.Uint64(b[29:]))),
 	}
-	l := h.layout
-	reuse := l != nil && h.opts == o // already validated
-	if !reuse {
+	// The layout itself is only built once everything else checks out.
+	reuse := h.layout != nil && h.opts == o
+	var n int
+	if reuse {
+		n = h.n
+	} else {
 		var err error
-		if l, err = o.layout(); err != nil {
+		if n, err = o.check(); err != nil {
 			return fmt.Errorf("sketch: decoding options: %w", err)
 		}
 	}
-	n := l.n
 	if got := u32(73); got != uint64(n) {
 		return fmt.Errorf("sketch: decoding: %d buckets stored, options give %d", got, n)
 	}
@@ -201,6 +205,10 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 	}
 
 	if !reuse {
+		l, err := o.layout()
+		if err != nil {
+			return fmt.Errorf("sketch: decoding options: %w", err)
+		}
 		*h = *newHistogram(o, l)
 	}
 	clear(h.weights)

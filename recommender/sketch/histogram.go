@@ -36,7 +36,18 @@ type Histogram struct {
 	cacheValid  bool
 	cacheTime   time.Time
 	cacheFactor float64
+	// Samples usually come at a fixed step: the factor of the next one is
+	// the last factor times the step's factor, one multiplication instead
+	// of an exponential. stepRun counts the multiplications since the last
+	// exact value, bounding the rounding drift.
+	step       time.Duration
+	stepFactor float64
+	stepRun    int
 }
+
+// maxStepRun bounds the chained multiplications between exact factors:
+// the relative drift stays below maxStepRun ulps (< 1e-13).
+const maxStepRun = 64
 
 // New returns an empty histogram with options o.
 func New(o Options) (*Histogram, error) {
@@ -124,7 +135,18 @@ func (h *Histogram) decaySlow(t time.Time) float64 {
 		h.shift(t)
 		d = t.Sub(h.ref)
 	}
-	f := exp2(float64(d) / float64(hl))
+	if h.cacheValid {
+		if delta := t.Sub(h.cacheTime); delta == h.step && h.stepRun < maxStepRun {
+			f := h.cacheFactor * h.stepFactor
+			h.stepRun++
+			h.cacheTime, h.cacheFactor = t, f
+			return f
+		} else if delta != h.step {
+			h.step, h.stepFactor = delta, math.Exp2(float64(delta)/float64(hl))
+		}
+	}
+	f := math.Exp2(float64(d) / float64(hl))
+	h.stepRun = 0
 	h.cacheValid, h.cacheTime, h.cacheFactor = true, t, f
 	return f
 }
@@ -178,9 +200,10 @@ func validWeight(w float64) bool {
 //
 // Two caveats, both VPA's: the order matters up to floating-point rounding,
 // and the first Add sets the reference, while Epsilon applies to weights
-// relative to it; so samples added more than about 13 half-lives before the
-// first one weigh less than Epsilon and count as empty at the edges of the
-// histogram, whereas added first they would set the reference themselves.
+// relative to it; so a sample of weight w lying more than log2(w/Epsilon)
+// half-lives (about 13 for w = 1) before the first one weighs less than
+// Epsilon and, alone in a bucket at an edge of the histogram, counts as
+// empty, whereas added first it would have set the reference itself.
 // Adding samples in time order avoids that.
 //
 // Negative, NaN or infinite weights are ignored, as is a sample whose
