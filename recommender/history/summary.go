@@ -169,6 +169,10 @@ type Summary struct {
 	// ThrottledSamples says how many samples reported it.
 	Throttled        float64
 	ThrottledSamples int
+	// Observed is the time the pods were observed: sample steps summed over
+	// pods (gaps longer than twice the usual step do not count), at most the
+	// span from First to Last.
+	Observed time.Duration
 	// Confidence in [0, 1]: 1 − 2^(−days/2), where days is the time the
 	// pods were observed (gaps longer than twice the usual step do not
 	// count), summed over pods but at most the history's span.
@@ -309,6 +313,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	if span := s.Last.Sub(s.First); effective > span {
 		effective = span
 	}
+	s.Observed = effective
 	days := effective.Hours() / 24
 	s.Confidence = 1 - math.Exp2(-days/2)
 	return s, nil

@@ -117,6 +117,12 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 	req = estimate(r.request, s)
 	why := fmt.Sprintf("%s request: %s", r.name, describe(r.request, p.History))
 	rules := "R1"
+	widen := 1.0
+	if p.ShortHistoryMargin > 0 && p.FullConfidence > 0 && s.Confidence < p.FullConfidence {
+		widen = 1 + p.ShortHistoryMargin*(1-s.Confidence/p.FullConfidence)
+		req *= widen
+		why += fmt.Sprintf(", + %.0f%% for little history (%s observed, confidence %.2f)", 100*(widen-1), fmtDur(s.Observed.Round(time.Minute)), s.Confidence)
+	}
 	if f := max(r.floor, r.podFloor); req < f {
 		req = f
 		why += fmt.Sprintf(", raised to the floor %s", r.format(f))
@@ -131,8 +137,11 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 		lim = req
 		reasons = append(reasons, fmt.Sprintf("%s limit: equal to the request (R7)", r.name))
 	case FromEstimate:
-		lim = estimate(r.limit.Estimate, s)
+		lim = estimate(r.limit.Estimate, s) * widen
 		why := fmt.Sprintf("%s limit: %s", r.name, describe(r.limit.Estimate, p.History))
+		if widen > 1 {
+			why += fmt.Sprintf(", + %.0f%% for little history", 100*(widen-1))
+		}
 		if mr := r.limit.MinRatio; mr > 0 && lim < req*mr {
 			lim = req * mr
 			why += fmt.Sprintf(", at least %s × request", fmtFloat(mr))

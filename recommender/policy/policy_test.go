@@ -240,3 +240,18 @@ func TestEstimateCapAndMeanFloor(t *testing.T) {
 	e.Margin = 0.1
 	assert.InDelta(t, rare.CPU.Mean()*1.1, estimate(e, rare), 1e-9)
 }
+
+func TestShortHistoryWidensMargins(t *testing.T) {
+	p := Balanced()
+	cpu := []float64{0.5}
+	mem := []workload.Bytes{500 * workload.MiB}
+	long := Apply(p, summaryOf(t, p, 3*288, cpu, mem, nil), Input{})
+	short := Apply(p, summaryOf(t, p, 36, cpu, mem, nil), Input{}) // three hours
+	require.True(t, short.HasCPU)
+	// Three hours: confidence 1 − 2^(−0.0608) ≈ 0.041; + 50 % × (1 − 0.041/0.5) ≈ + 46 %.
+	ratio := float64(short.Target.Requests.CPU) / float64(long.Target.Requests.CPU)
+	assert.InDelta(t, 1.46, ratio, 0.02)
+	assert.Greater(t, short.Target.Limits.Memory, long.Target.Limits.Memory)
+	assert.Contains(t, strings.Join(short.Reasons, "\n"), "for little history (2h55m observed, confidence 0.04)")
+	assert.NotContains(t, strings.Join(long.Reasons, "\n"), "little history", "three days are enough")
+}

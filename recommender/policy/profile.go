@@ -106,6 +106,12 @@ type Profile struct {
 	RoundCPU    workload.Millicores
 	RoundMemory workload.Bytes
 
+	// ShortHistoryMargin widens requests and limits while history is short:
+	// + ShortHistoryMargin × (1 − confidence/FullConfidence), nothing once
+	// the confidence reaches FullConfidence. A day of data has not seen a
+	// weekly peak, half an hour has not seen a daily one.
+	ShortHistoryMargin float64
+	FullConfidence     float64
 	// ThrottleRaise is the throttled share of CFS periods above which the
 	// CPU limit is raised over the current one (R6); 0 = never.
 	ThrottleRaise float64
@@ -242,10 +248,13 @@ func Balanced() Profile {
 		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.3}, MinRatio: 1},
 		MinSamples:    30,
 		MinSpan:       20 * time.Minute,
-		Floor:         workload.Resources{CPU: 10, Memory: 32 * workload.MiB},
-		RoundCPU:      1,
-		RoundMemory:   workload.MiB,
-		ThrottleRaise: 0.05,
+		// Full confidence at 0.5: two days of history.
+		ShortHistoryMargin: 0.5,
+		FullConfidence:     0.5,
+		Floor:              workload.Resources{CPU: 10, Memory: 32 * workload.MiB},
+		RoundCPU:           1,
+		RoundMemory:        workload.MiB,
+		ThrottleRaise:      0.05,
 		// R8: critical services get Guaranteed.
 		HonourCritical: true,
 		Departures:     "departs from R1 (requests = mean): requests follow a high quantile so containers are rarely short",
