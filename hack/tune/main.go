@@ -27,8 +27,9 @@ import (
 func main() {
 	data := flag.String("data", "../shared/data", "folder with the shared traces")
 	interval := flag.Duration("interval", 24*time.Hour, "decision interval R")
+	warmup := flag.Duration("warmup", 7*24*time.Hour, "warm-up W")
 	flag.Parse()
-	if err := run(*data, *interval); err != nil {
+	if err := run(*data, *interval, *warmup); err != nil {
 		fmt.Fprintln(os.Stderr, "tune:", err)
 		os.Exit(1)
 	}
@@ -44,7 +45,7 @@ func half(k workload.ContainerKey) int {
 // cell is one variant's CPU figures on one half of one trace, against vpa's.
 type cell struct{ slack, insuff, vpaSlack, vpaInsuff float64 }
 
-func run(dir string, interval time.Duration) error {
+func run(dir string, interval, warmup time.Duration) error {
 	variants := Variants()
 	cells := make([][]cell, len(variants))
 	for _, file := range []string{"gcd-2011.csv.gz", "azure-2017-cpu.csv.gz"} {
@@ -55,6 +56,7 @@ func run(dir string, interval time.Duration) error {
 		for h, name := range []string{"tuning half", "held-out half"} {
 			o := backtest.DefaultOptions()
 			o.Interval = interval
+			o.Warmup = warmup
 			o.Include = func(k workload.ContainerKey) bool { return half(k) == h }
 			ref, err := backtest.Run(context.Background(), st, []string{"vpa", "krr", "oracle"}, o)
 			if err != nil {
@@ -149,6 +151,7 @@ func Variants() []policy.Profile {
 	add("without the mean floor", func(p *policy.Profile) { p.CPURequest.AtLeastMean = false })
 	add("p98≤p80×1.5+5", func(p *policy.Profile) { p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.8, 0.5 })
 	add("p98≤p75×1.6+3", func(p *policy.Profile) { p.CPURequest.Margin = 0.03 })
+	add("no short-history margin", func(p *policy.Profile) { p.ShortHistoryMargin = 0 })
 	add("cpu half-life 12h", func(p *policy.Profile) { p.History.CPU.HalfLife = 12 * time.Hour })
 	add("cpu half-life 48h", func(p *policy.Profile) { p.History.CPU.HalfLife = 48 * time.Hour })
 	add("memory limit ×1.2", func(p *policy.Profile) { p.MemoryLimit.Estimate.Margin = 0.2 })
