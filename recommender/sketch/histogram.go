@@ -34,7 +34,7 @@ type Histogram struct {
 	// The decay factor of the most recent timestamp; samples often come
 	// in batches sharing one timestamp.
 	cacheValid  bool
-	cacheTime   time.Time
+	cacheD      time.Duration // the timestamp as time since ref
 	cacheFactor float64
 	// Samples usually come at a fixed step: the factor of the next one is
 	// the last factor times the step's factor, one multiplication instead
@@ -105,50 +105,47 @@ func (h *Histogram) Clone() *Histogram {
 
 // decay returns the weight factor 2^((t − ref)/HalfLife), first moving ref
 // forward (and rescaling the weights) if t is more than maxDecayExponent
-// half-lives past it, as VPA does. The cache check is kept small enough to
-// be inlined.
+// half-lives past it, as VPA does.
 func (h *Histogram) decay(t time.Time) float64 {
-	if h.cacheValid && t == h.cacheTime {
-		return h.cacheFactor
+	hl := h.opts.HalfLife
+	if hl == 0 {
+		return 1
 	}
-	return h.decaySlow(t)
+	d := h.sinceRef(t)
+	if d > h.limit {
+		h.shift(t) // invalidates the cache
+		d = h.sinceRef(t)
+	}
+	if h.cacheValid {
+		delta := d - h.cacheD
+		switch {
+		case delta == 0:
+			return h.cacheFactor
+		case delta == h.step && h.stepRun < maxStepRun:
+			h.stepRun++
+			h.cacheD, h.cacheFactor = d, h.cacheFactor*h.stepFactor
+			return h.cacheFactor
+		case delta != h.step:
+			h.step, h.stepFactor = delta, math.Exp2(float64(delta)/float64(hl))
+		}
+	}
+	f := math.Exp2(float64(d) / float64(hl))
+	h.stepRun = 0
+	h.cacheValid, h.cacheD, h.cacheFactor = true, d, f
+	return f
 }
 
 // maxSecDiff bounds |t − ref| in seconds for computing it from Unix
 // seconds without overflowing a Duration.
 const maxSecDiff = math.MaxInt64/nanosPerSec - 1
 
-func (h *Histogram) decaySlow(t time.Time) float64 {
-	hl := h.opts.HalfLife
-	if hl == 0 {
-		return 1
-	}
-	// Equal to t.Sub(h.ref) (ref has no monotonic reading), but cheaper;
-	// Sub handles the far-apart case, where it saturates.
-	var d time.Duration
+// sinceRef is t.Sub(h.ref) (ref has no monotonic reading), but cheaper;
+// Sub handles the far-apart case, where it saturates.
+func (h *Histogram) sinceRef(t time.Time) time.Duration {
 	if ds := t.Unix() - h.refSec; ds > -maxSecDiff && ds < maxSecDiff {
-		d = time.Duration(ds*nanosPerSec + int64(t.Nanosecond()) - h.refNsec)
-	} else {
-		d = t.Sub(h.ref)
+		return time.Duration(ds*nanosPerSec + int64(t.Nanosecond()) - h.refNsec)
 	}
-	if d > h.limit {
-		h.shift(t)
-		d = t.Sub(h.ref)
-	}
-	if h.cacheValid {
-		if delta := t.Sub(h.cacheTime); delta == h.step && h.stepRun < maxStepRun {
-			f := h.cacheFactor * h.stepFactor
-			h.stepRun++
-			h.cacheTime, h.cacheFactor = t, f
-			return f
-		} else if delta != h.step {
-			h.step, h.stepFactor = delta, math.Exp2(float64(delta)/float64(hl))
-		}
-	}
-	f := math.Exp2(float64(d) / float64(hl))
-	h.stepRun = 0
-	h.cacheValid, h.cacheTime, h.cacheFactor = true, t, f
-	return f
+	return t.Sub(h.ref)
 }
 
 // shiftExponent returns the power of two that converts weights relative to
