@@ -56,6 +56,7 @@ With no cluster, Prometheus or --input configured it runs on embedded demo data.
 	cmd.AddCommand(
 		newPlanCommand(streams, g),
 		newBacktestCommand(streams, g),
+		newReportCommand(streams, g),
 		newVersionCommand(streams),
 	)
 	return cmd

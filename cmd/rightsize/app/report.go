@@ -1,0 +1,302 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"rightsize.dev/rightsize/metrics/usagecsv/demo"
+	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report/cost"
+	"rightsize.dev/rightsize/report/weekly"
+)
+
+// ReportOptions are the flags of `rightsize report`.
+type ReportOptions struct {
+	sourceOptions
+	Period         time.Duration
+	Format         string
+	Out            string
+	Title          string
+	PriceCPU       float64
+	PriceMemory    float64
+	Currency       string
+	Pricing        string
+	GroupByLabel   string
+	Profile        string
+	Critical       []string
+	WebhookURLFile string
+
+	format   weekly.Format
+	profile  policy.Profile
+	critical map[workload.Key]bool
+	flags    *pflag.FlagSet
+	// now is the wall clock, the end of the period for live sources.
+	now func() time.Time
+	// client posts to the webhook.
+	client *http.Client
+}
+
+func newReportCommand(streams IOStreams, g *globalOptions) *cobra.Command {
+	o := &ReportOptions{
+		Period: 7 * 24 * time.Hour, Title: weekly.DefaultTitle, Profile: policy.DefaultName,
+		PriceCPU: cost.DefaultCPUPrice, PriceMemory: cost.DefaultMemoryPrice, Currency: cost.DefaultCurrency,
+		now: time.Now, client: &http.Client{Timeout: 30 * time.Second},
+	}
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Write the weekly cost report: cost, idle, savings and risks",
+		Long: `report prices what the containers requested and used over the last --period,
+how much of it sat idle and what applying the recommendations would save, per
+namespace, per team (--group-by-label) and per workload, with the change from
+the period before (read from the same history). It lists the top savings, the
+risks (OOM kills, throttling, usage above requests, missing requests or limits,
+BestEffort pods), the QoS classes, HPA coverage and suggestions, and what had
+too little history (see docs/report.md).
+
+The period ends at --end; without it, at the newest sample of a file rounded
+up to the full hour, or now for live sources. Prices default to OpenCost's
+list prices; --pricing reads a YAML file with per-namespace and per-node-pool
+overrides. Formats: markdown (default), html (one self-contained page with
+charts), csv and json; --out picks the format from its extension.`,
+		Example: `  rightsize report
+  rightsize report --input usage.csv.gz --out weekly.html
+  rightsize report --pricing pricing.yaml --group-by-label team --format json
+  rightsize report --webhook-url-file /etc/rightsize/webhook/url --out /reports/cost-{end}.html`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return usageError{err}
+			}
+			return o.Run(cmd.Context(), streams, g)
+		},
+	}
+	f := cmd.Flags()
+	o.flags = f
+	o.sourceOptions.addFlags(f)
+	f.Var(durationValue{&o.Period}, "period", "length of the report period (the previous period, for the change, is as long)")
+	f.StringVar(&o.Format, "format", "", "report format: markdown|html|csv|json (default: from --out's extension, else markdown)")
+	f.StringVar(&o.Out, "out", "", "write the report to this file instead of stdout; {end} in the name becomes the period's end date")
+	f.StringVar(&o.Title, "title", o.Title, "title of the report (e.g. the cluster's name)")
+	f.Float64Var(&o.PriceCPU, "price-cpu", o.PriceCPU, "price of one CPU core for one hour")
+	f.Float64Var(&o.PriceMemory, "price-memory", o.PriceMemory, "price of one GiB of memory for one hour")
+	f.StringVar(&o.Currency, "currency", o.Currency, "currency of the prices")
+	f.StringVar(&o.Pricing, "pricing", "", "YAML pricing file: currency, cpu, memory and per-namespace or per-node-pool overrides (--price-* and --currency given explicitly win)")
+	f.StringVar(&o.GroupByLabel, "group-by-label", "", "break costs down by team: the value of this workload label")
+	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile for the savings: "+strings.Join(policy.Names(), ", "))
+	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
+	f.StringVar(&o.WebhookURLFile, "webhook-url-file", "", "also post the Markdown report to the Slack/Mattermost-compatible webhook whose URL this file holds")
+	return cmd
+}
+
+// Validate checks the flags and resolves them.
+func (o *ReportOptions) Validate() error {
+	if err := o.sourceOptions.validate(); err != nil {
+		return err
+	}
+	var errs []error
+	if o.Period <= 0 {
+		errs = append(errs, errors.New("--period must be positive"))
+	}
+	// Live sources must read both periods.
+	if o.flags == nil || !o.flags.Changed("history") {
+		o.History = max(o.History, 2*o.Period)
+	}
+	switch {
+	case o.Format != "":
+		f, err := weekly.ParseFormat(o.Format)
+		errs = append(errs, err)
+		o.format = f
+	default:
+		o.format = weekly.Markdown
+		if f, ok := weekly.FormatForFile(o.Out); ok {
+			o.format = f
+		}
+	}
+	p, err := policy.ByName(o.Profile)
+	errs = append(errs, err)
+	o.profile = p
+	if o.PriceCPU < 0 || o.PriceMemory < 0 {
+		errs = append(errs, errors.New("--price-cpu and --price-memory must not be negative"))
+	}
+	if strings.TrimSpace(o.Currency) == "" {
+		errs = append(errs, errors.New("--currency must not be empty"))
+	}
+	o.critical = map[workload.Key]bool{}
+	for _, c := range o.Critical {
+		k, err := parseWorkloadKey(c)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--critical: %w", err))
+			continue
+		}
+		o.critical[k] = true
+	}
+	return errors.Join(errs...)
+}
+
+// pricing returns the cost model: the flags' prices, the pricing file on
+// top, and flags the user gave explicitly on top of that.
+func (o *ReportOptions) pricing() (cost.Pricing, error) {
+	p := cost.Pricing{Currency: o.Currency, Default: cost.Price{CPU: o.PriceCPU, Memory: o.PriceMemory}}
+	if o.Pricing == "" {
+		return p, nil
+	}
+	p, err := cost.Load(o.Pricing, p)
+	if err != nil {
+		return p, err
+	}
+	changed := func(name string) bool { return o.flags != nil && o.flags.Changed(name) }
+	if changed("price-cpu") {
+		p.Default.CPU = o.PriceCPU
+	}
+	if changed("price-memory") {
+		p.Default.Memory = o.PriceMemory
+	}
+	if changed("currency") {
+		p.Currency = o.Currency
+	}
+	return p, nil
+}
+
+// Run loads the history, computes the plans and the report, writes it and
+// posts it to the webhook.
+func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOptions) error {
+	log := g.logger(streams)
+	pricing, err := o.pricing()
+	if err != nil {
+		return err
+	}
+	var webhookURL string
+	if o.WebhookURLFile != "" {
+		raw, err := os.ReadFile(o.WebhookURLFile)
+		if err != nil {
+			return fmt.Errorf("reading webhook URL: %w", err)
+		}
+		if webhookURL = strings.TrimSpace(string(raw)); webhookURL == "" {
+			return fmt.Errorf("%s: no webhook URL in the file", o.WebhookURLFile)
+		}
+	}
+	data, err := o.sourceOptions.load(ctx, streams, log)
+	if err != nil {
+		return err
+	}
+	data.report(streams.ErrOut)
+	end, hpaSource := o.reportEnd(data)
+	if data.demo {
+		for _, k := range demo.Critical() {
+			o.critical[k] = true
+		}
+	}
+	r := &recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}
+	in := recommender.Input{Source: data.name, Store: data.store, End: end, Specs: data.specs}
+	plan, err := r.RunOnce(ctx, in)
+	if err != nil {
+		return err
+	}
+	in.End = end.Add(-o.Period)
+	previous, err := r.RunOnce(ctx, in)
+	if err != nil {
+		return err
+	}
+	rep, err := weekly.Build(weekly.Input{
+		Title: o.Title, Source: data.name, Store: data.store, Specs: data.specs,
+		HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: pricing,
+		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
+	})
+	if err != nil {
+		return fmt.Errorf("building report: %w", err)
+	}
+	var out bytes.Buffer
+	if err := weekly.Write(&out, rep, o.format); err != nil {
+		return err
+	}
+	if o.Out == "" {
+		if _, err := streams.Out.Write(out.Bytes()); err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+	} else {
+		path := strings.ReplaceAll(o.Out, "{end}", end.UTC().Format("2006-01-02"))
+		if err := writeFileAtomic(path, out.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(streams.ErrOut, "wrote the %s report for %s → %s UTC to %s\n", o.format,
+			rep.Period.Start.Format("2006-01-02 15:04"), rep.Period.End.Format("2006-01-02 15:04"), path)
+	}
+	if webhookURL == "" {
+		return nil
+	}
+	md := out.Bytes()
+	if o.format != weekly.Markdown {
+		var b bytes.Buffer
+		if err := weekly.Write(&b, rep, weekly.Markdown); err != nil {
+			return err
+		}
+		md = b.Bytes()
+	}
+	if err := weekly.Post(ctx, o.client, webhookURL, md); err != nil {
+		return err
+	}
+	fmt.Fprintln(streams.ErrOut, "posted the Markdown report to the webhook")
+	return nil
+}
+
+// reportEnd returns the end of the report period and, for sources that
+// cannot know HPAs, why none are known. A file is history, so its "now" is
+// its newest sample, rounded up to the full hour so that days start on the
+// hour; a live source's is the wall clock. Files are --input and the demo
+// data; every other source is live.
+func (o *ReportOptions) reportEnd(data *usageData) (time.Time, string) {
+	live := !data.demo && o.Input == ""
+	hpaSource := "usage file"
+	if live {
+		// Until usageData carries the cluster's HPAs.
+		hpaSource = "not read from this source"
+	}
+	if !o.End.IsZero() {
+		return o.End.UTC(), hpaSource
+	}
+	if live {
+		return o.now().UTC(), hpaSource
+	}
+	_, last := data.store.Span()
+	return last.Truncate(time.Hour).Add(time.Hour), hpaSource
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so a failed run never leaves half a report where last
+// week's was.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package app
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// demoEnd is midnight after the demo data's newest sample.
+const demoEnd = "2026-11-15T00:00:00Z"
+
+func TestReportOnDemoData(t *testing.T) {
+	code, out, errOut := run(t, "report")
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	require.Len(t, lines, 1, "one line on stderr says the demo data is used")
+	assert.Contains(t, lines[0], "using embedded demo data")
+	assert.True(t, strings.HasPrefix(out, "## Weekly cost report\n"), "Markdown by default")
+	for _, want := range []string{"**2026-11-08 00:00 → 2026-11-15 00:00 UTC** (7d)", "### Top savings", "### Risks", "no HorizontalPodAutoscalers known (usage file)"} {
+		assert.Contains(t, out, want)
+	}
+	// A file's "now" is its newest sample (23:55) rounded up to the hour.
+	code, fixed, errOut := run(t, "report", "--end", demoEnd)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, fixed, out)
+}
+
+func TestReportWritesFiles(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name   string
+		args   []string
+		file   string
+		prefix string
+	}{
+		{"html from the extension, {end} in the name", []string{"--out", filepath.Join(dir, "cost-{end}.html")}, "cost-2026-11-15.html", "<!DOCTYPE html>"},
+		{"json from the extension", []string{"--out", filepath.Join(dir, "cost.json")}, "cost.json", "{\n  \"apiVersion\": \"rightsize.dev/v1alpha1\",\n  \"kind\": \"CostReport\""},
+		{"format flag wins", []string{"--format", "csv", "--out", filepath.Join(dir, "cost.txt")}, "cost.txt", "scope,name,namespace"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := run(t, append([]string{"report", "--end", demoEnd}, tc.args...)...)
+			require.Equal(t, 0, code, errOut)
+			assert.Empty(t, out)
+			path := filepath.Join(dir, tc.file)
+			assert.Contains(t, errOut, "to "+path)
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(string(data), tc.prefix), "%.80s", data)
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 3, "no temporary files left behind")
+}
+
+// reportJSON runs the report as JSON and decodes the parts the tests read.
+func reportJSON(t *testing.T, args ...string) (doc struct {
+	Currency string `json:"currency"`
+	Prices   struct {
+		CPU    float64 `json:"cpuPerCoreHour"`
+		Memory float64 `json:"memoryPerGiBHour"`
+	} `json:"prices"`
+	Totals struct {
+		Requested float64 `json:"requested"`
+		CPU       struct {
+			Requested float64 `json:"requestedCoreHours"`
+		} `json:"cpu"`
+		Memory struct {
+			Requested float64 `json:"requestedGiBHours"`
+		} `json:"memory"`
+	} `json:"totals"`
+	Teams []struct {
+		Name string `json:"name"`
+	} `json:"teams"`
+	Profile string `json:"profile"`
+}) {
+	t.Helper()
+	code, out, errOut := run(t, append([]string{"report", "--end", demoEnd, "--format", "json"}, args...)...)
+	require.Equal(t, 0, code, errOut)
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	return doc
+}
+
+func TestReportPricing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pricing.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("currency: EUR\ncpu: 0.05\nmemory: 0.002\n"), 0o644))
+
+	def := reportJSON(t)
+	assert.Equal(t, "USD", def.Currency)
+	assert.Equal(t, 0.031611, def.Prices.CPU)
+	assert.Equal(t, 0.004237, def.Prices.Memory)
+
+	cases := []struct {
+		name         string
+		args         []string
+		currency     string
+		cpu, memory  float64
+		sameRequests bool
+	}{
+		{"flags", []string{"--price-cpu", "0.1", "--price-memory", "0.01", "--currency", "GBP"}, "GBP", 0.1, 0.01, true},
+		{"file", []string{"--pricing", file}, "EUR", 0.05, 0.002, true},
+		{"explicit flags win over the file", []string{"--pricing", file, "--price-cpu", "0.2"}, "EUR", 0.2, 0.002, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := reportJSON(t, tc.args...)
+			assert.Equal(t, tc.currency, doc.Currency)
+			assert.Equal(t, tc.cpu, doc.Prices.CPU)
+			assert.Equal(t, tc.memory, doc.Prices.Memory)
+			assert.Equal(t, def.Totals.CPU.Requested, doc.Totals.CPU.Requested, "prices change money, not resource-hours")
+			assert.InDelta(t, doc.Totals.CPU.Requested*tc.cpu+doc.Totals.Memory.Requested*tc.memory, doc.Totals.Requested, 0.01)
+		})
+	}
+}
+
+func TestReportGroupByLabelWithoutSpecs(t *testing.T) {
+	doc := reportJSON(t, "--group-by-label", "team", "--profile", "krr")
+	assert.Equal(t, "krr", doc.Profile)
+	require.Len(t, doc.Teams, 1)
+	assert.Equal(t, "(no label)", doc.Teams[0].Name, "usage files carry no labels")
+}
+
+func TestReportWebhook(t *testing.T) {
+	const secret = "/hooks/T0/B0/s3cr3t"
+	var got []string
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg struct {
+			Text string `json:"text"`
+		}
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path != secret || json.Unmarshal(body, &msg) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		got = append(got, msg.Text)
+		w.WriteHeader(status)
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	urlFile := filepath.Join(dir, "url")
+	require.NoError(t, os.WriteFile(urlFile, []byte(srv.URL+secret+"\n"), 0o600))
+	out := filepath.Join(dir, "cost.html")
+
+	code, stdout, errOut := run(t, "report", "--end", demoEnd, "--out", out, "--webhook-url-file", urlFile)
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, stdout)
+	require.Len(t, got, 1)
+	assert.True(t, strings.HasPrefix(got[0], "## Weekly cost report\n"), "the webhook gets the Markdown while the file is HTML")
+	assert.Contains(t, errOut, "posted the Markdown report to the webhook")
+	assert.NotContains(t, errOut, "s3cr3t")
+	html, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(html), "<!DOCTYPE html>"))
+
+	status = http.StatusInternalServerError
+	code, _, errOut = run(t, "report", "--end", demoEnd, "--webhook-url-file", urlFile)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "webhook answered 500 Internal Server Error")
+	assert.NotContains(t, errOut, "s3cr3t")
+}
+
+func TestReportErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("currency: EUR\ncpu: -1\nnamespaces:\n  shop: {gpu: 1}\n"), 0o644))
+	empty := filepath.Join(dir, "empty-url")
+	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"period", []string{"--period", "0s"}, 2, []string{"--period must be positive"}},
+		{"format", []string{"--format", "pdf"}, 2, []string{`unknown report format "pdf"`}},
+		{"negative price", []string{"--price-memory", "-1"}, 2, []string{"must not be negative"}},
+		{"empty currency", []string{"--currency", " "}, 2, []string{"--currency must not be empty"}},
+		{"profile", []string{"--profile", "fast"}, 2, []string{`unknown profile "fast"`}},
+		{"critical", []string{"--critical", "web"}, 2, []string{"NAMESPACE/KIND/NAME"}},
+		{"pricing file names file, line and field", []string{"--pricing", bad}, 1, []string{
+			bad + ":2: cpu: must not be negative", bad + ":4: namespaces.shop.gpu: unknown field"}},
+		{"missing pricing file", []string{"--pricing", filepath.Join(dir, "nope.yaml")}, 1, []string{"nope.yaml"}},
+		{"missing webhook file", []string{"--webhook-url-file", filepath.Join(dir, "nope")}, 1, []string{"reading webhook URL"}},
+		{"empty webhook file", []string{"--webhook-url-file", empty}, 1, []string{"no webhook URL in the file"}},
+		{"unwritable output", []string{"--out", filepath.Join(dir, "missing", "r.md")}, 1, []string{"writing report"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := run(t, append([]string{"report"}, tc.args...)...)
+			assert.Equal(t, tc.code, code, errOut)
+			for _, w := range tc.want {
+				assert.Contains(t, errOut, w)
+			}
+		})
+	}
+}
+
+// TestReportCronJobArgs parses the deploy CronJob's arguments, with the
+// webhook component's, with the real command, so the manifest and the
+// flags cannot drift apart.
+func TestReportCronJobArgs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "deploy", "report-cronjob", "cronjob.yaml"))
+	require.NoError(t, err)
+	var cj batchv1.CronJob
+	require.NoError(t, yaml.UnmarshalStrict(data, &cj))
+	containers := cj.Spec.JobTemplate.Spec.Template.Spec.Containers
+	require.Len(t, containers, 1)
+	args := containers[0].Args
+	require.Equal(t, "report", args[0])
+
+	comp, err := os.ReadFile(filepath.Join("..", "..", "..", "deploy", "report-cronjob", "webhook", "kustomization.yaml"))
+	require.NoError(t, err)
+	var k struct {
+		Patches []struct {
+			Patch string `json:"patch"`
+		} `json:"patches"`
+	}
+	require.NoError(t, yaml.Unmarshal(comp, &k))
+	var extra []string
+	for _, p := range k.Patches {
+		var ops []struct {
+			Op, Path string
+			Value    any
+		}
+		if p.Patch == "" {
+			continue
+		}
+		require.NoError(t, yaml.Unmarshal([]byte(p.Patch), &ops))
+		for _, op := range ops {
+			if strings.HasSuffix(op.Path, "/args/-") {
+				extra = append(extra, op.Value.(string))
+			}
+		}
+	}
+	require.NotEmpty(t, extra, "the webhook component adds an argument")
+
+	// Run exactly those arguments, with the mounted paths moved to a
+	// temporary directory and the webhook Secret pointing at a test server.
+	var posted int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { posted++ }))
+	defer srv.Close()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "url"), []byte(srv.URL), 0o600))
+	moved := strings.NewReplacer("=/reports/", "="+dir+"/", "=/etc/rightsize/webhook/", "="+dir+"/")
+	var all []string
+	for _, a := range append(args, extra...) {
+		all = append(all, moved.Replace(a))
+	}
+	require.Contains(t, all, "--out="+dir+"/cost-{end}.html", "the report goes to the reports volume")
+	require.Contains(t, all, "--webhook-url-file="+dir+"/url", "the webhook URL comes from the Secret's url key")
+	code, out, errOut := run(t, all...)
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, out)
+	assert.Equal(t, 1, posted)
+	_, err = os.Stat(filepath.Join(dir, "cost-2026-11-15.html"))
+	assert.NoError(t, err)
+}
