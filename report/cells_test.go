@@ -65,7 +65,7 @@ func TestPodRequests(t *testing.T) {
 		{Name: "app", Current: req(500, 1000)},
 		{Name: "worker", Current: req(300, 500)},
 	}
-	got := podRequests(cs, func(c workload.ContainerPlan) workload.Settings { return c.Current })
+	got := workload.PodRequests(cs, func(c workload.ContainerPlan) workload.Settings { return c.Current })
 	// CPU: the init container beside the sidecar (2100) beats app+worker+sidecar (900);
 	// memory: app+worker+sidecar (1600) beats init+sidecar (150).
 	if want := (workload.Resources{CPU: 2100, Memory: 1600}); got != want {

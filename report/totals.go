@@ -33,40 +33,14 @@ func totalsOf(p workload.Plan) planTotals {
 			}
 		}
 		n := max(wp.Replicas, 0)
-		cur := podRequests(wp.Containers, func(c workload.ContainerPlan) workload.Settings { return c.Current })
-		rec := podRequests(wp.Containers, workload.ContainerPlan.Recommended)
+		cur := workload.PodRequests(wp.Containers, func(c workload.ContainerPlan) workload.Settings { return c.Current })
+		rec := workload.PodRequests(wp.Containers, workload.ContainerPlan.Recommended)
 		t.current.CPU += cur.CPU * workload.Millicores(n)
 		t.current.Memory += cur.Memory * workload.Bytes(n)
 		t.recommendedReq.CPU += rec.CPU * workload.Millicores(n)
 		t.recommendedReq.Memory += rec.Memory * workload.Bytes(n)
 	}
 	return t
-}
-
-// podRequests is the pod's effective request as the scheduler computes it:
-// app containers and sidecars run together, while each plain init container
-// runs alone beside the sidecars declared before it, so the pod needs the
-// larger of the two. Containers are taken in spec order.
-func podRequests(cs []workload.ContainerPlan, settings func(workload.ContainerPlan) workload.Settings) workload.Resources {
-	var running, sidecars, initPeak workload.Resources
-	for _, c := range cs {
-		r := settings(c).Requests
-		switch {
-		case c.Sidecar:
-			sidecars.CPU += r.CPU
-			sidecars.Memory += r.Memory
-		case c.Init:
-			initPeak.CPU = max(initPeak.CPU, sidecars.CPU+r.CPU)
-			initPeak.Memory = max(initPeak.Memory, sidecars.Memory+r.Memory)
-		default:
-			running.CPU += r.CPU
-			running.Memory += r.Memory
-		}
-	}
-	return workload.Resources{
-		CPU:    max(running.CPU+sidecars.CPU, initPeak.CPU),
-		Memory: max(running.Memory+sidecars.Memory, initPeak.Memory),
-	}
 }
 
 // hasRecommendation reports whether the policy recommended anything for c.

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"hash/fnv"
@@ -108,23 +107,8 @@ func load(path string) (*history.Store, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := usagecsv.NewReader(f, path)
-	if err != nil {
-		return nil, err
-	}
-	st := history.NewStore()
-	for {
-		row, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		st.Add(row.Key, row.Sample)
-	}
-	st.Finalize()
-	return st, nil
+	st, _, err := usagecsv.Load(f, path)
+	return st, err
 }
 
 // Variants are the profiles compared; edit freely while exploring.

@@ -2,8 +2,6 @@ package backtest_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,18 +35,8 @@ func loadStore(t testing.TB, path string) *history.Store {
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	r, err := usagecsv.NewReader(f, path)
+	st, _, err := usagecsv.Load(f, path)
 	require.NoError(t, err)
-	st := history.NewStore()
-	for {
-		row, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		st.Add(row.Key, row.Sample)
-	}
-	st.Finalize()
 	return st
 }
 

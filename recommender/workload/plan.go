@@ -79,3 +79,30 @@ type Plan struct {
 	Generated time.Time
 	Workloads []WorkloadPlan
 }
+
+// PodRequests is a pod's effective request as the scheduler computes it from
+// the settings each container gets: app containers and sidecars run
+// together, while each plain init container runs beside the sidecars
+// declared before it, so the pod needs the larger of the two. Containers are
+// taken in spec order.
+func PodRequests(cs []ContainerPlan, settings func(ContainerPlan) Settings) Resources {
+	var running, sidecars, initPeak Resources
+	for _, c := range cs {
+		r := settings(c).Requests
+		switch {
+		case c.Sidecar:
+			sidecars.CPU += r.CPU
+			sidecars.Memory += r.Memory
+		case c.Init:
+			initPeak.CPU = max(initPeak.CPU, sidecars.CPU+r.CPU)
+			initPeak.Memory = max(initPeak.Memory, sidecars.Memory+r.Memory)
+		default:
+			running.CPU += r.CPU
+			running.Memory += r.Memory
+		}
+	}
+	return Resources{
+		CPU:    max(running.CPU+sidecars.CPU, initPeak.CPU),
+		Memory: max(running.Memory+sidecars.Memory, initPeak.Memory),
+	}
+}

@@ -169,8 +169,8 @@ func (b *builder) workload(k workload.Key) {
 	if wp != nil {
 		wc.Replicas, wc.Critical = wp.Replicas, wp.Critical
 		wc.QoS, wc.QoSRecommended = wp.QoSCurrent, wp.QoSRecommended
-		wc.Requests = podRequests(wp.Containers, func(c workload.ContainerPlan) workload.Settings { return c.Current })
-		wc.Recommended = podRequests(wp.Containers, workload.ContainerPlan.Recommended)
+		wc.Requests = workload.PodRequests(wp.Containers, func(c workload.ContainerPlan) workload.Settings { return c.Current })
+		wc.Recommended = workload.PodRequests(wp.Containers, workload.ContainerPlan.Recommended)
 		wc.Confidence = lowestConfidence(wp)
 	}
 	containers := b.containersOf(k)
@@ -357,31 +357,6 @@ func lowestConfidence(wp *workload.WorkloadPlan) float64 {
 		return 0
 	}
 	return low
-}
-
-// podRequests is a pod's effective request as the scheduler computes it:
-// app containers and sidecars run together, while each plain init container
-// runs beside the sidecars declared before it; the pod needs the larger.
-func podRequests(cs []workload.ContainerPlan, settings func(workload.ContainerPlan) workload.Settings) workload.Resources {
-	var running, sidecars, initPeak workload.Resources
-	for _, c := range cs {
-		r := settings(c).Requests
-		switch {
-		case c.Sidecar:
-			sidecars.CPU += r.CPU
-			sidecars.Memory += r.Memory
-		case c.Init:
-			initPeak.CPU = max(initPeak.CPU, sidecars.CPU+r.CPU)
-			initPeak.Memory = max(initPeak.Memory, sidecars.Memory+r.Memory)
-		default:
-			running.CPU += r.CPU
-			running.Memory += r.Memory
-		}
-	}
-	return workload.Resources{
-		CPU:    max(running.CPU+sidecars.CPU, initPeak.CPU),
-		Memory: max(running.Memory+sidecars.Memory, initPeak.Memory),
-	}
 }
 
 // groups sums the workloads into totals, namespaces and teams, and sorts

@@ -94,24 +94,10 @@ func loadUsage(path string) (*usageData, error) {
 		defer f.Close()
 		r = f
 	}
-	cr, err := usagecsv.NewReader(r, d.name)
-	if err != nil {
+	var stats usagecsv.Stats
+	var err error
+	if d.store, stats, err = usagecsv.Load(r, d.name); err != nil {
 		return nil, err
-	}
-	d.store = history.NewStore()
-	for {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		d.store.Add(row.Key, row.Sample)
-	}
-	stats := cr.Stats()
-	if dup := d.store.Finalize(); dup > 0 {
-		stats.Skip(usagecsv.SkipDuplicate, dup)
 	}
 	if d.store.Samples() == 0 {
 		return nil, fmt.Errorf("%s: no usable samples (%s)", d.name, stats)
