@@ -6,7 +6,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build test test-short bench bench-plan bench-backtest demo lint demo-data big-data backtest-shared clean
+.PHONY: all build test test-short test-integration bench bench-plan bench-backtest bench-discovery bench-prometheus demo lint demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -19,9 +19,20 @@ build:
 test:
 	$(GO) test -count=1 $(PKGS)
 
-## test-short: unit tests only
+## test-short: unit tests only (no Prometheus, Chromium or cluster needed)
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
+
+## test-integration: only the tests against real servers (see cluster-up)
+test-integration:
+	$(GO) test -count=1 -run Integration $(PKGS)
+
+## cluster-up / cluster-down: the local control plane the integration tests use
+cluster-up:
+	hack/cluster/build.sh
+	hack/cluster/up.sh
+cluster-down:
+	hack/cluster/down.sh
 
 ## demo: rightsize plan on the embedded demo data
 demo:
@@ -55,6 +66,10 @@ bench-plan: build big-data
 bench-backtest: build
 	/usr/bin/time -v $(BIN)/rightsize backtest --input $(SHARED)/gcd-2011.csv.gz 2>_out/backtest-time.txt
 	@grep -E 'Elapsed|Maximum resident' _out/backtest-time.txt
+
+## bench-discovery: discovery of 5,000 pods in 500 workloads (needs cluster-up)
+bench-discovery:
+	RIGHTSIZE_BENCH_DISCOVERY=1 $(GO) test -count=1 -timeout 30m -run TestIntegrationDiscoveryScale -v ./metrics/kube
 
 ## backtest-shared: all profiles on both shared traces
 backtest-shared: build

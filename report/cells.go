@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -42,7 +43,13 @@ func rowsOf(wp workload.WorkloadPlan) []row {
 			r.conf = "—"
 			r.noRec = "no recommendation"
 			if len(c.Recommendation.Reasons) > 0 {
-				r.noRec += ": " + c.Recommendation.Reasons[0]
+				// Reasons read "cpu: no recommendation: too little history (…)":
+				// keep what follows the repeated words.
+				why := c.Recommendation.Reasons[0]
+				if _, after, ok := strings.Cut(why, "no recommendation: "); ok {
+					why = after
+				}
+				r.noRec += ": " + why
 			}
 		}
 		if i == 0 {

@@ -1,0 +1,258 @@
+package kube
+
+import (
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// candidate is a workload before selection: its spec and the labels the
+// selector is matched against.
+type candidate struct {
+	spec   workload.Spec
+	labels map[string]string
+	// fromPod is set where the spec had to come from a pod (the owner
+	// could not be listed); its replicas are then the pods counted.
+	fromPod bool
+}
+
+// resolve builds the inventory from the listed objects: one spec per top
+// owner, each pod mapped to its top owner.
+func resolve(l *listing, sel labels.Selector, ns string) *Inventory {
+	inv := &Inventory{
+		Specs:     map[workload.Key]workload.Spec{},
+		Pods:      map[PodRef]workload.Key{},
+		Namespace: ns,
+		owners:    map[string]map[string]ownerEntry{},
+	}
+	cands := map[workload.Key]*candidate{}
+	add := func(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas int) {
+		cands[k] = &candidate{spec: specOf(k, meta, tmpl, replicas), labels: meta.Labels}
+	}
+	owner := func(ns, name string, k workload.Key, levels int) {
+		if inv.owners[ns] == nil {
+			inv.owners[ns] = map[string]ownerEntry{}
+		}
+		inv.owners[ns][name] = ownerEntry{key: k, levels: levels}
+	}
+
+	for _, d := range l.deployments {
+		k := workload.Key{Namespace: d.Namespace, Kind: workload.Deployment, Name: d.Name}
+		add(k, d.ObjectMeta, d.Spec.Template, int(deref(d.Spec.Replicas, 1)))
+		owner(d.Namespace, d.Name, k, 2)
+	}
+	for _, s := range l.statefulsets {
+		k := workload.Key{Namespace: s.Namespace, Kind: workload.StatefulSet, Name: s.Name}
+		add(k, s.ObjectMeta, s.Spec.Template, int(deref(s.Spec.Replicas, 1)))
+		owner(s.Namespace, s.Name, k, 1)
+	}
+	for _, d := range l.daemonsets {
+		k := workload.Key{Namespace: d.Namespace, Kind: workload.DaemonSet, Name: d.Name}
+		add(k, d.ObjectMeta, d.Spec.Template, int(d.Status.DesiredNumberScheduled))
+		owner(d.Namespace, d.Name, k, 1)
+	}
+	for _, c := range l.cronjobs {
+		k := workload.Key{Namespace: c.Namespace, Kind: workload.CronJob, Name: c.Name}
+		add(k, c.ObjectMeta, c.Spec.JobTemplate.Spec.Template, int(deref(c.Spec.JobTemplate.Spec.Parallelism, 1)))
+		owner(c.Namespace, c.Name, k, 2)
+	}
+
+	// ReplicaSets and Jobs are workloads only when no controller owns
+	// them; otherwise they lead to their owner.
+	rsOwner := map[PodRef]workload.Key{}
+	for _, rs := range l.replicasets {
+		k := workload.Key{Namespace: rs.Namespace, Kind: workload.ReplicaSet, Name: rs.Name}
+		if ref := metav1.GetControllerOf(rs); ref != nil {
+			k = ownerKey(rs.Namespace, ref)
+		} else {
+			add(k, rs.ObjectMeta, rs.Spec.Template, int(deref(rs.Spec.Replicas, 1)))
+		}
+		rsOwner[PodRef{rs.Namespace, rs.Name}] = k
+		owner(rs.Namespace, rs.Name, k, 1)
+	}
+	jobOwner := map[PodRef]workload.Key{}
+	for _, j := range l.jobs {
+		k := workload.Key{Namespace: j.Namespace, Kind: workload.Job, Name: j.Name}
+		if ref := metav1.GetControllerOf(j); ref != nil {
+			k = ownerKey(j.Namespace, ref)
+		} else {
+			add(k, j.ObjectMeta, j.Spec.Template, int(deref(j.Spec.Parallelism, 1)))
+		}
+		jobOwner[PodRef{j.Namespace, j.Name}] = k
+		owner(j.Namespace, j.Name, k, 1)
+	}
+
+	podsOf := map[workload.Key][]*corev1.Pod{}
+	for _, p := range l.pods {
+		k, ok := podOwner(p, rsOwner, jobOwner, l.failed)
+		if !ok {
+			continue
+		}
+		podsOf[k] = append(podsOf[k], p)
+		if _, known := cands[k]; known {
+			continue
+		}
+		// Bare pods, and pods of controllers rightsize does not list
+		// (custom resources): their spec comes from the pod.
+		if k.Kind == workload.Pod {
+			add(k, p.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}, 1)
+			continue
+		}
+		add(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: p.Spec}, 0)
+		cands[k].fromPod = true
+	}
+
+	for k, c := range cands {
+		if !sel.Matches(labels.Set(c.labels)) {
+			continue
+		}
+		if c.fromPod {
+			c.spec.Replicas = len(podsOf[k])
+		}
+		inv.Specs[k] = c.spec
+		if c.spec.Ignore {
+			continue
+		}
+		for _, p := range podsOf[k] {
+			inv.Pods[PodRef{p.Namespace, p.Name}] = k
+		}
+	}
+	for _, h := range l.hpas {
+		inv.HPAs = append(inv.HPAs, hpaOf(h))
+	}
+	for _, v := range l.vpas {
+		inv.VPAs = append(inv.VPAs, vpaOf(v))
+	}
+	for _, lr := range l.limitranges {
+		inv.LimitRanges = append(inv.LimitRanges, limitRangeOf(lr))
+	}
+	for _, q := range l.quotas {
+		inv.Quotas = append(inv.Quotas, quotaOf(q))
+	}
+	return inv
+}
+
+// podOwner resolves a pod to its top owner. Where the ReplicaSets or Jobs
+// could not be listed, the owner is derived from the generated name: a
+// Deployment's ReplicaSet is <deployment>-<pod-template-hash>, a CronJob's
+// Job is <cronjob>-<scheduled minute>.
+func podOwner(p *corev1.Pod, rsOwner, jobOwner map[PodRef]workload.Key, failed map[string]bool) (workload.Key, bool) {
+	ref := metav1.GetControllerOf(p)
+	if ref == nil || ref.Kind == "Node" {
+		// Mirror pods of static pods are owned by their Node.
+		return workload.Key{Namespace: p.Namespace, Kind: workload.Pod, Name: p.Name}, true
+	}
+	switch ref.Kind {
+	case "ReplicaSet":
+		if k, ok := rsOwner[PodRef{p.Namespace, ref.Name}]; ok {
+			return k, true
+		}
+		if failed["replicasets"] {
+			if h := p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; h != "" && strings.HasSuffix(ref.Name, "-"+h) {
+				return workload.Key{Namespace: p.Namespace, Kind: workload.Deployment, Name: strings.TrimSuffix(ref.Name, "-"+h)}, true
+			}
+		}
+		return workload.Key{Namespace: p.Namespace, Kind: workload.ReplicaSet, Name: ref.Name}, true
+	case "Job":
+		if k, ok := jobOwner[PodRef{p.Namespace, ref.Name}]; ok {
+			return k, true
+		}
+		if failed["jobs"] {
+			if i := strings.LastIndexByte(ref.Name, '-'); i > 0 && isDigits(ref.Name[i+1:]) {
+				return workload.Key{Namespace: p.Namespace, Kind: workload.CronJob, Name: ref.Name[:i]}, true
+			}
+		}
+		return workload.Key{Namespace: p.Namespace, Kind: workload.Job, Name: ref.Name}, true
+	}
+	return ownerKey(p.Namespace, ref), true
+}
+
+func ownerKey(ns string, ref *metav1.OwnerReference) workload.Key {
+	kind, ok := workload.ParseKind(ref.Kind)
+	if !ok {
+		kind = workload.Kind(ref.Kind)
+	}
+	return workload.Key{Namespace: ns, Kind: kind, Name: ref.Name}
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// specOf turns a pod template into a workload spec: init containers (and
+// native sidecars) first, as the pod runs them, then the app containers.
+func specOf(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas int) workload.Spec {
+	s := workload.Spec{
+		Key:               k,
+		Replicas:          replicas,
+		PriorityClassName: tmpl.Spec.PriorityClassName,
+		Labels:            meta.Labels,
+		Annotations:       meta.Annotations,
+	}
+	for _, m := range []map[string]string{meta.Labels, meta.Annotations, tmpl.Labels, tmpl.Annotations} {
+		if m[workload.TierKey] == workload.TierCritical {
+			s.Critical = true
+		}
+		if m[workload.IgnoreKey] == workload.IgnoreEnabled {
+			s.Ignore = true
+		}
+	}
+	for _, c := range tmpl.Spec.InitContainers {
+		sidecar := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		s.Containers = append(s.Containers, containerSpec(c, true, sidecar))
+	}
+	for _, c := range tmpl.Spec.Containers {
+		s.Containers = append(s.Containers, containerSpec(c, false, false))
+	}
+	return s
+}
+
+func containerSpec(c corev1.Container, init, sidecar bool) workload.ContainerSpec {
+	return workload.ContainerSpec{
+		Name: c.Name, Init: init, Sidecar: sidecar,
+		Settings: workload.Settings{Requests: resourcesOf(c.Resources.Requests), Limits: resourcesOf(c.Resources.Limits)},
+		JVM:      detectJVM(c),
+	}
+}
+
+func resourcesOf(rl corev1.ResourceList) workload.Resources {
+	var r workload.Resources
+	if q, ok := rl[corev1.ResourceCPU]; ok {
+		r.CPU = workload.Millicores(q.MilliValue())
+	}
+	if q, ok := rl[corev1.ResourceMemory]; ok {
+		r.Memory = workload.Bytes(q.Value())
+	}
+	return r
+}
+
+// sortedKeys returns workload keys in order.
+func sortedKeys(m map[workload.Key]workload.Spec) []workload.Key {
+	keys := make([]workload.Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Less(keys[j]) })
+	return keys
+}

@@ -1,0 +1,210 @@
+package metricsserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned/typed/metrics/v1beta1"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// API is the part of the metrics clientset the sampler uses.
+type API interface {
+	PodMetricses(namespace string) metricsclient.PodMetricsInterface
+}
+
+// Resolver attributes a pod to its workload; pods it does not know are
+// skipped (other workloads, ignored ones).
+type Resolver interface {
+	Workload(namespace, pod string) (workload.Key, bool)
+}
+
+// Sink receives samples; history.Store and statestore.Store are sinks.
+type Sink interface {
+	Add(workload.ContainerKey, workload.Sample)
+}
+
+// ErrNoMetricsAPI says the cluster serves no metrics.k8s.io API.
+var ErrNoMetricsAPI = errors.New("the metrics API (metrics.k8s.io) is not available: is metrics-server installed?")
+
+// Sampler polls PodMetrics. Interval and Duration must be positive; the
+// first poll is immediate and the last one at Duration.
+type Sampler struct {
+	API API
+	// Namespace is polled; "" polls all namespaces.
+	Namespace string
+	Resolver  Resolver
+	// Settings, when set, stamps each sample with the container's current
+	// settings.
+	Settings func(workload.ContainerKey) workload.Settings
+	Sinks    []Sink
+
+	Interval, Duration time.Duration
+	// Now and After are the clock (default: the wall clock).
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+	// Progress, when set, gets a progress bar redrawn in place.
+	Progress io.Writer
+	Log      *slog.Logger
+}
+
+// Result counts what a run saw.
+type Result struct {
+	Polls, FailedPolls int
+	// Samples are the new container samples recorded.
+	Samples int
+	// Pods is the number of distinct attributed pods seen.
+	Pods int
+	// Unattributed counts pods whose workload was unknown (once each).
+	Unattributed int
+	// LastError is the last failed poll's error.
+	LastError error
+}
+
+type podRef struct{ ns, name string }
+
+// Run samples until Duration has passed or ctx ends. It fails at once when
+// the first poll finds no metrics API or no permission; later failures are
+// counted and the run goes on.
+func (s *Sampler) Run(ctx context.Context) (Result, error) {
+	var res Result
+	if s.Interval <= 0 || s.Duration < 0 {
+		return res, fmt.Errorf("sampling: interval must be positive and duration not negative")
+	}
+	now, after := s.Now, s.After
+	if now == nil {
+		now = time.Now
+	}
+	if after == nil {
+		after = time.After
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := now()
+	end := start.Add(s.Duration)
+	total := int(s.Duration/s.Interval) + 1
+	last := map[podRef]time.Time{}
+	unknown := map[podRef]bool{}
+	for i := 0; ; i++ {
+		n, err := s.poll(ctx, last, unknown)
+		res.Polls++
+		res.Samples += n
+		if err != nil {
+			if i == 0 && fatal(err) {
+				s.clearProgress()
+				return res, classify(err)
+			}
+			if ctx.Err() != nil {
+				s.clearProgress()
+				return res, ctx.Err()
+			}
+			res.FailedPolls++
+			res.LastError = err
+			log.Debug("poll failed", "err", err)
+		}
+		res.Pods, res.Unattributed = len(last), len(unknown)
+		s.progress(i+1, total, res, end.Sub(now()))
+		next := start.Add(time.Duration(i+1) * s.Interval)
+		if next.After(end) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			s.clearProgress()
+			return res, ctx.Err()
+		case <-after(next.Sub(now())):
+		}
+	}
+	if s.Progress != nil {
+		fmt.Fprintln(s.Progress)
+	}
+	return res, nil
+}
+
+// poll lists PodMetrics once and records every container sample newer
+// than the pod's previous one.
+func (s *Sampler) poll(ctx context.Context, last map[podRef]time.Time, unknown map[podRef]bool) (int, error) {
+	list, err := s.API.PodMetricses(s.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range list.Items {
+		pm := &list.Items[i]
+		ref := podRef{pm.Namespace, pm.Name}
+		k, ok := s.Resolver.Workload(pm.Namespace, pm.Name)
+		if !ok {
+			unknown[ref] = true
+			continue
+		}
+		ts := pm.Timestamp.Time
+		if prev, seen := last[ref]; seen && !ts.After(prev) {
+			continue // the same scrape as last time
+		}
+		last[ref] = ts
+		for _, c := range pm.Containers {
+			ck := workload.ContainerKey{Workload: k, Container: c.Name}
+			smp := workload.Sample{Time: ts.UTC(), Pod: pm.Name}
+			if q, ok := c.Usage["cpu"]; ok {
+				smp.CPU, smp.HasCPU = workload.Cores(q.AsApproximateFloat64()), true
+			}
+			if q, ok := c.Usage["memory"]; ok {
+				smp.Memory, smp.HasMemory = workload.Bytes(q.Value()), true
+			}
+			if s.Settings != nil {
+				smp.Settings = s.Settings(ck)
+			}
+			for _, sink := range s.Sinks {
+				sink.Add(ck, smp)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// fatal tells errors that will not go away by polling again.
+func fatal(err error) bool {
+	return apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) ||
+		apierrors.IsServiceUnavailable(err)
+}
+
+func classify(err error) error {
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("cannot list pods.metrics.k8s.io: forbidden (RBAC): %w", err)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("cannot list pods.metrics.k8s.io: unauthorized: %w", err)
+	case apierrors.IsNotFound(err), apierrors.IsServiceUnavailable(err):
+		return fmt.Errorf("%w (%v)", ErrNoMetricsAPI, err)
+	}
+	return err
+}
+
+const barWidth = 30
+
+func (s *Sampler) progress(done, total int, res Result, left time.Duration) {
+	if s.Progress == nil {
+		return
+	}
+	filled := barWidth * done / max(total, 1)
+	bar := strings.Repeat("#", filled) + strings.Repeat(".", barWidth-filled)
+	fmt.Fprintf(s.Progress, "\rsampling metrics-server [%s] %d/%d polls, %d pods, %d samples, %s left ",
+		bar, done, total, res.Pods, res.Samples, max(left, 0).Round(time.Second))
+}
+
+func (s *Sampler) clearProgress() {
+	if s.Progress != nil {
+		fmt.Fprint(s.Progress, "\r\033[K")
+	}
+}
