@@ -111,7 +111,7 @@ func mapKeys(m map[workload.Key]workload.Spec) []workload.Key {
 }
 
 // TestIntegrationDiscoveryScale measures discovery of 5,000 pods in 500
-// Deployments against the local apiserver (docs/benchmarks-kube.md). It
+// Deployments against the local apiserver (docs/benchmarks.md). It
 // takes a few minutes to create the pods, so it runs only with
 // RIGHTSIZE_BENCH_DISCOVERY=1.
 func TestIntegrationDiscoveryScale(t *testing.T) {
