@@ -15,9 +15,10 @@ build:
 	$(GO) build -o $(BIN)/rightsize ./cmd/rightsize
 	ln -sf rightsize $(BIN)/kubectl-rightsize
 
-## test: every test (unit, golden, fuzz seed corpora, shared-trace checks)
+## test: every test, integration included: installs prometheus and chromium
+## when missing (as root) and starts the local control plane (hack/test.sh)
 test:
-	$(GO) test -count=1 $(PKGS)
+	hack/test.sh
 
 ## test-short: unit tests only (no Prometheus, Chromium or cluster needed)
 test-short:

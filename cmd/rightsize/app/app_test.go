@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the README sample output and do
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Main(args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	code = Main("rightsize", args, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	return code, out.String(), errOut.String()
 }
 
@@ -192,4 +192,11 @@ func TestPlanGolden(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(want), out, "stale golden file: go test ./cmd/rightsize/app -run Golden -update")
 	assert.Contains(t, out, "no recommendation: too little history (20 samples")
+}
+
+func TestKubectlPluginName(t *testing.T) {
+	var out bytes.Buffer
+	code := Main(KubectlPlugin, []string{"--help"}, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
+	require.Equal(t, 0, code)
+	assert.Contains(t, out.String(), "kubectl rightsize [command]")
 }

@@ -62,11 +62,20 @@ With no cluster, Prometheus or --input configured it runs on embedded demo data.
 	return cmd
 }
 
-// Main runs the command line and returns the exit code.
-func Main(args []string, streams IOStreams) int {
+// KubectlPlugin is the name under which kubectl finds rightsize as the
+// plugin `kubectl rightsize`.
+const KubectlPlugin = "kubectl-rightsize"
+
+// Main runs the command line and returns the exit code. name is the
+// program's file name: as kubectl-rightsize, help speaks of `kubectl
+// rightsize`.
+func Main(name string, args []string, streams IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd := NewCommand(streams)
+	if name == KubectlPlugin {
+		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl rightsize"}
+	}
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(streams.ErrOut, "rightsize: %v\n", err)
