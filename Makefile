@@ -72,6 +72,10 @@ bench-backtest: build
 bench-discovery:
 	RIGHTSIZE_BENCH_DISCOVERY=1 $(GO) test -count=1 -timeout 30m -run TestIntegrationDiscoveryScale -v ./metrics/kube
 
+## bench-prometheus: plan against a real Prometheus holding 2,000 containers × 14 days at 1 minute, and the naive way
+bench-prometheus:
+	hack/prometheus/scale-bench.sh
+
 ## backtest-shared: all profiles on both shared traces
 backtest-shared: build
 	$(BIN)/rightsize backtest --input $(SHARED)/gcd-2011.csv.gz

@@ -50,6 +50,7 @@ Without --input it runs on the embedded demo data and says so on stderr.`,
 	}
 	f := cmd.Flags()
 	o.sourceOptions.addFlags(f)
+	o.sourceOptions.kube.addSamplingFlags(f)
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
@@ -118,6 +119,8 @@ func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOption
 	if err != nil {
 		return err
 	}
+	// LimitRanges, quotas, VPAs, HPAs and JVM heaps bound the plan (R10, R13–R16).
+	plan = data.cluster.constrain(plan, data.store)
 	if err := report.WritePlan(streams.Out, plan, o.format); err != nil {
 		return fmt.Errorf("writing plan: %w", err)
 	}

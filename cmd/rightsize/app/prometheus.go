@@ -3,19 +3,268 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"math"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"rightsize.dev/rightsize/metrics/prometheus"
 )
 
-// promFlags will carry the Prometheus connection flags; until the collector
-// exists no flag is registered and the source is never enabled.
-type promFlags struct{}
+// promFlags are the Prometheus connection flags, shared by every command
+// that reads history (docs/prometheus.md).
+type promFlags struct {
+	URL             string
+	BearerTokenFile string
+	Username        string
+	PasswordFile    string
+	CAFile          string
+	CertFile        string
+	KeyFile         string
+	Insecure        bool
+	Compression     string
+	Headers         []string
+	Params          []string
+	Timeout         time.Duration
+	Step            time.Duration
+	Concurrency     int
+	Retries         int
+	Selector        string
+	Metrics         []string
+	Labels          []string
+	MaxPoints       int
 
-func (p *promFlags) addFlags(*pflag.FlagSet) {}
-func (p *promFlags) enabled() bool           { return false }
-func (p *promFlags) validate() error         { return nil }
-func (p *promFlags) load(context.Context, time.Time, time.Duration, IOStreams, *slog.Logger) (*usageData, error) {
-	return nil, errors.New("prometheus source not available")
+	fs *pflag.FlagSet
+	// isTerminal says whether a stream is a terminal; tests replace it.
+	isTerminal func(io.Writer) bool
+}
+
+func (p *promFlags) addFlags(fs *pflag.FlagSet) {
+	p.fs = fs
+	p.Timeout, p.Step = prometheus.DefaultTimeout, prometheus.DefaultStep
+	p.Concurrency, p.Retries, p.MaxPoints = prometheus.DefaultConcurrency, prometheus.DefaultRetries, prometheus.DefaultMaxPoints
+	fs.StringVar(&p.URL, "prometheus-url", "", "read history from this Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090; no Kubernetes access needed")
+	fs.StringVar(&p.BearerTokenFile, "prometheus-bearer-token-file", "", "send the bearer token in this file (read for every request)")
+	fs.StringVar(&p.Username, "prometheus-username", "", "basic authentication user")
+	fs.StringVar(&p.PasswordFile, "prometheus-password-file", "", "basic authentication password, read from this file")
+	fs.StringVar(&p.CAFile, "prometheus-ca-file", "", "verify the server with the CA certificates in this PEM file")
+	fs.StringVar(&p.CertFile, "prometheus-cert-file", "", "client certificate (PEM) for mutual TLS")
+	fs.StringVar(&p.KeyFile, "prometheus-key-file", "", "client certificate key (PEM) for mutual TLS")
+	fs.BoolVar(&p.Insecure, "prometheus-insecure-skip-verify", false, "do not verify the server's certificate")
+	fs.StringVar(&p.Compression, "prometheus-compression", string(prometheus.CompressionAuto), "ask for gzip-compressed responses (a fifth of the traffic, a third more CPU time on the server): on, off, or auto: off for loopback, private and cluster-internal hosts")
+	fs.StringArrayVar(&p.Headers, "prometheus-header", nil, "send this HTTP header, as NAME=VALUE (e.g. X-Scope-OrgID=tenant for Mimir); repeatable")
+	fs.StringArrayVar(&p.Params, "prometheus-param", nil, "add this query parameter to every request, as NAME=VALUE (e.g. dedup=true for Thanos); repeatable")
+	fs.Var(durationValue{&p.Timeout}, "prometheus-timeout", "timeout of each request, the server's evaluation included")
+	fs.Var(durationValue{&p.Step}, "prometheus-step", "resolution of the samples read: CPU is averaged and memory peaks are taken over each step")
+	fs.IntVar(&p.Concurrency, "prometheus-concurrency", p.Concurrency, "requests in flight at once")
+	fs.IntVar(&p.Retries, "prometheus-retries", p.Retries, "retries of a request after a 5xx or 429 answer, a timeout or a connection error")
+	fs.StringVar(&p.Selector, "prometheus-selector", "", `label matchers added to every query, e.g. cluster="prod" for a store holding several clusters, or namespace=~"shop|cart"`)
+	fs.StringArrayVar(&p.Metrics, "prometheus-metric", nil, "use another metric name, as KEY=NAME with KEY one of "+strings.Join(prometheus.MetricKeys(), ", ")+"; repeatable")
+	fs.StringArrayVar(&p.Labels, "prometheus-label", nil, "use another label name, as KEY=NAME with KEY one of "+strings.Join(prometheus.LabelKeys(), ", ")+"; repeatable")
+	fs.IntVar(&p.MaxPoints, "prometheus-max-points", p.MaxPoints, "most points (series × steps) one response may hold; the window is split to stay below")
+}
+
+func (p *promFlags) enabled() bool { return p.URL != "" }
+
+// validate checks the flags; without --prometheus-url none of the others
+// may be set.
+func (p *promFlags) validate() error {
+	if !p.enabled() {
+		var set []string
+		if p.fs != nil {
+			p.fs.Visit(func(f *pflag.Flag) {
+				if strings.HasPrefix(f.Name, "prometheus-") {
+					set = append(set, "--"+f.Name)
+				}
+			})
+		}
+		if len(set) > 0 {
+			return fmt.Errorf("%s need --prometheus-url", strings.Join(set, ", "))
+		}
+		return nil
+	}
+	_, err := p.options()
+	return err
+}
+
+// options turns the flags into collector options; End and History are
+// set by load.
+func (p *promFlags) options() (prometheus.Options, error) {
+	var errs []error
+	o := prometheus.Options{
+		URL:                p.URL,
+		BearerTokenFile:    p.BearerTokenFile,
+		Username:           p.Username,
+		PasswordFile:       p.PasswordFile,
+		CAFile:             p.CAFile,
+		CertFile:           p.CertFile,
+		KeyFile:            p.KeyFile,
+		InsecureSkipVerify: p.Insecure,
+		Compression:        prometheus.Compression(p.Compression),
+		Timeout:            p.Timeout,
+		Step:               p.Step,
+		Concurrency:        p.Concurrency,
+		Retries:            p.Retries,
+		MaxPoints:          p.MaxPoints,
+		Selector:           p.Selector,
+		Headers:            http.Header{},
+		Params:             url.Values{},
+		Names:              prometheus.DefaultNames(),
+	}
+	if p.Retries == 0 {
+		o.Retries = -1 // the flag's 0 means none, the options' 0 the default
+	}
+	if p.Timeout <= 0 || p.Step <= 0 || p.Concurrency <= 0 || p.Retries < 0 || p.MaxPoints <= 0 {
+		errs = append(errs, errors.New("--prometheus-timeout, --prometheus-step, --prometheus-concurrency and --prometheus-max-points must be positive, --prometheus-retries not negative"))
+	}
+	for _, h := range p.Headers {
+		k, v, ok := strings.Cut(h, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			// The value may be a secret: name the header only.
+			errs = append(errs, fmt.Errorf("--prometheus-header %q: want NAME=VALUE", strings.TrimSpace(k)))
+			continue
+		}
+		o.Headers.Add(textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k)), v)
+	}
+	for _, kv := range p.Params {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			errs = append(errs, fmt.Errorf("--prometheus-param %q: want NAME=VALUE", k))
+			continue
+		}
+		o.Params.Add(k, v)
+	}
+	for _, set := range []struct {
+		flag string
+		kvs  []string
+		keys []string
+	}{{"--prometheus-metric", p.Metrics, prometheus.MetricKeys()}, {"--prometheus-label", p.Labels, prometheus.LabelKeys()}} {
+		for _, kv := range set.kvs {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || !contains(set.keys, k) {
+				errs = append(errs, fmt.Errorf("%s %q: want KEY=NAME with KEY one of %s", set.flag, kv, strings.Join(set.keys, ", ")))
+				continue
+			}
+			if err := o.Names.SetName(k, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", set.flag, err))
+			}
+		}
+	}
+	if err := o.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("prometheus: %w", err))
+	}
+	return o, errors.Join(errs...)
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// load reads the window (end − history, end] from Prometheus.
+func (p *promFlags) load(ctx context.Context, end time.Time, history time.Duration, streams IOStreams, log *slog.Logger) (*usageData, error) {
+	o, err := p.options()
+	if err != nil {
+		return nil, err
+	}
+	o.End, o.History = end, history
+	paceMemory(ctx, os.Getenv)
+	isTerminal := p.isTerminal
+	if isTerminal == nil {
+		isTerminal = writerIsTerminal
+	}
+	bar := &prometheus.ProgressBar{W: streams.ErrOut, Interactive: isTerminal(streams.ErrOut)}
+	res, err := prometheus.Collect(ctx, o, bar, log)
+	if err != nil {
+		return nil, err
+	}
+	d := &usageData{name: res.URL, store: res.Store, specs: res.Specs, summary: promSummary(res)}
+	for _, f := range res.Failed {
+		d.warnings = append(d.warnings, "not read, its samples are missing: "+f.Error())
+	}
+	d.warnings = append(d.warnings, res.Warnings...)
+	return d, nil
+}
+
+// paceMemory keeps the heap within a quarter again what is live until ctx ends
+// (the command returns), with a soft memory limit that follows the live
+// heap, so that the runtime collects and hands freed memory back to the
+// system early. A run keeps every sample it reads, in pointer-free columns
+// that cost the collector little to mark, so its memory is the history's
+// plus garbage: by default Go lets garbage grow as large as the history
+// and keeps freed pages, which doubles the peak. GOGC or GOMEMLIMIT in the
+// environment turn this off.
+func paceMemory(ctx context.Context, getenv func(string) string) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	go func() {
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				debug.SetMemoryLimit(math.MaxInt64)
+				return
+			case <-tick.C:
+			}
+			metrics.Read(live)
+			if live[0].Value.Kind() == metrics.KindUint64 {
+				debug.SetMemoryLimit(int64(live[0].Value.Uint64())*5/4 + 48<<20)
+			}
+		}
+	}()
+}
+
+// promSummary is the one line said about a collection.
+func promSummary(r *prometheus.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "prometheus %s: %d pod containers, %d samples from %s to %s at %s steps, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
+		r.URL, r.Series, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step),
+		len(r.Specs), r.Queries, prometheus.FormatBytes(r.BytesReceived), prometheus.FormatBytes(r.BytesOnWire))
+	if r.Retries > 0 || r.Splits > 0 {
+		fmt.Fprintf(&b, ", %d retries, %d splits", r.Retries, r.Splits)
+	}
+	if n := len(r.Failed); n > 0 {
+		fmt.Fprintf(&b, "; %d chunks failed", n)
+	}
+	return b.String()
+}
+
+// stepString renders a step as briefly as it is written on the command
+// line: 5m, 1h, 30s.
+func stepString(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return d.String()
+	}
+}
+
+// writerIsTerminal reports whether w is a terminal.
+func writerIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -205,14 +205,16 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 	if err != nil {
 		return err
 	}
+	plan = data.cluster.constrain(plan, data.store)
 	in.End = end.Add(-o.Period)
 	previous, err := r.RunOnce(ctx, in)
 	if err != nil {
 		return err
 	}
+	previous = data.cluster.constrain(previous, data.store)
 	rep, err := weekly.Build(weekly.Input{
 		Title: o.Title, Source: data.name, Store: data.store, Specs: data.specs,
-		HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: pricing,
+		HPAs: data.cluster.hpas(), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: pricing,
 		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
 	})
 	if err != nil {
@@ -260,9 +262,11 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 func (o *ReportOptions) reportEnd(data *usageData) (time.Time, string) {
 	live := !data.demo && o.Input == ""
 	hpaSource := "usage file"
-	if live {
-		// Until usageData carries the cluster's HPAs.
-		hpaSource = "not read from this source"
+	switch {
+	case data.cluster != nil:
+		hpaSource = ""
+	case live:
+		hpaSource = "no cluster configured"
 	}
 	if !o.End.IsZero() {
 		return o.End.UTC(), hpaSource

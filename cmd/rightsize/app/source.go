@@ -29,6 +29,7 @@ type sourceOptions struct {
 	History time.Duration
 
 	prom promFlags
+	kube *kubeFlags
 }
 
 func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
@@ -39,6 +40,8 @@ func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Var(timeValue{&s.End}, "end", "decide as of this instant (RFC 3339); default: just after the newest sample of a file, now for live sources")
 	fs.Var(durationValue{&s.History}, "history", "length of the history window read from live sources")
 	s.prom.addFlags(fs)
+	s.kube = newKubeFlags()
+	s.kube.addFlags(fs)
 }
 
 func (s *sourceOptions) validate() error {
@@ -50,6 +53,9 @@ func (s *sourceOptions) validate() error {
 		errs = append(errs, errors.New("--input and --prometheus-url exclude each other"))
 	}
 	errs = append(errs, s.prom.validate())
+	if s.kube != nil {
+		errs = append(errs, s.kube.validate(s.Input != "", s.prom.enabled()))
+	}
 	return errors.Join(errs...)
 }
 
@@ -65,18 +71,21 @@ type usageData struct {
 	// warnings are further lines for stderr (skipped chunks, missing
 	// permissions).
 	warnings []string
+	// cluster holds what a cluster adds (specs, LimitRanges, quotas, VPAs,
+	// HPAs); nil without one.
+	cluster *clusterData
 }
 
-// load reads the history the flags ask for.
+// load reads the history the flags ask for: a file, Prometheus,
+// metrics-server samples or the demo data, plus the cluster's specs and
+// bounds where a cluster is configured.
 func (s *sourceOptions) load(ctx context.Context, streams IOStreams, log *slog.Logger) (*usageData, error) {
-	if s.prom.enabled() {
-		end := s.End
-		if end.IsZero() {
-			end = time.Now()
-		}
-		return s.prom.load(ctx, end, s.History, streams, log)
+	d, cd, err := loadSource(ctx, s, s.kube, streams, log)
+	if err != nil {
+		return nil, err
 	}
-	return loadUsage(s.Input)
+	d.cluster = cd
+	return d, nil
 }
 
 // loadUsage reads a usage CSV file, or the embedded demo data when path is

@@ -1,0 +1,151 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/metrics/prometheus"
+	"rightsize.dev/rightsize/metrics/prometheus/promtest"
+)
+
+func TestPrometheusFlagErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"flags without the URL", []string{"plan", "--prometheus-step", "1m", "--prometheus-selector", `cluster="a"`},
+			[]string{"--prometheus-selector, --prometheus-step need --prometheus-url"}},
+		{"input and prometheus", []string{"plan", "--input", "x.csv", "--prometheus-url", "http://p:9090"},
+			[]string{"--input and --prometheus-url exclude each other"}},
+		{"credentials in the URL", []string{"plan", "--prometheus-url", "http://admin:hunter2@p:9090"},
+			[]string{"must not hold credentials"}},
+		{"header without value", []string{"backtest", "--prometheus-url", "http://p", "--prometheus-header", "X-Scope-OrgID"},
+			[]string{`--prometheus-header "X-Scope-OrgID": want NAME=VALUE`}},
+		{"unknown metric key", []string{"plan", "--prometheus-url", "http://p", "--prometheus-metric", "gpu=x"},
+			[]string{`--prometheus-metric "gpu=x": want KEY=NAME with KEY one of cpu, memory`}},
+		{"bad label name", []string{"plan", "--prometheus-url", "http://p", "--prometheus-label", "pod=pod-name"},
+			[]string{`name pod: "pod-name" is not a valid name`}},
+		{"bad selector", []string{"plan", "--prometheus-url", "http://p", "--prometheus-selector", "cluster=prod"},
+			[]string{"selector: label cluster: expected a quoted value"}},
+		{"step in milliseconds", []string{"plan", "--prometheus-url", "http://p", "--prometheus-step", "1500ms"},
+			[]string{"whole number of seconds"}},
+		{"several at once", []string{"report", "--prometheus-url", "ftp://p", "--prometheus-concurrency", "0", "--prometheus-cert-file", "c.pem"},
+			[]string{"must be positive", "http://", "both a certificate file and a key file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.args...)
+			assert.Equal(t, 2, code, "a usage error")
+			assert.Empty(t, out)
+			for _, w := range tt.want {
+				assert.Contains(t, errOut, w)
+			}
+			assert.NotContains(t, errOut, "hunter2")
+		})
+	}
+}
+
+func TestPrometheusUnreachable(t *testing.T) {
+	code, _, errOut := run(t, "plan", "--prometheus-url", "http://127.0.0.1:1", "--prometheus-retries", "0")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "rightsize: prometheus http://127.0.0.1:1: listing namespaces: not reachable")
+}
+
+func TestPromOptionsFromFlags(t *testing.T) {
+	var p promFlags
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	p.addFlags(fs)
+	require.NoError(t, fs.Parse([]string{
+		"--prometheus-url", "https://thanos.example/",
+		"--prometheus-header", "X-Scope-OrgID=team-a",
+		"--prometheus-header", "x-extra=a=b",
+		"--prometheus-param", "dedup=true",
+		"--prometheus-param", "partial_response=false",
+		"--prometheus-metric", "memory=container_memory_rss",
+		"--prometheus-label", "namespace=exported_namespace",
+		"--prometheus-retries", "0",
+		"--prometheus-step", "1m",
+	}))
+	require.NoError(t, p.validate())
+	o, err := p.options()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"team-a"}, o.Headers["X-Scope-Orgid"])
+	assert.Equal(t, []string{"a=b"}, o.Headers["X-Extra"], "only the first = separates")
+	assert.Equal(t, "true", o.Params.Get("dedup"))
+	assert.Equal(t, "false", o.Params.Get("partial_response"))
+	assert.Equal(t, "container_memory_rss", o.Names.Memory)
+	assert.Equal(t, "exported_namespace", o.Names.NamespaceLabel)
+	assert.Equal(t, prometheus.DefaultNames().CPU, o.Names.CPU)
+	assert.Equal(t, -1, o.Retries, "0 on the command line is no retry")
+	assert.Equal(t, time.Minute, o.Step)
+}
+
+func TestPromSummary(t *testing.T) {
+	r := &prometheus.Result{
+		URL: "http://p:9090", Series: 40, Samples: 53912, Step: 5 * time.Minute,
+		First: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2026, 11, 14, 23, 55, 0, 0, time.UTC),
+		Queries: 16, BytesReceived: 3_900_000, BytesOnWire: 815_000, Retries: 2, Splits: 1,
+		Failed: []prometheus.ChunkError{{Chunk: "namespace shop, 2026-11-03T00:00Z to 2026-11-04T00:00Z", Err: errors.New("boom")}},
+	}
+	assert.Equal(t, "prometheus http://p:9090: 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps, 0 workload specs from kube-state-metrics; "+
+		"16 queries, 3.9 MB received (815.0 kB on the wire), 2 retries, 1 splits; 1 chunks failed", promSummary(r))
+}
+
+func TestWriterIsTerminal(t *testing.T) {
+	assert.False(t, writerIsTerminal(&bytes.Buffer{}))
+}
+
+// TestIntegrationPrometheusSource runs plan, backtest and report against a
+// real Prometheus holding the demo dataset as cAdvisor and
+// kube-state-metrics series, and compares with the same commands on the
+// usage CSV: plan and backtest print the same, report runs with the specs
+// kube-state-metrics supplied.
+func TestIntegrationPrometheusSource(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs a real Prometheus (skipped with -short)")
+	}
+	srv := promtest.Run(t, promtest.NewDemoTSDB(t))
+	end := "2026-11-14T23:55:01Z" // just after the newest demo sample
+	prom := []string{"--prometheus-url", srv.URL, "--prometheus-selector", `cluster="demo"`, "--end", end}
+
+	t.Run("plan", func(t *testing.T) {
+		code, want, errOut := run(t, "plan")
+		require.Equal(t, 0, code, errOut)
+		code, got, errOut := run(t, append([]string{"plan", "--critical", "shop/StatefulSet/orders-db"}, prom...)...)
+		require.Equal(t, 0, code, errOut)
+		assert.Equal(t, want, got, "the same plan as from the usage CSV")
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		require.Len(t, lines, 1, "one summary line, no progress bar off a terminal for a short run: %s", errOut)
+		assert.Contains(t, lines[0], "prometheus "+srv.URL+": 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps, 6 workload specs from kube-state-metrics;")
+	})
+
+	t.Run("backtest", func(t *testing.T) {
+		args := []string{"backtest", "--profile", "balanced,krr", "--interval", "2d"}
+		code, want, errOut := run(t, args...)
+		require.Equal(t, 0, code, errOut)
+		code, got, errOut := run(t, append(args, prom...)...)
+		require.Equal(t, 0, code, errOut)
+		assert.Equal(t, want, got)
+	})
+
+	t.Run("report", func(t *testing.T) {
+		code, out, errOut := run(t, append([]string{"report"}, prom...)...)
+		require.Equal(t, 0, code, errOut)
+		assert.True(t, strings.HasPrefix(out, "## Weekly cost report\n"))
+		assert.Contains(t, out, "### Top savings")
+	})
+
+	t.Run("history window", func(t *testing.T) {
+		code, _, errOut := run(t, append([]string{"plan", "--history", "2d"}, prom...)...)
+		require.Equal(t, 0, code, errOut)
+		assert.Contains(t, errOut, "samples from 2026-11-13T00:00Z to 2026-11-14T23:55Z")
+	})
+}

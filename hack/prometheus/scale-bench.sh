@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Scale benchmark of the Prometheus collector (docs/benchmarks.md):
+# a real Prometheus on this machine holding CONTAINERS pod containers × DAYS
+# days at 1-minute resolution; `rightsize plan --prometheus-url` against it
+# under /usr/bin/time, then the naive way (hack/prometheus/naive: raw samples,
+# one query per container) for comparison.
+#
+#   hack/prometheus/scale-bench.sh            # or: make bench-prometheus
+#
+# The TSDB is built once (genbench + promtool, about 20 minutes for the
+# defaults) and kept in $OUT/tsdb; remove it to build again. Needs Go,
+# prometheus and promtool (apt-get install -y prometheus) and GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+OUT=${OUT:-_out/prom-bench}
+CONTAINERS=${CONTAINERS:-2000}
+DAYS=${DAYS:-14}
+END=${END:-2026-11-15T00:00:00Z}
+PORT=${PORT:-19099}
+RUNS=${RUNS:-3}
+NAIVE=${NAIVE:-1}
+
+for tool in prometheus promtool /usr/bin/time; do
+	command -v "$tool" >/dev/null || {
+		echo "scale-bench: $tool not found; install with: apt-get install -y prometheus time" >&2
+		exit 1
+	}
+done
+mkdir -p "$OUT" bin
+go build -o bin/rightsize ./cmd/rightsize
+go build -o "$OUT/naive" ./hack/prometheus/naive
+go build -o "$OUT/genbench" ./hack/prometheus/genbench
+
+if [ ! -d "$OUT/tsdb" ]; then
+	echo "scale-bench: building the TSDB ($CONTAINERS containers × $DAYS days at 1 minute) in $OUT/tsdb"
+	/usr/bin/time -v "$OUT/genbench" -containers "$CONTAINERS" -days "$DAYS" -end "$END" -out "$OUT/tsdb" 2>"$OUT/genbench.txt" ||
+		{ cat "$OUT/genbench.txt"; exit 1; }
+	grep -E '^genbench: .*(samples|blocks)|Elapsed|Maximum resident' "$OUT/genbench.txt"
+fi
+echo "scale-bench: TSDB $(du -sh "$OUT/tsdb" | cut -f1), $(ls -d "$OUT"/tsdb/01*/ | wc -l) blocks"
+
+# The blocks are 18 h long: a longer max-block-duration would start
+# compactions in the middle of the measurements.
+printf 'global:\n  scrape_interval: 1m\n' >"$OUT/prometheus.yml"
+prometheus --config.file="$OUT/prometheus.yml" --storage.tsdb.path="$OUT/tsdb" \
+	--storage.tsdb.retention.time=100y --storage.tsdb.max-block-duration=18h \
+	--web.listen-address="127.0.0.1:$PORT" --log.level=warn >"$OUT/prometheus.log" 2>&1 &
+PROM=$!
+trap 'kill $PROM 2>/dev/null; wait $PROM 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+	curl -sf "http://127.0.0.1:$PORT/-/ready" >/dev/null && break
+	kill -0 $PROM 2>/dev/null || { cat "$OUT/prometheus.log"; exit 1; }
+	sleep 0.1
+done
+URL="http://127.0.0.1:$PORT"
+
+measure() { # name, command...
+	local name=$1
+	shift
+	/usr/bin/time -v "$@" >"$OUT/$name.out" 2>"$OUT/$name.txt" || { cat "$OUT/$name.txt"; exit 1; }
+	local wall rss
+	wall=$(grep 'Elapsed (wall clock)' "$OUT/$name.txt" | awk '{print $NF}')
+	rss=$(grep 'Maximum resident' "$OUT/$name.txt" | awk '{print $NF}')
+	printf '%-12s wall %-8s max RSS %5d MB  %s\n' "$name" "$wall" $((rss / 1024)) \
+		"$(grep -E '^(prometheus http|naive:)' "$OUT/$name.txt" | sed -E 's/^(prometheus [^ ]*|naive): //')"
+}
+
+echo "scale-bench: rightsize plan --prometheus-url $URL --end $END ($RUNS runs)"
+for i in $(seq 1 "$RUNS"); do
+	measure "plan-$i" bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json
+done
+echo "scale-bench: prometheus RSS after the runs: $(($(awk '/VmRSS/{print $2}' /proc/$PROM/status) / 1024)) MB"
+if [ "$NAIVE" = 1 ]; then
+	echo "scale-bench: naive: raw samples, one query per container"
+	measure naive "$OUT/naive" -url "$URL" -end "$END" -history "$((DAYS * 24))h"
+fi

@@ -1,0 +1,504 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// settingsGridStep is the spacing of the instants at which requests,
+// limits and restart counts are read: coarse, so that the server decodes a
+// small share of the stored samples (they change rarely), fine enough that
+// a pod lives across a grid point unless it is short-lived.
+const settingsGridStep = 6 * time.Hour
+
+// chunkData is one chunk's values, per pod container.
+type chunkData struct {
+	c chunk
+	// usage holds CPU, memory and throttling at every step.
+	usage map[podSeries]*stepValues
+	// settings holds requests and limits as changes.
+	settings map[podSeries]*seriesSettings
+	// ooms holds the steps with an OOM kill.
+	ooms map[podSeries][]int
+	// points is the most points one usage query returned.
+	points int
+}
+
+// stepValues holds a container's usage as the points the server returned:
+// a chunk lists many pods that ran for a few of its steps only.
+type stepValues struct {
+	cpu, mem, throttled points
+}
+
+// points are values at steps, in step order.
+type points struct {
+	step []int32
+	val  []float64
+}
+
+func (p *points) add(i int, v float64) {
+	p.step = append(p.step, int32(i))
+	p.val = append(p.val, v)
+}
+
+// at returns the value at step i, advancing *k past earlier points.
+func (p *points) at(k *int, i int) (float64, bool) {
+	for *k < len(p.step) && int(p.step[*k]) < i {
+		*k++
+	}
+	if *k < len(p.step) && int(p.step[*k]) == i {
+		return p.val[*k], true
+	}
+	return 0, false
+}
+
+type seriesSettings struct {
+	requests, limits []settingChange
+}
+
+type settingChange struct {
+	step     int
+	resource string
+	value    float64 // −1: no longer set
+}
+
+func (d *chunkData) usageOf(s podSeries) *stepValues {
+	sv := d.usage[s]
+	if sv == nil {
+		sv = &stepValues{}
+		d.usage[s] = sv
+	}
+	return sv
+}
+
+func (d *chunkData) settingsOf(s podSeries) *seriesSettings {
+	ss := d.settings[s]
+	if ss == nil {
+		ss = &seriesSettings{}
+		d.settings[s] = ss
+	}
+	return ss
+}
+
+// set records a value in force from the first step; it reports whether
+// another value was recorded for the resource already.
+func (ss *seriesSettings) set(setting string, ch settingChange) (conflict bool) {
+	list := &ss.requests
+	if setting == setLimits {
+		list = &ss.limits
+	}
+	for _, c := range *list {
+		if c.resource == ch.resource {
+			return c.value != ch.value
+		}
+	}
+	*list = append(*list, ch)
+	return false
+}
+
+// spans reports whether the container has usage at the chunk's first and
+// last steps: it lived through the chunk.
+func (sv *stepValues) spans(n int) bool {
+	first, last := false, false
+	for _, p := range []points{sv.cpu, sv.mem} {
+		if len(p.step) > 0 {
+			first = first || p.step[0] == 0
+			last = last || int(p.step[len(p.step)-1]) == n-1
+		}
+	}
+	return first && last
+}
+
+func (ss *seriesSettings) add(setting string, ch settingChange) {
+	if setting == setLimits {
+		ss.limits = append(ss.limits, ch)
+	} else {
+		ss.requests = append(ss.requests, ch)
+	}
+}
+
+// fetch reads one chunk, splitting it in time while the server finds it
+// too large.
+func (c *collector) fetch(ctx context.Context, ch chunk) ([]*chunkData, []ChunkError) {
+	d, err := c.fetchOnce(ctx, ch)
+	if err == nil {
+		return []*chunkData{d}, nil
+	}
+	if errors.Is(err, ErrTooLarge) && ch.steps() > 1 {
+		c.splits.Add(1)
+		c.log.Debug("splitting chunk", "chunk", ch.name(c.w), "error", err)
+		a, b := ch.halves()
+		pa, fa := c.fetch(ctx, a)
+		pb, fb := c.fetch(ctx, b)
+		return append(pa, pb...), append(fa, fb...)
+	}
+	return nil, []ChunkError{{Chunk: ch.name(c.w), Err: err}}
+}
+
+// fetchOnce runs a chunk's queries: CPU, memory and throttling at every
+// step; requests, limits and restart counts at a coarse grid, read step by
+// step only for the pods whose settings changed or that restarted.
+func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error) {
+	d := &chunkData{c: ch, usage: map[podSeries]*stepValues{}, settings: map[podSeries]*seriesSettings{}, ooms: map[podSeries][]int{}}
+	cl, kl := c.o.Names.cadvisorLabels(), c.o.Names.ksmLabels()
+	gm, gk := ch.group.matchers(cl), ch.group.matchers(kl)
+	start, end, step := c.w.at(ch.start), c.w.at(ch.end-1), c.w.step
+	n := c.o.Names
+	atStep := c.stepIndex(start, step, ch.steps())
+
+	for _, q := range []struct {
+		what string
+		expr string
+		put  func(sv *stepValues, i int, v float64)
+		// nanOK: 0/0 means no CFS periods in the step, nothing to say.
+		nanOK bool
+	}{
+		{"reading cpu usage", c.p.cpu(gm, step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v) }, false},
+		{"reading memory usage", c.p.memory(gm, step), func(sv *stepValues, i int, v float64) { sv.mem.add(i, v) }, false},
+		{"reading cpu throttling", c.p.throttled(gm, step), func(sv *stepValues, i int, v float64) { sv.throttled.add(i, min(v, 1)) }, true},
+	} {
+		m, err := c.q.queryRange(ctx, q.what, q.expr, start, end, step)
+		if err != nil {
+			return nil, err
+		}
+		invalid, points := 0, 0
+		for _, ss := range m {
+			points += len(ss.Values)
+			s := seriesOf(model.LabelSet(ss.Metric), cl)
+			if !s.valid() {
+				continue
+			}
+			var sv *stepValues
+			for _, sp := range ss.Values {
+				i, ok := atStep(sp.Timestamp)
+				v := float64(sp.Value)
+				switch {
+				case !ok || v < 0 || (math.IsNaN(v) || math.IsInf(v, 0)) && !q.nanOK:
+					invalid++
+				case math.IsNaN(v) || math.IsInf(v, 0):
+				default:
+					if sv == nil {
+						sv = d.usageOf(s)
+					}
+					q.put(sv, i, v)
+				}
+			}
+		}
+		c.skip(skipInvalid, invalid)
+		d.points = max(d.points, points)
+	}
+
+	// Requests, limits and restart counts at the grid: from a point at or
+	// before the step ahead of the chunk to its last step.
+	k := int((end.Sub(start) + step + settingsGridStep - 1) / settingsGridStep)
+	gridStart := end.Add(-time.Duration(k) * settingsGridStep)
+	m, err := c.q.queryRange(ctx, "reading requests, limits and restarts", c.p.settingsGrid(gk), gridStart, end, settingsGridStep)
+	if err != nil {
+		return nil, err
+	}
+	// First the restart counts: where a container's count is seen, its
+	// pod was known to kube-state-metrics.
+	seen := map[podSeries][]int{} // grid points with a restart count
+	refineSettings, refineOOM := map[string]bool{}, map[string]bool{}
+	type gridSeries struct {
+		s      podSeries
+		metric model.Metric
+		points []int
+		vals   []float64
+	}
+	var settings []gridSeries
+	for _, ss := range m {
+		g := gridSeries{s: seriesOf(model.LabelSet(ss.Metric), kl), metric: ss.Metric}
+		if !g.s.valid() {
+			continue
+		}
+		for _, sp := range ss.Values {
+			v := float64(sp.Value)
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				c.skip(skipInvalid, 1)
+				continue
+			}
+			g.points = append(g.points, int(sp.Timestamp.Time().Sub(gridStart)/settingsGridStep))
+			g.vals = append(g.vals, v)
+		}
+		if len(g.vals) == 0 {
+			continue
+		}
+		if ss.Metric[settingLabel] != setRestarts {
+			settings = append(settings, g)
+			continue
+		}
+		seen[g.s] = g.points
+		// A new pod's count starts at 0: one seen with restarts after the
+		// grid's first point restarted within the chunk.
+		grew := g.points[0] > 0 && g.vals[0] > 0
+		for j := 1; j < len(g.vals); j++ {
+			grew = grew || g.vals[j] > g.vals[j-1]
+		}
+		if grew {
+			refineOOM[g.s.pod] = true
+		}
+	}
+	for _, g := range settings {
+		// A value that changed, or that is set at some points and not at
+		// others where the pod was there (a limit removed or added). Init
+		// containers have no restart count to compare with.
+		present, counted := seen[g.s]
+		if slices.Min(g.vals) != slices.Max(g.vals) || counted && !slices.Equal(g.points, present) {
+			refineSettings[g.s.pod] = true
+			continue
+		}
+		d.settingsOf(g.s).add(string(g.metric[settingLabel]), settingChange{step: 0, resource: string(g.metric["resource"]), value: g.vals[0]})
+	}
+
+	// Pods that started or ended within the chunk may have changed or
+	// restarted where no grid point sees it (after the last one of their
+	// life, say), and short-lived pods may fall between grid points: for
+	// these few, read the chunk's range whole.
+	var churned []string
+	for s, sv := range d.usage {
+		if seen[s] == nil || !sv.spans(ch.steps()) {
+			churned = append(churned, s.pod)
+		}
+	}
+	churned = uniqueSorted(churned)
+	span := time.Duration(ch.steps()) * step
+	for len(churned) > 0 {
+		part := churned[:min(len(churned), c.o.MaxSeries)]
+		churned = churned[len(part):]
+		vec, err := c.q.query(ctx, "reading requests, limits and restarts of pods that came or went",
+			c.p.settingsWithin(append(slices.Clone(gk), anyOf(kl.pod, part)), span-time.Millisecond), end)
+		if err != nil {
+			return nil, err
+		}
+		for _, smp := range vec {
+			s := seriesOf(model.LabelSet(smp.Metric), kl)
+			v := float64(smp.Value)
+			if !s.valid() || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				continue
+			}
+			switch setting := string(smp.Metric[settingLabel]); setting {
+			case setRestarts:
+				refineOOM[s.pod] = true
+			case setVariedRequests, setVariedLimits:
+				refineSettings[s.pod] = true
+			default:
+				ch := settingChange{step: 0, resource: string(smp.Metric["resource"]), value: v}
+				if d.settingsOf(s).set(setting, ch) {
+					// The grid saw another value: it changed.
+					refineSettings[s.pod] = true
+				}
+			}
+		}
+	}
+
+	if len(refineSettings) > 0 {
+		pods := slices.Sorted(maps.Keys(refineSettings))
+		for s := range d.settings {
+			if refineSettings[s.pod] {
+				delete(d.settings, s)
+			}
+		}
+		pm := append(slices.Clone(gk), anyOf(kl.pod, pods))
+		for _, q := range []struct {
+			what, setting string
+			names         []string
+		}{
+			{"reading changes of requests", setRequests, []string{n.Requests, n.InitRequests}},
+			{"reading changes of limits", setLimits, []string{n.Limits, n.InitLimits}},
+		} {
+			m, err := c.q.queryRange(ctx, q.what, c.p.settingsChanges(pm, step, start, q.names...), start, end, step)
+			if err != nil {
+				return nil, err
+			}
+			for _, ss := range m {
+				s := seriesOf(model.LabelSet(ss.Metric), kl)
+				if !s.valid() {
+					continue
+				}
+				for _, sp := range ss.Values {
+					i, ok := atStep(sp.Timestamp)
+					v := float64(sp.Value)
+					if !ok || math.IsNaN(v) || math.IsInf(v, 0) || (v < 0 && v != -1) {
+						c.skip(skipInvalid, 1)
+						continue
+					}
+					d.settingsOf(s).add(q.setting, settingChange{step: i, resource: string(ss.Metric["resource"]), value: v})
+				}
+			}
+		}
+	}
+	if len(refineOOM) > 0 {
+		pm := append(slices.Clone(gk), anyOf(kl.pod, slices.Sorted(maps.Keys(refineOOM))))
+		m, err := c.q.queryRange(ctx, "reading OOM kills", c.p.ooms(pm, step), start, end, step)
+		if err != nil {
+			return nil, err
+		}
+		for _, ss := range m {
+			s := seriesOf(model.LabelSet(ss.Metric), kl)
+			for _, sp := range ss.Values {
+				if i, ok := atStep(sp.Timestamp); ok && s.valid() {
+					d.ooms[s] = append(d.ooms[s], i)
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
+const skipInvalid = "invalid values (NaN, infinite, negative or off the step grid)"
+
+// stepIndex returns a function that maps a timestamp to its step in a
+// chunk of n steps from start.
+func (c *collector) stepIndex(start time.Time, step time.Duration, n int) func(model.Time) (int, bool) {
+	s0, st := start.UnixMilli(), step.Milliseconds()
+	return func(t model.Time) (int, bool) {
+		ms := int64(t) - s0
+		i := int(ms / st)
+		return i, ms >= 0 && ms%st == 0 && i < n
+	}
+}
+
+// seriesOf names the pod container of a series.
+func seriesOf(ls model.LabelSet, l labelNames) podSeries {
+	return podSeries{
+		namespace: string(ls[model.LabelName(l.namespace)]),
+		pod:       string(ls[model.LabelName(l.pod)]),
+		container: string(ls[model.LabelName(l.container)]),
+	}
+}
+
+func (s podSeries) valid() bool { return s.namespace != "" && s.pod != "" && s.container != "" }
+
+func (s podSeries) compare(o podSeries) int {
+	if c := strings.Compare(s.namespace, o.namespace); c != 0 {
+		return c
+	}
+	if c := strings.Compare(s.pod, o.pod); c != 0 {
+		return c
+	}
+	return strings.Compare(s.container, o.container)
+}
+
+// load adds a chunk's samples to the store: one per step with CPU, memory
+// or an OOM kill, carrying the settings in force.
+func (c *collector) load(d *chunkData) {
+	keys := slices.Collect(maps.Keys(d.usage))
+	for s := range d.ooms {
+		if d.usage[s] == nil {
+			keys = append(keys, s)
+		}
+	}
+	slices.SortFunc(keys, podSeries.compare)
+	unresolved := map[resolution]map[nsName]bool{}
+	for _, s := range keys {
+		sv := d.usage[s]
+		wk, why := c.owners.workloadOf(s.namespace, s.pod)
+		if why != resolved {
+			if unresolved[why] == nil {
+				unresolved[why] = map[nsName]bool{}
+			}
+			unresolved[why][nsName{s.namespace, s.pod}] = true
+		}
+		ck := workload.ContainerKey{Workload: wk, Container: s.container}
+		var req, lim *settingsTrack
+		if ss := d.settings[s]; ss != nil {
+			req, lim = newSettingsTrack(ss.requests), newSettingsTrack(ss.limits)
+		} else {
+			req, lim = newSettingsTrack(nil), newSettingsTrack(nil)
+		}
+		if sv == nil {
+			sv = &stepValues{}
+		}
+		ooms := d.ooms[s]
+		slices.Sort(ooms)
+		var ci, mi, ti, oi int
+		for {
+			// The next step with CPU, memory or an OOM kill.
+			i := math.MaxInt
+			if ci < len(sv.cpu.step) {
+				i = int(sv.cpu.step[ci])
+			}
+			if mi < len(sv.mem.step) {
+				i = min(i, int(sv.mem.step[mi]))
+			}
+			if oi < len(ooms) {
+				i = min(i, ooms[oi])
+			}
+			if i == math.MaxInt {
+				break
+			}
+			req.advance(i)
+			lim.advance(i)
+			t := c.w.at(d.c.start + i)
+			smp := workload.Sample{Time: t, Pod: s.pod, Settings: workload.Settings{Requests: req.resources(), Limits: lim.resources()}}
+			if v, ok := sv.cpu.at(&ci, i); ok {
+				smp.CPU, smp.HasCPU = workload.Cores(v), true
+				ci++
+			}
+			if v, ok := sv.mem.at(&mi, i); ok {
+				smp.Memory, smp.HasMemory = workload.BytesOf(v), true
+				mi++
+			}
+			if v, ok := sv.throttled.at(&ti, i); ok {
+				smp.Throttled, smp.HasThrottled = v, true
+			}
+			for oi < len(ooms) && ooms[oi] <= i {
+				smp.OOMKilled = smp.OOMKilled || ooms[oi] == i
+				oi++
+			}
+			c.store.Add(ck, smp)
+			if t.After(c.lastSeen[s]) {
+				c.lastSeen[s] = t
+			}
+		}
+	}
+	for why, pods := range unresolved {
+		c.unresolvedPods(why, pods)
+	}
+}
+
+// settingsTrack replays setting changes step by step.
+type settingsTrack struct {
+	changes  []settingChange
+	next     int
+	cpu, mem float64 // −1: not set
+}
+
+func newSettingsTrack(ch []settingChange) *settingsTrack {
+	slices.SortStableFunc(ch, func(a, b settingChange) int { return a.step - b.step })
+	return &settingsTrack{changes: ch, cpu: -1, mem: -1}
+}
+
+func (t *settingsTrack) advance(step int) {
+	for t.next < len(t.changes) && t.changes[t.next].step <= step {
+		ch := t.changes[t.next]
+		switch ch.resource {
+		case "cpu":
+			t.cpu = ch.value
+		case "memory":
+			t.mem = ch.value
+		}
+		t.next++
+	}
+}
+
+func (t *settingsTrack) resources() workload.Resources {
+	var r workload.Resources
+	if t.cpu >= 0 {
+		r.CPU = workload.MillicoresOf(workload.Cores(t.cpu))
+	}
+	if t.mem >= 0 {
+		r.Memory = workload.BytesOf(t.mem)
+	}
+	return r
+}

@@ -1,0 +1,443 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Result is what a collection read.
+type Result struct {
+	// Store holds one sample per pod container per step; it is finalized.
+	Store *history.Store
+	// Specs are the workloads' current pod templates from kube-state-metrics
+	// at the last step, for workloads with pods running then.
+	Specs map[workload.Key]workload.Spec
+	// URL is the server, without credentials.
+	URL string
+	// First and Last are the first and last step; Step the resolution.
+	First, Last time.Time
+	Step        time.Duration
+	// Series counts the pod containers found; Samples the samples kept.
+	Series, Samples int
+	// Queries counts API calls; Requests the HTTP requests sent for them,
+	// retries included; Retries and Splits how often a request was retried
+	// and a chunk split in two after a "too large" answer.
+	Queries, Requests, Retries, Splits int
+	// BytesReceived counts response bytes as decoded (JSON); BytesOnWire
+	// what the connections carried (compressed).
+	BytesReceived, BytesOnWire int64
+	// Failed lists the chunks that kept failing: their samples are missing.
+	Failed []ChunkError
+	// Skipped counts what was left out, by reason.
+	Skipped map[string]int
+	// Warnings are the server's warnings (e.g. Thanos partial responses)
+	// and notes on data that could not be used as is.
+	Warnings []string
+}
+
+// ChunkError is a chunk that could not be read.
+type ChunkError struct {
+	// Chunk names the namespaces (or pods) and time range.
+	Chunk string
+	Err   error
+}
+
+func (e ChunkError) Error() string { return e.Chunk + ": " + e.Err.Error() }
+
+// Collect reads the usage history and current pod templates of every
+// container the options select. progress may be nil.
+func Collect(ctx context.Context, o Options, progress Progress, log *slog.Logger) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	user, _ := ParseSelector(o.Selector) // validated above
+	c := &collector{
+		o:        o,
+		w:        newWindow(o.End, o.History, o.Step),
+		p:        promql{n: o.Names, user: user},
+		log:      log,
+		progress: progress,
+		url:      RedactedURL(o.URL),
+		owners:   newOwners(),
+		skipped:  map[string]int{},
+		count:    &counters{},
+
+		unresolved:     map[resolution]int{},
+		seenUnresolved: map[nsName]bool{},
+	}
+	if c.w.n == 0 {
+		return nil, fmt.Errorf("prometheus %s: the window holds no %s step", c.url, o.Step)
+	}
+	q, hc, err := newQuerier(o, c.count, log)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus %s: %w", c.url, err)
+	}
+	// Connections are not needed after the run; a long-lived caller should
+	// not keep them.
+	defer hc.CloseIdleConnections()
+	c.q = q
+	res, err := c.run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus %s: %w", c.url, err)
+	}
+	return res, nil
+}
+
+type collector struct {
+	o        Options
+	w        window
+	p        promql
+	q        *querier
+	log      *slog.Logger
+	progress Progress
+	url      string
+	count    *counters
+
+	owners *owners
+	splits atomic.Int64
+
+	mu       sync.Mutex // guards skipped and notes
+	skipped  map[string]int
+	notes    []string
+	failed   []ChunkError
+	store    *history.Store
+	lastSeen map[podSeries]time.Time // last sample of each pod container
+
+	// unresolved counts pods whose workload was not found as such, by why.
+	unresolved     map[resolution]int
+	seenUnresolved map[nsName]bool
+}
+
+func (c *collector) skip(reason string, n int) {
+	if n == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.skipped[reason] += n
+	c.mu.Unlock()
+}
+
+func (c *collector) note(format string, args ...any) {
+	c.mu.Lock()
+	c.notes = append(c.notes, fmt.Sprintf(format, args...))
+	c.mu.Unlock()
+}
+
+func (c *collector) run(ctx context.Context) (*Result, error) {
+	start := time.Now()
+	all, err := c.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no container series match %s between %s and %s",
+			c.p.podsSelector(nil), c.w.at(0).Add(-c.w.step).Format(time.RFC3339), c.w.last().Format(time.RFC3339))
+	}
+	groups := groupSeries(all, c.o.MaxSeries)
+	c.log.Debug("found containers", "series", len(all), "groups", len(groups), "took", time.Since(start))
+
+	step := time.Now()
+	ok, err := c.readOwners(ctx, groups)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Debug("read owners", "pods", len(c.owners.pods), "replicasets", len(c.owners.replicaSets), "jobs", len(c.owners.jobs), "took", time.Since(step))
+
+	step = time.Now()
+	var usable []group
+	for _, g := range groups {
+		if ok[g.id] {
+			usable = append(usable, g)
+		}
+	}
+	if err := c.readUsage(ctx, usable); err != nil {
+		return nil, err
+	}
+	c.log.Debug("read usage", "samples", c.store.Samples(), "took", time.Since(step))
+	if c.store.Samples() == 0 {
+		if len(c.failed) > 0 {
+			return nil, fmt.Errorf("no samples read: every chunk failed, the first: %w", c.failed[0])
+		}
+		return nil, errors.New("no samples in the window")
+	}
+
+	step = time.Now()
+	specs, err := c.readSpecs(ctx, usable)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
+
+	res := &Result{
+		Store:         c.store,
+		Specs:         specs,
+		URL:           c.url,
+		First:         c.w.at(0),
+		Last:          c.w.last(),
+		Step:          c.w.step,
+		Series:        len(c.lastSeen),
+		Samples:       c.store.Samples(),
+		Queries:       int(c.q.queries.Load()),
+		Requests:      int(c.count.requests.Load()),
+		Retries:       int(c.q.retried.Load()),
+		Splits:        int(c.splits.Load()),
+		BytesReceived: c.count.body.Load(),
+		BytesOnWire:   c.count.wire.Load(),
+		Failed:        c.failed,
+		Skipped:       c.skipped,
+	}
+	for _, w := range sortedKeys(c.q.warnings) {
+		res.Warnings = append(res.Warnings, "server: "+w)
+	}
+	res.Warnings = append(res.Warnings, c.notes...)
+	for _, why := range []resolution{noPodOwner, unknownOwnerKind, replicaSetUnowned} {
+		if n := c.unresolved[why]; n > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%d %s", n, why))
+		}
+	}
+	for _, r := range sortedKeys(c.skipped) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d %s", c.skipped[r], r))
+	}
+	return res, nil
+}
+
+// forEach runs f for 0..n-1 with at most Concurrency at a time. An error
+// wrapping ErrUnreachable stops everything: the server is gone.
+func (c *collector) forEach(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, c.o.Concurrency)
+	var wg sync.WaitGroup
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := f(ctx, i); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// discover lists the pod containers with cAdvisor series in the window,
+// from the index only: the namespaces first, then their series in batches.
+func (c *collector) discover(ctx context.Context) ([]podSeries, error) {
+	from, to := c.w.at(0).Add(-c.w.step), c.w.last()
+	nsValues, err := c.q.labelValues(ctx, "listing namespaces", c.o.Names.NamespaceLabel, []string{c.p.podsSelector(nil)}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	namespaces := make([]string, 0, len(nsValues))
+	for _, v := range nsValues {
+		namespaces = append(namespaces, string(v))
+	}
+	const batch = 20
+	var mu sync.Mutex
+	found := map[podSeries]bool{}
+	n := (len(namespaces) + batch - 1) / batch
+	err = c.forEach(ctx, n, func(ctx context.Context, i int) error {
+		nss := namespaces[i*batch : min((i+1)*batch, len(namespaces))]
+		sets, err := c.q.series(ctx, "listing series of "+group{namespaces: nss}.String(), []string{c.p.podsSelector([]Matcher{anyOf(c.o.Names.NamespaceLabel, nss)})}, from, to)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, ls := range sets {
+			s := seriesOf(ls, c.o.Names.cadvisorLabels())
+			if s.valid() {
+				found[s] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	all := slices.Collect(maps.Keys(found))
+	slices.SortFunc(all, podSeries.compare)
+	return all, nil
+}
+
+// readOwners reads the owners of every group's pods over the whole window,
+// then the owners of their ReplicaSets and Jobs. It returns the groups
+// whose owners could be read; the others are reported as failed.
+func (c *collector) readOwners(ctx context.Context, groups []group) (map[int]bool, error) {
+	ok := map[int]bool{}
+	var mu sync.Mutex
+	span := time.Duration(c.w.n) * c.w.step
+	err := c.forEach(ctx, len(groups), func(ctx context.Context, i int) error {
+		g := groups[i]
+		gm := g.matchers(c.o.Names.ksmLabels())
+		pods, err := c.lastOver(ctx, "reading pod owners of "+g.String(), func(r time.Duration) string { return c.p.podOwners(gm, r) }, c.w.last(), span)
+		if err == nil {
+			var rsNames, jobNames []string
+			for _, s := range pods {
+				switch string(s.Metric["owner_kind"]) {
+				case string(workload.ReplicaSet):
+					rsNames = append(rsNames, string(s.Metric["owner_name"]))
+				case string(workload.Job):
+					jobNames = append(jobNames, string(s.Metric["owner_name"]))
+				}
+			}
+			// ReplicaSets and Jobs carry no pod label: select them by
+			// namespace and name.
+			nsOnly := []Matcher{anyOf(c.o.Names.KSMNamespaceLabel, g.namespaces)}
+			var rs, jobs model.Vector
+			rs, err = c.ownersOf(ctx, "reading ReplicaSet owners of "+g.String(), c.o.Names.ReplicaSetOwner, "replicaset", nsOnly, uniqueSorted(rsNames), span)
+			if err == nil {
+				jobs, err = c.ownersOf(ctx, "reading Job owners of "+g.String(), c.o.Names.JobOwner, "job_name", nsOnly, uniqueSorted(jobNames), span)
+			}
+			if err == nil {
+				nsl, pl := model.LabelName(c.o.Names.KSMNamespaceLabel), model.LabelName(c.o.Names.KSMPodLabel)
+				mu.Lock()
+				addOwners(c.owners.pods, pods, nsl, pl)
+				addOwners(c.owners.replicaSets, rs, nsl, "replicaset")
+				addOwners(c.owners.jobs, jobs, nsl, "job_name")
+				ok[g.id] = true
+				mu.Unlock()
+				return nil
+			}
+		}
+		if errors.Is(err, ErrUnreachable) || ctx.Err() != nil {
+			return err
+		}
+		mu.Lock()
+		c.failed = append(c.failed, ChunkError{Chunk: g.String() + ", whole window", Err: err})
+		mu.Unlock()
+		return nil
+	})
+	return ok, err
+}
+
+// ownersOf reads the owners of the named ReplicaSets or Jobs, a bounded
+// number of names per query.
+func (c *collector) ownersOf(ctx context.Context, what, metric, label string, g []Matcher, names []string, span time.Duration) (model.Vector, error) {
+	var out model.Vector
+	for len(names) > 0 {
+		part := names[:min(len(names), c.o.MaxSeries)]
+		names = names[len(part):]
+		vec, err := c.lastOver(ctx, what, func(r time.Duration) string { return c.p.owners(metric, label, g, part, r) }, c.w.last(), span)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vec...)
+	}
+	return out, nil
+}
+
+// lastOver runs an instant query over the range r ending at t, halving the
+// range while the server finds it too large.
+func (c *collector) lastOver(ctx context.Context, what string, expr func(r time.Duration) string, t time.Time, r time.Duration) (model.Vector, error) {
+	vec, err := c.q.query(ctx, what, expr(r), t)
+	if !errors.Is(err, ErrTooLarge) || r <= c.w.step {
+		return vec, err
+	}
+	c.splits.Add(1)
+	half := (r / 2).Truncate(c.w.step)
+	a, err := c.lastOver(ctx, what, expr, t.Add(-half), r-half)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.lastOver(ctx, what, expr, t, half)
+	if err != nil {
+		return nil, err
+	}
+	return append(a, b...), nil
+}
+
+// readUsage reads every group's window, the groups Concurrency at a time,
+// each group's chunks in time order so that every series is appended in
+// order. A group's first chunk is sized for all its pod containers at
+// once; later ones for as many as the previous chunks held per step, so a
+// group of many short-lived pods (CronJobs) needs few requests.
+func (c *collector) readUsage(ctx context.Context, groups []group) error {
+	c.store = history.NewStore()
+	c.lastSeen = map[podSeries]time.Time{}
+	var (
+		mu   sync.Mutex // guards the store, failed and done
+		done int
+	)
+	total := len(groups) * c.w.n
+	err := c.forEach(ctx, len(groups), func(ctx context.Context, gi int) error {
+		g := &groups[gi]
+		steps := initialSteps(g.series, c.o.MaxPoints)
+		for start, index := 0, 0; start < c.w.n; index++ {
+			ch := chunk{group: g, index: index, start: start, end: min(start+steps, c.w.n)}
+			parts, failed := c.fetch(ctx, ch)
+			for _, f := range failed {
+				if errors.Is(f.Err, ErrUnreachable) {
+					return f.Err
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			perStep := 0
+			mu.Lock()
+			for _, d := range parts {
+				c.load(d)
+				perStep = max(perStep, (d.points+d.c.steps()-1)/d.c.steps())
+			}
+			c.failed = append(c.failed, failed...)
+			done += ch.steps()
+			if c.progress != nil {
+				c.progress.Update(done, total, c.count.body.Load())
+			}
+			mu.Unlock()
+			if len(parts) > 0 {
+				steps = nextSteps(steps, perStep, c.o.MaxPoints)
+			}
+			start = ch.end
+		}
+		return nil
+	})
+	if c.progress != nil {
+		c.progress.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	if dup := c.store.Finalize(); dup > 0 {
+		c.skip("duplicate samples", dup)
+	}
+	return nil
+}
+
+// unresolvedPods counts pods whose workload could not be resolved, each
+// once.
+func (c *collector) unresolvedPods(why resolution, pods map[nsName]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range pods {
+		if !c.seenUnresolved[p] {
+			c.seenUnresolved[p] = true
+			c.unresolved[why]++
+		}
+	}
+}

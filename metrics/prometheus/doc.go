@@ -1,0 +1,33 @@
+// Package prometheus reads container usage history from Prometheus, or a
+// store that speaks its HTTP API (Thanos, Mimir, Cortex, VictoriaMetrics and
+// managed offerings), into a history.Store, and the workloads' current pod
+// templates from kube-state-metrics series, so a plan needs no Kubernetes API
+// access at all.
+//
+// Series read per pod container (names configurable, see Names):
+//
+//   - CPU: rate of container_cpu_usage_seconds_total over each step, in cores;
+//   - memory: the peak of container_memory_working_set_bytes within each step;
+//   - throttling: the share of CFS periods throttled within each step;
+//   - OOM kills: a restart counted by kube_pod_container_status_restarts_total
+//     within a step while kube_pod_container_status_last_terminated_reason
+//     says OOMKilled;
+//   - requests and limits: kube_pod_container_resource_requests and _limits
+//     (and their init-container twins), read as changes only;
+//   - ownership: kube_pod_owner, then kube_replicaset_owner (ReplicaSet →
+//     Deployment) and kube_job_owner (Job → CronJob).
+//
+// cAdvisor's pod-level and pause-container series are left out with
+// container!="" and container!="POD".
+//
+// The reduction happens in Prometheus: every raw sample falls into exactly
+// one step (rate over step+1ms, max_over_time over step−1ms), so the mean of
+// CPU, the memory peaks and the OOM and settings events are the same as if
+// the raw samples had been read. Work is split into chunks by namespace (or
+// by lists of pods for a large namespace) and by time so that no response
+// holds more than Options.MaxPoints points; chunks run at bounded
+// concurrency, each request with a timeout and retries with backoff on
+// 5xx, 429 and timeouts; a chunk the server rejects as too large (422) is
+// split in two. A chunk that keeps failing is named in Result.Failed and the
+// rest completes.
+package prometheus

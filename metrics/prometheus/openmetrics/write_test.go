@@ -1,0 +1,84 @@
+package openmetrics
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// smallStore holds a Deployment's pod with a gap in its samples, an OOM
+// kill and a settings change, a CronJob's pod and a bare pod.
+func smallStore() *history.Store {
+	st := history.NewStore()
+	web := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Container: "app"}
+	set := workload.Settings{Requests: workload.Resources{CPU: 250, Memory: 256 * workload.MiB}, Limits: workload.Resources{Memory: 512 * workload.MiB}}
+	for i, step := range []int{0, 1, 3} { // a gap at step 2
+		s := workload.Sample{Time: t0.Add(time.Duration(step) * 5 * time.Minute), Pod: "web-7d9f-abcde",
+			CPU: workload.Cores(0.1 * float64(i+1)), HasCPU: true, Memory: workload.Bytes(100+i) * workload.MiB, HasMemory: true,
+			Throttled: 0.25, HasThrottled: true, Settings: set, OOMKilled: i == 1}
+		if i == 2 {
+			s.Settings.Limits.CPU = 1000
+		}
+		st.Add(web, s)
+	}
+	job := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.CronJob, Name: "report"}, Container: "report"}
+	st.Add(job, workload.Sample{Time: t0.Add(5 * time.Minute), Pod: "report-29891580-x49cl", Memory: 64 * workload.MiB, HasMemory: true})
+	bare := workload.ContainerKey{Workload: workload.Key{Namespace: "tools", Kind: workload.Pod, Name: "debug"}, Container: "sh"}
+	st.Add(bare, workload.Sample{Time: t0, Pod: "debug", CPU: 0.01, HasCPU: true})
+	st.Finalize()
+	return st
+}
+
+func TestWriteGolden(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, Write(&b, Options{Step: 5 * time.Minute, PodLevel: true}, Source{Store: smallStore(), Labels: map[string]string{"cluster": "test"}}))
+	path := filepath.Join("testdata", "small.om")
+	if *update {
+		require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), b.String(), "go test ./metrics/prometheus/openmetrics -update")
+}
+
+// TestWriteInPieces renders the same store in two time slices: together
+// they hold exactly the lines of one rendering, counters included.
+func TestWriteInPieces(t *testing.T) {
+	st := smallStore()
+	lines := func(o Options) []string {
+		var b bytes.Buffer
+		require.NoError(t, Write(&b, o, Source{Store: st}))
+		var out []string
+		for _, l := range strings.Split(b.String(), "\n") {
+			if l != "" && !strings.HasPrefix(l, "#") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	whole := lines(Options{Step: 5 * time.Minute})
+	cut := t0.Add(10 * time.Minute)
+	parts := append(lines(Options{Step: 5 * time.Minute, To: cut}), lines(Options{Step: 5 * time.Minute, From: cut})...)
+	slices.Sort(whole)
+	slices.Sort(parts)
+	assert.Equal(t, whole, parts)
+}
+
+func TestWriteNeedsStep(t *testing.T) {
+	require.Error(t, Write(&bytes.Buffer{}, Options{}, Source{Store: smallStore()}))
+}

@@ -1,0 +1,435 @@
+package prometheus
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Options say where and how to read history.
+type Options struct {
+	// URL is the base of the Prometheus HTTP API, without /api/v1
+	// (e.g. http://prometheus:9090, https://thanos-query/, or
+	// http://mimir/prometheus).
+	URL string
+	// End is the end of the window (default now); History its length
+	// (default 14 days).
+	End     time.Time
+	History time.Duration
+	// Step is the resolution of the samples (default 5 minutes). Steps
+	// are aligned to multiples of Step since the Unix epoch, so the same
+	// End and History always give the same samples.
+	Step time.Duration
+
+	// Concurrency bounds the requests in flight (default 4).
+	Concurrency int
+	// Timeout bounds each request, the server's evaluation included
+	// (default 2 minutes).
+	Timeout time.Duration
+	// Retries is how often a request is retried after a 5xx or 429 answer,
+	// a timeout or a connection error (default 3; negative for none).
+	Retries int
+	// RetryBackoff is the wait before the first retry; it doubles with each
+	// further one, with jitter (default 1 s).
+	RetryBackoff time.Duration
+	// MaxPoints bounds the points (series × steps) one range query may
+	// return (default 200,000, a few megabytes of JSON).
+	MaxPoints int
+	// MaxSeries bounds the pod containers one query selects (default 500).
+	MaxSeries int
+
+	// BearerToken or BearerTokenFile authenticate with a bearer token; the
+	// file is read again for every request, so rotated tokens work.
+	BearerToken     string
+	BearerTokenFile string
+	// Username and Password (or PasswordFile) authenticate with HTTP basic
+	// authentication.
+	Username, Password, PasswordFile string
+	// CAFile verifies the server; CertFile and KeyFile authenticate the
+	// client; InsecureSkipVerify turns verification off.
+	CAFile, CertFile, KeyFile string
+	InsecureSkipVerify        bool
+	// Headers are sent with every request (e.g. X-Scope-OrgID for Mimir
+	// and Cortex). Their values are never logged.
+	Headers http.Header
+	// Params are added to every request's query string (e.g. Thanos
+	// dedup=true, partial_response=false).
+	Params url.Values
+	// Compression says whether to ask for gzip-compressed responses (the
+	// zero value is CompressionAuto).
+	Compression Compression
+
+	// Names are the metric and label names; zero fields take the defaults
+	// of cAdvisor and kube-state-metrics.
+	Names Names
+	// Selector is added to every series selector: label matchers such as
+	// cluster="prod" or namespace=~"shop|cart", for stores that hold
+	// several clusters or to read a part of one.
+	Selector string
+
+	// Transport, if set, carries the requests instead of one built from
+	// the TLS options (tests use it to inject faults).
+	Transport http.RoundTripper
+	// Now returns the wall clock (default time.Now): the default End and
+	// the progress display read it.
+	Now func() time.Time
+}
+
+// Names are the metric and label names the collector reads.
+type Names struct {
+	CPU                  string // counter of CPU seconds, cAdvisor
+	Memory               string // working set gauge, cAdvisor
+	CFSPeriods           string // counter of CFS periods, cAdvisor
+	CFSThrottledPeriods  string // counter of throttled CFS periods, cAdvisor
+	Requests             string // kube-state-metrics, resource/unit labels
+	Limits               string
+	InitRequests         string
+	InitLimits           string
+	Restarts             string // counter of container restarts
+	LastTerminatedReason string // reason label; value 1 while it holds
+	ContainerInfo        string // one series per container of a pod
+	InitContainerInfo    string // restart_policy="Always" marks a sidecar
+	PodOwner             string // owner_kind, owner_name labels
+	ReplicaSetOwner      string // replicaset, owner_kind, owner_name labels
+	JobOwner             string // job_name, owner_kind, owner_name labels
+	PodCreated           string // creation time in Unix seconds
+
+	// Labels naming a container's namespace, pod and container on the
+	// cAdvisor series, and on the kube-state-metrics series (they differ
+	// where, say, kube-state-metrics is scraped without honor_labels and
+	// its namespace label became exported_namespace).
+	NamespaceLabel, PodLabel, ContainerLabel          string
+	KSMNamespaceLabel, KSMPodLabel, KSMContainerLabel string
+}
+
+// labelNames are the three labels that name a pod container.
+type labelNames struct{ namespace, pod, container string }
+
+func (n Names) cadvisorLabels() labelNames {
+	return labelNames{n.NamespaceLabel, n.PodLabel, n.ContainerLabel}
+}
+
+func (n Names) ksmLabels() labelNames {
+	return labelNames{n.KSMNamespaceLabel, n.KSMPodLabel, n.KSMContainerLabel}
+}
+
+// DefaultNames returns the names of cAdvisor (as the kubelet exports it) and
+// kube-state-metrics v2.
+func DefaultNames() Names {
+	return Names{
+		CPU:                  "container_cpu_usage_seconds_total",
+		Memory:               "container_memory_working_set_bytes",
+		CFSPeriods:           "container_cpu_cfs_periods_total",
+		CFSThrottledPeriods:  "container_cpu_cfs_throttled_periods_total",
+		Requests:             "kube_pod_container_resource_requests",
+		Limits:               "kube_pod_container_resource_limits",
+		InitRequests:         "kube_pod_init_container_resource_requests",
+		InitLimits:           "kube_pod_init_container_resource_limits",
+		Restarts:             "kube_pod_container_status_restarts_total",
+		LastTerminatedReason: "kube_pod_container_status_last_terminated_reason",
+		ContainerInfo:        "kube_pod_container_info",
+		InitContainerInfo:    "kube_pod_init_container_info",
+		PodOwner:             "kube_pod_owner",
+		ReplicaSetOwner:      "kube_replicaset_owner",
+		JobOwner:             "kube_job_owner",
+		PodCreated:           "kube_pod_created",
+		NamespaceLabel:       "namespace",
+		PodLabel:             "pod",
+		ContainerLabel:       "container",
+		KSMNamespaceLabel:    "namespace",
+		KSMPodLabel:          "pod",
+		KSMContainerLabel:    "container",
+	}
+}
+
+// nameFields lists the names by the key used to override them
+// (SetName, --prometheus-metric and --prometheus-label).
+func (n *Names) nameFields() []struct {
+	key   string
+	field *string
+} {
+	return []struct {
+		key   string
+		field *string
+	}{
+		{"cpu", &n.CPU}, {"memory", &n.Memory},
+		{"cfs-periods", &n.CFSPeriods}, {"cfs-throttled-periods", &n.CFSThrottledPeriods},
+		{"requests", &n.Requests}, {"limits", &n.Limits},
+		{"init-requests", &n.InitRequests}, {"init-limits", &n.InitLimits},
+		{"restarts", &n.Restarts}, {"last-terminated-reason", &n.LastTerminatedReason},
+		{"container-info", &n.ContainerInfo}, {"init-container-info", &n.InitContainerInfo},
+		{"pod-owner", &n.PodOwner}, {"replicaset-owner", &n.ReplicaSetOwner},
+		{"job-owner", &n.JobOwner}, {"pod-created", &n.PodCreated},
+		{"namespace", &n.NamespaceLabel}, {"pod", &n.PodLabel}, {"container", &n.ContainerLabel},
+		{"ksm-namespace", &n.KSMNamespaceLabel}, {"ksm-pod", &n.KSMPodLabel}, {"ksm-container", &n.KSMContainerLabel},
+	}
+}
+
+// metricNames is how many of the names are metric names; the rest are
+// label names.
+const metricNames = 16
+
+// MetricKeys lists the metric keys SetName accepts.
+func MetricKeys() []string { return nameKeys()[:metricNames] }
+
+// LabelKeys lists the label keys SetName accepts.
+func LabelKeys() []string { return nameKeys()[metricNames:] }
+
+func nameKeys() []string {
+	var n Names
+	var keys []string
+	for _, f := range n.nameFields() {
+		keys = append(keys, f.key)
+	}
+	return keys
+}
+
+// SetName overrides the name with the given key (MetricKeys, LabelKeys).
+func (n *Names) SetName(key, value string) error {
+	for _, f := range n.nameFields() {
+		if f.key == key {
+			*f.field = value
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown name %q (known: %s)", key, strings.Join(nameKeys(), ", "))
+}
+
+// withDefaults fills the empty names from DefaultNames.
+func (n Names) withDefaults() Names {
+	d := DefaultNames()
+	df := d.nameFields()
+	for i, f := range n.nameFields() {
+		if *f.field == "" {
+			*f.field = *df[i].field
+		}
+	}
+	return n
+}
+
+func (n Names) validate() error {
+	var errs []error
+	for i, f := range n.nameFields() {
+		v := *f.field
+		if v == "" {
+			continue
+		}
+		valid := metricNameRE.MatchString(v)
+		if i >= metricNames {
+			valid = labelNameRE.MatchString(v)
+		}
+		if !valid {
+			errs = append(errs, fmt.Errorf("name %s: %q is not a valid name", f.key, v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Compression is whether responses come gzip-compressed. Compression cuts
+// the traffic about fivefold but costs the server a third of its CPU time
+// for these queries: worth it over a slow link (another region, a hosted
+// service), not with the server on the same machine or network.
+type Compression string
+
+// The compression choices.
+const (
+	// CompressionAuto compresses unless the URL's host is a loopback,
+	// private or link-local address, localhost, or a cluster-internal
+	// name (no dot, or ending in .svc, .svc.cluster.local, .local or
+	// .internal). No name is resolved.
+	CompressionAuto Compression = "auto"
+	CompressionOn   Compression = "on"
+	CompressionOff  Compression = "off"
+)
+
+// compress decides for a host.
+func (c Compression) compress(host string) bool {
+	switch c {
+	case CompressionOn:
+		return true
+	case CompressionOff:
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast())
+	}
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "localhost" || !strings.Contains(h, ".") {
+		return false
+	}
+	for _, suffix := range []string{".svc", ".svc.cluster.local", ".local", ".internal", ".localhost"} {
+		if strings.HasSuffix(h, suffix) {
+			return false
+		}
+	}
+	return true
+}
+
+// Defaults of the options.
+const (
+	DefaultHistory     = 14 * 24 * time.Hour
+	DefaultStep        = 5 * time.Minute
+	DefaultConcurrency = 4
+	DefaultTimeout     = 2 * time.Minute
+	DefaultRetries     = 3
+	DefaultBackoff     = time.Second
+	DefaultMaxPoints   = 200_000
+	DefaultMaxSeries   = 500
+	// maxStepsPerQuery is Prometheus's limit of points per series in one
+	// range query (11,000), with a margin.
+	maxStepsPerQuery = 10_000
+)
+
+// withDefaults returns the options with zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.End.IsZero() {
+		o.End = o.Now()
+	}
+	if o.History == 0 {
+		o.History = DefaultHistory
+	}
+	if o.Step == 0 {
+		o.Step = DefaultStep
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Retries == 0 {
+		o.Retries = DefaultRetries
+	}
+	if o.Retries < 0 {
+		o.Retries = 0
+	}
+	if o.RetryBackoff == 0 {
+		o.RetryBackoff = DefaultBackoff
+	}
+	if o.MaxPoints == 0 {
+		o.MaxPoints = DefaultMaxPoints
+	}
+	if o.MaxSeries == 0 {
+		o.MaxSeries = DefaultMaxSeries
+	}
+	o.Names = o.Names.withDefaults()
+	return o
+}
+
+// Validate reports every invalid option at once. Secrets are never part of
+// the messages.
+func (o Options) Validate() error {
+	var errs []error
+	if _, err := parseURL(o.URL); err != nil {
+		errs = append(errs, err)
+	}
+	if o.History < 0 {
+		errs = append(errs, errors.New("history must be positive"))
+	}
+	if o.Step < 0 || (o.Step > 0 && (o.Step < time.Second || o.Step%time.Second != 0)) {
+		errs = append(errs, fmt.Errorf("step %s must be a positive whole number of seconds", o.Step))
+	}
+	if o.Step > 0 && o.History > 0 && o.Step > o.History {
+		errs = append(errs, fmt.Errorf("step %s is longer than the history %s", o.Step, o.History))
+	}
+	if o.Concurrency < 0 || o.Timeout < 0 || o.RetryBackoff < 0 || o.MaxPoints < 0 || o.MaxSeries < 0 {
+		errs = append(errs, errors.New("concurrency, timeout, retry backoff, max points and max series must not be negative"))
+	}
+	switch o.Compression {
+	case "", CompressionAuto, CompressionOn, CompressionOff:
+	default:
+		errs = append(errs, fmt.Errorf("compression %q: want auto, on or off", o.Compression))
+	}
+	if o.BearerToken != "" && o.BearerTokenFile != "" {
+		errs = append(errs, errors.New("give a bearer token or a bearer token file, not both"))
+	}
+	if (o.BearerToken != "" || o.BearerTokenFile != "") && o.Username != "" {
+		errs = append(errs, errors.New("bearer token and basic authentication exclude each other"))
+	}
+	if o.Password != "" && o.PasswordFile != "" {
+		errs = append(errs, errors.New("give a password or a password file, not both"))
+	}
+	if (o.Password != "" || o.PasswordFile != "") && o.Username == "" {
+		errs = append(errs, errors.New("a password needs a username"))
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		errs = append(errs, errors.New("a client certificate needs both a certificate file and a key file"))
+	}
+	for k := range o.Headers {
+		if !validHeaderName(k) {
+			errs = append(errs, fmt.Errorf("header %q is not a valid header name", k))
+		}
+	}
+	if _, err := ParseSelector(o.Selector); err != nil {
+		errs = append(errs, fmt.Errorf("selector: %w", err))
+	}
+	if err := o.Names.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if r > 126 || r <= 32 || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseURL checks the base URL; credentials in it are refused so that they
+// cannot end up in messages (use the username and password options).
+func parseURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, errors.New("the Prometheus URL is empty")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Parse quotes the input, which may hold a password.
+		return nil, errors.New("the Prometheus URL does not parse")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("the Prometheus URL must start with http:// or https://, not %q", u.Scheme+"://")
+	}
+	if u.Host == "" {
+		return nil, errors.New("the Prometheus URL has no host")
+	}
+	if u.User != nil {
+		return nil, errors.New("the Prometheus URL must not hold credentials: use the username and password (file) options")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("the Prometheus URL must not have a query or fragment: use the params option")
+	}
+	return u, nil
+}
+
+// RedactedURL returns the URL as it may be shown: scheme, host and path.
+func RedactedURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(invalid URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// sortedKeys returns a map's keys in order, for deterministic requests.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

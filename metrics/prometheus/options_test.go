@@ -1,0 +1,98 @@
+package prometheus
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       Options
+		wantErr []string
+	}{
+		{"minimal", Options{URL: "http://prometheus:9090"}, nil},
+		{"with path", Options{URL: "https://mimir.example/prometheus", Step: time.Minute, History: 7 * 24 * time.Hour}, nil},
+		{"empty URL", Options{}, []string{"the Prometheus URL is empty"}},
+		{"no scheme", Options{URL: "prometheus:9090"}, []string{"must start with http:// or https://"}},
+		{"credentials in the URL", Options{URL: "http://admin:hunter2@prometheus:9090"}, []string{"must not hold credentials"}},
+		{"query in the URL", Options{URL: "http://prometheus:9090/?dedup=true"}, []string{"use the params option"}},
+		{"step not whole seconds", Options{URL: "http://p", Step: 1500 * time.Millisecond}, []string{"whole number of seconds"}},
+		{"step longer than history", Options{URL: "http://p", Step: 2 * time.Hour, History: time.Hour}, []string{"longer than the history"}},
+		{"token and basic auth", Options{URL: "http://p", BearerToken: "t", Username: "u"}, []string{"exclude each other"}},
+		{"password without user", Options{URL: "http://p", PasswordFile: "/x"}, []string{"a password needs a username"}},
+		{"cert without key", Options{URL: "http://p", CertFile: "/c"}, []string{"both a certificate file and a key file"}},
+		{"bad header", Options{URL: "http://p", Headers: http.Header{"Bad Header": {"x"}}}, []string{`header "Bad Header"`}},
+		{"bad selector", Options{URL: "http://p", Selector: `cluster=prod`}, []string{"selector: label cluster: expected a quoted value"}},
+		{"bad name", Options{URL: "http://p", Names: Names{CPU: "not a metric", PodLabel: "pod-name"}}, []string{`name cpu: "not a metric"`, `name pod: "pod-name"`}},
+		{"everything at once", Options{URL: "ftp://x", Step: -time.Second, Concurrency: -1}, []string{"http://", "whole number of seconds", "must not be negative"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.o.Validate()
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, w := range tt.wantErr {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+}
+
+func TestSetName(t *testing.T) {
+	n := DefaultNames()
+	require.NoError(t, n.SetName("cpu", "my_cpu_total"))
+	require.NoError(t, n.SetName("namespace", "k8s_namespace"))
+	assert.Equal(t, "my_cpu_total", n.CPU)
+	assert.Equal(t, "k8s_namespace", n.NamespaceLabel)
+	err := n.SetName("gpu", "x")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown name "gpu"`)
+	assert.Len(t, MetricKeys(), 16)
+	assert.Equal(t, []string{"namespace", "pod", "container", "ksm-namespace", "ksm-pod", "ksm-container"}, LabelKeys())
+
+	var partial Names
+	partial.Memory = "mem"
+	partial.PodLabel = "pod_name"
+	full := partial.withDefaults()
+	assert.Equal(t, "mem", full.Memory)
+	assert.Equal(t, DefaultNames().CPU, full.CPU, "empty names take the defaults")
+	assert.Equal(t, "pod", full.KSMPodLabel, "kube-state-metrics labels have their own defaults")
+}
+
+func TestRedactedURL(t *testing.T) {
+	assert.Equal(t, "https://host:9090/prom", RedactedURL("https://user:secret@host:9090/prom?api_key=secret#x"))
+	assert.Equal(t, "(invalid URL)", RedactedURL("::"))
+}
+
+func TestCompressionAuto(t *testing.T) {
+	for host, want := range map[string]bool{
+		"127.0.0.1":                 false,
+		"::1":                       false,
+		"localhost":                 false,
+		"10.0.3.7":                  false,
+		"192.168.1.20":              false,
+		"fd00::1":                   false,
+		"prometheus":                false,
+		"prometheus.monitoring.svc": false,
+		"prometheus.monitoring.svc.cluster.local": false,
+		"thanos.corp.internal":                    false,
+		"prometheus.example.com":                  true,
+		"203.0.113.9":                             true,
+		"prometheus-prod-01-eu.grafana.net":       true,
+	} {
+		assert.Equal(t, want, CompressionAuto.compress(host), host)
+		assert.Equal(t, want, Compression("").compress(host), "the zero value is auto")
+	}
+	assert.True(t, CompressionOn.compress("127.0.0.1"))
+	assert.False(t, CompressionOff.compress("prometheus.example.com"))
+	require.Error(t, Options{URL: "http://p", Compression: "gzip"}.Validate())
+}

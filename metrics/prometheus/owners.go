@@ -1,0 +1,88 @@
+package prometheus
+
+import (
+	"github.com/prometheus/common/model"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// nsName is a namespaced object name.
+type nsName struct{ namespace, name string }
+
+// owner is an object's controlling owner as kube-state-metrics reports it.
+type owner struct{ kind, name string }
+
+// noOwner reports kube-state-metrics' marker for an object without one.
+func (o owner) none() bool { return o.kind == "" || o.kind == "<none>" }
+
+// owners maps pods, ReplicaSets and Jobs to their owners.
+type owners struct {
+	pods, replicaSets, jobs map[nsName]owner
+}
+
+func newOwners() *owners {
+	return &owners{pods: map[nsName]owner{}, replicaSets: map[nsName]owner{}, jobs: map[nsName]owner{}}
+}
+
+// add records owners from a result with the label naming the owned object.
+func addOwners(m map[nsName]owner, vec model.Vector, nsLabel, objLabel model.LabelName) {
+	for _, s := range vec {
+		k := nsName{string(s.Metric[nsLabel]), string(s.Metric[objLabel])}
+		o := owner{string(s.Metric["owner_kind"]), string(s.Metric["owner_name"])}
+		// A controlling owner wins over "<none>" should both be seen.
+		if cur, ok := m[k]; ok && !cur.none() && o.none() {
+			continue
+		}
+		m[k] = o
+	}
+}
+
+// resolution is how a pod's workload was found; anything but resolved is
+// counted and reported.
+type resolution string
+
+const (
+	resolved          resolution = ""
+	noPodOwner        resolution = "pods without a kube_pod_owner series, planned as bare pods"
+	unknownOwnerKind  resolution = "pods with an owner kind rightsize does not know, planned as bare pods"
+	replicaSetUnowned resolution = "pods of ReplicaSets owned by a kind other than Deployment, planned as ReplicaSets"
+)
+
+// workloadOf resolves a pod to its top-level workload: ReplicaSet →
+// Deployment, Job → CronJob, StatefulSet and DaemonSet directly, no owner →
+// the pod itself.
+func (o *owners) workloadOf(namespace, pod string) (workload.Key, resolution) {
+	key := func(k workload.Kind, name string) workload.Key {
+		return workload.Key{Namespace: namespace, Kind: k, Name: name}
+	}
+	po, ok := o.pods[nsName{namespace, pod}]
+	if !ok {
+		return key(workload.Pod, pod), noPodOwner
+	}
+	if po.none() || po.kind == "Node" {
+		// Bare and static (mirror) pods are their own workload.
+		return key(workload.Pod, pod), resolved
+	}
+	switch po.kind {
+	case string(workload.ReplicaSet):
+		ro := o.replicaSets[nsName{namespace, po.name}]
+		switch {
+		case ro.kind == string(workload.Deployment):
+			return key(workload.Deployment, ro.name), resolved
+		case ro.none():
+			return key(workload.ReplicaSet, po.name), resolved
+		default:
+			return key(workload.ReplicaSet, po.name), replicaSetUnowned
+		}
+	case string(workload.Job):
+		jo := o.jobs[nsName{namespace, po.name}]
+		if jo.kind == string(workload.CronJob) {
+			return key(workload.CronJob, jo.name), resolved
+		}
+		return key(workload.Job, po.name), resolved
+	}
+	if k, ok := workload.ParseKind(po.kind); ok {
+		return key(k, po.name), resolved
+	}
+	return key(workload.Pod, pod), unknownOwnerKind
+}

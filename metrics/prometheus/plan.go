@@ -1,0 +1,178 @@
+package prometheus
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// window is the aligned steps of one collection.
+type window struct {
+	first time.Time // first step
+	step  time.Duration
+	n     int // number of steps
+}
+
+// newWindow returns the steps in (end − history, end], aligned to multiples
+// of step since the Unix epoch.
+func newWindow(end time.Time, history, step time.Duration) window {
+	s := step.Milliseconds()
+	last := floorDiv(end.UnixMilli(), s) * s
+	first := floorDiv(end.Add(-history).UnixMilli(), s)*s + s
+	n := 0
+	if last >= first {
+		n = int((last-first)/s) + 1
+	}
+	return window{first: time.UnixMilli(first).UTC(), step: step, n: n}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// at returns the time of step i.
+func (w window) at(i int) time.Time { return w.first.Add(time.Duration(i) * w.step) }
+
+// last returns the time of the last step.
+func (w window) last() time.Time { return w.at(w.n - 1) }
+
+// podSeries is one pod container found in the index.
+type podSeries struct {
+	namespace, pod, container string
+}
+
+// group is a set of pod containers one selector picks: whole namespaces, or
+// a list of pods of one large namespace.
+type group struct {
+	id         int
+	namespaces []string
+	// pods is set when the group is part of a namespace too large for one
+	// query.
+	pods   []string
+	series int
+}
+
+func (g group) String() string {
+	switch {
+	case len(g.pods) > 0:
+		return fmt.Sprintf("namespace %s (pods %s … %s, %d pods)", g.namespaces[0], g.pods[0], g.pods[len(g.pods)-1], len(g.pods))
+	case len(g.namespaces) == 1:
+		return "namespace " + g.namespaces[0]
+	case len(g.namespaces) <= 3:
+		return "namespaces " + strings.Join(g.namespaces, ", ")
+	default:
+		return fmt.Sprintf("namespaces %s … %s (%d namespaces)", g.namespaces[0], g.namespaces[len(g.namespaces)-1], len(g.namespaces))
+	}
+}
+
+// matchers returns the label matchers that select the group.
+func (g group) matchers(l labelNames) []Matcher {
+	ms := []Matcher{anyOf(l.namespace, g.namespaces)}
+	if len(g.pods) > 0 {
+		ms = append(ms, anyOf(l.pod, g.pods))
+	}
+	return ms
+}
+
+// groupSeries packs namespaces into groups of at most maxSeries pod
+// containers; a larger namespace is cut into lists of whole pods, in name
+// order so that a workload's pods mostly stay together.
+func groupSeries(all []podSeries, maxSeries int) []group {
+	byNS := map[string]map[string]int{} // namespace → pod → containers
+	for _, s := range all {
+		pods := byNS[s.namespace]
+		if pods == nil {
+			pods = map[string]int{}
+			byNS[s.namespace] = pods
+		}
+		pods[s.pod]++
+	}
+	var out []group
+	cur := group{}
+	flush := func() {
+		if cur.series > 0 {
+			cur.id = len(out)
+			out = append(out, cur)
+		}
+		cur = group{}
+	}
+	for _, ns := range sortedKeys(byNS) {
+		pods := byNS[ns]
+		total := 0
+		for _, c := range pods {
+			total += c
+		}
+		if total <= maxSeries {
+			if cur.series+total > maxSeries {
+				flush()
+			}
+			cur.namespaces = append(cur.namespaces, ns)
+			cur.series += total
+			continue
+		}
+		flush()
+		for _, pod := range sortedKeys(pods) {
+			if cur.series > 0 && cur.series+pods[pod] > maxSeries {
+				flush()
+			}
+			if len(cur.namespaces) == 0 {
+				cur.namespaces = []string{ns}
+			}
+			cur.pods = append(cur.pods, pod)
+			cur.series += pods[pod]
+		}
+		flush()
+	}
+	flush()
+	return out
+}
+
+// chunk is one group over a run of steps.
+type chunk struct {
+	group *group
+	// index orders the chunks of a group in time.
+	index      int
+	start, end int // steps [start, end)
+}
+
+func (c chunk) name(w window) string {
+	return fmt.Sprintf("%s, %s to %s", c.group, w.at(c.start).Format("2006-01-02T15:04Z"), w.at(c.end-1).Format("2006-01-02T15:04Z"))
+}
+
+func (c chunk) steps() int { return c.end - c.start }
+
+// halves splits the chunk in time.
+func (c chunk) halves() (chunk, chunk) {
+	mid := c.start + c.steps()/2
+	a, b := c, c
+	a.end, b.start = mid, mid
+	return a, b
+}
+
+// initialSteps is the length of a group's first chunk: as if all its pod
+// containers ran at once, at most maxPoints points per response.
+func initialSteps(series, maxPoints int) int {
+	return min(max(maxPoints/max(series, 1), 1), maxStepsPerQuery)
+}
+
+// nextSteps sizes the next chunk of a group from the points per step the
+// last one returned (its pod containers running at once), keeping a
+// response under maxPoints: with a margin for pods to come, and growing at
+// most fourfold at a time so that a quiet stretch does not make the next
+// chunk huge.
+func nextSteps(cur, perStep, maxPoints int) int {
+	want := maxPoints * 3 / 4 / max(perStep, 1)
+	return min(max(want, 1), 4*cur, maxStepsPerQuery)
+}
+
+// uniqueSorted returns the distinct strings in order.
+func uniqueSorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}

@@ -1,0 +1,201 @@
+package prometheus
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// promql builds the queries. Every selector carries the user's matchers;
+// every aggregation keeps only the labels the collector reads, which also
+// merges duplicates from several scrape jobs or HA replicas (max).
+type promql struct {
+	n    Names
+	user []Matcher
+}
+
+// cadvisor returns the matchers of a group's cAdvisor series: the pause
+// container ("POD") and pod-level cgroups (container="") are left out.
+func (p promql) cadvisor(g []Matcher) []Matcher {
+	ms := append(append([]Matcher{}, p.user...), g...)
+	return append(ms,
+		Matcher{Name: p.n.ContainerLabel, Op: "!=", Value: ""},
+		Matcher{Name: p.n.ContainerLabel, Op: "!=", Value: "POD"})
+}
+
+func (p promql) ksm(g []Matcher, extra ...Matcher) []Matcher {
+	return append(append(append([]Matcher{}, p.user...), g...), extra...)
+}
+
+// byContainer is the grouping of per-container results of cAdvisor series.
+func (p promql) byContainer(extra ...string) string {
+	return "max by (" + strings.Join(append([]string{p.n.NamespaceLabel, p.n.PodLabel, p.n.ContainerLabel}, extra...), ", ") + ") "
+}
+
+// byKSMContainer is the grouping of per-container results of
+// kube-state-metrics series.
+func (p promql) byKSMContainer(extra ...string) string {
+	return "max by (" + strings.Join(append([]string{p.n.KSMNamespaceLabel, p.n.KSMPodLabel, p.n.KSMContainerLabel}, extra...), ", ") + ") "
+}
+
+// promDuration renders d in the largest unit that keeps it exact.
+func promDuration(d time.Duration) string {
+	ms := d.Milliseconds()
+	switch {
+	case ms%(3600*1000) == 0:
+		return strconv.FormatInt(ms/3600/1000, 10) + "h"
+	case ms%(60*1000) == 0:
+		return strconv.FormatInt(ms/60/1000, 10) + "m"
+	case ms%1000 == 0:
+		return strconv.FormatInt(ms/1000, 10) + "s"
+	default:
+		return strconv.FormatInt(ms, 10) + "ms"
+	}
+}
+
+// counterRange is the range for rates over a step: one millisecond longer
+// than the step so that a sample exactly one step back is the left edge
+// under either of Prometheus's range conventions (closed before 3.0,
+// left-open since), and consecutive steps share their edge sample.
+func counterRange(step time.Duration) string { return "[" + promDuration(step+time.Millisecond) + "]" }
+
+// gaugeRange is the range for peaks within a step: one millisecond shorter,
+// so that every sample falls into exactly one step whichever convention the
+// server follows.
+func gaugeRange(step time.Duration) string { return "[" + promDuration(step-time.Millisecond) + "]" }
+
+// cpu is the CPU usage in cores, averaged over each step.
+func (p promql) cpu(g []Matcher, step time.Duration) string {
+	return p.byContainer() + "(rate(" + selector(p.n.CPU, p.cadvisor(g)...) + counterRange(step) + "))"
+}
+
+// memory is the working set's peak within each step.
+func (p promql) memory(g []Matcher, step time.Duration) string {
+	return p.byContainer() + "(max_over_time(" + selector(p.n.Memory, p.cadvisor(g)...) + gaugeRange(step) + "))"
+}
+
+// throttled is the share of CFS periods throttled within each step.
+func (p promql) throttled(g []Matcher, step time.Duration) string {
+	r := counterRange(step)
+	return p.byContainer() + "(rate(" + selector(p.n.CFSThrottledPeriods, p.cadvisor(g)...) + r + ")) / " +
+		p.byContainer() + "(rate(" + selector(p.n.CFSPeriods, p.cadvisor(g)...) + r + "))"
+}
+
+// ooms is 1 at the steps in which a container restarted while its last
+// termination reason is OOMKilled: only those steps are returned.
+func (p promql) ooms(g []Matcher, step time.Duration) string {
+	restarts := selector(p.n.Restarts, p.ksm(g)...)
+	on := p.n.KSMNamespaceLabel + ", " + p.n.KSMPodLabel + ", " + p.n.KSMContainerLabel
+	return "((" + p.byKSMContainer() + "(" + restarts + ") - " + p.byKSMContainer() + "(" + restarts + " offset " + promDuration(step) + ")) > 0)" +
+		" and on (" + on + ") (" + p.byKSMContainer() + "(" + selector(p.n.LastTerminatedReason, p.ksm(g, Matcher{Name: "reason", Op: "=", Value: "OOMKilled"})...) + ") == 1)"
+}
+
+// settingsSelector selects requests or limits of app and init containers.
+func (p promql) settingsSelector(g []Matcher, names ...string) string {
+	return selector("", p.ksm(g, anyOf("__name__", names), Matcher{Name: "resource", Op: "=~", Value: "cpu|memory"})...)
+}
+
+// The setting label tells requests, limits and restarts apart in the
+// instant queries that read them together.
+const (
+	settingLabel = "rightsize_setting"
+	setRequests  = "requests"
+	setLimits    = "limits"
+	setRestarts  = "restarts"
+	// setVariedRequests and setVariedLimits mark containers whose settings
+	// took more than one value.
+	setVariedRequests = "varied-requests"
+	setVariedLimits   = "varied-limits"
+)
+
+func tag(expr, value string) string {
+	return `label_replace(` + expr + `, "` + settingLabel + `", "` + value + `", "", "")`
+}
+
+// settingsGrid returns requests, limits and restart counts as they are at
+// the query's instants: read at a coarse grid (hours apart) it touches a
+// small part of the stored samples. Pod specs are immutable but for
+// in-place resizes, so one value per container is the rule; a value that
+// differs between grid points, or a restart count that grows, sends the
+// container's pod to a step-by-step read.
+func (p promql) settingsGrid(g []Matcher) string {
+	return tag(p.byKSMContainer("resource")+"("+p.settingsSelector(g, p.n.Requests, p.n.InitRequests)+")", setRequests) +
+		" or " + tag(p.byKSMContainer("resource")+"("+p.settingsSelector(g, p.n.Limits, p.n.InitLimits)+")", setLimits) +
+		" or " + tag(p.byKSMContainer()+"("+selector(p.n.Restarts, p.ksm(g)...)+")", setRestarts)
+}
+
+// settingsWithin returns, for pods that started or ended within the range
+// ending at the query's instant (whose changes the grid may miss), their
+// last requests and limits, and the containers whose settings varied or
+// that restarted within the range.
+func (p promql) settingsWithin(g []Matcher, r time.Duration) string {
+	rng := "[" + promDuration(r) + "]"
+	req := p.settingsSelector(g, p.n.Requests, p.n.InitRequests) + rng
+	lim := p.settingsSelector(g, p.n.Limits, p.n.InitLimits) + rng
+	restarts := selector(p.n.Restarts, p.ksm(g)...) + rng
+	varied := func(sel string, extra ...string) string {
+		return p.byKSMContainer(extra...) + "(max_over_time(" + sel + ") - min_over_time(" + sel + ")) > 0"
+	}
+	return tag(p.byKSMContainer("resource")+"(last_over_time("+req+"))", setRequests) +
+		" or " + tag(p.byKSMContainer("resource")+"(last_over_time("+lim+"))", setLimits) +
+		" or " + tag(varied(req, "resource"), setVariedRequests) +
+		" or " + tag(varied(lim, "resource"), setVariedLimits) +
+		" or " + tag(varied(restarts), setRestarts)
+}
+
+// settingsChanges returns requests or limits only where they change: every
+// value at the first step, then values that differ from a step ago or
+// appear, and −1 where a value disappears. The value at a step is the last
+// one within it, (t − step, t], not the last one within the lookback
+// window, so that a value removed shows at the first step without it.
+func (p promql) settingsChanges(g []Matcher, step time.Duration, first time.Time, names ...string) string {
+	sel := p.settingsSelector(g, names...) + gaugeRange(step)
+	now := p.byKSMContainer("resource") + "(last_over_time(" + sel + "))"
+	ago := p.byKSMContainer("resource") + "(last_over_time(" + sel + " offset " + promDuration(step) + "))"
+	return "(" + now + " != " + ago + ")" +
+		" or (" + now + " unless " + ago + ")" +
+		" or (" + now + " and on () (vector(time()) == " + strconv.FormatInt(first.Unix(), 10) + "))" +
+		" or ((" + ago + " unless " + now + ") * 0 - 1)"
+}
+
+// settingsAt returns requests or limits at one instant.
+func (p promql) settingsAt(g []Matcher, names ...string) string {
+	return p.byKSMContainer("resource") + "(" + p.settingsSelector(g, names...) + ")"
+}
+
+// podOwners returns each pod's controlling owner seen within the range
+// ending at the query's instant.
+func (p promql) podOwners(g []Matcher, r time.Duration) string {
+	return "max by (" + p.n.KSMNamespaceLabel + ", " + p.n.KSMPodLabel + ", owner_kind, owner_name) (last_over_time(" +
+		selector(p.n.PodOwner, p.ksm(g, Matcher{Name: "owner_is_controller", Op: "!=", Value: "false"})...) + "[" + promDuration(r) + "]))"
+}
+
+// owners returns the controlling owners of ReplicaSets or Jobs (label is
+// replicaset or job_name) named in names.
+func (p promql) owners(metric, label string, g []Matcher, names []string, r time.Duration) string {
+	return "max by (" + p.n.KSMNamespaceLabel + ", " + label + ", owner_kind, owner_name) (last_over_time(" +
+		selector(metric, p.ksm(g, anyOf(label, names), Matcher{Name: "owner_is_controller", Op: "!=", Value: "false"})...) + "[" + promDuration(r) + "]))"
+}
+
+// containers returns the app containers of pods at the query's instant.
+func (p promql) containers(g []Matcher) string {
+	return p.byKSMContainer() + "(" + selector(p.n.ContainerInfo, p.ksm(g)...) + ")"
+}
+
+// initContainers returns the init containers, with restart_policy (Always
+// marks a native sidecar) where kube-state-metrics exports it.
+func (p promql) initContainers(g []Matcher) string {
+	return p.byKSMContainer("restart_policy") + "(" + selector(p.n.InitContainerInfo, p.ksm(g)...) + ")"
+}
+
+// podCreated returns each pod's creation time.
+func (p promql) podCreated(g []Matcher) string {
+	return fmt.Sprintf("max by (%s, %s) (%s)", p.n.KSMNamespaceLabel, p.n.KSMPodLabel, selector(p.n.PodCreated, p.ksm(g)...))
+}
+
+// podsSelector returns the series selector of the discovery: the cAdvisor
+// series of CPU and memory.
+func (p promql) podsSelector(g []Matcher) string {
+	return selector("", p.cadvisor(append([]Matcher{anyOf("__name__", []string{p.n.CPU, p.n.Memory})}, g...))...)
+}

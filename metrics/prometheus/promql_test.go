@@ -1,0 +1,90 @@
+package prometheus
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestQueriesGolden keeps the PromQL the collector sends in a golden file,
+// so that a change to a query is a visible change (docs/prometheus.md
+// shows the same queries).
+func TestQueriesGolden(t *testing.T) {
+	user, err := ParseSelector(`cluster="prod"`)
+	require.NoError(t, err)
+	p := promql{n: DefaultNames(), user: user}
+	g := group{namespaces: []string{"shop"}}.matchers(p.n.cadvisorLabels())
+	step := 5 * time.Minute
+	first := time.Date(2026, 11, 1, 0, 5, 0, 0, time.UTC)
+	queries := []struct{ name, expr string }{
+		{"discovery (series API match[])", p.podsSelector(g)},
+		{"cpu usage (range)", p.cpu(g, step)},
+		{"memory usage (range)", p.memory(g, step)},
+		{"cpu throttling (range)", p.throttled(g, step)},
+		{"requests, limits and restart counts (range, at a 6 h grid)", p.settingsGrid(g)},
+		{"requests, limits and restarts of pods between grid points (instant at the chunk's last step)", p.settingsWithin(append(g, anyOf("pod", []string{"report-29891580-x49cl"})), 400*step-time.Millisecond)},
+		{"requests step by step, for pods whose settings changed (range)", p.settingsChanges(g, step, first, p.n.Requests, p.n.InitRequests)},
+		{"OOM kills, for pods that restarted (range)", p.ooms(g, step)},
+		{"pod owners (instant at the last step)", p.podOwners(g, 14*24*time.Hour)},
+		{"ReplicaSet owners (instant at the last step)", p.owners(p.n.ReplicaSetOwner, "replicaset", g, []string{"web-7d9f", "api-5c6b"}, 14*24*time.Hour)},
+		{"Job owners (instant at the last step)", p.owners(p.n.JobOwner, "job_name", g, []string{"report-29891580"}, 14*24*time.Hour)},
+		{"containers (instant at the last step)", p.containers(g)},
+		{"init containers (instant at the last step)", p.initContainers(g)},
+		{"current requests (instant at the last step)", p.settingsAt(g, p.n.Requests, p.n.InitRequests)},
+		{"pod creation times (instant at the last step)", p.podCreated(g)},
+	}
+	var b strings.Builder
+	for _, q := range queries {
+		b.WriteString("# " + q.name + "\n" + q.expr + "\n\n")
+	}
+	path := filepath.Join("testdata", "queries.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), b.String(), "queries changed: go test ./metrics/prometheus -run Golden -update")
+}
+
+// TestKSMLabels reads kube-state-metrics series by their own label names
+// where they differ from cAdvisor's.
+func TestKSMLabels(t *testing.T) {
+	n := DefaultNames()
+	require.NoError(t, n.SetName("ksm-namespace", "exported_namespace"))
+	p := promql{n: n.withDefaults()}
+	g := group{namespaces: []string{"shop"}}
+	cpu := p.cpu(g.matchers(p.n.cadvisorLabels()), time.Minute)
+	assert.Contains(t, cpu, `max by (namespace, pod, container)`)
+	assert.Contains(t, cpu, `namespace="shop"`)
+	for _, q := range []string{
+		p.settingsGrid(g.matchers(p.n.ksmLabels())),
+		p.ooms(g.matchers(p.n.ksmLabels()), time.Minute),
+		p.podOwners(g.matchers(p.n.ksmLabels()), time.Hour),
+		p.containers(g.matchers(p.n.ksmLabels())),
+	} {
+		assert.Contains(t, q, `exported_namespace="shop"`)
+		assert.Contains(t, q, `max by (exported_namespace, pod`)
+		assert.NotContains(t, q, `(namespace,`)
+	}
+}
+
+func TestPromDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Minute:                       "5m",
+		5*time.Minute + time.Millisecond:      "300001ms",
+		5*time.Minute - time.Millisecond:      "299999ms",
+		14 * 24 * time.Hour:                   "336h",
+		90 * time.Second:                      "90s",
+		4032*5*time.Minute - time.Millisecond: "1209599999ms",
+	} {
+		assert.Equal(t, want, promDuration(d), d.String())
+	}
+}

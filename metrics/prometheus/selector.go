@@ -1,0 +1,130 @@
+package prometheus
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+var (
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+)
+
+// Matcher is one label matcher of a series selector.
+type Matcher struct {
+	Name  string
+	Op    string // =, !=, =~ or !~
+	Value string
+}
+
+func (m Matcher) String() string { return m.Name + m.Op + strconv.Quote(m.Value) }
+
+// ParseSelector parses label matchers as written inside a PromQL selector's
+// braces: `cluster="prod", namespace=~"shop|cart"`. Braces around the list
+// are allowed. Regular expressions are checked with Go's regexp, which
+// accepts what Prometheus accepts.
+func ParseSelector(s string) ([]Matcher, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	var out []Matcher
+	for s != "" {
+		i := 0
+		for i < len(s) && (s[i] == '_' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || i > 0 && s[i] >= '0' && s[i] <= '9') {
+			i++
+		}
+		if i == 0 {
+			return nil, fmt.Errorf("expected a label name at %q", s)
+		}
+		m := Matcher{Name: s[:i]}
+		s = strings.TrimLeft(s[i:], " \t")
+		for _, op := range []string{"=~", "!~", "!=", "="} {
+			if strings.HasPrefix(s, op) {
+				m.Op = op
+				break
+			}
+		}
+		if m.Op == "" {
+			return nil, fmt.Errorf("label %s: expected =, !=, =~ or !~", m.Name)
+		}
+		s = strings.TrimLeft(s[len(m.Op):], " \t")
+		if s == "" || !strings.ContainsRune("\"'`", rune(s[0])) {
+			return nil, fmt.Errorf("label %s: expected a quoted value", m.Name)
+		}
+		end := closingQuote(s)
+		if end < 0 {
+			return nil, fmt.Errorf("label %s: unterminated value", m.Name)
+		}
+		lit := s[:end+1]
+		if lit[0] == '\'' {
+			// PromQL allows single quotes; Go's Unquote takes them for runes only.
+			lit = `"` + strings.ReplaceAll(strings.ReplaceAll(lit[1:len(lit)-1], `\'`, `'`), `"`, `\"`) + `"`
+		}
+		v, err := strconv.Unquote(lit)
+		if err != nil {
+			return nil, fmt.Errorf("label %s: bad value %s", m.Name, s[:end+1])
+		}
+		m.Value = v
+		if m.Op == "=~" || m.Op == "!~" {
+			if _, err := regexp.Compile("^(?:" + v + ")$"); err != nil {
+				return nil, fmt.Errorf("label %s: %w", m.Name, err)
+			}
+		}
+		out = append(out, m)
+		s = strings.TrimLeft(s[end+1:], " \t")
+		if s == "" {
+			break
+		}
+		if s[0] != ',' {
+			return nil, fmt.Errorf("expected a comma before %q", s)
+		}
+		s = strings.TrimLeft(s[1:], " \t")
+	}
+	return out, nil
+}
+
+// closingQuote returns the index of the quote that ends the literal at the
+// start of s, or -1.
+func closingQuote(s string) int {
+	q := s[0]
+	for i := 1; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && q != '`':
+			i++
+		case s[i] == q:
+			return i
+		}
+	}
+	return -1
+}
+
+// selector renders a series selector: the metric name, then the matchers.
+func selector(metric string, ms ...Matcher) string {
+	var b strings.Builder
+	b.WriteString(metric)
+	b.WriteByte('{')
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(m.String())
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// anyOf returns a matcher for label name equal to one of values: = for one,
+// an anchored alternation of quoted literals for more.
+func anyOf(name string, values []string) Matcher {
+	if len(values) == 1 {
+		return Matcher{Name: name, Op: "=", Value: values[0]}
+	}
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = regexp.QuoteMeta(v)
+	}
+	return Matcher{Name: name, Op: "=~", Value: strings.Join(quoted, "|")}
+}
