@@ -148,6 +148,7 @@ func TestPlanErrors(t *testing.T) {
 		{"bad critical", []string{"plan", "--critical", "shop/web"}, 2, "NAMESPACE/KIND/NAME"},
 		{"bad end", []string{"plan", "--end", "yesterday"}, 2, "RFC 3339"},
 		{"backtest unknown profile", []string{"backtest", "--profile", "vpa,nope"}, 2, `unknown profile "nope"`},
+		{"backtest from metrics-server", []string{"backtest", "--source", "metrics-server"}, 2, "backtest needs days of history"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

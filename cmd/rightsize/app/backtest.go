@@ -77,6 +77,16 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 
 // Validate checks the flags.
 func (o *BacktestOptions) Validate() error {
+	// A replay needs days of history: metrics-server sampling cannot give
+	// it, so auto-detection never picks it here.
+	if k := o.sourceOptions.kube; k != nil {
+		switch {
+		case k.Source == sourceMetricsServer:
+			return fmt.Errorf("backtest needs days of history: use --input or --prometheus-url, not --source %s", sourceMetricsServer)
+		case k.Source == sourceAuto && o.Input == "" && !o.prom.enabled():
+			k.Source = sourceDemo
+		}
+	}
 	if err := o.sourceOptions.validate(); err != nil {
 		return err
 	}
