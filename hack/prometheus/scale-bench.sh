@@ -18,7 +18,8 @@ CONTAINERS=${CONTAINERS:-2000}
 DAYS=${DAYS:-14}
 END=${END:-2026-11-15T00:00:00Z}
 PORT=${PORT:-19099}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-3}  # runs of rightsize plan
+GZIP=${GZIP:-1}  # one more with compressed responses
 NAIVE=${NAIVE:-1}
 
 for tool in prometheus promtool /usr/bin/time; do
@@ -55,14 +56,20 @@ for _ in $(seq 1 600); do
 done
 URL="http://127.0.0.1:$PORT"
 
+# promcpu prints the CPU seconds Prometheus has used so far.
+promcpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$PROM/stat"; }
+
 measure() { # name, command...
 	local name=$1
 	shift
+	local before wall rss cpu server
+	before=$(promcpu)
 	/usr/bin/time -v "$@" >"$OUT/$name.out" 2>"$OUT/$name.txt" || { cat "$OUT/$name.txt"; exit 1; }
-	local wall rss
+	server=$(awk -v a="$before" -v b="$(promcpu)" 'BEGIN{printf "%.0f", b - a}')
 	wall=$(grep 'Elapsed (wall clock)' "$OUT/$name.txt" | awk '{print $NF}')
 	rss=$(grep 'Maximum resident' "$OUT/$name.txt" | awk '{print $NF}')
-	printf '%-12s wall %-8s max RSS %5d MB  %s\n' "$name" "$wall" $((rss / 1024)) \
+	cpu=$(grep -E 'User time|System time' "$OUT/$name.txt" | awk '{s += $NF} END {printf "%.0f", s}')
+	printf '%-12s wall %-8s max RSS %5d MB  CPU %4s s (prometheus %4s s)  %s\n' "$name" "$wall" $((rss / 1024)) "$cpu" "$server" \
 		"$(grep -E '^(prometheus http|naive:)' "$OUT/$name.txt" | sed -E 's/^(prometheus [^ ]*|naive): //')"
 }
 
@@ -70,6 +77,10 @@ echo "scale-bench: rightsize plan --prometheus-url $URL --end $END ($RUNS runs)"
 for i in $(seq 1 "$RUNS"); do
 	measure "plan-$i" bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json
 done
+if [ "$GZIP" = 1 ]; then
+	echo "scale-bench: the same with gzip-compressed responses (--prometheus-compression on)"
+	measure plan-gzip bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json --prometheus-compression on
+fi
 echo "scale-bench: prometheus RSS after the runs: $(($(awk '/VmRSS/{print $2}' /proc/$PROM/status) / 1024)) MB"
 if [ "$NAIVE" = 1 ]; then
 	echo "scale-bench: naive: raw samples, one query per container"

@@ -247,3 +247,26 @@ func TestIntegrationResizesAndOOMKills(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrationCompression asks a loopback server for compressed
+// responses only when told to.
+func TestIntegrationCompression(t *testing.T) {
+	srv, csv := demoServer(t)
+	for _, tt := range []struct {
+		c          Compression
+		compressed bool
+	}{{CompressionAuto, false}, {CompressionOn, true}, {CompressionOff, false}} {
+		t.Run(string(tt.c), func(t *testing.T) {
+			o := demoOptions(srv.URL, csv)
+			o.Compression = tt.c
+			res, err := Collect(context.Background(), o, nil, nil)
+			require.NoError(t, err)
+			if tt.compressed {
+				assert.Less(t, res.BytesOnWire, res.BytesReceived/3)
+			} else {
+				assert.GreaterOrEqual(t, res.BytesOnWire, res.BytesReceived)
+			}
+			assert.Equal(t, csv.Samples(), res.Samples)
+		})
+	}
+}

@@ -8,7 +8,7 @@
 // Per container it asks for the raw CPU counter, working set, requests and
 // limits ({__name__=~"…", namespace, pod, container}[14d]); CPU is the
 // counter's increase between consecutive samples. Owners come from one
-// query for kube_pod_owner and one for kube_replicaset_owner. It says what
-// it read on stderr and writes the balanced profile's plan as JSON on
-// stdout, as `rightsize plan -o json` does.
+// query each for kube_pod_owner, kube_replicaset_owner and kube_job_owner.
+// It says what it read on stderr and writes the balanced profile's plan as
+// JSON on stdout, as `rightsize plan -o json` does.
 package main

@@ -101,6 +101,7 @@ func run(url string, end time.Time, hist time.Duration, conc int) error {
 
 	owners := map[[2]string][2]string{}
 	rsOwners := map[[2]string]string{}
+	jobOwners := map[[2]string]string{}
 	for _, q := range []struct {
 		expr string
 		put  func(m model.Metric)
@@ -110,6 +111,9 @@ func run(url string, end time.Time, hist time.Duration, conc int) error {
 		}},
 		{"max by (namespace, replicaset, owner_name) (last_over_time(kube_replicaset_owner" + rng + "))", func(m model.Metric) {
 			rsOwners[[2]string{string(m["namespace"]), string(m["replicaset"])}] = string(m["owner_name"])
+		}},
+		{`max by (namespace, job_name, owner_name) (last_over_time(kube_job_owner{owner_kind="CronJob"}` + rng + "))", func(m model.Metric) {
+			jobOwners[[2]string{string(m["namespace"]), string(m["job_name"])}] = string(m["owner_name"])
 		}},
 	} {
 		v, _, err := a.Query(ctx, q.expr, end)
@@ -127,6 +131,8 @@ func run(url string, end time.Time, hist time.Duration, conc int) error {
 			return workload.Key{Namespace: ns, Kind: workload.Pod, Name: pod}
 		case o[0] == "ReplicaSet" && rsOwners[[2]string{ns, o[1]}] != "":
 			return workload.Key{Namespace: ns, Kind: workload.Deployment, Name: rsOwners[[2]string{ns, o[1]}]}
+		case o[0] == "Job" && jobOwners[[2]string{ns, o[1]}] != "":
+			return workload.Key{Namespace: ns, Kind: workload.CronJob, Name: jobOwners[[2]string{ns, o[1]}]}
 		}
 		k, _ := workload.ParseKind(o[0])
 		return workload.Key{Namespace: ns, Kind: k, Name: o[1]}
