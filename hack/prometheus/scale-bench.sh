@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale benchmark of the Prometheus collector (docs/benchmarks.md):
+# Scale benchmark of the Prometheus collector (docs/benchmarks.md, "Prometheus collector"):
 # a real Prometheus on this machine holding CONTAINERS pod containers × DAYS
 # days at 1-minute resolution; `rightsize plan --prometheus-url` against it
 # under /usr/bin/time, then the naive way (hack/prometheus/naive: raw samples,
@@ -7,9 +7,10 @@
 #
 #   hack/prometheus/scale-bench.sh            # or: make bench-prometheus
 #
-# The TSDB is built once (genbench + promtool, about 20 minutes for the
-# defaults) and kept in $OUT/tsdb; remove it to build again. Needs Go,
-# prometheus and promtool (apt-get install -y prometheus) and GNU time.
+# The TSDB is built once (genbench + promtool: about 10 minutes for the
+# defaults, 60 GB of OpenMetrics passing through temporary files of 3 GB,
+# two at a time) and kept in $OUT/tsdb; remove it to build again. Needs Go,
+# prometheus and promtool (apt-get install -y prometheus), curl and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,9 +23,9 @@ RUNS=${RUNS:-3}  # runs of rightsize plan
 GZIP=${GZIP:-1}  # one more with compressed responses
 NAIVE=${NAIVE:-1}
 
-for tool in prometheus promtool /usr/bin/time; do
+for tool in prometheus promtool curl /usr/bin/time; do
 	command -v "$tool" >/dev/null || {
-		echo "scale-bench: $tool not found; install with: apt-get install -y prometheus time" >&2
+		echo "scale-bench: $tool not found; install with: apt-get install -y prometheus curl time" >&2
 		exit 1
 	}
 done

@@ -13,7 +13,8 @@
 //     within a step while kube_pod_container_status_last_terminated_reason
 //     says OOMKilled;
 //   - requests and limits: kube_pod_container_resource_requests and _limits
-//     (and their init-container twins), read as changes only;
+//     (and their init-container twins), read at a 6-hour grid and step by
+//     step only for pods whose settings changed or that came or went;
 //   - ownership: kube_pod_owner, then kube_replicaset_owner (ReplicaSet →
 //     Deployment) and kube_job_owner (Job → CronJob).
 //
@@ -23,11 +24,12 @@
 // The reduction happens in Prometheus: every raw sample falls into exactly
 // one step (rate over step+1ms, max_over_time over step−1ms), so the mean of
 // CPU, the memory peaks and the OOM and settings events are the same as if
-// the raw samples had been read. Work is split into chunks by namespace (or
-// by lists of pods for a large namespace) and by time so that no response
-// holds more than Options.MaxPoints points; chunks run at bounded
-// concurrency, each request with a timeout and retries with backoff on
-// 5xx, 429 and timeouts; a chunk the server rejects as too large (422) is
-// split in two. A chunk that keeps failing is named in Result.Failed and the
-// rest completes.
+// the raw samples had been read. Namespaces (or lists of pods of a large
+// namespace) form groups, read Options.Concurrency at a time; each group's
+// window is read in chunks of steps, in time order, sized from the points
+// the previous chunk returned so that no response holds more than
+// Options.MaxPoints. Every request is a POST with a timeout, retried with
+// backoff on 5xx, 429, timeouts and connection errors; a chunk the server
+// rejects as too large (422) is split in two. A chunk that keeps failing is
+// named in Result.Failed and the rest completes.
 package prometheus

@@ -112,6 +112,9 @@ func TestIntegrationPrometheusSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: needs a real Prometheus (skipped with -short)")
 	}
+	// Prometheus alone: no cluster adds its specs, whatever the machine has.
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	srv := promtest.Run(t, promtest.NewDemoTSDB(t))
 	end := "2026-11-14T23:55:01Z" // just after the newest demo sample
 	prom := []string{"--prometheus-url", srv.URL, "--prometheus-selector", `cluster="demo"`, "--end", end}
