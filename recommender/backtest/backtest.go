@@ -213,7 +213,6 @@ func newContainer(k workload.ContainerKey, series []*history.Series, nPod int) *
 
 // score accumulates the figures' numerators and denominators.
 type score struct {
-	covered                                           bool
 	cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr float64
 	memReq, memUse, memSlack, memDt, memShort         float64
 	oomEvents, containersWithOOM, coveredContainers   int
@@ -233,9 +232,6 @@ func (s *score) add(o score) {
 	s.memShort += o.memShort
 	s.oomEvents += o.oomEvents
 	s.containersWithOOM += o.containersWithOOM
-	if o.covered {
-		s.coveredContainers++
-	}
 	s.coveredContainers += o.coveredContainers
 }
 
@@ -287,7 +283,7 @@ func (c *container) replay(d decider, decisions []time.Time, last time.Time) sco
 					set.Requests.Memory, set.Limits.Memory = rec.Target.Requests.Memory, rec.Target.Limits.Memory
 				}
 				if u := s.CPU[i]; u == u && (rec.HasCPU || set.Requests.CPU.IsSet() || set.Limits.CPU.IsSet()) {
-					sc.covered = true
+					sc.coveredContainers = 1 // per container, summed over the fleet
 					use := float64(u)
 					req := float64(set.Requests.CPU.Cores())
 					sc.cpuReq += req * dt
@@ -302,7 +298,7 @@ func (c *container) replay(d decider, decisions []time.Time, last time.Time) sco
 					}
 				}
 				if u := s.Memory[i]; u == u && (rec.HasMemory || set.Requests.Memory.IsSet() || set.Limits.Memory.IsSet()) {
-					sc.covered = true
+					sc.coveredContainers = 1 // per container, summed over the fleet
 					use := float64(u)
 					req := float64(set.Requests.Memory)
 					gib := float64(workload.GiB)
