@@ -30,6 +30,9 @@ type Options struct {
 	// Include, when set, limits the replay to the containers it accepts
 	// (e.g. one half of a trace held out from tuning).
 	Include func(workload.ContainerKey) bool
+	// Headroom computes, for each result, the hindsight bound on CPU slack
+	// at the result's own insufficient time (see HindsightBound).
+	Headroom bool
 }
 
 // DefaultOptions returns W = 168 h and R = 24 h.
@@ -50,6 +53,11 @@ type CPU struct {
 	Slack            float64 `json:"slack"`
 	Insufficient     float64 `json:"insufficient"`
 	Throttled        float64 `json:"throttled"`
+	// HindsightSlack is the lowest slack any once-per-interval request
+	// reaches at the same insufficient time, knowing the future; Slack
+	// minus it is the headroom left to better forecasting. Set with
+	// Options.Headroom.
+	HindsightSlack *float64 `json:"hindsight_slack,omitempty"`
 }
 
 // Memory holds the memory figures.
@@ -164,7 +172,37 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 		results[i].Decisions = len(decisions)
 		results[i].Window = Window{Start: first, End: last, Warmup: o.Warmup.String(), Interval: o.Interval.String()}
 	}
+	if o.Headroom {
+		if err := addHeadroom(ctx, st, results, o); err != nil {
+			return nil, err
+		}
+	}
 	return results, nil
+}
+
+// addHeadroom sets each result's hindsight bound, once per distinct risk.
+func addHeadroom(ctx context.Context, st *history.Store, results []Result, o Options) error {
+	cells, lambdaMax := hindsightCells(st, o)
+	if len(cells) == 0 {
+		return nil
+	}
+	known := map[float64]float64{}
+	for i := range results {
+		r := &results[i]
+		if r.CPU.RequestCoreHours == 0 {
+			continue // nothing covered, nothing to compare
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		beta := r.CPU.Insufficient
+		if _, ok := known[beta]; !ok {
+			known[beta] = bound(cells, beta, lambdaMax).Slack
+		}
+		v := known[beta]
+		r.CPU.HindsightSlack = &v
+	}
+	return nil
 }
 
 func parallel(ctx context.Context, n, workers int, f func(int)) error {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
@@ -163,77 +165,85 @@ func (c *cell) best(rho, lambda float64) (r, idle, short, value float64) {
 	return r, idle, short, value
 }
 
-// dual is the Lagrangian lower bound on min (I − ρQ) subject to S ≤ βT.
-func dual(cells []cell, rho, lambda, beta float64) float64 {
-	var sum, total float64
-	for i := range cells {
-		_, _, _, v := cells[i].best(rho, lambda)
-		sum += v
-		total += cells[i].total
+// sums is one pass over the cells at (ρ, λ): the dual's sum and the
+// allocation's figures.
+type sums struct{ dual, req, use, idle, short, total float64 }
+
+// evaluate runs the per-cell minimisations in parallel; each cell is
+// independent.
+func evaluate(cells []cell, rho, lambda float64) sums {
+	workers := min(runtime.GOMAXPROCS(0), max(len(cells)/64, 1))
+	parts := make([]sums, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p sums
+			for i := w; i < len(cells); i += workers {
+				c := &cells[i]
+				r, id, sh, v := c.best(rho, lambda)
+				p.dual += v
+				p.req += r * c.total
+				p.use += c.usage
+				p.idle += id
+				p.short += sh
+				p.total += c.total
+			}
+			parts[w] = p
+		}()
 	}
-	return sum - lambda*beta*total
+	wg.Wait()
+	var s sums
+	for _, p := range parts {
+		s.dual += p.dual
+		s.req += p.req
+		s.use += p.use
+		s.idle += p.idle
+		s.short += p.short
+		s.total += p.total
+	}
+	return s
 }
 
-// ruledOut reports whether some λ proves slack ρ unreachable at risk β. The
-// dual is concave in λ, so a ternary search over [0, λmax] finds its top;
-// beyond λmax (cores) every cell already covers all its samples.
-func ruledOut(cells []cell, rho, beta, lambdaMax float64) bool {
-	lo, hi := 0.0, lambdaMax
-	for range 50 {
-		m1, m2 := lo+(hi-lo)/3, hi-(hi-lo)/3
-		if dual(cells, rho, m1, beta) < dual(cells, rho, m2, beta) {
-			lo = m1
+// budgetLambda bisects for the smallest λ whose allocation at ρ keeps short
+// time within β·T. The dual Σ min(…) − λβT is concave in λ with
+// supergradient short(λ) − βT, so the same λ also maximises the dual: the
+// tightest certificate and the allocation come from one search. It returns
+// the dual's best value found and the allocation within the budget.
+func budgetLambda(cells []cell, rho, beta, lambdaMax float64) (dual float64, within sums) {
+	// λ spans many orders of magnitude (cores per hour of risk): bisect its
+	// logarithm, from λmax·2^-48 (as good as 0) to λmax.
+	lo, hi := lambdaMax*math.Exp2(-48), lambdaMax
+	hiSums := evaluate(cells, rho, hi)
+	loSums := evaluate(cells, rho, lo)
+	for range 26 {
+		mid := math.Sqrt(lo * hi)
+		s := evaluate(cells, rho, mid)
+		if s.short > beta*s.total {
+			lo, loSums = mid, s
 		} else {
-			hi = m2
-		}
-		if dual(cells, rho, lo, beta) > 0 {
-			return true
+			hi, hiSums = mid, s
 		}
 	}
-	return dual(cells, rho, (lo+hi)/2, beta) > 0
+	// The top of the dual lies between lo and hi.
+	return max(loSums.dual-lo*beta*loSums.total, hiSums.dual-hi*beta*hiSums.total), hiSums
 }
 
 func bound(cells []cell, beta, lambdaMax float64) Bound {
-	// 2^-14 of slack is well below the figures' two decimals.
+	// 2^-20 of slack is well below the figures' two decimals.
 	lo, hi := 0.0, 1.0
-	for range 14 {
+	for range 20 {
 		mid := (lo + hi) / 2
-		if ruledOut(cells, mid, beta, lambdaMax) {
-			lo = mid
+		if d, _ := budgetLambda(cells, mid, beta, lambdaMax); d > 0 {
+			lo = mid // some λ proves slack mid unreachable
 		} else {
 			hi = mid
 		}
 	}
 	b := Bound{Insufficient: beta, Slack: lo}
-	b.Achieved = achieve(cells, lo, beta, lambdaMax)
+	// A reachable allocation at the bound's ρ, within the budget.
+	_, s := budgetLambda(cells, lo, beta, lambdaMax)
+	b.Achieved = CPU{RequestCoreHours: s.req, UsageCoreHours: s.use, Slack: ratio(s.idle, s.req), Insufficient: ratio(s.short, s.total)}
 	return b
-}
-
-// achieve finds a hindsight allocation at risk ≤ β: per cell the request
-// minimising idle − ρ·r·t + λ·short at the bound's ρ, with the smallest λ
-// (bisected) whose short time stays within the budget.
-func achieve(cells []cell, rho, beta, lambdaMax float64) CPU {
-	eval := func(lambda float64) CPU {
-		var req, use, idle, short, total float64
-		for i := range cells {
-			c := &cells[i]
-			r, id, sh, _ := c.best(rho, lambda)
-			req += r * c.total
-			idle += id
-			short += sh
-			total += c.total
-			use += c.usage
-		}
-		return CPU{RequestCoreHours: req, UsageCoreHours: use, Slack: ratio(idle, req), Insufficient: ratio(short, total)}
-	}
-	lo, hi := 0.0, lambdaMax
-	for range 60 {
-		mid := (lo + hi) / 2
-		if eval(mid).Insufficient > beta {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return eval(hi)
 }

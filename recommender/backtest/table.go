@@ -6,7 +6,9 @@ import (
 	"text/tabwriter"
 )
 
-// WriteTable writes the results side by side, one row a profile.
+// WriteTable writes the results side by side, one row a profile. Where the
+// results carry hindsight bounds, CPU HEADROOM is each profile's slack above
+// the lowest slack hindsight reaches at the same insufficient time.
 func WriteTable(w io.Writer, res []Result) error {
 	if len(res) > 0 {
 		win := res[0].Window
@@ -14,13 +16,37 @@ func WriteTable(w io.Writer, res []Result) error {
 			win.Start.Format("2006-01-02 15:04"), win.End.Format("2006-01-02 15:04"), win.Warmup, win.Interval, res[0].Decisions, res[0].Containers)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE\tCOVERED\tCPU SLACK\tCPU INSUFF.\tCPU THROTTLED\tCPU REQ core·h\tMEM SLACK\tMEM INSUFF.\tOOM EPISODES (CONTAINERS)\tMEM REQ GiB·h")
+	headroom := false
 	for _, r := range res {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%.1f\t%s\t%s\t%d (%d)\t%.1f\n",
-			r.Profile, r.Covered, pct(r.CPU.Slack), pct(r.CPU.Insufficient), pct(r.CPU.Throttled), r.CPU.RequestCoreHours,
+		headroom = headroom || r.CPU.HindsightSlack != nil
+	}
+	head := "PROFILE\tCOVERED\tCPU SLACK\tCPU INSUFF.\t"
+	if headroom {
+		head += "CPU HEADROOM\t"
+	}
+	fmt.Fprintln(tw, head+"CPU THROTTLED\tCPU REQ core·h\tMEM SLACK\tMEM INSUFF.\tOOM EPISODES (CONTAINERS)\tMEM REQ GiB·h")
+	for _, r := range res {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t", r.Profile, r.Covered, pct(r.CPU.Slack), pct(r.CPU.Insufficient))
+		if headroom {
+			h := "-"
+			if r.CPU.HindsightSlack != nil {
+				h = fmt.Sprintf("%.2f pts", 100*(r.CPU.Slack-*r.CPU.HindsightSlack))
+			}
+			fmt.Fprintf(tw, "%s\t", h)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%d (%d)\t%.1f\n",
+			pct(r.CPU.Throttled), r.CPU.RequestCoreHours,
 			pct(r.Memory.Slack), pct(r.Memory.Insufficient), r.Memory.OOMEvents, r.Memory.ContainersWithOOM, r.Memory.RequestGiBHours)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if headroom {
+		_, err := fmt.Fprintln(w, "\nCPU HEADROOM: slack above the lowest that any once-per-interval request reaches at the same\ninsufficient time knowing the future (the hindsight bound, docs/backtest.md); what better\nforecasting could still win.")
+		return err
+	}
+	return nil
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.2f %%", 100*v) }
+

@@ -131,7 +131,9 @@ func TestIntegrationPrometheusSource(t *testing.T) {
 	})
 
 	t.Run("backtest", func(t *testing.T) {
-		args := []string{"backtest", "--profile", "balanced,krr", "--interval", "2d"}
+		// The hindsight bound is a bisection: the last digit may differ
+		// with the order of equal sums, so it is left out here.
+		args := []string{"backtest", "--profile", "balanced,krr", "--interval", "2d", "--headroom=false"}
 		code, want, errOut := run(t, args...)
 		require.Equal(t, 0, code, errOut)
 		code, got, errOut := run(t, append(args, prom...)...)
