@@ -49,4 +49,3 @@ func WriteTable(w io.Writer, res []Result) error {
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.2f %%", 100*v) }
-
