@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"text/tabwriter"
 	"time"
 
@@ -26,9 +27,15 @@ import (
 func main() {
 	data := flag.String("data", "../shared/data", "folder with the shared traces")
 	interval := flag.Duration("interval", 24*time.Hour, "decision interval R")
+	only := flag.String("only", "", "run only the variants whose name matches this regular expression (balanced is always run)")
 	warmup := flag.Duration("warmup", 7*24*time.Hour, "warm-up W")
 	flag.Parse()
-	if err := run(*data, *interval, *warmup); err != nil {
+	re, err := regexp.Compile(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tune: -only:", err)
+		os.Exit(2)
+	}
+	if err := run(*data, *interval, *warmup, re); err != nil {
 		fmt.Fprintln(os.Stderr, "tune:", err)
 		os.Exit(1)
 	}
@@ -44,8 +51,13 @@ func half(k workload.ContainerKey) int {
 // cell is one variant's CPU figures on one half of one trace, against vpa's.
 type cell struct{ slack, insuff, vpaSlack, vpaInsuff float64 }
 
-func run(dir string, interval, warmup time.Duration) error {
-	variants := Variants()
+func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error {
+	var variants []policy.Profile
+	for _, v := range Variants() {
+		if v.Name == "balanced" || only.MatchString(v.Name) {
+			variants = append(variants, v)
+		}
+	}
 	cells := make([][]cell, len(variants))
 	for _, file := range []string{"gcd-2011.csv.gz", "azure-2017-cpu.csv.gz"} {
 		st, err := load(filepath.Join(dir, file))
@@ -144,5 +156,7 @@ func Variants() []policy.Profile {
 	add("memory half-life 48h", func(p *policy.Profile) { p.History.Memory.HalfLife = 48 * time.Hour })
 	add("memory p80 peaks", func(p *policy.Profile) { p.MemoryRequest.Q = 0.8 })
 	add("memory p95 peaks", func(p *policy.Profile) { p.MemoryRequest.Q = 0.95 })
+	add("memory limit follows a rise 2d ahead", func(p *policy.Profile) { p.MemoryTrend.Horizon = 48 * time.Hour })
+	add("memory limit follows a rise 7d ahead", func(p *policy.Profile) { p.MemoryTrend.Horizon = 7 * 24 * time.Hour })
 	return out
 }

@@ -174,6 +174,20 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 			reasons = append(reasons, fmt.Sprintf("cpu limit: throttled in %.0f%% of CFS periods → raised to %s (R6)", 100*s.Throttled, r.format(lim)))
 		}
 	}
+	if r.name == "memory" {
+		if t, ok := memoryGrowth(p, s); ok {
+			tr := p.MemoryTrend
+			why := fmt.Sprintf("memory: peaks grew %s a day over %d days (Kendall τ %.2f): a leak or a filling cache more often than a need — worth a look",
+				perDay(t), t.Intervals, t.Tau)
+			if tr.Horizon > 0 && lim > 0 {
+				if need := t.Last + t.PerDay*tr.Horizon.Hours()/24; need > lim {
+					lim = need
+					why += fmt.Sprintf("; limit raised to %s, the trend %s ahead (R6)", r.format(lim), fmtDur(tr.Horizon))
+				}
+			}
+			reasons = append(reasons, why)
+		}
+	}
 	if r.name == "memory" && len(s.OOMs) > 0 {
 		reasons = append(reasons, fmt.Sprintf("memory: %d OOM kill(s) in history count as peaks of max(%s × limit, limit + %s) (R6)",
 			len(s.OOMs), fmtFloat(p.History.OOMBumpRatio), p.History.OOMMinBump))
@@ -199,6 +213,25 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 	lower = roundUp(min(r.lowerQ(), req), r.round)
 	upper = roundUp(max(r.upperQ()*(1+(1-conf)), req), r.round)
 	return req, lim, lower, upper, reasons, true
+}
+
+// memoryGrowth returns the memory trend where the profile counts it as
+// growing.
+func memoryGrowth(p Profile, s *history.Summary) (history.Trend, bool) {
+	tr := p.MemoryTrend
+	if tr.MinIntervals <= 0 || s == nil {
+		return history.Trend{}, false
+	}
+	t := s.MemoryTrend(p.History.MemoryInterval)
+	return t, t.Growing(tr.MinIntervals, tr.MinTau, tr.MinGrowth)
+}
+
+// perDay prints a daily growth in whole MiB (KiB below one MiB).
+func perDay(t history.Trend) string {
+	if t.PerDay >= float64(workload.MiB) {
+		return workload.BytesOf(math.Round(t.PerDay/float64(workload.MiB)) * float64(workload.MiB)).String()
+	}
+	return workload.BytesOf(math.Round(t.PerDay/1024) * 1024).String()
 }
 
 func estimate(e Estimate, s *history.Summary) float64 {

@@ -196,6 +196,31 @@ func TestApplyBalanced(t *testing.T) {
 	})
 }
 
+func TestMemoryTrendIsNamed(t *testing.T) {
+	p := Balanced()
+	// The working set grows 50 MiB a day from 500 MiB over 7 days.
+	leak := func(i int, s *workload.Sample) {
+		s.Memory = 500*workload.MiB + workload.Bytes(float64(50*workload.MiB)*float64(i)/288)
+	}
+	s := summaryOf(t, p, 7*288, []float64{0.2}, []workload.Bytes{0}, leak)
+	steady := summaryOf(t, p, 7*288, []float64{0.2}, []workload.Bytes{500 * workload.MiB}, nil)
+
+	rec := Apply(p, s, Input{})
+	all := strings.Join(rec.Reasons, "\n")
+	assert.Contains(t, all, "memory: peaks grew 50Mi a day over 7 days (Kendall τ 1.00): a leak or a filling cache")
+	assert.NotContains(t, strings.Join(Apply(p, steady, Input{}).Reasons, "\n"), "peaks grew")
+
+	t.Run("with a horizon the limit follows the trend", func(t *testing.T) {
+		q := p
+		q.MemoryTrend.Horizon = 10 * 24 * time.Hour
+		rec2 := Apply(q, s, Input{})
+		// Newest peak ≈ 850 MiB + 10 days × 50 MiB = 1350 MiB > 850 × 1.3.
+		assert.InDelta(t, 1350, rec2.Target.Limits.Memory.MiB(), 2)
+		assert.Greater(t, rec2.Target.Limits.Memory, rec.Target.Limits.Memory)
+		assert.Contains(t, strings.Join(rec2.Reasons, "\n"), "limit raised to")
+	})
+}
+
 func TestPlanWorkload(t *testing.T) {
 	p := Balanced()
 	s := summaryOf(t, p, 7*288, []float64{0.3}, []workload.Bytes{300 * workload.MiB}, nil)

@@ -112,6 +112,9 @@ type Profile struct {
 	// weekly peak, half an hour has not seen a daily one.
 	ShortHistoryMargin float64
 	FullConfidence     float64
+	// MemoryTrend names steadily growing memory peaks and, with a Horizon,
+	// keeps the memory limit above where the trend will be by then.
+	MemoryTrend TrendRule
 	// ThrottleRaise is the throttled share of CFS periods above which the
 	// CPU limit is raised over the current one (R6); 0 = never.
 	ThrottleRaise float64
@@ -122,6 +125,19 @@ type Profile struct {
 	// Departures names the numeric rules the profile departs from, and why;
 	// it is shown in reasons.
 	Departures string
+}
+
+// TrendRule says when daily memory peaks count as growing (see
+// history.Trend.Growing) and what a policy does about it.
+type TrendRule struct {
+	// MinIntervals, MinTau and MinGrowth: zero MinIntervals turns the rule off.
+	MinIntervals int
+	MinTau       float64
+	MinGrowth    float64
+	// Horizon, when positive, raises the memory limit to the newest peak
+	// plus the trend's growth over Horizon, so a leak is not killed before
+	// the next decision; 0 only names the trend in the reasons.
+	Horizon time.Duration
 }
 
 // Validate reports every problem of the profile at once.
@@ -255,6 +271,10 @@ func Balanced() Profile {
 		RoundCPU:           1,
 		RoundMemory:        workload.MiB,
 		ThrottleRaise:      0.05,
+		// A rise on at least 4 of 8 days with τ ≥ 0.6 and +10 % over them
+		// is named in the reasons; docs/policy.md has why the limit does not
+		// follow it.
+		MemoryTrend: TrendRule{MinIntervals: 4, MinTau: 0.6, MinGrowth: 0.1},
 		// R8: critical services get Guaranteed.
 		HonourCritical: true,
 		Departures:     "departs from R1 (requests = mean): requests follow a high quantile so containers are rarely short",

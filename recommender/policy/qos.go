@@ -71,6 +71,9 @@ func PlanWorkload(p Profile, w WorkloadInput) workload.WorkloadPlan {
 			!cp.Current.Limits.CPU.IsSet() && !cp.Current.Limits.Memory.IsSet() {
 			wp.Notes = append(wp.Notes, fmt.Sprintf("container %s sets no requests or limits today (R5)", c.Name))
 		}
+		if t, ok := memoryGrowth(p, c.Summary); ok {
+			wp.Notes = append(wp.Notes, fmt.Sprintf("container %s: memory peaks grew %s a day over %d days — a leak or a filling cache? (the limit does not chase it)", c.Name, perDay(t), t.Intervals))
+		}
 		if !cp.Recommendation.HasCPU || !cp.Recommendation.HasMemory {
 			missing = append(missing, c.Name)
 		}
