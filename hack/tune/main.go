@@ -52,7 +52,7 @@ func half(k workload.ContainerKey) int {
 type cell struct{ slack, insuff, vpaSlack, vpaInsuff float64 }
 
 func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error {
-	var variants []policy.Profile
+	var variants []policy.Profile // balanced first
 	for _, v := range Variants() {
 		if v.Name == "balanced" || only.MatchString(v.Name) {
 			variants = append(variants, v)
@@ -79,6 +79,14 @@ func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error 
 			}
 			fmt.Printf("\n## %s — %s (%d containers)\n\n", file, name, ref[0].Containers)
 			print(append(ref, res...))
+			// What hindsight allows at vpa's and at balanced's risk: the
+			// floor under any once-per-interval rule (backtest.HindsightBound).
+			bounds, err := backtest.HindsightBound(context.Background(), st, []float64{ref[0].CPU.Insufficient, res[0].CPU.Insufficient}, o)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("hindsight bound on CPU slack: %.2f at vpa's insufficient (%.2f), %.2f at balanced's (%.2f)\n",
+				100*bounds[0].Slack, 100*bounds[0].Insufficient, 100*bounds[1].Slack, 100*bounds[1].Insufficient)
 			for i, r := range res {
 				cells[i] = append(cells[i], cell{100 * r.CPU.Slack, 100 * r.CPU.Insufficient, 100 * ref[0].CPU.Slack, 100 * ref[0].CPU.Insufficient})
 			}
