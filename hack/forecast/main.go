@@ -341,7 +341,7 @@ func detrended(D int, phi float64) func(c *cell) float64 {
 			for _, x := range s {
 				sum += x.u
 			}
-			xs, ys = append(xs, -(float64(d) - 0.5)), append(ys, sum/float64(len(s)))
+			xs, ys = append(xs, -(float64(d)-0.5)), append(ys, sum/float64(len(s)))
 		}
 		if len(xs) < 3 {
 			return balanced(c.past, 0.05, 0.6)
