@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -26,14 +27,24 @@ type Bound struct {
 	Achieved CPU `json:"achieved"`
 }
 
-// cell is the scored CPU samples of one container in one interval, sorted
-// by usage: one request covers all of them (every pod of a workload shares
-// its template's setting).
+// cell is the scored CPU samples of one container in one interval: one
+// request covers all of them (every pod of a workload shares its template's
+// setting). Only requests at 0 or at a sample value can be optimal (between
+// two values the objective is linear in r and short time drops at each), so
+// a cell keeps those candidates, ascending, with what each would cost.
 type cell struct {
-	use, dt []float64 // cores, hours; ascending use
-	total   float64   // Σ dt
-	busy    float64   // Σ dt of samples with use > 0: short time at r = 0
-	usage   float64   // Σ u·dt
+	x     []float64 // candidate requests, cores
+	idle  []float64 // idle core-hours at x[j]
+	short []float64 // short hours at x[j]; strictly decreasing
+	total float64   // Σ dt, hours
+	usage float64   // Σ u·dt, core-hours
+
+	// The lower envelope, over λ, of the lines idle − ρ·x·total + λ·short
+	// for the current ρ: hull[i] is the cheapest candidate from λ = from[i].
+	rho  float64
+	hull []int32
+	from []float64
+	k    []float64 // intercepts of the hull's lines
 }
 
 // HindsightBound computes, for each risk level, the lowest fleet CPU slack
@@ -108,18 +119,26 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 				continue
 			}
 			slices.SortFunc(ss, func(a, b sample) int { return cmpFloat(a.u, b.u) })
-			c := cell{use: make([]float64, len(ss)), dt: make([]float64, len(ss))}
-			for i, x := range ss {
-				c.use[i], c.dt[i] = x.u, x.dt
+			var c cell
+			for _, x := range ss {
 				c.total += x.dt
 				c.usage += x.u * x.dt
-				if x.u > 0 {
-					c.busy += x.dt
-				}
 				maxUse = max(maxUse, x.u)
 				if x.dt > 0 {
 					minDt = min(minDt, x.dt)
 				}
+			}
+			if ss[0].u > 0 {
+				c.add(0, 0, c.total) // no request: all of the time short
+			}
+			var below, useBelow float64 // Σ dt and Σ u·dt of samples ≤ the candidate
+			for i, x := range ss {
+				below += x.dt
+				useBelow += x.u * x.dt
+				if i+1 < len(ss) && ss[i+1].u == x.u {
+					continue
+				}
+				c.add(x.u, x.u*below-useBelow, c.total-below)
 			}
 			maxTotal = max(maxTotal, c.total)
 			cells = append(cells, c)
@@ -141,53 +160,87 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// best returns the request minimising idle(r) − ρ·r·t + λ·short(r) over the
-// cell, with its idle core-hours and short hours. Between two sample values
-// the objective is linear in r and short(r) drops at each value, so the
-// minimum sits at 0 or at a sample value.
-func (c *cell) best(rho, lambda float64) (r, idle, short, value float64) {
-	r, idle, short, value = 0, 0, c.busy, lambda*c.busy
-	var below, useBelow float64 // Σ dt and Σ u·dt of samples ≤ candidate
-	for j := 0; j < len(c.use); j++ {
-		below += c.dt[j]
-		useBelow += c.dt[j] * c.use[j]
-		if j+1 < len(c.use) && c.use[j+1] == c.use[j] {
-			continue
-		}
-		x := c.use[j]
-		id := x*below - useBelow
-		sh := c.total - below
-		v := id - rho*x*c.total + lambda*sh
-		if v < value {
-			r, idle, short, value = x, id, sh, v
-		}
+func (c *cell) add(x, idle, short float64) {
+	if n := len(c.short); n > 0 && short >= c.short[n-1] {
+		return // a sample weighing nothing: the lower candidate is as short and less idle
 	}
-	return r, idle, short, value
+	c.x, c.idle, c.short = append(c.x, x), append(c.idle, idle), append(c.short, short)
+}
+
+// prepare builds the cell's lower envelope for ρ. The lines come in order
+// of decreasing slope (short time), so one pass with a stack does it: a line
+// whose range of λ is empty once a flatter one arrives is dropped.
+func (c *cell) prepare(rho float64) {
+	c.rho = rho
+	c.hull, c.from, c.k = c.hull[:0], c.from[:0], c.k[:0]
+	for j := range c.x {
+		m, k := c.short[j], c.line(j)
+		from := math.Inf(-1)
+		for n := len(c.hull); n > 0; n = len(c.hull) {
+			// Where line j gets cheaper than the top: kt + mt·λ = k + m·λ.
+			from = (k - c.k[n-1]) / (c.short[c.hull[n-1]] - m)
+			if from > c.from[n-1] {
+				break
+			}
+			c.hull, c.from, c.k = c.hull[:n-1], c.from[:n-1], c.k[:n-1]
+			from = math.Inf(-1)
+		}
+		c.hull, c.from, c.k = append(c.hull, int32(j)), append(c.from, from), append(c.k, k)
+	}
+}
+
+// line is candidate j's intercept: idle − ρ·x·total.
+func (c *cell) line(j int) float64 { return c.idle[j] - c.rho*c.x[j]*c.total }
+
+// best returns the candidate minimising idle(r) − ρ·r·t + λ·short(r) for the
+// prepared ρ, with the minimum.
+func (c *cell) best(lambda float64) (j int, value float64) {
+	i := max(sort.Search(len(c.from), func(i int) bool { return c.from[i] > lambda })-1, 0)
+	j = int(c.hull[i])
+	return j, c.k[i] + lambda*c.short[j]
 }
 
 // sums is one pass over the cells at (ρ, λ): the dual's sum and the
 // allocation's figures.
 type sums struct{ dual, req, use, idle, short, total float64 }
 
-// evaluate runs the per-cell minimisations in parallel; each cell is
-// independent.
-func evaluate(cells []cell, rho, lambda float64) sums {
-	workers := min(runtime.GOMAXPROCS(0), max(len(cells)/64, 1))
-	parts := make([]sums, workers)
+// workers splits cells between goroutines; each cell is independent.
+func workers(cells []cell) int { return min(runtime.GOMAXPROCS(0), max(len(cells)/64, 1)) }
+
+// prepareAll builds every cell's envelope for ρ.
+func prepareAll(cells []cell, rho float64) {
+	n := workers(cells)
 	var wg sync.WaitGroup
-	for w := range workers {
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(cells); i += n {
+				cells[i].prepare(rho)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// evaluate runs the per-cell minimisations for the prepared ρ in parallel.
+func evaluate(cells []cell, lambda float64) sums {
+	n := workers(cells)
+	parts := make([]sums, n)
+	var wg sync.WaitGroup
+	for w := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var p sums
-			for i := w; i < len(cells); i += workers {
+			for i := w; i < len(cells); i += n {
 				c := &cells[i]
-				r, id, sh, v := c.best(rho, lambda)
+				j, v := c.best(lambda)
 				p.dual += v
-				p.req += r * c.total
+				p.req += c.x[j] * c.total
 				p.use += c.usage
-				p.idle += id
-				p.short += sh
+				p.idle += c.idle[j]
+				p.short += c.short[j]
 				p.total += c.total
 			}
 			parts[w] = p
@@ -212,14 +265,15 @@ func evaluate(cells []cell, rho, lambda float64) sums {
 // tightest certificate and the allocation come from one search. It returns
 // the dual's best value found and the allocation within the budget.
 func budgetLambda(cells []cell, rho, beta, lambdaMax float64) (dual float64, within sums) {
+	prepareAll(cells, rho)
 	// λ spans many orders of magnitude (cores per hour of risk): bisect its
 	// logarithm, from λmax·2^-48 (as good as 0) to λmax.
 	lo, hi := lambdaMax*math.Exp2(-48), lambdaMax
-	hiSums := evaluate(cells, rho, hi)
-	loSums := evaluate(cells, rho, lo)
+	hiSums := evaluate(cells, hi)
+	loSums := evaluate(cells, lo)
 	for range 26 {
 		mid := math.Sqrt(lo * hi)
-		s := evaluate(cells, rho, mid)
+		s := evaluate(cells, mid)
 		if s.short > beta*s.total {
 			lo, loSums = mid, s
 		} else {
@@ -231,9 +285,9 @@ func budgetLambda(cells []cell, rho, beta, lambdaMax float64) (dual float64, wit
 }
 
 func bound(cells []cell, beta, lambdaMax float64) Bound {
-	// 2^-20 of slack is well below the figures' two decimals.
+	// 2^-17 of slack is well below the figures' two decimals.
 	lo, hi := 0.0, 1.0
-	for range 20 {
+	for range 17 {
 		mid := (lo + hi) / 2
 		if d, _ := budgetLambda(cells, mid, beta, lambdaMax); d > 0 {
 			lo = mid // some λ proves slack mid unreachable

@@ -73,7 +73,7 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 	f.Var(durationValue{&o.Warmup}, "warmup", "history seen before the first decision (W)")
 	f.Var(durationValue{&o.Interval}, "interval", "time between decisions (R)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table|json")
-	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about a second per profile on 100 containers × 3 weeks)")
+	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
 	return cmd
 }
 
