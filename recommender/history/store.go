@@ -59,13 +59,21 @@ func (s *Series) Search(t int64) int {
 
 // MedianStep returns the median time between consecutive samples, 0 with
 // fewer than two samples.
-func (s *Series) MedianStep() time.Duration {
-	if len(s.Time) < 2 {
+func (s *Series) MedianStep() time.Duration { return medianStep(s.Time) }
+
+// medianStepWindow bounds the work of medianStep: the median of the last
+// this many steps is as good a measure of the usual step.
+const medianStepWindow = 512
+
+// medianStep is the median step of the last medianStepWindow steps of times.
+func medianStep(times []int64) time.Duration {
+	if len(times) < 2 {
 		return 0
 	}
-	steps := make([]int64, len(s.Time)-1)
-	for i := 1; i < len(s.Time); i++ {
-		steps[i-1] = s.Time[i] - s.Time[i-1]
+	times = times[max(len(times)-medianStepWindow-1, 0):]
+	steps := make([]int64, len(times)-1)
+	for i := 1; i < len(times); i++ {
+		steps[i-1] = times[i] - times[i-1]
 	}
 	slices.Sort(steps)
 	return time.Duration(steps[len(steps)/2]) * time.Millisecond

@@ -106,6 +106,11 @@ type Window struct {
 	Count       int
 	Mean, Max   float64
 	First, Last time.Time
+
+	// Summarize's fast path: times in Unix ms and a plain sum, turned into
+	// First, Last and Mean by finish.
+	firstMs, lastMs int64
+	sum             float64
 }
 
 // Span is the time from the window's first to its last sample.
@@ -135,6 +140,30 @@ func (w *Window) Quantile(q float64) float64 {
 	return w.values[lo] + frac*(w.values[lo+1]-w.values[lo])
 }
 
+// add is Add on Summarize's hot path: samples arrive per pod in time order,
+// so only the ends and a sum are kept until finish.
+func (w *Window) add(v float64, ms int64) {
+	if w.Count == 0 {
+		w.firstMs, w.lastMs = ms, ms
+	} else {
+		w.firstMs, w.lastMs = min(w.firstMs, ms), max(w.lastMs, ms)
+	}
+	w.values = append(w.values, v)
+	w.Count++
+	w.sum += v
+	w.Max = max(w.Max, v)
+}
+
+// finish sets First, Last and Mean after add.
+func (w *Window) finish() {
+	if w.Count == 0 {
+		return
+	}
+	w.First, w.Last = time.UnixMilli(w.firstMs).UTC(), time.UnixMilli(w.lastMs).UTC()
+	w.Mean = w.sum / float64(w.Count)
+}
+
+// Add adds one value observed at t.
 func (w *Window) Add(v float64, t time.Time) {
 	if w.Count == 0 || t.Before(w.First) {
 		w.First = t
@@ -144,6 +173,7 @@ func (w *Window) Add(v float64, t time.Time) {
 	}
 	w.values = append(w.values, v)
 	w.Count++
+	w.sum += v
 	w.Mean += (v - w.Mean) / float64(w.Count)
 	w.Max = max(w.Max, v)
 }
@@ -228,6 +258,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	}
 	nowStart := until.Add(-time.Hour).UnixMilli()
 	var lastSettingsAt int64 = math.MinInt64
+	var cpuFirst, memFirst int64
 	var effective time.Duration
 	var throttledSum float64
 	// The histograms take their decay reference from the first sample they
@@ -260,33 +291,38 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 			lastSettingsAt = ser.Time[end-1]
 			s.Current = ser.SettingsAt(end - 1)
 		}
-		step := ser.MedianStep()
+		// The usual step of what was seen before until: later samples are
+		// not the decision's to know.
+		step := medianStep(ser.Time[:end])
 		var covered time.Duration
+		if n := end - ser.Search(windowStart); n > 0 {
+			s.CPUWindow.values = slices.Grow(s.CPUWindow.values, n)
+			s.MemoryWindow.values = slices.Grow(s.MemoryWindow.values, n)
+		}
 		for i := 0; i < end; i++ {
 			t := ser.Time[i]
 			if i > 0 && step > 0 {
 				covered += min(time.Duration(t-ser.Time[i-1])*time.Millisecond, 2*step)
 			}
-			ts := time.UnixMilli(t)
 			if v := ser.CPU[i]; !math.IsNaN(v) {
-				if s.CPUSamples == 0 || ts.Before(s.CPUFirst) {
-					s.CPUFirst = ts.UTC()
+				if s.CPUSamples == 0 || t < cpuFirst {
+					cpuFirst = t
 				}
 				s.CPUSamples++
 				if t >= cpuStart {
-					cpu.Add(float64(v), o.CPUSampleWeight, ts)
+					cpu.Add(float64(v), o.CPUSampleWeight, time.UnixMilli(t))
 				}
 				if t >= windowStart {
-					s.CPUWindow.Add(float64(v), ts.UTC())
+					s.CPUWindow.add(float64(v), t)
 				}
 			}
 			if v := ser.Memory[i]; !math.IsNaN(v) {
-				if s.MemorySamples == 0 || ts.Before(s.MemoryFirst) {
-					s.MemoryFirst = ts.UTC()
+				if s.MemorySamples == 0 || t < memFirst {
+					memFirst = t
 				}
 				s.MemorySamples++
 				if t >= windowStart {
-					s.MemoryWindow.Add(float64(v), ts.UTC())
+					s.MemoryWindow.add(float64(v), t)
 				}
 			}
 			if v := ser.Throttled[i]; !isNaN32(v) && t >= windowStart {
@@ -300,6 +336,14 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	if s.ThrottledSamples > 0 {
 		s.Throttled = throttledSum / float64(s.ThrottledSamples)
 	}
+	if s.CPUSamples > 0 {
+		s.CPUFirst = time.UnixMilli(cpuFirst).UTC()
+	}
+	if s.MemorySamples > 0 {
+		s.MemoryFirst = time.UnixMilli(memFirst).UTC()
+	}
+	s.CPUWindow.finish()
+	s.MemoryWindow.finish()
 	for _, ev := range ooms {
 		if ev.Time.Before(until) {
 			s.OOMs = append(s.OOMs, ev)
