@@ -33,6 +33,8 @@ type Options struct {
 	// Headroom computes, for each result, the hindsight bound on CPU slack
 	// at the result's own insufficient time (see HindsightBound).
 	Headroom bool
+	// PerContainer keeps each container's figures in Result.ByContainer.
+	PerContainer bool
 }
 
 // DefaultOptions returns W = 168 h and R = 24 h.
@@ -80,6 +82,22 @@ type Result struct {
 	Memory     Memory `json:"memory"`
 	// Decisions is the number of decision times.
 	Decisions int `json:"decisions"`
+	// ByContainer holds each covered container's figures, with
+	// Options.PerContainer, in the order of the store.
+	ByContainer []ContainerResult `json:"by_container,omitempty"`
+}
+
+// ContainerResult is one workload container's share of a Result: where the
+// idle capacity and the time short sit.
+type ContainerResult struct {
+	Container string `json:"container"`
+	CPU       CPU    `json:"cpu"`
+	Memory    Memory `json:"memory"`
+	// CPUIdleCoreHours and MemoryIdleGiBHours are the numerators of slack,
+	// comparable across containers (slack is a ratio).
+	CPUIdleCoreHours   float64 `json:"cpu_idle_core_hours"`
+	CPUShortHours      float64 `json:"cpu_short_hours"`
+	MemoryIdleGiBHours float64 `json:"memory_idle_gib_hours"`
 }
 
 // decider returns the settings a policy puts in force for [tk, next).
@@ -169,6 +187,18 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 			total.add(s)
 		}
 		results[i] = total.result(names[i], len(keys))
+		if o.PerContainer {
+			for j, sc := range scores {
+				if sc.coveredContainers == 0 {
+					continue
+				}
+				r := sc.result("", 1)
+				results[i].ByContainer = append(results[i].ByContainer, ContainerResult{
+					Container: keys[j].String(), CPU: r.CPU, Memory: r.Memory,
+					CPUIdleCoreHours: sc.cpuSlack, CPUShortHours: sc.cpuShort, MemoryIdleGiBHours: sc.memSlack,
+				})
+			}
+		}
 		results[i].Decisions = len(decisions)
 		results[i].Window = Window{Start: first, End: last, Warmup: o.Warmup.String(), Interval: o.Interval.String()}
 	}

@@ -142,3 +142,29 @@ func TestHindsightBoundRejectsBadRisk(t *testing.T) {
 	_, err := backtest.HindsightBound(context.Background(), st, []float64{1.2}, backtest.Options{Interval: time.Hour})
 	assert.ErrorContains(t, err, "risk 1.2 outside")
 }
+
+// TestPerContainerAddsUp: the per-container figures are the fleet's, split.
+func TestPerContainerAddsUp(t *testing.T) {
+	st, _ := smallFleet(9, 12, 2*24*60)
+	o := backtest.Options{Warmup: 24 * time.Hour, Interval: 6 * time.Hour, PerContainer: true}
+	res, err := backtest.Run(context.Background(), st, []string{"balanced", "krr"}, o)
+	require.NoError(t, err)
+	for _, r := range res {
+		require.Len(t, r.ByContainer, r.Covered)
+		var idle, req, short float64
+		for _, c := range r.ByContainer {
+			idle += c.CPUIdleCoreHours
+			req += c.CPU.RequestCoreHours
+			short += c.CPUShortHours
+			assert.InDelta(t, c.CPU.Slack*c.CPU.RequestCoreHours, c.CPUIdleCoreHours, 1e-9, c.Container)
+		}
+		assert.InDelta(t, r.CPU.RequestCoreHours, req, 1e-6, r.Profile)
+		assert.InDelta(t, r.CPU.Slack*r.CPU.RequestCoreHours, idle, 1e-6, r.Profile)
+		assert.Greater(t, short, 0.0, "%s: some time short on log-normal usage", r.Profile)
+
+		top := backtest.Top([]backtest.Result{r}, 3)[0]
+		assert.LessOrEqual(t, len(top.ByContainer), 6)
+		most := slices.MaxFunc(r.ByContainer, func(a, b backtest.ContainerResult) int { return cmpF(a.CPUIdleCoreHours, b.CPUIdleCoreHours) })
+		assert.Equal(t, most.Container, top.ByContainer[0].Container, "the most idle container leads")
+	}
+}

@@ -1,8 +1,10 @@
 package backtest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 )
 
@@ -49,3 +51,67 @@ func WriteTable(w io.Writer, res []Result) error {
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.2f %%", 100*v) }
+
+// Top keeps each result's n containers with the most idle CPU core-hours
+// and the n with the most CPU time short (the two lists may overlap), most
+// first: where a profile wastes and where it pinches.
+func Top(res []Result, n int) []Result {
+	out := make([]Result, len(res))
+	for i, r := range res {
+		out[i] = r
+		byIdle := slices.Clone(r.ByContainer)
+		slices.SortStableFunc(byIdle, func(a, b ContainerResult) int { return cmp.Compare(b.CPUIdleCoreHours, a.CPUIdleCoreHours) })
+		byShort := slices.Clone(r.ByContainer)
+		slices.SortStableFunc(byShort, func(a, b ContainerResult) int { return cmp.Compare(b.CPUShortHours, a.CPUShortHours) })
+		seen := map[string]bool{}
+		var keep []ContainerResult
+		for _, list := range [][]ContainerResult{byIdle[:min(n, len(byIdle))], byShort[:min(n, len(byShort))]} {
+			for _, c := range list {
+				if !seen[c.Container] {
+					seen[c.Container] = true
+					keep = append(keep, c)
+				}
+			}
+		}
+		out[i].ByContainer = keep
+	}
+	return out
+}
+
+// WriteTop writes, per profile, the n containers with the most idle CPU and
+// the n with the most time short.
+func WriteTop(w io.Writer, res []Result, n int) error {
+	for _, r := range res {
+		if len(r.ByContainer) == 0 {
+			continue
+		}
+		// The fleet's idle core-hours: slack × requested.
+		idle := r.CPU.Slack * r.CPU.RequestCoreHours
+		byIdle := slices.Clone(r.ByContainer)
+		slices.SortStableFunc(byIdle, func(a, b ContainerResult) int { return cmp.Compare(b.CPUIdleCoreHours, a.CPUIdleCoreHours) })
+		byShort := slices.Clone(r.ByContainer)
+		slices.SortStableFunc(byShort, func(a, b ContainerResult) int { return cmp.Compare(b.CPUShortHours, a.CPUShortHours) })
+		fmt.Fprintf(w, "\n%s: most idle CPU\n", r.Profile)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CONTAINER\tIDLE core·h\tSHARE OF FLEET IDLE\tSLACK\tINSUFF.")
+		for _, c := range byIdle[:min(n, len(byIdle))] {
+			fmt.Fprintf(tw, "  %s\t%.1f\t%s\t%s\t%s\n", c.Container, c.CPUIdleCoreHours, pct(ratio(c.CPUIdleCoreHours, idle)), pct(c.CPU.Slack), pct(c.CPU.Insufficient))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s: most CPU time short\n", r.Profile)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CONTAINER\tSHORT h\tINSUFF.\tSLACK")
+		for _, c := range byShort[:min(n, len(byShort))] {
+			if c.CPUShortHours == 0 {
+				break
+			}
+			fmt.Fprintf(tw, "  %s\t%.1f\t%s\t%s\n", c.Container, c.CPUShortHours, pct(c.CPU.Insufficient), pct(c.CPU.Slack))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -177,6 +177,32 @@ func TestBacktestOnDemoData(t *testing.T) {
 	}
 }
 
+func TestBacktestTop(t *testing.T) {
+	code, out, errOut := run(t, "backtest", "--profile", "balanced", "--top", "2", "--headroom=false")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "balanced: most idle CPU\n  CONTAINER ")
+	assert.Contains(t, out, "balanced: most CPU time short\n")
+	idle := out[strings.Index(out, "most idle CPU"):strings.Index(out, "most CPU time short")]
+	assert.Equal(t, 4, strings.Count(idle, "\n"), "a header, two containers and the next title's line: %s", idle)
+
+	code, out, errOut = run(t, "backtest", "--profile", "balanced", "--top", "2", "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	var res struct {
+		ByContainer []struct {
+			Container string  `json:"container"`
+			Idle      float64 `json:"cpu_idle_core_hours"`
+		} `json:"by_container"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.NotEmpty(t, res.ByContainer)
+	assert.LessOrEqual(t, len(res.ByContainer), 4)
+	assert.Positive(t, res.ByContainer[0].Idle)
+
+	code, _, errOut = run(t, "backtest", "--top", "-1")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--top must not be negative")
+}
+
 // TestPlanGolden pins the whole plan document for a small file with every
 // kind of skipped row, a container with too little history, an OOM kill and
 // throttling.

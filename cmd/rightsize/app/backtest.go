@@ -20,6 +20,7 @@ type BacktestOptions struct {
 	Interval time.Duration
 	Output   string
 	Headroom bool
+	Top      int
 }
 
 func allBacktestProfiles() []string {
@@ -39,7 +40,8 @@ figures: slack, insufficient, throttled, OOM episodes).
 
 Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 		Example: `  rightsize backtest --input usage.csv.gz
-  rightsize backtest --input usage.csv.gz --profile balanced,vpa,krr,oracle -o json`,
+  rightsize backtest --input usage.csv.gz --profile balanced,vpa,krr,oracle -o json
+  rightsize backtest --input usage.csv.gz --profile balanced --top 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -51,9 +53,12 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 			}
 			data.report(streams.ErrOut)
 			start := time.Now()
-			res, err := backtest.Run(cmd.Context(), data.store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval, Headroom: o.Headroom})
+			res, err := backtest.Run(cmd.Context(), data.store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval, Headroom: o.Headroom, PerContainer: o.Top > 0})
 			if err != nil {
 				return err
+			}
+			if o.Top > 0 {
+				res = backtest.Top(res, o.Top)
 			}
 			g.logger(streams).Debug("backtest done", "took", time.Since(start))
 			if o.Output == "json" {
@@ -64,7 +69,10 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 				}
 				return enc.Encode(res)
 			}
-			return backtest.WriteTable(streams.Out, res)
+			if err := backtest.WriteTable(streams.Out, res); err != nil {
+				return err
+			}
+			return backtest.WriteTop(streams.Out, res, o.Top)
 		},
 	}
 	f := cmd.Flags()
@@ -73,6 +81,7 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 	f.Var(durationValue{&o.Warmup}, "warmup", "history seen before the first decision (W)")
 	f.Var(durationValue{&o.Interval}, "interval", "time between decisions (R)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table|json")
+	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
 	return cmd
 }
@@ -97,6 +106,9 @@ func (o *BacktestOptions) Validate() error {
 	}
 	if o.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive")
+	}
+	if o.Top < 0 {
+		return fmt.Errorf("--top must not be negative")
 	}
 	if o.Warmup < 0 {
 		return fmt.Errorf("--warmup must not be negative")
