@@ -416,6 +416,22 @@ func main() {
 	for _, phi := range []float64{0, 1} {
 		add("trend", fmt.Sprintf("detrended over 7 days, φ = %.0f", phi), perContainer(detrended(7, phi)))
 	}
+	for _, thr := range []float64{1.15, 1.3, 1.5} {
+		for _, days := range []int64{1, 2} {
+			add("shift", fmt.Sprintf("level shift > ×%.2f: balanced of the last %d day(s) only", thr, days), perContainer(func(c *cell) float64 {
+				recent := newDist(between(c.all, c.t-days*day, c.t))
+				older := newDist(between(c.all, c.t-7*day, c.t-days*day))
+				if len(recent.s) < 100 || len(older.s) < 100 {
+					return balanced(c.past, 0.05, 0.6)
+				}
+				r := recent.quantile(0.5) / older.quantile(0.5)
+				if r > thr || r < 1/thr {
+					return balanced(recent, 0.05, 0.6)
+				}
+				return balanced(c.past, 0.05, 0.6)
+			}))
+		}
+	}
 	add("hindsight", "hindsight: next day's p98", perContainer(func(c *cell) float64 { return future(c).quantile(0.98) }))
 	for _, beta := range []float64{0.01, 0.02} {
 		add("hindsight", fmt.Sprintf("hindsight: fleet budget β = %.0f %% on the next day", 100*beta), budget(beta, 0, future))
