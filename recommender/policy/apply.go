@@ -114,8 +114,12 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 		return 0, 0, 0, 0, []string{fmt.Sprintf("%s: no recommendation: too little history (%s; profile %s needs %s)", r.name, have, p.Name, need)}, false
 	}
 
-	req = estimate(r.request, s)
+	est := estimateDetail(r.request, s)
+	req = est.value
 	why := fmt.Sprintf("%s request: %s", r.name, describe(r.request, p.History))
+	if r.request.CapQ > 0 || r.request.AtLeastMean {
+		why += " — " + est.explain(r.request, r.format)
+	}
 	rules := "R1"
 	widen := 1.0
 	if p.ShortHistoryMargin > 0 && p.FullConfidence > 0 && s.Confidence < p.FullConfidence {
@@ -234,19 +238,53 @@ func perDay(t history.Trend) string {
 	return workload.BytesOf(math.Round(t.PerDay/1024) * 1024).String()
 }
 
-func estimate(e Estimate, s *history.Summary) float64 {
-	v := statistic(e, s)
+func estimate(e Estimate, s *history.Summary) float64 { return estimateDetail(e, s).value }
+
+// estimation is an estimate with the steps that made it, for the reasons.
+type estimation struct {
+	stat, capAt, mean float64
+	capped, raised    bool
+	value             float64
+}
+
+func estimateDetail(e Estimate, s *history.Summary) estimation {
+	x := estimation{stat: statistic(e, s)}
+	v := x.stat
 	if e.CapQ > 0 {
 		c := e
 		c.Stat, c.Q = Quantile, e.CapQ
-		v = min(v, statistic(c, s)*(1+e.CapMargin))
+		x.capAt = statistic(c, s) * (1 + e.CapMargin)
+		if x.capAt < v {
+			v, x.capped = x.capAt, true
+		}
 	}
 	if e.AtLeastMean {
 		m := e
 		m.Stat = Mean
-		v = max(v, statistic(m, s))
+		x.mean = statistic(m, s)
+		if x.mean > v {
+			v, x.raised = x.mean, true
+		}
 	}
-	return v * (1 + e.Margin)
+	x.value = v * (1 + e.Margin)
+	return x
+}
+
+// explain says what the steps gave for this container, e.g. "here: p98
+// 1520m, held at 1100m (spiky usage)".
+func (x estimation) explain(e Estimate, format func(float64) string) string {
+	name := map[Stat]string{Mean: "mean", Max: "highest"}[e.Stat]
+	if e.Stat == Quantile {
+		name = "p" + fmtFloat(100*e.Q)
+	}
+	out := "here: " + name + " " + format(x.stat)
+	if x.capped {
+		out += ", held at " + format(x.capAt) + " (spiky usage)"
+	}
+	if x.raised {
+		out += ", raised to the mean " + format(x.mean)
+	}
+	return out
 }
 
 func statistic(e Estimate, s *history.Summary) float64 {
@@ -349,10 +387,14 @@ func fmtDur(d time.Duration) string {
 	if d%(24*time.Hour) == 0 {
 		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
 	}
-	s := d.Round(time.Minute).String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
+	s := d.Round(time.Minute).String() // e.g. 3h30m0s, 3h0m0s, 45m0s
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "0s" {
 		return d.String()
 	}
 	return s

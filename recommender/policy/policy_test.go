@@ -164,7 +164,7 @@ func TestApplyBalanced(t *testing.T) {
 	assert.GreaterOrEqual(t, rec.UpperBound.CPU, rec.Target.Requests.CPU)
 	assert.Greater(t, rec.Confidence, 0.9)
 	all := strings.Join(rec.Reasons, "\n")
-	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 (R1)", "memory limit: highest of memory peaks", "(R2, R4: strict for memory)", "departs", "R1"} {
+	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 — here: p98 1013m, held at 335m (spiky usage) (R1)", "memory limit: highest of memory peaks", "(R2, R4: strict for memory)", "departs", "R1"} {
 		assert.Contains(t, all, want)
 	}
 
@@ -279,4 +279,18 @@ func TestShortHistoryWidensMargins(t *testing.T) {
 	assert.Greater(t, short.Target.Limits.Memory, long.Target.Limits.Memory)
 	assert.Contains(t, strings.Join(short.Reasons, "\n"), "for little history (2h55m observed, confidence 0.04)")
 	assert.NotContains(t, strings.Join(long.Reasons, "\n"), "little history", "three days are enough")
+}
+
+func TestFmtDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		3*time.Hour + 30*time.Minute: "3h30m",
+		3 * time.Hour:                "3h",
+		45 * time.Minute:             "45m",
+		2*time.Hour + 55*time.Minute: "2h55m",
+		14 * 24 * time.Hour:          "14d",
+		20 * time.Second:             "20s",
+		90 * time.Second:             "2m",
+	} {
+		assert.Equal(t, want, fmtDur(d), "%v", d)
+	}
 }
