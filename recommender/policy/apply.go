@@ -64,7 +64,7 @@ func Apply(p Profile, s *history.Summary, in Input) workload.Recommendation {
 		floor: float64(p.Floor.Memory), ceiling: float64(p.Ceiling.Memory),
 		podFloor: float64(p.PodFloor.Memory) / float64(n), round: float64(p.RoundMemory),
 		curReq: float64(in.Current.Requests.Memory), curLim: float64(in.Current.Limits.Memory),
-		format:  func(v float64) string { return workload.BytesOf(v).String() },
+		format:  func(v float64) string { return workload.BytesOf(roundUp(v, float64(workload.MiB))).String() },
 		hasData: s.HasMemory(),
 		lowerQ:  func() float64 { return s.MemoryPeaks.Quantile(0.5) },
 		upperQ:  func() float64 { return s.MemoryPeaks.Max() },
@@ -117,9 +117,7 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 	est := estimateDetail(r.request, s)
 	req = est.value
 	why := fmt.Sprintf("%s request: %s", r.name, describe(r.request, p.History))
-	if r.request.CapQ > 0 || r.request.AtLeastMean {
-		why += " — " + est.explain(r.request, r.format)
-	}
+	why += " — " + est.explain(r.request, r.format)
 	rules := "R1"
 	widen := 1.0
 	if p.ShortHistoryMargin > 0 && p.FullConfidence > 0 && s.Confidence < p.FullConfidence {
@@ -141,8 +139,9 @@ func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (re
 		lim = req
 		reasons = append(reasons, fmt.Sprintf("%s limit: equal to the request (R7)", r.name))
 	case FromEstimate:
-		lim = estimate(r.limit.Estimate, s) * widen
-		why := fmt.Sprintf("%s limit: %s", r.name, describe(r.limit.Estimate, p.History))
+		le := estimateDetail(r.limit.Estimate, s)
+		lim = le.value * widen
+		why := fmt.Sprintf("%s limit: %s — %s", r.name, describe(r.limit.Estimate, p.History), le.explain(r.limit.Estimate, r.format))
 		if widen > 1 {
 			why += fmt.Sprintf(", + %.0f%% for little history", 100*(widen-1))
 		}
