@@ -432,6 +432,32 @@ func main() {
 			}))
 		}
 	}
+	for _, a := range []float64{0, 0.02} {
+		for _, k := range []float64{0.25, 0.5, 1} {
+			add("daycv", fmt.Sprintf("balanced × (1 + %.2f + %.2f × CV of daily p98s)", a, k), perContainer(func(c *cell) float64 {
+				var ps []float64
+				for d := int64(1); d <= 7; d++ {
+					if s := between(c.all, c.t-d*day, c.t-(d-1)*day); len(s) > 50 {
+						ps = append(ps, newDist(s).quantile(0.98))
+					}
+				}
+				cv := 0.0
+				if len(ps) >= 3 {
+					var m, v float64
+					for _, p := range ps {
+						m += p / float64(len(ps))
+					}
+					for _, p := range ps {
+						v += (p - m) * (p - m) / float64(len(ps)-1)
+					}
+					if m > 0 {
+						cv = math.Sqrt(v) / m
+					}
+				}
+				return balanced(c.past, 0, 0.6) * (1 + a + k*cv)
+			}))
+		}
+	}
 	add("hindsight", "hindsight: next day's p98", perContainer(func(c *cell) float64 { return future(c).quantile(0.98) }))
 	for _, beta := range []float64{0.01, 0.02} {
 		add("hindsight", fmt.Sprintf("hindsight: fleet budget β = %.0f %% on the next day", 100*beta), budget(beta, 0, future))
