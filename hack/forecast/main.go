@@ -16,7 +16,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"os"
@@ -25,7 +24,7 @@ import (
 	"time"
 
 	"rightsize.dev/rightsize/metrics/usagecsv"
-	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/recommender/backtest"
 )
 
 const (
@@ -109,12 +108,6 @@ func between(all []sample, lo, hi int64) []sample {
 	return out
 }
 
-func half(k workload.ContainerKey) int {
-	h := fnv.New32a()
-	io.WriteString(h, k.String())
-	return int(h.Sum32() % 2)
-}
-
 // load returns cells[decision][container] with W = 7 d, R = 24 h.
 func load(path string) ([][]*cell, error) {
 	f, err := os.Open(path)
@@ -149,7 +142,7 @@ func load(path string) ([][]*cell, error) {
 		}
 		sort.Slice(all, func(a, b int) bool { return all[a].t < all[b].t })
 		for k := range cells {
-			c := &cell{all: all, t: dec[k], past: history(all, dec[k]), future: between(all, dec[k], dec[k+1]), half: half(key)}
+			c := &cell{all: all, t: dec[k], past: history(all, dec[k]), future: between(all, dec[k], dec[k+1]), half: backtest.Half(key)}
 			if len(c.past.s) >= 30 {
 				cells[k] = append(cells[k], c)
 			}

@@ -9,8 +9,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"hash/fnv"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,13 +39,6 @@ func main() {
 	}
 }
 
-// half says which half a container falls in, by a hash of its key.
-func half(k workload.ContainerKey) int {
-	h := fnv.New32a()
-	io.WriteString(h, k.String())
-	return int(h.Sum32() % 2)
-}
-
 // cell is one variant's CPU figures on one half of one trace, against vpa's.
 type cell struct{ slack, insuff, vpaSlack, vpaInsuff float64 }
 
@@ -68,7 +59,7 @@ func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error 
 			o := backtest.DefaultOptions()
 			o.Interval = interval
 			o.Warmup = warmup
-			o.Include = func(k workload.ContainerKey) bool { return half(k) == h }
+			o.Include = func(k workload.ContainerKey) bool { return backtest.Half(k) == h }
 			ref, err := backtest.Run(context.Background(), st, []string{"vpa", "krr", "oracle"}, o)
 			if err != nil {
 				return err

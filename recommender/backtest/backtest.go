@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -454,4 +456,13 @@ func (oracleDecider) decide(c *container, tk, next time.Time) workload.Recommend
 		r.Target.Limits.Memory = workload.BytesOf(mem.Max)
 	}
 	return r
+}
+
+// Half splits containers into two halves by a hash of their key: 0 is the
+// half constants are tuned on, 1 the half held out to check them, so a
+// choice is never judged on the data it was made on (docs/policy.md).
+func Half(k workload.ContainerKey) int {
+	h := fnv.New32a()
+	io.WriteString(h, k.String())
+	return int(h.Sum32() % 2)
 }

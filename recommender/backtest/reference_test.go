@@ -2,8 +2,6 @@ package backtest_test
 
 import (
 	"context"
-	"hash/fnv"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -159,11 +157,7 @@ func TestHindsightBoundOnGCD(t *testing.T) {
 	assert.InDelta(t, 6.44, 100*(bal.CPU.Slack-*bal.CPU.HindsightSlack), 0.05, "balanced's headroom")
 
 	tuning := o
-	tuning.Include = func(k workload.ContainerKey) bool {
-		h := fnv.New32a()
-		io.WriteString(h, k.String())
-		return h.Sum32()%2 == 0
-	}
+	tuning.Include = func(k workload.ContainerKey) bool { return backtest.Half(k) == 0 }
 	res, err = backtest.Run(context.Background(), st, []string{"vpa", "krr"}, tuning)
 	require.NoError(t, err)
 	bounds, err = backtest.HindsightBound(context.Background(), st, []float64{res[0].CPU.Insufficient}, tuning)

@@ -52,17 +52,24 @@ func WriteTable(w io.Writer, res []Result) error {
 
 func pct(v float64) string { return fmt.Sprintf("%.2f %%", 100*v) }
 
+// ranked returns a result's containers by idle CPU core-hours and by CPU
+// time short, most first.
+func ranked(r Result) (byIdle, byShort []ContainerResult) {
+	byIdle = slices.Clone(r.ByContainer)
+	slices.SortStableFunc(byIdle, func(a, b ContainerResult) int { return cmp.Compare(b.CPUIdleCoreHours, a.CPUIdleCoreHours) })
+	byShort = slices.Clone(r.ByContainer)
+	slices.SortStableFunc(byShort, func(a, b ContainerResult) int { return cmp.Compare(b.CPUShortHours, a.CPUShortHours) })
+	return byIdle, byShort
+}
+
 // Top keeps each result's n containers with the most idle CPU core-hours
 // and the n with the most CPU time short (the two lists may overlap), most
-// first: where a profile wastes and where it pinches.
+// idle first: where a profile wastes and where it pinches.
 func Top(res []Result, n int) []Result {
 	out := make([]Result, len(res))
 	for i, r := range res {
 		out[i] = r
-		byIdle := slices.Clone(r.ByContainer)
-		slices.SortStableFunc(byIdle, func(a, b ContainerResult) int { return cmp.Compare(b.CPUIdleCoreHours, a.CPUIdleCoreHours) })
-		byShort := slices.Clone(r.ByContainer)
-		slices.SortStableFunc(byShort, func(a, b ContainerResult) int { return cmp.Compare(b.CPUShortHours, a.CPUShortHours) })
+		byIdle, byShort := ranked(r)
 		seen := map[string]bool{}
 		var keep []ContainerResult
 		for _, list := range [][]ContainerResult{byIdle[:min(n, len(byIdle))], byShort[:min(n, len(byShort))]} {
@@ -87,10 +94,7 @@ func WriteTop(w io.Writer, res []Result, n int) error {
 		}
 		// The fleet's idle core-hours: slack × requested.
 		idle := r.CPU.Slack * r.CPU.RequestCoreHours
-		byIdle := slices.Clone(r.ByContainer)
-		slices.SortStableFunc(byIdle, func(a, b ContainerResult) int { return cmp.Compare(b.CPUIdleCoreHours, a.CPUIdleCoreHours) })
-		byShort := slices.Clone(r.ByContainer)
-		slices.SortStableFunc(byShort, func(a, b ContainerResult) int { return cmp.Compare(b.CPUShortHours, a.CPUShortHours) })
+		byIdle, byShort := ranked(r)
 		fmt.Fprintf(w, "\n%s: most idle CPU\n", r.Profile)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CONTAINER\tIDLE core·h\tSHARE OF FLEET IDLE\tSLACK\tINSUFF.")
