@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -42,6 +43,19 @@ func WriteTable(w io.Writer, res []Result) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if i := slices.IndexFunc(res, func(r Result) bool { return r.Profile == Oracle }); i >= 0 && len(res) > 1 {
+		o := res[i]
+		var gaps []string
+		for _, r := range res {
+			if r.Profile == Oracle || r.CPU.RequestCoreHours == 0 {
+				continue
+			}
+			gaps = append(gaps, fmt.Sprintf("%s %+.2f / %+.2f", r.Profile, 100*(r.CPU.Slack-o.CPU.Slack), 100*(r.CPU.Insufficient-o.CPU.Insufficient)))
+		}
+		if len(gaps) > 0 {
+			fmt.Fprintf(w, "\nCPU against the oracle (slack / insufficient, points): %s\n", strings.Join(gaps, ", "))
+		}
 	}
 	if headroom {
 		_, err := fmt.Fprintln(w, "\nCPU HEADROOM: slack above the lowest that any once-per-interval request reaches at the same\ninsufficient time knowing the future (the hindsight bound, docs/backtest.md); what better\nforecasting could still win.")
