@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -95,7 +96,8 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 		if o.Include != nil && !o.Include(k) {
 			continue
 		}
-		series := st.Series(k)
+		// The replay's container: its series with their weight caps.
+		ctr := newContainer(k, st.Series(k), 0)
 		for d, tk := range decisions {
 			next := last.Add(time.Millisecond)
 			if d+1 < len(decisions) {
@@ -103,8 +105,8 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 			}
 			type sample struct{ u, dt float64 }
 			var ss []sample
-			for _, s := range series {
-				step := 2 * s.MedianStep().Milliseconds()
+			for si, s := range ctr.series {
+				step := ctr.steps[si]
 				lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())
 				for i := max(lo, 1); i < hi; i++ {
 					u := s.CPU[i]
@@ -118,7 +120,7 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 			if len(ss) == 0 {
 				continue
 			}
-			slices.SortFunc(ss, func(a, b sample) int { return cmpFloat(a.u, b.u) })
+			slices.SortFunc(ss, func(a, b sample) int { return cmp.Compare(a.u, b.u) })
 			var c cell
 			for _, x := range ss {
 				c.total += x.dt
@@ -148,16 +150,6 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 		return cells, 1
 	}
 	return cells, 2 * (maxUse + 1) * (maxTotal/minDt + 1)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (c *cell) add(x, idle, short float64) {

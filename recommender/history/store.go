@@ -61,16 +61,15 @@ func (s *Series) Search(t int64) int {
 // fewer than two samples.
 func (s *Series) MedianStep() time.Duration { return medianStep(s.Time) }
 
-// medianStepWindow bounds the work of medianStep: the median of the last
-// this many steps is as good a measure of the usual step.
-const medianStepWindow = 512
+// recentSteps bounds the work of a summary's usual step: the median of the
+// last this many steps is as good a measure as the median of all.
+const recentSteps = 512
 
-// medianStep is the median step of the last medianStepWindow steps of times.
+// medianStep is the median time between consecutive times.
 func medianStep(times []int64) time.Duration {
 	if len(times) < 2 {
 		return 0
 	}
-	times = times[max(len(times)-medianStepWindow-1, 0):]
 	steps := make([]int64, len(times)-1)
 	for i := 1; i < len(times); i++ {
 		steps[i-1] = times[i] - times[i-1]

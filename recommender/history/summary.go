@@ -140,8 +140,8 @@ func (w *Window) Quantile(q float64) float64 {
 	return w.values[lo] + frac*(w.values[lo+1]-w.values[lo])
 }
 
-// add is Add on Summarize's hot path: samples arrive per pod in time order,
-// so only the ends and a sum are kept until finish.
+// add is Add without finish, for Summarize's hot path: only the ends (in
+// Unix ms) and a sum are kept until finish.
 func (w *Window) add(v float64, ms int64) {
 	if w.Count == 0 {
 		w.firstMs, w.lastMs = ms, ms
@@ -165,17 +165,8 @@ func (w *Window) finish() {
 
 // Add adds one value observed at t.
 func (w *Window) Add(v float64, t time.Time) {
-	if w.Count == 0 || t.Before(w.First) {
-		w.First = t
-	}
-	if w.Count == 0 || t.After(w.Last) {
-		w.Last = t
-	}
-	w.values = append(w.values, v)
-	w.Count++
-	w.sum += v
-	w.Mean += (v - w.Mean) / float64(w.Count)
-	w.Max = max(w.Max, v)
+	w.add(v, t.UnixMilli())
+	w.finish()
 }
 
 // Summary is what a policy decides from for one workload container.
@@ -293,7 +284,7 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 		}
 		// The usual step of what was seen before until: later samples are
 		// not the decision's to know.
-		step := medianStep(ser.Time[:end])
+		step := medianStep(ser.Time[max(end-recentSteps-1, 0):end])
 		var covered time.Duration
 		if n := end - ser.Search(windowStart); n > 0 {
 			s.CPUWindow.values = slices.Grow(s.CPUWindow.values, n)

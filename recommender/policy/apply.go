@@ -237,8 +237,6 @@ func perDay(t history.Trend) string {
 	return workload.BytesOf(math.Round(t.PerDay/1024) * 1024).String()
 }
 
-func estimate(e Estimate, s *history.Summary) float64 { return estimateDetail(e, s).value }
-
 // estimation is an estimate with the steps that made it, for the reasons.
 type estimation struct {
 	stat, capAt, mean float64

@@ -255,15 +255,15 @@ func TestEstimateCapAndMeanFloor(t *testing.T) {
 	e := Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.6}
 
 	// Steady usage: p98 is cheap and taken as it is.
-	assert.Equal(t, steady.CPU.Quantile(0.98), estimate(e, steady))
+	assert.Equal(t, steady.CPU.Quantile(0.98), estimateDetail(e, steady).value)
 	// Spiky usage: p98 (2.0) is held at p75 × 1.6.
-	assert.InDelta(t, spiky.CPU.Quantile(0.75)*1.6, estimate(e, spiky), 1e-9)
+	assert.InDelta(t, spiky.CPU.Quantile(0.75)*1.6, estimateDetail(e, spiky).value, 1e-9)
 	// The cap would fall below the mean (0.81 cores): the mean wins (R1).
 	e.AtLeastMean = true
 	assert.Less(t, rare.CPU.Quantile(0.75)*1.6, rare.CPU.Mean())
-	assert.InDelta(t, rare.CPU.Mean(), estimate(e, rare), 1e-9)
+	assert.InDelta(t, rare.CPU.Mean(), estimateDetail(e, rare).value, 1e-9)
 	e.Margin = 0.1
-	assert.InDelta(t, rare.CPU.Mean()*1.1, estimate(e, rare), 1e-9)
+	assert.InDelta(t, rare.CPU.Mean()*1.1, estimateDetail(e, rare).value, 1e-9)
 }
 
 func TestShortHistoryWidensMargins(t *testing.T) {

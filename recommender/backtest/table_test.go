@@ -1,0 +1,24 @@
+package backtest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/recommender/backtest"
+)
+
+func TestWriteTableGapToOracle(t *testing.T) {
+	res := []backtest.Result{
+		{Profile: "balanced", Covered: 1, CPU: backtest.CPU{RequestCoreHours: 10, Slack: 0.25, Insufficient: 0.015}},
+		{Profile: "oracle", Covered: 1, CPU: backtest.CPU{RequestCoreHours: 9, Slack: 0.20, Insufficient: 0.02}},
+	}
+	var b strings.Builder
+	require.NoError(t, backtest.WriteTable(&b, res))
+	assert.Contains(t, b.String(), "CPU against the oracle (slack / insufficient, points): balanced +5.00 / -0.50\n")
+	b.Reset()
+	require.NoError(t, backtest.WriteTable(&b, res[:1]))
+	assert.NotContains(t, b.String(), "against the oracle")
+}
