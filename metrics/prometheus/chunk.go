@@ -133,7 +133,9 @@ func (c *collector) fetch(ctx context.Context, ch chunk) ([]*chunkData, []ChunkE
 	if err == nil {
 		return []*chunkData{d}, nil
 	}
-	if errors.Is(err, ErrTooLarge) && ch.steps() > 1 {
+	// Fewer steps make a smaller answer, whether the server refused it or
+	// it came back larger than the response limit.
+	if (errors.Is(err, ErrTooLarge) || errors.Is(err, ErrResponseTooLarge)) && ch.steps() > 1 {
 		c.splits.Add(1)
 		c.log.Debug("splitting chunk", "chunk", ch.name(c.w), "error", err)
 		a, b := ch.halves()
@@ -160,6 +162,7 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 		expr string
 		put  func(sv *stepValues, i int, v float64)
 		// nanOK: 0/0 means no CFS periods in the step, nothing to say.
+		// Infinities are invalid even here: badValue, or x/0.
 		nanOK bool
 	}{
 		{"reading cpu usage", c.p.cpu(gm, step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v) }, false},
@@ -182,9 +185,9 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 				i, ok := atStep(sp.Timestamp)
 				v := float64(sp.Value)
 				switch {
-				case !ok || v < 0 || (math.IsNaN(v) || math.IsInf(v, 0)) && !q.nanOK:
+				case !ok || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) && !q.nanOK:
 					invalid++
-				case math.IsNaN(v) || math.IsInf(v, 0):
+				case math.IsNaN(v):
 				default:
 					if sv == nil {
 						sv = d.usageOf(s)
@@ -201,6 +204,7 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 	// before the step ahead of the chunk to its last step.
 	k := int((end.Sub(start) + step + settingsGridStep - 1) / settingsGridStep)
 	gridStart := end.Add(-time.Duration(k) * settingsGridStep)
+	atGrid := c.stepIndex(gridStart, settingsGridStep, k+1)
 	m, err := c.q.queryRange(ctx, "reading requests, limits and restarts", c.p.settingsGrid(gk), gridStart, end, settingsGridStep)
 	if err != nil {
 		return nil, err
@@ -222,12 +226,13 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 			continue
 		}
 		for _, sp := range ss.Values {
+			i, ok := atGrid(sp.Timestamp)
 			v := float64(sp.Value)
-			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 				c.skip(skipInvalid, 1)
 				continue
 			}
-			g.points = append(g.points, int(sp.Timestamp.Time().Sub(gridStart)/settingsGridStep))
+			g.points = append(g.points, i)
 			g.vals = append(g.vals, v)
 		}
 		if len(g.vals) == 0 {
@@ -355,16 +360,24 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 	return d, nil
 }
 
-const skipInvalid = "invalid values (NaN, infinite, negative or off the step grid)"
+const (
+	skipInvalid = "invalid values (NaN, infinite, out of range, negative or off the step grid)"
+	skipNames   = "series with a namespace, pod, container or owner name Kubernetes does not allow"
+)
 
 // stepIndex returns a function that maps a timestamp to its step in a
-// chunk of n steps from start.
+// chunk of n steps from start. Timestamps off the steps, badTime included,
+// map to none.
 func (c *collector) stepIndex(start time.Time, step time.Duration, n int) func(model.Time) (int, bool) {
 	s0, st := start.UnixMilli(), step.Milliseconds()
+	last := s0 + int64(n-1)*st
 	return func(t model.Time) (int, bool) {
+		// Compared before subtracting: far-off timestamps would overflow.
+		if int64(t) < s0 || int64(t) > last {
+			return 0, false
+		}
 		ms := int64(t) - s0
-		i := int(ms / st)
-		return i, ms >= 0 && ms%st == 0 && i < n
+		return int(ms / st), ms%st == 0
 	}
 }
 
@@ -377,7 +390,11 @@ func seriesOf(ls model.LabelSet, l labelNames) podSeries {
 	}
 }
 
-func (s podSeries) valid() bool { return s.namespace != "" && s.pod != "" && s.container != "" }
+// valid reports whether the series names a pod container Kubernetes could
+// have: anything else is not read (kubeName).
+func (s podSeries) valid() bool {
+	return kubeName(s.namespace) && kubeName(s.pod) && kubeName(s.container)
+}
 
 func (s podSeries) compare(o podSeries) int {
 	if c := strings.Compare(s.namespace, o.namespace); c != 0 {

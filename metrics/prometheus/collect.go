@@ -202,9 +202,7 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		Failed:        c.failed,
 		Skipped:       c.skipped,
 	}
-	for _, w := range sortedKeys(c.q.warnings) {
-		res.Warnings = append(res.Warnings, "server: "+w)
-	}
+	res.Warnings = append(res.Warnings, c.q.serverWarnings()...)
 	res.Warnings = append(res.Warnings, c.notes...)
 	for _, why := range []resolution{noPodOwner, unknownOwnerKind, replicaSetUnowned} {
 		if n := c.unresolved[why]; n > 0 {
@@ -254,27 +252,47 @@ func (c *collector) discover(ctx context.Context) ([]podSeries, error) {
 	}
 	namespaces := make([]string, 0, len(nsValues))
 	for _, v := range nsValues {
-		namespaces = append(namespaces, string(v))
+		if kubeName(string(v)) {
+			namespaces = append(namespaces, string(v))
+		} else {
+			c.skip(skipNames, 1)
+		}
 	}
 	const batch = 20
 	var mu sync.Mutex
 	found := map[podSeries]bool{}
-	n := (len(namespaces) + batch - 1) / batch
-	err = c.forEach(ctx, n, func(ctx context.Context, i int) error {
-		nss := namespaces[i*batch : min((i+1)*batch, len(namespaces))]
+	// list reads the series of some namespaces, halving the list while
+	// the answer is larger than the response limit.
+	var list func(ctx context.Context, nss []string) error
+	list = func(ctx context.Context, nss []string) error {
 		sets, err := c.q.series(ctx, "listing series of "+group{namespaces: nss}.String(), []string{c.p.podsSelector([]Matcher{anyOf(c.o.Names.NamespaceLabel, nss)})}, from, to)
+		if errors.Is(err, ErrResponseTooLarge) && len(nss) > 1 {
+			c.splits.Add(1)
+			if err := list(ctx, nss[:len(nss)/2]); err != nil {
+				return err
+			}
+			return list(ctx, nss[len(nss)/2:])
+		}
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		defer mu.Unlock()
+		invalid := 0
 		for _, ls := range sets {
 			s := seriesOf(ls, c.o.Names.cadvisorLabels())
 			if s.valid() {
 				found[s] = true
+			} else {
+				invalid++
 			}
 		}
+		c.skip(skipNames, invalid)
 		return nil
+	}
+	n := (len(namespaces) + batch - 1) / batch
+	err = c.forEach(ctx, n, func(ctx context.Context, i int) error {
+		return list(ctx, namespaces[i*batch:min((i+1)*batch, len(namespaces))])
 	})
 	if err != nil {
 		return nil, err
@@ -316,9 +334,9 @@ func (c *collector) readOwners(ctx context.Context, groups []group) (map[int]boo
 			if err == nil {
 				nsl, pl := model.LabelName(c.o.Names.KSMNamespaceLabel), model.LabelName(c.o.Names.KSMPodLabel)
 				mu.Lock()
-				addOwners(c.owners.pods, pods, nsl, pl)
-				addOwners(c.owners.replicaSets, rs, nsl, "replicaset")
-				addOwners(c.owners.jobs, jobs, nsl, "job_name")
+				c.skip(skipNames, addOwners(c.owners.pods, pods, nsl, pl)+
+					addOwners(c.owners.replicaSets, rs, nsl, "replicaset")+
+					addOwners(c.owners.jobs, jobs, nsl, "job_name"))
 				ok[g.id] = true
 				mu.Unlock()
 				return nil

@@ -32,4 +32,11 @@
 // backoff on 5xx, 429, timeouts and connection errors; a chunk the server
 // rejects as too large (422) is split in two. A chunk that keeps failing is
 // named in Result.Failed and the rest completes.
+//
+// The server is not trusted: credentials, headers and parameters go to the
+// configured scheme, host and port only (a redirect elsewhere is refused);
+// no response is read beyond Options.MaxResponseSize after decompression (a
+// chunk over it is split); Retry-After is honoured within bounds; values
+// and timestamps that are no usable numbers are skipped and counted; and
+// whatever the server says reaches messages escaped and cut short.
 package prometheus

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // Options say where and how to read history.
@@ -42,6 +45,11 @@ type Options struct {
 	MaxPoints int
 	// MaxSeries bounds the pod containers one query selects (default 500).
 	MaxSeries int
+	// MaxResponseSize bounds one response body after decompression
+	// (default DefaultMaxResponseSize(MaxPoints)). A chunk whose answer is
+	// larger is split in time like one the server refuses as too large;
+	// other requests fail with an error naming them.
+	MaxResponseSize workload.Bytes
 
 	// BearerToken or BearerTokenFile authenticate with a bearer token; the
 	// file is read again for every request, so rotated tokens work.
@@ -280,6 +288,19 @@ const (
 	DefaultBackoff     = time.Second
 	DefaultMaxPoints   = 200_000
 	DefaultMaxSeries   = 500
+	// responseBytesPerPoint sizes the default response limit. A point of a
+	// range query is 25 to 45 bytes of JSON ([1731110400.123,"0.0123"],)
+	// and each series' labels add a few hundred bytes, so an answer the
+	// chunking sized right stays below 45 bytes a point; 160 leaves room
+	// for long label sets and for the index listings, which points do not
+	// bound. What it stops is an answer far beyond anything asked for (a
+	// broken or hostile server, a gzip bomb), before it fills the memory
+	// of Concurrency requests in flight.
+	responseBytesPerPoint = 160
+	minMaxResponseSize    = 16 * workload.MiB
+	// minResponseSize is the least limit that can be set: below it even
+	// an error answer may not fit.
+	minResponseSize = 64 * workload.KiB
 	// maxStepsPerQuery is Prometheus's limit of points per series in one
 	// range query (11,000), with a margin.
 	maxStepsPerQuery = 10_000
@@ -320,8 +341,23 @@ func (o Options) withDefaults() Options {
 	if o.MaxSeries == 0 {
 		o.MaxSeries = DefaultMaxSeries
 	}
+	if o.MaxResponseSize == 0 {
+		o.MaxResponseSize = DefaultMaxResponseSize(o.MaxPoints)
+	}
 	o.Names = o.Names.withDefaults()
 	return o
+}
+
+// DefaultMaxResponseSize is the response limit for a budget of maxPoints
+// points per response: 160 bytes a point (31Mi for the default 200,000),
+// rounded up to whole MiB, at least 16Mi.
+func DefaultMaxResponseSize(maxPoints int) workload.Bytes {
+	if maxPoints <= 0 {
+		maxPoints = DefaultMaxPoints
+	}
+	b := workload.Bytes(maxPoints) * responseBytesPerPoint
+	b = (b + workload.MiB - 1) / workload.MiB * workload.MiB
+	return max(b, minMaxResponseSize)
 }
 
 // Validate reports every invalid option at once. Secrets are never part of
@@ -340,8 +376,11 @@ func (o Options) Validate() error {
 	if o.Step > 0 && o.History > 0 && o.Step > o.History {
 		errs = append(errs, fmt.Errorf("step %s is longer than the history %s", o.Step, o.History))
 	}
-	if o.Concurrency < 0 || o.Timeout < 0 || o.RetryBackoff < 0 || o.MaxPoints < 0 || o.MaxSeries < 0 {
-		errs = append(errs, errors.New("concurrency, timeout, retry backoff, max points and max series must not be negative"))
+	if o.Concurrency < 0 || o.Timeout < 0 || o.RetryBackoff < 0 || o.MaxPoints < 0 || o.MaxSeries < 0 || o.MaxResponseSize < 0 {
+		errs = append(errs, errors.New("concurrency, timeout, retry backoff, max points, max series and max response size must not be negative"))
+	}
+	if o.MaxResponseSize > 0 && o.MaxResponseSize < minResponseSize {
+		errs = append(errs, fmt.Errorf("max response size %s is too small for any answer: at least %s", o.MaxResponseSize, minResponseSize))
 	}
 	switch o.Compression {
 	case "", CompressionAuto, CompressionOn, CompressionOff:
@@ -363,9 +402,15 @@ func (o Options) Validate() error {
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		errs = append(errs, errors.New("a client certificate needs both a certificate file and a key file"))
 	}
-	for k := range o.Headers {
+	for _, k := range sortedKeys(o.Headers) {
 		if !validHeaderName(k) {
 			errs = append(errs, fmt.Errorf("header %q is not a valid header name", k))
+		}
+		for _, v := range o.Headers[k] {
+			if !validHeaderValue(v) {
+				// The value may be a secret: name the header only.
+				errs = append(errs, fmt.Errorf("header %q: the value holds a control character", k))
+			}
 		}
 	}
 	if _, err := ParseSelector(o.Selector); err != nil {
@@ -387,6 +432,53 @@ func validHeaderName(k string) bool {
 		}
 	}
 	return true
+}
+
+// validHeaderValue reports whether v may be sent as a header value: no
+// control characters but tab (a line break would start another header).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseHeader parses a header given as NAME=VALUE (the first '=' separates;
+// spaces around the name are dropped). The name comes back in canonical
+// form. Errors name the header, never the value: it may be a secret.
+func ParseHeader(s string) (name, value string, err error) {
+	k, v, ok := strings.Cut(s, "=")
+	k = strings.TrimSpace(k)
+	switch {
+	case !ok || k == "":
+		return "", "", fmt.Errorf("%q: want NAME=VALUE", nameOnly(k))
+	case !validHeaderName(k):
+		return "", "", fmt.Errorf("%q: not a valid header name", nameOnly(k))
+	case !validHeaderValue(v):
+		return "", "", fmt.Errorf("%q: the value holds a control character", k)
+	}
+	return textproto.CanonicalMIMEHeaderKey(k), v, nil
+}
+
+// ParseParam parses a query parameter given as NAME=VALUE (the first '='
+// separates). Errors name the parameter, never the value.
+func ParseParam(s string) (name, value string, err error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return "", "", fmt.Errorf("%q: want NAME=VALUE", nameOnly(k))
+	}
+	return k, v, nil
+}
+
+// nameOnly is what an error may cite of a NAME=VALUE flag written another
+// way: in "Authorization: Bearer …" the secret follows the name.
+func nameOnly(s string) string {
+	if i := strings.IndexAny(s, ": \t"); i >= 0 {
+		return s[:i] + "…"
+	}
+	return s
 }
 
 // parseURL checks the base URL; credentials in it are refused so that they

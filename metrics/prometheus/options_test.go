@@ -96,3 +96,51 @@ func TestCompressionAuto(t *testing.T) {
 	assert.False(t, CompressionOff.compress("prometheus.example.com"))
 	require.Error(t, Options{URL: "http://p", Compression: "gzip"}.Validate())
 }
+
+func TestParseHeaderAndParam(t *testing.T) {
+	headers := []struct {
+		in, name, value, wantErr string
+	}{
+		{"X-Scope-OrgID=team-a", "X-Scope-Orgid", "team-a", ""},
+		{" x-extra =a=b", "X-Extra", "a=b", ""},
+		{"X-Tab=a\tb", "X-Tab", "a\tb", ""},
+		{"X-Scope-OrgID", "", "", `"X-Scope-OrgID": want NAME=VALUE`},
+		{"Authorization: Bearer s3cret", "", "", `"Authorization…": want NAME=VALUE`},
+		{"Authorization: Bearer s3cret==", "", "", `"Authorization…": not a valid header name`},
+		{"X-Scope-OrgID=a\r\nAuthorization: s3cret", "", "", `"X-Scope-OrgID": the value holds a control character`},
+		{"=s3cret", "", "", `"": want NAME=VALUE`},
+	}
+	for _, tt := range headers {
+		name, value, err := ParseHeader(tt.in)
+		if tt.wantErr != "" {
+			require.Error(t, err, tt.in)
+			assert.Equal(t, tt.wantErr, err.Error())
+			assert.NotContains(t, err.Error(), "s3cret", "the value is never cited")
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, [2]string{tt.name, tt.value}, [2]string{name, value}, tt.in)
+	}
+	params := []struct {
+		in, name, value, wantErr string
+	}{
+		{"dedup=true", "dedup", "true", ""},
+		{"match[]=up{a=\"b\"}", "match[]", `up{a="b"}`, ""},
+		{"empty=", "empty", "", ""},
+		{"api_key:s3cret", "", "", `"api_key…": want NAME=VALUE`},
+		{"=s3cret", "", "", `"": want NAME=VALUE`},
+	}
+	for _, tt := range params {
+		name, value, err := ParseParam(tt.in)
+		if tt.wantErr != "" {
+			require.Error(t, err, tt.in)
+			assert.Equal(t, tt.wantErr, err.Error())
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, [2]string{tt.name, tt.value}, [2]string{name, value}, tt.in)
+	}
+	err := Options{URL: "http://p", Headers: http.Header{"X-Scope-Orgid": {"a\nb"}}}.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `header "X-Scope-Orgid": the value holds a control character`)
+}

@@ -24,17 +24,24 @@ func newOwners() *owners {
 	return &owners{pods: map[nsName]owner{}, replicaSets: map[nsName]owner{}, jobs: map[nsName]owner{}}
 }
 
-// add records owners from a result with the label naming the owned object.
-func addOwners(m map[nsName]owner, vec model.Vector, nsLabel, objLabel model.LabelName) {
+// addOwners records owners from a result with the label naming the owned
+// object. It returns how many it left out for names Kubernetes does not
+// allow.
+func addOwners(m map[nsName]owner, vec model.Vector, nsLabel, objLabel model.LabelName) (invalid int) {
 	for _, s := range vec {
 		k := nsName{string(s.Metric[nsLabel]), string(s.Metric[objLabel])}
 		o := owner{string(s.Metric["owner_kind"]), string(s.Metric["owner_name"])}
+		if !kubeName(k.namespace) || !kubeName(k.name) || !o.none() && !kubeName(o.name) {
+			invalid++
+			continue
+		}
 		// A controlling owner wins over "<none>" should both be seen.
 		if cur, ok := m[k]; ok && !cur.none() && o.none() {
 			continue
 		}
 		m[k] = o
 	}
+	return invalid
 }
 
 // resolution is how a pod's workload was found; anything but resolved is

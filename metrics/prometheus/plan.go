@@ -57,16 +57,24 @@ type group struct {
 	series int
 }
 
+// String names the group in messages. The names come from the server;
+// only Kubernetes names are read (kubeName), and they are escaped all the
+// same.
 func (g group) String() string {
+	ns, pods := g.namespaces, g.pods
 	switch {
-	case len(g.pods) > 0:
-		return fmt.Sprintf("namespace %s (pods %s … %s, %d pods)", g.namespaces[0], g.pods[0], g.pods[len(g.pods)-1], len(g.pods))
-	case len(g.namespaces) == 1:
-		return "namespace " + g.namespaces[0]
-	case len(g.namespaces) <= 3:
-		return "namespaces " + strings.Join(g.namespaces, ", ")
+	case len(pods) > 0:
+		return fmt.Sprintf("namespace %s (pods %s … %s, %d pods)", untrusted(ns[0]), untrusted(pods[0]), untrusted(pods[len(pods)-1]), len(pods))
+	case len(ns) == 1:
+		return "namespace " + untrusted(ns[0])
+	case len(ns) <= 3:
+		names := make([]string, len(ns))
+		for i, n := range ns {
+			names[i] = untrusted(n)
+		}
+		return "namespaces " + strings.Join(names, ", ")
 	default:
-		return fmt.Sprintf("namespaces %s … %s (%d namespaces)", g.namespaces[0], g.namespaces[len(g.namespaces)-1], len(g.namespaces))
+		return fmt.Sprintf("namespaces %s … %s (%d namespaces)", untrusted(ns[0]), untrusted(ns[len(ns)-1]), len(ns))
 	}
 }
 

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,22 +42,56 @@ func newQuerier(o Options, count *counters, log *slog.Logger) (*querier, *http.C
 	if err != nil {
 		return nil, nil, errorCause(err)
 	}
-	return &querier{api: v1.NewAPI(client), timeout: o.Timeout, retries: o.Retries, backoff: o.RetryBackoff, log: log}, hc, nil
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	q := &querier{
+		client: client, api: v1.NewAPI(client),
+		timeout: o.Timeout, retries: o.Retries, backoff: o.RetryBackoff,
+		log: log, now: o.Now, sleep: sleep,
+	}
+	return q, hc, nil
 }
 
 // querier runs API calls with a timeout each, retrying what may pass.
 type querier struct {
-	api     v1.API
+	client  api.Client // instant and range queries, decoded here
+	api     v1.API     // index listings
 	timeout time.Duration
 	retries int
 	backoff time.Duration
 	log     *slog.Logger
+	// now and sleep are the clock (tests replace them).
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
 
 	queries atomic.Int64 // logical calls, retries not counted
 	retried atomic.Int64 // retries
 
 	mu       sync.Mutex
 	warnings map[string]bool
+	// moreWarnings counts the warnings that came after maxWarnings
+	// distinct ones, repeats included.
+	moreWarnings int
+}
+
+// maxRetryAfter bounds the wait a server may ask for with Retry-After; a
+// longer one (and one longer than the request timeout) ends the request
+// instead: retrying earlier than asked would only be refused again.
+const maxRetryAfter = 5 * time.Minute
+
+// maxWarnings bounds the distinct server warnings kept.
+const maxWarnings = 50
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // verdict says what to do after a failed attempt.
@@ -67,23 +104,24 @@ const (
 )
 
 // classify turns an attempt's error into a verdict and a message without the
-// request URL. status is the HTTP status seen (0 if none).
+// request URL. status is the HTTP status seen (0 if none). Whatever the
+// server said is escaped and cut (untrusted).
 func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 	var apiErr *v1.Error
 	switch {
 	case attemptTimedOut:
 		return retry, errors.New("timed out")
 	case errors.As(err, &apiErr):
-		detail := strings.TrimSpace(apiErr.Detail)
-		if len(detail) > 200 {
-			detail = detail[:200] + "…"
+		msg, detail := untrusted(apiErr.Msg), untrusted(apiErr.Detail)
+		withDetail := func(v verdict) (verdict, error) {
+			if detail != "" {
+				return v, fmt.Errorf("%s: %s", msg, detail)
+			}
+			return v, errors.New(msg)
 		}
 		switch apiErr.Type {
 		case v1.ErrServer, v1.ErrTimeout, v1.ErrCanceled:
-			if detail != "" {
-				return retry, fmt.Errorf("%s: %s", apiErr.Msg, detail)
-			}
-			return retry, errors.New(apiErr.Msg)
+			return withDetail(retry)
 		case v1.ErrClient:
 			if status == http.StatusTooManyRequests {
 				return retry, errors.New("rate limited (429)")
@@ -91,19 +129,16 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 			if status == http.StatusUnauthorized || status == http.StatusForbidden {
 				return fail, fmt.Errorf("not authorized (%d): check the token, username and password", status)
 			}
-			if detail != "" {
-				return fail, fmt.Errorf("%s: %s", apiErr.Msg, detail)
-			}
-			return fail, errors.New(apiErr.Msg)
+			return withDetail(fail)
 		case v1.ErrExec:
 			if status == http.StatusUnprocessableEntity && looksLikeLimit(apiErr.Msg) {
-				return split, fmt.Errorf("%w: %s", ErrTooLarge, apiErr.Msg)
+				return split, fmt.Errorf("%w: %s", ErrTooLarge, msg)
 			}
-			return fail, fmt.Errorf("rejected: %s", apiErr.Msg)
+			return fail, fmt.Errorf("rejected: %s", msg)
 		case v1.ErrBadResponse:
-			return fail, fmt.Errorf("malformed response: %s", apiErr.Msg)
+			return fail, fmt.Errorf("malformed response: %s", msg)
 		default:
-			return fail, fmt.Errorf("%s: %s", apiErr.Type, apiErr.Msg)
+			return fail, fmt.Errorf("%s: %s", untrusted(string(apiErr.Type)), msg)
 		}
 	}
 	cause := errorCause(err)
@@ -113,9 +148,18 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 	var hostErr x509.HostnameError
 	var netErr net.Error
 	var local localError
+	var cross *crossHostError
+	var tooLarge *responseTooLargeError
+	var malformed *malformedError
 	switch {
 	case errors.As(cause, &local):
 		return fail, local
+	case errors.As(cause, &cross):
+		return fail, cross
+	case errors.As(cause, &tooLarge):
+		return split, tooLarge
+	case errors.As(cause, &malformed):
+		return fail, fmt.Errorf("malformed response: %w", malformed)
 	case errors.As(cause, &certErr), errors.As(cause, &authErr), errors.As(cause, &hostErr):
 		return fail, fmt.Errorf("TLS: %v", cause)
 	case errors.As(cause, &netErr), errors.Is(cause, syscall.ECONNRESET), errors.Is(cause, io.ErrUnexpectedEOF):
@@ -136,6 +180,38 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 	return retry, cause
 }
 
+// retryAfter reads a Retry-After header, delay-seconds or an HTTP-date; a
+// date is taken against the response's Date header where there is one (the
+// server's clock), else against now. ok is false without a readable one.
+func retryAfter(header, date string, now time.Time) (d time.Duration, ok bool) {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return 0, false
+	}
+	if header[0] >= '0' && header[0] <= '9' {
+		n, err := strconv.ParseUint(header, 10, 64)
+		if err != nil {
+			var ne *strconv.NumError
+			if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+				return math.MaxInt64, true
+			}
+			return 0, false
+		}
+		if n > uint64(math.MaxInt64/int64(time.Second)) {
+			return math.MaxInt64, true
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	at, err := http.ParseTime(header)
+	if err != nil {
+		return 0, false
+	}
+	if d, err := http.ParseTime(date); err == nil {
+		now = d
+	}
+	return max(at.Sub(now), 0), true
+}
+
 // looksLikeLimit tells a refusal for size (Prometheus "query processing
 // would load too many samples", "exceeded maximum resolution", Mimir and
 // Thanos limits) from other execution errors, which splitting cannot cure.
@@ -153,13 +229,12 @@ func looksLikeLimit(msg string) bool {
 func do[T any](ctx context.Context, q *querier, what string, call func(context.Context) (T, v1.Warnings, error)) (T, error) {
 	q.queries.Add(1)
 	var zero T
-	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
 		actx, cancel := context.WithTimeout(ctx, q.timeout)
-		actx, status := withStatus(actx)
+		actx, ans := withRespInfo(actx)
 		res, warnings, err := call(actx)
 		timedOut := err != nil && actx.Err() != nil && ctx.Err() == nil
 		cancel()
@@ -170,27 +245,54 @@ func do[T any](ctx context.Context, q *querier, what string, call func(context.C
 		if ctx.Err() != nil {
 			return zero, ctx.Err()
 		}
-		v, cause := classify(err, *status, timedOut)
+		v, cause := classify(err, ans.status, timedOut)
 		if timedOut {
 			cause = fmt.Errorf("timed out after %s", q.timeout)
 		}
-		lastErr = cause
+		cause = cleanError(cause)
 		if v != retry || attempt >= q.retries {
 			if v == retry && attempt > 0 {
-				return zero, fmt.Errorf("%s: %w (%d attempts)", what, lastErr, attempt+1)
+				return zero, fmt.Errorf("%s: %w (%d attempts)", what, cause, attempt+1)
 			}
-			return zero, fmt.Errorf("%s: %w", what, lastErr)
+			return zero, fmt.Errorf("%s: %w", what, cause)
 		}
 		wait := q.backoff << attempt
 		wait = wait/2 + rand.N(wait/2+1)
+		if ans.status == http.StatusTooManyRequests || ans.status == http.StatusServiceUnavailable {
+			if ra, ok := retryAfter(ans.retryAfter, ans.date, q.now()); ok {
+				if limit := min(q.timeout, maxRetryAfter); ra > limit {
+					return zero, fmt.Errorf("%s: %w (%sthe server asks to retry after %s, longer than the %s waited at most)",
+						what, cause, attempts(attempt+1), roundWait(ra), limit)
+				}
+				wait = max(wait, ra)
+			}
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return zero, fmt.Errorf("%s: %w (%sno time left to wait %s for another attempt)", what, cause, attempts(attempt+1), roundWait(wait))
+		}
 		q.retried.Add(1)
 		q.log.Debug("retrying prometheus request", "what", what, "error", cause, "attempt", attempt+1, "wait", wait)
-		select {
-		case <-ctx.Done():
-			return zero, ctx.Err()
-		case <-time.After(wait):
+		if err := q.sleep(ctx, wait); err != nil {
+			return zero, err
 		}
 	}
+}
+
+// attempts prefixes a reason with the attempts made, if more than one.
+func attempts(n int) string {
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%d attempts; ", n)
+}
+
+// roundWait renders a wait for a message; a Retry-After beyond any sane
+// date shows as such.
+func roundWait(d time.Duration) string {
+	if d >= math.MaxInt64/2 {
+		return "centuries"
+	}
+	return d.Round(time.Second).String()
 }
 
 func (q *querier) warn(ws v1.Warnings) {
@@ -203,38 +305,57 @@ func (q *querier) warn(ws v1.Warnings) {
 		q.warnings = map[string]bool{}
 	}
 	for _, w := range ws {
-		q.warnings[w] = true
+		switch {
+		case q.warnings[w]:
+		case len(q.warnings) < maxWarnings:
+			q.warnings[w] = true
+		default:
+			q.moreWarnings++
+		}
 	}
+}
+
+// serverWarnings returns the server's warnings for the result, escaped.
+func (q *querier) serverWarnings() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []string
+	for _, w := range sortedKeys(q.warnings) {
+		out = append(out, "server: "+untrusted(w))
+	}
+	if q.moreWarnings > 0 {
+		out = append(out, fmt.Sprintf("server: %d further warnings not shown", q.moreWarnings))
+	}
+	return out
 }
 
 // queryRange evaluates expr at every step from start to end inclusive.
 func (q *querier) queryRange(ctx context.Context, what, expr string, start, end time.Time, step time.Duration) (model.Matrix, error) {
-	v, err := do(ctx, q, what, func(ctx context.Context) (model.Value, v1.Warnings, error) {
-		return q.api.QueryRange(ctx, expr, v1.Range{Start: start, End: end, Step: step})
+	args := url.Values{
+		"query": {expr},
+		"start": {formatTime(start)},
+		"end":   {formatTime(end)},
+		"step":  {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)},
+	}
+	res, err := do(ctx, q, what, func(ctx context.Context) ([]apiSeries, v1.Warnings, error) {
+		return queryAPI(ctx, q.client, epQueryRange, args, model.ValMatrix)
 	})
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, fmt.Errorf("%s: malformed response: %s result where a matrix was expected", what, v.Type())
-	}
-	return m, nil
+	return matrix(res), nil
 }
 
 // query evaluates expr at one instant.
 func (q *querier) query(ctx context.Context, what, expr string, at time.Time) (model.Vector, error) {
-	v, err := do(ctx, q, what, func(ctx context.Context) (model.Value, v1.Warnings, error) {
-		return q.api.Query(ctx, expr, at)
+	args := url.Values{"query": {expr}, "time": {formatTime(at)}}
+	res, err := do(ctx, q, what, func(ctx context.Context) ([]apiSeries, v1.Warnings, error) {
+		return queryAPI(ctx, q.client, epQuery, args, model.ValVector)
 	})
 	if err != nil {
 		return nil, err
 	}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		return nil, fmt.Errorf("%s: malformed response: %s result where a vector was expected", what, v.Type())
-	}
-	return vec, nil
+	return vector(res), nil
 }
 
 // series lists the series matching match between start and end, from the

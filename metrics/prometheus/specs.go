@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func (c *collector) readSpecs(ctx context.Context, groups []group) (map[workload
 		for qi, vec := range vecs[:2] {
 			for _, s := range vec {
 				name := string(s.Metric[cl])
-				if name == "" {
+				if !kubeName(name) {
 					continue
 				}
 				tmpl(s.Metric).containers[name] = &workload.ContainerSpec{
@@ -109,6 +110,9 @@ func (c *collector) readSpecs(ctx context.Context, groups []group) (map[workload
 					r = &cs.Settings.Limits
 				}
 				v := float64(s.Value)
+				if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+					continue
+				}
 				switch s.Metric["resource"] {
 				case "cpu":
 					r.CPU = workload.MillicoresOf(workload.Cores(v))

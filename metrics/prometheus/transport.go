@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // counters are the traffic figures of one collection.
@@ -23,20 +25,31 @@ type counters struct {
 	wire     atomic.Int64 // bytes read from the connections
 }
 
-// statusKey carries a *int into a request's context; the transport stores
-// the response's status code there, so that the caller can tell a 429 from
-// other client errors after the API client has turned it into an error.
-type statusKey struct{}
+// respInfoKey carries a *respInfo into a request's context; the transport
+// fills it from the response, so that the caller can tell a 429 from other
+// client errors and honour Retry-After after the API client has turned the
+// response into an error.
+type respInfoKey struct{}
 
-func withStatus(ctx context.Context) (context.Context, *int) {
-	code := new(int)
-	return context.WithValue(ctx, statusKey{}, code), code
+// respInfo is what the caller learns of the last response to a request.
+type respInfo struct {
+	status     int
+	retryAfter string // the Retry-After header
+	date       string // the Date header, to read an HTTP-date Retry-After against
 }
 
-// transport adds authentication, headers and parameters to each request and
-// counts the traffic.
+func withRespInfo(ctx context.Context) (context.Context, *respInfo) {
+	a := new(respInfo)
+	return context.WithValue(ctx, respInfoKey{}, a), a
+}
+
+// transport adds authentication, headers and parameters to each request to
+// the configured server, counts the traffic and bounds the responses.
 type transport struct {
-	base       http.RoundTripper
+	base http.RoundTripper
+	// origin is the configured server's scheme://host:port: credentials,
+	// headers and parameters go there and nowhere else.
+	origin     string
 	bearer     string
 	bearerFile string
 	user, pass string
@@ -44,9 +57,16 @@ type transport struct {
 	headers    http.Header
 	params     url.Values
 	count      *counters
+	// maxBody bounds a response body after decompression.
+	maxBody int64
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// The client follows no redirect to another host (checkRedirect);
+	// this holds whatever asks the transport.
+	if o := originOf(req.URL); o != t.origin {
+		return nil, &crossHostError{from: t.origin, to: o}
+	}
 	req = req.Clone(req.Context())
 	switch {
 	case t.bearer != "" || t.bearerFile != "":
@@ -79,6 +99,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(t.params) > 0 {
 		q := req.URL.Query()
 		for _, k := range sortedKeys(t.params) {
+			// A redirect's target may carry them already.
+			if req.Response != nil && q.Has(k) {
+				continue
+			}
 			for _, v := range t.params[k] {
 				q.Add(k, v)
 			}
@@ -90,11 +114,69 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if code, ok := req.Context().Value(statusKey{}).(*int); ok {
-		*code = resp.StatusCode
+	if a, ok := req.Context().Value(respInfoKey{}).(*respInfo); ok {
+		*a = respInfo{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), date: resp.Header.Get("Date")}
 	}
-	resp.Body = &countingBody{ReadCloser: resp.Body, n: &t.count.body}
+	b := &limitedBody{ReadCloser: resp.Body, n: &t.count.body, limit: t.maxBody}
+	switch {
+	case errorBody(resp.StatusCode):
+		// Only the start of an error page is ever shown.
+		b.limit, b.truncate = min(b.limit, errorBodyLimit), true
+	case resp.ContentLength > b.limit:
+		b.tooLarge = true
+	}
+	resp.Body = b
 	return resp, nil
+}
+
+// errorBody reports whether a status carries an error page rather than an
+// API answer (400 and 422 carry the API's JSON errors).
+func errorBody(status int) bool {
+	return status/100 != 2 && status != http.StatusBadRequest && status != http.StatusUnprocessableEntity
+}
+
+// errorBodyLimit bounds the error pages read: the messages cite
+// maxQuoted bytes of them.
+const errorBodyLimit = 64 << 10
+
+// originOf returns a URL's scheme://host:port, the port made explicit, as
+// browsers and Go's own client compare hosts before sending credentials.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// checkRedirect follows redirects within the configured server only: the
+// transport adds credentials, headers and parameters to every request, so
+// following one to another host would hand them over.
+func checkRedirect(origin string) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if o := originOf(req.URL); o != origin {
+			return &crossHostError{from: origin, to: o}
+		}
+		return nil
+	}
+}
+
+// crossHostError is a redirect (or request) to a host other than the
+// configured one, refused.
+type crossHostError struct{ from, to string }
+
+func (e *crossHostError) Error() string {
+	return fmt.Sprintf("%s redirects to another host, %s: not followed, since credentials, headers and parameters go to %s only (use the other host's URL, if it is the right one)",
+		e.from, untrusted(e.to), e.from)
 }
 
 // localError is a failure on this side (a credentials file that cannot be
@@ -103,13 +185,54 @@ type localError struct{ error }
 
 func (e localError) Unwrap() error { return e.error }
 
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
+// ErrResponseTooLarge marks a response larger than Options.MaxResponseSize.
+var ErrResponseTooLarge = errors.New("response too large")
+
+type responseTooLargeError struct{ limit int64 }
+
+func (e *responseTooLargeError) Error() string {
+	return fmt.Sprintf("response larger than the size limit of %s (decompressed)", workload.Bytes(e.limit))
 }
 
-func (b *countingBody) Read(p []byte) (int, error) {
+func (e *responseTooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
+// limitedBody counts a response body as it is read (after decompression)
+// and ends it at a limit: with an error, or for error pages quietly.
+type limitedBody struct {
+	io.ReadCloser
+	n        *atomic.Int64
+	read     int64
+	limit    int64
+	truncate bool
+	// tooLarge is set when the body is known to exceed the limit before a
+	// byte of it is read (Content-Length).
+	tooLarge bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.tooLarge {
+		return 0, &responseTooLargeError{limit: b.limit}
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	// Read one byte beyond the limit to tell a body of exactly the limit
+	// from a longer one.
+	if left := b.limit - b.read + 1; int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
+	if b.read > b.limit {
+		n -= int(b.read - b.limit)
+		b.read = b.limit
+		b.n.Add(int64(n))
+		if b.truncate {
+			return n, io.EOF
+		}
+		b.tooLarge = true
+		return n, &responseTooLargeError{limit: b.limit}
+	}
 	b.n.Add(int64(n))
 	return n, err
 }
@@ -150,8 +273,13 @@ func newHTTPClient(o Options, count *counters) (*http.Client, error) {
 			IdleConnTimeout:     90 * time.Second,
 		}
 	}
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return nil, errors.New("the Prometheus URL does not parse")
+	}
 	t := &transport{
 		base:       base,
+		origin:     originOf(u),
 		bearer:     o.BearerToken,
 		bearerFile: o.BearerTokenFile,
 		user:       o.Username,
@@ -160,8 +288,12 @@ func newHTTPClient(o Options, count *counters) (*http.Client, error) {
 		headers:    o.Headers,
 		params:     o.Params,
 		count:      count,
+		maxBody:    int64(o.MaxResponseSize),
 	}
-	return &http.Client{Transport: t}, nil
+	if t.maxBody <= 0 {
+		t.maxBody = int64(DefaultMaxResponseSize(o.MaxPoints))
+	}
+	return &http.Client{Transport: t, CheckRedirect: checkRedirect(t.origin)}, nil
 }
 
 func tlsConfig(o Options) (*tls.Config, error) {

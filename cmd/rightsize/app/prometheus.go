@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"runtime/debug"
@@ -17,8 +16,10 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"rightsize.dev/rightsize/metrics/prometheus"
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // promFlags are the Prometheus connection flags, shared by every command
@@ -43,6 +44,7 @@ type promFlags struct {
 	Metrics         []string
 	Labels          []string
 	MaxPoints       int
+	MaxResponseSize workload.Bytes // 0: derived from MaxPoints
 
 	fs *pflag.FlagSet
 	// isTerminal says whether a stream is a terminal; tests replace it.
@@ -72,6 +74,38 @@ func (p *promFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&p.Metrics, "prometheus-metric", nil, "use another metric name, as KEY=NAME with KEY one of "+strings.Join(prometheus.MetricKeys(), ", ")+"; repeatable")
 	fs.StringArrayVar(&p.Labels, "prometheus-label", nil, "use another label name, as KEY=NAME with KEY one of "+strings.Join(prometheus.LabelKeys(), ", ")+"; repeatable")
 	fs.IntVar(&p.MaxPoints, "prometheus-max-points", p.MaxPoints, "most points (series × steps) one response may hold; the window is split to stay below")
+	fs.Var(byteSizeValue{&p.MaxResponseSize}, "prometheus-max-response-size", "most bytes of one response after decompression, a quantity (64Mi, 100M); a larger answer is split in time or fails; auto: 160 bytes per --prometheus-max-points point, at least 16Mi (31Mi for 200000)")
+}
+
+// byteSizeValue is a pflag.Value for a size in bytes, written as a
+// Kubernetes quantity (64Mi, 100M, 1048576); "auto" or 0 leaves it to the
+// default.
+type byteSizeValue struct{ b *workload.Bytes }
+
+func (v byteSizeValue) String() string {
+	if *v.b == 0 {
+		return "auto"
+	}
+	return v.b.String()
+}
+
+func (v byteSizeValue) Type() string { return "bytes" }
+
+func (v byteSizeValue) Set(s string) error {
+	if strings.TrimSpace(s) == "auto" {
+		*v.b = 0
+		return nil
+	}
+	q, err := resource.ParseQuantity(strings.TrimSpace(s))
+	if err != nil || q.Sign() < 0 {
+		return fmt.Errorf("invalid size %q (use e.g. 64Mi, 100M or auto)", s)
+	}
+	n, ok := q.AsInt64()
+	if !ok {
+		return fmt.Errorf("invalid size %q: not a whole number of bytes below 8Ei", s)
+	}
+	*v.b = workload.Bytes(n)
+	return nil
 }
 
 func (p *promFlags) enabled() bool { return p.URL != "" }
@@ -116,6 +150,7 @@ func (p *promFlags) options() (prometheus.Options, error) {
 		Concurrency:        p.Concurrency,
 		Retries:            p.Retries,
 		MaxPoints:          p.MaxPoints,
+		MaxResponseSize:    p.MaxResponseSize,
 		Selector:           p.Selector,
 		Headers:            http.Header{},
 		Params:             url.Values{},
@@ -127,19 +162,20 @@ func (p *promFlags) options() (prometheus.Options, error) {
 	if p.Timeout <= 0 || p.Step <= 0 || p.Concurrency <= 0 || p.Retries < 0 || p.MaxPoints <= 0 {
 		errs = append(errs, errors.New("--prometheus-timeout, --prometheus-step, --prometheus-concurrency and --prometheus-max-points must be positive, --prometheus-retries not negative"))
 	}
+	// The parsers' errors name the header or parameter, never the value:
+	// it may be a secret.
 	for _, h := range p.Headers {
-		k, v, ok := strings.Cut(h, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			// The value may be a secret: name the header only.
-			errs = append(errs, fmt.Errorf("--prometheus-header %q: want NAME=VALUE", strings.TrimSpace(k)))
+		k, v, err := prometheus.ParseHeader(h)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--prometheus-header %w", err))
 			continue
 		}
-		o.Headers.Add(textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k)), v)
+		o.Headers.Add(k, v)
 	}
 	for _, kv := range p.Params {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			errs = append(errs, fmt.Errorf("--prometheus-param %q: want NAME=VALUE", k))
+		k, v, err := prometheus.ParseParam(kv)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--prometheus-param %w", err))
 			continue
 		}
 		o.Params.Add(k, v)

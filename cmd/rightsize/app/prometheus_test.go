@@ -3,7 +3,11 @@ package app
 import (
 	"bytes"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +17,7 @@ import (
 
 	"rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/metrics/prometheus/promtest"
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 func TestPrometheusFlagErrors(t *testing.T) {
@@ -37,6 +42,14 @@ func TestPrometheusFlagErrors(t *testing.T) {
 			[]string{"selector: label cluster: expected a quoted value"}},
 		{"step in milliseconds", []string{"plan", "--prometheus-url", "http://p", "--prometheus-step", "1500ms"},
 			[]string{"whole number of seconds"}},
+		{"header value with a line break", []string{"plan", "--prometheus-url", "http://p", "--prometheus-header", "X-Scope-OrgID=a\r\nX-Evil: hunter2"},
+			[]string{`--prometheus-header "X-Scope-OrgID": the value holds a control character`}},
+		{"header name with a space", []string{"plan", "--prometheus-url", "http://p", "--prometheus-header", "X Scope=a"},
+			[]string{`--prometheus-header "X…": not a valid header name`}},
+		{"response size not a size", []string{"plan", "--prometheus-url", "http://p", "--prometheus-max-response-size", "lots"},
+			[]string{`invalid size "lots"`}},
+		{"response size too small", []string{"plan", "--prometheus-url", "http://p", "--prometheus-max-response-size", "1Ki"},
+			[]string{"max response size 1Ki is too small for any answer: at least 64Ki"}},
 		{"several at once", []string{"report", "--prometheus-url", "ftp://p", "--prometheus-concurrency", "0", "--prometheus-cert-file", "c.pem"},
 			[]string{"must be positive", "http://", "both a certificate file and a key file"}},
 	}
@@ -59,6 +72,47 @@ func TestPrometheusUnreachable(t *testing.T) {
 	assert.Contains(t, errOut, "rightsize: prometheus http://127.0.0.1:1: listing namespaces: not reachable")
 }
 
+// TestPrometheusHostileServer runs plan against servers that redirect the
+// credentials elsewhere or answer with terminal escapes: the command fails
+// with the hosts named and the escapes escaped, and the other host gets
+// nothing.
+func TestPrometheusHostileServer(t *testing.T) {
+	var mu sync.Mutex
+	var stolen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		stolen = append(stolen, r.Header.Get("X-Scope-OrgID"))
+		mu.Unlock()
+	}))
+	t.Cleanup(other.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusFound)
+	}))
+	t.Cleanup(redirecting.Close)
+	escaping := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"status":"error","errorType":"bad_data","error":"\u001b[2J\u0007gone"}`)
+	}))
+	t.Cleanup(escaping.Close)
+
+	tests := []struct {
+		name, url, want string
+	}{
+		{"redirect to another host", redirecting.URL, strings.TrimPrefix(redirecting.URL, "http://") + " redirects to another host, http://" + strings.TrimPrefix(other.URL, "http://") + ": not followed"},
+		{"escape sequences in the error", escaping.URL, `listing namespaces: bad_data: \x1b[2J\agone`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := run(t, "plan", "--prometheus-url", tt.url, "--prometheus-retries", "0", "--prometheus-header", "X-Scope-OrgID=tenant-s3cret")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, errOut, tt.want)
+			assert.NotContains(t, errOut, "\x1b[", "no raw escape")
+			assert.NotContains(t, errOut, "s3cret")
+		})
+	}
+	assert.Empty(t, stolen, "the other host got no request")
+}
+
 func TestPromOptionsFromFlags(t *testing.T) {
 	var p promFlags
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
@@ -73,6 +127,7 @@ func TestPromOptionsFromFlags(t *testing.T) {
 		"--prometheus-label", "namespace=exported_namespace",
 		"--prometheus-retries", "0",
 		"--prometheus-step", "1m",
+		"--prometheus-max-response-size", "64Mi",
 	}))
 	require.NoError(t, p.validate())
 	o, err := p.options()
@@ -86,6 +141,27 @@ func TestPromOptionsFromFlags(t *testing.T) {
 	assert.Equal(t, prometheus.DefaultNames().CPU, o.Names.CPU)
 	assert.Equal(t, -1, o.Retries, "0 on the command line is no retry")
 	assert.Equal(t, time.Minute, o.Step)
+	assert.Equal(t, 64*workload.MiB, o.MaxResponseSize)
+
+	// The default leaves the limit to the collector, which derives it
+	// from the points per response.
+	var d promFlags
+	fs = pflag.NewFlagSet("test", pflag.ContinueOnError)
+	d.addFlags(fs)
+	require.NoError(t, fs.Parse([]string{"--prometheus-url", "http://p", "--prometheus-max-points", "1000000"}))
+	o, err = d.options()
+	require.NoError(t, err)
+	assert.Zero(t, o.MaxResponseSize)
+	assert.Equal(t, "auto", fs.Lookup("prometheus-max-response-size").DefValue)
+	for in, want := range map[string]workload.Bytes{"100M": 100_000_000, "1048576": workload.MiB, "auto": 0, "2Gi": 2 * workload.GiB} {
+		var b workload.Bytes
+		require.NoError(t, byteSizeValue{&b}.Set(in), in)
+		assert.Equal(t, want, b, in)
+	}
+	for _, in := range []string{"-1Mi", "1.5", "lots", "1e30"} {
+		var b workload.Bytes
+		assert.Error(t, byteSizeValue{&b}.Set(in), in)
+	}
 }
 
 func TestPromSummary(t *testing.T) {

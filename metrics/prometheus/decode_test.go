@@ -1,0 +1,103 @@
+package prometheus
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeAnswer(t *testing.T) {
+	inf := model.SampleValue(math.Inf(1))
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		want    model.ValueType
+		points  []model.SamplePair // of the first series
+		wantErr string
+	}{
+		{"matrix", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a"},"values":[[1731110400,"0.25"], [ 1731110700.5 , "NaN" ]]}]}}`, model.ValMatrix,
+			[]model.SamplePair{{Timestamp: 1731110400000, Value: 0.25}, {Timestamp: 1731110700500, Value: model.SampleValue(math.NaN())}}, ""},
+		{"values beyond float64 and no number", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1e400"],[2,"-1e400"],[3,"1e-400"],[4,"twelve"],[5,"\u0031"]]}]}}`, model.ValMatrix,
+			[]model.SamplePair{{Timestamp: 1000, Value: inf}, {Timestamp: 2000, Value: -inf}, {Timestamp: 3000, Value: 0}, {Timestamp: 4000, Value: inf}, {Timestamp: 5000, Value: 1}}, ""},
+		{"timestamps negative and absurd", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[-5,"1"],[1e400,"1"],[99999999999999999,"1"],[1.0005,"1"]]}]}}`, model.ValMatrix,
+			[]model.SamplePair{{Timestamp: -5000, Value: 1}, {Timestamp: badTime, Value: 1}, {Timestamp: badTime, Value: 1}, {Timestamp: 1001, Value: 1}}, ""},
+		{"native histograms are left out", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"histograms":[[1,{"count":"1","sum":"1"}]]}]}}`, model.ValMatrix, nil, ""},
+		{"vector", 200, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"a"},"value":[1731110400,"2"]}]}}`, model.ValVector,
+			[]model.SamplePair{{Timestamp: 1731110400000, Value: 2}}, ""},
+		{"a vector where a matrix belongs", 200, `{"status":"success","data":{"resultType":"vector","result":[]}}`, model.ValMatrix, nil, "vector result where a matrix was expected"},
+		{"a scalar where a vector belongs", 200, `{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}`, model.ValVector, nil, "scalar result where a vector was expected"},
+		{"truncated", 200, `{"status":"success","data":{"resultType":"matrix","result":[{`, model.ValMatrix, nil, "unexpected end of JSON input"},
+		{"a point of three", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"2",3]]}]}}`, model.ValMatrix, nil, `a point is not [timestamp, "value"]`},
+		{"a number for a value", 200, `{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,2]]}]}}`, model.ValMatrix, nil, `a point is not [timestamp, "value"]`},
+		{"unknown status", 200, `{"status":"fine"}`, model.ValMatrix, nil, "status fine, neither success nor error"},
+		{"success with 422", 422, `{"status":"success","data":{"resultType":"matrix","result":[]}}`, model.ValMatrix, nil, "success with status code 422"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := decodeAnswer(tt.status, []byte(tt.body), tt.want)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				var m *malformedError
+				assert.True(t, errors.As(err, &m), "%T", err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			var points []model.SamplePair
+			if tt.want == model.ValVector {
+				points = []model.SamplePair{model.SamplePair(*got[0].Value)}
+			} else {
+				points = got[0].Values
+			}
+			assert.True(t, samePoints(tt.points, points), "want %v, got %v", tt.points, points)
+		})
+	}
+
+	// Errors come back as the API client's, for classify.
+	_, _, err := decodeAnswer(503, []byte("busy"), model.ValMatrix)
+	var apiErr *v1.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, v1.Error{Type: v1.ErrServer, Msg: "server error: 503", Detail: "busy"}, *apiErr)
+	_, warnings, err := decodeAnswer(422, []byte(`{"status":"error","errorType":"execution","error":"too many samples","warnings":["w"]}`), model.ValMatrix)
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, v1.Error{Type: v1.ErrExec, Msg: "too many samples"}, *apiErr)
+	assert.Equal(t, v1.Warnings{"w"}, warnings)
+}
+
+// BenchmarkDecodeAnswer decodes an answer of 500 series × 400 steps, about
+// 10 MB: the bulk of what a collection reads.
+func BenchmarkDecodeAnswer(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
+	for s := range 500 {
+		if s > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"metric":{"namespace":"shop","pod":"web-5d8f7c9b4-x%04d","container":"app"},"values":[`, s)
+		for p := range 400 {
+			if p > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, `[%d,"%g"]`, 1731110400+p*300, 0.0123456789*float64(p+s))
+		}
+		sb.WriteString(`]}`)
+	}
+	sb.WriteString(`]}}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, _, err := decodeAnswer(http.StatusOK, body, model.ValMatrix); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
