@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -43,54 +45,113 @@ type Reader struct {
 	// share one string per name and hold no reference to the read buffer.
 	names map[string]string
 	// series maps the text of a row's kind and names to its key and pod,
-	// so that a row costs one map lookup instead of five.
+	// or to the reason to skip it, so that a row costs one map lookup
+	// instead of five and names are validated once per series.
 	series  map[string]series
+	unfit   int // series cached with a reason to skip
 	scratch []byte
 
 	// Exports list many rows per instant, so the last timestamp parsed is
 	// kept and reused while the text repeats.
 	lastStamp []byte
 	lastTime  time.Time
+	lastSkip  string
 	haveLast  bool
 
+	// The accepted window and bounds, from Options.
+	since, until time.Time
+	timeSkip     string
+	max          [numColumns]float64 // upper bound of each numeric column
+	maxSkip      [numColumns]string  // the reason to skip a value above it
+
+	line  int // the line of the last row returned
 	stats Stats
 	err   error  // sticky: io.EOF or the error that rejected the file
 	stop  func() // stops reading ahead, for errors
+}
+
+// maxUnfitSeries bounds the series cached only to be skipped: a file of
+// endless distinct bad names must not fill memory with them. Past the
+// bound their rows are checked again each time, which is slower but right.
+const maxUnfitSeries = 4096
+
+// NewReader returns a Reader for r with DefaultOptions; see
+// Options.NewReader.
+func NewReader(r io.Reader, name string) (*Reader, error) {
+	return DefaultOptions().NewReader(r, name)
 }
 
 // NewReader returns a Reader for r, whose rows are gzipped when r starts with
 // the gzip magic bytes, whatever name says. name is the file name used in
 // errors. It reads the header and fails with a *ParseError (line 1 for the
 // usual header on the first line) when a required column is missing or a
-// column is listed twice.
-func NewReader(r io.Reader, name string) (*Reader, error) {
+// column is listed twice. Rows outside the options' bounds are skipped and
+// counted.
+func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", escape(name), err)
+	}
 	br := bufio.NewReaderSize(r, readBufferSize)
 	stop := func() {}
-	magic, err := br.Peek(2)
+	magic, err := br.Peek(len(xzMagic))
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", escape(name), err)
 	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if f := compressed(magic); f == "gzip" {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("%s: reading gzip header: %w", name, err)
+			return nil, fmt.Errorf("%s: reading gzip header: %w", escape(name), err)
 		}
 		in := newInflater(zr)
 		br = bufio.NewReaderSize(in, readBufferSize)
 		stop = in.close
+		// A file gzipped twice is a slip of an export script. Reading
+		// through the second layer would hide it, and would let a small
+		// file expand a millionfold; saying so is as quick to act on.
+		inner, err := br.Peek(len(xzMagic))
+		if err != nil && err != io.EOF {
+			stop()
+			return nil, fmt.Errorf("%s: %w", escape(name), err)
+		}
+		if f := compressed(inner); f == "gzip" {
+			stop()
+			return nil, fmt.Errorf("%s: gzip inside gzip: decompress once more", escape(name))
+		} else if f != "" {
+			stop()
+			return nil, fmt.Errorf("%s: %s inside gzip: only gzip is read, decompress the rest first", escape(name), f)
+		}
+	} else if f != "" {
+		return nil, fmt.Errorf("%s: compressed with %s: only gzip is read, decompress it first", escape(name), f)
 	}
 	// Spreadsheet exports start with a byte order mark.
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
 		br.Discard(3)
 	}
-	rd := &Reader{
-		name:   name,
-		sp:     splitter{br: br},
-		names:  make(map[string]string),
-		series: make(map[string]series),
-		stats:  Stats{Skipped: make(map[string]int)},
-		stop:   stop,
+	// Spreadsheets on classic Mac OS, and Excel for Mac's "CSV (Macintosh)"
+	// to this day, end lines with CR alone. The rows are sound, so they are
+	// read, with line numbers as an editor counts them.
+	if crOnly(br) {
+		br = bufio.NewReaderSize(crToLF{br}, readBufferSize)
 	}
+	now := o.now()
+	rd := &Reader{
+		name:     name,
+		sp:       splitter{br: br},
+		names:    make(map[string]string),
+		series:   make(map[string]series),
+		since:    o.Since,
+		until:    now.Add(o.Future),
+		timeSkip: o.SkipTimestamp(),
+		stats:    Stats{Skipped: make(map[string]int), First: make(map[string]int)},
+		stop:     stop,
+	}
+	for _, c := range [...]int{colCPU, colCPURequest, colCPULimit} {
+		rd.max[c], rd.maxSkip[c] = float64(o.MaxCPU), o.SkipCPU()
+	}
+	for _, c := range [...]int{colMemory, colMemoryRequest, colMemoryLimit} {
+		rd.max[c], rd.maxSkip[c] = float64(o.MaxMemory), o.SkipMemory()
+	}
+	rd.max[colThrottled], rd.maxSkip[colThrottled] = 1, SkipThrottleRange
 	if err := rd.readHeader(); err != nil {
 		stop()
 		return nil, err
@@ -99,6 +160,65 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 	// goroutine inflating ahead must not outlive it.
 	runtime.AddCleanup(rd, func(stop func()) { stop() }, stop)
 	return rd, nil
+}
+
+// The magic bytes of compressed formats a usage file may come in by mistake.
+var (
+	xzMagic    = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
+	zstdMagic  = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	bzip2Magic = []byte("BZh")
+	zipMagic   = []byte("PK\x03\x04")
+)
+
+// compressed names the compression b starts with, "" for none known.
+func compressed(b []byte) string {
+	switch {
+	case len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b:
+		return "gzip"
+	case bytes.HasPrefix(b, xzMagic):
+		return "xz"
+	case bytes.HasPrefix(b, zstdMagic):
+		return "zstd"
+	case bytes.HasPrefix(b, zipMagic):
+		return "zip"
+	case bytes.HasPrefix(b, bzip2Magic) && len(b) > 3 && b[3] >= '1' && b[3] <= '9':
+		return "bzip2"
+	}
+	return ""
+}
+
+// crOnly reports whether the first line of br ends in CR without LF. It
+// waits for no more input than it needs, so that a header arriving through
+// a pipe is read at once.
+func crOnly(br *bufio.Reader) bool {
+	const most = 64 << 10 // a header is far shorter
+	for n := 1; ; {
+		_, err := br.Peek(n) // waits for n bytes, or the end
+		b, _ := br.Peek(min(br.Buffered(), most))
+		i := bytes.IndexAny(b, "\r\n")
+		switch {
+		case i >= 0 && b[i] == '\n':
+			return false
+		case i >= 0 && i+1 < len(b):
+			return b[i+1] != '\n'
+		case err != nil || len(b) == most:
+			return i >= 0 // CR last in the file
+		}
+		n = len(b) + 1
+	}
+}
+
+// crToLF turns every CR into LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }
 
 func (r *Reader) readHeader() error {
@@ -165,16 +285,22 @@ func (r *Reader) Read() (Row, error) {
 			return Row{}, r.fail(&ParseError{File: r.name, Line: line,
 				Err: fmt.Errorf("%w: %d, the header has %d", csv.ErrFieldCount, len(fields), r.width)})
 		}
-		r.stats.Read++
 		row, skip, err := r.parse(fields, line)
 		if err != nil {
 			return Row{}, r.fail(err)
 		}
+		// Counted once parsed, so that Read = Used + skipped also when
+		// a row rejects the file.
+		r.stats.Read++
 		if skip != "" {
+			if r.stats.Skipped[skip] == 0 {
+				r.stats.First[skip] = line
+			}
 			r.stats.Skipped[skip]++
 			continue
 		}
 		r.stats.Used++
+		r.line = line
 		return row, nil
 	}
 }
@@ -190,8 +316,12 @@ func (r *Reader) fail(err error) error {
 func (r *Reader) Stats() Stats {
 	s := r.stats
 	s.Skipped = maps.Clone(r.stats.Skipped)
+	s.First = maps.Clone(r.stats.First)
 	return s
 }
+
+// Line returns the line the last row returned by Read starts on.
+func (r *Reader) Line() int { return r.line }
 
 // wrap adds the file name and line to an error of the splitter.
 func (r *Reader) wrap(err error) error {
@@ -199,7 +329,7 @@ func (r *Reader) wrap(err error) error {
 	if errors.As(err, &se) {
 		return &ParseError{File: r.name, Line: se.line, Err: se.err}
 	}
-	return fmt.Errorf("%s:%d: reading: %w", r.name, r.sp.line+1, err)
+	return fmt.Errorf("%s:%d: reading: %w", escape(r.name), r.sp.line+1, err)
 }
 
 // parse turns a record into a row, or into the reason to skip it. Every value
@@ -207,7 +337,8 @@ func (r *Reader) wrap(err error) error {
 // the file even on a row that would be skipped.
 func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 	s := &row.Sample
-	if s.Time, err = r.timestamp(f, line); err != nil {
+	var early string // the timestamp's reason to skip
+	if s.Time, early, err = r.timestamp(f, line); err != nil {
 		return row, "", err
 	}
 
@@ -234,14 +365,14 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 		}
 	}
 
-	sr, why := r.lookup(f)
+	sr := r.lookup(f)
 	switch {
-	case why != "":
-		return row, why, nil
+	case early != "":
+		return row, early, nil
+	case sr.skip != "":
+		return row, sr.skip, nil
 	case bad != "":
 		return row, bad, nil
-	case has[colThrottled] && v[colThrottled] > 1:
-		return row, SkipThrottleRange, nil
 	case !has[colCPU] && !has[colMemory] && !s.OOMKilled:
 		return row, SkipNoUsage, nil
 	}
@@ -264,7 +395,7 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 
 // number parses the numeric column c. present is false when the column is
 // absent or the cell empty; skip is the reason to skip a row holding the
-// value, if any.
+// value, if any: NaN, infinite, negative or above the column's bound.
 func (r *Reader) number(f [][]byte, line, c int) (v float64, present bool, skip string, err error) {
 	i := r.col[c]
 	if i < 0 {
@@ -292,22 +423,32 @@ func (r *Reader) number(f [][]byte, line, c int) (v float64, present bool, skip 
 		skip = SkipInfinite
 	case v < 0:
 		skip = SkipNegative
+	case v > r.max[c]:
+		skip = r.maxSkip[c]
 	}
 	return v, true, skip, nil
 }
 
-func (r *Reader) timestamp(f [][]byte, line int) (time.Time, error) {
+// timestamp parses the row's timestamp; skip is the reason to skip the row
+// when the time is outside the accepted window. Seconds too many for an
+// int64 are outside any window, not unparsable.
+func (r *Reader) timestamp(f [][]byte, line int) (t time.Time, skip string, err error) {
 	b := trim(f[r.col[colTimestamp]])
 	if r.haveLast && bytes.Equal(b, r.lastStamp) {
-		return r.lastTime, nil
+		return r.lastTime, r.lastSkip, nil
 	}
-	t, err := parseTime(b)
-	if err != nil {
-		return time.Time{}, r.valueError(line, colTimestamp, b, err)
+	t, err = parseTime(b)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		t, skip, err = time.Time{}, r.timeSkip, nil
+	case err != nil:
+		return time.Time{}, "", r.valueError(line, colTimestamp, b, err)
+	case t.Before(r.since) || t.After(r.until):
+		skip = r.timeSkip
 	}
 	r.lastStamp = append(r.lastStamp[:0], b...)
-	r.lastTime, r.haveLast = t, true
-	return t, nil
+	r.lastTime, r.lastSkip, r.haveLast = t, skip, true
+	return t, skip, nil
 }
 
 func (r *Reader) valueError(line, c int, b []byte, err error) error {
@@ -317,15 +458,17 @@ func (r *Reader) valueError(line, c int, b []byte, err error) error {
 	return &ParseError{File: r.name, Line: line, Column: columns[c], Value: string(b), Err: err}
 }
 
-// series is what a row's kind and names resolve to.
+// series is what a row's kind and names resolve to: a key and pod, or the
+// reason to skip rows that have them.
 type series struct {
-	key workload.ContainerKey
-	pod string
+	key  workload.ContainerKey
+	pod  string
+	skip string
 }
 
 // lookup resolves the row's kind and names, or returns the reason to skip the
-// row: an unknown kind or an empty name.
-func (r *Reader) lookup(f [][]byte) (series, string) {
+// row: an unknown kind, an empty name or a name Kubernetes would not accept.
+func (r *Reader) lookup(f [][]byte) series {
 	// The lookup key holds each field with its length in front, so that no
 	// two different rows share a key whatever their names contain.
 	k := r.scratch[:0]
@@ -336,27 +479,55 @@ func (r *Reader) lookup(f [][]byte) (series, string) {
 	}
 	r.scratch = k
 	if sr, ok := r.series[string(k)]; ok {
-		return sr, ""
+		return sr
 	}
-	kind, ok := kindByName[string(trim(f[r.col[colKind]]))]
-	if !ok {
-		return series{}, SkipUnknownKind
-	}
-	var names [numColumns]string
-	for _, c := range [...]int{colNamespace, colWorkload, colPod, colContainer} {
-		if names[c] = r.intern(f[r.col[c]]); names[c] == "" {
-			return series{}, SkipMissingName
+	sr := r.resolve(f)
+	if sr.skip == "" || r.unfit < maxUnfitSeries {
+		r.series[string(k)] = sr
+		if sr.skip != "" {
+			r.unfit++
 		}
 	}
-	sr := series{
+	return sr
+}
+
+// resolve checks the kind and names of a row not seen before, and interns
+// the names of a usable one.
+func (r *Reader) resolve(f [][]byte) series {
+	kind, ok := kindByName[string(trim(f[r.col[colKind]]))]
+	if !ok {
+		return series{skip: SkipUnknownKind}
+	}
+	// What Kubernetes accepts for each: workload and pod names are object
+	// names (DNS-1123 subdomains), namespaces and containers DNS-1123 labels.
+	check := [numColumns]func(string) []string{
+		colNamespace: validation.IsDNS1123Label,
+		colWorkload:  validation.IsDNS1123Subdomain,
+		colPod:       validation.IsDNS1123Subdomain,
+		colContainer: validation.IsDNS1123Label,
+	}
+	cols := [...]int{colNamespace, colWorkload, colPod, colContainer}
+	for _, c := range cols {
+		if len(trim(f[r.col[c]])) == 0 {
+			return series{skip: SkipMissingName}
+		}
+	}
+	for _, c := range cols {
+		if len(check[c](string(trim(f[r.col[c]])))) > 0 {
+			return series{skip: SkipInvalidName}
+		}
+	}
+	var names [numColumns]string
+	for _, c := range cols {
+		names[c] = r.intern(f[r.col[c]])
+	}
+	return series{
 		key: workload.ContainerKey{
 			Workload:  workload.Key{Namespace: names[colNamespace], Kind: kind, Name: names[colWorkload]},
 			Container: names[colContainer],
 		},
 		pod: names[colPod],
 	}
-	r.series[string(k)] = sr
-	return sr, ""
 }
 
 // intern returns the trimmed name in b as a string shared by every row that

@@ -5,8 +5,27 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 )
+
+// MaxLineLength bounds a line, and a record whose quoted fields span lines:
+// real rows are a few hundred bytes, and without a bound a file with no line
+// break (a binary file, /dev/zero, a gzip bomb) would be buffered whole.
+const MaxLineLength = 1 << 20
+
+var (
+	errLongLine   = fmt.Errorf("line longer than %d bytes (1 MiB): not a usage CSV file?", MaxLineLength)
+	errLongQuote  = quoteError(fmt.Sprintf("the quoted field opened on this line runs past %d bytes (1 MiB): is a quote unclosed?", MaxLineLength))
+	errLongRecord = fmt.Errorf("record longer than %d bytes (1 MiB)", MaxLineLength)
+	errOpenQuote  = quoteError("the quoted field opened on this line is never closed")
+)
+
+// quoteError is csv.ErrQuote told more plainly.
+type quoteError string
+
+func (e quoteError) Error() string        { return string(e) }
+func (e quoteError) Is(target error) bool { return target == csv.ErrQuote }
 
 // splitter splits RFC 4180 CSV into records of byte-slice fields, with the
 // same rules as encoding/csv (quoted fields may hold commas, doubled quotes
@@ -32,11 +51,16 @@ func (e ioError) Unwrap() error { return e.err }
 
 // readLine returns the next line without its line ending, and io.EOF when
 // there are no more lines. A last line without a trailing newline counts.
+// A line longer than MaxLineLength is a syntaxError, read no further.
 func (s *splitter) readLine() ([]byte, error) {
 	line, err := s.br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		s.long = append(s.long[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
+			// Two bytes over the bound leave room for \r\n.
+			if len(s.long) > MaxLineLength+2 {
+				return nil, syntaxError{s.line + 1, errLongLine}
+			}
 			line, err = s.br.ReadSlice('\n')
 			s.long = append(s.long, line...)
 		}
@@ -57,6 +81,9 @@ func (s *splitter) readLine() ([]byte, error) {
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
+	}
+	if len(line) > MaxLineLength {
+		return nil, syntaxError{s.line, errLongLine}
 	}
 	return line, nil
 }
@@ -101,8 +128,12 @@ func (e syntaxError) Error() string { return e.err.Error() }
 // read buffer is overwritten by the next line.
 func (s *splitter) splitQuoted(line []byte) error {
 	s.quoted, s.ends = s.quoted[:0], s.ends[:0]
+	start := s.line
 	for {
 		if len(line) > 0 && line[0] == '"' {
+			// An unclosed quote is reported where it opened, not where
+			// the file or the bound ends, far below.
+			open := s.line
 			line = line[1:]
 			for {
 				i := bytes.IndexByte(line, '"')
@@ -110,9 +141,12 @@ func (s *splitter) splitQuoted(line []byte) error {
 					// The field goes on past the line break.
 					s.quoted = append(s.quoted, line...)
 					s.quoted = append(s.quoted, '\n')
+					if len(s.quoted) > MaxLineLength {
+						return syntaxError{open, errLongQuote}
+					}
 					var err error
 					if line, err = s.readLine(); err == io.EOF {
-						return syntaxError{s.line, csv.ErrQuote}
+						return syntaxError{open, errOpenQuote}
 					} else if err != nil {
 						return err
 					}
@@ -126,6 +160,9 @@ func (s *splitter) splitQuoted(line []byte) error {
 					continue
 				}
 				break
+			}
+			if len(s.quoted) > MaxLineLength {
+				return syntaxError{start, errLongRecord}
 			}
 			s.ends = append(s.ends, len(s.quoted))
 			if len(line) == 0 {
@@ -146,6 +183,9 @@ func (s *splitter) splitQuoted(line []byte) error {
 			return syntaxError{s.line, csv.ErrBareQuote}
 		}
 		s.quoted = append(s.quoted, field...)
+		if len(s.quoted) > MaxLineLength {
+			return syntaxError{start, errLongRecord}
+		}
 		s.ends = append(s.ends, len(s.quoted))
 		if i < 0 {
 			break

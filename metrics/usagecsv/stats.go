@@ -11,18 +11,38 @@ import (
 // Stats counts the rows of a file: Read = Used + SkippedTotal().
 type Stats struct {
 	Read, Used int
-	// Skipped counts skipped rows by reason (the Skip constants).
+	// Skipped counts skipped rows by reason (the Skip constants and the
+	// reasons of Options).
 	Skipped map[string]int
+	// First holds the line of the first row skipped for each reason, where
+	// it is known: duplicates that only sorting finds have no line.
+	First map[string]int
 }
 
 // Skip records that n rows counted as used were dropped later for reason,
-// such as duplicates found by the store after sorting: Used goes down by n.
-func (s *Stats) Skip(reason string, n int) {
+// at lines not known, such as duplicates found by the store after sorting:
+// Used goes down by n. A line kept in First for reason may no longer name
+// the first such row, so it is forgotten.
+func (s *Stats) Skip(reason string, n int) { s.SkipAt(reason, n, 0) }
+
+// SkipAt is Skip for n rows of which the first is at line first.
+func (s *Stats) SkipAt(reason string, n, first int) {
 	if n <= 0 {
 		return
 	}
 	if s.Skipped == nil {
 		s.Skipped = make(map[string]int)
+	}
+	switch f, known := s.First[reason]; {
+	case first <= 0:
+		delete(s.First, reason)
+	case s.Skipped[reason] == 0:
+		if s.First == nil {
+			s.First = make(map[string]int)
+		}
+		s.First[reason] = first
+	case known && first < f:
+		s.First[reason] = first
 	}
 	s.Skipped[reason] += n
 	s.Used -= n
@@ -37,8 +57,10 @@ func (s Stats) SkippedTotal() int {
 	return n
 }
 
-// String summarizes the counts on one line, reasons by count, most first:
-// "read 1000 rows, used 990, skipped 10 (6 unknown kind, 4 negative value)".
+// String summarizes the counts on one line, reasons by count, most first,
+// then the first line of each reason where known: "read 1000 rows, used 990,
+// skipped 10 (6 unknown kind, 4 negative value): first unknown kind at line
+// 17, first negative value at line 230".
 func (s Stats) String() string {
 	var b strings.Builder
 	rows := "rows"
@@ -49,16 +71,23 @@ func (s Stats) String() string {
 	reasons := slices.SortedFunc(maps.Keys(s.Skipped), func(a, b string) int {
 		return cmp.Or(cmp.Compare(s.Skipped[b], s.Skipped[a]), cmp.Compare(a, b))
 	})
-	sep := " ("
-	for _, r := range reasons {
-		if s.Skipped[r] == 0 {
-			continue
+	reasons = slices.DeleteFunc(reasons, func(r string) bool { return s.Skipped[r] == 0 })
+	for i, r := range reasons {
+		sep := ", "
+		if i == 0 {
+			sep = " ("
 		}
 		fmt.Fprintf(&b, "%s%d %s", sep, s.Skipped[r], r)
-		sep = ", "
 	}
-	if sep == ", " {
+	if len(reasons) > 0 {
 		b.WriteString(")")
+	}
+	sep := ": "
+	for _, r := range reasons {
+		if line, ok := s.First[r]; ok && line > 0 {
+			fmt.Fprintf(&b, "%sfirst %s at line %d", sep, r, line)
+			sep = ", "
+		}
 	}
 	return b.String()
 }

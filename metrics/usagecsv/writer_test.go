@@ -41,6 +41,17 @@ func TestWriterEmpty(t *testing.T) {
 	assert.Equal(t, header, buf.String(), "an empty export still has its header")
 }
 
+func TestWriterQuotes(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	require.NoError(t, w.Write(Row{
+		Key:    workload.ContainerKey{Workload: workload.Key{Namespace: "ops", Kind: workload.CronJob, Name: "report"}, Container: `odd, "name"`},
+		Sample: workload.Sample{Time: time.Unix(1700000000, 0), Pod: "report-1", Memory: 5, HasMemory: true},
+	}))
+	require.NoError(t, w.Flush())
+	assert.Equal(t, header+`1700000000,ops,CronJob,report,report-1,"odd, ""name""",,5,,,,,0,`+"\n", buf.String())
+}
+
 func TestRoundTrip(t *testing.T) {
 	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
@@ -58,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 				Settings: workload.Settings{Limits: workload.Resources{CPU: 1500, Memory: 8 * workload.GiB}}},
 		},
 		{
-			Key:    workload.ContainerKey{Workload: workload.Key{Namespace: "ops", Kind: workload.CronJob, Name: "report"}, Container: `odd, "name"`},
+			Key:    workload.ContainerKey{Workload: workload.Key{Namespace: "ops", Kind: workload.CronJob, Name: "report"}, Container: "report"},
 			Sample: workload.Sample{Time: time.Unix(-3, -5e8).UTC(), Pod: "report-1", Memory: 5, HasMemory: true, OOMKilled: true},
 		},
 		{
@@ -75,7 +86,10 @@ func TestRoundTrip(t *testing.T) {
 	text := buf.String()
 	assert.NotContains(t, text, "e+", "bytes are written as integers")
 
-	r, err := NewReader(&buf, "round.csv")
+	// The window reaches back before 1970 for the negative timestamp.
+	o := DefaultOptions()
+	o.Since = time.Unix(-10, 0)
+	r, err := o.NewReader(&buf, "round.csv")
 	require.NoError(t, err)
 	for i, want := range rows {
 		got, err := r.Read()

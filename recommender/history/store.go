@@ -78,9 +78,17 @@ func medianStep(times []int64) time.Duration {
 	return time.Duration(steps[len(steps)/2]) * time.Millisecond
 }
 
-func (s *Series) add(smp workload.Sample) {
+// add appends a sample, unless it repeats the timestamp of the last one:
+// that is a duplicate, dropped at once (keeping the first, as sorting
+// would) so that repeated rows cost no memory. It reports whether it kept
+// the sample.
+func (s *Series) add(smp workload.Sample) bool {
 	n := len(s.Time)
-	s.Time = append(s.Time, smp.Time.UnixMilli())
+	t := smp.Time.UnixMilli()
+	if n > 0 && s.Time[n-1] == t {
+		return false
+	}
+	s.Time = append(s.Time, t)
 	s.CPU = append(s.CPU, orNaN(float64(smp.CPU), smp.HasCPU))
 	s.Memory = append(s.Memory, orNaN(float64(smp.Memory), smp.HasMemory))
 	s.Throttled = append(s.Throttled, float32(orNaN(smp.Throttled, smp.HasThrottled)))
@@ -89,6 +97,7 @@ func (s *Series) add(smp workload.Sample) {
 		s.settings = append(s.settings, smp.Settings)
 		s.settingsAt = append(s.settingsAt, n)
 	}
+	return true
 }
 
 // sortAndDedup orders the samples by time, keeping arrival order among equal
@@ -163,6 +172,8 @@ type Store struct {
 	first  int64
 	last   int64
 	n      int
+	// repeats counts the duplicates Record dropped since the last Finalize.
+	repeats int
 }
 
 // NewStore returns an empty store.
@@ -170,23 +181,36 @@ func NewStore() *Store {
 	return &Store{series: map[seriesKey]*Series{}, first: math.MaxInt64, last: math.MinInt64}
 }
 
-// Add records one sample of container k.
-func (st *Store) Add(k workload.ContainerKey, smp workload.Sample) {
+// Add records one sample of container k; see Record.
+func (st *Store) Add(k workload.ContainerKey, smp workload.Sample) { st.Record(k, smp) }
+
+// Record records one sample of container k. A sample with the same timestamp
+// (to the millisecond) as the last one recorded for its pod container is a
+// duplicate and dropped at once, so that repeated input costs no memory;
+// Record reports whether it kept the sample. Other duplicates are dropped by
+// Finalize.
+func (st *Store) Record(k workload.ContainerKey, smp workload.Sample) bool {
 	sk := seriesKey{k, smp.Pod}
 	s := st.series[sk]
 	if s == nil {
 		s = &Series{Pod: smp.Pod}
 		st.series[sk] = s
 	}
-	s.add(smp)
+	if !s.add(smp) {
+		st.repeats++
+		return false
+	}
 	t := smp.Time.UnixMilli()
 	st.first = min(st.first, t)
 	st.last = max(st.last, t)
+	return true
 }
 
 // Finalize sorts every series by time and drops duplicate timestamps, keeping
-// the first; it returns how many samples it dropped.
+// the first; it returns how many duplicates were dropped since the last
+// Finalize, by Record and by itself.
 func (st *Store) Finalize() (duplicates int) {
+	duplicates, st.repeats = st.repeats, 0
 	st.byKey = map[workload.ContainerKey][]*Series{}
 	st.n = 0
 	for k, s := range st.series {

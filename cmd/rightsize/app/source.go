@@ -27,18 +27,30 @@ type sourceOptions struct {
 	End time.Time
 	// History is the window read from live sources.
 	History time.Duration
+	// accept bounds what a usage file may hold; rows outside are skipped.
+	accept usagecsv.Options
 
 	prom promFlags
 	kube *kubeFlags
+	// now is the clock usage files are checked against; nil means the
+	// wall clock.
+	now func() time.Time
 }
 
 func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	if s.History == 0 {
 		s.History = 14 * 24 * time.Hour
 	}
+	if s.accept.MaxCPU == 0 {
+		s.accept = usagecsv.DefaultOptions()
+	}
 	fs.StringVar(&s.Input, "input", "", "usage CSV file (plain or gzip; see docs/usage-csv.md); default: the embedded demo data")
 	fs.Var(timeValue{&s.End}, "end", "decide as of this instant (RFC 3339); default: just after the newest sample of a file, now for live sources")
 	fs.Var(durationValue{&s.History}, "history", "length of the history window read from live sources")
+	fs.Var(timeValue{&s.accept.Since}, "accept-since", "skip usage-file rows older than this instant (RFC 3339)")
+	fs.Var(durationValue{&s.accept.Future}, "accept-future", "skip usage-file rows more than this far after the clock")
+	fs.Var(coresValue{&s.accept.MaxCPU}, "accept-max-cpu", "skip usage-file rows with CPU usage, request or limit above this many cores")
+	fs.Var(bytesValue{&s.accept.MaxMemory}, "accept-max-memory", "skip usage-file rows with memory usage, request or limit above this many bytes (a quantity: 1Pi, 512Gi)")
 	s.prom.addFlags(fs)
 	s.kube = newKubeFlags()
 	s.kube.addFlags(fs)
@@ -48,6 +60,12 @@ func (s *sourceOptions) validate() error {
 	var errs []error
 	if s.History <= 0 {
 		errs = append(errs, errors.New("--history must be positive"))
+	}
+	// The CPU and memory bounds are positive by their flags' parsing.
+	if o := s.readerOptions(); o.Future < 0 {
+		errs = append(errs, errors.New("--accept-future must not be negative"))
+	} else if o.Validate() != nil {
+		errs = append(errs, fmt.Errorf("--accept-since %s is not before now + --accept-future", o.Since.Format(time.RFC3339)))
 	}
 	if s.Input != "" && s.prom.enabled() {
 		errs = append(errs, errors.New("--input and --prometheus-url exclude each other"))
@@ -80,6 +98,9 @@ type usageData struct {
 // metrics-server samples or the demo data, plus the cluster's specs and
 // bounds where a cluster is configured.
 func (s *sourceOptions) load(ctx context.Context, streams IOStreams, log *slog.Logger) (*usageData, error) {
+	if s.readsFile() {
+		return loadUsageWith(s.Input, s.readerOptions())
+	}
 	d, cd, err := loadSource(ctx, s, s.kube, streams, log)
 	if err != nil {
 		return nil, err
@@ -88,9 +109,38 @@ func (s *sourceOptions) load(ctx context.Context, streams IOStreams, log *slog.L
 	return d, nil
 }
 
+// readsFile tells whether the history comes from --input or the demo data,
+// as loadSource decides, so that the file is read with the --accept bounds.
+func (s *sourceOptions) readsFile() bool {
+	if s.kube == nil {
+		// Without cluster flags loadSource reads a file unless Prometheus
+		// is configured.
+		return !s.prom.enabled()
+	}
+	src, err := s.kube.choose(s.Input != "", s.prom.enabled())
+	return err == nil && (src == sourceFile || src == sourceDemo)
+}
+
+// readerOptions are the bounds a usage file is read with: the --accept
+// flags, or the defaults when the flags were never registered.
+func (s *sourceOptions) readerOptions() usagecsv.Options {
+	o := s.accept
+	if o.MaxCPU == 0 {
+		o = usagecsv.DefaultOptions()
+	}
+	o.Now = s.now
+	return o
+}
+
 // loadUsage reads a usage CSV file, or the embedded demo data when path is
-// empty.
+// empty, with the default bounds.
 func loadUsage(path string) (*usageData, error) {
+	return loadUsageWith(path, usagecsv.DefaultOptions())
+}
+
+// loadUsageWith reads a usage CSV file, or the embedded demo data when path
+// is empty, skipping rows outside the bounds of o.
+func loadUsageWith(path string, o usagecsv.Options) (*usageData, error) {
 	var r io.Reader
 	d := &usageData{name: path}
 	if path == "" {
@@ -105,7 +155,7 @@ func loadUsage(path string) (*usageData, error) {
 	}
 	var stats usagecsv.Stats
 	var err error
-	if d.store, stats, err = usagecsv.Load(r, d.name); err != nil {
+	if d.store, stats, err = o.Load(r, d.name); err != nil {
 		return nil, err
 	}
 	if d.store.Samples() == 0 {

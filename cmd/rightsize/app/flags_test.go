@@ -1,0 +1,139 @@
+package app
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// TestParseDurationOverflow: "99999999999d" wrapped around to a negative
+// duration. A count of days past what a Duration holds is an error.
+func TestParseDurationOverflow(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"14d", 14 * day, ""},
+		{"1d12h", 36 * time.Hour, ""},
+		{" 7d ", 7 * day, ""},
+		{"30m", 30 * time.Minute, ""},
+		{"-1d", -day, ""},
+		{"106751d23h47m16s", 106751*day + 23*time.Hour + 47*time.Minute + 16*time.Second, ""},
+		{"106751d23h47m16.854775807s", math.MaxInt64, ""},
+		{"99999999999d", 0, `invalid duration "99999999999d": more than 106751 days`},
+		{"106752d", 0, `invalid duration "106752d": more than 106751 days`},
+		{"-106752d", 0, `invalid duration "-106752d": more than 106751 days`},
+		{"106751d23h47m17s", 0, `invalid duration "23h47m17s": more than 106751 days`},
+		{"99999999999999999999d", 0, `invalid duration "99999999999999999999d"`},
+		{"1.5d", 0, `invalid duration "1.5d"`},
+		{"1d1x", 0, `invalid duration "1x" (use e.g. 30m, 24h, 7d)`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseDuration(tc.in)
+			if tc.err != "" {
+				assert.EqualError(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestTimeValueKeepsFraction: the shown value dropped fractions of a
+// second, so it did not read back as the instant set.
+func TestTimeValueKeepsFraction(t *testing.T) {
+	var tm time.Time
+	v := timeValue{&tm}
+	assert.Equal(t, "", v.String())
+	require.NoError(t, v.Set("2026-11-01T00:00:00.5+01:00"))
+	assert.Equal(t, "2026-11-01T00:00:00.5+01:00", v.String())
+	assert.EqualError(t, v.Set("2026-11-01"), `invalid time "2026-11-01" (want RFC 3339, e.g. 2026-11-01T00:00:00Z)`)
+}
+
+func TestQuantityFlags(t *testing.T) {
+	var c workload.Cores
+	var b workload.Bytes
+	cv, bv := coresValue{&c}, bytesValue{&b}
+	for _, tc := range []struct {
+		value interface {
+			Set(string) error
+			String() string
+		}
+		in, want, err string
+	}{
+		{cv, "10000", "10000", ""},
+		{cv, "500m", "0.5", ""},
+		{cv, "2k", "2000", ""},
+		{cv, "0", "", `invalid quantity "0": must be positive`},
+		{cv, "-1", "", `invalid quantity "-1": must be positive`},
+		{cv, "lots", "", `invalid quantity "lots" (use e.g. 500m, 64, 1Ti)`},
+		{bv, "1Pi", "1Pi", ""},
+		{bv, "512Gi", "512Gi", ""},
+		{bv, "1e12", "976562500Ki", ""},
+		{bv, "100Ei", "", `invalid quantity "100Ei": more bytes than fit in 64 bits`},
+		{bv, "0Ki", "", `invalid quantity "0Ki": must be positive`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			err := tc.value.Set(tc.in)
+			if tc.err != "" {
+				assert.EqualError(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, tc.value.String())
+		})
+	}
+}
+
+// FuzzParseDuration: whatever the text, parsing ends without a panic, a
+// duration without a minus sign is not negative, and the shown form of a
+// duration reads back as the same duration.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"14d", "1d12h", "30m", "99999999999d", "106751d23h47m16s", "-1d", "1d-24h", "d", "1.5h", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var d time.Duration
+		var err error
+		alloclimit.Check(t, alloclimit.Bound(len(s)), func() { d, err = parseDuration(s) })
+		if err != nil {
+			return
+		}
+		if d < 0 && !strings.Contains(s, "-") {
+			t.Fatalf("parseDuration(%q) = %v, negative", s, d)
+		}
+		back, err := parseDuration(formatDuration(d))
+		if err != nil || back != d {
+			t.Fatalf("parseDuration(%q) = %v, shown as %q, read back as %v, %v", s, d, formatDuration(d), back, err)
+		}
+	})
+}
+
+// FuzzTimeValue: whatever the text, setting ends without a panic, and the
+// shown form of an instant reads back as the same instant.
+func FuzzTimeValue(f *testing.F) {
+	for _, s := range []string{"2026-11-01T00:00:00Z", "2026-11-01T00:00:00.5Z", "2026-11-01T01:00:00+01:00", "0000-01-01T00:00:00Z", "yesterday", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var tm, back time.Time
+		var err error
+		alloclimit.Check(t, alloclimit.Bound(len(s)), func() { err = timeValue{&tm}.Set(s) })
+		if err != nil || tm.IsZero() {
+			return // the zero instant shows as unset, by design
+		}
+		shown := timeValue{&tm}.String()
+		if err := (timeValue{&back}).Set(shown); err != nil || !back.Equal(tm) {
+			t.Fatalf("Set(%q) = %v, shown as %q, read back as %v, %v", s, tm, shown, back, err)
+		}
+	})
+}
