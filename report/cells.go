@@ -49,11 +49,11 @@ func rowsOf(wp workload.WorkloadPlan) []row {
 				if _, after, ok := strings.Cut(why, "no recommendation: "); ok {
 					why = after
 				}
-				r.noRec += ": " + why
+				r.noRec += ": " + escapeText(why)
 			}
 		}
 		if i == 0 {
-			r.workload, r.critical = wp.Key.String(), wp.Critical
+			r.workload, r.critical = wp.Key.Printable(), wp.Critical
 			r.qos = qosCell(wp)
 		}
 		rows = append(rows, r)
@@ -61,14 +61,17 @@ func rowsOf(wp workload.WorkloadPlan) []row {
 	return rows
 }
 
+// containerName is the container's printable name, marked when it is an
+// init or sidecar container.
 func containerName(c workload.ContainerPlan) string {
+	name := workload.PrintableName(c.Name)
 	switch {
 	case c.Sidecar:
-		return c.Name + " (sidecar)"
+		return name + " (sidecar)"
 	case c.Init:
-		return c.Name + " (init)"
+		return name + " (init)"
 	}
-	return c.Name
+	return name
 }
 
 // change renders a setting before and after: "500m → 120m (-76%)", "1 → none"
@@ -110,12 +113,12 @@ func memory(b workload.Bytes) string {
 }
 
 func qosCell(wp workload.WorkloadPlan) string {
-	cur := string(wp.QoSCurrent)
+	cur := escapeText(string(wp.QoSCurrent))
 	if cur == "" {
 		cur = "—"
 	}
 	if qosChanged(wp) {
-		return cur + " → " + string(wp.QoSRecommended) + " *"
+		return cur + " → " + escapeText(string(wp.QoSRecommended)) + " *"
 	}
 	return cur
 }

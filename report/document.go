@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -202,20 +204,46 @@ func quantity[A interface {
 }
 
 func writeJSON(w io.Writer, d PlanDocument) error {
-	enc := json.NewEncoder(w)
+	b, err := encodeJSON(d)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// encodeJSON is the indented document with every character a terminal
+// could act on escaped (EscapeJSON).
+func encodeJSON(d PlanDocument) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	// Reasons hold "<" and ">"; keep them readable.
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(d); err != nil {
-		return fmt.Errorf("encode json: %w", err)
+		return nil, fmt.Errorf("encode json: %w", err)
 	}
-	return nil
+	return EscapeJSON(buf.Bytes()), nil
 }
 
+// writeYAML converts the json document. YAML prints characters such as
+// U+202E as they are, and only its double-quoted style can escape them, which
+// the encoder does not let a caller choose: a document whose strings hold
+// them is written as the escaped json instead, which is valid YAML too (a
+// flow mapping) and decodes to the same document.
 func writeYAML(w io.Writer, d PlanDocument) error {
-	b, err := yaml.Marshal(d)
+	j, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
+	}
+	b, err := yaml.JSONToYAML(EscapeJSON(j))
+	if err != nil {
+		return fmt.Errorf("encode yaml: %w", err)
+	}
+	if !workload.IsPrintable(strings.ReplaceAll(string(b), "\n", "")) {
+		if b, err = encodeJSON(d); err != nil {
+			return err
+		}
 	}
 	_, err = w.Write(b)
 	return err

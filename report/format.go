@@ -45,8 +45,15 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown output format %q: valid formats are %s", s, strings.Join(names, ", "))
 }
 
-// WritePlan writes p to w in format f.
+// WritePlan writes p to w in format f. A plan holding a negative amount or
+// a confidence outside [0, 1] is refused before anything is written.
 func WritePlan(w io.Writer, p workload.Plan, f Format) error {
+	switch f {
+	case Table, JSON, YAML, CSV, Markdown:
+		if err := checkPlan(p); err != nil {
+			return fmt.Errorf("write %s plan: %w", f, err)
+		}
+	}
 	var err error
 	switch f {
 	case Table:

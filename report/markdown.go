@@ -21,11 +21,11 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 	ws := sortedWorkloads(p)
 	for _, wp := range ws {
 		for _, r := range rowsOf(wp) {
-			name := mdCode(r.workload)
+			name := mdCodeCell(r.workload)
 			if r.critical {
 				name += " **critical**"
 			}
-			cells := []string{name, mdCode(r.container)}
+			cells := []string{name, mdCodeCell(r.container)}
 			conf := r.conf
 			if r.noRec != "" {
 				conf = r.noRec
@@ -45,17 +45,17 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 		if !hasDetails([]workload.WorkloadPlan{wp}) {
 			continue
 		}
-		fmt.Fprintf(bw, "\n<details><summary><code>%s</code></summary>\n\n", wp.Key)
+		fmt.Fprintf(bw, "\n<details><summary><code>%s</code></summary>\n\n", mdText(wp.Key.Printable()))
 		for _, n := range wp.Notes {
-			fmt.Fprintf(bw, "> %s\n\n", mdText(n))
+			fmt.Fprintf(bw, "> %s\n\n", mdText(escapeText(n)))
 		}
 		for _, c := range wp.Containers {
 			if len(c.Recommendation.Reasons) == 0 {
 				continue
 			}
-			fmt.Fprintf(bw, "`%s`\n\n", containerName(c))
+			fmt.Fprintf(bw, "%s\n\n", mdCode(containerName(c)))
 			for _, r := range c.Recommendation.Reasons {
-				fmt.Fprintf(bw, "- %s\n", mdText(r))
+				fmt.Fprintf(bw, "- %s\n", mdText(escapeText(r)))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -65,7 +65,7 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 }
 
 func mdMeta(p workload.Plan) string {
-	parts := []string{"Profile " + mdCodeOrDash(p.Profile), "source " + mdCodeOrDash(p.Source)}
+	parts := []string{"Profile " + mdCodeOrDash(workload.PrintableName(p.Profile)), "source " + mdCodeOrDash(workload.PrintableName(p.Source))}
 	if !p.Generated.IsZero() {
 		parts = append(parts, "generated "+p.Generated.UTC().Format(time.RFC3339))
 	}
@@ -86,12 +86,32 @@ func hasDetails(ws []workload.WorkloadPlan) bool {
 	return false
 }
 
+// mdCode puts s in a code span, fenced by one backtick more than the
+// longest run inside it so that a name holding backticks stays one span.
 func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + s + "`"
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 {
+		// A space keeps a backtick at either end apart from the fence.
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }
+
+// mdCodeCell is mdCode for a table cell: a pipe ends a cell even inside a
+// code span unless escaped.
+func mdCodeCell(s string) string { return strings.ReplaceAll(mdCode(s), "|", `\|`) }
 
 func mdCodeOrDash(s string) string {
 	if s == "" {

@@ -62,7 +62,7 @@ func writeTable(w io.Writer, p workload.Plan) error {
 	var notes []string
 	for _, wp := range ws {
 		for _, n := range wp.Notes {
-			notes = append(notes, "  "+wp.Key.String()+": "+n)
+			notes = append(notes, "  "+wp.Key.Printable()+": "+escapeText(n))
 		}
 	}
 	if len(notes) > 0 {

@@ -32,13 +32,14 @@ func totalsOf(p workload.Plan) planTotals {
 				t.changed++
 			}
 		}
-		n := max(wp.Replicas, 0)
+		// Totals saturate at math.MaxInt64 rather than wrap negative.
+		n := int64(max(wp.Replicas, 0))
 		cur := workload.PodRequests(wp.Containers, func(c workload.ContainerPlan) workload.Settings { return c.Current })
 		rec := workload.PodRequests(wp.Containers, workload.ContainerPlan.Recommended)
-		t.current.CPU += cur.CPU * workload.Millicores(n)
-		t.current.Memory += cur.Memory * workload.Bytes(n)
-		t.recommendedReq.CPU += rec.CPU * workload.Millicores(n)
-		t.recommendedReq.Memory += rec.Memory * workload.Bytes(n)
+		t.current.CPU = workload.AddSat(t.current.CPU, workload.MulSat(cur.CPU, n))
+		t.current.Memory = workload.AddSat(t.current.Memory, workload.MulSat(cur.Memory, n))
+		t.recommendedReq.CPU = workload.AddSat(t.recommendedReq.CPU, workload.MulSat(rec.CPU, n))
+		t.recommendedReq.Memory = workload.AddSat(t.recommendedReq.Memory, workload.MulSat(rec.Memory, n))
 	}
 	return t
 }

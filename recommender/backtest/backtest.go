@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -146,8 +147,10 @@ func RunProfiles(ctx context.Context, st *history.Store, profiles []policy.Profi
 }
 
 func run(ctx context.Context, st *history.Store, names []string, deciders []decider, o Options) ([]Result, error) {
-	if o.Warmup < 0 || o.Interval <= 0 {
-		return nil, fmt.Errorf("warmup must be ≥ 0 and interval > 0 (got %s, %s)", o.Warmup, o.Interval)
+	first, last := st.Span()
+	sch, err := newSchedule(first, last, o)
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	for i, d := range deciders {
@@ -159,11 +162,6 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	first, last := st.Span()
-	var decisions []time.Time
-	for t := first.Add(o.Warmup); t.Before(last); t = t.Add(o.Interval) {
-		decisions = append(decisions, t)
 	}
 	var keys []workload.ContainerKey
 	for _, k := range st.Containers() {
@@ -180,7 +178,7 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 		scores := make([]score, len(keys))
 		if err := parallel(ctx, len(keys), o.Workers, func(j int) {
 			c := newContainer(keys[j], st.Series(keys[j]), podContainers[keys[j].Workload])
-			scores[j] = c.replay(d, decisions, last)
+			scores[j] = c.replay(d, sch)
 		}); err != nil {
 			return nil, err
 		}
@@ -201,11 +199,11 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 				})
 			}
 		}
-		results[i].Decisions = len(decisions)
+		results[i].Decisions = int(sch.n)
 		results[i].Window = Window{Start: first, End: last, Warmup: o.Warmup.String(), Interval: o.Interval.String()}
 	}
 	if o.Headroom {
-		if err := addHeadroom(ctx, st, results, o); err != nil {
+		if err := addHeadroom(ctx, st, results, sch, o); err != nil {
 			return nil, err
 		}
 	}
@@ -213,8 +211,8 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 }
 
 // addHeadroom sets each result's hindsight bound, once per distinct risk.
-func addHeadroom(ctx context.Context, st *history.Store, results []Result, o Options) error {
-	cells, lambdaMax := hindsightCells(st, o)
+func addHeadroom(ctx context.Context, st *history.Store, results []Result, sch schedule, o Options) error {
+	cells, lambdaMax := hindsightCells(st, sch, o)
 	if len(cells) == 0 {
 		return nil
 	}
@@ -276,9 +274,115 @@ type container struct {
 func newContainer(k workload.ContainerKey, series []*history.Series, nPod int) *container {
 	c := &container{key: k, series: series, nPod: nPod}
 	for _, s := range series {
-		c.steps = append(c.steps, 2*s.MedianStep().Milliseconds())
+		c.steps = append(c.steps, workload.MulSat(s.MedianStepMillis(), 2))
 	}
 	return c
+}
+
+// weight is the hours sample i of series si counts for: the time since the
+// series' previous sample, capped at twice its median step; the first
+// sample weighs nothing.
+func (c *container) weight(si, i int) float64 {
+	if i == 0 {
+		return 0
+	}
+	t := c.series[si].Time
+	gap := t[i] - t[i-1]
+	if gap < 0 { // times hundreds of millions of years apart
+		gap = math.MaxInt64
+	}
+	return float64(min(gap, c.steps[si])) / float64(time.Hour.Milliseconds())
+}
+
+// schedule is the replay's decision times in Unix milliseconds: t_k =
+// start + k·interval for 0 ≤ k < n, each before the last sample. It is
+// arithmetic rather than a list, and intervals visits only those holding
+// samples: one far-off timestamp can put the first and last sample
+// centuries apart, and the replay's work must follow the samples, not the
+// span.
+type schedule struct {
+	start, interval, last int64
+	n                     int64
+}
+
+func newSchedule(first, last time.Time, o Options) (schedule, error) {
+	if o.Warmup < 0 || o.Interval <= 0 {
+		return schedule{}, fmt.Errorf("warmup must be ≥ 0 and interval > 0 (got %s, %s)", o.Warmup, o.Interval)
+	}
+	// Samples are kept to the millisecond, and so are decision times.
+	if o.Warmup%time.Millisecond != 0 || o.Interval%time.Millisecond != 0 {
+		return schedule{}, fmt.Errorf("warmup and interval must be whole milliseconds (got %s, %s)", o.Warmup, o.Interval)
+	}
+	s := schedule{
+		start:    workload.AddSat(first.UnixMilli(), o.Warmup.Milliseconds()),
+		interval: o.Interval.Milliseconds(),
+		last:     last.UnixMilli(),
+	}
+	if s.start < s.last {
+		// In uint64: the span of two int64 times may not fit an int64.
+		span, iv := uint64(s.last)-uint64(s.start), uint64(s.interval)
+		n := span / iv
+		if span%iv != 0 {
+			n++
+		}
+		s.n = int64(min(n, math.MaxInt64))
+	}
+	return s, nil
+}
+
+// at returns t_k for 0 ≤ k < n. It lies before last, so the sum does not
+// overflow even where k·interval alone would (two's complement wraps back).
+func (s schedule) at(k int64) int64 { return s.start + k*s.interval }
+
+// end returns the end of interval k: the next decision, or just after the
+// last sample for the last one.
+func (s schedule) end(k int64) int64 {
+	if k+1 < s.n {
+		return s.at(k + 1)
+	}
+	return workload.AddSat(s.last, 1)
+}
+
+// index returns the interval holding t ≥ start.
+func (s schedule) index(t int64) int64 {
+	k := (uint64(t) - uint64(s.start)) / uint64(s.interval)
+	return int64(min(k, uint64(s.n-1)))
+}
+
+// intervals calls f, in order, for every interval holding a sample of the
+// series, with its index and each series' samples in it, [lo[i], hi[i]).
+// Intervals without samples are skipped: no sample is scored in them and no
+// OOM arises, so their decisions cannot change a figure. The work is
+// bounded by the samples after the warm-up, whatever the span.
+func (s schedule) intervals(series []*history.Series, f func(k int64, lo, hi []int)) {
+	if s.n == 0 {
+		return
+	}
+	lo, hi := make([]int, len(series)), make([]int, len(series))
+	for i, ser := range series {
+		lo[i] = ser.Search(s.start)
+	}
+	for {
+		next, found := int64(0), false
+		for i, ser := range series {
+			if lo[i] < ser.Len() && (!found || ser.Time[lo[i]] < next) {
+				next, found = ser.Time[lo[i]], true
+			}
+		}
+		if !found {
+			return
+		}
+		k := s.index(next)
+		for i, ser := range series {
+			if k == s.n-1 {
+				hi[i] = ser.Len() // every sample is at or before last
+			} else {
+				hi[i] = ser.Search(s.end(k))
+			}
+		}
+		f(k, lo, hi)
+		copy(lo, hi)
+	}
 }
 
 // score accumulates the figures' numerators and denominators.
@@ -328,23 +432,20 @@ func (s score) result(name string, containers int) Result {
 }
 
 // replay runs the decisions and scores every sample from the first decision on.
-func (c *container) replay(d decider, decisions []time.Time, last time.Time) score {
+func (c *container) replay(d decider, sch schedule) score {
 	var sc score
 	inEpisode := make([]bool, len(c.series))
-	for k, tk := range decisions {
-		next := last.Add(time.Millisecond) // the last interval includes the last sample
-		if k+1 < len(decisions) {
-			next = decisions[k+1]
-		}
+	sch.intervals(c.series, func(k int64, lo, hi []int) {
+		// The last interval includes the last sample.
+		tk, next := time.UnixMilli(sch.at(k)).UTC(), time.UnixMilli(sch.end(k)).UTC()
 		rec := d.decide(c, tk, next)
 		var newOOMs []history.OOMEvent
 		for si, s := range c.series {
-			lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())
-			for i := lo; i < hi; i++ {
+			for i := lo[si]; i < hi[si]; i++ {
 				if i == 0 {
 					continue // a series' first sample weighs nothing
 				}
-				dt := float64(min(s.Time[i]-s.Time[i-1], c.steps[si])) / float64(time.Hour.Milliseconds())
+				dt := c.weight(si, i)
 				set := s.SettingsAt(i)
 				if rec.HasCPU {
 					set.Requests.CPU, set.Limits.CPU = rec.Target.Requests.CPU, rec.Target.Limits.CPU
@@ -398,7 +499,7 @@ func (c *container) replay(d decider, decisions []time.Time, last time.Time) sco
 		}
 		// Episodes reach the recommender before its next decision.
 		c.ooms = append(c.ooms, newOOMs...)
-	}
+	})
 	if len(c.ooms) > 0 {
 		sc.containersWithOOM = 1
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
 )
@@ -62,10 +61,12 @@ type cell struct {
 // Where some λ makes this positive, ρ is out of reach; a bisection on ρ
 // finds the smallest ρ no λ rules out.
 func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o Options) ([]Bound, error) {
-	if o.Warmup < 0 || o.Interval <= 0 {
-		return nil, fmt.Errorf("warmup must be ≥ 0 and interval > 0 (got %s, %s)", o.Warmup, o.Interval)
+	first, last := st.Span()
+	sch, err := newSchedule(first, last, o)
+	if err != nil {
+		return nil, err
 	}
-	cells, lambdaMax := hindsightCells(st, o)
+	cells, lambdaMax := hindsightCells(st, sch, o)
 	out := make([]Bound, 0, len(risks))
 	for _, beta := range risks {
 		if err := ctx.Err(); err != nil {
@@ -83,12 +84,7 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 // cell covers all its samples: raising a request from one sample value to
 // the next costs at most the step × the cell's time in idle and saves at
 // least the shortest dt in short time.
-func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
-	first, last := st.Span()
-	var decisions []time.Time
-	for t := first.Add(o.Warmup); t.Before(last); t = t.Add(o.Interval) {
-		decisions = append(decisions, t)
-	}
+func hindsightCells(st *history.Store, sch schedule, o Options) ([]cell, float64) {
 	var cells []cell
 	var maxUse, maxTotal float64
 	minDt := math.Inf(1)
@@ -98,27 +94,21 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 		}
 		// The replay's container: its series with their weight caps.
 		ctr := newContainer(k, st.Series(k), 0)
-		for d, tk := range decisions {
-			next := last.Add(time.Millisecond)
-			if d+1 < len(decisions) {
-				next = decisions[d+1]
-			}
+		// A cell is one of the replay's intervals; an empty one has none.
+		sch.intervals(ctr.series, func(_ int64, lo, hi []int) {
 			type sample struct{ u, dt float64 }
 			var ss []sample
 			for si, s := range ctr.series {
-				step := ctr.steps[si]
-				lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())
-				for i := max(lo, 1); i < hi; i++ {
+				for i := max(lo[si], 1); i < hi[si]; i++ {
 					u := s.CPU[i]
 					if u != u {
 						continue
 					}
-					dt := float64(min(s.Time[i]-s.Time[i-1], step)) / float64(time.Hour.Milliseconds())
-					ss = append(ss, sample{float64(u), dt})
+					ss = append(ss, sample{float64(u), ctr.weight(si, i)})
 				}
 			}
 			if len(ss) == 0 {
-				continue
+				return
 			}
 			slices.SortFunc(ss, func(a, b sample) int { return cmp.Compare(a.u, b.u) })
 			var c cell
@@ -144,7 +134,7 @@ func hindsightCells(st *history.Store, o Options) ([]cell, float64) {
 			}
 			maxTotal = max(maxTotal, c.total)
 			cells = append(cells, c)
-		}
+		})
 	}
 	if len(cells) == 0 || math.IsInf(minDt, 1) {
 		return cells, 1

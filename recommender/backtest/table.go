@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // WriteTable writes the results side by side, one row a profile. Where the
@@ -29,7 +31,7 @@ func WriteTable(w io.Writer, res []Result) error {
 	}
 	fmt.Fprintln(tw, head+"CPU THROTTLED\tCPU REQ core·h\tMEM SLACK\tMEM INSUFF.\tOOM EPISODES (CONTAINERS)\tMEM REQ GiB·h")
 	for _, r := range res {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t", r.Profile, r.Covered, pct(r.CPU.Slack), pct(r.CPU.Insufficient))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t", workload.PrintableName(r.Profile), r.Covered, pct(r.CPU.Slack), pct(r.CPU.Insufficient))
 		if headroom {
 			h := "-"
 			if r.CPU.HindsightSlack != nil {
@@ -51,7 +53,7 @@ func WriteTable(w io.Writer, res []Result) error {
 			if r.Profile == Oracle || r.CPU.RequestCoreHours == 0 {
 				continue
 			}
-			gaps = append(gaps, fmt.Sprintf("%s %+.2f / %+.2f", r.Profile, 100*(r.CPU.Slack-o.CPU.Slack), 100*(r.CPU.Insufficient-o.CPU.Insufficient)))
+			gaps = append(gaps, fmt.Sprintf("%s %+.2f / %+.2f", workload.PrintableName(r.Profile), 100*(r.CPU.Slack-o.CPU.Slack), 100*(r.CPU.Insufficient-o.CPU.Insufficient)))
 		}
 		if len(gaps) > 0 {
 			fmt.Fprintf(w, "\nCPU against the oracle (slack / insufficient, points): %s\n", strings.Join(gaps, ", "))
@@ -100,7 +102,8 @@ func Top(res []Result, n int) []Result {
 }
 
 // WriteTop writes, per profile, the n containers with the most idle CPU and
-// the n with the most time short.
+// the n with the most time short. Container names come from the input and
+// are printed through workload.PrintableName.
 func WriteTop(w io.Writer, res []Result, n int) error {
 	for _, r := range res {
 		if len(r.ByContainer) == 0 {
@@ -109,23 +112,23 @@ func WriteTop(w io.Writer, res []Result, n int) error {
 		// The fleet's idle core-hours: slack × requested.
 		idle := r.CPU.Slack * r.CPU.RequestCoreHours
 		byIdle, byShort := ranked(r)
-		fmt.Fprintf(w, "\n%s: most idle CPU\n", r.Profile)
+		fmt.Fprintf(w, "\n%s: most idle CPU\n", workload.PrintableName(r.Profile))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CONTAINER\tIDLE core·h\tSHARE OF FLEET IDLE\tSLACK\tINSUFF.")
 		for _, c := range byIdle[:min(n, len(byIdle))] {
-			fmt.Fprintf(tw, "  %s\t%.1f\t%s\t%s\t%s\n", c.Container, c.CPUIdleCoreHours, pct(ratio(c.CPUIdleCoreHours, idle)), pct(c.CPU.Slack), pct(c.CPU.Insufficient))
+			fmt.Fprintf(tw, "  %s\t%.1f\t%s\t%s\t%s\n", workload.PrintableName(c.Container), c.CPUIdleCoreHours, pct(ratio(c.CPUIdleCoreHours, idle)), pct(c.CPU.Slack), pct(c.CPU.Insufficient))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s: most CPU time short\n", r.Profile)
+		fmt.Fprintf(w, "%s: most CPU time short\n", workload.PrintableName(r.Profile))
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CONTAINER\tSHORT h\tINSUFF.\tSLACK")
 		for _, c := range byShort[:min(n, len(byShort))] {
 			if c.CPUShortHours == 0 {
 				break
 			}
-			fmt.Fprintf(tw, "  %s\t%.1f\t%s\t%s\n", c.Container, c.CPUShortHours, pct(c.CPU.Insufficient), pct(c.CPU.Slack))
+			fmt.Fprintf(tw, "  %s\t%.1f\t%s\t%s\n", workload.PrintableName(c.Container), c.CPUShortHours, pct(c.CPU.Insufficient), pct(c.CPU.Slack))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

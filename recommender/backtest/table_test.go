@@ -22,3 +22,22 @@ func TestWriteTableGapToOracle(t *testing.T) {
 	require.NoError(t, backtest.WriteTable(&b, res[:1]))
 	assert.NotContains(t, b.String(), "against the oracle")
 }
+
+// TestWriteTopEscapesNames: container names come from the input file and
+// reached the terminal as they were, control sequences included.
+func TestWriteTopEscapesNames(t *testing.T) {
+	res := []backtest.Result{{
+		Profile: "balanced", Covered: 2, CPU: backtest.CPU{RequestCoreHours: 10, Slack: 0.5},
+		ByContainer: []backtest.ContainerResult{
+			{Container: "shop/Deployment/\x1b[31mweb/app", CPUIdleCoreHours: 4, CPUShortHours: 1},
+			{Container: "shop/Deployment/api/\u202eppa", CPUIdleCoreHours: 1, CPUShortHours: 2},
+		},
+	}}
+	var b strings.Builder
+	require.NoError(t, backtest.WriteTop(&b, res, 5))
+	out := b.String()
+	assert.NotContains(t, out, "\x1b")
+	assert.NotContains(t, out, "\u202e")
+	assert.Contains(t, out, `"shop/Deployment/\x1b[31mweb/app"`)
+	assert.Contains(t, out, `"shop/Deployment/api/\u202eppa"`)
+}

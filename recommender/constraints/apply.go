@@ -249,7 +249,7 @@ func applyLimitRange(c *workload.ContainerPlan, lr LimitRange) {
 				// Raising the request keeps the limit that covers the
 				// peaks. It stays within max: the limit is, and admission
 				// only accepts ratios of at least 1.
-				req := int64(math.Ceil(float64(t.lim())/ratio - 1e-9))
+				req := ceilSat(float64(t.lim())/ratio - 1e-9)
 				t.setReq(req)
 				t.reason("request: raised to %s by LimitRange %s maxLimitRequestRatio %s (R13)", r.format(req), name, fmtRatio(ratio))
 			}
@@ -338,7 +338,7 @@ func applyJVM(c *workload.ContainerPlan, jvm workload.JVM, peak, minNonHeap work
 	var why string
 	if jvm.MaxHeap > 0 {
 		nonHeap := max(peak-jvm.MaxHeap, minNonHeap)
-		need = jvm.MaxHeap + nonHeap
+		need = workload.AddSat(jvm.MaxHeap, nonHeap)
 		why = fmt.Sprintf("-Xmx%s heap + %s non-heap", jvm.MaxHeap, nonHeap)
 	} else {
 		pct := jvm.MaxRAMPercentage
@@ -360,6 +360,15 @@ func applyJVM(c *workload.ContainerPlan, jvm workload.JVM, peak, minNonHeap work
 	need = roundMiB(need)
 	if lim >= need {
 		t.reason("limit: %s covers the JVM (%s) (R16)", lim, why)
+		return
+	}
+	if need > workload.MaxMemory {
+		// Only a broken sample makes a JVM need more than any container
+		// can be given (see workload.MaxMemory): withhold, as policies do.
+		c.Recommendation.HasMemory = false
+		c.Recommendation.Reasons = append(c.Recommendation.Reasons, fmt.Sprintf(
+			"memory: no recommendation: the JVM would need a limit above %s (%s), more than any container can be given; check the usage data for implausible samples (R16)",
+			workload.MaxMemory, why))
 		return
 	}
 	if t.req() == int64(lim) {
@@ -384,8 +393,8 @@ func hpaNotes(wp workload.WorkloadPlan, h HPA) []string {
 			if c.Init && !c.Sidecar {
 				continue
 			}
-			cur += m.r.get(c.Current.Requests)
-			rec += m.r.get(c.Recommended().Requests)
+			cur = workload.AddSat(cur, m.r.get(c.Current.Requests))
+			rec = workload.AddSat(rec, m.r.get(c.Recommended().Requests))
 		}
 		if cur == rec {
 			continue
@@ -399,7 +408,7 @@ func hpaNotes(wp workload.WorkloadPlan, h HPA) []string {
 // podTotals is what one pod asks for as the scheduler and quotas count it:
 // app containers and sidecars run together; a plain init container runs
 // alone (with the sidecars started before it, ignored here), so the pod
-// needs the larger of the two.
+// needs the larger of the two. Sums saturate at math.MaxInt64.
 func podTotals(cs []workload.ContainerPlan, settings func(workload.ContainerPlan) workload.Settings) workload.Settings {
 	var run, initMax workload.Settings
 	for _, c := range cs {
@@ -411,10 +420,10 @@ func podTotals(cs []workload.ContainerPlan, settings func(workload.ContainerPlan
 			initMax.Limits.Memory = max(initMax.Limits.Memory, s.Limits.Memory)
 			continue
 		}
-		run.Requests.CPU += s.Requests.CPU
-		run.Requests.Memory += s.Requests.Memory
-		run.Limits.CPU += s.Limits.CPU
-		run.Limits.Memory += s.Limits.Memory
+		run.Requests.CPU = workload.AddSat(run.Requests.CPU, s.Requests.CPU)
+		run.Requests.Memory = workload.AddSat(run.Requests.Memory, s.Requests.Memory)
+		run.Limits.CPU = workload.AddSat(run.Limits.CPU, s.Limits.CPU)
+		run.Limits.Memory = workload.AddSat(run.Limits.Memory, s.Limits.Memory)
 	}
 	return workload.Settings{
 		Requests: workload.Resources{CPU: max(run.Requests.CPU, initMax.Requests.CPU), Memory: max(run.Requests.Memory, initMax.Requests.Memory)},
@@ -470,12 +479,12 @@ func checkQuotas(wps []workload.WorkloadPlan, quotas map[string][]ResourceQuota)
 				}
 				var curTotal, recTotal int64
 				for j := range idx {
-					curTotal += quotaAmount(cur[j], res)
-					recTotal += quotaAmount(rec[j], res)
+					curTotal = workload.AddSat(curTotal, quotaAmount(cur[j], res))
+					recTotal = workload.AddSat(recTotal, quotaAmount(rec[j], res))
 				}
 				projected := recTotal
 				if used, ok := q.Used[res]; ok {
-					projected = max(used-curTotal, 0) + recTotal
+					projected = workload.AddSat(max(workload.AddSat(used, -curTotal), 0), recTotal)
 				}
 				if projected <= hard || recTotal <= curTotal {
 					continue
@@ -493,15 +502,33 @@ func checkQuotas(wps []workload.WorkloadPlan, quotas map[string][]ResourceQuota)
 	}
 }
 
+// scale multiplies settings by a replica count, saturating at math.MaxInt64.
 func scale(s workload.Settings, n int64) workload.Settings {
 	return workload.Settings{
-		Requests: workload.Resources{CPU: s.Requests.CPU * workload.Millicores(n), Memory: s.Requests.Memory * workload.Bytes(n)},
-		Limits:   workload.Resources{CPU: s.Limits.CPU * workload.Millicores(n), Memory: s.Limits.Memory * workload.Bytes(n)},
+		Requests: workload.Resources{CPU: workload.MulSat(s.Requests.CPU, n), Memory: workload.MulSat(s.Requests.Memory, n)},
+		Limits:   workload.Resources{CPU: workload.MulSat(s.Limits.CPU, n), Memory: workload.MulSat(s.Limits.Memory, n)},
 	}
 }
 
+// roundMiB rounds up to whole MiB; within a MiB of the int64 range it
+// leaves the amount as it is rather than wrap around.
 func roundMiB(b workload.Bytes) workload.Bytes {
-	return (b + workload.MiB - 1) / workload.MiB * workload.MiB
+	return max(b, workload.AddSat(b, workload.MiB-1)/workload.MiB*workload.MiB)
+}
+
+// ceilSat rounds up to an integer amount, saturating at the int64 range
+// (a ratio near zero divides a limit into more than int64 holds); NaN is 0.
+func ceilSat(f float64) int64 {
+	f = math.Ceil(f)
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
 }
 
 func fmtRatio(v float64) string {

@@ -131,12 +131,20 @@ func (w *Window) Quantile(q float64) float64 {
 		slices.Sort(w.values)
 		w.sorted = true
 	}
+	if !(q >= 0) {
+		q = 0 // NaN too: the int conversion below needs a finite number
+	}
+	q = min(q, 1)
 	pos := q * float64(len(w.values)-1)
 	lo := int(math.Floor(pos))
 	if lo >= len(w.values)-1 {
 		return w.values[len(w.values)-1]
 	}
 	frac := pos - float64(lo)
+	if frac == 0 || w.values[lo] == w.values[lo+1] {
+		// Exact as it is, and no Inf − Inf = NaN between infinite values.
+		return w.values[lo]
+	}
 	return w.values[lo] + frac*(w.values[lo+1]-w.values[lo])
 }
 
@@ -250,7 +258,9 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	nowStart := until.Add(-time.Hour).UnixMilli()
 	var lastSettingsAt int64 = math.MinInt64
 	var cpuFirst, memFirst int64
-	var effective time.Duration
+	// Observed time is summed in milliseconds: a Duration overflows past
+	// 292 years, which one far-off timestamp is enough to span.
+	var effective int64
 	var throttledSum float64
 	// The histograms take their decay reference from the first sample they
 	// see; feeding the oldest pod first keeps every weight ≥ 1 relative to
@@ -284,16 +294,16 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 		}
 		// The usual step of what was seen before until: later samples are
 		// not the decision's to know.
-		step := medianStep(ser.Time[max(end-recentSteps-1, 0):end])
-		var covered time.Duration
+		stepCap := workload.MulSat(medianStepMillis(ser.Time[max(end-recentSteps-1, 0):end]), 2)
+		var covered int64
 		if n := end - ser.Search(windowStart); n > 0 {
 			s.CPUWindow.values = slices.Grow(s.CPUWindow.values, n)
 			s.MemoryWindow.values = slices.Grow(s.MemoryWindow.values, n)
 		}
 		for i := 0; i < end; i++ {
 			t := ser.Time[i]
-			if i > 0 && step > 0 {
-				covered += min(time.Duration(t-ser.Time[i-1])*time.Millisecond, 2*step)
+			if i > 0 && stepCap > 0 {
+				covered = workload.AddSat(covered, min(subMillis(t, ser.Time[i-1]), stepCap))
 			}
 			if v := ser.CPU[i]; !math.IsNaN(v) {
 				if s.CPUSamples == 0 || t < cpuFirst {
@@ -321,11 +331,16 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 				throttledSum += float64(v)
 			}
 		}
-		effective += covered
+		effective = workload.AddSat(effective, covered)
 		s.Peaks = append(s.Peaks, podPeaks(ser, end, ooms, until, o)...)
 	}
 	if s.ThrottledSamples > 0 {
+		// A share: whatever the samples held, the mean stays in [0, 1].
 		s.Throttled = throttledSum / float64(s.ThrottledSamples)
+		if !(s.Throttled >= 0) {
+			s.Throttled = 0
+		}
+		s.Throttled = min(s.Throttled, 1)
 	}
 	if s.CPUSamples > 0 {
 		s.CPUFirst = time.UnixMilli(cpuFirst).UTC()
@@ -345,13 +360,59 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	}
 	// Pods of one workload overlap in time: count at most the span, so three
 	// replicas do not triple the evidence, but a CronJob's short runs add up.
-	if span := s.Last.Sub(s.First); effective > span {
-		effective = span
-	}
-	s.Observed = effective
-	days := effective.Hours() / 24
-	s.Confidence = 1 - math.Exp2(-days/2)
+	// Sub saturates, as does millisDuration.
+	s.Observed = min(millisDuration(effective), s.Last.Sub(s.First))
+	days := s.Observed.Hours() / 24
+	s.Confidence = confidence(days)
 	return s, nil
+}
+
+// confidence is 1 − 2^(−days/2), held within [0, 1] whatever days holds.
+func confidence(days float64) float64 {
+	c := 1 - math.Exp2(-days/2)
+	if !(c >= 0) { // NaN too
+		return 0
+	}
+	return min(c, 1)
+}
+
+// MedianStepMillis returns the median time between consecutive samples in
+// milliseconds, 0 with fewer than two samples. Unlike MedianStep it cannot
+// overflow: samples centuries apart give a step of centuries.
+func (s *Series) MedianStepMillis() int64 { return medianStepMillis(s.Time) }
+
+// medianStepMillis is the median difference of consecutive sorted times.
+func medianStepMillis(times []int64) int64 {
+	if len(times) < 2 {
+		return 0
+	}
+	steps := make([]int64, len(times)-1)
+	for i := 1; i < len(times); i++ {
+		steps[i-1] = subMillis(times[i], times[i-1])
+	}
+	slices.Sort(steps)
+	return steps[len(steps)/2]
+}
+
+// subMillis returns a − b for a ≥ b, held at math.MaxInt64 where the
+// difference of two Unix-millisecond times does not fit.
+func subMillis(a, b int64) int64 {
+	if d := a - b; d >= 0 {
+		return d
+	}
+	return math.MaxInt64
+}
+
+// millisDuration converts milliseconds to a Duration, saturating at the
+// largest one (about 292 years).
+func millisDuration(ms int64) time.Duration {
+	if ms > int64(math.MaxInt64/time.Millisecond) {
+		return math.MaxInt64
+	}
+	if ms < int64(math.MinInt64/time.Millisecond) {
+		return math.MinInt64
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // podPeaks returns one pod's per-interval memory peaks, OOM bumps included,
@@ -383,13 +444,16 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 	for _, ev := range podOOMs {
 		origin = min(origin, ev.Time.UnixMilli())
 	}
-	iv := o.MemoryInterval.Milliseconds()
-	index := func(t int64) int64 { return (t - origin) / iv }
+	iv := max(o.MemoryInterval.Milliseconds(), 1)
+	// Every time here is at or after origin; the differences saturate
+	// rather than wrap for times hundreds of millions of years apart.
+	index := func(t int64) int64 { return subMillis(t, origin) / iv }
 	peaks := map[int64]*Peak{}
 	get := func(idx int64) *Peak {
 		p := peaks[idx]
 		if p == nil {
-			p = &Peak{Pod: ser.Pod, End: time.UnixMilli(origin + (idx+1)*iv).UTC()}
+			end := workload.AddSat(origin, workload.MulSat(workload.AddSat(idx, 1), iv))
+			p = &Peak{Pod: ser.Pod, End: time.UnixMilli(end).UTC()}
 			peaks[idx] = p
 		}
 		return p
@@ -412,7 +476,7 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 		// The interval's peak so far: samples up to the kill only.
 		var sofar workload.Bytes
 		if start >= 0 {
-			lo := ser.Search(origin + idx*iv)
+			lo := ser.Search(workload.AddSat(origin, workload.MulSat(idx, iv)))
 			for i := lo; i < end && ser.Time[i] <= t; i++ {
 				if v := ser.Memory[i]; !math.IsNaN(v) {
 					sofar = max(sofar, workload.BytesOf(float64(v)))
@@ -420,7 +484,9 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 			}
 		}
 		m := max(ev.Limit, sofar, ev.Usage)
-		bump := max(workload.Bytes(math.Ceil(float64(m)*o.OOMBumpRatio)), m+o.OOMMinBump)
+		// Near the int64 range the bump saturates instead of wrapping
+		// into a negative peak.
+		bump := max(workload.BytesOf(math.Ceil(float64(m)*o.OOMBumpRatio)), workload.AddSat(m, o.OOMMinBump))
 		p := get(idx)
 		p.Bytes = max(p.Bytes, bump)
 		p.OOM = true
@@ -428,7 +494,7 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 	out := make([]Peak, 0, len(peaks))
 	cutoff := time.Time{}
 	if o.MemoryIntervals > 0 {
-		cutoff = until.Add(-time.Duration(o.MemoryIntervals) * o.MemoryInterval)
+		cutoff = until.Add(-workload.MulSat(o.MemoryInterval, int64(o.MemoryIntervals)))
 	}
 	for _, p := range peaks {
 		if p.End.After(cutoff) {

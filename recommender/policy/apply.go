@@ -22,19 +22,23 @@ type Input struct {
 
 // resource abstracts CPU and memory so one code path serves both.
 type resource struct {
-	name            string // "cpu" or "memory"
-	request         Estimate
-	limit           LimitRule
-	window          *history.Window
-	current         workload.Settings
-	floor, ceiling  float64
-	podFloor        float64
-	round           float64
-	curReq, curLim  float64
-	format          func(float64) string
-	lowerQ, upperQ  func() float64
-	hasData         bool
-	samplesInWindow int
+	name           string // "cpu" or "memory"
+	request        Estimate
+	limit          LimitRule
+	window         *history.Window
+	floor, ceiling float64
+	podFloor       float64
+	round          float64
+	curReq, curLim float64
+	// most is the largest amount a recommendation may hold (workload.MaxCPU,
+	// workload.MaxMemory), in the unit of the other fields.
+	most   float64
+	format func(float64) string
+	// human prints an amount that may be far out of range (or not a
+	// number), for the reason a recommendation is withheld.
+	human          func(float64) string
+	lowerQ, upperQ func() float64
+	hasData        bool
 }
 
 // Apply computes the recommendation for one container. It is a pure function
@@ -45,7 +49,8 @@ func Apply(p Profile, s *history.Summary, in Input) workload.Recommendation {
 		rec.Reasons = []string{"no recommendation: no usage samples"}
 		return rec
 	}
-	rec.Confidence = round2(s.Confidence)
+	// Summarize keeps confidence in [0, 1]; a summary built elsewhere may not.
+	rec.Confidence = round2(clamp01(s.Confidence))
 	n := max(in.ContainersInPod, 1)
 	guaranteed := p.Guaranteed || (p.HonourCritical && in.Critical)
 
@@ -54,7 +59,9 @@ func Apply(p Profile, s *history.Summary, in Input) workload.Recommendation {
 		floor: float64(p.Floor.CPU.Cores()), ceiling: float64(p.Ceiling.CPU.Cores()),
 		podFloor: float64(p.PodFloor.CPU.Cores()) / float64(n), round: float64(p.RoundCPU.Cores()),
 		curReq: float64(in.Current.Requests.CPU.Cores()), curLim: float64(in.Current.Limits.CPU.Cores()),
+		most:    float64(workload.MaxCPU.Cores()),
 		format:  func(v float64) string { return workload.MillicoresOf(workload.Cores(v)).String() },
+		human:   func(v float64) string { return humanNumber(v) + " cores" },
 		hasData: s.HasCPU(),
 		lowerQ:  func() float64 { return s.CPU.Quantile(0.5) },
 		upperQ:  func() float64 { return s.CPU.Quantile(0.99) },
@@ -64,7 +71,9 @@ func Apply(p Profile, s *history.Summary, in Input) workload.Recommendation {
 		floor: float64(p.Floor.Memory), ceiling: float64(p.Ceiling.Memory),
 		podFloor: float64(p.PodFloor.Memory) / float64(n), round: float64(p.RoundMemory),
 		curReq: float64(in.Current.Requests.Memory), curLim: float64(in.Current.Limits.Memory),
+		most:    float64(workload.MaxMemory),
 		format:  func(v float64) string { return workload.BytesOf(roundUp(v, float64(workload.MiB))).String() },
+		human:   func(v float64) string { return humanNumber(v/float64(workload.PiB)) + " PiB" },
 		hasData: s.HasMemory(),
 		lowerQ:  func() float64 { return s.MemoryPeaks.Quantile(0.5) },
 		upperQ:  func() float64 { return s.MemoryPeaks.Max() },
@@ -73,6 +82,13 @@ func Apply(p Profile, s *history.Summary, in Input) workload.Recommendation {
 	var departs bool
 	for _, r := range []*resource{&cpu, &mem} {
 		req, lim, lower, upper, reasons, ok := r.recommend(p, s, guaranteed)
+		if ok {
+			if why := r.outOfRange(req, lim, lower, upper); why != "" {
+				// The estimate's own reasons would print the absurd
+				// numbers: the one reason says what happened instead.
+				reasons, ok = []string{why}, false
+			}
+		}
 		rec.Reasons = append(rec.Reasons, reasons...)
 		if !ok {
 			continue
@@ -98,6 +114,32 @@ func Apply(p Profile, s *history.Summary, in Input) workload.Recommendation {
 		rec.Reasons = append(rec.Reasons, "profile "+p.Name+": "+p.Departures)
 	}
 	return rec
+}
+
+// outOfRange says why a recommendation cannot be given when one of its
+// amounts is not a number or above the most a container can be given,
+// and "" when all are usable. Usage data that reaches such amounts is broken
+// (a unit mix-up, a corrupt sample); printing the result would be worse
+// than printing nothing.
+func (r *resource) outOfRange(req, lim, lower, upper float64) string {
+	for _, a := range []struct {
+		what string
+		v    float64
+	}{{"request", req}, {"limit", lim}, {"lower bound", lower}, {"upper bound", upper}} {
+		var would string
+		switch {
+		case math.IsNaN(a.v):
+			would = " would not be a number"
+		case math.IsInf(a.v, 0):
+			would = " would be more than any container can be given (" + r.human(r.most) + ")"
+		case a.v > r.most:
+			would = " would be " + r.human(a.v) + ", more than any container can be given (" + r.human(r.most) + ")"
+		default:
+			continue
+		}
+		return r.name + ": no recommendation: the " + a.what + would + "; check the usage data for implausible samples"
+	}
+	return ""
 }
 
 func (r *resource) recommend(p Profile, s *history.Summary, guaranteed bool) (req, lim, lower, upper float64, reasons []string, ok bool) {
@@ -369,10 +411,32 @@ func roundUp(v, step float64) float64 {
 	if step <= 0 || v <= 0 {
 		return max(v, 0)
 	}
+	if q := v / step; q >= 1<<53 {
+		// Whole steps already, as far as a float64 tells; and v/step
+		// may have overflowed to +Inf.
+		return v
+	}
 	return math.Ceil(v/step-1e-9) * step
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// humanNumber prints v plainly ("10000", "1.5") where that is short, else
+// with an exponent ("1e+308").
+func humanNumber(v float64) string {
+	if math.Abs(v) < 1e9 {
+		return fmtFloat(v)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// clamp01 holds v within [0, 1]; NaN becomes 0.
+func clamp01(v float64) float64 {
+	if !(v >= 0) {
+		return 0
+	}
+	return min(v, 1)
+}
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64) }
 

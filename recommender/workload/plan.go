@@ -84,25 +84,26 @@ type Plan struct {
 // the settings each container gets: app containers and sidecars run
 // together, while each plain init container runs beside the sidecars
 // declared before it, so the pod needs the larger of the two. Containers are
-// taken in spec order.
+// taken in spec order. Sums saturate at math.MaxInt64 (AddSat).
 func PodRequests(cs []ContainerPlan, settings func(ContainerPlan) Settings) Resources {
 	var running, sidecars, initPeak Resources
 	for _, c := range cs {
 		r := settings(c).Requests
 		switch {
 		case c.Sidecar:
-			sidecars.CPU += r.CPU
-			sidecars.Memory += r.Memory
+			sidecars = sidecars.addSat(r)
 		case c.Init:
-			initPeak.CPU = max(initPeak.CPU, sidecars.CPU+r.CPU)
-			initPeak.Memory = max(initPeak.Memory, sidecars.Memory+r.Memory)
+			initPeak.CPU = max(initPeak.CPU, AddSat(sidecars.CPU, r.CPU))
+			initPeak.Memory = max(initPeak.Memory, AddSat(sidecars.Memory, r.Memory))
 		default:
-			running.CPU += r.CPU
-			running.Memory += r.Memory
+			running = running.addSat(r)
 		}
 	}
-	return Resources{
-		CPU:    max(running.CPU+sidecars.CPU, initPeak.CPU),
-		Memory: max(running.Memory+sidecars.Memory, initPeak.Memory),
-	}
+	pod := running.addSat(sidecars)
+	return Resources{CPU: max(pod.CPU, initPeak.CPU), Memory: max(pod.Memory, initPeak.Memory)}
+}
+
+// addSat adds o to r, each amount with AddSat.
+func (r Resources) addSat(o Resources) Resources {
+	return Resources{CPU: AddSat(r.CPU, o.CPU), Memory: AddSat(r.Memory, o.Memory)}
 }

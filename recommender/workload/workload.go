@@ -2,7 +2,10 @@ package workload
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the kind of a top-level workload owner.
@@ -113,4 +116,48 @@ type Sample struct {
 	HasThrottled bool
 	// Settings are the requests and limits in force at Time, as recorded.
 	Settings Settings
+}
+
+// ParseKey reads "NAMESPACE/KIND/NAME", as Key.String writes it, with a
+// known kind; Kubernetes names hold no "/", so the split is unambiguous.
+func ParseKey(s string) (Key, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return Key{}, fmt.Errorf("%q is not NAMESPACE/KIND/NAME", s)
+	}
+	kind, ok := ParseKind(parts[1])
+	if !ok {
+		return Key{}, fmt.Errorf("%q: unknown kind %q", s, parts[1])
+	}
+	return Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
+}
+
+// PrintableName returns a name from outside data as it may reach a
+// terminal: unchanged when every character prints as itself, else quoted
+// with Go escapes ("\x1b[31mweb", "\u202e"), so that a name cannot move the
+// cursor, recolour or reorder the text around it.
+func PrintableName(s string) string {
+	if IsPrintable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// IsPrintable reports whether s is valid UTF-8 whose every character prints
+// as itself (strconv.IsPrint): no control, format (bidirectional override,
+// zero-width) or separator characters besides the ASCII space.
+func IsPrintable(s string) bool {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || !strconv.IsPrint(r) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// Printable returns the key with each part passed through PrintableName.
+func (k Key) Printable() string {
+	return PrintableName(k.Namespace) + "/" + PrintableName(string(k.Kind)) + "/" + PrintableName(k.Name)
 }

@@ -10,6 +10,7 @@ import (
 
 	"rightsize.dev/rightsize/recommender/backtest"
 	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/report"
 )
 
 // BacktestOptions are the flags of `rightsize backtest`.
@@ -62,12 +63,18 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 			}
 			g.logger(streams).Debug("backtest done", "took", time.Since(start))
 			if o.Output == "json" {
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
+				var v any = res
 				if len(res) == 1 {
-					return enc.Encode(res[0])
+					v = res[0]
 				}
-				return enc.Encode(res)
+				b, err := json.MarshalIndent(v, "", "  ")
+				if err != nil {
+					return fmt.Errorf("writing the backtest as json: %w", err)
+				}
+				// Container names come from the input: escape what a
+				// terminal would act on.
+				_, err = streams.Out.Write(append(report.EscapeJSON(b), '\n'))
+				return err
 			}
 			if err := backtest.WriteTable(streams.Out, res); err != nil {
 				return err
@@ -106,6 +113,10 @@ func (o *BacktestOptions) Validate() error {
 	}
 	if o.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive")
+	}
+	// Samples and decision times are kept to the millisecond.
+	if o.Interval%time.Millisecond != 0 || o.Warmup%time.Millisecond != 0 {
+		return fmt.Errorf("--interval and --warmup must be whole milliseconds")
 	}
 	if o.Top < 0 {
 		return fmt.Errorf("--top must not be negative")
