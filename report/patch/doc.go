@@ -30,6 +30,14 @@
 // so. A Job's pod template is immutable once created; its patch takes effect
 // when the Job is recreated. A CronJob's patch applies from its next run.
 //
+// Names come from outside data and end up in YAML comments, file names and
+// kustomization.yaml, so a workload is only rendered when its namespace is
+// a DNS-1123 label, its name a DNS-1123 subdomain, its kind one rightsize
+// knows and each changed container's name a DNS-1123 label, as Kubernetes
+// requires; Write lists any other as skipped, its key quoted with control
+// characters escaped.
+//
 // Write does not remove patch files of earlier runs; a workload that no
-// longer changes simply drops out of kustomization.yaml.
+// longer changes simply drops out of kustomization.yaml. It writes all
+// files or none: a failure part-way leaves the directory as it was.
 package patch

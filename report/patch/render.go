@@ -1,10 +1,12 @@
 package patch
 
 import (
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/recommender/workload"
@@ -31,7 +33,9 @@ func FileName(k workload.Key) string {
 }
 
 // Render returns the patch for one workload and its file name. ok is false
-// when no container's settings change or the kind cannot be patched.
+// when no container's settings change or the kind cannot be patched. A
+// namespace, name, kind or container name that is not valid in Kubernetes
+// is an error, and nothing is rendered.
 func Render(wp workload.WorkloadPlan) (name string, data []byte, ok bool, err error) {
 	data, _, err = render(wp)
 	if err != nil || data == nil {
@@ -41,14 +45,33 @@ func Render(wp workload.WorkloadPlan) (name string, data []byte, ok bool, err er
 }
 
 // render returns the patch, or nil data and why the workload cannot be
-// patched (empty when nothing changes).
+// patched (empty when nothing changes). A workload whose names could not
+// appear in a Kubernetes object is an *invalidError: names end up in YAML
+// comments, file names and kustomization.yaml, so only valid ones are used.
 func render(wp workload.WorkloadPlan) (data []byte, skip string, err error) {
+	var changed []workload.ContainerPlan
+	for _, c := range wp.Containers {
+		if c.Changed() {
+			changed = append(changed, c)
+		}
+	}
+	if len(changed) == 0 {
+		return nil, "", nil
+	}
+	if err := validate(wp.Key, changed); err != nil {
+		return nil, "", err
+	}
+	path, ok := podSpecPath[wp.Key.Kind]
+	switch {
+	case wp.Key.Kind == workload.Pod:
+		return nil, "a bare Pod's resources cannot be changed by applying its manifest; change what creates it", nil
+	case !ok:
+		return nil, fmt.Sprintf("kind %s cannot be patched", wp.Key.Kind), nil
+	}
+
 	var containers, initContainers []any
 	var summary []string
-	for _, c := range wp.Containers {
-		if !c.Changed() {
-			continue
-		}
+	for _, c := range changed {
 		res, changes := resourcesPatch(c.Current, c.Recommended())
 		entry := map[string]any{"name": c.Name, "resources": res}
 		// Native sidecars are init containers with restartPolicy Always.
@@ -59,20 +82,6 @@ func render(wp workload.WorkloadPlan) (data []byte, skip string, err error) {
 		}
 		summary = append(summary, c.Name+": "+strings.Join(changes, ", "))
 	}
-	if len(summary) == 0 {
-		return nil, "", nil
-	}
-	path, ok := podSpecPath[wp.Key.Kind]
-	switch {
-	case wp.Key.Kind == workload.Pod:
-		return nil, "a bare Pod's resources cannot be changed by applying its manifest; change what creates it", nil
-	case !ok:
-		return nil, fmt.Sprintf("kind %q cannot be patched", wp.Key.Kind), nil
-	}
-	if err := checkKey(wp.Key); err != nil {
-		return nil, "", err
-	}
-
 	podSpec := map[string]any{}
 	if containers != nil {
 		podSpec["containers"] = containers
@@ -152,16 +161,80 @@ func show[A quantity](a A) string {
 	return a.String()
 }
 
-// checkKey rejects names that would not make a valid patch or would escape
-// the output directory.
-func checkKey(k workload.Key) error {
-	if k.Name == "" {
-		return errors.New("workload without a name")
+// maxFileName is the longest file name common file systems take (NAME_MAX).
+const maxFileName = 255
+
+// invalidError is a workload whose names cannot be written into a patch.
+type invalidError struct {
+	key    workload.Key
+	reason string
+}
+
+func (e *invalidError) Error() string { return keyLabel(e.key) + ": " + e.reason }
+
+// keyLabel names a workload in a message: as is when every part is a valid
+// name, else quoted and cut short so that a crafted name cannot forge lines
+// or flood the terminal.
+func keyLabel(k workload.Key) string {
+	if _, ok := workload.ParseKind(string(k.Kind)); ok && keyProblem(k) == "" {
+		return k.String()
 	}
-	for _, s := range []string{k.Namespace, k.Name} {
-		if strings.ContainsAny(s, `/\`) || s == "." || s == ".." {
-			return fmt.Errorf("invalid name %q in %s", s, k)
+	return quote(k.String())
+}
+
+// validate checks every name that goes into a workload's patch: the
+// namespace is a DNS-1123 label (or empty), the name a DNS-1123 subdomain,
+// the kind one rightsize knows, each changed container's name a DNS-1123
+// label, and the file name short enough for the file system.
+func validate(k workload.Key, changed []workload.ContainerPlan) error {
+	if _, ok := workload.ParseKind(string(k.Kind)); !ok {
+		return &invalidError{k, "unknown kind"}
+	}
+	if p := keyProblem(k); p != "" {
+		return &invalidError{k, p}
+	}
+	for _, c := range changed {
+		if errs := validation.IsDNS1123Label(c.Name); len(errs) > 0 {
+			return &invalidError{k, "invalid container name " + quote(c.Name) + ": " + strings.Join(errs, "; ")}
 		}
 	}
+	if n := len(FileName(k)); n > maxFileName {
+		return &invalidError{k, fmt.Sprintf("the patch file name would be %d bytes long, more than the %d a file system takes", n, maxFileName)}
+	}
 	return nil
+}
+
+// keyProblem says what is wrong with a key's namespace or name, or "". It
+// leaves the value out: messages name the key quoted (keyLabel).
+func keyProblem(k workload.Key) string {
+	if k.Namespace != "" {
+		if errs := validation.IsDNS1123Label(k.Namespace); len(errs) > 0 {
+			return "invalid namespace: " + strings.Join(errs, "; ")
+		}
+	}
+	if errs := validation.IsDNS1123Subdomain(k.Name); len(errs) > 0 {
+		return "invalid name: " + strings.Join(errs, "; ")
+	}
+	return ""
+}
+
+// maxQuoted bounds a quoted name in a message, in bytes.
+const maxQuoted = 200
+
+// quote returns s double-quoted with control characters, invalid UTF-8 and
+// other non-printing runes escaped as in Go, cut to about maxQuoted bytes
+// with "…" when longer.
+func quote(s string) string {
+	b := []byte{'"'}
+	for i := 0; i < len(s); {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		q := strconv.Quote(s[i : i+n]) // an invalid byte becomes \xNN
+		q = q[1 : len(q)-1]
+		if len(b)+len(q) > maxQuoted {
+			return string(b) + `"…`
+		}
+		b = append(b, q...)
+		i += n
+	}
+	return string(append(b, '"'))
 }

@@ -3,12 +3,15 @@ package patch
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/recommender/workload"
@@ -33,12 +36,16 @@ type patchRef struct {
 // plus kustomization.yaml listing them, into dir (created if missing).
 // written holds the file names, patches in name order and the kustomization
 // last; skipped names each workload that changes but cannot be patched, with
-// the reason.
+// the reason: a bare Pod, or names that are not valid in Kubernetes (never
+// rendered). Other files in dir stay as they are.
+//
+// The files are written all or nothing: each is staged in a temporary
+// directory inside dir and moved into place, kustomization.yaml last; if a
+// step fails the files already moved are put back, so dir is left as it
+// was.
 func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("create patch directory: %w", err)
-	}
-	k, err := readKustomization(filepath.Join(dir, KustomizationFile))
+	kpath := filepath.Join(dir, KustomizationFile)
+	k, err := readKustomization(kpath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,6 +54,11 @@ func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
 	owner := map[string]workload.Key{}
 	for _, wp := range p.Workloads {
 		data, skip, err := render(wp)
+		var invalid *invalidError
+		if errors.As(err, &invalid) {
+			skipped = append(skipped, invalid.Error())
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -70,12 +82,6 @@ func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
-			return nil, nil, fmt.Errorf("write patch: %w", err)
-		}
-		written = append(written, name)
-	}
 
 	k.APIVersion, k.Kind = "kustomize.config.k8s.io/v1beta1", "Kustomization"
 	k.Patches = make([]patchRef, len(names))
@@ -86,11 +92,188 @@ func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("marshal kustomization: %w", err)
 	}
-	data := append([]byte(kustomizationHeader(p.Profile)), body...)
-	if err := os.WriteFile(filepath.Join(dir, KustomizationFile), data, 0o644); err != nil {
-		return nil, nil, fmt.Errorf("write kustomization: %w", err)
+	files[KustomizationFile] = append([]byte(kustomizationHeader(p.Profile)), body...)
+	written = append(names, KustomizationFile)
+
+	if err := writeFiles(dir, written, files); err != nil {
+		return nil, nil, err
 	}
-	return append(written, KustomizationFile), skipped, nil
+	return written, skipped, nil
+}
+
+// rename moves a staged file into place; tests replace it to fail part-way.
+var rename = os.Rename
+
+// writeFiles writes files[name] for each name, in order, into dir, all or
+// nothing. The staging directory is inside dir rather than beside it so
+// that it is on the same file system even when dir is a mount point: the
+// moves are then renames, each atomic. A file being replaced is first
+// copied into the staging directory, so that undoing a move is a rename
+// too. Only a crash between two moves can leave a mix; kustomization.yaml
+// moves last, so until then it still lists the earlier set.
+func writeFiles(dir string, names []string, files map[string][]byte) (err error) {
+	created, err := mkdirAll(dir)
+	if err != nil {
+		return fmt.Errorf("create patch directory %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			// Undo the directories this call created; Remove keeps any
+			// that something else has put files into since.
+			for _, d := range created {
+				_ = os.Remove(d)
+			}
+		}
+	}()
+	stage, err := os.MkdirTemp(dir, ".rightsize-")
+	if err != nil {
+		return fmt.Errorf("write patches to %s: %w", dir, err)
+	}
+	defer os.RemoveAll(stage)
+	for _, sub := range []string{"new", "old"} {
+		if err := os.Mkdir(filepath.Join(stage, sub), 0o700); err != nil {
+			return fmt.Errorf("write patches to %s: %w", dir, err)
+		}
+	}
+
+	backedUp := map[string]bool{}
+	for _, name := range names {
+		target := filepath.Join(dir, name)
+		perm, exists, err := backup(target, filepath.Join(stage, "old", name))
+		if err != nil {
+			return err
+		}
+		backedUp[name] = exists
+		if err := writeSynced(filepath.Join(stage, "new", name), files[name], perm, exists); err != nil {
+			return fmt.Errorf("write %s: %w", target, err)
+		}
+	}
+
+	var moved []string
+	undo := func(cause error) error {
+		errs := []error{cause}
+		for i := len(moved) - 1; i >= 0; i-- {
+			name := moved[i]
+			target := filepath.Join(dir, name)
+			var err error
+			if backedUp[name] {
+				err = rename(filepath.Join(stage, "old", name), target)
+			} else {
+				err = os.Remove(target)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("could not restore %s: %w", target, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, name := range names {
+		if err := rename(filepath.Join(stage, "new", name), filepath.Join(dir, name)); err != nil {
+			return undo(fmt.Errorf("write %s: %w", filepath.Join(dir, name), err))
+		}
+		moved = append(moved, name)
+	}
+	if err := syncDir(dir); err != nil {
+		return undo(fmt.Errorf("write patches to %s: %w", dir, err))
+	}
+	return nil
+}
+
+// mkdirAll creates dir and its missing parents and returns those it
+// created, the deepest first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		for _, d := range missing {
+			_ = os.Remove(d)
+		}
+		return nil, err
+	}
+	return missing, nil
+}
+
+// backup copies an existing regular file at target to dst and returns the
+// permissions for its replacement: the file's own, or 0644 for a new one.
+// Anything else at target (a directory, a symbolic link) is an error:
+// replacing it is not Write's call to make.
+func backup(target, dst string) (fs.FileMode, bool, error) {
+	fi, err := os.Lstat(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0o644, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("write %s: %w", target, err)
+	}
+	if !fi.Mode().IsRegular() {
+		what := "not a regular file"
+		switch {
+		case fi.IsDir():
+			what = "a directory"
+		case fi.Mode()&fs.ModeSymlink != 0:
+			what = "a symbolic link"
+		}
+		return 0, false, fmt.Errorf("write %s: it is %s; move it away first", target, what)
+	}
+	data, err := os.ReadFile(target)
+	if err != nil {
+		return 0, false, fmt.Errorf("write %s: keeping the old file: %w", target, err)
+	}
+	if err := writeSynced(dst, data, fi.Mode().Perm(), true); err != nil {
+		return 0, false, fmt.Errorf("write %s: keeping the old file: %w", target, err)
+	}
+	return fi.Mode().Perm(), true, nil
+}
+
+// writeSynced writes a new file and flushes it to disk, so that once it is
+// renamed into place a crash cannot leave it empty. With exact, the file
+// gets perm regardless of the umask: it replaces a file with those
+// permissions, which os.WriteFile over it would have kept.
+func writeSynced(path string, data []byte, perm fs.FileMode, exact bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if exact {
+		if err := f.Chmod(perm); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir flushes dir's entries, making the renames into it durable.
+// Windows cannot open a directory for syncing.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func kustomizationHeader(profile string) string {
@@ -98,26 +281,104 @@ func kustomizationHeader(profile string) string {
 		profile = "default"
 	}
 	return strings.Join([]string{
-		"# Generated by rightsize (profile " + profile + "): one patch per workload whose",
+		"# Generated by rightsize (profile " + commentSafe(profile) + "): one patch per workload whose",
 		"# resources change. Add the manifests they apply to under resources:",
 		"# (e.g. - ../base); rightsize keeps that list and rewrites the rest.",
 		"",
 	}, "\n")
 }
 
+// commentSafe returns s as is when it is a plain word, else quoted: a
+// line break would end the YAML comment it goes into.
+func commentSafe(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return quote(s)
+		}
+	}
+	return s
+}
+
+// maxKustomization bounds the kustomization.yaml Write reads. Real ones
+// are a few kilobytes; the bound keeps a huge or hostile file (YAML alias
+// expansion) from exhausting memory.
+const maxKustomization = 1 << 20
+
 // readKustomization returns the resources of an existing kustomization so that
 // a rerun keeps them.
 func readKustomization(path string) (kustomization, error) {
 	var k kustomization
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return k, nil
 	}
 	if err != nil {
 		return k, fmt.Errorf("read existing kustomization: %w", err)
 	}
-	if err := yaml.Unmarshal(b, &k); err != nil {
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKustomization+1))
+	if err != nil {
+		return k, fmt.Errorf("read existing kustomization: %w", err)
+	}
+	if len(b) > maxKustomization {
+		return k, fmt.Errorf("existing %s is larger than %d bytes; is it a kustomization?", path, maxKustomization)
+	}
+	return parseKustomization(path, b)
+}
+
+// parseKustomization returns the resources of a kustomization file's
+// content; path names it in errors. It reads the YAML as a node tree and
+// only the resources list from it: the rest of the file is rewritten, and
+// aliases are followed one step instead of being expanded, so a small file
+// cannot make the parse large.
+func parseKustomization(path string, b []byte) (kustomization, error) {
+	var k kustomization
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal(b, &doc); err != nil {
 		return k, fmt.Errorf("parse existing %s: %w", path, err)
 	}
-	return kustomization{Resources: k.Resources}, nil
+	if len(doc.Content) == 0 {
+		return k, nil // empty file
+	}
+	root := deref(doc.Content[0])
+	if isNull(root) {
+		return k, nil
+	}
+	if root.Kind != yamlv3.MappingNode {
+		return k, fmt.Errorf("parse existing %s:%d: want a mapping (a kustomization)", path, root.Line)
+	}
+	var list *yamlv3.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		// A repeated key: the last one wins, as in a JSON object.
+		if key := deref(root.Content[i]); key.Kind == yamlv3.ScalarNode && key.Value == "resources" {
+			list = deref(root.Content[i+1])
+		}
+	}
+	if list == nil || isNull(list) {
+		return k, nil
+	}
+	if list.Kind != yamlv3.SequenceNode {
+		return k, fmt.Errorf("parse existing %s:%d: resources: want a list of paths", path, list.Line)
+	}
+	for _, item := range list.Content {
+		item = deref(item)
+		if item.Kind != yamlv3.ScalarNode || item.ShortTag() != "!!str" {
+			return kustomization{}, fmt.Errorf("parse existing %s:%d: resources: want a path, a string", path, item.Line)
+		}
+		k.Resources = append(k.Resources, item.Value)
+	}
+	return k, nil
+}
+
+// deref returns the node an alias stands for. An anchor cannot be put on an
+// alias, so one step suffices.
+func deref(n *yamlv3.Node) *yamlv3.Node {
+	if n.Kind == yamlv3.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
+}
+
+func isNull(n *yamlv3.Node) bool {
+	return n.Kind == yamlv3.ScalarNode && n.ShortTag() == "!!null"
 }

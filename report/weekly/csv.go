@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"rightsize.dev/rightsize/report/cost"
@@ -28,9 +29,13 @@ func WriteCSV(w io.Writer, r *Report) error {
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	period := []string{r.Pricing.Currency, r.Period.Start.Format(time.RFC3339), r.Period.End.Format(time.RFC3339)}
+	period := []string{csvText(r.Pricing.Currency), r.Period.Start.Format(time.RFC3339), r.Period.End.Format(time.RFC3339)}
 	row := func(scope, name, ns, kind, wl, team, pool string, c Cost, prev *Cost) []string {
-		rec := append([]string{scope, name, ns, kind, wl, team, pool}, period...)
+		rec := []string{scope}
+		for _, text := range []string{name, ns, kind, wl, team, pool} {
+			rec = append(rec, csvText(text))
+		}
+		rec = append(rec, period...)
 		rec = append(rec, hours(c.Usage.PodHours),
 			money(c.Requested), money(c.Used), money(c.Idle), money(c.Savings),
 			hours(float64(c.Usage.CPU.Requested)), hours(float64(c.Usage.CPU.Used)), hours(float64(c.Usage.CPU.Idle)),
@@ -64,6 +69,19 @@ func WriteCSV(w io.Writer, r *Report) error {
 		return err
 	}
 	return cw.Error()
+}
+
+// csvText defuses a text cell that a spreadsheet would run as a formula
+// ("=HYPERLINK(…)", "@SUM(…)", "+cmd|…"): names come from outside data, so
+// one that starts with = + - @, a tab or a carriage return gets a leading
+// apostrophe, which spreadsheets read as "text" (OWASP's advice for CSV
+// injection). Figures are written by this package and left alone, so
+// negative amounts stay numbers.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func money(m cost.Money) string { return strconv.FormatFloat(float64(m), 'f', 4, 64) }

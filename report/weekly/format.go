@@ -102,19 +102,12 @@ func fmtMemory(b workload.Bytes) string {
 	return "~" + strconv.FormatFloat(b.MiB(), 'f', 0, 64) + "Mi"
 }
 
-// fmtRequests renders a pod's requests: "1 CPU, 1Gi".
-func fmtRequests(r workload.Resources) string {
-	return fmtCPU(r.CPU) + " CPU, " + fmtMemory(r.Memory)
-}
-
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
 // fmtWindow renders a window for headings: "2026-11-08 00:00 → 2026-11-15 00:00 UTC".
 func fmtWindow(w Window) string {
 	return fmtTime(w.Start) + " → " + fmtTime(w.End) + " UTC"
 }
-
-func fmtHours(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // workloadName is a workload's short name for charts: "namespace/name".
 func workloadName(k workload.Key) string { return k.Namespace + "/" + k.Name }

@@ -362,7 +362,7 @@ func hpaDoc(h HPA) HPADocument {
 	d := HPADocument{Namespace: h.Workload.Namespace, Kind: string(h.Workload.Kind), Name: h.Workload.Name,
 		MinReplicas: h.Min, MaxReplicas: h.Max, Targets: []HPATargetDocument{}}
 	for _, t := range h.Targets {
-		d.Targets = append(d.Targets, HPATargetDocument{Resource: t.Resource, AverageUtilization: t.AverageUtilization, AverageValue: t.AverageValue})
+		d.Targets = append(d.Targets, HPATargetDocument(t))
 	}
 	return d
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Lists and tables are capped so that the message fits a chat post; the
@@ -24,18 +26,18 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	v := r.view()
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "## %s\n\n", mdText(v.Title))
-	fmt.Fprintf(bw, "**%s** (%s) · source %s · profile %s\n\n", v.Period, v.PeriodLength, mdCode(v.Source), mdCode(v.Profile))
+	fmt.Fprintf(bw, "**%s** (%s) · source %s · profile %s\n\n", mdText(v.Period), mdText(v.PeriodLength), mdCode(v.Source), mdCode(v.Profile))
 
 	fmt.Fprintln(bw, "| | This period | Previous | Change |")
 	fmt.Fprintln(bw, "|---|---:|---:|---:|")
 	for i, h := range v.Headline {
-		label, now := h.Label, h.Now
+		label, now := mdText(h.Label), mdText(h.Now)
 		if i == len(v.Headline)-1 {
 			label, now = "**"+label+"**", "**"+now+"**"
 		}
-		fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", label, now, h.Before, h.Change)
+		fmt.Fprintln(bw, mdRow(label, now, mdText(h.Before), mdText(h.Change)))
 	}
-	fmt.Fprintf(bw, "\n%s. Idle is %s of requested. Potential savings: %s.\n", capitalize(v.Counts), v.IdleShare, v.SavingsNote)
+	fmt.Fprintf(bw, "\n%s. Idle is %s of requested. Potential savings: %s.\n", mdText(capitalize(v.Counts)), mdText(v.IdleShare), mdText(v.SavingsNote))
 
 	fmt.Fprint(bw, "\n### Top savings\n\n")
 	if len(v.TopSavings) == 0 {
@@ -44,13 +46,13 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintln(bw, "| Workload | Replicas | CPU request / pod | Memory request / pod | Savings |")
 		fmt.Fprintln(bw, "|---|---:|---|---|---:|")
 		for _, s := range v.TopSavings {
-			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", mdCode(s.Workload)+lowMark(s), s.Replicas, s.CPU, s.Memory, s.Savings)
+			fmt.Fprintln(bw, mdRow(mdCode(s.Workload)+lowMark(s), mdText(s.Replicas), mdText(s.CPU), mdText(s.Memory), mdText(s.Savings)))
 		}
 	}
 	if len(v.ExtraCost) > 0 {
 		var items []string
 		for _, s := range v.ExtraCost {
-			items = append(items, fmt.Sprintf("%s%s %s", mdCode(s.Workload), lowMark(s), s.Savings))
+			items = append(items, fmt.Sprintf("%s%s %s", mdCode(s.Workload), lowMark(s), mdText(s.Savings)))
 		}
 		fmt.Fprintf(bw, "\nWould cost more (under-provisioned): %s.\n", strings.Join(items, ", "))
 	}
@@ -68,7 +70,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if k.Container != "" {
 			where += " " + mdCode(k.Container)
 		}
-		fmt.Fprintf(bw, "- **%s** %s: %s (%s)\n", k.Severity, where, mdText(k.Detail), k.Rule)
+		fmt.Fprintf(bw, "- **%s** %s: %s (%s)\n", mdText(k.Severity), where, mdText(k.Detail), mdText(k.Rule))
 	}
 
 	fmt.Fprint(bw, "\n### Cost by namespace\n\n")
@@ -82,13 +84,13 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintln(bw, "| Class | Workloads today | Pods today | Workloads recommended | Pods recommended |")
 	fmt.Fprintln(bw, "|---|---:|---:|---:|---:|")
 	for _, q := range v.QoS {
-		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", q.Class, q.Workloads, q.Pods, q.WorkloadsAfter, q.PodsAfter)
+		fmt.Fprintln(bw, mdRow(mdText(q.Class), q.Workloads, q.Pods, q.WorkloadsAfter, q.PodsAfter))
 	}
 
 	fmt.Fprint(bw, "\n### Horizontal autoscaling\n\n")
-	fmt.Fprintf(bw, "%s", v.HPA.Coverage)
+	fmt.Fprint(bw, mdText(v.HPA.Coverage))
 	if v.HPA.Note != "" {
-		fmt.Fprintf(bw, ": %s", v.HPA.Note)
+		fmt.Fprintf(bw, ": %s", mdText(v.HPA.Note))
 	}
 	fmt.Fprintln(bw, ".")
 	if len(v.HPA.Existing) > 0 {
@@ -99,7 +101,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(bw, "- %s\n", more(len(v.HPA.Existing)-markdownRows))
 			break
 		}
-		fmt.Fprintf(bw, "- %s: %s — %s\n", mdCode(e.Workload), e.HPA, mdText(e.Notes))
+		fmt.Fprintf(bw, "- %s: %s — %s\n", mdCode(e.Workload), mdText(e.HPA), mdText(e.Notes))
 	}
 	if len(v.HPA.Suggested) > 0 {
 		fmt.Fprint(bw, "\nSuggested (R10), the most expensive first:\n\n")
@@ -108,9 +110,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				fmt.Fprintf(bw, "- %s\n", more(len(v.HPA.Suggested)-markdownRows))
 				break
 			}
-			fmt.Fprintf(bw, "- %s: %s → %s\n", mdCode(s.Workload), s.Why, s.HPA)
+			fmt.Fprintf(bw, "- %s: %s → %s\n", mdCode(s.Workload), mdText(s.Why), mdText(s.HPA))
 		}
-		fmt.Fprintf(bw, "\n%s\n", v.HPA.Behavior)
+		fmt.Fprintf(bw, "\n%s\n", mdText(v.HPA.Behavior))
 	}
 
 	fmt.Fprint(bw, "\n### Confidence\n\n")
@@ -133,11 +135,11 @@ func writeGroupTable(w io.Writer, what string, rows []groupRow, code bool) {
 			fmt.Fprintf(w, "| %s | | | | | | |\n", more(len(rows)-markdownRows))
 			break
 		}
-		name := mdCell(g.Name)
+		name := mdText(g.Name)
 		if code {
 			name = mdCode(g.Name)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", name, g.Workloads, g.Requested, g.Used, g.Idle, g.IdleShare, g.Savings, g.Change)
+		fmt.Fprintln(w, mdRow(name, g.Workloads, mdText(g.Requested), mdText(g.Used), mdText(g.Idle)+" ("+mdText(g.IdleShare)+")", mdText(g.Savings), mdText(g.Change)))
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "| no usage in this period | | | | | | |")
@@ -146,23 +148,64 @@ func writeGroupTable(w io.Writer, what string, rows []groupRow, code bool) {
 
 func lowMark(s savingRow) string {
 	if s.Low {
-		return " (" + s.Confidence + ")"
+		return " (" + mdText(s.Confidence) + ")"
 	}
 	return ""
 }
 
+// Names in the report come from outside data (usage files, clusters,
+// pricing files), so everything but the fixed text is escaped: mdCode for
+// names, mdText for the rest, and mdRow for each table row.
+
+// mdCode renders a name as a code span, where Markdown reads nothing but a
+// backtick.
 func mdCode(s string) string {
 	if s == "" {
 		return "—"
 	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+	return "`" + escapeControls(strings.ReplaceAll(s, "`", "'")) + "`"
 }
 
-// mdText escapes what GitHub would read as HTML.
-var mdText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+// mdHTML escapes what GitHub would read as HTML, the brackets of a link or
+// image, and the backtick that would open a code span.
+var mdHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "`", "\\`").Replace
 
-// mdCell escapes free text for a table cell.
-func mdCell(s string) string { return strings.ReplaceAll(mdText(s), "|", `\|`) }
+// mdText escapes free text.
+func mdText(s string) string { return mdHTML(escapeControls(s)) }
+
+// mdRow renders one table row of cells already escaped with mdText or
+// mdCode: a "|" in a cell would start a new cell, even in a code span.
+func mdRow(cells ...string) string {
+	for i, c := range cells {
+		cells[i] = strings.ReplaceAll(escapeControls(c), "|", `\|`)
+	}
+	return "| " + strings.Join(cells, " | ") + " |"
+}
+
+// escapeControls writes control, format (bidirectional overrides,
+// zero-width) and separator characters other than the space, and invalid
+// UTF-8, as Go escapes ("\n", "\x1b", "\u202e"): a line break would end a
+// table row, list item or heading, and the others would reach a chat or a
+// terminal as they are.
+func escapeControls(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || !strconv.IsPrint(r) })
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || !strconv.IsPrint(r) {
+			q := strconv.Quote(s[i : i+n])
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
 
 func capitalize(s string) string {
 	if s == "" {

@@ -2,9 +2,12 @@ package app
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
@@ -89,16 +92,41 @@ func (o *PlanOptions) Validate() error {
 	return nil
 }
 
+// parseWorkloadKey parses NAMESPACE/KIND/NAME. The namespace must be a
+// DNS-1123 label and the name a DNS-1123 subdomain, as Kubernetes requires:
+// no workload has another name, so a key that is not valid is a mistake.
 func parseWorkloadKey(s string) (workload.Key, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return workload.Key{}, fmt.Errorf("%q is not NAMESPACE/KIND/NAME", s)
+		return workload.Key{}, fmt.Errorf("%s is not NAMESPACE/KIND/NAME", quoteArg(s))
 	}
 	kind, ok := workload.ParseKind(parts[1])
 	if !ok {
-		return workload.Key{}, fmt.Errorf("%q: unknown kind %q", s, parts[1])
+		return workload.Key{}, fmt.Errorf("%s: unknown kind %s", quoteArg(s), quoteArg(parts[1]))
+	}
+	if errs := validation.IsDNS1123Label(parts[0]); len(errs) > 0 {
+		return workload.Key{}, fmt.Errorf("%s: invalid namespace: %s", quoteArg(s), strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Subdomain(parts[2]); len(errs) > 0 {
+		return workload.Key{}, fmt.Errorf("%s: invalid name: %s", quoteArg(s), strings.Join(errs, "; "))
 	}
 	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
+}
+
+// maxQuotedArg bounds how much of an argument an error message repeats.
+const maxQuotedArg = 200
+
+// quoteArg quotes an argument for an error message, control characters
+// escaped, cut to maxQuotedArg bytes of the argument.
+func quoteArg(s string) string {
+	if len(s) <= maxQuotedArg {
+		return strconv.Quote(s)
+	}
+	cut := maxQuotedArg
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 // Run loads the history, computes the plan and writes it.
@@ -129,7 +157,14 @@ func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOption
 		if err != nil {
 			return fmt.Errorf("writing patches: %w", err)
 		}
-		fmt.Fprintf(streams.ErrOut, "wrote %d patch file(s) and kustomization.yaml to %s\n", len(written), o.Patches)
+		// written ends with kustomization.yaml, which is not a patch.
+		patches := 0
+		for _, name := range written {
+			if name != patch.KustomizationFile {
+				patches++
+			}
+		}
+		fmt.Fprintf(streams.ErrOut, "wrote %d patch file(s) and %s to %s\n", patches, patch.KustomizationFile, o.Patches)
 		for _, s := range skipped {
 			fmt.Fprintf(streams.ErrOut, "no patch for %s\n", s)
 		}
