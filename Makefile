@@ -6,7 +6,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build test test-short test-integration bench bench-plan bench-backtest bench-discovery bench-prometheus demo lint demo-data big-data backtest-shared cluster-up cluster-down clean
+.PHONY: all build test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus demo lint demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -39,11 +39,24 @@ cluster-down:
 demo:
 	$(GO) run ./cmd/rightsize plan
 
-## lint: go vet, and gofmt must have nothing to say
+## lint: go vet, gofmt, staticcheck (pinned) and govulncheck (pinned; skipped
+## with a message when no vulnerability database can be reached)
+STATICCHECK_VERSION ?= v0.8.2
 lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	hack/vulncheck.sh
+
+## vulncheck: govulncheck alone
+vulncheck:
+	hack/vulncheck.sh
+
+## fuzz: every fuzz target for FUZZTIME each (make test runs them for 2s)
+FUZZTIME ?= 2m
+fuzz:
+	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 
 ## demo-data: regenerate the embedded demo dataset (deterministic)
 demo-data:

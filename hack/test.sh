@@ -2,7 +2,7 @@
 # The whole test suite, on a fresh machine too: installs what the integration
 # tests talk to (Debian's prometheus and chromium, as root), builds and starts
 # the local control plane unless one is already running (and then stops only
-# what it started), and runs every test.
+# what it started), runs every test and every fuzz target briefly.
 #
 #   hack/test.sh [go test flags...]      (make test)
 set -euo pipefail
@@ -35,3 +35,7 @@ fi
 export RIGHTSIZE_TEST_KUBECONFIG="$PWD/$kubeconfig"
 
 go test -count=1 "$@" ./...
+
+# Every fuzz target for a moment: the seed corpora ran above as tests; this
+# makes sure each target still fuzzes (make fuzz runs them for longer).
+FUZZTIME=${FUZZTIME:-2s} hack/fuzz.sh
