@@ -17,7 +17,7 @@ while IFS=: read -r file name; do
 	[[ $name =~ $filter ]] || continue
 	pkg=./$(dirname "$file")
 	echo "fuzz: $pkg $name ($fuzztime)"
-	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" >"${TMPDIR:-/tmp}/fuzz-$name.log" 2>&1; then
+	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 10s "$pkg" >"${TMPDIR:-/tmp}/fuzz-$name.log" 2>&1; then
 		cat "${TMPDIR:-/tmp}/fuzz-$name.log"
 		failed+=("$pkg $name")
 	fi

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -88,18 +89,22 @@ func jdkImage(image string) bool {
 	return false
 }
 
-// parseJVMSize reads a HotSpot size: digits with an optional k, m, g or t
-// suffix (either case); plain digits are bytes.
+// parseJVMSize reads a HotSpot size: decimal digits with an optional k, m,
+// g or t suffix (either case); plain digits are bytes. Like HotSpot it takes
+// no sign or space. A size that does not fit in an int64 is rejected, not
+// saturated: HotSpot refuses to start with a heap it cannot reserve, so the
+// flag sets no heap, and a saturated 8 EiB heap would only make R16 ask for
+// an absurd limit.
 func parseJVMSize(s string) (workload.Bytes, bool) {
-	mult := workload.Bytes(1)
+	mult := int64(1)
 	if n := len(s); n > 0 {
 		switch s[n-1] {
 		case 'k', 'K':
-			mult = workload.KiB
+			mult = int64(workload.KiB)
 		case 'm', 'M':
-			mult = workload.MiB
+			mult = int64(workload.MiB)
 		case 'g', 'G':
-			mult = workload.GiB
+			mult = int64(workload.GiB)
 		case 't', 'T':
 			mult = 1 << 40
 		}
@@ -107,9 +112,12 @@ func parseJVMSize(s string) (workload.Bytes, bool) {
 			s = s[:n-1]
 		}
 	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v <= 0 {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
 		return 0, false
 	}
-	return workload.Bytes(v) * mult, true
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 || v > math.MaxInt64/mult {
+		return 0, false
+	}
+	return workload.Bytes(v * mult), true
 }

@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/internal/alloclimit"
 )
 
 // sampleHistograms returns histograms in various states, for round trips and
@@ -264,20 +270,49 @@ func TestUnmarshalErrors(t *testing.T) {
 	})
 }
 
+var update = flag.Bool("update", false, "rewrite the seed corpus in testdata/fuzz/")
+
+// corpusDir holds FuzzUnmarshalBinary's seed corpus: the encodings of
+// sampleHistograms, written by TestSeedCorpus -update.
+var corpusDir = filepath.Join("testdata", "fuzz", "FuzzUnmarshalBinary")
+
+// TestSeedCorpus checks that the seed corpus holds the current encodings of
+// sampleHistograms; -update writes them again.
+func TestSeedCorpus(t *testing.T) {
+	hs := sampleHistograms(t)
+	if *update {
+		require.NoError(t, os.MkdirAll(corpusDir, 0o755))
+		for name, h := range hs {
+			enc, err := h.MarshalBinary()
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(corpusDir, name), []byte("go test fuzz v1\n[]byte("+strconv.Quote(string(enc))+")\n"), 0o644))
+		}
+	}
+	for name, h := range hs {
+		b, err := os.ReadFile(filepath.Join(corpusDir, name))
+		require.NoError(t, err, "run go test -run TestSeedCorpus ./recommender/sketch/ -args -update")
+		want, err := h.MarshalBinary()
+		require.NoError(t, err)
+		assert.Equal(t, "go test fuzz v1\n[]byte("+strconv.Quote(string(want))+")\n", string(b), "%s is not the current encoding", name)
+	}
+}
+
 func FuzzUnmarshalBinary(f *testing.F) {
+	// The whole encodings are in testdata/fuzz/FuzzUnmarshalBinary.
 	for _, h := range sampleHistograms(f) {
 		enc, err := h.MarshalBinary()
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(enc)
 		f.Add(enc[:len(enc)/2])
 	}
 	f.Add([]byte{})
 	f.Add([]byte(magic + "\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h Histogram
-		if err := h.UnmarshalBinary(data); err != nil {
+		var err error
+		alloclimit.Check(t, alloclimit.Bound(len(data)), func() { err = h.UnmarshalBinary(data) })
+		if err != nil {
 			return
 		}
 		enc, err := h.MarshalBinary()

@@ -11,7 +11,9 @@
 //
 // The file is written to a temporary name, synced and renamed over the old
 // one, which is first kept as a hard-linked ".prev" copy: a crash at any
-// point leaves a good file. A truncated or corrupt file (checked by length
-// and CRC-32C) is reported, set aside as ".corrupt" and replaced by the
-// previous copy. A lock file keeps two runs from using one store at once.
+// point leaves a good file. A truncated or corrupt file (checked by length,
+// CRC-32C and the values it holds) or one larger than Options.MaxFileSize is
+// reported, set aside as ".corrupt" and replaced by the previous copy. A file
+// of a newer format version is left alone and Open fails with
+// ErrNewerVersion. A lock file keeps two runs from using one store at once.
 package statestore

@@ -13,8 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-
-	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // The file is magic, version (uint32), payload length (uint64), the gob
@@ -24,7 +22,19 @@ const (
 	magic   = "RSZHIST\x00"
 	version = 1
 	header  = len(magic) + 4 + 8
+	trailer = 4 // the CRC-32C
 )
+
+// DefaultMaxFileSize is the largest state file a store reads or writes
+// unless Options.MaxFileSize says otherwise. A pod container sampled every
+// 30 s for 14 days takes about 100 KB, so 1 GiB holds some ten thousand; the
+// limit keeps a damaged or crafted file from making a run read and decode
+// without bound.
+const DefaultMaxFileSize = 1 << 30
+
+// maxMilli is the latest time a file may hold, in Unix milliseconds: the
+// pipeline measures times as time.Duration since 1970, which ends in 2262.
+const maxMilli = math.MaxInt64 / 1_000_000
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -54,12 +64,17 @@ type fileSeries struct {
 }
 
 // Save compacts the store and writes it: to a temporary file, synced, then
-// renamed over the old file after keeping that as the previous copy.
+// renamed over the old file after keeping that as the previous copy. A state
+// larger than the file size limit is not written, so that the next run is
+// not left with a file it refuses to read.
 func (s *Store) Save() error {
 	s.compact()
 	var payload bytes.Buffer
 	if err := gob.NewEncoder(&payload).Encode(s.to()); err != nil {
 		return fmt.Errorf("encoding state: %w", err)
+	}
+	if size := int64(header + payload.Len() + trailer); size > s.opts.MaxFileSize {
+		return fmt.Errorf("writing state %s: %d bytes, more than the limit of %d", s.path, size, s.opts.MaxFileSize)
 	}
 	tmp := s.path + ".tmp"
 	if err := writeSynced(tmp, payload.Bytes()); err != nil {
@@ -90,13 +105,9 @@ func writeSynced(path string, payload []byte) error {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	var hdr [header]byte
-	copy(hdr[:], magic)
-	binary.BigEndian.PutUint32(hdr[len(magic):], version)
-	binary.BigEndian.PutUint64(hdr[len(magic)+4:], uint64(len(payload)))
-	w.Write(hdr[:])
+	w.Write(appendHeader(nil, version, uint64(len(payload))))
 	w.Write(payload)
-	var sum [4]byte
+	var sum [trailer]byte
 	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(payload, castagnoli))
 	w.Write(sum[:])
 	err = w.Flush()
@@ -107,6 +118,12 @@ func writeSynced(path string, payload []byte) error {
 		err = cerr
 	}
 	return err
+}
+
+func appendHeader(b []byte, v uint32, n uint64) []byte {
+	b = append(b, magic...)
+	b = binary.BigEndian.AppendUint32(b, v)
+	return binary.BigEndian.AppendUint64(b, n)
 }
 
 func syncDir(dir string) error {
@@ -122,6 +139,11 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// ErrNewerVersion is the error of a state file written by a newer build.
+// Such a file is not damaged and this build must not replace it, so Open
+// fails instead of setting it aside.
+var ErrNewerVersion = errors.New("written by a newer rightsize")
+
 // Errors of a damaged file.
 var (
 	errNotState  = errors.New("not a rightsize state file")
@@ -129,40 +151,89 @@ var (
 	errChecksum  = errors.New("checksum mismatch")
 )
 
-func readFile(path string) (*fileV1, error) {
-	b, err := os.ReadFile(path)
+// damagedError marks what is wrong with a file's contents, as opposed to
+// not being able to read it: only a damaged file is set aside.
+type damagedError struct{ err error }
+
+func (e *damagedError) Error() string { return e.err.Error() }
+func (e *damagedError) Unwrap() error { return e.err }
+
+func isDamaged(err error) bool {
+	var d *damagedError
+	return errors.As(err, &d)
+}
+
+// readFile reads and decodes the file at path, refusing one larger than
+// limit before reading it.
+func readFile(path string, limit int64) (*contents, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	return decode(b)
+	// Opening a named pipe would wait for a writer.
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > limit {
+		return nil, &damagedError{fmt.Errorf("%d bytes, more than the limit of %d", fi.Size(), limit)}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The size sizes the buffer; the limited reader keeps a file that grew
+	// since within the limit too.
+	buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) > limit {
+		return nil, &damagedError{fmt.Errorf("more than the limit of %d bytes", limit)}
+	}
+	c, err := decode(buf.Bytes())
+	if err != nil && !errors.Is(err, ErrNewerVersion) {
+		return nil, &damagedError{err}
+	}
+	return c, err
 }
 
-func decode(b []byte) (*fileV1, error) {
+// decode checks and decodes a whole file. Every length is compared with the
+// bytes that are there, so no field can make it read past the input, and
+// the decoded values are checked against what Save can write, so that a
+// file that decodes is one the rest of the pipeline can take.
+func decode(b []byte) (*contents, error) {
 	if len(b) < header || string(b[:len(magic)]) != magic {
 		if len(b) < header && bytes.HasPrefix([]byte(magic), b) {
 			return nil, errTruncated
 		}
 		return nil, errNotState
 	}
-	if v := binary.BigEndian.Uint32(b[len(magic):]); v != version {
-		return nil, fmt.Errorf("unsupported version %d (this build reads %d)", v, version)
+	switch v := binary.BigEndian.Uint32(b[len(magic):]); {
+	case v > version:
+		return nil, fmt.Errorf("%w (format version %d, this one reads up to %d)", ErrNewerVersion, v, version)
+	case v != version:
+		return nil, fmt.Errorf("unsupported format version %d (this build reads %d)", v, version)
 	}
+	// The length field is compared with the bytes after the header, never
+	// added to: n+trailer overflows for a length near 2^64.
 	n := binary.BigEndian.Uint64(b[len(magic)+4:])
-	if uint64(len(b)-header) < n+4 {
+	rest := uint64(len(b) - header)
+	if rest < trailer || n > rest-trailer {
 		return nil, errTruncated
 	}
-	if uint64(len(b)-header) > n+4 {
-		return nil, fmt.Errorf("%d bytes of trailing data", uint64(len(b)-header)-n-4)
+	if n < rest-trailer {
+		return nil, fmt.Errorf("%d bytes of trailing data", rest-trailer-n)
 	}
 	payload := b[header : header+int(n)]
 	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(b[header+int(n):]) {
 		return nil, errChecksum
 	}
-	var f fileV1
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("decoding: %w", err)
+	c, err := decodePayload(payload)
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
 	}
-	return &f, nil
+	return c, nil
 }
 
 func (s *Store) to() *fileV1 {
@@ -199,35 +270,4 @@ func (s *Store) to() *fileV1 {
 		f.Containers = append(f.Containers, fc)
 	}
 	return f
-}
-
-func (s *Store) from(f *fileV1) {
-	for _, fc := range f.Containers {
-		k := workload.ContainerKey{Workload: workload.Key{Namespace: fc.Namespace, Kind: workload.Kind(fc.Kind), Name: fc.Name}, Container: fc.Container}
-		c := &container{lastSeen: fc.LastSeen, pods: map[string]*series{}}
-		for _, fs := range fc.Series {
-			ser := &series{}
-			var t int64
-			for i := range fs.RawT {
-				t += fs.RawT[i]
-				ser.raw = append(ser.raw, point{T: t, CPU: at(fs.RawCPU, i, float32(math.NaN())), Mem: at(fs.RawMem, i, -1)})
-			}
-			t = 0
-			for i := range fs.BT {
-				t += fs.BT[i]
-				ser.buckets = append(ser.buckets, bucket{Start: t, CPU: at(fs.BCPU, i, float32(math.NaN())), Mem: at(fs.BMem, i, -1), N: at(fs.BN, i, 0), NCPU: at(fs.BNCPU, i, 0)})
-			}
-			c.pods[fs.Pod] = ser
-		}
-		s.containers[k] = c
-	}
-}
-
-// at guards against columns of unequal length in a file that passed the
-// checksum but was written by a buggy build.
-func at[T any](xs []T, i int, def T) T {
-	if i < len(xs) {
-		return xs[i]
-	}
-	return def
 }

@@ -29,13 +29,17 @@ type Options struct {
 	ExpireAfter time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxFileSize is the largest state file read or written, in bytes
+	// (default DefaultMaxFileSize). A larger file is treated as damaged;
+	// a state that would make one is not saved.
+	MaxFileSize int64
 }
 
 func (o Options) withDefaults() Options {
 	if o.RawRetention <= 0 {
 		o.RawRetention = 24 * time.Hour
 	}
-	if o.Bucket <= 0 {
+	if o.Bucket < time.Millisecond { // buckets are whole milliseconds
 		o.Bucket = 5 * time.Minute
 	}
 	if o.Retention <= 0 {
@@ -46,6 +50,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
 	}
 	if o.Name == "" {
 		o.Name = "history"
@@ -93,7 +100,9 @@ func (s *Store) Path() string { return s.path }
 
 // Open locks the store and loads it. A corrupt file is not an error: the
 // previous copy is used and warnings say so. Errors are for a store that
-// cannot be used at all (another run holds it, the directory is unusable).
+// cannot be used at all: another run holds it, the directory or file cannot
+// be read, or a newer build wrote it (ErrNewerVersion; the file is left as
+// it is, for that build).
 func Open(o Options) (*Store, []string, error) {
 	o = o.withDefaults()
 	if o.Dir == "" {
@@ -108,7 +117,11 @@ func Open(o Options) (*Store, []string, error) {
 		return nil, nil, fmt.Errorf("state store %s: %w", s.path, err)
 	}
 	s.lock = lock
-	warnings := s.load()
+	warnings, err := s.load()
+	if err != nil {
+		s.Close()
+		return nil, nil, fmt.Errorf("state store %s: %w", s.path, err)
+	}
 	return s, warnings, nil
 }
 
@@ -123,37 +136,53 @@ func (s *Store) Close() error {
 }
 
 // load reads the file, falling back to the previous copy when it is
-// damaged.
-func (s *Store) load() (warnings []string) {
-	f, err := readFile(s.path)
+// damaged or missing. A file this build cannot read without being damaged
+// (a newer version, an I/O error) is an error, and nothing is renamed: a
+// save would replace what a newer build wrote.
+func (s *Store) load() (warnings []string, err error) {
+	c, err := readFile(s.path, s.opts.MaxFileSize)
 	if err == nil {
-		s.from(f)
-		return nil
+		s.containers = c.containers
+		return nil, nil
 	}
-	if errors.Is(err, os.ErrNotExist) {
+	missing := errors.Is(err, os.ErrNotExist)
+	if !missing && !isDamaged(err) {
+		return nil, err
+	}
+	prev, perr := readFile(s.path+".prev", s.opts.MaxFileSize)
+	if perr != nil && !errors.Is(perr, os.ErrNotExist) && !isDamaged(perr) {
+		return nil, fmt.Errorf("previous copy %s: %w", s.path+".prev", perr)
+	}
+	if missing {
 		// A crash between the two renames of a save cannot remove the
 		// file, but a person can; the previous copy is still history.
-		if f, perr := readFile(s.path + ".prev"); perr == nil {
-			s.from(f)
-			return []string{fmt.Sprintf("state file %s is missing; using the previous copy from %s", s.path, time.UnixMilli(f.Saved).UTC().Format(time.RFC3339))}
+		if perr == nil {
+			s.containers = prev.containers
+			return []string{fmt.Sprintf("state file %s is missing; using the previous copy from %s", s.path, time.UnixMilli(prev.saved).UTC().Format(time.RFC3339))}, nil
 		}
-		return nil
+		return nil, nil
 	}
 	msg := fmt.Sprintf("state file %s is damaged (%v)", s.path, err)
 	if rerr := os.Rename(s.path, s.path+".corrupt"); rerr == nil {
 		msg += "; kept as " + s.path + ".corrupt"
 	}
-	if f, perr := readFile(s.path + ".prev"); perr == nil {
-		s.from(f)
-		return []string{msg + fmt.Sprintf("; using the previous copy from %s", time.UnixMilli(f.Saved).UTC().Format(time.RFC3339))}
+	if perr == nil {
+		s.containers = prev.containers
+		return []string{msg + fmt.Sprintf("; using the previous copy from %s", time.UnixMilli(prev.saved).UTC().Format(time.RFC3339))}, nil
 	}
-	return []string{msg + "; starting with empty history"}
+	return []string{msg + "; starting with empty history"}, nil
 }
 
 // Add records one sample of container k (Time, Pod, CPU, Memory are used).
 // Samples at or before the pod's newest one are ignored: metrics-server
-// answers the same window until its next scrape.
+// answers the same window until its next scrape. So are samples outside
+// the times a file may hold (1970 to 2262), and a negative or non-finite
+// value counts as missing: Save writes nothing the next load would refuse.
 func (s *Store) Add(k workload.ContainerKey, smp workload.Sample) {
+	t := smp.Time.UnixMilli()
+	if t < 0 || t > maxMilli {
+		return
+	}
 	c := s.containers[k]
 	if c == nil {
 		c = &container{pods: map[string]*series{}}
@@ -161,10 +190,12 @@ func (s *Store) Add(k workload.ContainerKey, smp workload.Sample) {
 	}
 	ser := c.pods[smp.Pod]
 	if ser == nil {
+		if c.pods == nil { // a loaded container without pods has none
+			c.pods = map[string]*series{}
+		}
 		ser = &series{}
 		c.pods[smp.Pod] = ser
 	}
-	t := smp.Time.UnixMilli()
 	if n := len(ser.raw); n > 0 && ser.raw[n-1].T >= t {
 		return
 	}
@@ -172,10 +203,10 @@ func (s *Store) Add(k workload.ContainerKey, smp workload.Sample) {
 		return
 	}
 	p := point{T: t, CPU: float32(math.NaN()), Mem: -1}
-	if smp.HasCPU {
-		p.CPU = float32(smp.CPU)
+	if cpu := float32(smp.CPU); smp.HasCPU && finiteNonNegative32(cpu) {
+		p.CPU = cpu
 	}
-	if smp.HasMemory {
+	if smp.HasMemory && smp.Memory >= 0 {
 		p.Mem = int64(smp.Memory)
 	}
 	ser.raw = append(ser.raw, p)
@@ -291,10 +322,16 @@ func (s *Store) compact() {
 }
 
 // fold merges a raw sample into the bucket it falls in; samples arrive in
-// time order, so that is the last bucket or a new one.
+// time order, so that is the last bucket or a new one. A sample that falls
+// before the last bucket (kept as taken under a narrower Bucket, folded
+// under a wider one) joins the last bucket, so that bucket starts keep
+// increasing.
 func (ser *series) fold(p point, width int64) {
 	start := p.T - p.T%width
 	n := len(ser.buckets)
+	if n > 0 && start < ser.buckets[n-1].Start {
+		start = ser.buckets[n-1].Start
+	}
 	if n == 0 || ser.buckets[n-1].Start != start {
 		ser.buckets = append(ser.buckets, bucket{Start: start, CPU: float32(math.NaN()), Mem: -1})
 		n++
