@@ -4,6 +4,10 @@
 # hack/.cache/kube@v1.34.4/kube-apiserver, so a version bump in tools/*/go.mod rebuilds only
 # what changed and an unchanged checkout starts in seconds.
 
+# The cluster's components are test infrastructure built at their own pinned
+# versions: they keep the machine's Go whatever toolchain the project uses.
+export GOTOOLCHAIN=${CLUSTER_GOTOOLCHAIN:-local}
+
 HACK_CLUSTER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HACK_CLUSTER/../.." && pwd)
 CLUSTER_CACHE=${CLUSTER_CACHE:-$REPO_ROOT/hack/.cache}

@@ -226,7 +226,7 @@ func loadSource(ctx context.Context, s *sourceOptions, k *kubeFlags, streams IOS
 	case sourceMetricsServer:
 		return k.sample(ctx, streams, log)
 	default:
-		d, err := loadUsage(s.Input)
+		d, err := loadUsageWith(s.Input, s.readerOptions())
 		return d, nil, err
 	}
 }

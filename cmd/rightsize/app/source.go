@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"time"
 
@@ -98,27 +99,12 @@ type usageData struct {
 // metrics-server samples or the demo data, plus the cluster's specs and
 // bounds where a cluster is configured.
 func (s *sourceOptions) load(ctx context.Context, streams IOStreams, log *slog.Logger) (*usageData, error) {
-	if s.readsFile() {
-		return loadUsageWith(s.Input, s.readerOptions())
-	}
 	d, cd, err := loadSource(ctx, s, s.kube, streams, log)
 	if err != nil {
 		return nil, err
 	}
 	d.cluster = cd
 	return d, nil
-}
-
-// readsFile tells whether the history comes from --input or the demo data,
-// as loadSource decides, so that the file is read with the --accept bounds.
-func (s *sourceOptions) readsFile() bool {
-	if s.kube == nil {
-		// Without cluster flags loadSource reads a file unless Prometheus
-		// is configured.
-		return !s.prom.enabled()
-	}
-	src, err := s.kube.choose(s.Input != "", s.prom.enabled())
-	return err == nil && (src == sourceFile || src == sourceDemo)
 }
 
 // readerOptions are the bounds a usage file is read with: the --accept
@@ -132,12 +118,6 @@ func (s *sourceOptions) readerOptions() usagecsv.Options {
 	return o
 }
 
-// loadUsage reads a usage CSV file, or the embedded demo data when path is
-// empty, with the default bounds.
-func loadUsage(path string) (*usageData, error) {
-	return loadUsageWith(path, usagecsv.DefaultOptions())
-}
-
 // loadUsageWith reads a usage CSV file, or the embedded demo data when path
 // is empty, skipping rows outside the bounds of o.
 func loadUsageWith(path string, o usagecsv.Options) (*usageData, error) {
@@ -145,6 +125,9 @@ func loadUsageWith(path string, o usagecsv.Options) (*usageData, error) {
 	d := &usageData{name: path}
 	if path == "" {
 		r, d.name, d.demo = demo.Open(), demo.Name, true
+		// The demo's instants are fixed when it is generated: a machine
+		// whose clock is behind them must still show it.
+		o.Future = math.MaxInt64
 	} else {
 		f, err := os.Open(path)
 		if err != nil {

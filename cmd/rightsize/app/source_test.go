@@ -124,3 +124,15 @@ func TestSourceReaderOptions(t *testing.T) {
 	_, last := d.store.Span()
 	assert.False(t, last.After(now.Add(time.Hour)), "last sample %v", last)
 }
+
+// The demo's instants are fixed when it is generated; a clock behind them
+// must not skip them as rows from the future.
+func TestDemoIgnoresTheClock(t *testing.T) {
+	s := &sourceOptions{now: func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }}
+	s.addFlags(pflag.NewFlagSet("plan", pflag.ContinueOnError))
+	s.kube = nil
+	d, err := s.load(context.Background(), IOStreams{Out: io.Discard, ErrOut: io.Discard}, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	assert.True(t, d.demo)
+	assert.Contains(t, d.summary, "skipped 0")
+}
