@@ -11,7 +11,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus demo lint demo-data big-data backtest-shared cluster-up cluster-down clean
+.PHONY: all build test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus bench-hostile demo lint demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -93,6 +93,10 @@ bench-discovery:
 ## bench-prometheus: plan against a real Prometheus holding 2,000 containers × 14 days at 1 minute, and the naive way
 bench-prometheus:
 	hack/prometheus/scale-bench.sh
+
+## bench-hostile: time and memory on inputs shaped to exhaust rightsize (docs/benchmarks.md)
+bench-hostile: build
+	hack/hostile-bench.sh $(BIN)/rightsize
 
 ## backtest-shared: all profiles on both shared traces
 backtest-shared: build

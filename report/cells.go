@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -49,7 +50,7 @@ func rowsOf(wp workload.WorkloadPlan) []row {
 				if _, after, ok := strings.Cut(why, "no recommendation: "); ok {
 					why = after
 				}
-				r.noRec += ": " + escapeText(why)
+				r.noRec += ": " + untrusted.Escape(why)
 			}
 		}
 		if i == 0 {
@@ -113,12 +114,12 @@ func memory(b workload.Bytes) string {
 }
 
 func qosCell(wp workload.WorkloadPlan) string {
-	cur := escapeText(string(wp.QoSCurrent))
+	cur := untrusted.Escape(string(wp.QoSCurrent))
 	if cur == "" {
 		cur = "—"
 	}
 	if qosChanged(wp) {
-		return cur + " → " + escapeText(string(wp.QoSRecommended)) + " *"
+		return cur + " → " + untrusted.Escape(string(wp.QoSRecommended)) + " *"
 	}
 	return cur
 }

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -240,7 +241,7 @@ func writeYAML(w io.Writer, d PlanDocument) error {
 	if err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
-	if !workload.IsPrintable(strings.ReplaceAll(string(b), "\n", "")) {
+	if !untrusted.Printable(strings.ReplaceAll(string(b), "\n", "")) {
 		if b, err = encodeJSON(d); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -47,7 +48,7 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 		}
 		fmt.Fprintf(bw, "\n<details><summary><code>%s</code></summary>\n\n", mdText(wp.Key.Printable()))
 		for _, n := range wp.Notes {
-			fmt.Fprintf(bw, "> %s\n\n", mdText(escapeText(n)))
+			fmt.Fprintf(bw, "> %s\n\n", mdText(untrusted.Escape(n)))
 		}
 		for _, c := range wp.Containers {
 			if len(c.Recommendation.Reasons) == 0 {
@@ -55,7 +56,7 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 			}
 			fmt.Fprintf(bw, "%s\n\n", mdCode(containerName(c)))
 			for _, r := range c.Recommendation.Reasons {
-				fmt.Fprintf(bw, "- %s\n", mdText(escapeText(r)))
+				fmt.Fprintf(bw, "- %s\n", mdText(untrusted.Escape(r)))
 			}
 			fmt.Fprintln(bw)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -62,7 +63,7 @@ func writeTable(w io.Writer, p workload.Plan) error {
 	var notes []string
 	for _, wp := range ws {
 		for _, n := range wp.Notes {
-			notes = append(notes, "  "+wp.Key.Printable()+": "+escapeText(n))
+			notes = append(notes, "  "+wp.Key.Printable()+": "+untrusted.Escape(n))
 		}
 	}
 	if len(notes) > 0 {

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -62,7 +63,7 @@ func untrustedPlan() workload.Plan {
 func unprintable(s string) (rune, bool) {
 	for _, line := range strings.Split(s, "\n") {
 		for _, r := range line {
-			if r == utf8.RuneError || !workload.IsPrintable(string(r)) {
+			if r == utf8.RuneError || !untrusted.Printable(string(r)) {
 				return r, true
 			}
 		}
@@ -133,22 +134,8 @@ func TestJSONEscapesWhatEncodingJSONLeaves(t *testing.T) {
 		if err := json.Unmarshal(out, &back); err != nil || back != s {
 			t.Errorf("%q: %s decodes to %q, %v", s, out, back, err)
 		}
-		if workload.IsPrintable(s) && !bytes.Equal(out, enc) {
+		if untrusted.Printable(s) && !bytes.Equal(out, enc) {
 			t.Errorf("%q: printable text rewritten: %s", s, out)
-		}
-	}
-}
-
-func TestEscapeText(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain → text", "plain → text"},
-		{"a\x1b[31mb", `a\x1b[31mb`},
-		{"line\nbreak", `line\nbreak`},
-		{"rtl\u202eevil", `rtl\u202eevil`},
-		{"bad\xffbyte", `bad\xffbyte`},
-	} {
-		if got := escapeText(tc.in); got != tc.want {
-			t.Errorf("escapeText(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 // Answers to instant and range queries are decoded here rather than by the
@@ -123,18 +125,18 @@ func decodeAnswer(code int, body []byte, want model.ValueType) ([]apiSeries, v1.
 		var te *json.UnmarshalTypeError
 		mismatch := r.Status == "success" && r.Data.ResultType != "" && r.Data.ResultType != want.String()
 		if !errors.As(err, &te) || !mismatch && r.Status != "error" {
-			return nil, nil, &malformedError{escapeText(err.Error(), maxQuoted)}
+			return nil, nil, &malformedError{untrusted.Clip(err.Error(), untrusted.MaxQuoted)}
 		}
 	}
 	switch {
 	case r.Status == "error":
 		return nil, r.Warnings, &v1.Error{Type: r.ErrorType, Msg: r.Error}
 	case r.Status != "success":
-		return nil, nil, &malformedError{fmt.Sprintf("status %s, neither success nor error", untrusted(r.Status))}
+		return nil, nil, &malformedError{fmt.Sprintf("status %s, neither success nor error", serverText(r.Status))}
 	case code/100 != 2: // 400 or 422
 		return nil, nil, &malformedError{fmt.Sprintf("success with status code %d", code)}
 	case r.Data.ResultType != want.String():
-		return nil, r.Warnings, &malformedError{fmt.Sprintf("%s result where a %s was expected", untrusted(r.Data.ResultType), want)}
+		return nil, r.Warnings, &malformedError{fmt.Sprintf("%s result where a %s was expected", serverText(r.Data.ResultType), want)}
 	}
 	return r.Data.Result, r.Warnings, nil
 }

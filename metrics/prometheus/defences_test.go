@@ -423,7 +423,9 @@ func TestServerTextIsEscaped(t *testing.T) {
 	})
 }
 
-func TestEscapeText(t *testing.T) {
+// TestServerText: server text is trimmed, escaped and cut (the escaping
+// itself is internal/untrusted's, tested there).
+func TestServerText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain text", "plain text"},
 		{"  trimmed\n", "trimmed"},
@@ -437,7 +439,7 @@ func TestEscapeText(t *testing.T) {
 		{strings.Repeat("a", 199) + "é", strings.Repeat("a", 199) + "… (201 bytes)"},
 	}
 	for _, tt := range tests {
-		got := untrusted(tt.in)
+		got := serverText(tt.in)
 		assert.Equal(t, tt.want, got, "%q", tt.in)
 		assert.False(t, hasControl(got))
 	}

@@ -199,25 +199,6 @@ func FuzzRetryAfter(f *testing.F) {
 	})
 }
 
-func FuzzEscapeText(f *testing.F) {
-	for _, s := range []string{"plain", "\x1b[2J\x07", "ünï\u202e\xff", strings.Repeat("é", 150), "\t\r\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var out string
-		alloclimit.Check(t, alloclimit.Bound(len(s)), func() { out = untrusted(s) })
-		if hasControl(out) || !utf8.ValidString(out) {
-			t.Fatalf("untrusted(%q) = %q", s, out)
-		}
-		if len(out) > 4*maxQuoted+32 {
-			t.Fatalf("untrusted of %d bytes gave %d", len(s), len(out))
-		}
-		if in := strings.TrimSpace(s); len(in) <= maxQuoted && printableASCII(in) && out != in {
-			t.Fatalf("untrusted(%q) = %q changed printable text", s, out)
-		}
-	})
-}
-
 // answerSeeds are answers as Prometheus, Thanos and VictoriaMetrics give
 // them, and broken ones.
 var answerSeeds = []string{

@@ -64,17 +64,17 @@ func (g group) String() string {
 	ns, pods := g.namespaces, g.pods
 	switch {
 	case len(pods) > 0:
-		return fmt.Sprintf("namespace %s (pods %s … %s, %d pods)", untrusted(ns[0]), untrusted(pods[0]), untrusted(pods[len(pods)-1]), len(pods))
+		return fmt.Sprintf("namespace %s (pods %s … %s, %d pods)", serverText(ns[0]), serverText(pods[0]), serverText(pods[len(pods)-1]), len(pods))
 	case len(ns) == 1:
-		return "namespace " + untrusted(ns[0])
+		return "namespace " + serverText(ns[0])
 	case len(ns) <= 3:
 		names := make([]string, len(ns))
 		for i, n := range ns {
-			names[i] = untrusted(n)
+			names[i] = serverText(n)
 		}
 		return "namespaces " + strings.Join(names, ", ")
 	default:
-		return fmt.Sprintf("namespaces %s … %s (%d namespaces)", untrusted(ns[0]), untrusted(ns[len(ns)-1]), len(ns))
+		return fmt.Sprintf("namespaces %s … %s (%d namespaces)", serverText(ns[0]), serverText(ns[len(ns)-1]), len(ns))
 	}
 }
 

@@ -105,14 +105,14 @@ const (
 
 // classify turns an attempt's error into a verdict and a message without the
 // request URL. status is the HTTP status seen (0 if none). Whatever the
-// server said is escaped and cut (untrusted).
+// server said is escaped and cut (serverText).
 func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 	var apiErr *v1.Error
 	switch {
 	case attemptTimedOut:
 		return retry, errors.New("timed out")
 	case errors.As(err, &apiErr):
-		msg, detail := untrusted(apiErr.Msg), untrusted(apiErr.Detail)
+		msg, detail := serverText(apiErr.Msg), serverText(apiErr.Detail)
 		withDetail := func(v verdict) (verdict, error) {
 			if detail != "" {
 				return v, fmt.Errorf("%s: %s", msg, detail)
@@ -138,7 +138,7 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 		case v1.ErrBadResponse:
 			return fail, fmt.Errorf("malformed response: %s", msg)
 		default:
-			return fail, fmt.Errorf("%s: %s", untrusted(string(apiErr.Type)), msg)
+			return fail, fmt.Errorf("%s: %s", serverText(string(apiErr.Type)), msg)
 		}
 	}
 	cause := errorCause(err)
@@ -321,7 +321,7 @@ func (q *querier) serverWarnings() []string {
 	defer q.mu.Unlock()
 	var out []string
 	for _, w := range sortedKeys(q.warnings) {
-		out = append(out, "server: "+untrusted(w))
+		out = append(out, "server: "+serverText(w))
 	}
 	if q.moreWarnings > 0 {
 		out = append(out, fmt.Sprintf("server: %d further warnings not shown", q.moreWarnings))

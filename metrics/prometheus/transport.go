@@ -136,7 +136,7 @@ func errorBody(status int) bool {
 }
 
 // errorBodyLimit bounds the error pages read: the messages cite
-// maxQuoted bytes of them.
+// untrusted.MaxQuoted bytes of them.
 const errorBodyLimit = 64 << 10
 
 // originOf returns a URL's scheme://host:port, the port made explicit, as
@@ -176,7 +176,7 @@ type crossHostError struct{ from, to string }
 
 func (e *crossHostError) Error() string {
 	return fmt.Sprintf("%s redirects to another host, %s: not followed, since credentials, headers and parameters go to %s only (use the other host's URL, if it is the right one)",
-		e.from, untrusted(e.to), e.from)
+		e.from, serverText(e.to), e.from)
 }
 
 // localError is a failure on this side (a credentials file that cannot be

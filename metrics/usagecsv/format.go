@@ -3,10 +3,9 @@ package usagecsv
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -95,45 +94,15 @@ type ParseError struct {
 
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d: ", escape(e.File), e.Line)
+	fmt.Fprintf(&b, "%s:%d: ", untrusted.Escape(e.File), e.Line)
 	if e.Column != "" {
-		fmt.Fprintf(&b, "column %s: ", quote(e.Column))
+		fmt.Fprintf(&b, "column %s: ", untrusted.Quote(e.Column, untrusted.MaxQuoted))
 	}
 	if e.Value != "" {
-		fmt.Fprintf(&b, "parsing %s: ", quote(e.Value))
+		fmt.Fprintf(&b, "parsing %s: ", untrusted.Quote(e.Value, untrusted.MaxQuoted))
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
-}
-
-// maxQuoted bounds how much of a value an error message quotes: enough to
-// recognize it, not a screenful of a field that runs for megabytes.
-const maxQuoted = 200
-
-// quote returns s in Go quotes, which escape control characters so that no
-// raw ESC or BEL from a file reaches a terminal, cut to maxQuoted bytes
-// with the full length said.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// escape returns s with control characters and invalid UTF-8 escaped, and
-// unchanged when it has none, as a file name usually has.
-func escape(s string) string {
-	for _, r := range s {
-		if r == utf8.RuneError || !strconv.IsPrint(r) && r != ' ' {
-			q := strconv.Quote(s)
-			return q[1 : len(q)-1]
-		}
-	}
-	return s
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }

@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -89,18 +90,18 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 // counted.
 func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 	if err := o.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", escape(name), err)
+		return nil, fmt.Errorf("%s: %w", untrusted.Escape(name), err)
 	}
 	br := bufio.NewReaderSize(r, readBufferSize)
 	stop := func() {}
 	magic, err := br.Peek(len(xzMagic))
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%s: %w", escape(name), err)
+		return nil, fmt.Errorf("%s: %w", untrusted.Escape(name), err)
 	}
 	if f := compressed(magic); f == "gzip" {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("%s: reading gzip header: %w", escape(name), err)
+			return nil, fmt.Errorf("%s: reading gzip header: %w", untrusted.Escape(name), err)
 		}
 		in := newInflater(zr)
 		br = bufio.NewReaderSize(in, readBufferSize)
@@ -111,17 +112,17 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 		inner, err := br.Peek(len(xzMagic))
 		if err != nil && err != io.EOF {
 			stop()
-			return nil, fmt.Errorf("%s: %w", escape(name), err)
+			return nil, fmt.Errorf("%s: %w", untrusted.Escape(name), err)
 		}
 		if f := compressed(inner); f == "gzip" {
 			stop()
-			return nil, fmt.Errorf("%s: gzip inside gzip: decompress once more", escape(name))
+			return nil, fmt.Errorf("%s: gzip inside gzip: decompress once more", untrusted.Escape(name))
 		} else if f != "" {
 			stop()
-			return nil, fmt.Errorf("%s: %s inside gzip: only gzip is read, decompress the rest first", escape(name), f)
+			return nil, fmt.Errorf("%s: %s inside gzip: only gzip is read, decompress the rest first", untrusted.Escape(name), f)
 		}
 	} else if f != "" {
-		return nil, fmt.Errorf("%s: compressed with %s: only gzip is read, decompress it first", escape(name), f)
+		return nil, fmt.Errorf("%s: compressed with %s: only gzip is read, decompress it first", untrusted.Escape(name), f)
 	}
 	// Spreadsheet exports start with a byte order mark.
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
@@ -329,7 +330,7 @@ func (r *Reader) wrap(err error) error {
 	if errors.As(err, &se) {
 		return &ParseError{File: r.name, Line: se.line, Err: se.err}
 	}
-	return fmt.Errorf("%s:%d: reading: %w", escape(r.name), r.sp.line+1, err)
+	return fmt.Errorf("%s:%d: reading: %w", untrusted.Escape(r.name), r.sp.line+1, err)
 }
 
 // parse turns a record into a row, or into the reason to skip it. Every value

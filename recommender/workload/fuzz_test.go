@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -61,10 +62,10 @@ func FuzzPrintableName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		alloclimit.Check(t, alloclimit.Bound(len(s)), func() {
 			p := workload.PrintableName(s)
-			if !workload.IsPrintable(p) {
+			if !untrusted.Printable(p) {
 				t.Fatalf("PrintableName(%q) = %q still holds unprintable characters", s, p)
 			}
-			if workload.IsPrintable(s) {
+			if untrusted.Printable(s) {
 				if p != s {
 					t.Fatalf("PrintableName(%q) = %q changed a printable name", s, p)
 				}

@@ -2,10 +2,10 @@ package workload
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 // Kind is the kind of a top-level workload owner.
@@ -133,28 +133,16 @@ func ParseKey(s string) (Key, error) {
 }
 
 // PrintableName returns a name from outside data as it may reach a
-// terminal: unchanged when every character prints as itself, else quoted
-// with Go escapes ("\x1b[31mweb", "\u202e"), so that a name cannot move the
-// cursor, recolour or reorder the text around it.
+// terminal: unchanged when every character prints as itself
+// (untrusted.Printable), else quoted with Go escapes ("\x1b[31mweb",
+// "\u202e"), so that a name cannot move the cursor, recolour or reorder the
+// text around it. It is quoted whole: a name in a table must stay
+// recognizable and distinct from its neighbours.
 func PrintableName(s string) string {
-	if IsPrintable(s) {
+	if untrusted.Printable(s) {
 		return s
 	}
-	return strconv.Quote(s)
-}
-
-// IsPrintable reports whether s is valid UTF-8 whose every character prints
-// as itself (strconv.IsPrint): no control, format (bidirectional override,
-// zero-width) or separator characters besides the ASCII space.
-func IsPrintable(s string) bool {
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || !strconv.IsPrint(r) {
-			return false
-		}
-		i += n
-	}
-	return true
+	return untrusted.Quote(s, len(s))
 }
 
 // Printable returns the key with each part passed through PrintableName.

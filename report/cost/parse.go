@@ -9,10 +9,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 // MaxPricingFileSize is the largest pricing file Load and Parse read. The
@@ -86,7 +86,7 @@ func Parse(name string, data []byte, base Pricing) (Pricing, error) {
 	for k, v := range ps.pairs(root, "") {
 		switch k.Value {
 		case "currency":
-			if c := strings.TrimSpace(v.Value); v.Kind != yaml.ScalarNode || c == "" || len(c) > 16 || !printable(c) {
+			if c := strings.TrimSpace(v.Value); v.Kind != yaml.ScalarNode || c == "" || len(c) > 16 || !untrusted.Printable(c) {
 				ps.fail(v, "currency", "want a short name such as USD or EUR")
 			} else {
 				p.Currency = c
@@ -111,12 +111,6 @@ func Parse(name string, data []byte, base Pricing) (Pricing, error) {
 		return Pricing{}, err
 	}
 	return p, nil
-}
-
-// printable reports whether s is valid UTF-8 without control characters:
-// the currency is written to terminals and files as it is.
-func printable(s string) bool {
-	return utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0
 }
 
 type parser struct {

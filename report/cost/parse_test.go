@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 var update = flag.Bool("update", false, "rewrite the seed corpus in testdata/fuzz/")
@@ -44,6 +46,7 @@ func TestParseRejectsWhatIsNotAPrice(t *testing.T) {
 		{"empty name", "namespaces:\n  \"\": {cpu: 1}\n", []string{"p.yaml:2: namespaces: want a name as the key"}},
 		// A currency is printed as it is, escape sequences included.
 		{"control character in the currency", "currency: \"\\e[31mEUR\"\n", []string{"p.yaml:1: currency: want a short name"}},
+		{"right-to-left override in the currency", "currency: \"EUR\\u202E\"\n", []string{"p.yaml:1: currency: want a short name"}},
 		{"long currency", "currency: " + strings.Repeat("X", 17) + "\n", []string{"p.yaml:1: currency: want a short name"}},
 	}
 	for _, tc := range cases {
@@ -220,7 +223,7 @@ func FuzzParsePricing(f *testing.F) {
 				}
 			}
 		}
-		if c := p.Currency; c == "" || len(c) > 16 || !printable(c) {
+		if c := p.Currency; c == "" || len(c) > 16 || !untrusted.Printable(c) {
 			t.Fatalf("accepted currency %q", c)
 		}
 		_ = p.String()

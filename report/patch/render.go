@@ -2,13 +2,12 @@ package patch
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -179,7 +178,7 @@ func keyLabel(k workload.Key) string {
 	if _, ok := workload.ParseKind(string(k.Kind)); ok && keyProblem(k) == "" {
 		return k.String()
 	}
-	return quote(k.String())
+	return untrusted.Quote(k.String(), untrusted.MaxQuoted)
 }
 
 // validate checks every name that goes into a workload's patch: the
@@ -195,7 +194,7 @@ func validate(k workload.Key, changed []workload.ContainerPlan) error {
 	}
 	for _, c := range changed {
 		if errs := validation.IsDNS1123Label(c.Name); len(errs) > 0 {
-			return &invalidError{k, "invalid container name " + quote(c.Name) + ": " + strings.Join(errs, "; ")}
+			return &invalidError{k, "invalid container name " + untrusted.Quote(c.Name, untrusted.MaxQuoted) + ": " + strings.Join(errs, "; ")}
 		}
 	}
 	if n := len(FileName(k)); n > maxFileName {
@@ -216,25 +215,4 @@ func keyProblem(k workload.Key) string {
 		return "invalid name: " + strings.Join(errs, "; ")
 	}
 	return ""
-}
-
-// maxQuoted bounds a quoted name in a message, in bytes.
-const maxQuoted = 200
-
-// quote returns s double-quoted with control characters, invalid UTF-8 and
-// other non-printing runes escaped as in Go, cut to about maxQuoted bytes
-// with "…" when longer.
-func quote(s string) string {
-	b := []byte{'"'}
-	for i := 0; i < len(s); {
-		_, n := utf8.DecodeRuneInString(s[i:])
-		q := strconv.Quote(s[i : i+n]) // an invalid byte becomes \xNN
-		q = q[1 : len(q)-1]
-		if len(b)+len(q) > maxQuoted {
-			return string(b) + `"…`
-		}
-		b = append(b, q...)
-		i += n
-	}
-	return string(append(b, '"'))
 }

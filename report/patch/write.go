@@ -14,6 +14,7 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -293,7 +294,7 @@ func kustomizationHeader(profile string) string {
 func commentSafe(s string) string {
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return quote(s)
+			return untrusted.Quote(s, untrusted.MaxQuoted)
 		}
 	}
 	return s

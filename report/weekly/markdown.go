@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 // Lists and tables are capped so that the message fits a chat post; the
@@ -155,7 +155,10 @@ func lowMark(s savingRow) string {
 
 // Names in the report come from outside data (usage files, clusters,
 // pricing files), so everything but the fixed text is escaped: mdCode for
-// names, mdText for the rest, and mdRow for each table row.
+// names, mdText for the rest, and mdRow for each table row. Each writes
+// control and format characters as Go escapes (untrusted.Escape): a line
+// break would end a table row, list item or heading, and the others would
+// reach a chat or a terminal as they are.
 
 // mdCode renders a name as a code span, where Markdown reads nothing but a
 // backtick.
@@ -163,7 +166,7 @@ func mdCode(s string) string {
 	if s == "" {
 		return "—"
 	}
-	return "`" + escapeControls(strings.ReplaceAll(s, "`", "'")) + "`"
+	return "`" + untrusted.Escape(strings.ReplaceAll(s, "`", "'")) + "`"
 }
 
 // mdHTML escapes what GitHub would read as HTML, the brackets of a link or
@@ -171,40 +174,15 @@ func mdCode(s string) string {
 var mdHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "`", "\\`").Replace
 
 // mdText escapes free text.
-func mdText(s string) string { return mdHTML(escapeControls(s)) }
+func mdText(s string) string { return mdHTML(untrusted.Escape(s)) }
 
 // mdRow renders one table row of cells already escaped with mdText or
 // mdCode: a "|" in a cell would start a new cell, even in a code span.
 func mdRow(cells ...string) string {
 	for i, c := range cells {
-		cells[i] = strings.ReplaceAll(escapeControls(c), "|", `\|`)
+		cells[i] = strings.ReplaceAll(untrusted.Escape(c), "|", `\|`)
 	}
 	return "| " + strings.Join(cells, " | ") + " |"
-}
-
-// escapeControls writes control, format (bidirectional overrides,
-// zero-width) and separator characters other than the space, and invalid
-// UTF-8, as Go escapes ("\n", "\x1b", "\u202e"): a line break would end a
-// table row, list item or heading, and the others would reach a chat or a
-// terminal as they are.
-func escapeControls(s string) string {
-	i := strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || !strconv.IsPrint(r) })
-	if i < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.WriteString(s[:i])
-	for i < len(s) {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || !strconv.IsPrint(r) {
-			q := strconv.Quote(s[i : i+n])
-			b.WriteString(q[1 : len(q)-1])
-		} else {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
 }
 
 func capitalize(s string) string {

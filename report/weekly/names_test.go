@@ -193,18 +193,3 @@ func TestHTMLAndJSONEscapeNames(t *testing.T) {
 	require.NoError(t, json.Unmarshal(doc.Bytes(), &d))
 	assert.Equal(t, evilName, d.Workloads[0].Name, "names survive as they are")
 }
-
-func TestEscapeControls(t *testing.T) {
-	for in, want := range map[string]string{
-		"shop/Deployment/web": "shop/Deployment/web",
-		"a b":                 "a b",
-		"a\nb\r\tc":           `a\nb\r\tc`,
-		"\x1b[31m":            `\x1b[31m`,
-		"x\u202ey\u200b":      `x\u202ey\u200b`,
-		"bad\xffutf8":         `bad\xffutf8`,
-		"café €":              "café €",
-		"\ufffd":              "\ufffd",
-	} {
-		assert.Equal(t, want, escapeControls(in), "%q", in)
-	}
-}

@@ -2,13 +2,12 @@ package app
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
@@ -98,35 +97,19 @@ func (o *PlanOptions) Validate() error {
 func parseWorkloadKey(s string) (workload.Key, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return workload.Key{}, fmt.Errorf("%s is not NAMESPACE/KIND/NAME", quoteArg(s))
+		return workload.Key{}, fmt.Errorf("%s is not NAMESPACE/KIND/NAME", untrusted.Quote(s, untrusted.MaxQuoted))
 	}
 	kind, ok := workload.ParseKind(parts[1])
 	if !ok {
-		return workload.Key{}, fmt.Errorf("%s: unknown kind %s", quoteArg(s), quoteArg(parts[1]))
+		return workload.Key{}, fmt.Errorf("%s: unknown kind %s", untrusted.Quote(s, untrusted.MaxQuoted), untrusted.Quote(parts[1], untrusted.MaxQuoted))
 	}
 	if errs := validation.IsDNS1123Label(parts[0]); len(errs) > 0 {
-		return workload.Key{}, fmt.Errorf("%s: invalid namespace: %s", quoteArg(s), strings.Join(errs, "; "))
+		return workload.Key{}, fmt.Errorf("%s: invalid namespace: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
 	}
 	if errs := validation.IsDNS1123Subdomain(parts[2]); len(errs) > 0 {
-		return workload.Key{}, fmt.Errorf("%s: invalid name: %s", quoteArg(s), strings.Join(errs, "; "))
+		return workload.Key{}, fmt.Errorf("%s: invalid name: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
 	}
 	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
-}
-
-// maxQuotedArg bounds how much of an argument an error message repeats.
-const maxQuotedArg = 200
-
-// quoteArg quotes an argument for an error message, control characters
-// escaped, cut to maxQuotedArg bytes of the argument.
-func quoteArg(s string) string {
-	if len(s) <= maxQuotedArg {
-		return strconv.Quote(s)
-	}
-	cut := maxQuotedArg
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…"
 }
 
 // Run loads the history, computes the plan and writes it.

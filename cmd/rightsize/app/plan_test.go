@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/patch"
 )
@@ -124,7 +125,7 @@ func checkMessage(t *testing.T, err error) {
 	if strings.IndexFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
 		t.Fatalf("message with unescaped control characters: %q", msg)
 	}
-	if len(msg) > 3*4*maxQuotedArg+600 {
+	if len(msg) > 3*4*untrusted.MaxQuoted+600 {
 		t.Fatalf("message of %d bytes", len(msg))
 	}
 }
