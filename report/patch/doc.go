@@ -16,10 +16,15 @@
 //	kustomize build DIR            (or kubectl apply -k DIR)
 //	kubectl patch KIND NAME -n NS --type strategic --patch-file FILE
 //
-// kustomization.yaml has no resources of its own: add the manifests the
-// patches apply to under resources: (for example "- ../base"). Write keeps
-// that list when it rewrites the file; everything else in the file is
-// rightsize's. Kustomize matches a patch on its namespace too, so the
+// A new kustomization.yaml has no resources of its own: add the manifests
+// the patches apply to under resources: (for example "- ../base"). An
+// existing one keeps everything it holds, comments and field order
+// included: Write adds the patch files it does not list yet to the end of
+// its patches: (a file listed already, under patches: or
+// patchesStrategicMerge:, is not added again). It refuses a file of more
+// than one YAML document, or one where adding to patches: would change
+// another field (a YAML merge key or an anchor shared with patches:).
+// Kustomize matches a patch on its namespace too, so the
 // manifests must carry metadata.namespace by the time they reach this
 // kustomization (in the file, or from a base's namespace: field); a
 // namespace: field in this kustomization is applied after the patches and
@@ -37,7 +42,8 @@
 // requires; Write lists any other as skipped, its key quoted with control
 // characters escaped.
 //
-// Write does not remove patch files of earlier runs; a workload that no
-// longer changes simply drops out of kustomization.yaml. It writes all
-// files or none: a failure part-way leaves the directory as it was.
+// Write does not remove patch files or entries of earlier runs: a workload
+// that no longer changes keeps the patch that brought it to its current
+// settings. Delete both to drop it. Write writes all files or none: a
+// failure part-way leaves the directory as it was.
 package patch

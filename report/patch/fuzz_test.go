@@ -4,19 +4,23 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"path"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/yaml"
+	"sigs.k8s.io/kustomize/api/types"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // FuzzReadKustomization parses arbitrary kustomization files: no panic, no
-// allocation out of proportion to the input, and resources that survive
-// the rewrite Write makes.
+// allocation out of proportion to the input, and a rewrite that keeps what
+// kustomize reads from the file and adds the patch once, however often it
+// runs.
 func FuzzReadKustomization(f *testing.F) {
 	for _, s := range []string{
 		"",
@@ -27,29 +31,70 @@ func FuzzReadKustomization(f *testing.F) {
 		"resources:\n- 1\n",
 		"- a\n- b\n",
 		"resources: [a]\n---\nresources: [b]\n",
+		"# mine\nnamePrefix: prod-  # why\nimages:\n  - name: nginx\n    newTag: \"1.25\"\npatches:\n- path: ./shop-deployment-web.yaml\n",
+		"kind: Component\npatches: ~\n",
 	} {
 		f.Add([]byte(s))
 	}
+	const name = "shop-deployment-web.yaml"
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var k kustomization
-		var err error
+		var (
+			k         kustomization
+			out       []byte
+			err, werr error
+		)
 		alloclimit.Check(t, alloclimit.Bound(len(data)), func() {
 			k, err = parseKustomization("kustomization.yaml", data)
 		})
 		if err != nil {
 			return
 		}
-		k.APIVersion, k.Kind = "kustomize.config.k8s.io/v1beta1", "Kustomization"
-		out, err := yaml.Marshal(k)
-		if err != nil {
-			t.Fatalf("marshal %q: %v", k.Resources, err)
+		alloclimit.Check(t, alloclimit.Bound(len(data)), func() {
+			out, werr = k.withPatches([]string{name}, "balanced")
+		})
+		if werr != nil {
+			// Only an edit that would change the rest of the file is refused.
+			if !strings.Contains(werr.Error(), "by hand") {
+				t.Fatalf("withPatches: %v", werr)
+			}
+			return
 		}
-		again, err := parseKustomization("again", append([]byte(kustomizationHeader("balanced")), out...))
+		again, err := parseKustomization("again", out)
 		if err != nil {
 			t.Fatalf("rewritten kustomization does not parse: %v\n%s", err, out)
 		}
-		if !slices.Equal(again.Resources, k.Resources) {
-			t.Fatalf("resources %q became %q", k.Resources, again.Resources)
+		want := k.typed
+		if want.Kind == "" {
+			want.Kind = "Kustomization"
+		}
+		if want.APIVersion == "" {
+			want.APIVersion = "kustomize.config.k8s.io/v1beta1"
+			if want.Kind == "Component" {
+				want.APIVersion = "kustomize.config.k8s.io/v1alpha1"
+			}
+		}
+		listed := false
+		for _, p := range want.Patches {
+			listed = listed || path.Clean(p.Path) == name
+		}
+		//lint:ignore SA1019 files listed there are not listed again
+		for _, p := range want.PatchesStrategicMerge {
+			listed = listed || path.Clean(string(p)) == name
+		}
+		if !listed {
+			want.Patches = append(slices.Clone(want.Patches), types.Patch{Path: name})
+		}
+		if !reflect.DeepEqual(again.typed, want) {
+			t.Fatalf("rewrite changed the kustomization\n--- in\n%s\n--- out\n%s", data, out)
+		}
+		// A second run adds nothing. Its bytes may differ where the YAML
+		// library places an odd comment differently on each pass.
+		twice, err := again.withPatches([]string{name}, "balanced")
+		if err != nil {
+			t.Fatalf("second rewrite: %v", err)
+		}
+		if third, err := decodeTyped(twice); err != nil || !reflect.DeepEqual(third, want) {
+			t.Fatalf("second rewrite changed the kustomization (%v)\n--- first\n%s\n--- second\n%s", err, out, twice)
 		}
 	})
 }
