@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"golang.org/x/sync/errgroup"
 
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -216,29 +217,20 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 }
 
 // forEach runs f for 0..n-1 with at most Concurrency at a time. An error
-// wrapping ErrUnreachable stops everything: the server is gone.
+// stops everything (f returns one only for what ends the collection, such
+// as an error wrapping ErrUnreachable: the server is gone).
 func (c *collector) forEach(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, c.o.Concurrency)
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.o.Concurrency)
 	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(ctx, i); err != nil {
-				cancel(err)
-			}
-		}()
+		g.Go(func() error { return f(gctx, i) })
 	}
-	wg.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
 	return context.Cause(ctx)
 }
 

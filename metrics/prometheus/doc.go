@@ -33,6 +33,10 @@
 // rejects as too large (422) is split in two. A chunk that keeps failing is
 // named in Result.Failed and the rest completes.
 //
+// Requests go through Prometheus's own HTTP client (prometheus/common/config),
+// configured as promtool's --http.config.file is (Options.HTTPConfigFile),
+// with the connection options as shorthands.
+//
 // The server is not trusted: credentials, headers and parameters go to the
 // configured scheme, host and port only (a redirect elsewhere is refused);
 // no response is read beyond Options.MaxResponseSize after decompression (a

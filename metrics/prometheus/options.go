@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/config"
+	"k8s.io/utils/clock"
+
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -38,7 +41,7 @@ type Options struct {
 	// a timeout or a connection error (default 3; negative for none).
 	Retries int
 	// RetryBackoff is the wait before the first retry; it doubles with each
-	// further one, with jitter (default 1 s).
+	// further one up to a minute, with jitter (default 1 s).
 	RetryBackoff time.Duration
 	// MaxPoints bounds the points (series × steps) one range query may
 	// return (default 200,000, a few megabytes of JSON).
@@ -51,19 +54,33 @@ type Options struct {
 	// other requests fail with an error naming them.
 	MaxResponseSize workload.Bytes
 
+	// HTTPConfigFile names a YAML file of Prometheus's HTTP client
+	// configuration, the shape promtool's --http.config.file takes:
+	// authentication (basic_auth, authorization, oauth2), tls_config,
+	// http_headers, proxy_url and follow_redirects. The connection options
+	// below are shorthands that fill in the same configuration; one that
+	// sets what the file sets too is an error (ConflictError). Proxies come
+	// from the environment unless the file names one; HTTP/2 is used only
+	// if the file enables it.
+	HTTPConfigFile string
+
 	// BearerToken or BearerTokenFile authenticate with a bearer token; the
 	// file is read again for every request, so rotated tokens work.
-	BearerToken     string
+	BearerToken     config.Secret
 	BearerTokenFile string
 	// Username and Password (or PasswordFile) authenticate with HTTP basic
 	// authentication.
-	Username, Password, PasswordFile string
+	Username     string
+	Password     config.Secret
+	PasswordFile string
 	// CAFile verifies the server; CertFile and KeyFile authenticate the
 	// client; InsecureSkipVerify turns verification off.
 	CAFile, CertFile, KeyFile string
 	InsecureSkipVerify        bool
 	// Headers are sent with every request (e.g. X-Scope-OrgID for Mimir
-	// and Cortex). Their values are never logged.
+	// and Cortex). Their values are never logged. Headers the HTTP client
+	// sets itself (Authorization, Content-Type, Accept-Encoding, ...;
+	// config.ReservedHeaders) cannot be given.
 	Headers http.Header
 	// Params are added to every request's query string (e.g. Thanos
 	// dedup=true, partial_response=false).
@@ -80,12 +97,17 @@ type Options struct {
 	// several clusters or to read a part of one.
 	Selector string
 
-	// Transport, if set, carries the requests instead of one built from
-	// the TLS options (tests use it to inject faults).
+	// Transport, if set, carries the requests instead of the one the HTTP
+	// client configuration builds, without its authentication, TLS and
+	// headers (tests use it to inject faults). The defences of this package
+	// (one host only, the size limit, the counters) hold either way.
 	Transport http.RoundTripper
 	// Now returns the wall clock (default time.Now): the default End and
-	// the progress display read it.
+	// Retry-After dates read it.
 	Now func() time.Time
+	// Clock runs the waits between retries (default the real clock):
+	// tests make them instant.
+	Clock clock.Clock
 }
 
 // Names are the metric and label names the collector reads.
@@ -311,6 +333,9 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
 	if o.End.IsZero() {
 		o.End = o.Now()
 	}
@@ -403,8 +428,11 @@ func (o Options) Validate() error {
 		errs = append(errs, errors.New("a client certificate needs both a certificate file and a key file"))
 	}
 	for _, k := range sortedKeys(o.Headers) {
-		if !validHeaderName(k) {
+		switch {
+		case !validHeaderName(k):
 			errs = append(errs, fmt.Errorf("header %q is not a valid header name", k))
+		case reservedHeader(k):
+			errs = append(errs, fmt.Errorf("header %q: %s", k, reservedHeaderReason))
 		}
 		for _, v := range o.Headers[k] {
 			if !validHeaderValue(v) {
@@ -412,6 +440,9 @@ func (o Options) Validate() error {
 				errs = append(errs, fmt.Errorf("header %q: the value holds a control character", k))
 			}
 		}
+	}
+	if _, err := o.httpClientConfig(); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := ParseSelector(o.Selector); err != nil {
 		errs = append(errs, fmt.Errorf("selector: %w", err))
@@ -433,6 +464,16 @@ func validHeaderName(k string) bool {
 	}
 	return true
 }
+
+// reservedHeader reports whether the HTTP client sets the header itself
+// (authentication, compression, the request body's type): the library
+// refuses it as an extra header, and sending two would confuse the server.
+func reservedHeader(k string) bool {
+	_, ok := config.ReservedHeaders[http.CanonicalHeaderKey(k)]
+	return ok
+}
+
+const reservedHeaderReason = "set by the HTTP client itself, not allowed as an extra header (for credentials use the bearer token or basic authentication options, or the HTTP client configuration file)"
 
 // validHeaderValue reports whether v may be sent as a header value: no
 // control characters but tab (a line break would start another header).
@@ -456,6 +497,8 @@ func ParseHeader(s string) (name, value string, err error) {
 		return "", "", fmt.Errorf("%q: want NAME=VALUE", nameOnly(k))
 	case !validHeaderName(k):
 		return "", "", fmt.Errorf("%q: not a valid header name", nameOnly(k))
+	case reservedHeader(k):
+		return "", "", fmt.Errorf("%q: %s", k, reservedHeaderReason)
 	case !validHeaderValue(v):
 		return "", "", fmt.Errorf("%q: the value holds a control character", k)
 	}

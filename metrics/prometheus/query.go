@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -23,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/clock"
 )
 
 // ErrTooLarge marks a query the server refused as too expensive (HTTP 422
@@ -48,7 +49,7 @@ func newQuerier(o Options, count *counters, log *slog.Logger) (*querier, *http.C
 	q := &querier{
 		client: client, api: v1.NewAPI(client),
 		timeout: o.Timeout, retries: o.Retries, backoff: o.RetryBackoff,
-		log: log, now: o.Now, sleep: sleep,
+		log: log, now: o.Now, sleep: sleepOn(o.Clock),
 	}
 	return q, hc, nil
 }
@@ -61,7 +62,8 @@ type querier struct {
 	retries int
 	backoff time.Duration
 	log     *slog.Logger
-	// now and sleep are the clock (tests replace them).
+	// now and sleep are the clock (tests replace them; Options.Clock
+	// makes the waits of a whole collection instant).
 	now   func() time.Time
 	sleep func(context.Context, time.Duration) error
 
@@ -80,18 +82,32 @@ type querier struct {
 // instead: retrying earlier than asked would only be refused again.
 const maxRetryAfter = 5 * time.Minute
 
+// maxBackoff bounds the wait between retries that the backoff alone
+// asks for: past a minute, a server that still fails is better reported.
+const maxBackoff = time.Minute
+
 // maxWarnings bounds the distinct server warnings kept.
 const maxWarnings = 50
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// sleepOn waits d on the clock c, or until ctx ends.
+func sleepOn(c clock.Clock) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		t := c.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C():
+			return nil
+		}
 	}
+}
+
+// newBackoff returns the waits between the attempts of one call: from half
+// the backoff up to it for the first retry (Jitter 1 adds up to the
+// duration again), doubling with each further one, below maxBackoff.
+func (q *querier) newBackoff() wait.Backoff {
+	return wait.Backoff{Duration: q.backoff / 2, Factor: 2, Jitter: 1, Steps: q.retries, Cap: maxBackoff / 2}
 }
 
 // verdict says what to do after a failed attempt.
@@ -136,6 +152,10 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 			}
 			return fail, fmt.Errorf("rejected: %s", msg)
 		case v1.ErrBadResponse:
+			if status/100 == 3 {
+				// follow_redirects: false, or a redirect without a Location.
+				return fail, fmt.Errorf("redirect (%d) not followed", status)
+			}
 			return fail, fmt.Errorf("malformed response: %s", msg)
 		default:
 			return fail, fmt.Errorf("%s: %s", serverText(string(apiErr.Type)), msg)
@@ -229,6 +249,7 @@ func looksLikeLimit(msg string) bool {
 func do[T any](ctx context.Context, q *querier, what string, call func(context.Context) (T, v1.Warnings, error)) (T, error) {
 	q.queries.Add(1)
 	var zero T
+	backoff := q.newBackoff()
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return zero, err
@@ -256,8 +277,7 @@ func do[T any](ctx context.Context, q *querier, what string, call func(context.C
 			}
 			return zero, fmt.Errorf("%s: %w", what, cause)
 		}
-		wait := q.backoff << attempt
-		wait = wait/2 + rand.N(wait/2+1)
+		wait := backoff.Step()
 		if ans.status == http.StatusTooManyRequests || ans.status == http.StatusServiceUnavailable {
 			if ra, ok := retryAfter(ans.retryAfter, ans.date, q.now()); ok {
 				if limit := min(q.timeout, maxRetryAfter); ra > limit {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/utils/clock"
 )
 
 type answer struct {
@@ -45,6 +46,35 @@ func scripted(t *testing.T, answers ...answer) (*httptest.Server, *int) {
 	t.Cleanup(srv.Close)
 	return srv, &n
 }
+
+// instantClock fires every timer at once and records the waits asked for,
+// so that tests of retries take no wall-clock time and say what was waited.
+type instantClock struct {
+	clock.RealClock
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (c *instantClock) NewTimer(d time.Duration) clock.Timer {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	c.mu.Unlock()
+	t := make(firedTimer, 1)
+	t <- time.Time{}
+	return t
+}
+
+func (c *instantClock) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
+}
+
+type firedTimer chan time.Time
+
+func (t firedTimer) C() <-chan time.Time    { return t }
+func (firedTimer) Stop() bool               { return false }
+func (firedTimer) Reset(time.Duration) bool { return false }
 
 func testQuerier(t *testing.T, o Options) *querier {
 	t.Helper()
@@ -119,13 +149,16 @@ func TestServerDown(t *testing.T) {
 	addr := "http://" + l.Addr().String()
 	require.NoError(t, l.Close())
 
-	start := time.Now()
-	_, err = Collect(context.Background(), Options{URL: addr + "/prom", Retries: 1, RetryBackoff: time.Millisecond}, nil, nil)
+	clk := &instantClock{}
+	_, err = Collect(context.Background(), Options{URL: addr + "/prom", Retries: 1, Clock: clk}, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "prometheus "+addr+"/prom: listing namespaces: not reachable")
 	assert.Contains(t, err.Error(), "connection refused")
+	assert.Contains(t, err.Error(), "(2 attempts)")
 	assert.ErrorIs(t, err, ErrUnreachable)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	waits := clk.Waits()
+	require.Len(t, waits, 1, "one wait, between the two attempts")
+	assert.True(t, waits[0] >= DefaultBackoff/2 && waits[0] <= DefaultBackoff, "the first backoff is half to all of RetryBackoff: %s", waits[0])
 }
 
 // TestStallingServer accepts connections and never answers.
@@ -153,13 +186,13 @@ func TestStallingServer(t *testing.T) {
 		}
 		mu.Unlock()
 	})
-	start := time.Now()
-	_, err = Collect(context.Background(), Options{URL: "http://" + l.Addr().String(), Timeout: 100 * time.Millisecond, Retries: 2, RetryBackoff: time.Millisecond}, nil, nil)
+	clk := &instantClock{}
+	_, err = Collect(context.Background(), Options{URL: "http://" + l.Addr().String(), Timeout: 100 * time.Millisecond, Retries: 2, Clock: clk}, nil, nil)
 	require.Error(t, err)
+	// Each attempt ended by its own timeout, and the retries were waited
+	// for on the clock, twice.
 	assert.Contains(t, err.Error(), "listing namespaces: timed out after 100ms (3 attempts)")
-	elapsed := time.Since(start)
-	assert.GreaterOrEqual(t, elapsed, 300*time.Millisecond)
-	assert.Less(t, elapsed, 2*time.Second)
+	assert.Len(t, clk.Waits(), 2)
 }
 
 // TestCancelStopsCollection cancels the context while the server stalls.

@@ -1,19 +1,20 @@
 package prometheus
 
 import (
+	"compress/gzip"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/common/config"
 
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -43,81 +44,73 @@ func withRespInfo(ctx context.Context) (context.Context, *respInfo) {
 	return context.WithValue(ctx, respInfoKey{}, a), a
 }
 
-// transport adds authentication, headers and parameters to each request to
-// the configured server, counts the traffic and bounds the responses.
-type transport struct {
-	base http.RoundTripper
+// guard wraps the round tripper the HTTP client configuration builds (which
+// authenticates and adds headers): it sends to the configured server only,
+// adds the parameters, asks for and decompresses gzip, counts the traffic
+// and bounds the responses.
+//
+// The library leaves the Authorization header off a redirect only once it
+// leaves the host name and its subdomains (another port or scheme of the
+// same host keeps it), and its configured headers follow every redirect;
+// the parameters are this package's own. Hence the origin check here, for
+// every request, whatever asks the transport.
+type guard struct {
+	next http.RoundTripper
 	// origin is the configured server's scheme://host:port: credentials,
 	// headers and parameters go there and nowhere else.
-	origin     string
-	bearer     string
-	bearerFile string
-	user, pass string
-	passFile   string
-	headers    http.Header
-	params     url.Values
-	count      *counters
+	origin string
+	params url.Values
+	// gzip asks for compressed responses; the library's transport never
+	// does (it turns Go's transparent compression off).
+	gzip  bool
+	count *counters
 	// maxBody bounds a response body after decompression.
 	maxBody int64
+	// files names the files the configuration reads for each request:
+	// failing to read one is a local error, said as such.
+	files map[string]string
 }
 
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The client follows no redirect to another host (checkRedirect);
 	// this holds whatever asks the transport.
-	if o := originOf(req.URL); o != t.origin {
-		return nil, &crossHostError{from: t.origin, to: o}
+	if o := originOf(req.URL); o != g.origin {
+		return nil, &crossHostError{from: g.origin, to: o}
 	}
 	req = req.Clone(req.Context())
-	switch {
-	case t.bearer != "" || t.bearerFile != "":
-		tok := t.bearer
-		if t.bearerFile != "" {
-			b, err := os.ReadFile(t.bearerFile)
-			if err != nil {
-				return nil, localError{fmt.Errorf("reading bearer token file: %w", err)}
-			}
-			tok = strings.TrimSpace(string(b))
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	case t.user != "":
-		pass := t.pass
-		if t.passFile != "" {
-			b, err := os.ReadFile(t.passFile)
-			if err != nil {
-				return nil, localError{fmt.Errorf("reading password file: %w", err)}
-			}
-			pass = strings.TrimRight(string(b), "\r\n")
-		}
-		req.SetBasicAuth(t.user, pass)
-	}
-	for k, vs := range t.headers {
-		req.Header.Del(k)
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if len(t.params) > 0 {
+	if len(g.params) > 0 {
 		q := req.URL.Query()
-		for _, k := range sortedKeys(t.params) {
+		for _, k := range sortedKeys(g.params) {
 			// A redirect's target may carry them already.
 			if req.Response != nil && q.Has(k) {
 				continue
 			}
-			for _, v := range t.params[k] {
+			for _, v := range g.params[k] {
 				q.Add(k, v)
 			}
 		}
 		req.URL.RawQuery = q.Encode()
 	}
-	t.count.requests.Add(1)
-	resp, err := t.base.RoundTrip(req)
+	if g.gzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	g.count.requests.Add(1)
+	resp, err := g.next.RoundTrip(req)
 	if err != nil {
-		return nil, err
+		return nil, g.localFile(err)
 	}
 	if a, ok := req.Context().Value(respInfoKey{}).(*respInfo); ok {
 		*a = respInfo{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), date: resp.Header.Get("Date")}
 	}
-	b := &limitedBody{ReadCloser: resp.Body, n: &t.count.body, limit: t.maxBody}
+	if g.gzip && strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+		// As Go's transport does when it asks for gzip itself.
+		resp.Body = &gzipBody{body: resp.Body}
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		resp.Uncompressed = true
+	}
+	b := &limitedBody{ReadCloser: resp.Body, n: &g.count.body, limit: g.maxBody}
 	switch {
 	case errorBody(resp.StatusCode):
 		// Only the start of an error page is ever shown.
@@ -128,6 +121,46 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = b
 	return resp, nil
 }
+
+// localFile turns a failure to read a file of the configuration (a token
+// file removed, say) into a localError naming the file's role: retrying
+// does not help, and the library's message does not say which file it was.
+func (g *guard) localFile(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if what, ok := g.files[pe.Path]; ok {
+			return localError{fmt.Errorf("reading %s: %w", what, pe)}
+		}
+	}
+	return err
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// library's transport.
+func (g *guard) CloseIdleConnections() {
+	if c, ok := g.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// gzipBody decompresses a response body, from its first read on.
+type gzipBody struct {
+	body io.ReadCloser
+	zr   *gzip.Reader
+	err  error
+}
+
+func (b *gzipBody) Read(p []byte) (int, error) {
+	if b.zr == nil && b.err == nil {
+		b.zr, b.err = gzip.NewReader(b.body)
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.zr.Read(p)
+}
+
+func (b *gzipBody) Close() error { return b.body.Close() }
 
 // errorBody reports whether a status carries an error page rather than an
 // API answer (400 and 422 carry the API's JSON errors).
@@ -155,11 +188,15 @@ func originOf(u *url.URL) string {
 	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-// checkRedirect follows redirects within the configured server only: the
-// transport adds credentials, headers and parameters to every request, so
-// following one to another host would hand them over.
-func checkRedirect(origin string) func(*http.Request, []*http.Request) error {
+// checkRedirect follows redirects within the configured server only
+// (follow_redirects: false, none at all): the transport adds credentials,
+// headers and parameters to every request, so following one to another
+// host would hand them over.
+func checkRedirect(origin string, follow bool) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
+		if !follow {
+			return http.ErrUseLastResponse
+		}
 		if len(via) >= 10 {
 			return errors.New("stopped after 10 redirects")
 		}
@@ -248,84 +285,50 @@ func (c *countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// newHTTPClient builds the client the API calls go through.
+// newHTTPClient builds the client the API calls go through: Prometheus's
+// HTTP client from the configuration (Options.httpClientConfig), inside
+// the guard.
 func newHTTPClient(o Options, count *counters) (*http.Client, error) {
-	base := o.Transport
-	if base == nil {
-		tlsConfig, err := tlsConfig(o)
-		if err != nil {
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return nil, errors.New("the Prometheus URL does not parse")
+	}
+	cfg, err := o.httpClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	next := o.Transport
+	if next == nil {
+		if err := checkCA(cfg.TLSConfig); err != nil {
 			return nil, err
 		}
 		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-		base = &http.Transport{
-			Proxy: http.ProxyFromEnvironment,
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		next, err = config.NewRoundTripperFromConfig(cfg, "prometheus",
+			config.WithDialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
 				c, err := dialer.DialContext(ctx, network, addr)
 				if err != nil {
 					return nil, err
 				}
 				return &countingConn{Conn: c, n: &count.wire}, nil
-			},
-			TLSClientConfig:     tlsConfig,
-			DisableCompression:  !o.Compression.compress(hostOf(o.URL)),
-			TLSHandshakeTimeout: 10 * time.Second,
-			MaxIdleConnsPerHost: max(o.Concurrency, 2),
-			IdleConnTimeout:     90 * time.Second,
-		}
-	}
-	u, err := url.Parse(o.URL)
-	if err != nil {
-		return nil, errors.New("the Prometheus URL does not parse")
-	}
-	t := &transport{
-		base:       base,
-		origin:     originOf(u),
-		bearer:     o.BearerToken,
-		bearerFile: o.BearerTokenFile,
-		user:       o.Username,
-		pass:       o.Password,
-		passFile:   o.PasswordFile,
-		headers:    o.Headers,
-		params:     o.Params,
-		count:      count,
-		maxBody:    int64(o.MaxResponseSize),
-	}
-	if t.maxBody <= 0 {
-		t.maxBody = int64(DefaultMaxResponseSize(o.MaxPoints))
-	}
-	return &http.Client{Transport: t, CheckRedirect: checkRedirect(t.origin)}, nil
-}
-
-func tlsConfig(o Options) (*tls.Config, error) {
-	c := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // the user asked for it
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+			}),
+			config.WithIdleConnTimeout(90*time.Second))
 		if err != nil {
-			return nil, fmt.Errorf("reading CA file: %w", err)
+			return nil, fmt.Errorf("HTTP client configuration: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CAFile)
-		}
-		c.RootCAs = pool
 	}
-	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("loading client certificate: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
+	g := &guard{
+		next:    next,
+		origin:  originOf(u),
+		params:  o.Params,
+		gzip:    o.Compression.compress(u.Hostname()),
+		count:   count,
+		maxBody: int64(o.MaxResponseSize),
+		files:   configFiles(cfg),
 	}
-	return c, nil
-}
-
-// hostOf returns the host of a URL, without the port.
-func hostOf(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
+	if g.maxBody <= 0 {
+		g.maxBody = int64(DefaultMaxResponseSize(o.MaxPoints))
 	}
-	return u.Hostname()
+	return &http.Client{Transport: g, CheckRedirect: checkRedirect(g.origin, cfg.FollowRedirects)}, nil
 }
 
 // errorCause strips the request URL from transport errors: it may carry

@@ -26,6 +26,7 @@ import (
 // that reads history (docs/prometheus.md).
 type promFlags struct {
 	URL             string
+	HTTPConfigFile  string
 	BearerTokenFile string
 	Username        string
 	PasswordFile    string
@@ -56,6 +57,7 @@ func (p *promFlags) addFlags(fs *pflag.FlagSet) {
 	p.Timeout, p.Step = prometheus.DefaultTimeout, prometheus.DefaultStep
 	p.Concurrency, p.Retries, p.MaxPoints = prometheus.DefaultConcurrency, prometheus.DefaultRetries, prometheus.DefaultMaxPoints
 	fs.StringVar(&p.URL, "prometheus-url", "", "read history from this Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090; no Kubernetes access needed")
+	fs.StringVar(&p.HTTPConfigFile, "prometheus-http-config-file", "", "HTTP client configuration for Prometheus in the YAML shape promtool's --http.config.file takes (basic_auth, authorization, oauth2, tls_config, http_headers, proxy_url, follow_redirects); the other connection flags fill in what it leaves out and must not set what it sets")
 	fs.StringVar(&p.BearerTokenFile, "prometheus-bearer-token-file", "", "send the bearer token in this file (read for every request)")
 	fs.StringVar(&p.Username, "prometheus-username", "", "basic authentication user")
 	fs.StringVar(&p.PasswordFile, "prometheus-password-file", "", "basic authentication password, read from this file")
@@ -137,6 +139,7 @@ func (p *promFlags) options() (prometheus.Options, error) {
 	var errs []error
 	o := prometheus.Options{
 		URL:                p.URL,
+		HTTPConfigFile:     p.HTTPConfigFile,
 		BearerTokenFile:    p.BearerTokenFile,
 		Username:           p.Username,
 		PasswordFile:       p.PasswordFile,
@@ -197,9 +200,49 @@ func (p *promFlags) options() (prometheus.Options, error) {
 		}
 	}
 	if err := o.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("prometheus: %w", err))
+		errs = append(errs, fmt.Errorf("prometheus: %w", withFlagNames(err)))
 	}
 	return o, errors.Join(errs...)
+}
+
+// optionFlags are the flags that set the collector's options, by option.
+var optionFlags = map[string]string{
+	"BearerTokenFile":    "--prometheus-bearer-token-file",
+	"Username":           "--prometheus-username",
+	"PasswordFile":       "--prometheus-password-file",
+	"CAFile":             "--prometheus-ca-file",
+	"CertFile":           "--prometheus-cert-file",
+	"KeyFile":            "--prometheus-key-file",
+	"InsecureSkipVerify": "--prometheus-insecure-skip-verify",
+	"Headers":            "--prometheus-header",
+}
+
+// withFlagNames says a conflict between options and the HTTP client
+// configuration file in terms of the flags that set them.
+func withFlagNames(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range j.Unwrap() {
+			errs = append(errs, withFlagNames(e))
+		}
+		return errors.Join(errs...)
+	}
+	var c *prometheus.ConflictError
+	if !errors.As(err, &c) {
+		return err
+	}
+	var flags []string
+	for _, o := range c.Options {
+		f := optionFlags[o]
+		if f == "" {
+			f = o
+		}
+		if o == "Headers" {
+			f += " " + strings.TrimPrefix(c.Setting, "header ")
+		}
+		flags = append(flags, f)
+	}
+	return fmt.Errorf("%s and --prometheus-http-config-file (%s) both set %s: give one", strings.Join(flags, ", "), c.Key, c.Setting)
 }
 
 func contains(s []string, v string) bool {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +48,10 @@ func TestPrometheusFlagErrors(t *testing.T) {
 			[]string{`--prometheus-header "X-Scope-OrgID": the value holds a control character`}},
 		{"header name with a space", []string{"plan", "--prometheus-url", "http://p", "--prometheus-header", "X Scope=a"},
 			[]string{`--prometheus-header "X…": not a valid header name`}},
+		{"a header the client sets", []string{"plan", "--prometheus-url", "http://p", "--prometheus-header", "Authorization=Bearer hunter2"},
+			[]string{`--prometheus-header "Authorization": set by the HTTP client itself`}},
+		{"HTTP config file missing", []string{"plan", "--prometheus-url", "http://p", "--prometheus-http-config-file", "/nonexistent/http.yml"},
+			[]string{"reading the HTTP client configuration file: open /nonexistent/http.yml"}},
 		{"response size not a size", []string{"plan", "--prometheus-url", "http://p", "--prometheus-max-response-size", "lots"},
 			[]string{`invalid size "lots"`}},
 		{"response size too small", []string{"plan", "--prometheus-url", "http://p", "--prometheus-max-response-size", "1Ki"},
@@ -64,6 +70,61 @@ func TestPrometheusFlagErrors(t *testing.T) {
 			assert.NotContains(t, errOut, "hunter2")
 		})
 	}
+}
+
+// TestPrometheusHTTPConfigFile: the file's settings reach the server, and
+// a flag that sets what the file sets is a usage error naming both.
+func TestPrometheusHTTPConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "token"), []byte("tok-s3cret\n"), 0o600))
+	file := filepath.Join(dir, "http.yml")
+	require.NoError(t, os.WriteFile(file, []byte("authorization:\n  credentials_file: token\n"+
+		"http_headers:\n  X-Scope-OrgID:\n    values: [team-a]\ntls_config:\n  insecure_skip_verify: false\n"), 0o600))
+
+	var mu sync.Mutex
+	var seen []http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Clone())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"success","data":[]}`)
+	}))
+	t.Cleanup(srv.Close)
+	code, _, errOut := run(t, "plan", "--prometheus-url", srv.URL, "--prometheus-http-config-file", file, "--prometheus-param", "dedup=true")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no container series match", "the server answered")
+	assert.NotContains(t, errOut, "s3cret")
+	mu.Lock()
+	require.NotEmpty(t, seen)
+	for _, h := range seen {
+		assert.Equal(t, "Bearer tok-s3cret", h.Get("Authorization"))
+		assert.Equal(t, "team-a", h.Get("X-Scope-OrgID"))
+	}
+	mu.Unlock()
+
+	for _, tt := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--prometheus-bearer-token-file", "/t"}, "--prometheus-bearer-token-file and --prometheus-http-config-file (authorization) both set authentication: give one"},
+		{[]string{"--prometheus-username", "u", "--prometheus-password-file", "/p"}, "--prometheus-username, --prometheus-password-file and --prometheus-http-config-file (authorization) both set authentication"},
+		{[]string{"--prometheus-insecure-skip-verify"}, "--prometheus-insecure-skip-verify and --prometheus-http-config-file (tls_config.insecure_skip_verify) both set certificate verification"},
+		{[]string{"--prometheus-header", "x-scope-orgid=team-b"}, "--prometheus-header X-Scope-Orgid and --prometheus-http-config-file (http_headers.X-Scope-OrgID) both set header X-Scope-Orgid"},
+	} {
+		args := append([]string{"plan", "--prometheus-url", "http://p", "--prometheus-http-config-file", file}, tt.flags...)
+		code, out, errOut := run(t, args...)
+		assert.Equal(t, 2, code, "a usage error: %v", tt.flags)
+		assert.Empty(t, out)
+		assert.Contains(t, errOut, tt.want)
+	}
+	// Settings the file leaves out are the flags' to make.
+	code, _, errOut = run(t, "plan", "--prometheus-url", srv.URL, "--prometheus-http-config-file", file, "--prometheus-header", "X-Extra=b")
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, errOut, "no container series match")
+	mu.Lock()
+	assert.Equal(t, "b", seen[len(seen)-1].Get("X-Extra"))
+	mu.Unlock()
 }
 
 func TestPrometheusUnreachable(t *testing.T) {
