@@ -13,6 +13,11 @@
 // and last sample, sample counts and a confidence derived from the span and
 // density of the history.
 //
+// Each part has its own function: the CPU histogram and window, the memory
+// window, per-interval peaks with OOM bumps (R6), the throttled share, the
+// observed time behind the confidence; the memory trend (Summary.MemoryTrend)
+// is fitted when a policy asks for it.
+//
 // Everything is computed from the samples' own clock, never the wall clock, so
 // a file gives the same summary today and next year.
 package history

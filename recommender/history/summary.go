@@ -236,6 +236,13 @@ func OOMsFromSeries(series []*Series, until time.Time) []OOMEvent {
 // Summarize reduces the samples of one workload container taken before
 // until. OOM events come from the caller: recorded kills (OOMsFromSeries) when
 // reading history, replayed ones in a backtest.
+//
+// Each part of the summary is its own function, run pod by pod: the pods
+// and the current settings (addPod), the CPU histogram and window (addCPU),
+// the memory window (addMemory), throttling (addThrottling), the time
+// observed behind the confidence (observedMillis) and the memory peaks with
+// their OOM bumps (podPeaks); finish derives the rest. The memory trend is
+// fitted when a policy asks for it (Summary.MemoryTrend).
 func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, until time.Time, o Options) (*Summary, error) {
 	cpu, err := sketch.New(o.CPU)
 	if err != nil {
@@ -245,26 +252,65 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	if err != nil {
 		return nil, fmt.Errorf("memory histogram: %w", err)
 	}
-	s := &Summary{Key: key, Until: until, CPU: cpu, MemoryPeaks: mem}
-	u := until.UnixMilli()
-	windowStart := int64(math.MinInt64)
+	z := newSummarizer(&Summary{Key: key, Until: until, CPU: cpu, MemoryPeaks: mem}, o)
+	for _, ser := range oldestFirst(series) {
+		end := ser.Search(z.until)
+		if end == 0 {
+			continue
+		}
+		z.addPod(ser, end)
+		z.addCPU(ser, end)
+		z.addMemory(ser, end)
+		z.addThrottling(ser, end)
+		z.observed = workload.AddSat(z.observed, observedMillis(ser, end))
+		z.s.Peaks = append(z.s.Peaks, podPeaks(ser, end, ooms, until, o)...)
+	}
+	z.finish(ooms)
+	return z.s, nil
+}
+
+// summarizer is a Summary being built, with the bounds of its parts and the
+// running figures they keep between pods. Times are Unix milliseconds.
+type summarizer struct {
+	s *Summary
+	o Options
+	// until ends every part; windowStart starts the exact windows and the
+	// throttled share, cpuStart the CPU histogram, nowStart "the last hour"
+	// of PodsNow.
+	until, windowStart, cpuStart, nowStart int64
+	// lastSettingsAt is the newest sample time whose settings are Current.
+	lastSettingsAt int64
+	// cpuFirst and memFirst are the first sample times of each resource.
+	cpuFirst, memFirst int64
+	// observed is the time the pods were observed, summed in milliseconds:
+	// a Duration overflows past 292 years, which one far-off timestamp is
+	// enough to span.
+	observed     int64
+	throttledSum float64
+}
+
+func newSummarizer(s *Summary, o Options) summarizer {
+	z := summarizer{
+		s: s, o: o, until: s.Until.UnixMilli(),
+		windowStart: math.MinInt64, cpuStart: math.MinInt64,
+		nowStart:       s.Until.Add(-time.Hour).UnixMilli(),
+		lastSettingsAt: math.MinInt64,
+		cpuFirst:       math.MaxInt64, memFirst: math.MaxInt64,
+	}
 	if o.Window > 0 {
-		windowStart = until.Add(-o.Window).UnixMilli()
+		z.windowStart = s.Until.Add(-o.Window).UnixMilli()
 	}
-	cpuStart := int64(math.MinInt64)
 	if o.CPULookback > 0 {
-		cpuStart = until.Add(-o.CPULookback).UnixMilli()
+		z.cpuStart = s.Until.Add(-o.CPULookback).UnixMilli()
 	}
-	nowStart := until.Add(-time.Hour).UnixMilli()
-	var lastSettingsAt int64 = math.MinInt64
-	var cpuFirst, memFirst int64
-	// Observed time is summed in milliseconds: a Duration overflows past
-	// 292 years, which one far-off timestamp is enough to span.
-	var effective int64
-	var throttledSum float64
-	// The histograms take their decay reference from the first sample they
-	// see; feeding the oldest pod first keeps every weight ≥ 1 relative to
-	// it, far from the epsilon below which buckets are ignored.
+	return z
+}
+
+// oldestFirst orders the series by their first sample. The histograms take
+// their decay reference from the first sample they see; feeding the oldest
+// pod first keeps every weight ≥ 1 relative to it, far from the epsilon
+// below which buckets are ignored.
+func oldestFirst(series []*Series) []*Series {
 	series = slices.Clone(series)
 	slices.SortStableFunc(series, func(a, b *Series) int {
 		if a.Len() == 0 || b.Len() == 0 {
@@ -272,99 +318,162 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 		}
 		return cmp.Compare(a.Time[0], b.Time[0])
 	})
-	for _, ser := range series {
-		end := ser.Search(u)
-		if end == 0 {
+	return series
+}
+
+// addPod counts the pod (PodsNow: sampled in the last hour, the current
+// replica count), widens First and Last, and takes the pod's latest
+// recorded settings as Current where they are the newest seen.
+func (z *summarizer) addPod(ser *Series, end int) {
+	s := z.s
+	s.Pods++
+	lastMs := ser.Time[end-1]
+	if lastMs >= z.nowStart {
+		s.PodsNow++
+	}
+	first, last := time.UnixMilli(ser.Time[0]).UTC(), time.UnixMilli(lastMs).UTC()
+	if s.First.IsZero() || first.Before(s.First) {
+		s.First = first
+	}
+	if last.After(s.Last) {
+		s.Last = last
+	}
+	if lastMs > z.lastSettingsAt {
+		z.lastSettingsAt = lastMs
+		s.Current = ser.SettingsAt(end - 1)
+	}
+}
+
+// addCPU feeds one pod's CPU samples to the decaying histogram (those inside
+// CPULookback, each weighing CPUSampleWeight) and to the exact window.
+func (z *summarizer) addCPU(ser *Series, end int) {
+	h, w, weight := z.s.CPU, &z.s.CPUWindow, z.o.CPUSampleWeight
+	w.reserve(ser, end, z.windowStart)
+	// Locals, not fields: the loop calls out, and fields would be reloaded.
+	cpuStart, windowStart := z.cpuStart, z.windowStart
+	n, first := 0, z.cpuFirst
+	times := ser.Time[:end]
+	for i, v := range ser.CPU[:end] {
+		if math.IsNaN(v) {
 			continue
 		}
-		s.Pods++
-		if ser.Time[end-1] >= nowStart {
-			s.PodsNow++
+		t := times[i]
+		first = min(first, t)
+		n++
+		if t >= cpuStart {
+			h.Add(v, weight, time.UnixMilli(t))
 		}
-		first, last := time.UnixMilli(ser.Time[0]).UTC(), time.UnixMilli(ser.Time[end-1]).UTC()
-		if s.First.IsZero() || first.Before(s.First) {
-			s.First = first
+		if t >= windowStart {
+			w.add(v, t)
 		}
-		if last.After(s.Last) {
-			s.Last = last
-		}
-		if ser.Time[end-1] > lastSettingsAt {
-			lastSettingsAt = ser.Time[end-1]
-			s.Current = ser.SettingsAt(end - 1)
-		}
-		// The usual step of what was seen before until: later samples are
-		// not the decision's to know.
-		stepCap := workload.MulSat(medianStepMillis(ser.Time[max(end-recentSteps-1, 0):end]), 2)
-		var covered int64
-		if n := end - ser.Search(windowStart); n > 0 {
-			s.CPUWindow.values = slices.Grow(s.CPUWindow.values, n)
-			s.MemoryWindow.values = slices.Grow(s.MemoryWindow.values, n)
-		}
-		for i := 0; i < end; i++ {
-			t := ser.Time[i]
-			if i > 0 && stepCap > 0 {
-				covered = workload.AddSat(covered, min(subMillis(t, ser.Time[i-1]), stepCap))
-			}
-			if v := ser.CPU[i]; !math.IsNaN(v) {
-				if s.CPUSamples == 0 || t < cpuFirst {
-					cpuFirst = t
-				}
-				s.CPUSamples++
-				if t >= cpuStart {
-					cpu.Add(float64(v), o.CPUSampleWeight, time.UnixMilli(t))
-				}
-				if t >= windowStart {
-					s.CPUWindow.add(float64(v), t)
-				}
-			}
-			if v := ser.Memory[i]; !math.IsNaN(v) {
-				if s.MemorySamples == 0 || t < memFirst {
-					memFirst = t
-				}
-				s.MemorySamples++
-				if t >= windowStart {
-					s.MemoryWindow.add(float64(v), t)
-				}
-			}
-			if v := ser.Throttled[i]; !isNaN32(v) && t >= windowStart {
-				s.ThrottledSamples++
-				throttledSum += float64(v)
-			}
-		}
-		effective = workload.AddSat(effective, covered)
-		s.Peaks = append(s.Peaks, podPeaks(ser, end, ooms, until, o)...)
 	}
-	if s.ThrottledSamples > 0 {
-		// A share: whatever the samples held, the mean stays in [0, 1].
-		s.Throttled = throttledSum / float64(s.ThrottledSamples)
-		if !(s.Throttled >= 0) {
-			s.Throttled = 0
+	z.s.CPUSamples += n
+	z.cpuFirst = first
+}
+
+// addMemory adds one pod's memory samples to the exact window; the peaks
+// histogram is fed from the per-interval peaks (podPeaks) instead.
+func (z *summarizer) addMemory(ser *Series, end int) {
+	w := &z.s.MemoryWindow
+	w.reserve(ser, end, z.windowStart)
+	windowStart := z.windowStart
+	n, first := 0, z.memFirst
+	times := ser.Time[:end]
+	for i, v := range ser.Memory[:end] {
+		if math.IsNaN(v) {
+			continue
 		}
-		s.Throttled = min(s.Throttled, 1)
+		t := times[i]
+		first = min(first, t)
+		n++
+		if t >= windowStart {
+			w.add(v, t)
+		}
 	}
+	z.s.MemorySamples += n
+	z.memFirst = first
+}
+
+// addThrottling sums one pod's throttled shares of CFS periods inside the
+// window; a share at or above a profile's threshold raises the CPU limit (R6).
+func (z *summarizer) addThrottling(ser *Series, end int) {
+	windowStart := z.windowStart
+	n, sum := 0, z.throttledSum
+	times := ser.Time[:end]
+	for i, v := range ser.Throttled[:end] {
+		if !isNaN32(v) && times[i] >= windowStart {
+			n++
+			sum += float64(v)
+		}
+	}
+	z.s.ThrottledSamples += n
+	z.throttledSum = sum
+}
+
+// finish derives what needs every pod: the throttled share, first sample
+// times, window means, the OOM kills seen, the peaks histogram, and the
+// observed time and confidence.
+func (z *summarizer) finish(ooms []OOMEvent) {
+	s := z.s
+	s.Throttled = throttledShare(z.throttledSum, s.ThrottledSamples)
 	if s.CPUSamples > 0 {
-		s.CPUFirst = time.UnixMilli(cpuFirst).UTC()
+		s.CPUFirst = time.UnixMilli(z.cpuFirst).UTC()
 	}
 	if s.MemorySamples > 0 {
-		s.MemoryFirst = time.UnixMilli(memFirst).UTC()
+		s.MemoryFirst = time.UnixMilli(z.memFirst).UTC()
 	}
 	s.CPUWindow.finish()
 	s.MemoryWindow.finish()
 	for _, ev := range ooms {
-		if ev.Time.Before(until) {
+		if ev.Time.Before(s.Until) {
 			s.OOMs = append(s.OOMs, ev)
 		}
 	}
 	for _, p := range s.Peaks {
-		mem.Add(float64(p.Bytes), 1, p.End)
+		s.MemoryPeaks.Add(float64(p.Bytes), 1, p.End)
 	}
 	// Pods of one workload overlap in time: count at most the span, so three
 	// replicas do not triple the evidence, but a CronJob's short runs add up.
 	// Sub saturates, as does millisDuration.
-	s.Observed = min(millisDuration(effective), s.Last.Sub(s.First))
-	days := s.Observed.Hours() / 24
-	s.Confidence = confidence(days)
-	return s, nil
+	s.Observed = min(millisDuration(z.observed), s.Last.Sub(s.First))
+	s.Confidence = confidence(s.Observed.Hours() / 24)
+}
+
+// throttledShare is the mean of n throttled shares summing to sum: a share,
+// so whatever the samples held it stays in [0, 1]; 0 without samples.
+func throttledShare(sum float64, n int) float64 {
+	if n <= 0 {
+		return 0
+	}
+	v := sum / float64(n)
+	if !(v >= 0) { // NaN too
+		v = 0
+	}
+	return min(v, 1)
+}
+
+// observedMillis is the time one pod was observed before end: its sample
+// steps summed, each at most twice the usual step, so a gap does not count
+// as observation. The usual step is that of what was seen before the
+// decision: later samples are not the decision's to know.
+func observedMillis(ser *Series, end int) int64 {
+	stepCap := workload.MulSat(medianStepMillis(ser.Time[max(end-recentSteps-1, 0):end]), 2)
+	if stepCap <= 0 {
+		return 0
+	}
+	var covered int64
+	for i := 1; i < end; i++ {
+		covered = workload.AddSat(covered, min(subMillis(ser.Time[i], ser.Time[i-1]), stepCap))
+	}
+	return covered
+}
+
+// reserve makes room in w for the samples of ser from start (Unix ms) to
+// end.
+func (w *Window) reserve(ser *Series, end int, start int64) {
+	if n := end - ser.Search(start); n > 0 {
+		w.values = slices.Grow(w.values, n)
+	}
 }
 
 // confidence is 1 − 2^(−days/2), held within [0, 1] whatever days holds.
@@ -413,94 +522,4 @@ func millisDuration(ms int64) time.Duration {
 		return math.MinInt64
 	}
 	return time.Duration(ms) * time.Millisecond
-}
-
-// podPeaks returns one pod's per-interval memory peaks, OOM bumps included,
-// for the intervals inside the lookback.
-func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options) []Peak {
-	start := -1
-	for i := 0; i < end; i++ {
-		if !math.IsNaN(ser.Memory[i]) {
-			start = i
-			break
-		}
-	}
-	var podOOMs []OOMEvent
-	for _, ev := range ooms {
-		if ev.Pod == ser.Pod && ev.Time.Before(until) {
-			podOOMs = append(podOOMs, ev)
-		}
-	}
-	if start < 0 && len(podOOMs) == 0 {
-		return nil
-	}
-	var origin int64
-	switch {
-	case start >= 0:
-		origin = ser.Time[start]
-	default:
-		origin = podOOMs[0].Time.UnixMilli()
-	}
-	for _, ev := range podOOMs {
-		origin = min(origin, ev.Time.UnixMilli())
-	}
-	iv := max(o.MemoryInterval.Milliseconds(), 1)
-	// Every time here is at or after origin; the differences saturate
-	// rather than wrap for times hundreds of millions of years apart.
-	index := func(t int64) int64 { return subMillis(t, origin) / iv }
-	peaks := map[int64]*Peak{}
-	get := func(idx int64) *Peak {
-		p := peaks[idx]
-		if p == nil {
-			end := workload.AddSat(origin, workload.MulSat(workload.AddSat(idx, 1), iv))
-			p = &Peak{Pod: ser.Pod, End: time.UnixMilli(end).UTC()}
-			peaks[idx] = p
-		}
-		return p
-	}
-	if start >= 0 {
-		for i := start; i < end; i++ {
-			v := ser.Memory[i]
-			if math.IsNaN(v) {
-				continue
-			}
-			p := get(index(ser.Time[i]))
-			b := workload.BytesOf(v)
-			p.Observed = max(p.Observed, b)
-			p.Bytes = max(p.Bytes, b)
-		}
-	}
-	for _, ev := range podOOMs {
-		t := ev.Time.UnixMilli()
-		idx := index(t)
-		// The interval's peak so far: samples up to the kill only.
-		var sofar workload.Bytes
-		if start >= 0 {
-			lo := ser.Search(workload.AddSat(origin, workload.MulSat(idx, iv)))
-			for i := lo; i < end && ser.Time[i] <= t; i++ {
-				if v := ser.Memory[i]; !math.IsNaN(v) {
-					sofar = max(sofar, workload.BytesOf(float64(v)))
-				}
-			}
-		}
-		m := max(ev.Limit, sofar, ev.Usage)
-		// Near the int64 range the bump saturates instead of wrapping
-		// into a negative peak.
-		bump := max(workload.BytesOf(math.Ceil(float64(m)*o.OOMBumpRatio)), workload.AddSat(m, o.OOMMinBump))
-		p := get(idx)
-		p.Bytes = max(p.Bytes, bump)
-		p.OOM = true
-	}
-	out := make([]Peak, 0, len(peaks))
-	cutoff := time.Time{}
-	if o.MemoryIntervals > 0 {
-		cutoff = until.Add(-workload.MulSat(o.MemoryInterval, int64(o.MemoryIntervals)))
-	}
-	for _, p := range peaks {
-		if p.End.After(cutoff) {
-			out = append(out, *p)
-		}
-	}
-	slices.SortFunc(out, func(a, b Peak) int { return a.End.Compare(b.End) })
-	return out
 }

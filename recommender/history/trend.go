@@ -41,6 +41,17 @@ func (s *Summary) MemoryTrend(interval time.Duration) Trend {
 	if interval <= 0 || len(s.Peaks) == 0 {
 		return Trend{}
 	}
+	byAge := s.peaksByAge(interval)
+	if len(byAge) < 2 {
+		return Trend{Intervals: len(byAge)}
+	}
+	xs, ys := agesToDays(byAge, interval)
+	return fitTrend(xs, ys)
+}
+
+// peaksByAge is the highest observed peak per interval, keyed by the
+// interval's age in intervals before Until.
+func (s *Summary) peaksByAge(interval time.Duration) map[int64]float64 {
 	byAge := map[int64]float64{}
 	for _, p := range s.Peaks {
 		if p.Observed <= 0 {
@@ -52,22 +63,31 @@ func (s *Summary) MemoryTrend(interval time.Duration) Trend {
 		age = max(age, 0)
 		byAge[age] = max(byAge[age], float64(p.Observed))
 	}
-	if len(byAge) < 2 {
-		return Trend{Intervals: len(byAge)}
-	}
+	return byAge
+}
+
+// agesToDays lays the peaks out oldest first: xs in days relative to Until
+// (zero or negative), ys the peaks.
+func agesToDays(byAge map[int64]float64, interval time.Duration) (xs, ys []float64) {
 	ages := make([]int64, 0, len(byAge))
 	for a := range byAge {
 		ages = append(ages, a)
 	}
 	slices.Sort(ages)
 	days := interval.Hours() / 24
-	xs := make([]float64, len(ages)) // days, oldest first
-	ys := make([]float64, len(ages))
+	xs = make([]float64, len(ages)) // days, oldest first
+	ys = make([]float64, len(ages))
 	for i, a := range ages {
 		j := len(ages) - 1 - i
 		xs[j] = -float64(a) * days
 		ys[j] = byAge[a]
 	}
+	return xs, ys
+}
+
+// fitTrend fits at least two points, xs ascending: Kendall's τ for the
+// direction and the Theil–Sen slope for the size, both robust to one spike.
+func fitTrend(xs, ys []float64) Trend {
 	var concordant, discordant int
 	var slopes []float64
 	for i := range xs {
