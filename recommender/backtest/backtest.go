@@ -73,6 +73,11 @@ type Memory struct {
 	Insufficient      float64 `json:"insufficient"`
 	OOMEvents         int     `json:"oom_events"`
 	ContainersWithOOM int     `json:"containers_with_oom"`
+	// LimitGiBHours and LimitSlack are slack's shape for the limit: few
+	// OOM episodes mean little when bought with huge limits. Samples with
+	// no limit set have no size to count and are left out of both.
+	LimitGiBHours float64 `json:"limit_gib_hours"`
+	LimitSlack    float64 `json:"limit_slack"`
 }
 
 // Result is one policy's score, in the JSON shape of docs/backtest.md.
@@ -389,6 +394,7 @@ func (s schedule) intervals(series []*history.Series, f func(k int64, lo, hi []i
 type score struct {
 	cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr float64
 	memReq, memUse, memSlack, memDt, memShort         float64
+	memLim, memLimSlack                               float64
 	oomEvents, containersWithOOM, coveredContainers   int
 }
 
@@ -404,6 +410,8 @@ func (s *score) add(o score) {
 	s.memSlack += o.memSlack
 	s.memDt += o.memDt
 	s.memShort += o.memShort
+	s.memLim += o.memLim
+	s.memLimSlack += o.memLimSlack
 	s.oomEvents += o.oomEvents
 	s.containersWithOOM += o.containersWithOOM
 	s.coveredContainers += o.coveredContainers
@@ -427,6 +435,7 @@ func (s score) result(name string, containers int) Result {
 			RequestGiBHours: s.memReq, UsageGiBHours: s.memUse,
 			Slack: ratio(s.memSlack, s.memReq), Insufficient: ratio(s.memShort, s.memDt),
 			OOMEvents: s.oomEvents, ContainersWithOOM: s.containersWithOOM,
+			LimitGiBHours: s.memLim, LimitSlack: ratio(s.memLimSlack, s.memLim),
 		},
 	}
 }
@@ -442,9 +451,8 @@ func (c *container) replay(d decider, sch schedule) score {
 		var newOOMs []history.OOMEvent
 		for si, s := range c.series {
 			for i := lo[si]; i < hi[si]; i++ {
-				if i == 0 {
-					continue // a series' first sample weighs nothing
-				}
+				// A series' first sample weighs nothing (dt = 0) but is
+				// still judged: an OOM episode may start there.
 				dt := c.weight(si, i)
 				set := s.SettingsAt(i)
 				if rec.HasCPU {
@@ -481,6 +489,10 @@ func (c *container) replay(d decider, sch schedule) score {
 						sc.memShort += dt
 					}
 					lim := float64(set.Limits.Memory)
+					if lim > 0 {
+						sc.memLim += lim / gib * dt
+						sc.memLimSlack += max(lim-use, 0) / gib * dt
+					}
 					if lim > 0 && use > lim {
 						if !inEpisode[si] {
 							// One episode per run: the container restarts once.

@@ -29,7 +29,7 @@ func WriteTable(w io.Writer, res []Result) error {
 	if headroom {
 		head += "CPU HEADROOM\t"
 	}
-	fmt.Fprintln(tw, head+"CPU THROTTLED\tCPU REQ core·h\tMEM SLACK\tMEM INSUFF.\tOOM EPISODES (CONTAINERS)\tMEM REQ GiB·h")
+	fmt.Fprintln(tw, head+"CPU THROTTLED\tCPU REQ core·h\tMEM SLACK\tMEM INSUFF.\tOOM EPISODES (CONTAINERS)\tMEM REQ GiB·h\tMEM LIMIT SLACK")
 	for _, r := range res {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t", workload.PrintableName(r.Profile), r.Covered, pct(r.CPU.Slack), pct(r.CPU.Insufficient))
 		if headroom {
@@ -39,9 +39,13 @@ func WriteTable(w io.Writer, res []Result) error {
 			}
 			fmt.Fprintf(tw, "%s\t", h)
 		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%d (%d)\t%.1f\n",
+		limSlack := "-" // no limit set anywhere
+		if r.Memory.LimitGiBHours > 0 {
+			limSlack = pct(r.Memory.LimitSlack)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%d (%d)\t%.1f\t%s\n",
 			pct(r.CPU.Throttled), r.CPU.RequestCoreHours,
-			pct(r.Memory.Slack), pct(r.Memory.Insufficient), r.Memory.OOMEvents, r.Memory.ContainersWithOOM, r.Memory.RequestGiBHours)
+			pct(r.Memory.Slack), pct(r.Memory.Insufficient), r.Memory.OOMEvents, r.Memory.ContainersWithOOM, r.Memory.RequestGiBHours, limSlack)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
