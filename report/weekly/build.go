@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
 )
@@ -249,7 +250,7 @@ func (b *builder) account(k workload.Key, spec *workload.Spec, containers []work
 		c.Usage.Merge(u)
 		c.Savings += price.Requests(diff(cur, rec), u.PodHours)
 		if detail {
-			acc.burst = max(acc.burst, burstiness(cr.cpuValues))
+			acc.burst = max(acc.burst, hpa.Burstiness(cr.cpuValues))
 			cr.cpuValues = nil
 		}
 	}
@@ -302,22 +303,6 @@ func (cr *containerRisk) observe(s *history.Series, i int, dt time.Duration, set
 			cr.memAbove += h
 		}
 	}
-}
-
-// burstiness returns the ratio of the 95th percentile to the median of a
-// container's CPU samples; 0 with too few samples (an hour at 5-minute
-// steps) or a zero median.
-func burstiness(v []float64) float64 {
-	if len(v) < 12 {
-		return 0
-	}
-	v = slices.Clone(v)
-	slices.Sort(v)
-	med := v[len(v)/2]
-	if med <= 0 {
-		return 0
-	}
-	return v[int(0.95*float64(len(v)-1))] / med
 }
 
 func containerPlan(wp *workload.WorkloadPlan, name string) *workload.ContainerPlan {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
 )
@@ -92,7 +93,7 @@ func scenario(t *testing.T) Input {
 	}
 	return Input{
 		Title: "Test cluster", Source: "test", Store: st, Specs: specs,
-		HPAs: []HPA{{Workload: api, Min: 2, Max: 5, Targets: []HPATarget{{Resource: "cpu", AverageUtilization: 50}}}},
+		HPAs: []hpa.HPA{{Workload: api, Min: 2, Max: 5, Targets: []hpa.Target{{Resource: "cpu", AverageUtilization: 50}}}},
 		Plan: plan, Previous: plan,
 		Pricing: cost.Pricing{Currency: "EUR", Default: cost.Price{CPU: 0.04, Memory: 0.01},
 			Namespaces: map[string]cost.Override{"batch": {CPU: ptr(0.02)}},
@@ -251,7 +252,7 @@ func TestBuildQoSHPAAndConfidence(t *testing.T) {
 	assert.Equal(t, web, s.Workload)
 	assert.Equal(t, "3 replicas", s.Why)
 	assert.Equal(t, 5, s.Min, "critical workloads keep 5 (R9)")
-	assert.Equal(t, "min 5, max 20; cpu 70 %, memory 80 %", s.HPA.Describe())
+	assert.Equal(t, "min 5, max 20; cpu 70 %, memory 80 %", describeHPA(s.HPA))
 
 	assert.Equal(t, []string{
 		"batch/Job/etl container main: low confidence 0.30, its savings are a rough estimate",

@@ -14,6 +14,7 @@ import (
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
@@ -134,7 +135,7 @@ func demoInputWithTeams(t testing.TB) Input {
 	in.Plan, in.Previous = plans(t, in.Store, in.Specs, in.End, in.Period)
 	in.GroupByLabel = "team"
 	in.HPASource = ""
-	in.HPAs = []HPA{{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Min: 2, Max: 10,
-		Targets: []HPATarget{{Resource: "cpu", AverageUtilization: 60}, {Resource: "http_requests_per_second", AverageValue: "1k"}}}}
+	in.HPAs = []hpa.HPA{{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Min: 2, Max: 10,
+		Targets: []hpa.Target{{Resource: "cpu", AverageUtilization: 60}, {Resource: "http_requests_per_second", AverageValue: "1k"}}}}
 	return in
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
 )
@@ -292,7 +293,7 @@ func NewDocument(r *Report) Document {
 		d.QoS = append(d.QoS, QoSDocument{Class: string(q.Class), Workloads: q.Workloads, Pods: q.Pods, WorkloadsRecommended: q.WorkloadsAfter, PodsRecommended: q.PodsAfter})
 	}
 	d.HPA = HPASectionDocument{Note: r.HPA.Note, Scalable: r.HPA.Scalable, Covered: r.HPA.Covered,
-		Existing: []HPADocument{}, Suggested: []HPADocument{}, Behavior: R11Behavior}
+		Existing: []HPADocument{}, Suggested: []HPADocument{}, Behavior: hpa.Behavior}
 	for _, e := range r.HPA.Existing {
 		h := hpaDoc(e.HPA)
 		h.Notes = e.Notes
@@ -358,7 +359,7 @@ func ref(w WorkloadCost) WorkloadRefDocument {
 	return WorkloadRefDocument{Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name, Savings: money4(w.Savings)}
 }
 
-func hpaDoc(h HPA) HPADocument {
+func hpaDoc(h hpa.HPA) HPADocument {
 	d := HPADocument{Namespace: h.Workload.Namespace, Kind: string(h.Workload.Kind), Name: h.Workload.Name,
 		MinReplicas: h.Min, MaxReplicas: h.Max, Targets: []HPATargetDocument{}}
 	for _, t := range h.Targets {

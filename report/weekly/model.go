@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
 )
@@ -22,7 +23,7 @@ type Input struct {
 	// HPAs are the HorizontalPodAutoscalers the source found. HPASource
 	// says why there are none when the source cannot know them ("usage
 	// file"); leave it empty for sources that list HPAs.
-	HPAs      []HPA
+	HPAs      []hpa.HPA
 	HPASource string
 	// Plan is the recommendation at End; Previous the one at the end of
 	// the previous period (both from recommender.RunOnce with one profile).
@@ -42,24 +43,6 @@ const DefaultTitle = "Weekly cost report"
 
 // NoLabel stands for a team when a workload has no value for the label.
 const NoLabel = "(no label)"
-
-// HPA is a HorizontalPodAutoscaler as far as the report needs it.
-type HPA struct {
-	Workload workload.Key
-	Min, Max int
-	Targets  []HPATarget
-}
-
-// HPATarget is one metric an HPA scales on.
-type HPATarget struct {
-	// Resource is "cpu" or "memory" for resource metrics, else the
-	// metric's name.
-	Resource string
-	// AverageUtilization is the target in percent of requests; 0 when the
-	// target is a value (AverageValue, e.g. "1000" requests per second).
-	AverageUtilization int
-	AverageValue       string
-}
 
 // Window is a stretch of time, [Start, End).
 type Window struct {
@@ -231,7 +214,7 @@ type HPASection struct {
 
 // HPAReview is an existing HPA and where it departs from R10.
 type HPAReview struct {
-	HPA
+	hpa.HPA
 	Notes []string
 }
 
@@ -242,5 +225,5 @@ type HPASuggestion struct {
 	// Why says what makes the workload a candidate: its replica count,
 	// bursty CPU usage, or both.
 	Why string
-	HPA
+	hpa.HPA
 }

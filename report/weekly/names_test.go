@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -60,7 +61,7 @@ func craftedReport(t *testing.T) *Report {
 	}
 	for i := range r.HPA.Existing {
 		r.HPA.Existing[i].Workload = rename(web)
-		r.HPA.Existing[i].Targets = []HPATarget{{Resource: "requests|\n<x>", AverageValue: "1k\n- forged"}}
+		r.HPA.Existing[i].Targets = []hpa.Target{{Resource: "requests|\n<x>", AverageValue: "1k\n- forged"}}
 	}
 	for i := range r.HPA.Suggested {
 		r.HPA.Suggested[i].Workload = rename(web)

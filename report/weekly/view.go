@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
 )
@@ -196,17 +197,17 @@ func requestsChange(cur, rec workload.Resources) string {
 
 func (r *Report) hpaView() hpaView {
 	h := r.HPA
-	hv := hpaView{Note: h.Note, Behavior: "Suggested HPAs use autoscaling/v2 with " + R11Behavior + "."}
+	hv := hpaView{Note: h.Note, Behavior: "Suggested HPAs use autoscaling/v2 with " + hpa.Behavior + "."}
 	hv.Coverage = fmt.Sprintf("%d of %d scalable workloads (Deployments, StatefulSets) have an HPA", h.Covered, h.Scalable)
 	for _, e := range h.Existing {
 		notes := "matches R10"
 		if len(e.Notes) > 0 {
 			notes = strings.Join(e.Notes, "; ")
 		}
-		hv.Existing = append(hv.Existing, hpaRow{Workload: e.Workload.String(), HPA: e.HPA.Describe(), Notes: notes})
+		hv.Existing = append(hv.Existing, hpaRow{Workload: e.Workload.String(), HPA: describeHPA(e.HPA), Notes: notes})
 	}
 	for _, s := range h.Suggested {
-		hv.Suggested = append(hv.Suggested, hpaRow{Workload: s.Workload.String(), Replicas: strconv.Itoa(s.Replicas), Why: s.Why, HPA: s.HPA.Describe()})
+		hv.Suggested = append(hv.Suggested, hpaRow{Workload: s.Workload.String(), Replicas: strconv.Itoa(s.Replicas), Why: s.Why, HPA: describeHPA(s.HPA)})
 	}
 	return hv
 }

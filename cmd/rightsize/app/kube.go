@@ -28,7 +28,6 @@ import (
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/statestore"
 	"rightsize.dev/rightsize/recommender/workload"
-	"rightsize.dev/rightsize/report/weekly"
 )
 
 // The values of --source.
@@ -170,22 +169,11 @@ func (c *clusterData) constrain(plan workload.Plan, store *history.Store) worklo
 }
 
 // hpas returns the cluster's HorizontalPodAutoscalers for the cost report.
-func (c *clusterData) hpas() []weekly.HPA {
+func (c *clusterData) hpas() []constraints.HPA {
 	if c == nil || c.inv == nil {
 		return nil
 	}
-	out := make([]weekly.HPA, 0, len(c.inv.HPAs))
-	for _, h := range c.inv.HPAs {
-		w := weekly.HPA{Workload: h.Target, Min: h.MinReplicas, Max: h.MaxReplicas}
-		if h.CPUUtilization > 0 {
-			w.Targets = append(w.Targets, weekly.HPATarget{Resource: "cpu", AverageUtilization: h.CPUUtilization})
-		}
-		if h.MemoryUtilization > 0 {
-			w.Targets = append(w.Targets, weekly.HPATarget{Resource: "memory", AverageUtilization: h.MemoryUtilization})
-		}
-		out = append(out, w)
-	}
-	return out
+	return c.inv.HPAs
 }
 
 // loadSource reads the usage the flags ask for, and the cluster's specs

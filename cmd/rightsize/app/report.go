@@ -17,6 +17,7 @@ import (
 
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
@@ -214,7 +215,7 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 	previous = data.cluster.constrain(previous, data.store)
 	rep, err := weekly.Build(weekly.Input{
 		Title: o.Title, Source: data.name, Store: data.store, Specs: data.specs,
-		HPAs: data.cluster.hpas(), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: pricing,
+		HPAs: hpa.FromConstraints(data.cluster.hpas()), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: pricing,
 		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
 	})
 	if err != nil {
