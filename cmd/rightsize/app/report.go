@@ -21,7 +21,7 @@ import (
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/cost"
-	"rightsize.dev/rightsize/report/weekly"
+	"rightsize.dev/rightsize/report/pricing"
 )
 
 // ReportOptions are the flags of `rightsize report`.
@@ -40,7 +40,7 @@ type ReportOptions struct {
 	Critical       []string
 	WebhookURLFile string
 
-	format   weekly.Format
+	format   cost.Format
 	profile  policy.Profile
 	critical map[workload.Key]bool
 	flags    *pflag.FlagSet
@@ -52,8 +52,8 @@ type ReportOptions struct {
 
 func newReportCommand(streams IOStreams, g *globalOptions) *cobra.Command {
 	o := &ReportOptions{
-		Period: 7 * 24 * time.Hour, Title: weekly.DefaultTitle, Profile: policy.DefaultName,
-		PriceCPU: cost.DefaultCPUPrice, PriceMemory: cost.DefaultMemoryPrice, Currency: cost.DefaultCurrency,
+		Period: 7 * 24 * time.Hour, Title: cost.DefaultTitle, Profile: policy.DefaultName,
+		PriceCPU: pricing.DefaultCPUPrice, PriceMemory: pricing.DefaultMemoryPrice, Currency: pricing.DefaultCurrency,
 		now: time.Now, client: &http.Client{Timeout: 30 * time.Second},
 	}
 	cmd := &cobra.Command{
@@ -117,12 +117,12 @@ func (o *ReportOptions) Validate() error {
 	}
 	switch {
 	case o.Format != "":
-		f, err := weekly.ParseFormat(o.Format)
+		f, err := cost.ParseFormat(o.Format)
 		errs = append(errs, err)
 		o.format = f
 	default:
-		o.format = weekly.Markdown
-		if f, ok := weekly.FormatForFile(o.Out); ok {
+		o.format = cost.Markdown
+		if f, ok := cost.FormatForFile(o.Out); ok {
 			o.format = f
 		}
 	}
@@ -149,12 +149,12 @@ func (o *ReportOptions) Validate() error {
 
 // pricing returns the cost model: the flags' prices, the pricing file on
 // top, and flags the user gave explicitly on top of that.
-func (o *ReportOptions) pricing() (cost.Pricing, error) {
-	p := cost.Pricing{Currency: o.Currency, Default: cost.Price{CPU: o.PriceCPU, Memory: o.PriceMemory}}
+func (o *ReportOptions) pricing() (pricing.Pricing, error) {
+	p := pricing.Pricing{Currency: o.Currency, Default: pricing.Price{CPU: o.PriceCPU, Memory: o.PriceMemory}}
 	if o.Pricing == "" {
 		return p, nil
 	}
-	p, err := cost.Load(o.Pricing, p)
+	p, err := pricing.Load(o.Pricing, p)
 	if err != nil {
 		return p, err
 	}
@@ -175,7 +175,7 @@ func (o *ReportOptions) pricing() (cost.Pricing, error) {
 // posts it to the webhook.
 func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOptions) error {
 	log := g.logger(streams)
-	pricing, err := o.pricing()
+	prices, err := o.pricing()
 	if err != nil {
 		return err
 	}
@@ -213,16 +213,16 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 		return err
 	}
 	previous = data.cluster.constrain(previous, data.store)
-	rep, err := weekly.Build(weekly.Input{
+	rep, err := cost.Build(cost.Input{
 		Title: o.Title, Source: data.name, Store: data.store, Specs: data.specs,
-		HPAs: hpa.FromConstraints(data.cluster.hpas()), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: pricing,
+		HPAs: hpa.FromConstraints(data.cluster.hpas()), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
 		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
 	})
 	if err != nil {
 		return fmt.Errorf("building report: %w", err)
 	}
 	var out bytes.Buffer
-	if err := weekly.Write(&out, rep, o.format); err != nil {
+	if err := cost.Write(&out, rep, o.format); err != nil {
 		return err
 	}
 	if o.Out == "" {
@@ -241,14 +241,14 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 		return nil
 	}
 	md := out.Bytes()
-	if o.format != weekly.Markdown {
+	if o.format != cost.Markdown {
 		var b bytes.Buffer
-		if err := weekly.Write(&b, rep, weekly.Markdown); err != nil {
+		if err := cost.Write(&b, rep, cost.Markdown); err != nil {
 			return err
 		}
 		md = b.Bytes()
 	}
-	if err := weekly.Post(ctx, o.client, webhookURL, md); err != nil {
+	if err := cost.Post(ctx, o.client, webhookURL, md); err != nil {
 		return err
 	}
 	fmt.Fprintln(streams.ErrOut, "posted the Markdown report to the webhook")

@@ -1,0 +1,54 @@
+package cost
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/report/pricing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestGolden pins the Markdown and CSV reports on the demo data with a
+// fixed end, and the Markdown with teams and node-pool prices.
+func TestGolden(t *testing.T) {
+	teams := demoInputWithTeams(t)
+	teams.Pricing.Currency = "EUR"
+	teams.Pricing.NodePools = map[string]pricing.Override{"spot": {CPU: ptr(0.01)}}
+	cases := []struct {
+		file  string
+		in    Input
+		write func(*bytes.Buffer, *Report) error
+	}{
+		{"demo.md", demoInput(t), func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
+		{"demo.csv", demoInput(t), func(b *bytes.Buffer, r *Report) error { return WriteCSV(b, r) }},
+		{"demo-teams.md", teams, func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			r, err := Build(tc.in)
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			require.NoError(t, tc.write(&buf, r))
+			checkGolden(t, filepath.Join("testdata", tc.file), buf.Bytes())
+		})
+	}
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./report/cost -update to create it")
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test ./report/cost -run Golden -update to refresh):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
