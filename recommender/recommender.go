@@ -146,7 +146,7 @@ func groupByWorkload(keys []workload.ContainerKey, specs map[workload.Key]worklo
 	}
 	kept := out[:0]
 	for _, g := range out {
-		if g.spec == nil || !g.spec.Ignore {
+		if g.spec == nil || g.spec.Recommended() {
 			kept = append(kept, g)
 		}
 	}

@@ -116,7 +116,7 @@ func (inv *Inventory) Workload(namespace, pod string) (workload.Key, bool) {
 		return k, true
 	}
 	k, ok := inv.byName(namespace, pod)
-	if s, known := inv.Specs[k]; !ok || !known || s.Ignore {
+	if s, known := inv.Specs[k]; !ok || !known || !s.Recommended() {
 		return workload.Key{}, false
 	}
 	return k, true
@@ -148,7 +148,7 @@ func (inv *Inventory) Constraints() constraints.Input {
 func (inv *Inventory) ContainerKeys() []workload.ContainerKey {
 	var out []workload.ContainerKey
 	for k, s := range inv.Specs {
-		if s.Ignore {
+		if !s.Recommended() {
 			continue
 		}
 		for _, c := range s.Containers {

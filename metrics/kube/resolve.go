@@ -116,7 +116,7 @@ func resolve(l *listing, sel labels.Selector, ns string) *Inventory {
 			c.spec.Replicas = len(podsOf[k])
 		}
 		inv.Specs[k] = c.spec
-		if c.spec.Ignore {
+		if !c.spec.Recommended() {
 			continue
 		}
 		for _, p := range podsOf[k] {

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned/typed/metrics/v1beta1"
 
+	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -51,8 +50,8 @@ type Sampler struct {
 	// Now and After are the clock (default: the wall clock).
 	Now   func() time.Time
 	After func(time.Duration) <-chan time.Time
-	// Progress, when set, gets a progress bar redrawn in place.
-	Progress io.Writer
+	// Progress, when set, is told of each poll.
+	Progress progress.Func
 	Log      *slog.Logger
 }
 
@@ -101,11 +100,9 @@ func (s *Sampler) Run(ctx context.Context) (Result, error) {
 		res.Samples += n
 		if err != nil {
 			if i == 0 && fatal(err) {
-				s.clearProgress()
 				return res, classify(err)
 			}
 			if ctx.Err() != nil {
-				s.clearProgress()
 				return res, ctx.Err()
 			}
 			res.FailedPolls++
@@ -120,13 +117,9 @@ func (s *Sampler) Run(ctx context.Context) (Result, error) {
 		}
 		select {
 		case <-ctx.Done():
-			s.clearProgress()
 			return res, ctx.Err()
 		case <-after(next.Sub(now())):
 		}
-	}
-	if s.Progress != nil {
-		fmt.Fprintln(s.Progress)
 	}
 	return res, nil
 }
@@ -191,20 +184,9 @@ func classify(err error) error {
 	return err
 }
 
-const barWidth = 30
-
 func (s *Sampler) progress(done, total int, res Result, left time.Duration) {
-	if s.Progress == nil {
-		return
-	}
-	filled := barWidth * done / max(total, 1)
-	bar := strings.Repeat("#", filled) + strings.Repeat(".", barWidth-filled)
-	fmt.Fprintf(s.Progress, "\rsampling metrics-server [%s] %d/%d polls, %d pods, %d samples, %s left ",
-		bar, done, total, res.Pods, res.Samples, max(left, 0).Round(time.Second))
-}
-
-func (s *Sampler) clearProgress() {
-	if s.Progress != nil {
-		fmt.Fprint(s.Progress, "\r\033[K")
-	}
+	s.Progress.Report(progress.Update{
+		Source: "metrics-server", Done: done, Total: total, Unit: "polls",
+		Detail: fmt.Sprintf("%d pods, %d samples, %s left", res.Pods, res.Samples, max(left, 0).Round(time.Second)),
+	})
 }

@@ -1,10 +1,8 @@
 package metricsserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned/typed/metrics/v1beta1"
 
+	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -177,16 +176,15 @@ func TestRunStopsWithTheContext(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
-	var buf bytes.Buffer
+	var got []progress.Update
 	api := &answers{lists: []*metricsv1beta1.PodMetricsList{list(pm("web-1", t0, "250m", "300Mi"))}}
 	s := sampler(api, &fakeClock{t0})
-	s.Progress = &buf
+	s.Progress = func(u progress.Update) { got = append(got, u) }
 	_, err := s.Run(context.Background())
 	require.NoError(t, err)
-	frames := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\r")[1:]
-	require.Len(t, frames, 4)
-	assert.Equal(t, "sampling metrics-server [#######.......................] 1/4 polls, 1 pods, 1 samples, 1m30s left ", frames[0])
-	assert.Equal(t, "sampling metrics-server [##############################] 4/4 polls, 1 pods, 1 samples, 0s left ", frames[3])
+	require.Len(t, got, 4, "one update per poll")
+	assert.Equal(t, progress.Update{Source: "metrics-server", Done: 1, Total: 4, Unit: "polls", Detail: "1 pods, 1 samples, 1m30s left"}, got[0])
+	assert.Equal(t, progress.Update{Source: "metrics-server", Done: 4, Total: 4, Unit: "polls", Detail: "1 pods, 1 samples, 0s left"}, got[3])
 }
 
 func TestRunRejectsBadTiming(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 	"golang.org/x/sync/errgroup"
 
+	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -58,8 +59,9 @@ type ChunkError struct {
 func (e ChunkError) Error() string { return e.Chunk + ": " + e.Err.Error() }
 
 // Collect reads the usage history and current pod templates of every
-// container the options select. progress may be nil.
-func Collect(ctx context.Context, o Options, progress Progress, log *slog.Logger) (*Result, error) {
+// container the options select. report, when set, is told how the
+// collection advances.
+func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Logger) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -69,15 +71,15 @@ func Collect(ctx context.Context, o Options, progress Progress, log *slog.Logger
 	}
 	user, _ := ParseSelector(o.Selector) // validated above
 	c := &collector{
-		o:        o,
-		w:        newWindow(o.End, o.History, o.Step),
-		p:        promql{n: o.Names, user: user},
-		log:      log,
-		progress: progress,
-		url:      RedactedURL(o.URL),
-		owners:   newOwners(),
-		skipped:  map[string]int{},
-		count:    &counters{},
+		o:       o,
+		w:       newWindow(o.End, o.History, o.Step),
+		p:       promql{n: o.Names, user: user},
+		log:     log,
+		report:  report,
+		url:     RedactedURL(o.URL),
+		owners:  newOwners(),
+		skipped: map[string]int{},
+		count:   &counters{},
 
 		unresolved:     map[resolution]int{},
 		seenUnresolved: map[nsName]bool{},
@@ -101,14 +103,14 @@ func Collect(ctx context.Context, o Options, progress Progress, log *slog.Logger
 }
 
 type collector struct {
-	o        Options
-	w        window
-	p        promql
-	q        *querier
-	log      *slog.Logger
-	progress Progress
-	url      string
-	count    *counters
+	o      Options
+	w      window
+	p      promql
+	q      *querier
+	log    *slog.Logger
+	report progress.Func
+	url    string
+	count  *counters
 
 	owners *owners
 	splits atomic.Int64
@@ -416,9 +418,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			}
 			c.failed = append(c.failed, failed...)
 			done += ch.steps()
-			if c.progress != nil {
-				c.progress.Update(done, total, c.count.body.Load())
-			}
+			c.report.Report(progress.Update{Source: "prometheus", Done: done, Total: total, Detail: progress.Bytes(c.count.body.Load())})
 			mu.Unlock()
 			if len(parts) > 0 {
 				steps = nextSteps(steps, perStep, c.o.MaxPoints)
@@ -427,9 +427,6 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 		}
 		return nil
 	})
-	if c.progress != nil {
-		c.progress.Finish()
-	}
 	if err != nil {
 		return err
 	}

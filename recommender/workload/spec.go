@@ -46,3 +46,25 @@ const (
 	IgnoreKey     = "rightsize.dev/ignore"
 	IgnoreEnabled = "true"
 )
+
+// Recommended reports whether runs recommend for the workload. It is the one
+// selection rule that discovery, metrics-server sampling and the
+// recommender follow: the annotation rightsize.dev/ignore="true" opts a
+// workload out (label selectors choose what is read in the first place).
+func (s Spec) Recommended() bool { return !s.Ignore }
+
+// ContainerSettings returns the current settings of a container of a
+// workload runs recommend for; false for containers of unknown or ignored
+// workloads.
+func ContainerSettings(specs map[Key]Spec, ck ContainerKey) (Settings, bool) {
+	s, ok := specs[ck.Workload]
+	if !ok || !s.Recommended() {
+		return Settings{}, false
+	}
+	for _, c := range s.Containers {
+		if c.Name == ck.Container {
+			return c.Settings, true
+		}
+	}
+	return Settings{}, false
+}

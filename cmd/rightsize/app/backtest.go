@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/backtest"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/report"
@@ -48,20 +49,26 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}
-			data, err := o.sourceOptions.load(cmd.Context(), streams, g.logger(streams))
+			log := g.logger(streams)
+			src, err := o.source(log)
 			if err != nil {
 				return err
 			}
-			data.report(streams.ErrOut)
+			// The replay runs the profiles itself, decision after decision:
+			// of the pipeline it takes the loaded history.
+			data, err := load(cmd.Context(), &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Logger: log}}, streams)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
-			res, err := backtest.Run(cmd.Context(), data.store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval, Headroom: o.Headroom, PerContainer: o.Top > 0})
+			res, err := backtest.Run(cmd.Context(), data.Store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval, Headroom: o.Headroom, PerContainer: o.Top > 0})
 			if err != nil {
 				return err
 			}
 			if o.Top > 0 {
 				res = backtest.Top(res, o.Top)
 			}
-			g.logger(streams).Debug("backtest done", "took", time.Since(start))
+			log.Debug("backtest done", "took", time.Since(start))
 			if o.Output == "json" {
 				var v any = res
 				if len(res) == 1 {

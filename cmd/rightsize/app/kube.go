@@ -1,33 +1,18 @@
 package app
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/kube"
-	"rightsize.dev/rightsize/metrics/metricsserver"
-	"rightsize.dev/rightsize/recommender/constraints"
-	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/statestore"
-	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // The values of --source.
@@ -148,270 +133,35 @@ func (k *kubeFlags) choose(hasInput, hasProm bool) (string, error) {
 	return src, errors.Join(errs...)
 }
 
-// clusterData is what a cluster adds to a run besides usage: the specs and
-// the objects that bound recommendations.
-type clusterData struct {
-	inv *kube.Inventory
-}
-
-// constrain applies the cluster's LimitRanges, ResourceQuotas, VPAs, HPAs
-// and JVM rules (R13–R16, R10) to a plan; store supplies the observed
-// memory peaks R16 needs.
-func (c *clusterData) constrain(plan workload.Plan, store *history.Store) workload.Plan {
-	if c == nil || c.inv == nil {
-		return plan
-	}
-	in := c.inv.Constraints()
-	if store != nil {
-		in.MemoryPeaks = constraints.MemoryPeaks(store)
-	}
-	return constraints.Apply(plan, in)
-}
-
-// hpas returns the cluster's HorizontalPodAutoscalers for the cost report.
-func (c *clusterData) hpas() []constraints.HPA {
-	if c == nil || c.inv == nil {
-		return nil
-	}
-	return c.inv.HPAs
-}
-
-// loadSource reads the usage the flags ask for, and the cluster's specs
-// and bounds where a cluster is used. It is what sourceOptions.load does
-// once the cluster flags are part of sourceOptions.
-func loadSource(ctx context.Context, s *sourceOptions, k *kubeFlags, streams IOStreams, log *slog.Logger) (*usageData, *clusterData, error) {
-	if k == nil {
-		// No cluster flags registered: no cluster, whatever the environment.
-		k = newKubeFlags()
-		k.getenv = func(string) string { return "" }
-	}
-	src, err := k.choose(s.Input != "", s.prom.enabled())
-	if err != nil {
-		return nil, nil, err
-	}
-	switch src {
-	case sourcePrometheus:
-		end := s.End
-		if end.IsZero() {
-			end = time.Now()
-		}
-		d, err := s.prom.load(ctx, end, s.History, streams, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !k.clusterConfigured() {
-			return d, nil, nil
-		}
-		// Prometheus supplies the history, the cluster the specs.
-		cd, warnings, err := k.discover(ctx, log)
-		if err != nil {
-			d.warnings = append(d.warnings, "cluster: "+err.Error()+"; workload specs come from Prometheus alone")
-			return d, nil, nil
-		}
-		d.warnings = append(d.warnings, warnings...)
-		d.specs = cd.inv.Specs
-		return d, cd, nil
-	case sourceMetricsServer:
-		return k.sample(ctx, streams, log)
-	default:
-		d, err := loadUsageWith(s.Input, s.readerOptions())
-		return d, nil, err
-	}
-}
-
-// restConfig returns the client configuration: kubeconfig (flags,
-// $KUBECONFIG, ~/.kube/config) or the pod's service account.
-func (k *kubeFlags) restConfig() (*rest.Config, error) {
+// cluster returns the cluster the flags point at, with the namespace and
+// selector to read: kubeconfig (flags, $KUBECONFIG, ~/.kube/config) or the
+// pod's service account.
+func (k *kubeFlags) cluster(log *slog.Logger) (cluster.Config, error) {
 	cfg, err := k.config.ToRESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("cluster configuration: %w", err)
+		return cluster.Config{}, fmt.Errorf("cluster configuration: %w", err)
 	}
-	cfg = rest.CopyConfig(cfg)
-	// Discovery lists a dozen kinds at once; client-go's default of 5
-	// requests a second would throttle it for seconds.
-	cfg.QPS, cfg.Burst = 50, 100
-	cfg.UserAgent = "rightsize"
-	return cfg, nil
-}
-
-func (k *kubeFlags) discoverOptions() (kube.Options, error) {
 	ns, _, err := k.config.ToRawKubeConfigLoader().Namespace()
 	if err != nil {
-		return kube.Options{}, fmt.Errorf("namespace: %w", err)
+		return cluster.Config{}, fmt.Errorf("namespace: %w", err)
 	}
-	return kube.Options{Namespace: ns, AllNamespaces: k.AllNamespaces, Selector: k.Selector}, nil
+	return cluster.Config{
+		REST:  cluster.Tune(cfg),
+		Scope: kube.Options{Namespace: ns, AllNamespaces: k.AllNamespaces, Selector: k.Selector},
+		Log:   log,
+	}, nil
 }
 
-func kubeClients(cfg *rest.Config) (kube.Clients, error) {
-	typed := rest.CopyConfig(cfg)
-	// Protobuf is smaller on the wire and cheaper to decode than JSON
-	// (docs/benchmarks.md has the figures).
-	typed.ContentType = "application/vnd.kubernetes.protobuf"
-	typed.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	kc, err := kubernetes.NewForConfig(typed)
+// metricsServer returns the metrics-server source: --duration of sampling
+// every --interval, history kept in --state-dir.
+func (k *kubeFlags) metricsServer(log *slog.Logger) (cluster.MetricsServer, error) {
+	c, err := k.cluster(log)
 	if err != nil {
-		return kube.Clients{}, err
+		return cluster.MetricsServer{}, err
 	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return kube.Clients{}, err
-	}
-	return kube.Clients{Kube: kc, Dynamic: dc}, nil
-}
-
-// discover reads the cluster's workloads; warnings are one line each.
-func (k *kubeFlags) discover(ctx context.Context, log *slog.Logger) (*clusterData, []string, error) {
-	cfg, err := k.restConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	return discoverWith(ctx, cfg, k, log)
-}
-
-func discoverWith(ctx context.Context, cfg *rest.Config, k *kubeFlags, log *slog.Logger) (*clusterData, []string, error) {
-	opts, err := k.discoverOptions()
-	if err != nil {
-		return nil, nil, err
-	}
-	clients, err := kubeClients(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cluster clients: %w", err)
-	}
-	inv, warns, err := kube.Discover(ctx, clients, opts, log)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cluster %s: %w", cfg.Host, err)
-	}
-	lines := make([]string, len(warns))
-	for i, w := range warns {
-		lines[i] = w.String()
-	}
-	return &clusterData{inv: inv}, lines, nil
-}
-
-// sample discovers the workloads, then samples metrics-server for
-// --duration, adding to and keeping the history in the state store.
-func (k *kubeFlags) sample(ctx context.Context, streams IOStreams, log *slog.Logger) (*usageData, *clusterData, error) {
-	cfg, err := k.restConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	cd, warnings, err := discoverWith(ctx, cfg, k, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	inv := cd.inv
-	d := &usageData{name: "metrics-server at " + cfg.Host, specs: inv.Specs, store: history.NewStore(), warnings: warnings}
-
-	selected := func(ck workload.ContainerKey) (workload.Settings, bool) {
-		s, ok := inv.Specs[ck.Workload]
-		if !ok || s.Ignore {
-			return workload.Settings{}, false
-		}
-		for _, c := range s.Containers {
-			if c.Name == ck.Container {
-				return c.Settings, true
-			}
-		}
-		return workload.Settings{}, false
-	}
-	settings := func(ck workload.ContainerKey) workload.Settings {
-		s, _ := selected(ck)
-		return s
-	}
-
-	sinks := []metricsserver.Sink{d.store}
-	var state *statestore.Store
-	kept := 0
 	dir := k.StateDir
 	if dir == "" {
-		dir = defaultStateDir(k.getenv)
+		dir = cluster.StateDir(k.getenv)
 	}
-	if dir == "" {
-		d.warnings = append(d.warnings, "no state directory (set --state-dir): history is not kept between runs")
-	} else {
-		st, swarn, err := statestore.Open(statestore.Options{Dir: dir, Name: clusterName(cfg.Host), Now: k.now})
-		d.warnings = append(d.warnings, swarn...)
-		if err != nil {
-			d.warnings = append(d.warnings, err.Error()+": history is not kept by this run")
-		} else {
-			state = st
-			defer state.Close()
-			state.Touch(inv.ContainerKeys()...)
-			kept = state.Fill(d.store, selected)
-			sinks = append(sinks, state)
-		}
-	}
-
-	mc, err := metricsclient.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("metrics client: %w", err)
-	}
-	sampler := &metricsserver.Sampler{
-		API: mc.MetricsV1beta1(), Namespace: inv.Namespace, Resolver: inv, Settings: settings, Sinks: sinks,
-		Interval: k.Interval, Duration: k.Duration, Now: k.now, After: k.after, Log: log,
-	}
-	if isTerminal(streams.ErrOut) {
-		sampler.Progress = streams.ErrOut
-	}
-	res, runErr := sampler.Run(ctx)
-	if state != nil {
-		// Saved even when interrupted: what was sampled is history.
-		if err := state.Save(); err != nil {
-			d.warnings = append(d.warnings, "history not saved: "+err.Error())
-		}
-	}
-	if runErr != nil {
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		d.warnings = append(d.warnings, runErr.Error()+"; recommending from the history kept so far")
-	}
-	if res.FailedPolls > 0 {
-		d.warnings = append(d.warnings, fmt.Sprintf("%d of %d metrics-server polls failed (last: %v)", res.FailedPolls, res.Polls, res.LastError))
-	}
-	d.store.Finalize()
-	d.summary = fmt.Sprintf("%s: %d workloads; sampled every %s for %s: %d polls, %d pods, %d new samples; %d samples kept from earlier runs",
-		d.name, len(inv.Specs), k.Interval, k.Duration, res.Polls, res.Pods, res.Samples, kept)
-	if state != nil {
-		d.summary += " (" + state.Path() + ")"
-	}
-	return d, cd, nil
-}
-
-// defaultStateDir follows the XDG base directory convention for state.
-func defaultStateDir(getenv func(string) string) string {
-	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "rightsize")
-	}
-	if home := getenv("HOME"); home != "" {
-		return filepath.Join(home, ".local", "state", "rightsize")
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "rightsize")
-	}
-	return ""
-}
-
-// clusterName names a cluster's state file: readable host and port plus a
-// hash of the full server URL, so that clusters never share history.
-func clusterName(server string) string {
-	host := server
-	if u, err := url.Parse(server); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	var b strings.Builder
-	for _, r := range host {
-		if r == '.' || r == '-' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	sum := sha256.Sum256([]byte(server))
-	return b.String() + "-" + hex.EncodeToString(sum[:4])
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return cluster.MetricsServer{Cluster: c, Interval: k.Interval, Duration: k.Duration, StateDir: dir, Now: k.now, After: k.after}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
+	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/sketch"
@@ -115,18 +116,6 @@ func TestKubeFlagsBesidePlanFlags(t *testing.T) {
 	}
 }
 
-func TestDefaultStateDir(t *testing.T) {
-	assert.Equal(t, filepath.Join("/x", "rightsize"), defaultStateDir(func(n string) string { return map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}[n] }))
-	assert.Equal(t, filepath.Join("/h", ".local", "state", "rightsize"), defaultStateDir(func(n string) string { return map[string]string{"HOME": "/h"}[n] }))
-}
-
-func TestClusterName(t *testing.T) {
-	a := clusterName("https://127.0.0.1:26443")
-	assert.Regexp(t, `^127\.0\.0\.1_26443-[0-9a-f]{8}$`, a)
-	assert.NotEqual(t, a, clusterName("https://127.0.0.1:26443/other"), "different servers never share a file")
-	assert.Equal(t, a, clusterName("https://127.0.0.1:26443"))
-}
-
 // TestLoadSourceWithoutCluster keeps `rightsize plan` with no flags on the
 // demo data on a machine with a kubeconfig in the default place.
 func TestLoadSourceWithoutCluster(t *testing.T) {
@@ -134,28 +123,27 @@ func TestLoadSourceWithoutCluster(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(home, ".kube"), 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(home, ".kube", "config"), []byte("apiVersion: v1\nkind: Config\n"), 0o600))
 	k := kubeFlagsFor(t, map[string]string{"HOME": home})
-	d, cd, err := loadSource(context.Background(), &sourceOptions{}, k, IOStreams{ErrOut: &bytes.Buffer{}}, slog.New(slog.DiscardHandler))
+	src, err := (&sourceOptions{kube: k}).source(slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	assert.True(t, d.demo)
-	assert.Nil(t, cd)
-	assert.Equal(t, workload.Plan{}, cd.constrain(workload.Plan{}, nil), "a nil cluster leaves the plan alone")
+	assert.IsType(t, demo.Source{}, src)
 }
 
 // planFromCluster runs what `rightsize plan` runs once the cluster flags
 // are wired: load, recommend with each profile, apply the cluster's
 // constraints. It returns the JSON documents by profile and the loaded data.
-func planFromCluster(t *testing.T, k *kubeFlags, profiles ...string) (map[string]report.PlanDocument, map[string]string, *usageData) {
+func planFromCluster(t *testing.T, k *kubeFlags, profiles ...string) (map[string]report.PlanDocument, map[string]string, *recommender.Data) {
 	t.Helper()
 	ctx := context.Background()
-	d, cd, err := loadSource(ctx, &sourceOptions{}, k, IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, slog.New(slog.DiscardHandler))
+	src, err := (&sourceOptions{kube: k}).source(slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	d, err := (&recommender.Pipeline{Source: src}).Load(ctx)
 	require.NoError(t, err)
 	docs, raw := map[string]report.PlanDocument{}, map[string]string{}
 	for _, name := range profiles {
 		p, err := policy.ByName(name)
 		require.NoError(t, err)
-		plan, err := (&recommender.Recommender{Profile: p}).RunOnce(ctx, recommender.Input{Source: d.name, Store: d.store, Specs: d.specs})
+		plan, err := (&recommender.Pipeline{Recommender: recommender.Recommender{Profile: p}}).Plan(ctx, d, time.Time{})
 		require.NoError(t, err)
-		plan = cd.constrain(plan, d.store)
 		var buf bytes.Buffer
 		require.NoError(t, report.WritePlan(&buf, plan, report.JSON))
 		var doc report.PlanDocument
@@ -208,9 +196,9 @@ func TestIntegrationPlanFromCluster(t *testing.T) {
 	k := kubeFlagsFor(t, nil, "--kubeconfig", kubeconfig, "-n", ns, "--source", "metrics-server",
 		"--duration", "40s", "--interval", "5s", "--state-dir", state)
 	docs, raw, d := planFromCluster(t, k, "documents", "vpa", "balanced")
-	assert.Empty(t, d.warnings)
-	assert.Contains(t, d.summary, "9 workloads; sampled every 5s for 40s: 9 polls")
-	assert.Contains(t, d.summary, "0 samples kept from earlier runs")
+	assert.Empty(t, d.Warnings)
+	assert.Contains(t, d.Summary, "9 workloads; sampled every 5s for 40s: 9 polls")
+	assert.Contains(t, d.Summary, "0 samples kept from earlier runs")
 
 	doc := docs["documents"]
 	var names []string
@@ -289,7 +277,7 @@ func TestIntegrationPlanFromCluster(t *testing.T) {
 	// A second, one-poll run starts from the first run's history.
 	k2 := kubeFlagsFor(t, nil, "--kubeconfig", kubeconfig, "-n", ns, "--source", "metrics-server", "--duration", "0s", "--state-dir", state)
 	_, _, d2 := planFromCluster(t, k2)
-	assert.NotContains(t, d2.summary, " 0 samples kept from earlier runs")
+	assert.NotContains(t, d2.Summary, " 0 samples kept from earlier runs")
 	entries, err := os.ReadDir(state)
 	require.NoError(t, err)
 	var files []string
@@ -342,7 +330,7 @@ func TestIntegrationPlanDegradesWithoutPermissions(t *testing.T) {
 	require.NoError(t, err)
 	kubeconfig := kubetest.ServiceAccountKubeconfig(t, cfg, ns, "rightsize")
 
-	plan := func() (report.PlanDocument, *usageData) {
+	plan := func() (report.PlanDocument, *recommender.Data) {
 		k := kubeFlagsFor(t, nil, "--kubeconfig", kubeconfig, "--source", "metrics-server", "--duration", "0s", "--state-dir", t.TempDir())
 		docs, _, d := planFromCluster(t, k, "documents")
 		return docs["documents"], d
@@ -350,7 +338,7 @@ func TestIntegrationPlanDegradesWithoutPermissions(t *testing.T) {
 	// With every permission only the VPA API may be missing (another test
 	// may have installed its CRD).
 	_, d := plan()
-	for _, w := range d.warnings {
+	for _, w := range d.Warnings {
 		assert.True(t, strings.HasPrefix(w, "cannot list verticalpodautoscalers in namespace "+ns+": "), w)
 	}
 
@@ -362,14 +350,14 @@ func TestIntegrationPlanDegradesWithoutPermissions(t *testing.T) {
 	var doc report.PlanDocument
 	kubetest.Eventually(t, 30*time.Second, "the revoked permissions to take effect", func(context.Context) (bool, error) {
 		doc, d = plan()
-		all := strings.Join(d.warnings, "\n")
+		all := strings.Join(d.Warnings, "\n")
 		return strings.Contains(all, "cannot list replicasets") && strings.Contains(all, "pods.metrics.k8s.io"), nil
 	})
-	warnings := strings.Join(d.warnings, "\n")
+	warnings := strings.Join(d.Warnings, "\n")
 	assert.Contains(t, warnings, "cannot list replicasets in namespace "+ns+": forbidden (RBAC); pods of Deployments are attributed by name")
 	assert.Contains(t, warnings, "cannot list pods.metrics.k8s.io: forbidden (RBAC)")
 	assert.Contains(t, warnings, "recommending from the history kept so far")
-	for _, w := range d.warnings {
+	for _, w := range d.Warnings {
 		assert.NotContains(t, w, "\n", "one line each")
 	}
 	assert.Len(t, doc.Workloads, 9, "every workload is still planned")

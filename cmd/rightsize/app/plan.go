@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"rightsize.dev/rightsize/internal/untrusted"
-	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -115,23 +114,21 @@ func parseWorkloadKey(s string) (workload.Key, error) {
 // Run loads the history, computes the plan and writes it.
 func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOptions) error {
 	log := g.logger(streams)
-	data, err := o.sourceOptions.load(cmd.Context(), streams, log)
+	src, err := o.source(log)
 	if err != nil {
 		return err
 	}
-	data.report(streams.ErrOut)
-	if data.demo {
-		for _, k := range demo.Critical() {
-			o.critical[k] = true
-		}
-	}
-	r := &recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}
-	plan, err := r.RunOnce(cmd.Context(), recommender.Input{Source: data.name, Store: data.store, End: o.End, Specs: data.specs})
+	p := &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}}
+	data, err := load(cmd.Context(), p, streams)
 	if err != nil {
 		return err
 	}
-	// LimitRanges, quotas, VPAs, HPAs and JVM heaps bound the plan (R10, R13–R16).
-	plan = data.cluster.constrain(plan, data.store)
+	// Summaries, the profile, then LimitRanges, quotas, VPAs, HPAs and
+	// JVM heaps (R10, R13–R16).
+	plan, err := p.Plan(cmd.Context(), data, o.End)
+	if err != nil {
+		return err
+	}
 	if err := report.WritePlan(streams.Out, plan, o.format); err != nil {
 		return fmt.Errorf("writing plan: %w", err)
 	}

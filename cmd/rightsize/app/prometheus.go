@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -254,31 +253,6 @@ func contains(s []string, v string) bool {
 	return false
 }
 
-// load reads the window (end − history, end] from Prometheus.
-func (p *promFlags) load(ctx context.Context, end time.Time, history time.Duration, streams IOStreams, log *slog.Logger) (*usageData, error) {
-	o, err := p.options()
-	if err != nil {
-		return nil, err
-	}
-	o.End, o.History = end, history
-	paceMemory(ctx, os.Getenv)
-	isTerminal := p.isTerminal
-	if isTerminal == nil {
-		isTerminal = writerIsTerminal
-	}
-	bar := &prometheus.ProgressBar{W: streams.ErrOut, Interactive: isTerminal(streams.ErrOut)}
-	res, err := prometheus.Collect(ctx, o, bar, log)
-	if err != nil {
-		return nil, err
-	}
-	d := &usageData{name: res.URL, store: res.Store, specs: res.Specs, summary: promSummary(res)}
-	for _, f := range res.Failed {
-		d.warnings = append(d.warnings, "not read, its samples are missing: "+f.Error())
-	}
-	d.warnings = append(d.warnings, res.Warnings...)
-	return d, nil
-}
-
 // paceMemory keeps the heap within a quarter again what is live until ctx ends
 // (the command returns), with a soft memory limit that follows the live
 // heap, so that the runtime collects and hands freed memory back to the
@@ -308,34 +282,6 @@ func paceMemory(ctx context.Context, getenv func(string) string) {
 			}
 		}
 	}()
-}
-
-// promSummary is the one line said about a collection.
-func promSummary(r *prometheus.Result) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "prometheus %s: %d pod containers, %d samples from %s to %s at %s steps, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
-		r.URL, r.Series, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step),
-		len(r.Specs), r.Queries, prometheus.FormatBytes(r.BytesReceived), prometheus.FormatBytes(r.BytesOnWire))
-	if r.Retries > 0 || r.Splits > 0 {
-		fmt.Fprintf(&b, ", %d retries, %d splits", r.Retries, r.Splits)
-	}
-	if n := len(r.Failed); n > 0 {
-		fmt.Fprintf(&b, "; %d chunks failed", n)
-	}
-	return b.String()
-}
-
-// stepString renders a step as briefly as it is written on the command
-// line: 5m, 1h, 30s.
-func stepString(d time.Duration) string {
-	switch {
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return d.String()
-	}
 }
 
 // writerIsTerminal reports whether w is a terminal.

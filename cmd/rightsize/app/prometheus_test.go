@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -223,17 +222,6 @@ func TestPromOptionsFromFlags(t *testing.T) {
 		var b workload.Bytes
 		assert.Error(t, byteSizeValue{&b}.Set(in), in)
 	}
-}
-
-func TestPromSummary(t *testing.T) {
-	r := &prometheus.Result{
-		URL: "http://p:9090", Series: 40, Samples: 53912, Step: 5 * time.Minute,
-		First: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2026, 11, 14, 23, 55, 0, 0, time.UTC),
-		Queries: 16, BytesReceived: 3_900_000, BytesOnWire: 815_000, Retries: 2, Splits: 1,
-		Failed: []prometheus.ChunkError{{Chunk: "namespace shop, 2026-11-03T00:00Z to 2026-11-04T00:00Z", Err: errors.New("boom")}},
-	}
-	assert.Equal(t, "prometheus http://p:9090: 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps, 0 workload specs from kube-state-metrics; "+
-		"16 queries, 3.9 MB received (815.0 kB on the wire), 2 retries, 1 splits; 1 chunks failed", promSummary(r))
 }
 
 func TestWriterIsTerminal(t *testing.T) {

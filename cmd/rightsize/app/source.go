@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/metrics/cluster"
+	"rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
-	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/recommender"
 )
 
 // sourceOptions choose where usage history comes from. Every command that
@@ -78,33 +78,82 @@ func (s *sourceOptions) validate() error {
 	return errors.Join(errs...)
 }
 
-// usageData is history loaded for one run.
-type usageData struct {
-	name  string
-	demo  bool
-	store *history.Store
-	// specs are pod templates where the source knows them.
-	specs map[workload.Key]workload.Spec
-	// summary is the one line said on stderr about the data.
-	summary string
-	// warnings are further lines for stderr (skipped chunks, missing
-	// permissions).
-	warnings []string
-	// cluster holds what a cluster adds (specs, LimitRanges, quotas, VPAs,
-	// HPAs); nil without one.
-	cluster *clusterData
-}
-
-// load reads the history the flags ask for: a file, Prometheus,
-// metrics-server samples or the demo data, plus the cluster's specs and
-// bounds where a cluster is configured.
-func (s *sourceOptions) load(ctx context.Context, streams IOStreams, log *slog.Logger) (*usageData, error) {
-	d, cd, err := loadSource(ctx, s, s.kube, streams, log)
+// source returns the usage source the flags choose: a file, Prometheus
+// (with a configured cluster's specs and bounds), metrics-server sampled
+// into the state store, or the demo data.
+func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
+	k := s.kube
+	if k == nil {
+		// No cluster flags registered: no cluster, whatever the environment.
+		k = newKubeFlags()
+		k.getenv = func(string) string { return "" }
+	}
+	src, err := k.choose(s.Input != "", s.prom.enabled())
 	if err != nil {
 		return nil, err
 	}
-	d.cluster = cd
+	switch src {
+	case sourcePrometheus:
+		o, err := s.prom.options()
+		if err != nil {
+			return nil, err
+		}
+		o.End, o.History = s.End, s.History
+		if o.End.IsZero() {
+			o.End = time.Now()
+		}
+		var usage recommender.Source = prometheus.Source{Options: o, Log: log}
+		if !k.clusterConfigured() {
+			return usage, nil
+		}
+		// Prometheus supplies the history, the cluster the specs.
+		c, err := k.cluster(log)
+		if err != nil {
+			return nil, err
+		}
+		return cluster.WithSpecs{Usage: usage, Cluster: c}, nil
+	case sourceMetricsServer:
+		return k.metricsServer(log)
+	case sourceDemo:
+		return demo.Source{Options: s.readerOptions()}, nil
+	default:
+		if s.Input == "" {
+			return demo.Source{Options: s.readerOptions()}, nil
+		}
+		return usagecsv.File{Path: s.Input, Options: s.readerOptions()}, nil
+	}
+}
+
+// load runs the pipeline's first step with the one progress bar a run
+// draws on stderr, then says what was loaded and what was skipped.
+func load(ctx context.Context, p *recommender.Pipeline, streams IOStreams) (*recommender.Data, error) {
+	if prometheusSource(p.Source) {
+		paceMemory(ctx, os.Getenv)
+	}
+	bar := &progress.Bar{W: streams.ErrOut, Interactive: writerIsTerminal(streams.ErrOut)}
+	p.Progress = bar.Func()
+	d, err := p.Load(ctx)
+	bar.Finish()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(streams.ErrOut, d.Summary)
+	for _, l := range d.Warnings {
+		fmt.Fprintln(streams.ErrOut, "warning:", l)
+	}
 	return d, nil
+}
+
+// prometheusSource tells whether the history comes from Prometheus, whose
+// runs hold many samples at once (see paceMemory).
+func prometheusSource(s recommender.Source) bool {
+	switch s := s.(type) {
+	case prometheus.Source:
+		return true
+	case cluster.WithSpecs:
+		return prometheusSource(s.Usage)
+	}
+	return false
 }
 
 // readerOptions are the bounds a usage file is read with: the --accept
@@ -116,46 +165,4 @@ func (s *sourceOptions) readerOptions() usagecsv.Options {
 	}
 	o.Now = s.now
 	return o
-}
-
-// loadUsageWith reads a usage CSV file, or the embedded demo data when path
-// is empty, skipping rows outside the bounds of o.
-func loadUsageWith(path string, o usagecsv.Options) (*usageData, error) {
-	var r io.Reader
-	d := &usageData{name: path}
-	if path == "" {
-		r, d.name, d.demo = demo.Open(), demo.Name, true
-		// The demo's instants are fixed when it is generated: a machine
-		// whose clock is behind them must still show it.
-		o.Future = math.MaxInt64
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("opening usage file: %w", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	var stats usagecsv.Stats
-	var err error
-	if d.store, stats, err = o.Load(r, d.name); err != nil {
-		return nil, err
-	}
-	if d.store.Samples() == 0 {
-		return nil, fmt.Errorf("%s: no usable samples (%s)", d.name, stats)
-	}
-	if d.demo {
-		d.summary = "using " + demo.Description + " (no --input given); " + stats.String()
-	} else {
-		d.summary = d.name + ": " + stats.String()
-	}
-	return d, nil
-}
-
-// report writes the summary and warnings to stderr.
-func (d *usageData) report(w io.Writer) {
-	fmt.Fprintln(w, d.summary)
-	for _, l := range d.warnings {
-		fmt.Fprintln(w, "warning:", l)
-	}
 }

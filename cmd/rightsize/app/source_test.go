@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/metrics/usagecsv"
+	"rightsize.dev/rightsize/metrics/usagecsv/demo"
+	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -118,10 +119,9 @@ func TestSourceReaderOptions(t *testing.T) {
 	// rows just before now+1h, the later ones are skipped.
 	s.Input = acceptFile(t)
 	s.kube = nil
-	d, err := s.load(context.Background(), IOStreams{Out: io.Discard, ErrOut: io.Discard}, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	assert.Contains(t, d.summary, "timestamp outside 2020-01-01…now+1h")
-	_, last := d.store.Span()
+	d := loadData(t, s)
+	assert.Contains(t, d.Summary, "timestamp outside 2020-01-01…now+1h")
+	_, last := d.Store.Span()
 	assert.False(t, last.After(now.Add(time.Hour)), "last sample %v", last)
 }
 
@@ -131,8 +131,17 @@ func TestDemoIgnoresTheClock(t *testing.T) {
 	s := &sourceOptions{now: func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }}
 	s.addFlags(pflag.NewFlagSet("plan", pflag.ContinueOnError))
 	s.kube = nil
-	d, err := s.load(context.Background(), IOStreams{Out: io.Discard, ErrOut: io.Discard}, slog.New(slog.DiscardHandler))
+	d := loadData(t, s)
+	assert.Equal(t, demo.Name, d.Name)
+	assert.Contains(t, d.Summary, "skipped 0")
+}
+
+// loadData runs the source the options choose.
+func loadData(t *testing.T, s *sourceOptions) *recommender.Data {
+	t.Helper()
+	src, err := s.source(slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	assert.True(t, d.demo)
-	assert.Contains(t, d.summary, "skipped 0")
+	d, err := (&recommender.Pipeline{Source: src}).Load(context.Background())
+	require.NoError(t, err)
+	return d
 }

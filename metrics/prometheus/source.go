@@ -1,0 +1,63 @@
+package prometheus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/recommender"
+)
+
+// Source is a Prometheus-compatible API as a recommender.Source: it reads
+// the window (End − History, End] of Options, with the pod templates
+// kube-state-metrics exports.
+type Source struct {
+	Options Options
+	Log     *slog.Logger
+}
+
+// Load implements recommender.Source. Chunks that kept failing leave their
+// samples out and are named in the warnings; the run goes on.
+func (s Source) Load(ctx context.Context, report progress.Func) (*recommender.Data, error) {
+	res, err := Collect(ctx, s.Options, report, s.Log)
+	if err != nil {
+		return nil, err
+	}
+	d := &recommender.Data{Name: res.URL, Store: res.Store, Specs: res.Specs, Summary: res.Summary()}
+	for _, f := range res.Failed {
+		d.Warnings = append(d.Warnings, "not read, its samples are missing: "+f.Error())
+	}
+	d.Warnings = append(d.Warnings, res.Warnings...)
+	return d, nil
+}
+
+// Summary is the one line said about a collection.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "prometheus %s: %d pod containers, %d samples from %s to %s at %s steps, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
+		r.URL, r.Series, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step),
+		len(r.Specs), r.Queries, progress.Bytes(r.BytesReceived), progress.Bytes(r.BytesOnWire))
+	if r.Retries > 0 || r.Splits > 0 {
+		fmt.Fprintf(&b, ", %d retries, %d splits", r.Retries, r.Splits)
+	}
+	if n := len(r.Failed); n > 0 {
+		fmt.Fprintf(&b, "; %d chunks failed", n)
+	}
+	return b.String()
+}
+
+// stepString renders a step as briefly as it is written on the command
+// line: 5m, 1h, 30s.
+func stepString(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return d.String()
+	}
+}

@@ -1,0 +1,134 @@
+package recommender
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/recommender/constraints"
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// A Source loads usage history and what it knows of the workloads: a usage
+// file or the demo data (metrics/usagecsv), Prometheus (metrics/prometheus),
+// metrics-server sampled into a state store with the cluster's specs and
+// bounds (metrics/cluster).
+type Source interface {
+	// Load reads the history. report, when set, is told how it advances;
+	// the caller draws it.
+	Load(ctx context.Context, report progress.Func) (*Data, error)
+}
+
+// Data is what a Source loaded for a run.
+type Data struct {
+	// Name says where the history came from: a file, "demo", a URL.
+	Name  string
+	Store *history.Store
+	// Specs are the workloads' pod templates where the source knows them
+	// (a cluster, kube-state-metrics); nil for usage files.
+	Specs map[workload.Key]workload.Spec
+	// Bounds are a cluster's LimitRanges, ResourceQuotas, VPAs and HPAs
+	// (R10, R13–R15); nil when no cluster was read.
+	Bounds *constraints.Input
+	// Critical are workloads the source marks critical (R8) besides those
+	// a spec marks: the demo data's.
+	Critical []workload.Key
+	// Recorded says the history was recorded before the run (a file, the
+	// demo): its "now" is its newest sample, not the wall clock.
+	Recorded bool
+	// Summary is the one line said about the data.
+	Summary string
+	// Warnings are further lines: skipped chunks, missing permissions,
+	// history not kept.
+	Warnings []string
+}
+
+// Pipeline is the whole of a run: load (Source) → summarize → profile →
+// constraints (R10, R13–R16) → plan. plan, report, backtest and the
+// controller all run it; each step is timed and logged.
+type Pipeline struct {
+	Source      Source
+	Recommender Recommender
+	// Progress, when set, is told how loading advances.
+	Progress progress.Func
+}
+
+// Run loads the history and computes the plan as of end (zero: just after
+// the newest sample).
+func (p *Pipeline) Run(ctx context.Context, end time.Time) (*Data, workload.Plan, error) {
+	d, err := p.Load(ctx)
+	if err != nil {
+		return nil, workload.Plan{}, err
+	}
+	plan, err := p.Plan(ctx, d, end)
+	if err != nil {
+		return nil, workload.Plan{}, err
+	}
+	return d, plan, nil
+}
+
+// Load runs the source.
+func (p *Pipeline) Load(ctx context.Context) (*Data, error) {
+	if p.Source == nil {
+		return nil, fmt.Errorf("no usage source")
+	}
+	start := p.now()
+	d, err := p.Source.Load(ctx, p.Progress)
+	if err != nil {
+		return nil, err
+	}
+	if d.Store == nil {
+		return nil, fmt.Errorf("%s: the source returned no history", d.Name)
+	}
+	p.log().Debug("loaded history", "source", d.Name, "containers", len(d.Store.Containers()), "samples", d.Store.Samples(),
+		"specs", len(d.Specs), "cluster bounds", d.Bounds != nil, "took", p.now().Sub(start))
+	return d, nil
+}
+
+// Plan summarizes the loaded history, applies the profile and bounds the
+// result by the cluster's objects, as of end (zero: just after the newest
+// sample). The report calls it twice, for this period and the one before.
+func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.Plan, error) {
+	r := p.Recommender
+	if len(d.Critical) > 0 {
+		r.Critical = make(map[workload.Key]bool, len(p.Recommender.Critical)+len(d.Critical))
+		for k, v := range p.Recommender.Critical {
+			r.Critical[k] = v
+		}
+		for _, k := range d.Critical {
+			r.Critical[k] = true
+		}
+	}
+	plan, err := r.RunOnce(ctx, Input{Source: d.Name, Store: d.Store, End: end, Specs: d.Specs})
+	if err != nil {
+		return workload.Plan{}, err
+	}
+	if d.Bounds == nil {
+		return plan, nil
+	}
+	start := p.now()
+	in := *d.Bounds
+	// R16 needs the memory peaks seen, which only the history has.
+	in.MemoryPeaks = constraints.MemoryPeaks(d.Store)
+	plan = constraints.Apply(plan, in)
+	p.log().Debug("applied cluster constraints", "limitranges", len(in.LimitRanges), "quotas", len(in.Quotas),
+		"vpas", len(in.VPAs), "hpas", len(in.HPAs), "took", p.now().Sub(start))
+	return plan, nil
+}
+
+func (p *Pipeline) log() *slog.Logger {
+	if p.Recommender.Logger != nil {
+		return p.Recommender.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Recommender.Now != nil {
+		return p.Recommender.Now()
+	}
+	return time.Now()
+}

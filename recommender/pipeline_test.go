@@ -1,0 +1,113 @@
+package recommender
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/recommender/constraints"
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// source is a Source over fixed data; it reports one progress update.
+type source struct {
+	d   *Data
+	err error
+}
+
+func (s source) Load(_ context.Context, report progress.Func) (*Data, error) {
+	report.Report(progress.Update{Source: "test", Done: 1, Total: 1})
+	return s.d, s.err
+}
+
+var (
+	t0  = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	web = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	db  = workload.Key{Namespace: "shop", Kind: workload.StatefulSet, Name: "db"}
+)
+
+// busyStore holds three days of web and db using 2 cores and 1 GiB.
+func busyStore() *history.Store {
+	st := history.NewStore()
+	for i := range 3 * 288 {
+		for _, k := range []workload.Key{web, db} {
+			st.Add(workload.ContainerKey{Workload: k, Container: "app"}, workload.Sample{
+				Time: t0.Add(time.Duration(i) * 5 * time.Minute), Pod: k.Name + "-1",
+				CPU: 2, HasCPU: true, Memory: workload.GiB, HasMemory: true,
+			})
+		}
+	}
+	st.Finalize()
+	return st
+}
+
+func TestPipelineRun(t *testing.T) {
+	var updates []progress.Update
+	bounds := &constraints.Input{LimitRanges: []constraints.LimitRange{{Namespace: "shop", Name: "limits", Items: []constraints.LimitItem{
+		{Type: constraints.LimitContainer, Max: workload.Resources{CPU: 1000}},
+	}}}}
+	p := &Pipeline{
+		Source:      source{d: &Data{Name: "test", Store: busyStore(), Bounds: bounds, Critical: []workload.Key{db}}},
+		Recommender: Recommender{Profile: policy.Balanced()},
+		Progress:    func(u progress.Update) { updates = append(updates, u) },
+	}
+	d, plan, err := p.Run(context.Background(), time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, "test", d.Name)
+	assert.Len(t, updates, 1, "the source's progress reaches the caller")
+	require.Len(t, plan.Workloads, 2)
+	for _, w := range plan.Workloads {
+		c := w.Containers[0]
+		assert.Equal(t, workload.Millicores(1000), c.Recommendation.Target.Requests.CPU, "%s: clamped to the LimitRange (R13)", w.Key)
+		assert.True(t, hasReason(c.Recommendation.Reasons, "LimitRange shop/limits"), "%s: %v", w.Key, c.Recommendation.Reasons)
+		assert.Equal(t, w.Key == db, w.Critical, "%s: the source's critical workloads count (R8)", w.Key)
+	}
+	assert.Empty(t, p.Recommender.Critical, "the pipeline's own settings are not changed by a run")
+
+	// Without bounds, no clamp.
+	p.Source = source{d: &Data{Name: "test", Store: busyStore()}}
+	_, plan, err = p.Run(context.Background(), time.Time{})
+	require.NoError(t, err)
+	assert.Greater(t, plan.Workloads[0].Containers[0].Recommendation.Target.Requests.CPU, workload.Millicores(1000))
+}
+
+func TestPipelineErrors(t *testing.T) {
+	boom := errors.New("boom")
+	for name, p := range map[string]*Pipeline{
+		"no source":      {},
+		"source fails":   {Source: source{err: boom}},
+		"no history":     {Source: source{d: &Data{Name: "empty"}}},
+		"bad profile":    {Source: source{d: &Data{Name: "x", Store: busyStore()}}, Recommender: Recommender{Profile: policy.Profile{Name: "broken"}}},
+		"cancelled plan": {Source: source{d: &Data{Name: "x", Store: busyStore()}}, Recommender: Recommender{Profile: policy.Balanced()}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			if name == "cancelled plan" {
+				cancel()
+			}
+			defer cancel()
+			_, _, err := p.Run(ctx, time.Time{})
+			require.Error(t, err)
+			if name == "source fails" {
+				assert.ErrorIs(t, err, boom)
+			}
+		})
+	}
+}
+
+func hasReason(reasons []string, part string) bool {
+	for _, r := range reasons {
+		if strings.Contains(r, part) {
+			return true
+		}
+	}
+	return false
+}
