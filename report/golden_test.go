@@ -2,13 +2,11 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"rightsize.dev/rightsize/internal/golden"
+)
 
 var goldenFiles = map[Format]string{
 	Table:    "plan.txt",
@@ -25,25 +23,8 @@ func TestGolden(t *testing.T) {
 			if err := WritePlan(&buf, testPlan(), f); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", goldenFiles[f]), buf.Bytes())
+			golden.Assert(t, filepath.Join("testdata", goldenFiles[f]), buf.Bytes())
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./report/ -update to refresh):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

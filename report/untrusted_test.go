@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -87,7 +88,7 @@ func TestUntrustedNames(t *testing.T) {
 			if r, bad := unprintable(buf.String()); bad {
 				t.Errorf("%U reaches the terminal:\n%s", r, buf.String())
 			}
-			checkGolden(t, filepath.Join("testdata", "untrusted."+map[Format]string{Table: "txt", Markdown: "md"}[f]), buf.Bytes())
+			golden.Assert(t, filepath.Join("testdata", "untrusted."+map[Format]string{Table: "txt", Markdown: "md"}[f]), buf.Bytes())
 		})
 	}
 	for _, f := range []Format{JSON, YAML} {

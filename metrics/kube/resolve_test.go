@@ -3,8 +3,6 @@ package kube
 import (
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -26,11 +24,10 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const ns = "shop"
 
@@ -178,13 +175,7 @@ func TestResolveGolden(t *testing.T) {
 	}
 	got, err := json.MarshalIndent(o, "", "  ")
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "inventory.json")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(want), string(got))
+	golden.Assert(t, filepath.Join("testdata", "inventory.json"), append(got, '\n'))
 }
 
 func TestResolveSpecs(t *testing.T) {

@@ -1,8 +1,6 @@
 package prometheus
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"rightsize.dev/rightsize/internal/golden"
+)
 
 // TestQueriesGolden keeps the PromQL the collector sends in a golden file,
 // so that a change to a query is a visible change (docs/prometheus.md
@@ -46,12 +44,7 @@ func TestQueriesGolden(t *testing.T) {
 		b.WriteString("# " + q.name + "\n" + q.expr + "\n\n")
 	}
 	path := filepath.Join("testdata", "queries.golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), b.String(), "queries changed: go test ./metrics/prometheus -run Golden -update")
+	golden.Assert(t, path, []byte(b.String()))
 }
 
 // TestKSMLabels reads kube-state-metrics series by their own label names

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/internal/golden"
 )
 
 // sampleHistograms returns histograms in various states, for round trips and
@@ -270,8 +270,6 @@ func TestUnmarshalErrors(t *testing.T) {
 	})
 }
 
-var update = flag.Bool("update", false, "rewrite the seed corpus in testdata/fuzz/")
-
 // corpusDir holds FuzzUnmarshalBinary's seed corpus: the encodings of
 // sampleHistograms, written by TestSeedCorpus -update.
 var corpusDir = filepath.Join("testdata", "fuzz", "FuzzUnmarshalBinary")
@@ -280,7 +278,7 @@ var corpusDir = filepath.Join("testdata", "fuzz", "FuzzUnmarshalBinary")
 // sampleHistograms; -update writes them again.
 func TestSeedCorpus(t *testing.T) {
 	hs := sampleHistograms(t)
-	if *update {
+	if golden.Update() {
 		require.NoError(t, os.MkdirAll(corpusDir, 0o755))
 		for name, h := range hs {
 			enc, err := h.MarshalBinary()

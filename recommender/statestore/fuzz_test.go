@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -67,7 +68,7 @@ func corpusStores() map[string]*Store {
 // TestSeedCorpus checks that the seed corpus holds valid files of the
 // current layout; -update writes it again.
 func TestSeedCorpus(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		require.NoError(t, os.MkdirAll(corpusDir, 0o755))
 		golden, err := os.ReadFile(filepath.Join("testdata", "v1.rsh"))
 		require.NoError(t, err)

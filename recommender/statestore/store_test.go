@@ -1,7 +1,6 @@
 package statestore
 
 import (
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,11 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var (
 	t0  = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -288,13 +286,10 @@ func TestGoldenFile(t *testing.T) {
 	require.NoError(t, s.Save())
 	got, err := os.ReadFile(s.path)
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "v1.rsh")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, got, 0o644))
-	}
-	want, err := os.ReadFile(golden)
+	goldenPath := filepath.Join("testdata", "v1.rsh")
+	golden.Assert(t, goldenPath, got, "the version 1 layout changed: bump the version (run with -update only for a new version)")
+	want, err := os.ReadFile(goldenPath)
 	require.NoError(t, err)
-	assert.Equal(t, want, got, "the version 1 layout changed: bump the version (run with -update only for a new version)")
 
 	c2, err := decode(want)
 	require.NoError(t, err)

@@ -2,17 +2,14 @@ package cost
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/report/pricing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestGolden pins the Markdown and CSV reports on the demo data with a
 // fixed end, and the Markdown with teams and node-pool prices.
@@ -35,20 +32,7 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			var buf bytes.Buffer
 			require.NoError(t, tc.write(&buf, r))
-			checkGolden(t, filepath.Join("testdata", tc.file), buf.Bytes())
+			golden.Assert(t, filepath.Join("testdata", tc.file), buf.Bytes())
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./report/cost -update to create it")
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./report/cost -run Golden -update to refresh):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

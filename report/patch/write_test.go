@@ -2,7 +2,6 @@ package patch
 
 import (
 	"bytes"
-	"flag"
 	"io/fs"
 	"maps"
 	"os"
@@ -15,28 +14,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/recommender/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report/patch/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./report/patch/ -update to refresh):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestWriteGolden(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "rightsize")
@@ -69,7 +49,7 @@ func TestWriteGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkGolden(t, name, data)
+		golden.Assert(t, filepath.Join("testdata", name), data)
 	}
 }
 
@@ -175,7 +155,7 @@ func TestWriteKeepsKustomization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, filepath.Join("kept", KustomizationFile), out)
+	golden.Assert(t, filepath.Join("testdata", "kept", KustomizationFile), out)
 
 	before, err := decodeTyped(in)
 	if err != nil {

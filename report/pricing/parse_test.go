@@ -1,7 +1,6 @@
 package pricing
 
 import (
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,11 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/internal/golden"
 
 	"rightsize.dev/rightsize/internal/untrusted"
 )
-
-var update = flag.Bool("update", false, "rewrite the seed corpus in testdata/fuzz/")
 
 func TestParseRejectsWhatIsNotAPrice(t *testing.T) {
 	cases := []struct {
@@ -179,7 +177,7 @@ nodePools:
 // TestSeedCorpus checks that the seed corpus holds pricingSeeds; -update
 // writes it again.
 func TestSeedCorpus(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		require.NoError(t, os.MkdirAll(corpusDir, 0o755))
 		for name, y := range pricingSeeds {
 			require.NoError(t, os.WriteFile(filepath.Join(corpusDir, name), []byte("go test fuzz v1\n[]byte("+strconv.Quote(y)+")\n"), 0o644))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the README sample output and docs/cli.md")
+	"rightsize.dev/rightsize/internal/golden"
+)
 
 // run executes the command line and returns its exit code and streams.
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -48,7 +47,7 @@ func TestREADMESampleOutput(t *testing.T) {
 	code, out, errOut := run(t, "plan")
 	require.Equal(t, 0, code, errOut)
 	want := "$ rightsize plan\n" + errOut + out
-	if *update {
+	if golden.Update() {
 		data = append(data[:m[4]:m[4]], append([]byte(want), data[m[5]:]...)...)
 		require.NoError(t, os.WriteFile(readme, data, 0o644))
 		return
@@ -208,16 +207,11 @@ func TestBacktestTop(t *testing.T) {
 // throttling.
 func TestPlanGolden(t *testing.T) {
 	input := filepath.Join("..", "..", "..", "testdata", "usage", "shop-small.csv")
-	golden := filepath.Join("..", "..", "..", "testdata", "golden", "plan-shop-small.json")
+	goldenPath := filepath.Join("..", "..", "..", "testdata", "golden", "plan-shop-small.json")
 	code, out, errOut := run(t, "plan", "--input", input, "-o", "json")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "read 1824 rows, used 1820, skipped 4 (1 duplicate, 1 negative value, 1 not a number, 1 unknown kind)")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, []byte(out), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), out, "stale golden file: go test ./cmd/rightsize/app -run Golden -update")
+	golden.Assert(t, goldenPath, []byte(out))
 	assert.Contains(t, out, "no recommendation: too little history (20 samples")
 }
 

@@ -1,14 +1,13 @@
 package app
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/internal/golden"
 )
 
 // cliReference renders every command's help as the text of docs/cli.md.
@@ -40,11 +39,5 @@ func cliReference() string {
 func TestDocumentation(t *testing.T) {
 	path := filepath.Join("..", "..", "..", "docs", "cli.md")
 	want := cliReference()
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
-		return
-	}
-	got, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, want, string(got), "docs/cli.md is stale: go test ./cmd/rightsize/app -run Documentation -update")
+	golden.Assert(t, path, []byte(want), "docs/cli.md is stale")
 }

@@ -2,8 +2,6 @@ package openmetrics
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,11 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
@@ -48,12 +45,7 @@ func TestWriteGolden(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, Write(&b, Options{Step: 5 * time.Minute, PodLevel: true}, Source{Store: smallStore(), Labels: map[string]string{"cluster": "test"}}))
 	path := filepath.Join("testdata", "small.om")
-	if *update {
-		require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), b.String(), "go test ./metrics/prometheus/openmetrics -update")
+	golden.Assert(t, path, b.Bytes())
 }
 
 // TestWriteInPieces renders the same store in two time slices: together
