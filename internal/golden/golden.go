@@ -96,4 +96,6 @@ func lineOf(l string) string {
 	return l + "⏎ (no newline at end)\n"
 }
 
-func isText(b []byte) bool { return !bytes.ContainsRune(b, 0) && strings.ToValidUTF8(string(b), "\uFFFD") == string(b) }
+func isText(b []byte) bool {
+	return !bytes.ContainsRune(b, 0) && strings.ToValidUTF8(string(b), "\uFFFD") == string(b)
+}

@@ -1,7 +1,6 @@
 package statestore
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/gob"
@@ -11,8 +10,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"rightsize.dev/rightsize/internal/atomicfile"
 )
 
 // The file is magic, version (uint32), payload length (uint64), the gob
@@ -76,9 +76,8 @@ func (s *Store) Save() error {
 	if size := int64(header + payload.Len() + trailer); size > s.opts.MaxFileSize {
 		return fmt.Errorf("writing state %s: %d bytes, more than the limit of %d", s.path, size, s.opts.MaxFileSize)
 	}
-	tmp := s.path + ".tmp"
-	if err := writeSynced(tmp, payload.Bytes()); err != nil {
-		os.Remove(tmp)
+	next, err := atomicfile.Prepare(s.path, 0o600, func(w io.Writer) error { return writeContents(w, payload.Bytes()) })
+	if err != nil {
 		return fmt.Errorf("writing state: %w", err)
 	}
 	if _, err := os.Stat(s.path); err == nil {
@@ -92,31 +91,23 @@ func (s *Store) Save() error {
 			}
 		}
 	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		os.Remove(tmp)
+	if err := next.Commit(); err != nil {
 		return fmt.Errorf("writing state: %w", err)
 	}
-	return syncDir(filepath.Dir(s.path))
+	return nil
 }
 
-func writeSynced(path string, payload []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
+// writeContents writes the file's layout: header, payload, checksum.
+func writeContents(w io.Writer, payload []byte) error {
+	if _, err := w.Write(appendHeader(nil, version, uint64(len(payload)))); err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
-	w.Write(appendHeader(nil, version, uint64(len(payload))))
-	w.Write(payload)
+	if _, err := w.Write(payload); err != nil {
+		return err
+	}
 	var sum [trailer]byte
 	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(payload, castagnoli))
-	w.Write(sum[:])
-	err = w.Flush()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	_, err := w.Write(sum[:])
 	return err
 }
 
@@ -124,19 +115,6 @@ func appendHeader(b []byte, v uint32, n uint64) []byte {
 	b = append(b, magic...)
 	b = binary.BigEndian.AppendUint32(b, v)
 	return binary.BigEndian.AppendUint64(b, n)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	// Some filesystems cannot sync a directory; the rename still happened.
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }
 
 // ErrNewerVersion is the error of a state file written by a newer build.

@@ -6,9 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 
+	"rightsize.dev/rightsize/internal/atomicfile"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -150,7 +150,7 @@ func writeFiles(dir string, names []string, files map[string][]byte) (err error)
 		}
 		moved = append(moved, name)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return undo(fmt.Errorf("write patches to %s: %w", dir, err))
 	}
 	return nil
@@ -234,21 +234,4 @@ func writeSynced(path string, data []byte, perm fs.FileMode, exact bool) error {
 		return err
 	}
 	return f.Close()
-}
-
-// syncDir flushes dir's entries, making the renames into it durable.
-// Windows cannot open a directory for syncing.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -5,16 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"rightsize.dev/rightsize/internal/atomicfile"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/hpa"
@@ -231,8 +230,10 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 		}
 	} else {
 		path := strings.ReplaceAll(o.Out, "{end}", end.UTC().Format("2006-01-02"))
-		if err := writeFileAtomic(path, out.Bytes()); err != nil {
-			return err
+		// Atomic, so a failed run never leaves half a report where last
+		// week's was.
+		if err := atomicfile.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing report: %w", err)
 		}
 		fmt.Fprintf(streams.ErrOut, "wrote the %s report for %s → %s UTC to %s\n", o.format,
 			rep.Period.Start.Format("2006-01-02 15:04"), rep.Period.End.Format("2006-01-02 15:04"), path)
@@ -277,31 +278,4 @@ func (o *ReportOptions) reportEnd(data *usageData) (time.Time, string) {
 	}
 	_, last := data.store.Span()
 	return last.Truncate(time.Hour).Add(time.Hour), hpaSource
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so a failed run never leaves half a report where last
-// week's was.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing report: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing report: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
-	return nil
 }
