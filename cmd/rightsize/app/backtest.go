@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/backtest"
 	"rightsize.dev/rightsize/recommender/policy"
@@ -92,8 +93,8 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 	f := cmd.Flags()
 	o.sourceOptions.addFlags(f)
 	f.StringSliceVar(&o.Profiles, "profile", o.Profiles, "comma-separated profiles to compare")
-	f.Var(durationValue{&o.Warmup}, "warmup", "history seen before the first decision (W)")
-	f.Var(durationValue{&o.Interval}, "interval", "time between decisions (R)")
+	f.Var(cliflag.Duration(&o.Warmup), "warmup", "history seen before the first decision (W)")
+	f.Var(cliflag.Duration(&o.Interval), "interval", "time between decisions (R)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table|json")
 	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
@@ -108,7 +109,7 @@ func (o *BacktestOptions) Validate() error {
 		switch {
 		case k.Source == sourceMetricsServer:
 			return fmt.Errorf("backtest needs days of history: use --input or --prometheus-url, not --source %s", sourceMetricsServer)
-		case k.Source == sourceAuto && o.Input == "" && !o.prom.enabled():
+		case k.Source == sourceAuto && o.Input == "" && !o.prom.Enabled():
 			k.Source = sourceDemo
 		}
 	}

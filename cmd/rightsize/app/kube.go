@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/kube"
 )
@@ -72,8 +73,8 @@ func (k *kubeFlags) addFlags(fs *pflag.FlagSet) {
 // addSamplingFlags registers --duration and --interval. They are separate
 // because backtest has an --interval of its own.
 func (k *kubeFlags) addSamplingFlags(fs *pflag.FlagSet) {
-	fs.Var(durationValue{&k.Duration}, "duration", "how long to sample metrics-server")
-	fs.Var(durationValue{&k.Interval}, "interval", "time between metrics-server samples")
+	fs.Var(cliflag.Duration(&k.Duration), "duration", "how long to sample metrics-server")
+	fs.Var(cliflag.Duration(&k.Interval), "interval", "time between metrics-server samples")
 }
 
 // validate checks the flags against the other sources' flags.

@@ -5,9 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
 
-	"rightsize.dev/rightsize/internal/untrusted"
+	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -79,36 +78,8 @@ func (o *PlanOptions) Validate() error {
 	if o.profile, err = policy.ByName(o.Profile); err != nil {
 		return err
 	}
-	o.critical = map[workload.Key]bool{}
-	for _, c := range o.Critical {
-		k, err := parseWorkloadKey(c)
-		if err != nil {
-			return fmt.Errorf("--critical: %w", err)
-		}
-		o.critical[k] = true
-	}
-	return nil
-}
-
-// parseWorkloadKey parses NAMESPACE/KIND/NAME. The namespace must be a
-// DNS-1123 label and the name a DNS-1123 subdomain, as Kubernetes requires:
-// no workload has another name, so a key that is not valid is a mistake.
-func parseWorkloadKey(s string) (workload.Key, error) {
-	parts := strings.Split(s, "/")
-	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
-		return workload.Key{}, fmt.Errorf("%s is not NAMESPACE/KIND/NAME", untrusted.Quote(s, untrusted.MaxQuoted))
-	}
-	kind, ok := workload.ParseKind(parts[1])
-	if !ok {
-		return workload.Key{}, fmt.Errorf("%s: unknown kind %s", untrusted.Quote(s, untrusted.MaxQuoted), untrusted.Quote(parts[1], untrusted.MaxQuoted))
-	}
-	if errs := validation.IsDNS1123Label(parts[0]); len(errs) > 0 {
-		return workload.Key{}, fmt.Errorf("%s: invalid namespace: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
-	}
-	if errs := validation.IsDNS1123Subdomain(parts[2]); len(errs) > 0 {
-		return workload.Key{}, fmt.Errorf("%s: invalid name: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
-	}
-	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
+	o.critical, err = cliflag.WorkloadKeys("--critical", o.Critical)
+	return err
 }
 
 // Run loads the history, computes the plan and writes it.

@@ -10,15 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/metrics/prometheus/promtest"
-	"rightsize.dev/rightsize/recommender/workload"
 )
 
 func TestPrometheusFlagErrors(t *testing.T) {
@@ -171,57 +167,6 @@ func TestPrometheusHostileServer(t *testing.T) {
 		})
 	}
 	assert.Empty(t, stolen, "the other host got no request")
-}
-
-func TestPromOptionsFromFlags(t *testing.T) {
-	var p promFlags
-	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	p.addFlags(fs)
-	require.NoError(t, fs.Parse([]string{
-		"--prometheus-url", "https://thanos.example/",
-		"--prometheus-header", "X-Scope-OrgID=team-a",
-		"--prometheus-header", "x-extra=a=b",
-		"--prometheus-param", "dedup=true",
-		"--prometheus-param", "partial_response=false",
-		"--prometheus-metric", "memory=container_memory_rss",
-		"--prometheus-label", "namespace=exported_namespace",
-		"--prometheus-retries", "0",
-		"--prometheus-step", "1m",
-		"--prometheus-max-response-size", "64Mi",
-	}))
-	require.NoError(t, p.validate())
-	o, err := p.options()
-	require.NoError(t, err)
-	assert.Equal(t, []string{"team-a"}, o.Headers["X-Scope-Orgid"])
-	assert.Equal(t, []string{"a=b"}, o.Headers["X-Extra"], "only the first = separates")
-	assert.Equal(t, "true", o.Params.Get("dedup"))
-	assert.Equal(t, "false", o.Params.Get("partial_response"))
-	assert.Equal(t, "container_memory_rss", o.Names.Memory)
-	assert.Equal(t, "exported_namespace", o.Names.NamespaceLabel)
-	assert.Equal(t, prometheus.DefaultNames().CPU, o.Names.CPU)
-	assert.Equal(t, -1, o.Retries, "0 on the command line is no retry")
-	assert.Equal(t, time.Minute, o.Step)
-	assert.Equal(t, 64*workload.MiB, o.MaxResponseSize)
-
-	// The default leaves the limit to the collector, which derives it
-	// from the points per response.
-	var d promFlags
-	fs = pflag.NewFlagSet("test", pflag.ContinueOnError)
-	d.addFlags(fs)
-	require.NoError(t, fs.Parse([]string{"--prometheus-url", "http://p", "--prometheus-max-points", "1000000"}))
-	o, err = d.options()
-	require.NoError(t, err)
-	assert.Zero(t, o.MaxResponseSize)
-	assert.Equal(t, "auto", fs.Lookup("prometheus-max-response-size").DefValue)
-	for in, want := range map[string]workload.Bytes{"100M": 100_000_000, "1048576": workload.MiB, "auto": 0, "2Gi": 2 * workload.GiB} {
-		var b workload.Bytes
-		require.NoError(t, byteSizeValue{&b}.Set(in), in)
-		assert.Equal(t, want, b, in)
-	}
-	for _, in := range []string{"-1Mi", "1.5", "lots", "1e30"} {
-		var b workload.Bytes
-		assert.Error(t, byteSizeValue{&b}.Set(in), in)
-	}
 }
 
 func TestWriterIsTerminal(t *testing.T) {

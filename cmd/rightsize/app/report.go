@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/atomicfile"
+	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/hpa"
@@ -86,7 +87,7 @@ charts), csv and json; --out picks the format from its extension.`,
 	f := cmd.Flags()
 	o.flags = f
 	o.sourceOptions.addFlags(f)
-	f.Var(durationValue{&o.Period}, "period", "length of the report period (the previous period, for the change, is as long)")
+	f.Var(cliflag.Duration(&o.Period), "period", "length of the report period (the previous period, for the change, is as long)")
 	f.StringVar(&o.Format, "format", "", "report format: markdown|html|csv|json (default: from --out's extension, else markdown)")
 	f.StringVar(&o.Out, "out", "", "write the report to this file instead of stdout; {end} in the name becomes the period's end date")
 	f.StringVar(&o.Title, "title", o.Title, "title of the report (e.g. the cluster's name)")
@@ -136,7 +137,7 @@ func (o *ReportOptions) Validate() error {
 	}
 	o.critical = map[workload.Key]bool{}
 	for _, c := range o.Critical {
-		k, err := parseWorkloadKey(c)
+		k, err := cliflag.WorkloadKey(c)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--critical: %w", err))
 			continue

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/prometheus"
@@ -31,7 +32,7 @@ type sourceOptions struct {
 	// accept bounds what a usage file may hold; rows outside are skipped.
 	accept usagecsv.Options
 
-	prom promFlags
+	prom prometheus.Flags
 	kube *kubeFlags
 	// now is the clock usage files are checked against; nil means the
 	// wall clock.
@@ -46,13 +47,13 @@ func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
 		s.accept = usagecsv.DefaultOptions()
 	}
 	fs.StringVar(&s.Input, "input", "", "usage CSV file (plain or gzip; see docs/usage-csv.md); default: the embedded demo data")
-	fs.Var(timeValue{&s.End}, "end", "decide as of this instant (RFC 3339); default: just after the newest sample of a file, now for live sources")
-	fs.Var(durationValue{&s.History}, "history", "length of the history window read from live sources")
-	fs.Var(timeValue{&s.accept.Since}, "accept-since", "skip usage-file rows older than this instant (RFC 3339)")
-	fs.Var(durationValue{&s.accept.Future}, "accept-future", "skip usage-file rows more than this far after the clock")
-	fs.Var(coresValue{&s.accept.MaxCPU}, "accept-max-cpu", "skip usage-file rows with CPU usage, request or limit above this many cores")
-	fs.Var(bytesValue{&s.accept.MaxMemory}, "accept-max-memory", "skip usage-file rows with memory usage, request or limit above this many bytes (a quantity: 1Pi, 512Gi)")
-	s.prom.addFlags(fs)
+	fs.Var(cliflag.Time(&s.End), "end", "decide as of this instant (RFC 3339); default: just after the newest sample of a file, now for live sources")
+	fs.Var(cliflag.Duration(&s.History), "history", "length of the history window read from live sources")
+	fs.Var(cliflag.Time(&s.accept.Since), "accept-since", "skip usage-file rows older than this instant (RFC 3339)")
+	fs.Var(cliflag.Duration(&s.accept.Future), "accept-future", "skip usage-file rows more than this far after the clock")
+	fs.Var(cliflag.Cores(&s.accept.MaxCPU), "accept-max-cpu", "skip usage-file rows with CPU usage, request or limit above this many cores")
+	fs.Var(cliflag.Bytes(&s.accept.MaxMemory), "accept-max-memory", "skip usage-file rows with memory usage, request or limit above this many bytes (a quantity: 1Pi, 512Gi)")
+	s.prom.AddFlags(fs)
 	s.kube = newKubeFlags()
 	s.kube.addFlags(fs)
 }
@@ -68,12 +69,12 @@ func (s *sourceOptions) validate() error {
 	} else if o.Validate() != nil {
 		errs = append(errs, fmt.Errorf("--accept-since %s is not before now + --accept-future", o.Since.Format(time.RFC3339)))
 	}
-	if s.Input != "" && s.prom.enabled() {
+	if s.Input != "" && s.prom.Enabled() {
 		errs = append(errs, errors.New("--input and --prometheus-url exclude each other"))
 	}
-	errs = append(errs, s.prom.validate())
+	errs = append(errs, s.prom.Validate())
 	if s.kube != nil {
-		errs = append(errs, s.kube.validate(s.Input != "", s.prom.enabled()))
+		errs = append(errs, s.kube.validate(s.Input != "", s.prom.Enabled()))
 	}
 	return errors.Join(errs...)
 }
@@ -88,13 +89,13 @@ func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
 		k = newKubeFlags()
 		k.getenv = func(string) string { return "" }
 	}
-	src, err := k.choose(s.Input != "", s.prom.enabled())
+	src, err := k.choose(s.Input != "", s.prom.Enabled())
 	if err != nil {
 		return nil, err
 	}
 	switch src {
 	case sourcePrometheus:
-		o, err := s.prom.options()
+		o, err := s.prom.Options()
 		if err != nil {
 			return nil, err
 		}

@@ -1,14 +1,22 @@
-package app
+// Package cliflag holds the command line's values in rightsize's units:
+// durations with days, RFC 3339 instants, CPU cores and bytes as Kubernetes
+// quantities, and workload keys. Each parses strictly and names what it
+// wanted, so a typo is a usage error rather than a surprising run.
+package cliflag
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -129,4 +137,86 @@ func (v bytesValue) Set(s string) error {
 	}
 	*v.b = workload.BytesOf(f)
 	return nil
+}
+
+// Duration is a flag value for d that also accepts days ("14d", "1d12h").
+func Duration(d *time.Duration) pflag.Value { return durationValue{d} }
+
+// Time is a flag value for t, an RFC 3339 instant; empty means unset.
+func Time(t *time.Time) pflag.Value { return timeValue{t} }
+
+// Cores is a flag value for CPU cores, as a number or a quantity ("500m").
+func Cores(c *workload.Cores) pflag.Value { return coresValue{c} }
+
+// Bytes is a flag value for memory, as a number or a quantity ("1Pi").
+func Bytes(b *workload.Bytes) pflag.Value { return bytesValue{b} }
+
+// ByteSize is a flag value for a size in bytes that may be left to a
+// default: "auto" or 0 (a quantity otherwise: 64Mi, 100M, 1048576).
+func ByteSize(b *workload.Bytes) pflag.Value { return byteSizeValue{b} }
+
+// byteSizeValue is ByteSize's value.
+type byteSizeValue struct{ b *workload.Bytes }
+
+func (v byteSizeValue) String() string {
+	if *v.b == 0 {
+		return "auto"
+	}
+	return v.b.String()
+}
+
+func (v byteSizeValue) Type() string { return "bytes" }
+
+func (v byteSizeValue) Set(s string) error {
+	if strings.TrimSpace(s) == "auto" {
+		*v.b = 0
+		return nil
+	}
+	q, err := resource.ParseQuantity(strings.TrimSpace(s))
+	if err != nil || q.Sign() < 0 {
+		return fmt.Errorf("invalid size %q (use e.g. 64Mi, 100M or auto)", s)
+	}
+	n, ok := q.AsInt64()
+	if !ok {
+		return fmt.Errorf("invalid size %q: not a whole number of bytes below 8Ei", s)
+	}
+	*v.b = workload.Bytes(n)
+	return nil
+}
+
+// WorkloadKey parses NAMESPACE/KIND/NAME. The namespace must be a DNS-1123
+// label and the name a DNS-1123 subdomain, as Kubernetes requires: no
+// workload has another name, so a key that is not valid is a mistake.
+func WorkloadKey(s string) (workload.Key, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return workload.Key{}, fmt.Errorf("%s is not NAMESPACE/KIND/NAME", untrusted.Quote(s, untrusted.MaxQuoted))
+	}
+	kind, ok := workload.ParseKind(parts[1])
+	if !ok {
+		return workload.Key{}, fmt.Errorf("%s: unknown kind %s", untrusted.Quote(s, untrusted.MaxQuoted), untrusted.Quote(parts[1], untrusted.MaxQuoted))
+	}
+	if errs := validation.IsDNS1123Label(parts[0]); len(errs) > 0 {
+		return workload.Key{}, fmt.Errorf("%s: invalid namespace: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Subdomain(parts[2]); len(errs) > 0 {
+		return workload.Key{}, fmt.Errorf("%s: invalid name: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
+	}
+	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
+}
+
+// WorkloadKeys parses each of keys (--critical) into a set; the errors
+// name flag.
+func WorkloadKeys(flag string, keys []string) (map[workload.Key]bool, error) {
+	out := map[workload.Key]bool{}
+	var errs []error
+	for _, s := range keys {
+		k, err := WorkloadKey(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", flag, err))
+			continue
+		}
+		out[k] = true
+	}
+	return out, errors.Join(errs...)
 }
