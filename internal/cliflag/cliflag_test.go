@@ -2,10 +2,10 @@ package cliflag
 
 import (
 	"math"
-	"unicode"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

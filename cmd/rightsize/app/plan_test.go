@@ -38,4 +38,3 @@ func TestPlanCriticalInvalidName(t *testing.T) {
 	assert.Contains(t, errOut, `"shop/Deployment/web\n\x1b[2J": invalid name`)
 	assert.NotContains(t, errOut, "\x1b")
 }
-

@@ -8,8 +8,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
-
-
 )
 
 // paceMemory keeps the heap within a quarter again what is live until ctx ends
