@@ -60,3 +60,39 @@ func TestTableWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatsPerCommand: each command accepts only its own formats and
+// their aliases, and names itself in the error.
+func TestFormatsPerCommand(t *testing.T) {
+	for _, tc := range []struct {
+		set     Formats
+		in      string
+		want    Format
+		wantErr string
+	}{
+		{PlanOutput, "yml", YAML, ""},
+		{PlanOutput, "html", "", `unknown output format "html": valid formats are table, json, yaml, csv, markdown`},
+		{PlanOutput, "htm", "", `unknown output format "htm"`},
+		{CostOutput, "htm", HTML, ""},
+		{CostOutput, "md", Markdown, ""},
+		{CostOutput, "yaml", "", `unknown report format "yaml": valid formats are markdown, html, csv, json`},
+		{CostOutput, "table", "", `unknown report format "table"`},
+	} {
+		got, err := tc.set.Parse(tc.in)
+		if tc.wantErr == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("%s formats: Parse(%q) = %q, %v; want %q", tc.set.Noun, tc.in, got, err, tc.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s formats: Parse(%q) error %v, want %q", tc.set.Noun, tc.in, err, tc.wantErr)
+		}
+	}
+	if f, ok := PlanOutput.ForFile("plan.yml"); !ok || f != YAML {
+		t.Errorf("PlanOutput.ForFile(plan.yml) = %q, %v", f, ok)
+	}
+	if _, ok := CostOutput.ForFile("report.yaml"); ok {
+		t.Error("CostOutput.ForFile(report.yaml) accepted a format the cost report does not write")
+	}
+}

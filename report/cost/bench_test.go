@@ -3,6 +3,8 @@ package cost
 import (
 	"io"
 	"testing"
+
+	"rightsize.dev/rightsize/report"
 )
 
 // BenchmarkBuild measures the report's figures on the demo data (two
@@ -23,7 +25,7 @@ func BenchmarkWrite(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, f := range Formats {
+	for _, f := range report.CostOutput.List {
 		b.Run(string(f), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

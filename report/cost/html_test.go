@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/report"
 	"rightsize.dev/rightsize/report/pricing"
 )
 
@@ -47,27 +48,27 @@ func TestHTMLIsSelfContained(t *testing.T) {
 func TestFormats(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
-		want Format
-	}{{"html", HTML}, {"HTM", HTML}, {"md", Markdown}, {"markdown", Markdown}, {" csv ", CSV}, {"json", JSON}} {
-		f, err := ParseFormat(tc.in)
+		want report.Format
+	}{{"html", report.HTML}, {"HTM", report.HTML}, {"md", report.Markdown}, {"markdown", report.Markdown}, {" csv ", report.CSV}, {"json", report.JSON}} {
+		f, err := report.CostOutput.Parse(tc.in)
 		require.NoError(t, err, tc.in)
 		assert.Equal(t, tc.want, f, tc.in)
 	}
-	_, err := ParseFormat("pdf")
+	_, err := report.CostOutput.Parse("pdf")
 	assert.EqualError(t, err, `unknown report format "pdf": valid formats are markdown, html, csv, json`)
 
-	for name, want := range map[string]Format{"/reports/cost.html": HTML, "week.MD": Markdown, "a.b.csv": CSV, "x.json": JSON} {
-		f, ok := FormatForFile(name)
+	for name, want := range map[string]report.Format{"/reports/cost.html": report.HTML, "week.MD": report.Markdown, "a.b.csv": report.CSV, "x.json": report.JSON} {
+		f, ok := report.CostOutput.ForFile(name)
 		assert.True(t, ok, name)
 		assert.Equal(t, want, f, name)
 	}
 	for _, name := range []string{"", "report", "report.txt"} {
-		_, ok := FormatForFile(name)
+		_, ok := report.CostOutput.ForFile(name)
 		assert.False(t, ok, name)
 	}
 
 	r := demoReport(t)
-	for _, f := range Formats {
+	for _, f := range report.CostOutput.List {
 		var buf bytes.Buffer
 		require.NoError(t, Write(&buf, r, f), f)
 		assert.NotEmpty(t, buf.Bytes(), f)

@@ -9,14 +9,13 @@ import (
 
 	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report"
 	"rightsize.dev/rightsize/report/pricing"
 )
 
-// APIVersion and Kind identify the report document.
-const (
-	APIVersion = "rightsize.dev/v1alpha1"
-	Kind       = "CostReport"
-)
+// Kind identifies the report document; its apiVersion is the plan's,
+// report.APIVersion.
+const Kind = "CostReport"
 
 // Document is the versioned JSON form of a report. Money is a number in
 // Currency rounded to four decimals, resource-hours to three; requests are
@@ -232,7 +231,7 @@ type HPATargetDocument struct {
 // NewDocument builds the versioned document for r.
 func NewDocument(r *Report) Document {
 	d := Document{
-		APIVersion: APIVersion, Kind: Kind,
+		APIVersion: report.APIVersion, Kind: Kind,
 		Title: r.Title, Source: r.Source, Profile: r.Profile, Currency: r.Pricing.Currency,
 		Prices: PricesDocument{
 			CPUPerCoreHour: r.Pricing.Default.CPU, MemoryPerGiBHour: r.Pricing.Default.Memory,

@@ -20,6 +20,7 @@ import (
 	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report"
 	"rightsize.dev/rightsize/report/cost"
 	"rightsize.dev/rightsize/report/pricing"
 )
@@ -40,7 +41,7 @@ type ReportOptions struct {
 	Critical       []string
 	WebhookURLFile string
 
-	format   cost.Format
+	format   report.Format
 	profile  policy.Profile
 	critical map[workload.Key]bool
 	flags    *pflag.FlagSet
@@ -117,12 +118,12 @@ func (o *ReportOptions) Validate() error {
 	}
 	switch {
 	case o.Format != "":
-		f, err := cost.ParseFormat(o.Format)
+		f, err := report.CostOutput.Parse(o.Format)
 		errs = append(errs, err)
 		o.format = f
 	default:
-		o.format = cost.Markdown
-		if f, ok := cost.FormatForFile(o.Out); ok {
+		o.format = report.Markdown
+		if f, ok := report.CostOutput.ForFile(o.Out); ok {
 			o.format = f
 		}
 	}
@@ -243,9 +244,9 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 		return nil
 	}
 	md := out.Bytes()
-	if o.format != cost.Markdown {
+	if o.format != report.Markdown {
 		var b bytes.Buffer
-		if err := cost.Write(&b, rep, cost.Markdown); err != nil {
+		if err := cost.Write(&b, rep, report.Markdown); err != nil {
 			return err
 		}
 		md = b.Bytes()
