@@ -151,77 +151,189 @@ func (c *collector) fetch(ctx context.Context, ch chunk) ([]*chunkData, []ChunkE
 // step only for the pods whose settings changed or that restarted.
 func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error) {
 	d := &chunkData{c: ch, usage: map[podSeries]*stepValues{}, settings: map[podSeries]*seriesSettings{}, ooms: map[podSeries][]int{}}
-	cl, kl := c.o.Names.cadvisorLabels(), c.o.Names.ksmLabels()
-	gm, gk := ch.group.matchers(cl), ch.group.matchers(kl)
-	start, end, step := c.w.at(ch.start), c.w.at(ch.end-1), c.w.step
-	n := c.o.Names
-	atStep := c.stepIndex(start, step, ch.steps())
+	sc := c.scopeOf(ch)
+	if err := c.readChunkUsage(ctx, sc, d); err != nil {
+		return nil, err
+	}
+	seen, r, err := c.readSettingsGrid(ctx, sc, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.readChurnedSettings(ctx, sc, d, churnedPods(d, seen), r); err != nil {
+		return nil, err
+	}
+	if err := c.readSettingChanges(ctx, sc, d, r.settings); err != nil {
+		return nil, err
+	}
+	if err := c.readOOMKills(ctx, sc, d, r.ooms); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
 
-	for _, q := range []struct {
-		what string
-		expr string
-		put  func(sv *stepValues, i int, v float64)
-		// nanOK: 0/0 means no CFS periods in the step, nothing to say.
-		// Infinities are invalid even here: badValue, or x/0.
-		nanOK bool
-	}{
-		{"reading cpu usage", c.p.cpu(gm, step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v) }, false},
-		{"reading memory usage", c.p.memory(gm, step), func(sv *stepValues, i int, v float64) { sv.mem.add(i, v) }, false},
-		{"reading cpu throttling", c.p.throttled(gm, step), func(sv *stepValues, i int, v float64) { sv.throttled.add(i, min(v, 1)) }, true},
+// chunkScope is what a chunk's queries share: its steps and the group's
+// matchers, in cAdvisor's labels and in kube-state-metrics'.
+type chunkScope struct {
+	ch         chunk
+	start, end time.Time // the first and last steps
+	step       time.Duration
+	atStep     func(model.Time) (int, bool)
+	cl, kl     labelNames
+	gm, gk     []Matcher
+}
+
+func (c *collector) scopeOf(ch chunk) chunkScope {
+	cl, kl := c.o.Names.cadvisorLabels(), c.o.Names.ksmLabels()
+	start := c.w.at(ch.start)
+	return chunkScope{
+		ch:     ch,
+		start:  start,
+		end:    c.w.at(ch.end - 1),
+		step:   c.w.step,
+		atStep: c.stepIndex(start, c.w.step, ch.steps()),
+		cl:     cl,
+		kl:     kl,
+		gm:     ch.group.matchers(cl),
+		gk:     ch.group.matchers(kl),
+	}
+}
+
+// refinement is the pods the coarse reads cannot settle, read again step
+// by step: those whose settings changed, and those that restarted (an OOM
+// kill, maybe).
+type refinement struct {
+	settings, ooms map[string]bool
+}
+
+// usageQuery is one of the queries read at every step.
+type usageQuery struct {
+	what string
+	expr string
+	put  func(sv *stepValues, i int, v float64)
+	// nanOK: 0/0 means no CFS periods in the step, nothing to say.
+	// Infinities are invalid even here: badValue, or x/0.
+	nanOK bool
+}
+
+// readChunkUsage reads CPU, memory and throttling at every step.
+func (c *collector) readChunkUsage(ctx context.Context, sc chunkScope, d *chunkData) error {
+	for _, q := range []usageQuery{
+		{"reading cpu usage", c.p.cpu(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v) }, false},
+		{"reading memory usage", c.p.memory(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.mem.add(i, v) }, false},
+		{"reading cpu throttling", c.p.throttled(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.throttled.add(i, min(v, 1)) }, true},
 	} {
-		m, err := c.q.queryRange(ctx, q.what, q.expr, start, end, step)
+		m, err := c.q.queryRange(ctx, q.what, q.expr, sc.start, sc.end, sc.step)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		invalid, points := 0, 0
-		for _, ss := range m {
-			points += len(ss.Values)
-			s := seriesOf(model.LabelSet(ss.Metric), cl)
-			if !s.valid() {
-				continue
-			}
-			var sv *stepValues
-			for _, sp := range ss.Values {
-				i, ok := atStep(sp.Timestamp)
-				v := float64(sp.Value)
-				switch {
-				case !ok || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) && !q.nanOK:
-					invalid++
-				case math.IsNaN(v):
-				default:
-					if sv == nil {
-						sv = d.usageOf(s)
-					}
-					q.put(sv, i, v)
-				}
-			}
-		}
+		invalid, points := d.addUsage(m, q, sc)
 		c.skip(skipInvalid, invalid)
 		d.points = max(d.points, points)
 	}
+	return nil
+}
 
-	// Requests, limits and restart counts at the grid: from a point at or
-	// before the step ahead of the chunk to its last step.
-	k := int((end.Sub(start) + step + settingsGridStep - 1) / settingsGridStep)
-	gridStart := end.Add(-time.Duration(k) * settingsGridStep)
-	atGrid := c.stepIndex(gridStart, settingsGridStep, k+1)
-	m, err := c.q.queryRange(ctx, "reading requests, limits and restarts", c.p.settingsGrid(gk), gridStart, end, settingsGridStep)
+// addUsage keeps one usage query's valid values. It returns how many
+// values were invalid and how many points the answer held.
+func (d *chunkData) addUsage(m model.Matrix, q usageQuery, sc chunkScope) (invalid, points int) {
+	for _, ss := range m {
+		points += len(ss.Values)
+		s := seriesOf(model.LabelSet(ss.Metric), sc.cl)
+		if !s.valid() {
+			continue
+		}
+		var sv *stepValues
+		for _, sp := range ss.Values {
+			i, ok := sc.atStep(sp.Timestamp)
+			v := float64(sp.Value)
+			switch {
+			case !ok || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) && !q.nanOK:
+				invalid++
+			case math.IsNaN(v):
+			default:
+				if sv == nil {
+					sv = d.usageOf(s)
+				}
+				q.put(sv, i, v)
+			}
+		}
+	}
+	return invalid, points
+}
+
+// gridSeries is one series of the settings grid: a container's requests,
+// limits or restart count at the grid points where it is valid.
+type gridSeries struct {
+	s      podSeries
+	metric model.Metric
+	points []int
+	vals   []float64
+}
+
+func (g gridSeries) setting() string { return string(g.metric[settingLabel]) }
+
+// restarted reports whether a restart count grew. A new pod's count starts
+// at 0: one seen with restarts after the grid's first point restarted
+// within the chunk.
+func (g gridSeries) restarted() bool {
+	grew := g.points[0] > 0 && g.vals[0] > 0
+	for j := 1; j < len(g.vals); j++ {
+		grew = grew || g.vals[j] > g.vals[j-1]
+	}
+	return grew
+}
+
+// readSettingsGrid reads requests, limits and restart counts at the grid.
+// The settings it finds constant go to d; it returns the grid points at
+// which each container's restart count is seen, and the pods to refine.
+func (c *collector) readSettingsGrid(ctx context.Context, sc chunkScope, d *chunkData) (map[podSeries][]int, refinement, error) {
+	grid, err := c.querySettingsGrid(ctx, sc)
 	if err != nil {
-		return nil, err
+		return nil, refinement{}, err
 	}
 	// First the restart counts: where a container's count is seen, its
 	// pod was known to kube-state-metrics.
 	seen := map[podSeries][]int{} // grid points with a restart count
-	refineSettings, refineOOM := map[string]bool{}, map[string]bool{}
-	type gridSeries struct {
-		s      podSeries
-		metric model.Metric
-		points []int
-		vals   []float64
-	}
+	r := refinement{settings: map[string]bool{}, ooms: map[string]bool{}}
 	var settings []gridSeries
+	for _, g := range grid {
+		if g.setting() != setRestarts {
+			settings = append(settings, g)
+			continue
+		}
+		seen[g.s] = g.points
+		if g.restarted() {
+			r.ooms[g.s.pod] = true
+		}
+	}
+	for _, g := range settings {
+		// A value that changed, or that is set at some points and not at
+		// others where the pod was there (a limit removed or added). Init
+		// containers have no restart count to compare with.
+		present, counted := seen[g.s]
+		if slices.Min(g.vals) != slices.Max(g.vals) || counted && !slices.Equal(g.points, present) {
+			r.settings[g.s.pod] = true
+			continue
+		}
+		d.settingsOf(g.s).add(g.setting(), settingChange{step: 0, resource: string(g.metric["resource"]), value: g.vals[0]})
+	}
+	return seen, r, nil
+}
+
+// querySettingsGrid reads requests, limits and restart counts at the grid:
+// from a point at or before the step ahead of the chunk to its last step.
+// It keeps the valid points of each series, and the series that have any.
+func (c *collector) querySettingsGrid(ctx context.Context, sc chunkScope) ([]gridSeries, error) {
+	k := int((sc.end.Sub(sc.start) + sc.step + settingsGridStep - 1) / settingsGridStep)
+	gridStart := sc.end.Add(-time.Duration(k) * settingsGridStep)
+	atGrid := c.stepIndex(gridStart, settingsGridStep, k+1)
+	m, err := c.q.queryRange(ctx, "reading requests, limits and restarts", c.p.settingsGrid(sc.gk), gridStart, sc.end, settingsGridStep)
+	if err != nil {
+		return nil, err
+	}
+	var grid []gridSeries
 	for _, ss := range m {
-		g := gridSeries{s: seriesOf(model.LabelSet(ss.Metric), kl), metric: ss.Metric}
+		g := gridSeries{s: seriesOf(model.LabelSet(ss.Metric), sc.kl), metric: ss.Metric}
 		if !g.s.valid() {
 			continue
 		}
@@ -235,129 +347,136 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 			g.points = append(g.points, i)
 			g.vals = append(g.vals, v)
 		}
-		if len(g.vals) == 0 {
-			continue
-		}
-		if ss.Metric[settingLabel] != setRestarts {
-			settings = append(settings, g)
-			continue
-		}
-		seen[g.s] = g.points
-		// A new pod's count starts at 0: one seen with restarts after the
-		// grid's first point restarted within the chunk.
-		grew := g.points[0] > 0 && g.vals[0] > 0
-		for j := 1; j < len(g.vals); j++ {
-			grew = grew || g.vals[j] > g.vals[j-1]
-		}
-		if grew {
-			refineOOM[g.s.pod] = true
+		if len(g.vals) > 0 {
+			grid = append(grid, g)
 		}
 	}
-	for _, g := range settings {
-		// A value that changed, or that is set at some points and not at
-		// others where the pod was there (a limit removed or added). Init
-		// containers have no restart count to compare with.
-		present, counted := seen[g.s]
-		if slices.Min(g.vals) != slices.Max(g.vals) || counted && !slices.Equal(g.points, present) {
-			refineSettings[g.s.pod] = true
-			continue
-		}
-		d.settingsOf(g.s).add(string(g.metric[settingLabel]), settingChange{step: 0, resource: string(g.metric["resource"]), value: g.vals[0]})
-	}
+	return grid, nil
+}
 
-	// Pods that started or ended within the chunk may have changed or
-	// restarted where no grid point sees it (after the last one of their
-	// life, say), and short-lived pods may fall between grid points: for
-	// these few, read the chunk's range whole.
+// churnedPods returns the pods that started or ended within the chunk, or
+// whose restart count the grid never saw. They may have changed or
+// restarted where no grid point sees it (after the last one of their life,
+// say), and short-lived pods may fall between grid points.
+func churnedPods(d *chunkData, seen map[podSeries][]int) []string {
 	var churned []string
 	for s, sv := range d.usage {
-		if seen[s] == nil || !sv.spans(ch.steps()) {
+		if seen[s] == nil || !sv.spans(d.c.steps()) {
 			churned = append(churned, s.pod)
 		}
 	}
-	churned = uniqueSorted(churned)
-	span := time.Duration(ch.steps()) * step
-	for len(churned) > 0 {
-		part := churned[:min(len(churned), c.o.MaxSeries)]
-		churned = churned[len(part):]
+	return uniqueSorted(churned)
+}
+
+// readChurnedSettings reads the settings and restarts of pods that came or
+// went over the chunk's range whole, MaxSeries pods a query. Settings that
+// varied, differ from the grid's, or restarts mark the pod for refinement.
+func (c *collector) readChurnedSettings(ctx context.Context, sc chunkScope, d *chunkData, pods []string, r refinement) error {
+	span := time.Duration(sc.ch.steps()) * sc.step
+	for len(pods) > 0 {
+		part := pods[:min(len(pods), c.o.MaxSeries)]
+		pods = pods[len(part):]
 		vec, err := c.q.query(ctx, "reading requests, limits and restarts of pods that came or went",
-			c.p.settingsWithin(append(slices.Clone(gk), anyOf(kl.pod, part)), span-time.Millisecond), end)
+			c.p.settingsWithin(append(slices.Clone(sc.gk), anyOf(sc.kl.pod, part)), span-time.Millisecond), sc.end)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, smp := range vec {
-			s := seriesOf(model.LabelSet(smp.Metric), kl)
-			v := float64(smp.Value)
-			if !s.valid() || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		d.addSettingsWithin(vec, sc.kl, r)
+	}
+	return nil
+}
+
+func (d *chunkData) addSettingsWithin(vec model.Vector, kl labelNames, r refinement) {
+	for _, smp := range vec {
+		s := seriesOf(model.LabelSet(smp.Metric), kl)
+		v := float64(smp.Value)
+		if !s.valid() || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			continue
+		}
+		switch setting := string(smp.Metric[settingLabel]); setting {
+		case setRestarts:
+			r.ooms[s.pod] = true
+		case setVariedRequests, setVariedLimits:
+			r.settings[s.pod] = true
+		default:
+			ch := settingChange{step: 0, resource: string(smp.Metric["resource"]), value: v}
+			if d.settingsOf(s).set(setting, ch) {
+				// The grid saw another value: it changed.
+				r.settings[s.pod] = true
+			}
+		}
+	}
+}
+
+// readSettingChanges reads the requests and limits of the given pods at
+// every step, as changes; these replace what the coarse reads found.
+func (c *collector) readSettingChanges(ctx context.Context, sc chunkScope, d *chunkData, pods map[string]bool) error {
+	if len(pods) == 0 {
+		return nil
+	}
+	for s := range d.settings {
+		if pods[s.pod] {
+			delete(d.settings, s)
+		}
+	}
+	n := c.o.Names
+	pm := append(slices.Clone(sc.gk), anyOf(sc.kl.pod, slices.Sorted(maps.Keys(pods))))
+	for _, q := range []struct {
+		what, setting string
+		names         []string
+	}{
+		{"reading changes of requests", setRequests, []string{n.Requests, n.InitRequests}},
+		{"reading changes of limits", setLimits, []string{n.Limits, n.InitLimits}},
+	} {
+		m, err := c.q.queryRange(ctx, q.what, c.p.settingsChanges(pm, sc.step, sc.start, q.names...), sc.start, sc.end, sc.step)
+		if err != nil {
+			return err
+		}
+		c.skip(skipInvalid, d.addSettingChanges(m, q.setting, sc))
+	}
+	return nil
+}
+
+// addSettingChanges keeps the valid changes of one setting (−1: no longer
+// set) and returns how many values were invalid.
+func (d *chunkData) addSettingChanges(m model.Matrix, setting string, sc chunkScope) (invalid int) {
+	for _, ss := range m {
+		s := seriesOf(model.LabelSet(ss.Metric), sc.kl)
+		if !s.valid() {
+			continue
+		}
+		for _, sp := range ss.Values {
+			i, ok := sc.atStep(sp.Timestamp)
+			v := float64(sp.Value)
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) || (v < 0 && v != -1) {
+				invalid++
 				continue
 			}
-			switch setting := string(smp.Metric[settingLabel]); setting {
-			case setRestarts:
-				refineOOM[s.pod] = true
-			case setVariedRequests, setVariedLimits:
-				refineSettings[s.pod] = true
-			default:
-				ch := settingChange{step: 0, resource: string(smp.Metric["resource"]), value: v}
-				if d.settingsOf(s).set(setting, ch) {
-					// The grid saw another value: it changed.
-					refineSettings[s.pod] = true
-				}
-			}
+			d.settingsOf(s).add(setting, settingChange{step: i, resource: string(ss.Metric["resource"]), value: v})
 		}
 	}
+	return invalid
+}
 
-	if len(refineSettings) > 0 {
-		pods := slices.Sorted(maps.Keys(refineSettings))
-		for s := range d.settings {
-			if refineSettings[s.pod] {
-				delete(d.settings, s)
-			}
-		}
-		pm := append(slices.Clone(gk), anyOf(kl.pod, pods))
-		for _, q := range []struct {
-			what, setting string
-			names         []string
-		}{
-			{"reading changes of requests", setRequests, []string{n.Requests, n.InitRequests}},
-			{"reading changes of limits", setLimits, []string{n.Limits, n.InitLimits}},
-		} {
-			m, err := c.q.queryRange(ctx, q.what, c.p.settingsChanges(pm, step, start, q.names...), start, end, step)
-			if err != nil {
-				return nil, err
-			}
-			for _, ss := range m {
-				s := seriesOf(model.LabelSet(ss.Metric), kl)
-				if !s.valid() {
-					continue
-				}
-				for _, sp := range ss.Values {
-					i, ok := atStep(sp.Timestamp)
-					v := float64(sp.Value)
-					if !ok || math.IsNaN(v) || math.IsInf(v, 0) || (v < 0 && v != -1) {
-						c.skip(skipInvalid, 1)
-						continue
-					}
-					d.settingsOf(s).add(q.setting, settingChange{step: i, resource: string(ss.Metric["resource"]), value: v})
-				}
+// readOOMKills reads the steps with an OOM kill of the given pods.
+func (c *collector) readOOMKills(ctx context.Context, sc chunkScope, d *chunkData, pods map[string]bool) error {
+	if len(pods) == 0 {
+		return nil
+	}
+	pm := append(slices.Clone(sc.gk), anyOf(sc.kl.pod, slices.Sorted(maps.Keys(pods))))
+	m, err := c.q.queryRange(ctx, "reading OOM kills", c.p.ooms(pm, sc.step), sc.start, sc.end, sc.step)
+	if err != nil {
+		return err
+	}
+	for _, ss := range m {
+		s := seriesOf(model.LabelSet(ss.Metric), sc.kl)
+		for _, sp := range ss.Values {
+			if i, ok := sc.atStep(sp.Timestamp); ok && s.valid() {
+				d.ooms[s] = append(d.ooms[s], i)
 			}
 		}
 	}
-	if len(refineOOM) > 0 {
-		pm := append(slices.Clone(gk), anyOf(kl.pod, slices.Sorted(maps.Keys(refineOOM))))
-		m, err := c.q.queryRange(ctx, "reading OOM kills", c.p.ooms(pm, step), start, end, step)
-		if err != nil {
-			return nil, err
-		}
-		for _, ss := range m {
-			s := seriesOf(model.LabelSet(ss.Metric), kl)
-			for _, sp := range ss.Values {
-				if i, ok := atStep(sp.Timestamp); ok && s.valid() {
-					d.ooms[s] = append(d.ooms[s], i)
-				}
-			}
-		}
-	}
-	return d, nil
+	return nil
 }
 
 const (
