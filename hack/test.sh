@@ -36,6 +36,10 @@ export RIGHTSIZE_TEST_KUBECONFIG="$PWD/$kubeconfig"
 
 go test -count=1 "$@" ./...
 
+# The real VPA recommender, in its own module (its Kubernetes versions stay
+# out of ours), pins the vpa profile to it on the shared traces (~10 s).
+(cd hack/vparef && go test -count=1 "$@" ./...)
+
 # Every fuzz target for a moment: the seed corpora ran above as tests; this
 # makes sure each target still fuzzes (make fuzz runs them for longer).
 FUZZTIME=${FUZZTIME:-2s} hack/fuzz.sh

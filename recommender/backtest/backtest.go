@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -117,27 +118,72 @@ type decider interface {
 // Run replays the store's history through each named policy: a profile name
 // of package policy, "current" or "oracle".
 func Run(ctx context.Context, st *history.Store, names []string, o Options) ([]Result, error) {
-	deciders := make([]decider, len(names))
+	return RunExternal(ctx, st, names, nil, o)
+}
+
+// External is a policy from outside this module's profiles (a reference
+// implementation, a controller under test), replayed beside them on the
+// same schedule and scored the same way.
+type External struct {
+	Name string
+	// New returns the policy's state for one workload container; the
+	// replay calls its Decide once per interval, in time order, from one
+	// goroutine.
+	New func(workload.ContainerKey) Replayer
+}
+
+// Replayer decides one workload container's settings.
+type Replayer interface {
+	// Decide returns the settings in force for [tk, next). It may read
+	// only the samples before tk and the OOM episodes the replay has
+	// reported so far (all before tk, oldest first).
+	Decide(v View, tk, next time.Time) workload.Recommendation
+}
+
+// View is what a Replayer sees of its container.
+type View struct {
+	Series          []*history.Series
+	OOMs            []history.OOMEvent
+	ContainersInPod int
+}
+
+// RunExternal replays the named policies (as Run) and then the external
+// ones; results come in that order.
+func RunExternal(ctx context.Context, st *history.Store, names []string, ext []External, o Options) ([]Result, error) {
 	var errs []error
-	for i, n := range names {
-		switch n {
-		case Current:
-			deciders[i] = currentDecider{}
-		case Oracle:
-			deciders[i] = oracleDecider{}
-		default:
-			p, err := policy.ByName(n)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			deciders[i] = profileDecider{p}
+	deciders := make([]decider, 0, len(names)+len(ext))
+	all := slices.Clone(names)
+	for _, n := range names {
+		d, err := builtin(n)
+		errs = append(errs, err)
+		deciders = append(deciders, d)
+	}
+	for _, e := range ext {
+		if e.New == nil {
+			errs = append(errs, fmt.Errorf("external policy %q: no constructor", e.Name))
 		}
+		all = append(all, e.Name)
+		deciders = append(deciders, externalDecider{e.New})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return run(ctx, st, names, deciders, o)
+	return run(ctx, st, all, deciders, o)
+}
+
+// builtin returns the decider of a profile name, "current" or "oracle".
+func builtin(n string) (decider, error) {
+	switch n {
+	case Current:
+		return currentDecider{}, nil
+	case Oracle:
+		return oracleDecider{}, nil
+	}
+	p, err := policy.ByName(n)
+	if err != nil {
+		return nil, err
+	}
+	return profileDecider{p}, nil
 }
 
 // RunProfiles replays the history through profiles given as values, for
@@ -274,6 +320,7 @@ type container struct {
 	steps  []int64 // per series: the cap on a sample's weight (2 × median step)
 	nPod   int     // containers in the pod template
 	ooms   []history.OOMEvent
+	ext    Replayer // an external policy's state, made at its first decision
 }
 
 func newContainer(k workload.ContainerKey, series []*history.Series, nPod int) *container {
@@ -538,6 +585,18 @@ func (d profileDecider) decide(c *container, tk, _ time.Time) workload.Recommend
 		return workload.Recommendation{}
 	}
 	return policy.Apply(d.p, s, policy.Input{Current: s.Current, ContainersInPod: c.nPod})
+}
+
+// externalDecider asks an External policy.
+type externalDecider struct {
+	new func(workload.ContainerKey) Replayer
+}
+
+func (d externalDecider) decide(c *container, tk, next time.Time) workload.Recommendation {
+	if c.ext == nil {
+		c.ext = d.new(c.key)
+	}
+	return c.ext.Decide(View{Series: c.series, OOMs: c.ooms, ContainersInPod: c.nPod}, tk, next)
 }
 
 // oracleDecider reads the next interval: request = p98, no CPU limit,

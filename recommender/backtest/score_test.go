@@ -60,3 +60,57 @@ func TestScoreMemoryOnRecordedSettings(t *testing.T) {
 		})
 	}
 }
+
+// fixedMemory is an external policy that sets one memory limit and checks
+// it is shown only OOM episodes from before each decision.
+type fixedMemory struct {
+	t     *testing.T
+	limit workload.Bytes
+}
+
+func (f fixedMemory) Decide(v backtest.View, tk, _ time.Time) workload.Recommendation {
+	for _, o := range v.OOMs {
+		if !o.Time.Before(tk) {
+			f.t.Errorf("OOM at %s shown at the decision at %s", o.Time, tk)
+		}
+	}
+	var r workload.Recommendation
+	r.HasMemory = true
+	r.Target.Requests.Memory, r.Target.Limits.Memory = f.limit, f.limit
+	return r
+}
+
+// TestRunExternal: an external policy is replayed and scored like a
+// profile, after the named ones.
+func TestRunExternal(t *testing.T) {
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	k := workload.ContainerKey{Workload: workload.Key{Namespace: "ns", Kind: workload.Deployment, Name: "web"}, Container: "app"}
+	st := history.NewStore()
+	for i := range 3 * 24 * 12 { // three days at 5 minutes, over 1 GiB on the second day
+		u := workload.GiB / 2
+		if i/(24*12) == 1 && i%12 == 0 {
+			u = 2 * workload.GiB
+		}
+		st.Add(k, workload.Sample{Time: t0.Add(time.Duration(i) * 5 * time.Minute), Pod: "web-0", Memory: u, HasMemory: true})
+	}
+	st.Finalize()
+	for _, tc := range []struct {
+		limit   workload.Bytes
+		wantOOM int
+	}{
+		{workload.GiB, 24},
+		{4 * workload.GiB, 0},
+	} {
+		ext := backtest.External{Name: "fixed", New: func(workload.ContainerKey) backtest.Replayer { return fixedMemory{t, tc.limit} }}
+		res, err := backtest.RunExternal(context.Background(), st, []string{backtest.Current}, []backtest.External{ext}, backtest.Options{Warmup: 24 * time.Hour, Interval: 6 * time.Hour})
+		require.NoError(t, err)
+		require.Len(t, res, 2)
+		assert.Equal(t, backtest.Current, res[0].Profile)
+		assert.Equal(t, 0, res[0].Covered, "current: nothing recorded")
+		assert.Equal(t, "fixed", res[1].Profile)
+		assert.Equal(t, tc.wantOOM, res[1].Memory.OOMEvents, "limit %d", tc.limit)
+		assert.InDelta(t, 1-0.5*float64(workload.GiB)/float64(tc.limit), res[1].Memory.LimitSlack, 0.03) // the spikes lower it a little
+	}
+	_, err := backtest.RunExternal(context.Background(), st, nil, []backtest.External{{Name: "broken"}}, backtest.DefaultOptions())
+	assert.ErrorContains(t, err, "broken")
+}
