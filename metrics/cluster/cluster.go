@@ -17,9 +17,12 @@ import (
 type Config struct {
 	// REST is the client configuration (kubeconfig or service account).
 	REST *rest.Config
-	// Scope is the namespace and selector, as kubectl's flags give them.
-	Scope kube.Options
-	Log   *slog.Logger
+	// Namespace is read unless AllNamespaces; "" is the default namespace.
+	Namespace     string
+	AllNamespaces bool
+	// Selector is a label selector on workloads (bare pods: on the pod).
+	Selector string
+	Log      *slog.Logger
 }
 
 // Tune returns a copy of cfg fit for discovery: discovery lists a dozen
@@ -42,7 +45,8 @@ func (c Config) Discover(ctx context.Context) (*kube.Inventory, []string, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster clients: %w", err)
 	}
-	inv, warns, err := kube.Discover(ctx, clients, c.Scope, c.Log)
+	scope := kube.Options{Namespace: c.Namespace, AllNamespaces: c.AllNamespaces, Selector: c.Selector}
+	inv, warns, err := kube.Discover(ctx, clients, scope, c.Log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster %s: %w", c.REST.Host, err)
 	}

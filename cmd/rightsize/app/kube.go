@@ -13,7 +13,6 @@ import (
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/metrics/cluster"
-	"rightsize.dev/rightsize/metrics/kube"
 )
 
 // The values of --source.
@@ -147,9 +146,9 @@ func (k *kubeFlags) cluster(log *slog.Logger) (cluster.Config, error) {
 		return cluster.Config{}, fmt.Errorf("namespace: %w", err)
 	}
 	return cluster.Config{
-		REST:  cluster.Tune(cfg),
-		Scope: kube.Options{Namespace: ns, AllNamespaces: k.AllNamespaces, Selector: k.Selector},
-		Log:   log,
+		REST:      cluster.Tune(cfg),
+		Namespace: ns, AllNamespaces: k.AllNamespaces, Selector: k.Selector,
+		Log: log,
 	}, nil
 }
 

@@ -15,8 +15,8 @@ import (
 
 	"rightsize.dev/rightsize/internal/atomicfile"
 	"rightsize.dev/rightsize/internal/cliflag"
-	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -136,15 +136,8 @@ func (o *ReportOptions) Validate() error {
 	if strings.TrimSpace(o.Currency) == "" {
 		errs = append(errs, errors.New("--currency must not be empty"))
 	}
-	o.critical = map[workload.Key]bool{}
-	for _, c := range o.Critical {
-		k, err := cliflag.WorkloadKey(c)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--critical: %w", err))
-			continue
-		}
-		o.critical[k] = true
-	}
+	o.critical, err = cliflag.WorkloadKeys("--critical", o.Critical)
+	errs = append(errs, err)
 	return errors.Join(errs...)
 }
 
@@ -190,33 +183,32 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 			return fmt.Errorf("%s: no webhook URL in the file", o.WebhookURLFile)
 		}
 	}
-	data, err := o.sourceOptions.load(ctx, streams, log)
+	src, err := o.source(log)
 	if err != nil {
 		return err
 	}
-	data.report(streams.ErrOut)
+	p := &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}}
+	data, err := load(ctx, p, streams)
+	if err != nil {
+		return err
+	}
 	end, hpaSource := o.reportEnd(data)
-	if data.demo {
-		for _, k := range demo.Critical() {
-			o.critical[k] = true
-		}
-	}
-	r := &recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}
-	in := recommender.Input{Source: data.name, Store: data.store, End: end, Specs: data.specs}
-	plan, err := r.RunOnce(ctx, in)
+	// This period's plan, and the one before for the change.
+	plan, err := p.Plan(ctx, data, end)
 	if err != nil {
 		return err
 	}
-	plan = data.cluster.constrain(plan, data.store)
-	in.End = end.Add(-o.Period)
-	previous, err := r.RunOnce(ctx, in)
+	previous, err := p.Plan(ctx, data, end.Add(-o.Period))
 	if err != nil {
 		return err
 	}
-	previous = data.cluster.constrain(previous, data.store)
+	var hpas []constraints.HPA
+	if data.Bounds != nil {
+		hpas = data.Bounds.HPAs
+	}
 	rep, err := cost.Build(cost.Input{
-		Title: o.Title, Source: data.name, Store: data.store, Specs: data.specs,
-		HPAs: hpa.FromConstraints(data.cluster.hpas()), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
+		Title: o.Title, Source: data.Name, Store: data.Store, Specs: data.Specs,
+		HPAs: hpa.FromConstraints(hpas), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
 		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
 	})
 	if err != nil {
@@ -261,13 +253,12 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 // reportEnd returns the end of the report period and, for sources that
 // cannot know HPAs, why none are known. A file is history, so its "now" is
 // its newest sample, rounded up to the full hour so that days start on the
-// hour; a live source's is the wall clock. Files are --input and the demo
-// data; every other source is live.
-func (o *ReportOptions) reportEnd(data *usageData) (time.Time, string) {
-	live := !data.demo && o.Input == ""
+// hour; a live source's is the wall clock.
+func (o *ReportOptions) reportEnd(data *recommender.Data) (time.Time, string) {
+	live := !data.Recorded
 	hpaSource := "usage file"
 	switch {
-	case data.cluster != nil:
+	case data.Bounds != nil:
 		hpaSource = ""
 	case live:
 		hpaSource = "no cluster configured"
@@ -278,6 +269,6 @@ func (o *ReportOptions) reportEnd(data *usageData) (time.Time, string) {
 	if live {
 		return o.now().UTC(), hpaSource
 	}
-	_, last := data.store.Span()
+	_, last := data.Store.Span()
 	return last.Truncate(time.Hour).Add(time.Hour), hpaSource
 }
