@@ -27,9 +27,23 @@ type podTemplate struct {
 // kube-state-metrics series gives the containers and their settings, so a
 // rollout in progress shows the new template.
 func (c *collector) readSpecs(ctx context.Context, groups []group) (map[workload.Key]workload.Spec, error) {
+	live, atEnd := c.livePods()
+	templates, err := c.readTemplates(ctx, groups, live)
+	if err != nil {
+		return nil, err
+	}
+	specs, without := specsOf(c.workloadTemplates(live, atEnd, templates))
+	if without > 0 {
+		c.note("%d running workloads have no kube-state-metrics container series at %s: their containers and settings come from the history", without, c.w.last().Format(time.RFC3339))
+	}
+	return specs, nil
+}
+
+// livePods returns the pods with a sample in the last hour of the history,
+// and those with one at the last step.
+func (c *collector) livePods() (live, atEnd map[nsName]bool) {
 	_, newest := c.store.Span()
-	live := map[nsName]bool{}
-	atEnd := map[nsName]bool{} // pods with a sample at the last step
+	live, atEnd = map[nsName]bool{}, map[nsName]bool{}
 	for s, t := range c.lastSeen {
 		if t.After(newest.Add(-time.Hour)) {
 			live[nsName{s.namespace, s.pod}] = true
@@ -38,112 +52,162 @@ func (c *collector) readSpecs(ctx context.Context, groups []group) (map[workload
 			atEnd[nsName{s.namespace, s.pod}] = true
 		}
 	}
-	templates := map[nsName]*podTemplate{}
+	return live, atEnd
+}
+
+// podTemplates holds the live pods' templates by pod.
+type podTemplates map[nsName]*podTemplate
+
+// readTemplates reads the live pods' templates, a group at a time.
+func (c *collector) readTemplates(ctx context.Context, groups []group, live map[nsName]bool) (podTemplates, error) {
+	templates := podTemplates{}
 	var mu sync.Mutex
-	at := c.w.last()
-	n := c.o.Names
-	nsl, pl, cl := model.LabelName(n.KSMNamespaceLabel), model.LabelName(n.KSMPodLabel), model.LabelName(n.KSMContainerLabel)
+	kl := c.o.Names.ksmLabels()
 	err := c.forEach(ctx, len(groups), func(ctx context.Context, i int) error {
-		g := groups[i]
-		var pods []string
-		for p := range live {
-			if slices.Contains(g.namespaces, p.namespace) && (len(g.pods) == 0 || slices.Contains(g.pods, p.name)) {
-				pods = append(pods, p.name)
-			}
-		}
-		if len(pods) == 0 {
-			return nil
-		}
-		gm := []Matcher{anyOf(n.KSMNamespaceLabel, g.namespaces), anyOf(n.KSMPodLabel, uniqueSorted(pods))}
-		var vecs [5]model.Vector
-		for qi, q := range []struct{ what, expr string }{
-			{"reading containers of " + g.String(), c.p.containers(gm)},
-			{"reading init containers of " + g.String(), c.p.initContainers(gm)},
-			{"reading current requests of " + g.String(), c.p.settingsAt(gm, n.Requests, n.InitRequests)},
-			{"reading current limits of " + g.String(), c.p.settingsAt(gm, n.Limits, n.InitLimits)},
-			{"reading pod creation times of " + g.String(), c.p.podCreated(gm)},
-		} {
-			v, err := c.q.query(ctx, q.what, q.expr, at)
-			if err != nil {
-				if errors.Is(err, ErrUnreachable) {
-					return err
-				}
-				c.note("%v; current settings of its workloads come from the history", err)
-				return nil
-			}
-			vecs[qi] = v
+		a, err := c.queryTemplates(ctx, groups[i], live)
+		if err != nil || a == nil {
+			return err
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		tmpl := func(m model.Metric) *podTemplate {
-			k := nsName{string(m[nsl]), string(m[pl])}
-			t := templates[k]
-			if t == nil {
-				t = &podTemplate{containers: map[string]*workload.ContainerSpec{}}
-				templates[k] = t
-			}
-			return t
-		}
-		for qi, vec := range vecs[:2] {
-			for _, s := range vec {
-				name := string(s.Metric[cl])
-				if !kubeName(name) {
-					continue
-				}
-				tmpl(s.Metric).containers[name] = &workload.ContainerSpec{
-					Name: name, Init: qi == 1, Sidecar: qi == 1 && s.Metric["restart_policy"] == "Always",
-				}
-			}
-		}
-		for qi, vec := range vecs[2:4] {
-			for _, s := range vec {
-				t := templates[nsName{string(s.Metric[nsl]), string(s.Metric[pl])}]
-				if t == nil {
-					continue
-				}
-				cs := t.containers[string(s.Metric[cl])]
-				if cs == nil {
-					continue
-				}
-				r := &cs.Settings.Requests
-				if qi == 1 {
-					r = &cs.Settings.Limits
-				}
-				v := float64(s.Value)
-				if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-					continue
-				}
-				switch s.Metric["resource"] {
-				case "cpu":
-					r.CPU = workload.MillicoresOf(workload.Cores(v))
-				case "memory":
-					r.Memory = workload.BytesOf(v)
-				}
-			}
-		}
-		for _, s := range vecs[4] {
-			if t := templates[nsName{string(s.Metric[nsl]), string(s.Metric[pl])}]; t != nil {
-				t.created = float64(s.Value)
-			}
-		}
+		templates.add(a, kl)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	return templates, nil
+}
 
-	type wl struct {
-		replicas int
-		atEnd    bool
-		newest   nsName
-		tmpl     *podTemplate
+// templateAnswers are kube-state-metrics' answers about a group's live
+// pods at the last step.
+type templateAnswers struct {
+	containers, initContainers, requests, limits, created model.Vector
+}
+
+// queryTemplates asks kube-state-metrics about the group's live pods at the
+// last step. It returns nil for a group without any, and for one where a
+// query failed short of the server being unreachable: the current settings
+// of its workloads then come from the history.
+func (c *collector) queryTemplates(ctx context.Context, g group, live map[nsName]bool) (*templateAnswers, error) {
+	var pods []string
+	for p := range live {
+		if slices.Contains(g.namespaces, p.namespace) && (len(g.pods) == 0 || slices.Contains(g.pods, p.name)) {
+			pods = append(pods, p.name)
+		}
 	}
-	byKey := map[workload.Key]*wl{}
+	if len(pods) == 0 {
+		return nil, nil
+	}
+	n := c.o.Names
+	gm := []Matcher{anyOf(n.KSMNamespaceLabel, g.namespaces), anyOf(n.KSMPodLabel, uniqueSorted(pods))}
+	a := &templateAnswers{}
+	for _, q := range []struct {
+		what, expr string
+		answer     *model.Vector
+	}{
+		{"reading containers of " + g.String(), c.p.containers(gm), &a.containers},
+		{"reading init containers of " + g.String(), c.p.initContainers(gm), &a.initContainers},
+		{"reading current requests of " + g.String(), c.p.settingsAt(gm, n.Requests, n.InitRequests), &a.requests},
+		{"reading current limits of " + g.String(), c.p.settingsAt(gm, n.Limits, n.InitLimits), &a.limits},
+		{"reading pod creation times of " + g.String(), c.p.podCreated(gm), &a.created},
+	} {
+		v, err := c.q.query(ctx, q.what, q.expr, c.w.last())
+		if err != nil {
+			if errors.Is(err, ErrUnreachable) {
+				return nil, err
+			}
+			c.note("%v; current settings of its workloads come from the history", err)
+			return nil, nil
+		}
+		*q.answer = v
+	}
+	return a, nil
+}
+
+// add merges a group's answers. The containers come first: settings and
+// creation times only complete the containers and pods they name.
+func (ts podTemplates) add(a *templateAnswers, kl labelNames) {
+	ts.addContainers(a.containers, kl, false)
+	ts.addContainers(a.initContainers, kl, true)
+	ts.addSettings(a.requests, kl, func(s *workload.Settings) *workload.Resources { return &s.Requests })
+	ts.addSettings(a.limits, kl, func(s *workload.Settings) *workload.Resources { return &s.Limits })
+	for _, s := range a.created {
+		if t := ts[podOf(s.Metric, kl)]; t != nil {
+			t.created = float64(s.Value)
+		}
+	}
+}
+
+// podOf names the pod of a kube-state-metrics series.
+func podOf(m model.Metric, kl labelNames) nsName {
+	s := seriesOf(model.LabelSet(m), kl)
+	return nsName{s.namespace, s.pod}
+}
+
+func (ts podTemplates) addContainers(vec model.Vector, kl labelNames, init bool) {
+	for _, s := range vec {
+		name := string(s.Metric[model.LabelName(kl.container)])
+		if !kubeName(name) {
+			continue
+		}
+		k := podOf(s.Metric, kl)
+		t := ts[k]
+		if t == nil {
+			t = &podTemplate{containers: map[string]*workload.ContainerSpec{}}
+			ts[k] = t
+		}
+		t.containers[name] = &workload.ContainerSpec{
+			Name: name, Init: init, Sidecar: init && s.Metric["restart_policy"] == "Always",
+		}
+	}
+}
+
+// addSettings sets the requests or limits (which picks) of known
+// containers; invalid values are left out.
+func (ts podTemplates) addSettings(vec model.Vector, kl labelNames, which func(*workload.Settings) *workload.Resources) {
+	for _, s := range vec {
+		t := ts[podOf(s.Metric, kl)]
+		if t == nil {
+			continue
+		}
+		cs := t.containers[string(s.Metric[model.LabelName(kl.container)])]
+		if cs == nil {
+			continue
+		}
+		r := which(&cs.Settings)
+		v := float64(s.Value)
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			continue
+		}
+		switch s.Metric["resource"] {
+		case "cpu":
+			r.CPU = workload.MillicoresOf(workload.Cores(v))
+		case "memory":
+			r.Memory = workload.BytesOf(v)
+		}
+	}
+}
+
+// workloadTemplate is what a workload's live pods say: how many there are,
+// whether any ran at the last step, and the newest one's template.
+type workloadTemplate struct {
+	replicas int
+	atEnd    bool
+	newest   nsName
+	tmpl     *podTemplate
+}
+
+// workloadTemplates counts each workload's live pods and picks the
+// template of the newest pod that has one (by name on a tie), so that a
+// rollout in progress shows the new template.
+func (c *collector) workloadTemplates(live, atEnd map[nsName]bool, templates podTemplates) map[workload.Key]*workloadTemplate {
+	byKey := map[workload.Key]*workloadTemplate{}
 	for p := range live {
 		k, _ := c.owners.workloadOf(p.namespace, p.name)
 		w := byKey[k]
 		if w == nil {
-			w = &wl{}
+			w = &workloadTemplate{}
 			byKey[k] = w
 		}
 		w.replicas++
@@ -156,36 +220,43 @@ func (c *collector) readSpecs(ctx context.Context, groups []group) (map[workload
 			w.tmpl, w.newest = t, p
 		}
 	}
-	specs := map[workload.Key]workload.Spec{}
-	without := 0
+	return byKey
+}
+
+// specsOf turns the workloads with a template into specs. It also returns
+// how many workloads without one were running at the last step: pods that
+// ended within the hour have no series at the end, only those still
+// running then are worth a word.
+func specsOf(byKey map[workload.Key]*workloadTemplate) (specs map[workload.Key]workload.Spec, without int) {
+	specs = map[workload.Key]workload.Spec{}
 	for k, w := range byKey {
 		if w.tmpl == nil {
-			// Pods that ended within the hour have no series at the end:
-			// only those still running then are worth a word.
 			if w.atEnd {
 				without++
 			}
 			continue
 		}
-		sp := workload.Spec{Key: k, Replicas: w.replicas}
-		for _, cs := range w.tmpl.containers {
-			sp.Containers = append(sp.Containers, *cs)
-		}
-		// kube-state-metrics does not say the order of containers: app
-		// containers first, then init containers, each by name.
-		slices.SortFunc(sp.Containers, func(a, b workload.ContainerSpec) int {
-			if a.Init != b.Init {
-				if a.Init {
-					return 1
-				}
-				return -1
+		specs[k] = workload.Spec{Key: k, Replicas: w.replicas, Containers: w.tmpl.containerSpecs()}
+	}
+	return specs, without
+}
+
+// containerSpecs lists the template's containers. kube-state-metrics does
+// not say their order: app containers first, then init containers, each by
+// name.
+func (t *podTemplate) containerSpecs() []workload.ContainerSpec {
+	var cs []workload.ContainerSpec
+	for _, c := range t.containers {
+		cs = append(cs, *c)
+	}
+	slices.SortFunc(cs, func(a, b workload.ContainerSpec) int {
+		if a.Init != b.Init {
+			if a.Init {
+				return 1
 			}
-			return strings.Compare(a.Name, b.Name)
-		})
-		specs[k] = sp
-	}
-	if without > 0 {
-		c.note("%d running workloads have no kube-state-metrics container series at %s: their containers and settings come from the history", without, at.Format(time.RFC3339))
-	}
-	return specs, nil
+			return -1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return cs
 }
