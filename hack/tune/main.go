@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,7 +28,11 @@ func main() {
 	interval := flag.Duration("interval", 24*time.Hour, "decision interval R")
 	only := flag.String("only", "", "run only the variants whose name matches this regular expression (balanced is always run)")
 	warmup := flag.Duration("warmup", 7*24*time.Hour, "warm-up W")
+	files := flag.String("files", "gcd-2011.csv.gz,azure-2017-cpu.csv.gz,bitbrains-2013-7.csv.gz", "comma-separated traces in -data")
+	headroom := flag.Bool("headroom", false, "report each variant's CPU headroom (slack above the hindsight bound at its own risk)")
 	flag.Parse()
+	traceFiles = strings.Split(*files, ",")
+	withHeadroom = *headroom
 	re, err := regexp.Compile(*only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tune: -only:", err)
@@ -38,6 +43,11 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var (
+	traceFiles   []string
+	withHeadroom bool
+)
 
 // cell is one variant's CPU figures on one half of one trace, against vpa's.
 type cell struct{ slack, insuff, vpaSlack, vpaInsuff float64 }
@@ -50,7 +60,7 @@ func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error 
 		}
 	}
 	cells := make([][]cell, len(variants))
-	for _, file := range []string{"gcd-2011.csv.gz", "azure-2017-cpu.csv.gz"} {
+	for _, file := range traceFiles {
 		st, err := load(filepath.Join(dir, file))
 		if err != nil {
 			return err
@@ -60,7 +70,8 @@ func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error 
 			o.Interval = interval
 			o.Warmup = warmup
 			o.Include = func(k workload.ContainerKey) bool { return backtest.Half(k) == h }
-			ref, err := backtest.Run(context.Background(), st, []string{"vpa", "krr", "oracle"}, o)
+			o.Headroom = withHeadroom
+			ref, err := backtest.Run(context.Background(), st, []string{"vpa", "krr", "oracle", "current"}, o)
 			if err != nil {
 				return err
 			}
@@ -104,10 +115,14 @@ func run(dir string, interval, warmup time.Duration, only *regexp.Regexp) error 
 
 func print(res []backtest.Result) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "variant\tcpu slack\tcpu insuff\tmem slack\tmem insuff\tOOM (ctrs)")
+	fmt.Fprintln(tw, "variant\tcpu slack\tcpu insuff\tcpu headroom\tmem slack\tmem insuff\tOOM (ctrs)\tmem req GiB·h")
 	for _, r := range res {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%d (%d)\n", r.Profile, 100*r.CPU.Slack, 100*r.CPU.Insufficient,
-			100*r.Memory.Slack, 100*r.Memory.Insufficient, r.Memory.OOMEvents, r.Memory.ContainersWithOOM)
+		hr := "—"
+		if r.CPU.HindsightSlack != nil {
+			hr = fmt.Sprintf("%.2f", 100*(r.CPU.Slack-*r.CPU.HindsightSlack))
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t%.2f\t%.2f\t%d (%d)\t%.0f\n", r.Profile, 100*r.CPU.Slack, 100*r.CPU.Insufficient, hr,
+			100*r.Memory.Slack, 100*r.Memory.Insufficient, r.Memory.OOMEvents, r.Memory.ContainersWithOOM, r.Memory.RequestGiBHours)
 	}
 	tw.Flush()
 }
@@ -128,34 +143,148 @@ func Variants() []policy.Profile {
 	add := func(name string, f func(p *policy.Profile)) {
 		p := policy.Balanced()
 		p.Name = name
+		if strings.HasPrefix(name, "mem ") || strings.HasPrefix(name, "balanced before") {
+			// The memory variants of issue 15 start from the memory
+			// rules before it, so each row reads as one change to them.
+			p.MemoryRequest = policy.Estimate{Source: policy.MemoryPeaks, Stat: policy.Quantile, Q: 0.9, Margin: 0.05}
+			p.MemoryLimit = policy.LimitRule{Mode: policy.FromEstimate, Estimate: policy.Estimate{Source: policy.MemoryPeaks, Stat: policy.Max, Margin: 0.3}, MinRatio: 1}
+		}
 		f(&p)
 		out = append(out, p)
 	}
 	add("balanced", func(p *policy.Profile) {})
-	// The alternatives measured; docs/policy.md keeps the table.
-	add("p90+10 (first balanced)", func(p *policy.Profile) {
-		p.CPURequest = policy.Estimate{Source: policy.CPUHistogram, Stat: policy.Quantile, Q: 0.9, Margin: 0.1}
-		p.MemoryLimit.Estimate.Margin = 0.2
-	})
-	add("p95+5", func(p *policy.Profile) {
-		p.CPURequest = policy.Estimate{Source: policy.CPUHistogram, Stat: policy.Quantile, Q: 0.95, Margin: 0.05}
-	})
-	add("p98+0", func(p *policy.Profile) {
-		p.CPURequest = policy.Estimate{Source: policy.CPUHistogram, Stat: policy.Quantile, Q: 0.98}
-	})
-	add("without the mean floor", func(p *policy.Profile) { p.CPURequest.AtLeastMean = false })
-	add("p98≤p80×1.5+5", func(p *policy.Profile) { p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.8, 0.5 })
-	add("p98≤p75×1.6+3", func(p *policy.Profile) { p.CPURequest.Margin = 0.03 })
-	add("no short-history margin", func(p *policy.Profile) { p.ShortHistoryMargin = 0 })
-	add("cpu half-life 12h", func(p *policy.Profile) { p.History.CPU.HalfLife = 12 * time.Hour })
+	// balanced before issue 15: memory request p90 of daily peaks + 5 %,
+	// limit the highest daily peak × 1.3, no upper bound on the ratio.
+	add("balanced before #15", func(p *policy.Profile) {})
+	for _, f := range []func() policy.Profile{policy.Savings, policy.Reliability} {
+		p := f()
+		out = append(out, p)
+	}
+	// CPU: bitbrains' VMs are short more often under balanced than vpa.
+	add("cpu floor 25m", func(p *policy.Profile) { p.Floor.CPU = 25 })
+	add("cpu floor 50m", func(p *policy.Profile) { p.Floor.CPU = 50 })
+	add("cpu p98≤p75×2", func(p *policy.Profile) { p.CPURequest.CapMargin = 1.0 })
+	add("cpu p98≤p90×1.3", func(p *policy.Profile) { p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.9, 0.3 })
+	add("cpu +10%", func(p *policy.Profile) { p.CPURequest.Margin = 0.10 })
 	add("cpu half-life 48h", func(p *policy.Profile) { p.History.CPU.HalfLife = 48 * time.Hour })
-	add("memory limit ×1.2", func(p *policy.Profile) { p.MemoryLimit.Estimate.Margin = 0.2 })
-	add("memory limit ×1.5", func(p *policy.Profile) { p.MemoryLimit.Estimate.Margin = 0.5 })
-	add("memory half-life 12h", func(p *policy.Profile) { p.History.Memory.HalfLife = 12 * time.Hour })
-	add("memory half-life 48h", func(p *policy.Profile) { p.History.Memory.HalfLife = 48 * time.Hour })
-	add("memory p80 peaks", func(p *policy.Profile) { p.MemoryRequest.Q = 0.8 })
-	add("memory p95 peaks", func(p *policy.Profile) { p.MemoryRequest.Q = 0.95 })
-	add("memory limit follows a rise 2d ahead", func(p *policy.Profile) { p.MemoryTrend.Horizon = 48 * time.Hour })
-	add("memory limit follows a rise 7d ahead", func(p *policy.Profile) { p.MemoryTrend.Horizon = 7 * 24 * time.Hour })
+	// Memory: jumps. Limits within R3 (≤ 2 × request) unless named.
+	add("mem limit ≤2×req", func(p *policy.Profile) { p.MemoryLimit.MaxRatio = 2 })
+	add("mem limit 14d max×1.3", func(p *policy.Profile) {
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 0.3}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem limit 14d max×1.5", func(p *policy.Profile) {
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 0.5}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem limit 2×req", func(p *policy.Profile) { p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2 })
+	add("mem limit 1.5×req", func(p *policy.Profile) { p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 1.5, 1.5 })
+	add("mem all peaks, limit max×1.5", func(p *policy.Profile) {
+		p.History.MemoryIntervals = 0
+		p.History.Window = 0
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 0.5}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem req p98 peaks, limit 14d max×1.5", func(p *policy.Profile) {
+		p.MemoryRequest.Q = 0.98
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 0.5}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem req max peak, limit 2×req", func(p *policy.Profile) {
+		p.MemoryRequest = policy.Estimate{Source: policy.MemoryPeaks, Stat: policy.Max, Margin: 0.05}
+		p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+	})
+	add("mem req max peak, limit 1.5×req", func(p *policy.Profile) {
+		p.MemoryRequest = policy.Estimate{Source: policy.MemoryPeaks, Stat: policy.Max, Margin: 0.05}
+		p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 1.5, 1.5
+	})
+	add("cpu p98≤p90×1.25", func(p *policy.Profile) { p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.9, 0.25 })
+	add("cpu p98≤p90×1.2", func(p *policy.Profile) { p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.9, 0.2 })
+	add("mem req p95 peaks, limit 14d max×1.5", func(p *policy.Profile) {
+		p.MemoryRequest.Q = 0.95
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 0.5}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem req p98 peaks, limit 2×req", func(p *policy.Profile) {
+		p.MemoryRequest.Q = 0.98
+		p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+	})
+	add("mem req p98 peaks+0, limit 14d max×2", func(p *policy.Profile) {
+		p.MemoryRequest.Q, p.MemoryRequest.Margin = 0.98, 0
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 1.0}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("cpu ≥p90", func(p *policy.Profile) { p.CPURequest.AtLeastQ = 0.9 })
+	add("cpu ≥p85", func(p *policy.Profile) { p.CPURequest.AtLeastQ = 0.85 })
+	add("cpu ≥p80", func(p *policy.Profile) { p.CPURequest.AtLeastQ = 0.8 })
+	add("cpu floor 50m, p98≤p75×2", func(p *policy.Profile) { p.Floor.CPU = 50; p.CPURequest.CapMargin = 1.0 })
+	add("mem req p98+0 all peaks, limit 14d max×2", func(p *policy.Profile) {
+		p.History.MemoryIntervals = 0
+		p.MemoryRequest.Q, p.MemoryRequest.Margin = 0.98, 0
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 1.0}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem req p98+0 hl72h, limit 14d max×2", func(p *policy.Profile) {
+		p.History.Memory.HalfLife = 72 * time.Hour
+		p.MemoryRequest.Q, p.MemoryRequest.Margin = 0.98, 0
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 1.0}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem req p98+2, limit 14d max×2", func(p *policy.Profile) {
+		p.MemoryRequest.Q, p.MemoryRequest.Margin = 0.98, 0.02
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 1.0}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	add("mem req p98+0, limit 14d max×2 held at 2×req", func(p *policy.Profile) {
+		p.MemoryRequest.Q, p.MemoryRequest.Margin = 0.98, 0
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 1.0}
+		p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+	})
+	add("mem req p99+0, limit 14d max×2", func(p *policy.Profile) {
+		p.MemoryRequest.Q, p.MemoryRequest.Margin = 0.99, 0
+		p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: 1.0}
+		p.MemoryLimit.MaxRatio = 2
+	})
+	for _, m := range []float64{0, 0.02, 0.05} {
+		for _, share := range []float64{0.5, 0.6} {
+			add(fmt.Sprintf("mem req p98+%.0f ≥%.1f×14d max, limit 2×req", 100*m, share), func(p *policy.Profile) {
+				p.MemoryRequest.Q, p.MemoryRequest.Margin, p.MemoryRequest.AtLeastMaxShare = 0.98, m, share
+				p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+			})
+		}
+		add(fmt.Sprintf("mem req p98+%.0f ≥0.5×all-history max, limit 2×req", 100*m), func(p *policy.Profile) {
+			p.History.Window = 0
+			p.MemoryRequest.Q, p.MemoryRequest.Margin, p.MemoryRequest.AtLeastMaxShare = 0.98, m, 0.5
+			p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+		})
+	}
+	add("mem req p90+5 ≥0.5×14d max, limit 2×req", func(p *policy.Profile) {
+		p.MemoryRequest.AtLeastMaxShare = 0.5
+		p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+	})
+	for _, q := range []float64{0.5, 0.8, 0.95} {
+		add(fmt.Sprintf("mem req p%.0f+5 ≥0.5×14d max, limit 2×req", 100*q), func(p *policy.Profile) {
+			p.MemoryRequest.Q, p.MemoryRequest.AtLeastMaxShare = q, 0.5
+			p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+		})
+	}
+	for _, lm := range []float64{0.3, 0.5} {
+		add(fmt.Sprintf("mem req p90+5 ≥0.5×14d max, limit 14d max×%.1f in [1,2]×req", 1+lm), func(p *policy.Profile) {
+			p.MemoryRequest.AtLeastMaxShare = 0.5
+			p.MemoryLimit.Estimate = policy.Estimate{Source: policy.MemoryWindow, Stat: policy.Max, Margin: lm}
+			p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 1, 2
+		})
+	}
+	add("cpu floor 100m", func(p *policy.Profile) { p.Floor.CPU = 100 })
+	add("cpu floor 50m ≥p85", func(p *policy.Profile) { p.Floor.CPU = 50; p.CPURequest.AtLeastQ = 0.85 })
+	add("cpu floor 100m ≥p80", func(p *policy.Profile) { p.Floor.CPU = 100; p.CPURequest.AtLeastQ = 0.8 })
+	add("cpu floor 200m", func(p *policy.Profile) { p.Floor.CPU = 200 })
+	add("cpu floor 100m, p98≤p75×2", func(p *policy.Profile) { p.Floor.CPU = 100; p.CPURequest.CapMargin = 1.0 })
+	add("cpu floor 100m, +3%", func(p *policy.Profile) { p.Floor.CPU = 100; p.CPURequest.Margin = 0.03 })
+	add("cpu floor 200m, p98≤p75×1.5", func(p *policy.Profile) { p.Floor.CPU = 200; p.CPURequest.CapMargin = 0.5 })
+	add("mem req p50 peaks, limit 2×req", func(p *policy.Profile) {
+		p.MemoryRequest.Q = 0.5
+		p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 2, 2
+	})
 	return out
 }

@@ -24,9 +24,27 @@ func (e Estimate) Estimator() Estimator {
 // spiky, at least the mean (R1), plus the margin.
 func (e Estimate) estimate(buf []Step, s *history.Summary) Estimation {
 	x := begin(buf, Statistic{Source: e.Source, Stat: e.Stat, Q: e.Q}.step(s))
+	if e.WithOOMPeaks && e.Source == MemoryWindow && e.Stat == Max {
+		x = AtLeast{Floor: Statistic{Source: MemoryPeaks, Stat: Max}}.Apply(x, s)
+	}
 	if e.CapQ > 0 {
 		capAt := Margin{Base: Statistic{Source: e.Source, Stat: Quantile, Q: e.CapQ}, Fraction: e.CapMargin}
 		x = Cap{At: capAt}.Apply(x, s)
+	}
+	if e.AtLeastQ > 0 {
+		x = AtLeast{Floor: Statistic{Source: e.Source, Stat: Quantile, Q: e.AtLeastQ}}.Apply(x, s)
+	}
+	if e.AtLeastMaxShare > 0 {
+		// The highest value in the window, not the decayed histogram's:
+		// a jump seen once within the window is not forgotten in a day.
+		src := e.Source
+		switch src {
+		case MemoryPeaks:
+			src = MemoryWindow
+		case CPUHistogram:
+			src = CPUWindow
+		}
+		x = AtLeast{Floor: Statistic{Source: src, Stat: Max}, Share: e.AtLeastMaxShare}.Apply(x, s)
 	}
 	if e.AtLeastMean {
 		x = AtLeast{Floor: Statistic{Source: e.Source, Stat: Mean}}.Apply(x, s)
@@ -63,6 +81,9 @@ func (r *resource) limitEstimate(p Profile, s *history.Summary, buf []Step, req 
 		x = r.limit.Estimate.estimate(buf, s)
 		x = ConfidenceMultiplier{Extra: p.ShortHistoryMargin, Full: p.FullConfidence}.Apply(x, s)
 		x = MinRatio{Request: req, Ratio: r.limit.MinRatio}.Apply(x, s)
+		if r.limit.MaxRatio > 0 {
+			x = MaxRatio{Request: req, Ratio: r.limit.MaxRatio}.Apply(x, s)
+		}
 	case KeepRatio: // the recorded ratio (R3)
 		x = begin(buf, RecordedRatio{Request: req, CurrentRequest: r.curReq, CurrentLimit: r.curLim, Fallback: r.limit.Fallback}.step())
 	default:

@@ -77,11 +77,12 @@ const (
 	StepCeiling               // Ceiling
 	StepGuaranteed            // guarantee
 	StepRound                 // roundPair
+	StepMaxRatio              // MaxRatio
 )
 
 var stepNames = [...]string{"unknown", "quantile", "mean", "max", "statistic", "cap", "at-least", "margin",
 	"short-history", "floor", "min-ratio", "no-limit", "equal", "ratio", "throttled", "trend", "ceiling",
-	"guaranteed", "round"}
+	"guaranteed", "round", "max-ratio"}
 
 // String names the kind: "quantile", "cap", ….
 func (k StepKind) String() string {
@@ -244,8 +245,13 @@ func (c Cap) Apply(e Estimation, s *history.Summary) Estimation {
 // AtLeast keeps the amount at or above Floor: a capped request never
 // reserves less than the mean use (R1), which would oversubscribe a node
 // in expectation.
+//
+// With Share set the bound is Share × Floor: a memory request of at least
+// half the window's highest usage keeps a limit of 2 × request above every
+// peak seen in the window.
 type AtLeast struct {
 	Base, Floor Estimator
+	Share       float64
 }
 
 // Estimate implements Estimator.
@@ -258,6 +264,10 @@ func (a AtLeast) Apply(e Estimation, s *history.Summary) Estimation {
 		st.Bound, st.Of, st.Q = f.amount(s), f.kind(), f.Q
 	} else if f := a.Floor.Estimate(s); len(f.Steps) > 0 {
 		st.Bound, st.Of, st.Q = f.Value(), f.Steps[0].Kind, f.Steps[0].Q
+	}
+	if a.Share > 0 {
+		st.Bound *= a.Share
+		st.Factor = a.Share
 	}
 	if st.Bound > st.Value {
 		st.Value, st.Changed = st.Bound, true
@@ -343,6 +353,29 @@ func (m MinRatio) Apply(e Estimation, _ *history.Summary) Estimation {
 	if m.Ratio > 0 {
 		st.Bound = m.Request * m.Ratio
 		if st.Value < st.Bound {
+			st.Value, st.Changed = st.Bound, true
+		}
+	}
+	return e.Then(st)
+}
+
+// MaxRatio keeps a limit at or below Ratio × Request, the top of R3's
+// limit:request bands (memory-intensive 1.5–2), so a limit cannot buy
+// fewer OOM kills by growing without bound; 0 = no bound.
+type MaxRatio struct {
+	Base           Estimator
+	Request, Ratio float64
+}
+
+// Estimate implements Estimator.
+func (m MaxRatio) Estimate(s *history.Summary) Estimation { return m.Apply(m.Base.Estimate(s), s) }
+
+// Apply takes the step on e.
+func (m MaxRatio) Apply(e Estimation, _ *history.Summary) Estimation {
+	st := Step{Kind: StepMaxRatio, Value: e.Value(), Factor: m.Ratio}
+	if m.Ratio > 0 {
+		st.Bound = m.Request * m.Ratio
+		if st.Value > st.Bound {
 			st.Value, st.Changed = st.Bound, true
 		}
 	}

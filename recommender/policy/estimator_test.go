@@ -108,7 +108,53 @@ func TestAtLeast(t *testing.T) {
 		{"below the mean: raised (R1)", AtLeast{Base: amount(0.3), Floor: Statistic{Source: CPUWindow, Stat: Mean}}, 0.4, Step{Kind: StepAtLeast, Of: StepMean, Bound: 0.4, Changed: true}},
 		{"below a quantile", AtLeast{Base: amount(0.1), Floor: Statistic{Source: CPUWindow, Stat: Quantile, Q: 0.5}}, 0.3, Step{Kind: StepAtLeast, Of: StepQuantile, Q: 0.5, Bound: 0.3, Changed: true}},
 		{"any estimator as the floor", AtLeast{Base: amount(1), Floor: amount(2)}, 2, Step{Kind: StepAtLeast, Of: StepEqual, Bound: 2, Changed: true}},
+		{"a share of the highest: raised", AtLeast{Base: amount(0.3), Floor: Statistic{Source: CPUWindow, Stat: Max}, Share: 0.5}, 0.5,
+			Step{Kind: StepAtLeast, Of: StepMax, Bound: 0.5, Factor: 0.5, Changed: true}},
+		{"a share of the highest: above it, unchanged", AtLeast{Base: amount(0.6), Floor: Statistic{Source: CPUWindow, Stat: Max}, Share: 0.5}, 0.6,
+			Step{Kind: StepAtLeast, Of: StepMax, Bound: 0.5, Factor: 0.5}},
 	})
+}
+
+func TestMaxRatio(t *testing.T) {
+	runEstimatorCases(t, []estimatorCase{
+		{"below 2 × request", MaxRatio{Base: amount(1.5), Request: 1, Ratio: 2}, 1.5, Step{Kind: StepMaxRatio, Factor: 2, Bound: 2}},
+		{"above 2 × request: held (R3)", MaxRatio{Base: amount(3), Request: 1, Ratio: 2}, 2, Step{Kind: StepMaxRatio, Factor: 2, Bound: 2, Changed: true}},
+		{"no ratio: off", MaxRatio{Base: amount(5), Request: 1, Ratio: 0}, 5, Step{Kind: StepMaxRatio}},
+	})
+}
+
+// The memory rules of issue 15: a request of at least half the window's
+// highest, a limit from the window's highest that an OOM bump still raises.
+func TestEstimateMemoryJumps(t *testing.T) {
+	s := estimatorSummary() // window highest 300 MiB; peaks 300 MiB and an OOM bump of 500 MiB
+	req := Estimate{Source: MemoryWindow, Stat: Quantile, Q: 0.1, AtLeastMaxShare: 0.9}.Estimator().Estimate(s)
+	st, ok := req.Step(StepAtLeast)
+	require.True(t, ok)
+	assert.True(t, st.Changed, "p10 of the samples is below 0.9 × 300 MiB")
+	assert.InDelta(t, 0.9*300*float64(workload.MiB), req.Value(), 1)
+
+	lim := Estimate{Source: MemoryWindow, Stat: Max, Margin: 0.5}.Estimator().Estimate(s)
+	assert.InDelta(t, 1.5*300*float64(workload.MiB), lim.Value(), 1, "the window alone misses the OOM bump")
+	lim = Estimate{Source: MemoryWindow, Stat: Max, WithOOMPeaks: true, Margin: 0.5}.Estimator().Estimate(s)
+	peak := sketch.MustNew(history.DefaultOptions().Memory)
+	peak.Add(500*float64(workload.MiB), 1, t0)
+	assert.InDelta(t, 1.5*peak.Max(), lim.Value(), 1, "the OOM bump raises the limit (R6)")
+
+	low := Estimate{Source: CPUWindow, Stat: Quantile, Q: 0.98, CapQ: 0.25, CapMargin: 0, AtLeastQ: 0.5}.Estimator().Estimate(s)
+	assert.InDelta(t, 0.3, low.Value(), 1e-9, "held at p25, raised back to p50")
+
+	assert.Error(t, Estimate{Source: MemoryPeaks, Stat: Max, AtLeastMaxShare: 1.5}.validate())
+	assert.Error(t, Estimate{Source: MemoryPeaks, Stat: Max, AtLeastQ: -1}.validate())
+}
+
+func TestFrontierProfiles(t *testing.T) {
+	for _, p := range []Profile{Balanced(), Savings(), Reliability()} {
+		require.NoError(t, p.Validate(), p.Name)
+		assert.Equal(t, 2.0, p.MemoryLimit.MaxRatio, "%s: memory limit within R3's band", p.Name)
+		assert.Equal(t, 0.5, p.MemoryRequest.AtLeastMaxShare, p.Name)
+	}
+	assert.Less(t, Savings().MemoryRequest.Q, Balanced().MemoryRequest.Q)
+	assert.Greater(t, Reliability().MemoryRequest.Q, Balanced().MemoryRequest.Q)
 }
 
 func TestMargin(t *testing.T) {
@@ -283,7 +329,7 @@ func TestGuaranteeAndRoundPair(t *testing.T) {
 }
 
 func TestStepKindString(t *testing.T) {
-	for k, want := range map[StepKind]string{StepQuantile: "quantile", StepCap: "cap", StepRound: "round", StepKind(200): "step(200)"} {
+	for k, want := range map[StepKind]string{StepQuantile: "quantile", StepCap: "cap", StepRound: "round", StepMaxRatio: "max-ratio", StepKind(200): "step(200)"} {
 		assert.Equal(t, want, k.String())
 	}
 	assert.True(t, StepStatistic.IsStatistic())

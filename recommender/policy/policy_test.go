@@ -158,13 +158,13 @@ func TestApplyBalanced(t *testing.T) {
 	assert.LessOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.6*1.05*1000*1.05+1)
 	assert.Equal(t, workload.Millicores(1500), rec.Target.Limits.CPU, "peak × 1.5 (R2)")
 	assert.InDelta(t, 525, rec.Target.Requests.Memory.MiB(), 0.05*525+1)
-	assert.Equal(t, 650*workload.MiB, rec.Target.Limits.Memory, "highest peak × 1.3 (R2, R4)")
+	assert.Equal(t, 750*workload.MiB, rec.Target.Limits.Memory, "highest in 14 days × 1.5 (R2, R4), ≤ 2 × request (R3)")
 	assert.Zero(t, rec.Target.Requests.Memory%workload.MiB, "rounded to MiB")
 	assert.LessOrEqual(t, rec.LowerBound.CPU, rec.Target.Requests.CPU)
 	assert.GreaterOrEqual(t, rec.UpperBound.CPU, rec.Target.Requests.CPU)
 	assert.Greater(t, rec.Confidence, 0.9)
 	all := strings.Join(rec.Reasons, "\n")
-	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 — here: p98 1013m, held at 335m (spiky usage) (R1)", "memory limit: highest of memory peaks", "(R2, R4: strict for memory)", "departs", "R1"} {
+	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 — here: p98 1013m, held at 335m (spiky usage) (R1)", "memory limit: highest of memory usage over 14d", "(R2, R4: strict for memory)", "departs", "R1"} {
 		assert.Contains(t, all, want)
 	}
 
@@ -190,8 +190,9 @@ func TestApplyBalanced(t *testing.T) {
 			s.OOMKilled = i == 7*288-10
 		})
 		rec := Apply(p, s, Input{})
-		// max(1.2 × 512 MiB, 612 MiB) = 614.4 MiB peak, × 1.3, rounded up.
-		assert.Equal(t, workload.Bytes(799)*workload.MiB, rec.Target.Limits.Memory)
+		// max(1.2 × 512 MiB, 612 MiB) = 614.4 MiB peak, above the window's
+		// highest sample, × 1.5, rounded up.
+		assert.Equal(t, workload.Bytes(922)*workload.MiB, rec.Target.Limits.Memory)
 		assert.Contains(t, strings.Join(rec.Reasons, "\n"), "1 OOM kill(s)")
 	})
 }

@@ -50,6 +50,18 @@ type Estimate struct {
 	// where usage is steady (cheap) and held back where it is spiky (dear).
 	CapQ      float64
 	CapMargin float64
+	// AtLeastQ, when set, keeps the capped statistic at or above the
+	// AtLeastQ-quantile of the same source: the cap may trim the tail, not
+	// the body of the distribution.
+	AtLeastQ float64
+	// AtLeastMaxShare, when set, keeps the statistic at or above this share
+	// of the highest value in the exact window (for memory: a request of at
+	// least half the window's peak keeps a 2 × request limit above it).
+	AtLeastMaxShare float64
+	// WithOOMPeaks, for the highest of MemoryWindow, takes the highest of
+	// the memory peaks too, which hold the OOM kills' synthetic peaks, so an
+	// OOM kill still raises a limit read from the window (R6).
+	WithOOMPeaks bool
 	// AtLeastMean keeps the statistic at or above the source's mean (R1),
 	// so a capped request never reserves less than the average use.
 	AtLeastMean bool
@@ -78,6 +90,9 @@ type LimitRule struct {
 	Estimate Estimate
 	// MinRatio keeps limit ≥ MinRatio × request (R3 bands); 0 = 1.
 	MinRatio float64
+	// MaxRatio keeps limit ≤ MaxRatio × request (the top of R3's band);
+	// 0 = no bound.
+	MaxRatio float64
 	// Fallback is used by KeepRatio without a recorded ratio.
 	Fallback LimitMode
 }
@@ -185,6 +200,12 @@ func (e Estimate) validate() error {
 	if e.Margin < 0 || e.CapMargin < 0 {
 		return fmt.Errorf("negative margin %v", e.Margin)
 	}
+	if e.AtLeastMaxShare < 0 || e.AtLeastMaxShare > 1 {
+		return fmt.Errorf("at-least share of the highest %v outside [0, 1]", e.AtLeastMaxShare)
+	}
+	if e.AtLeastQ < 0 || e.AtLeastQ > 1 {
+		return fmt.Errorf("at-least quantile %v outside (0, 1]", e.AtLeastQ)
+	}
 	if e.CapQ < 0 || e.CapQ > 1 {
 		return fmt.Errorf("cap quantile %v outside (0, 1]", e.CapQ)
 	}
@@ -210,7 +231,7 @@ func vpaHistory() history.Options {
 // Profiles returns the built-in profiles by name. Each call returns fresh
 // values, so callers may modify them.
 func Profiles() map[string]Profile {
-	ps := []Profile{Balanced(), Documents(), Guaranteed(), VPA(), KRR()}
+	ps := []Profile{Balanced(), Savings(), Reliability(), Documents(), Guaranteed(), VPA(), KRR()}
 	m := make(map[string]Profile, len(ps))
 	for _, p := range ps {
 		m[p.Name] = p
@@ -258,10 +279,13 @@ func Balanced() Profile {
 		CPURequest: Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.6, AtLeastMean: true, Margin: 0.05},
 		// CPU limit: generous (R4), peak × 1.5 (R2), at least 2 × request (R3).
 		CPULimit: LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}, MinRatio: 2},
-		// Memory request: the p90 of daily peaks; limit: the highest daily
-		// peak × 1.3, inside R2's 1.2–1.5 band and strict (R4).
-		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.05},
-		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.3}, MinRatio: 1},
+		// Memory request: the p90 of daily peaks, at least half the highest
+		// usage of the 14-day window (a jump seen once is not forgotten when
+		// the decayed peaks move on); limit: that highest usage × 1.5 (R2),
+		// within 1–2 × request (R3's memory band), strict (R4). Measured on
+		// bitbrains' jumping VMs and gcd in docs/policy.md (issue 15).
+		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.05, AtLeastMaxShare: 0.5},
+		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryWindow, Stat: Max, WithOOMPeaks: true, Margin: 0.5}, MinRatio: 1, MaxRatio: 2},
 		MinSamples:    30,
 		MinSpan:       20 * time.Minute,
 		// Full confidence at 0.5: two days of history.
@@ -279,6 +303,32 @@ func Balanced() Profile {
 		HonourCritical: true,
 		Departures:     "departs from R1 (requests = mean): requests follow a high quantile so containers are rarely short",
 	}
+}
+
+// Savings is balanced moved along the measured frontier towards less
+// reserved capacity: CPU margin + 3 % instead of + 5 %, memory request from
+// the p80 of daily peaks (still at least half the window's highest).
+func Savings() Profile {
+	p := Balanced()
+	p.Name = "savings"
+	p.Description = "balanced with less reserved: CPU p98 ≤ p75 × 1.6 + 3 %, memory p80 of daily peaks; more time short"
+	p.CPURequest.Margin = 0.03
+	p.MemoryRequest.Q = 0.8
+	return p
+}
+
+// Reliability is balanced moved along the measured frontier towards fewer
+// shortages and OOM kills: the CPU p98 capped at 1.3 × p90 rather than
+// 1.6 × p75, memory request from the p98 of daily peaks and the limit at
+// the top of R3's band (2 × request).
+func Reliability() Profile {
+	p := Balanced()
+	p.Name = "reliability"
+	p.Description = "balanced with more room: CPU p98 ≤ p90 × 1.3, memory p98 of daily peaks, memory limit 2 × request"
+	p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.9, 0.3
+	p.MemoryRequest.Q = 0.98
+	p.MemoryLimit.Estimate.Margin = 1.0
+	return p
 }
 
 // Documents applies RULES.md R1 and R2 literally: requests = mean usage over

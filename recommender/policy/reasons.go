@@ -129,7 +129,7 @@ func (r *resource) tells(st Step, request bool) bool {
 	switch st.Kind {
 	case StepQuantile, StepMean, StepMax, StepStatistic:
 		return true
-	case StepCap, StepAtLeast, StepFloor, StepMinRatio:
+	case StepCap, StepAtLeast, StepFloor, StepMinRatio, StepMaxRatio:
 		return st.Changed
 	case StepShortHistory:
 		// The request says what it widened by and why; the limit, only
@@ -148,7 +148,12 @@ func (r *resource) writeStep(b *strings.Builder, st Step, s *history.Summary, re
 		b.WriteString(r.format(st.Value))
 		b.WriteString(" (spiky usage)")
 	case StepAtLeast:
-		b.WriteString("raised to the ")
+		b.WriteString("raised to ")
+		if st.Factor > 0 {
+			b.WriteString(fmtFloat(st.Factor))
+			b.WriteString(" × ")
+		}
+		b.WriteString("the ")
 		b.WriteString(statName(st.Of, st.Q))
 		b.WriteString(" ")
 		b.WriteString(r.format(st.Value))
@@ -164,6 +169,10 @@ func (r *resource) writeStep(b *strings.Builder, st Step, s *history.Summary, re
 		b.WriteString("at least ")
 		b.WriteString(fmtFloat(st.Factor))
 		b.WriteString(" × request")
+	case StepMaxRatio:
+		b.WriteString("held at ")
+		b.WriteString(fmtFloat(st.Factor))
+		b.WriteString(" × request (R3)")
 	default: // the statistic
 		b.WriteString(statName(st.Kind, st.Q))
 		b.WriteString(" ")
@@ -217,6 +226,16 @@ func describe(e Estimate, h history.Options) string {
 	}
 	if e.CapQ > 0 {
 		s += fmt.Sprintf(", at most p%s × %s", fmtFloat(100*e.CapQ), fmtFloat(1+e.CapMargin))
+	}
+	if e.AtLeastQ > 0 {
+		s += fmt.Sprintf(", at least p%s", fmtFloat(100*e.AtLeastQ))
+	}
+	if e.AtLeastMaxShare > 0 {
+		what := "memory usage"
+		if e.Source == CPUHistogram || e.Source == CPUWindow {
+			what = "CPU usage"
+		}
+		s += fmt.Sprintf(", at least %s × the highest %s over %s", fmtFloat(e.AtLeastMaxShare), what, fmtDur(h.Window))
 	}
 	if e.AtLeastMean {
 		s += ", at least the mean"
