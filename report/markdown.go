@@ -87,31 +87,12 @@ func hasDetails(ws []workload.WorkloadPlan) bool {
 	return false
 }
 
-// mdCode puts s in a code span, fenced by one backtick more than the
-// longest run inside it so that a name holding backticks stays one span.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if longest > 0 {
-		// A space keeps a backtick at either end apart from the fence.
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
-}
+var (
+	mdCode = MarkdownCode
+	mdText = MarkdownText
+)
 
-// mdCodeCell is mdCode for a table cell: a pipe ends a cell even inside a
-// code span unless escaped.
+// mdCodeCell is mdCode for a table cell.
 func mdCodeCell(s string) string { return strings.ReplaceAll(mdCode(s), "|", `\|`) }
 
 func mdCodeOrDash(s string) string {
@@ -121,14 +102,8 @@ func mdCodeOrDash(s string) string {
 	return mdCode(s)
 }
 
-// mdCell escapes free text for a table cell: a pipe would end the cell and
-// the QoS change marker would read as emphasis.
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "*", `\*`).Replace(mdText(s))
-}
-
-// mdText escapes what GitHub would read as HTML in free text.
-var mdText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+// mdCell escapes free text for a table cell.
+func mdCell(s string) string { return MarkdownCell(mdText(s)) }
 
 func capitalize(s string) string {
 	if s == "" {

@@ -144,8 +144,9 @@ func TestJSONEscapesWhatEncodingJSONLeaves(t *testing.T) {
 func TestMarkdownCode(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"web", "`web`"},
-		{"a`b", "`` a`b ``"},
-		{"``x", "``` ``x ```"},
+		{"a`b", "`a'b`"},
+		{"``x", "`''x`"},
+		{"a\nb", "`a\\nb`"},
 		{"", ""},
 	} {
 		if got := mdCode(tc.in); got != tc.want {

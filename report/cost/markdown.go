@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"rightsize.dev/rightsize/internal/untrusted"
+	"rightsize.dev/rightsize/report"
 )
 
 // Lists and tables are capped so that the message fits a chat post; the
@@ -160,21 +161,16 @@ func lowMark(s savingRow) string {
 // break would end a table row, list item or heading, and the others would
 // reach a chat or a terminal as they are.
 
-// mdCode renders a name as a code span, where Markdown reads nothing but a
-// backtick.
+// mdCode renders a name as a code span; an empty one as a dash.
 func mdCode(s string) string {
 	if s == "" {
 		return "—"
 	}
-	return "`" + untrusted.Escape(strings.ReplaceAll(s, "`", "'")) + "`"
+	return report.MarkdownCode(s)
 }
 
-// mdHTML escapes what GitHub would read as HTML, the brackets of a link or
-// image, and the backtick that would open a code span.
-var mdHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "`", "\\`").Replace
-
 // mdText escapes free text.
-func mdText(s string) string { return mdHTML(untrusted.Escape(s)) }
+func mdText(s string) string { return report.MarkdownText(s) }
 
 // mdRow renders one table row of cells already escaped with mdText or
 // mdCode: a "|" in a cell would start a new cell, even in a code span.
