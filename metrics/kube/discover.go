@@ -2,23 +2,14 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -26,7 +17,6 @@ import (
 	autoscalingclient "k8s.io/client-go/kubernetes/typed/autoscaling/v2"
 	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/pager"
 
 	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -179,41 +169,6 @@ func (w Warning) String() string {
 // VPAResource is the VerticalPodAutoscaler API.
 var VPAResource = schema.GroupVersionResource{Group: "autoscaling.k8s.io", Version: "v1", Resource: "verticalpodautoscalers"}
 
-// listing is what the parallel list calls return.
-type listing struct {
-	deployments  []*appsv1.Deployment
-	statefulsets []*appsv1.StatefulSet
-	daemonsets   []*appsv1.DaemonSet
-	replicasets  []*appsv1.ReplicaSet
-	jobs         []*batchv1.Job
-	cronjobs     []*batchv1.CronJob
-	pods         []*corev1.Pod
-	hpas         []*autoscalingv2.HorizontalPodAutoscaler
-	limitranges  []*corev1.LimitRange
-	quotas       []*corev1.ResourceQuota
-	vpas         []*unstructured.Unstructured
-
-	mu       sync.Mutex
-	warnings []Warning
-	// failed holds the kinds that could not be listed.
-	failed map[string]bool
-}
-
-// Effects of a kind that cannot be listed, for the warning.
-var effects = map[string]string{
-	"pods":                     "bare pods are missing from the plan and usage is attributed to workloads by pod name",
-	"replicasets":              "pods of Deployments are attributed by name",
-	"jobs":                     "pods of CronJobs are attributed by name",
-	"deployments":              "Deployments are missing from the plan",
-	"statefulsets":             "StatefulSets are missing from the plan",
-	"daemonsets":               "DaemonSets are missing from the plan",
-	"cronjobs":                 "CronJobs are missing from the plan",
-	"horizontalpodautoscalers": "HPA notes (R10) are missing",
-	"limitranges":              "LimitRange clamping (R13) is not applied",
-	"resourcequotas":           "ResourceQuota checks (R14) are not done",
-	"verticalpodautoscalers":   "VPA bounds (R15) are not applied",
-}
-
 // Discover lists every kind in the scope and resolves pods to workloads.
 // It fails only when the cluster cannot be reached or the options are
 // invalid; kinds it cannot read become warnings.
@@ -230,91 +185,13 @@ func Discover(ctx context.Context, c Clients, o Options, log *slog.Logger) (*Inv
 	}
 	start := time.Now()
 	ns := o.scope()
-	scope := "namespace " + ns
-	if ns == metav1.NamespaceAll {
-		scope = "all namespaces"
-	}
+	scope := scopeName(ns)
 	if _, err := c.Kube.Discovery().ServerVersion(); err != nil {
 		return nil, nil, fmt.Errorf("reaching the cluster: %w", err)
 	}
 
 	l := &listing{failed: map[string]bool{}}
-	opts := metav1.ListOptions{Limit: o.PageSize}
-	var wg sync.WaitGroup
-	run := func(resource string, f func() error) {
-		wg.Go(func() {
-			t0 := time.Now()
-			if err := f(); err != nil {
-				l.fail(resource, scope, err)
-				return
-			}
-			log.Debug("listed", "resource", resource, "scope", scope, "took", time.Since(t0))
-		})
-	}
-	apps, batch, core, as := c.Kube.AppsV1(), c.Kube.BatchV1(), c.Kube.CoreV1(), c.Kube.AutoscalingV2()
-	run("pods", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return core.Pods(ns).List(ctx, o)
-		},
-			func(p *corev1.Pod) { l.pods = append(l.pods, p) })
-	})
-	run("replicasets", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.ReplicaSets(ns).List(ctx, o)
-		}, func(x *appsv1.ReplicaSet) { l.replicasets = append(l.replicasets, x) })
-	})
-	run("deployments", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.Deployments(ns).List(ctx, o)
-		}, func(x *appsv1.Deployment) { l.deployments = append(l.deployments, x) })
-	})
-	run("statefulsets", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.StatefulSets(ns).List(ctx, o)
-		}, func(x *appsv1.StatefulSet) { l.statefulsets = append(l.statefulsets, x) })
-	})
-	run("daemonsets", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.DaemonSets(ns).List(ctx, o)
-		}, func(x *appsv1.DaemonSet) { l.daemonsets = append(l.daemonsets, x) })
-	})
-	run("jobs", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return batch.Jobs(ns).List(ctx, o)
-		},
-			func(x *batchv1.Job) { l.jobs = append(l.jobs, x) })
-	})
-	run("cronjobs", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return batch.CronJobs(ns).List(ctx, o)
-		}, func(x *batchv1.CronJob) { l.cronjobs = append(l.cronjobs, x) })
-	})
-	run("horizontalpodautoscalers", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return as.HorizontalPodAutoscalers(ns).List(ctx, o)
-		}, func(x *autoscalingv2.HorizontalPodAutoscaler) { l.hpas = append(l.hpas, x) })
-	})
-	run("limitranges", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return core.LimitRanges(ns).List(ctx, o)
-		}, func(x *corev1.LimitRange) { l.limitranges = append(l.limitranges, x) })
-	})
-	run("resourcequotas", func() error {
-		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return core.ResourceQuotas(ns).List(ctx, o)
-		}, func(x *corev1.ResourceQuota) { l.quotas = append(l.quotas, x) })
-	})
-	if c.Dynamic != nil {
-		run("verticalpodautoscalers", func() error {
-			if err := vpaServed(c.Kube.Discovery()); err != nil {
-				return err
-			}
-			return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return c.Dynamic.Resource(VPAResource).Namespace(ns).List(ctx, o)
-			}, func(x *unstructured.Unstructured) { l.vpas = append(l.vpas, x) })
-		})
-	}
-	wg.Wait()
+	l.listAll(ctx, listers(c, ns, l), metav1.ListOptions{Limit: o.PageSize}, scope, log)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -324,58 +201,10 @@ func Discover(ctx context.Context, c Clients, o Options, log *slog.Logger) (*Inv
 	return inv, l.warnings, nil
 }
 
-var errVPANotServed = errors.New("the VerticalPodAutoscaler API (autoscaling.k8s.io/v1) is not installed")
-
-// vpaServed checks discovery first so that a cluster without the CRD gets
-// a clear line rather than a 404.
-func vpaServed(d discovery.DiscoveryInterface) error {
-	rl, err := d.ServerResourcesForGroupVersion(VPAResource.GroupVersion().String())
-	if apierrors.IsNotFound(err) {
-		return errVPANotServed
+// scopeName names the namespace read, or all, in warnings and logs.
+func scopeName(ns string) string {
+	if ns == metav1.NamespaceAll {
+		return "all namespaces"
 	}
-	if err != nil {
-		return err
-	}
-	for _, r := range rl.APIResources {
-		if r.Name == VPAResource.Resource {
-			return nil
-		}
-	}
-	return errVPANotServed
-}
-
-func (l *listing) fail(resource, scope string, err error) {
-	problem := err.Error()
-	switch {
-	case apierrors.IsForbidden(err):
-		problem = "forbidden (RBAC)"
-	case errors.Is(err, errVPANotServed):
-		problem = "not installed"
-	case apierrors.IsNotFound(err):
-		problem = "the API is not served"
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failed[resource] = true
-	w := Warning{Resource: resource, Scope: scope, Problem: problem, Effect: effects[resource]}
-	if errors.Is(err, errVPANotServed) {
-		w = Warning{Resource: resource, Scope: scope, Problem: "the VerticalPodAutoscaler CRD is not installed", Effect: effects[resource]}
-	}
-	l.warnings = append(l.warnings, w)
-}
-
-// each lists every page of one kind and calls fn for each item. The
-// pager asks for the next page while the caller handles the current one,
-// and falls back to one full list when a continue token expires.
-func each[T runtime.Object](ctx context.Context, opts metav1.ListOptions, page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(T)) error {
-	p := pager.New(pager.SimplePageFunc(func(o metav1.ListOptions) (runtime.Object, error) { return page(ctx, o) }))
-	p.PageSize = opts.Limit
-	return p.EachListItem(ctx, opts, func(obj runtime.Object) error {
-		t, ok := obj.(T)
-		if !ok {
-			return fmt.Errorf("unexpected list item %T", obj)
-		}
-		fn(t)
-		return nil
-	})
+	return "namespace " + ns
 }
