@@ -34,10 +34,10 @@ import (
 func kubeFlagsFor(t *testing.T, env map[string]string, args ...string) *kubeFlags {
 	t.Helper()
 	k := newKubeFlags()
-	k.getenv = func(name string) string { return env[name] }
+	k.Getenv = func(name string) string { return env[name] }
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	k.addFlags(fs)
-	k.addSamplingFlags(fs)
+	k.AddSamplingFlags(fs)
 	require.NoError(t, fs.Parse(args))
 	return k
 }
@@ -98,15 +98,15 @@ func TestKubeFlagsBesidePlanFlags(t *testing.T) {
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "")
 	k := newKubeFlags()
 	k.addFlags(cmd.Flags())
-	k.addSamplingFlags(cmd.Flags())
+	k.AddSamplingFlags(cmd.Flags())
 	cmd.SetArgs([]string{"-n", "shop", "-A", "-l", "app=web", "-o", "json", "-v", "--context", "prod", "--kubeconfig", "/k",
 		"--cluster", "c", "--user", "u", "--as", "someone", "--request-timeout", "10s",
 		"--source", "metrics-server", "--duration", "1h", "--interval", "10s", "--state-dir", "/s"})
 	require.NoError(t, cmd.Execute())
-	assert.Equal(t, "shop", *k.config.Namespace)
+	assert.Equal(t, "shop", *k.ConfigFlags.Namespace)
 	assert.True(t, k.AllNamespaces)
 	assert.Equal(t, "app=web", k.Selector)
-	assert.Equal(t, "prod", *k.config.Context)
+	assert.Equal(t, "prod", *k.ConfigFlags.Context)
 	assert.Equal(t, time.Hour, k.Duration)
 	assert.Equal(t, 10*time.Second, k.Interval)
 	assert.Equal(t, "/s", k.StateDir)

@@ -87,7 +87,7 @@ func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
 	if k == nil {
 		// No cluster flags registered: no cluster, whatever the environment.
 		k = newKubeFlags()
-		k.getenv = func(string) string { return "" }
+		k.Getenv = func(string) string { return "" }
 	}
 	src, err := k.choose(s.Input != "", s.prom.Enabled())
 	if err != nil {
@@ -104,17 +104,17 @@ func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
 			o.End = time.Now()
 		}
 		var usage recommender.Source = prometheus.Source{Options: o, Log: log}
-		if !k.clusterConfigured() {
+		if !k.Configured() {
 			return usage, nil
 		}
 		// Prometheus supplies the history, the cluster the specs.
-		c, err := k.cluster(log)
+		c, err := k.Config(log)
 		if err != nil {
 			return nil, err
 		}
 		return cluster.WithSpecs{Usage: usage, Cluster: c}, nil
 	case sourceMetricsServer:
-		return k.metricsServer(log)
+		return k.MetricsServer(log)
 	case sourceDemo:
 		return demo.Source{Options: s.readerOptions()}, nil
 	default:
