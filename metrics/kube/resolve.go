@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -25,117 +26,160 @@ type candidate struct {
 // resolve builds the inventory from the listed objects: one spec per top
 // owner, each pod mapped to its top owner.
 func resolve(l *listing, sel labels.Selector, ns string) *Inventory {
-	inv := &Inventory{
-		Specs:     map[workload.Key]workload.Spec{},
-		Pods:      map[PodRef]workload.Key{},
-		Namespace: ns,
-		owners:    map[string]map[string]ownerEntry{},
+	r := &resolver{
+		inv: &Inventory{
+			Specs:     map[workload.Key]workload.Spec{},
+			Pods:      map[PodRef]workload.Key{},
+			Namespace: ns,
+			owners:    map[string]map[string]ownerEntry{},
+		},
+		cands:  map[workload.Key]*candidate{},
+		podsOf: map[workload.Key][]*corev1.Pod{},
 	}
-	cands := map[workload.Key]*candidate{}
-	add := func(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas int) {
-		cands[k] = &candidate{spec: specOf(k, meta, tmpl, replicas), labels: meta.Labels}
-	}
-	owner := func(ns, name string, k workload.Key, levels int) {
-		if inv.owners[ns] == nil {
-			inv.owners[ns] = map[string]ownerEntry{}
-		}
-		inv.owners[ns][name] = ownerEntry{key: k, levels: levels}
-	}
+	r.addWorkloads(l)
+	rsOwner := r.addReplicaSets(l.replicasets)
+	jobOwner := r.addJobs(l.jobs)
+	r.addPods(l.pods, rsOwner, jobOwner, l.failed)
+	r.selectCandidates(sel)
+	r.addConstraints(l)
+	return r.inv
+}
 
+// resolver holds what resolve builds up: the candidates before selection
+// and the pods of each top owner.
+type resolver struct {
+	inv    *Inventory
+	cands  map[workload.Key]*candidate
+	podsOf map[workload.Key][]*corev1.Pod
+}
+
+func (r *resolver) add(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas int) {
+	r.cands[k] = &candidate{spec: specOf(k, meta, tmpl, replicas), labels: meta.Labels}
+}
+
+// owner records a name that pods' generated names lead to (levels
+// segments away), for pods created after discovery.
+func (r *resolver) owner(ns, name string, k workload.Key, levels int) {
+	if r.inv.owners[ns] == nil {
+		r.inv.owners[ns] = map[string]ownerEntry{}
+	}
+	r.inv.owners[ns][name] = ownerEntry{key: k, levels: levels}
+}
+
+// addWorkloads adds the kinds that are always top owners.
+func (r *resolver) addWorkloads(l *listing) {
 	for _, d := range l.deployments {
 		k := workload.Key{Namespace: d.Namespace, Kind: workload.Deployment, Name: d.Name}
-		add(k, d.ObjectMeta, d.Spec.Template, int(deref(d.Spec.Replicas, 1)))
-		owner(d.Namespace, d.Name, k, 2)
+		r.add(k, d.ObjectMeta, d.Spec.Template, int(deref(d.Spec.Replicas, 1)))
+		r.owner(d.Namespace, d.Name, k, 2)
 	}
 	for _, s := range l.statefulsets {
 		k := workload.Key{Namespace: s.Namespace, Kind: workload.StatefulSet, Name: s.Name}
-		add(k, s.ObjectMeta, s.Spec.Template, int(deref(s.Spec.Replicas, 1)))
-		owner(s.Namespace, s.Name, k, 1)
+		r.add(k, s.ObjectMeta, s.Spec.Template, int(deref(s.Spec.Replicas, 1)))
+		r.owner(s.Namespace, s.Name, k, 1)
 	}
 	for _, d := range l.daemonsets {
 		k := workload.Key{Namespace: d.Namespace, Kind: workload.DaemonSet, Name: d.Name}
-		add(k, d.ObjectMeta, d.Spec.Template, int(d.Status.DesiredNumberScheduled))
-		owner(d.Namespace, d.Name, k, 1)
+		r.add(k, d.ObjectMeta, d.Spec.Template, int(d.Status.DesiredNumberScheduled))
+		r.owner(d.Namespace, d.Name, k, 1)
 	}
 	for _, c := range l.cronjobs {
 		k := workload.Key{Namespace: c.Namespace, Kind: workload.CronJob, Name: c.Name}
-		add(k, c.ObjectMeta, c.Spec.JobTemplate.Spec.Template, int(deref(c.Spec.JobTemplate.Spec.Parallelism, 1)))
-		owner(c.Namespace, c.Name, k, 2)
+		r.add(k, c.ObjectMeta, c.Spec.JobTemplate.Spec.Template, int(deref(c.Spec.JobTemplate.Spec.Parallelism, 1)))
+		r.owner(c.Namespace, c.Name, k, 2)
 	}
+}
 
-	// ReplicaSets and Jobs are workloads only when no controller owns
-	// them; otherwise they lead to their owner.
-	rsOwner := map[PodRef]workload.Key{}
-	for _, rs := range l.replicasets {
+// addReplicaSets adds the ReplicaSets no controller owns as workloads; the
+// others lead to their owner. It returns the top owner of each.
+func (r *resolver) addReplicaSets(rss []*appsv1.ReplicaSet) map[PodRef]workload.Key {
+	top := map[PodRef]workload.Key{}
+	for _, rs := range rss {
 		k := workload.Key{Namespace: rs.Namespace, Kind: workload.ReplicaSet, Name: rs.Name}
 		if ref := metav1.GetControllerOf(rs); ref != nil {
 			k = ownerKey(rs.Namespace, ref)
 		} else {
-			add(k, rs.ObjectMeta, rs.Spec.Template, int(deref(rs.Spec.Replicas, 1)))
+			r.add(k, rs.ObjectMeta, rs.Spec.Template, int(deref(rs.Spec.Replicas, 1)))
 		}
-		rsOwner[PodRef{rs.Namespace, rs.Name}] = k
-		owner(rs.Namespace, rs.Name, k, 1)
+		top[PodRef{rs.Namespace, rs.Name}] = k
+		r.owner(rs.Namespace, rs.Name, k, 1)
 	}
-	jobOwner := map[PodRef]workload.Key{}
-	for _, j := range l.jobs {
+	return top
+}
+
+// addJobs adds the Jobs no controller owns as workloads; the others lead
+// to their owner. It returns the top owner of each.
+func (r *resolver) addJobs(jobs []*batchv1.Job) map[PodRef]workload.Key {
+	top := map[PodRef]workload.Key{}
+	for _, j := range jobs {
 		k := workload.Key{Namespace: j.Namespace, Kind: workload.Job, Name: j.Name}
 		if ref := metav1.GetControllerOf(j); ref != nil {
 			k = ownerKey(j.Namespace, ref)
 		} else {
-			add(k, j.ObjectMeta, j.Spec.Template, int(deref(j.Spec.Parallelism, 1)))
+			r.add(k, j.ObjectMeta, j.Spec.Template, int(deref(j.Spec.Parallelism, 1)))
 		}
-		jobOwner[PodRef{j.Namespace, j.Name}] = k
-		owner(j.Namespace, j.Name, k, 1)
+		top[PodRef{j.Namespace, j.Name}] = k
+		r.owner(j.Namespace, j.Name, k, 1)
 	}
+	return top
+}
 
-	podsOf := map[workload.Key][]*corev1.Pod{}
-	for _, p := range l.pods {
-		k, ok := podOwner(p, rsOwner, jobOwner, l.failed)
+// addPods maps each pod to its top owner. Bare pods, and pods of
+// controllers rightsize does not list (custom resources), become
+// candidates themselves: their spec comes from the pod.
+func (r *resolver) addPods(pods []*corev1.Pod, rsOwner, jobOwner map[PodRef]workload.Key, failed map[string]bool) {
+	for _, p := range pods {
+		k, ok := podOwner(p, rsOwner, jobOwner, failed)
 		if !ok {
 			continue
 		}
-		podsOf[k] = append(podsOf[k], p)
-		if _, known := cands[k]; known {
+		r.podsOf[k] = append(r.podsOf[k], p)
+		if _, known := r.cands[k]; known {
 			continue
 		}
-		// Bare pods, and pods of controllers rightsize does not list
-		// (custom resources): their spec comes from the pod.
 		if k.Kind == workload.Pod {
-			add(k, p.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}, 1)
+			r.add(k, p.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}, 1)
 			continue
 		}
-		add(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: p.Spec}, 0)
-		cands[k].fromPod = true
+		r.add(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: p.Spec}, 0)
+		r.cands[k].fromPod = true
 	}
+}
 
-	for k, c := range cands {
+// selectCandidates keeps the candidates the selector matches as specs and
+// maps the pods of those recommended (not ignored) to them.
+func (r *resolver) selectCandidates(sel labels.Selector) {
+	for k, c := range r.cands {
 		if !sel.Matches(labels.Set(c.labels)) {
 			continue
 		}
 		if c.fromPod {
-			c.spec.Replicas = len(podsOf[k])
+			c.spec.Replicas = len(r.podsOf[k])
 		}
-		inv.Specs[k] = c.spec
+		r.inv.Specs[k] = c.spec
 		if !c.spec.Recommended() {
 			continue
 		}
-		for _, p := range podsOf[k] {
-			inv.Pods[PodRef{p.Namespace, p.Name}] = k
+		for _, p := range r.podsOf[k] {
+			r.inv.Pods[PodRef{p.Namespace, p.Name}] = k
 		}
 	}
+}
+
+// addConstraints converts the HPAs, VPAs, LimitRanges and ResourceQuotas.
+func (r *resolver) addConstraints(l *listing) {
 	for _, h := range l.hpas {
-		inv.HPAs = append(inv.HPAs, hpaOf(h))
+		r.inv.HPAs = append(r.inv.HPAs, hpaOf(h))
 	}
 	for _, v := range l.vpas {
-		inv.VPAs = append(inv.VPAs, vpaOf(v))
+		r.inv.VPAs = append(r.inv.VPAs, vpaOf(v))
 	}
 	for _, lr := range l.limitranges {
-		inv.LimitRanges = append(inv.LimitRanges, limitRangeOf(lr))
+		r.inv.LimitRanges = append(r.inv.LimitRanges, limitRangeOf(lr))
 	}
 	for _, q := range l.quotas {
-		inv.Quotas = append(inv.Quotas, quotaOf(q))
+		r.inv.Quotas = append(r.inv.Quotas, quotaOf(q))
 	}
-	return inv
 }
 
 // podOwner resolves a pod to its top owner. Where the ReplicaSets or Jobs
