@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -36,33 +37,23 @@ func (v durationValue) Set(s string) error {
 
 const day = 24 * time.Hour
 
+// parseDuration reads Prometheus's duration syntax (model.ParseDuration:
+// 14d, 2w, 1d12h, 90s, 500ms, as written in PromQL), negative ones too, and
+// Go's (1.5h, 2m0s), in which defaults are shown.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i > 0 {
-		n, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q", s)
-		}
-		// A count of days past what a Duration holds would wrap around
-		// to a negative or a small duration.
-		if n > int64(math.MaxInt64/day) || n < int64(math.MinInt64/day) {
-			return 0, fmt.Errorf("invalid duration %q: more than %d days", s, int64(math.MaxInt64/day))
-		}
-		days = time.Duration(n) * day
-		s = s[i+1:]
-		if s == "" {
-			return days, nil
-		}
+	d, err := model.ParseDurationAllowNegative(s)
+	if err == nil {
+		return time.Duration(d), nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (use e.g. 30m, 24h, 7d)", s)
-	}
-	if days > 0 && d > math.MaxInt64-days || days < 0 && d < math.MinInt64-days {
+	if strings.Contains(err.Error(), "out of range") {
+		// A count past what a Duration holds must not wrap around.
 		return 0, fmt.Errorf("invalid duration %q: more than %d days", s, int64(math.MaxInt64/day))
 	}
-	return days + d, nil
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	return 0, fmt.Errorf("invalid duration %q (use e.g. 30m, 24h, 7d)", s)
 }
 
 func formatDuration(d time.Duration) string {
