@@ -113,3 +113,56 @@ func TestPodPeaks(t *testing.T) {
 	}, peaks)
 	assert.Nil(t, podPeaks(&Series{Pod: "p", Time: []int64{0}, Memory: []float64{math.NaN()}}, 1, nil, until, o), "no memory and no kill: no peaks")
 }
+
+// TestPodPeaksHoldZeroPeaks: with HoldZeroPeaks an interval whose first
+// sample is 0 keeps a peak of 0 to its end, whatever the samples and kills
+// after it (the real VPA recommender's ContainerState); a zero sample that
+// is not the first, or a kill before the first sample, holds nothing.
+func TestPodPeaksHoldZeroPeaks(t *testing.T) {
+	st := NewStore()
+	for h := range 72 {
+		var b workload.Bytes
+		switch {
+		case h == 0, h == 30, h == 49: // day 0 opens with 0; day 1 does not
+		case h < 24:
+			b = workload.GiB
+		case h < 30:
+			b = 300 * workload.MiB
+		case h < 48:
+			b = 600 * workload.MiB
+		case h == 48: // no sample: a kill opens day 2
+			continue
+		case h == 60:
+			b = 500 * workload.MiB
+		default:
+			b = 200 * workload.MiB
+		}
+		st.Add(key, memSample("p", time.Duration(h)*time.Hour, b))
+	}
+	st.Finalize()
+	ser := st.Series(key)[0]
+	until := t0.Add(72 * time.Hour)
+	ooms := []OOMEvent{
+		{Time: t0, Pod: "p", Limit: 512 * workload.MiB},                                    // with day 0's zero sample, after it
+		{Time: t0.Add(5 * time.Hour), Pod: "p", Limit: 512 * workload.MiB},                 // 1 GiB seen: bump 1.2 GiB
+		{Time: t0.Add(48*time.Hour + 30*time.Minute), Pod: "p", Limit: 256 * workload.MiB}, // before day 2's first sample
+	}
+	bump := workload.Bytes(math.Ceil(1.2 * float64(workload.GiB)))
+	o := DefaultOptions()
+	o.MemoryIntervals = 0
+	want := []Peak{
+		{Pod: "p", End: t0.Add(24 * time.Hour), Bytes: bump, Observed: workload.GiB, OOM: true},
+		{Pod: "p", End: t0.Add(48 * time.Hour), Bytes: 600 * workload.MiB, Observed: 600 * workload.MiB},
+		{Pod: "p", End: t0.Add(72 * time.Hour), Bytes: 500 * workload.MiB, Observed: 500 * workload.MiB, OOM: true},
+	}
+	assert.Equal(t, want, podPeaks(ser, ser.Len(), ooms, until, o), "off by default: the highest sample or bump")
+
+	o.HoldZeroPeaks = true
+	want[0].Bytes = 0 // opened by 0: the later gigabyte and both kills add nothing
+	assert.Equal(t, want, podPeaks(ser, ser.Len(), ooms, until, o))
+
+	// Through Summarize: the held interval is a peak of 0 in the histogram.
+	s := summarize(t, st, ooms, until, o)
+	assert.Equal(t, 0.0, s.MemoryPeaks.Min(), "the held interval counts as a peak of 0")
+	assert.Equal(t, o.Memory.FirstBucket, s.MemoryPeaks.Quantile(0), "in the first bucket")
+}

@@ -18,9 +18,13 @@ func podPeaks(ser *Series, end int, ooms []OOMEvent, until time.Time, o Options)
 		return nil
 	}
 	g := newPeakGrid(ser, start, podOOMs, o.MemoryInterval)
+	if o.HoldZeroPeaks {
+		g.held = map[int64]int64{}
+	}
 	if start >= 0 {
 		g.addObserved(ser, start, end)
 	}
+	g.releaseHeld(podOOMs)
 	for _, ev := range podOOMs {
 		g.addOOM(ser, start, end, ev, o)
 	}
@@ -55,6 +59,9 @@ type peakGrid struct {
 	pod        string
 	origin, iv int64
 	peaks      map[int64]*Peak
+	// held, with Options.HoldZeroPeaks, maps each interval whose first
+	// sample was 0 to that sample's time (Unix ms): its peak stays 0.
+	held map[int64]int64
 }
 
 func newPeakGrid(ser *Series, start int, podOOMs []OOMEvent, interval time.Duration) peakGrid {
@@ -87,9 +94,13 @@ func (g *peakGrid) get(idx int64) *Peak {
 }
 
 // addObserved raises each interval's peak to the highest sample in it.
+// With held intervals (HoldZeroPeaks) an interval whose first sample is 0
+// keeps a peak of 0; a negative sample, which the real recommender drops,
+// opens no interval.
 func (g *peakGrid) addObserved(ser *Series, start, end int) {
 	var p *Peak
 	last := int64(-1) // index never returns a negative interval
+	opened, hold := false, false
 	for i := start; i < end; i++ {
 		v := ser.Memory[i]
 		if math.IsNaN(v) {
@@ -98,10 +109,36 @@ func (g *peakGrid) addObserved(ser *Series, start, end int) {
 		// Most samples fall in the interval of the one before.
 		if idx := g.index(ser.Time[i]); idx != last {
 			p, last = g.get(idx), idx
+			opened, hold = false, false
 		}
 		b := workload.BytesOf(v)
+		if g.held != nil && !opened && v >= 0 {
+			// Samples come in time order: the first one opens the interval.
+			opened = true
+			if b == 0 {
+				hold = true
+				g.held[last] = ser.Time[i]
+			}
+		}
 		p.Observed = max(p.Observed, b)
-		p.Bytes = max(p.Bytes, b)
+		if !hold {
+			p.Bytes = max(p.Bytes, b)
+		}
+	}
+}
+
+// releaseHeld lets go the held intervals an OOM kill opened: a kill before
+// the interval's first sample sets its peak to the kill's bump, which is
+// not 0, so the samples after it count as usual.
+func (g *peakGrid) releaseHeld(podOOMs []OOMEvent) {
+	for _, ev := range podOOMs {
+		t := ev.Time.UnixMilli()
+		idx := g.index(t)
+		if first, ok := g.held[idx]; ok && t < first {
+			delete(g.held, idx)
+			p := g.get(idx)
+			p.Bytes = max(p.Bytes, p.Observed)
+		}
 	}
 }
 
@@ -113,6 +150,12 @@ func (g *peakGrid) addObserved(ser *Series, start, end int) {
 func (g *peakGrid) addOOM(ser *Series, start, end int, ev OOMEvent, o Options) {
 	t := ev.Time.UnixMilli()
 	idx := g.index(t)
+	if _, ok := g.held[idx]; ok {
+		// Held at 0 (HoldZeroPeaks): the kill adds nothing; the interval
+		// still had one.
+		g.get(idx).OOM = true
+		return
+	}
 	// The interval's peak so far: samples up to the kill only.
 	var sofar workload.Bytes
 	if start >= 0 {

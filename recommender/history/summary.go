@@ -34,6 +34,14 @@ type Options struct {
 	// the interval's peak so far (R6: OOMKilled → raise the memory limit).
 	OOMBumpRatio float64
 	OOMMinBump   workload.Bytes
+	// HoldZeroPeaks keeps at 0 the peak of an interval whose first memory
+	// sample is 0: later samples and OOM kills in it do not raise it. The
+	// real VPA recommender behaves so (its ContainerState replaces an
+	// interval's peak only while that peak is non-zero); the `vpa` profile
+	// sets it to reproduce the recommender. An OOM kill before the
+	// interval's first sample opens it with its bump as usual. Off by
+	// default.
+	HoldZeroPeaks bool
 	// Window is the lookback of the exact window statistics; 0 = all.
 	Window time.Duration
 }

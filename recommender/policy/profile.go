@@ -225,6 +225,9 @@ func vpaHistory() history.Options {
 		OOMBumpRatio:    1.2,
 		OOMMinBump:      100 * workload.MiB,
 		Window:          14 * 24 * time.Hour,
+		// The recommender replaces an interval's peak only while it is
+		// non-zero: an interval opened by a zero sample keeps a 0 peak.
+		HoldZeroPeaks: true,
 	}
 }
 
