@@ -111,3 +111,38 @@ func hasReason(reasons []string, part string) bool {
 	}
 	return false
 }
+
+// TestProfileAnnotation: a workload's rightsize.dev/profile annotation
+// chooses its profile, the plan names it per workload, and an annotation
+// naming no profile is a note, not an error.
+func TestProfileAnnotation(t *testing.T) {
+	spec := func(k workload.Key, profile string) workload.Spec {
+		return workload.Spec{Key: k, Replicas: 1, Annotations: map[string]string{workload.ProfileKey: profile},
+			Containers: []workload.ContainerSpec{{Name: "app"}}}
+	}
+	specs := map[workload.Key]workload.Spec{web: spec(web, "krr"), db: spec(db, "no-such\x1b[2J")}
+	r := &Recommender{Profile: policy.Balanced()}
+	plan, err := r.RunOnce(context.Background(), Input{Source: "test", Store: busyStore(), Specs: specs})
+	require.NoError(t, err)
+	require.Len(t, plan.Workloads, 2)
+	byKey := map[workload.Key]workload.WorkloadPlan{}
+	for _, w := range plan.Workloads {
+		byKey[w.Key] = w
+	}
+	assert.Equal(t, "krr", byKey[web].Profile)
+	assert.True(t, hasReason(byKey[web].Containers[0].Recommendation.Reasons, "krr"), "%v", byKey[web].Containers[0].Recommendation.Reasons)
+	assert.Equal(t, "balanced", byKey[db].Profile)
+	notes := strings.Join(byKey[db].Notes, "\n")
+	assert.Contains(t, notes, `annotation rightsize.dev/profile="no-such\x1b[2J" names no profile`)
+	assert.NotContains(t, notes, "\x1b")
+
+	// krr sizes web differently from balanced.
+	plain, err := r.RunOnce(context.Background(), Input{Source: "test", Store: busyStore()})
+	require.NoError(t, err)
+	for _, w := range plain.Workloads {
+		assert.Equal(t, "balanced", w.Profile)
+		if w.Key == web {
+			assert.NotEqual(t, w.Containers[0].Recommendation.Target, byKey[web].Containers[0].Recommendation.Target)
+		}
+	}
+}

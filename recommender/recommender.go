@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -67,11 +69,17 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 		if err := ctx.Err(); err != nil {
 			return workload.Plan{}, err
 		}
-		wi, err := r.workloadInput(g, in, until)
+		p, note := r.profileFor(g.spec)
+		wi, err := r.workloadInput(g, in, until, p)
 		if err != nil {
 			return workload.Plan{}, err
 		}
-		plan.Workloads = append(plan.Workloads, policy.PlanWorkload(r.Profile, wi))
+		wp := policy.PlanWorkload(p, wi)
+		wp.Profile = p.Name
+		if note != "" {
+			wp.Notes = append(wp.Notes, note)
+		}
+		plan.Workloads = append(plan.Workloads, wp)
 	}
 	log.Debug("applied profile", "profile", r.Profile.Name, "workloads", len(plan.Workloads), "took", now().Sub(step))
 	return plan, nil
@@ -80,13 +88,13 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 // workloadInput gathers one workload's containers with their summaries.
 // With a spec, its containers (those without samples too) and settings
 // count; without one, the containers and settings the samples recorded.
-func (r *Recommender) workloadInput(g group, in Input, until time.Time) (policy.WorkloadInput, error) {
+func (r *Recommender) workloadInput(g group, in Input, until time.Time, p policy.Profile) (policy.WorkloadInput, error) {
 	wi := policy.WorkloadInput{Key: g.key, Critical: r.Critical[g.key]}
 	summaries := map[string]*history.Summary{}
 	podsNow := 0
 	for _, ck := range g.containers {
 		series := in.Store.Series(ck)
-		s, err := history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, r.Profile.History)
+		s, err := history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, p.History)
 		if err != nil {
 			return wi, fmt.Errorf("summarizing %s: %w", ck, err)
 		}
@@ -114,6 +122,25 @@ func (r *Recommender) workloadInput(g group, in Input, until time.Time) (policy.
 		wi.Containers = append(wi.Containers, ci)
 	}
 	return wi, nil
+}
+
+// profileFor returns the profile a workload is sized with: the one its
+// rightsize.dev/profile annotation names, else the run's. An annotation
+// naming no profile is said in a note, and the run's profile is used.
+func (r *Recommender) profileFor(spec *workload.Spec) (policy.Profile, string) {
+	if spec == nil {
+		return r.Profile, ""
+	}
+	name, ok := spec.Annotations[workload.ProfileKey]
+	if !ok || name == r.Profile.Name {
+		return r.Profile, ""
+	}
+	p, err := policy.ByName(name)
+	if err != nil {
+		return r.Profile, fmt.Sprintf("annotation %s=%s names no profile (known: %s); sized with %s", workload.ProfileKey,
+			untrusted.Quote(name, untrusted.MaxQuoted), strings.Join(policy.Names(), ", "), r.Profile.Name)
+	}
+	return p, ""
 }
 
 type group struct {

@@ -58,6 +58,7 @@ type WorkloadDocument struct {
 	Name       string              `json:"name"`
 	Replicas   int                 `json:"replicas"`
 	Critical   bool                `json:"critical,omitempty"`
+	Profile    string              `json:"profile,omitempty"`
 	QoS        QoSDocument         `json:"qos"`
 	Notes      []string            `json:"notes,omitempty"`
 	Containers []ContainerDocument `json:"containers"`
@@ -139,6 +140,7 @@ func workloadDocument(wp workload.WorkloadPlan) WorkloadDocument {
 		Name:      wp.Key.Name,
 		Replicas:  wp.Replicas,
 		Critical:  wp.Critical,
+		Profile:   wp.Profile,
 		QoS: QoSDocument{
 			Current:     string(wp.QoSCurrent),
 			Recommended: string(wp.QoSRecommended),

@@ -67,6 +67,9 @@ type WorkloadPlan struct {
 	// QoSCurrent and QoSRecommended are the pod's QoS class before and after.
 	QoSCurrent, QoSRecommended QoSClass
 	Containers                 []ContainerPlan
+	// Profile names the profile the workload was sized with: the run's,
+	// or the one its rightsize.dev/profile annotation names.
+	Profile string
 	// Notes are workload-level remarks (e.g. a QoS class change).
 	Notes []string
 }

@@ -45,6 +45,9 @@ const (
 	TierCritical  = "critical"
 	IgnoreKey     = "rightsize.dev/ignore"
 	IgnoreEnabled = "true"
+	// ProfileKey names the profile a workload is sized with, instead of
+	// the run's --profile.
+	ProfileKey = "rightsize.dev/profile"
 )
 
 // Recommended reports whether runs recommend for the workload. It is the one
