@@ -44,6 +44,10 @@ type Data struct {
 	// Warnings are further lines: skipped chunks, missing permissions,
 	// history not kept.
 	Warnings []string
+
+	// memoryPeaks are the highest memory usage per container in Store,
+	// found once for every plan made from the data (R16).
+	memoryPeaks map[workload.ContainerKey]workload.Bytes
 }
 
 // Pipeline is the whole of a run: load (Source) → summarize → profile →
@@ -90,7 +94,8 @@ func (p *Pipeline) Load(ctx context.Context) (*Data, error) {
 
 // Plan summarizes the loaded history, applies the profile and bounds the
 // result by the cluster's objects, as of end (zero: just after the newest
-// sample). The report calls it twice, for this period and the one before.
+// sample). The report calls it twice, for this period and the one before;
+// calls on the same Data are not concurrent.
 func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.Plan, error) {
 	r := p.Recommender
 	if len(d.Critical) > 0 {
@@ -112,7 +117,10 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 	start := p.now()
 	in := *d.Bounds
 	// R16 needs the memory peaks seen, which only the history has.
-	in.MemoryPeaks = constraints.MemoryPeaks(d.Store)
+	if d.memoryPeaks == nil {
+		d.memoryPeaks = constraints.MemoryPeaks(d.Store)
+	}
+	in.MemoryPeaks = d.memoryPeaks
 	plan = constraints.Apply(plan, in)
 	p.log().Debug("applied cluster constraints", "limitranges", len(in.LimitRanges), "quotas", len(in.Quotas),
 		"vpas", len(in.VPAs), "hpas", len(in.HPAs), "took", p.now().Sub(start))

@@ -1,8 +1,10 @@
 package usagecsv
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -89,3 +91,41 @@ func BenchmarkReader(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSplitVersusEncodingCSV is why the reader splits records itself:
+// encoding/csv, even reusing its record, allocates a string per field.
+func BenchmarkSplitVersusEncodingCSV(b *testing.B) {
+	plain := benchFile(b, 200_000, 1000)
+	b.Run("splitter", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			sp := &splitter{br: bufio.NewReader(bytes.NewReader(plain))}
+			for {
+				if _, err := sp.next(); err != nil {
+					if err == io.EOF {
+						break
+					}
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("encoding-csv", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(plain)))
+		for b.Loop() {
+			r := csv.NewReader(bytes.NewReader(plain))
+			r.ReuseRecord = true
+			for {
+				if _, err := r.Read(); err != nil {
+					if err == io.EOF {
+						break
+					}
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+

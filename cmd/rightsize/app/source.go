@@ -117,10 +117,7 @@ func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
 		return k.MetricsServer(log)
 	case sourceDemo:
 		return demo.Source{Options: s.readerOptions()}, nil
-	default:
-		if s.Input == "" {
-			return demo.Source{Options: s.readerOptions()}, nil
-		}
+	default: // sourceFile: choose made sure there is an --input
 		return usagecsv.File{Path: s.Input, Options: s.readerOptions()}, nil
 	}
 }
