@@ -128,4 +128,3 @@ func BenchmarkSplitVersusEncodingCSV(b *testing.B) {
 		}
 	})
 }
-
