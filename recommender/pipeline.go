@@ -33,6 +33,11 @@ type Data struct {
 	// Bounds are a cluster's LimitRanges, ResourceQuotas, VPAs and HPAs
 	// (R10, R13–R15); nil when no cluster was read.
 	Bounds *constraints.Input
+	// HPAs are the workloads' HorizontalPodAutoscalers where the source
+	// knows them: a cluster's, kube-state-metrics', a --hpa file's. nil
+	// when the source cannot know them (HPAsKnown false).
+	HPAs      []workload.HPA
+	HPAsKnown bool
 	// Critical are workloads the source marks critical (R8) besides those
 	// a spec marks: the demo data's.
 	Critical []workload.Key

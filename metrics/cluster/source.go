@@ -40,7 +40,7 @@ func (m MetricsServer) Load(ctx context.Context, report progress.Func) (*recomme
 		return nil, err
 	}
 	host := m.Cluster.REST.Host
-	d := &recommender.Data{Name: "metrics-server at " + host, Store: history.NewStore(), Specs: inv.Specs, Bounds: bounds(inv), Warnings: warnings}
+	d := &recommender.Data{Name: "metrics-server at " + host, Store: history.NewStore(), Specs: inv.Specs, Bounds: bounds(inv), HPAs: inv.HPAs, HPAsKnown: true, Warnings: warnings}
 	// One rule decides which containers are recommended for, here and in
 	// the recommender.
 	selected := func(ck workload.ContainerKey) (workload.Settings, bool) {
@@ -129,6 +129,6 @@ func (w WithSpecs) Load(ctx context.Context, report progress.Func) (*recommender
 		return d, nil
 	}
 	d.Warnings = append(d.Warnings, warnings...)
-	d.Specs, d.Bounds = inv.Specs, bounds(inv)
+	d.Specs, d.Bounds, d.HPAs, d.HPAsKnown = inv.Specs, bounds(inv), inv.HPAs, true
 	return d, nil
 }

@@ -80,9 +80,9 @@ func quotaOf(q *corev1.ResourceQuota) constraints.ResourceQuota {
 	}
 }
 
-func hpaOf(h *autoscalingv2.HorizontalPodAutoscaler) constraints.HPA {
-	out := constraints.HPA{
-		Namespace: h.Namespace, Name: h.Name,
+func hpaOf(h *autoscalingv2.HorizontalPodAutoscaler) workload.HPA {
+	out := workload.HPA{
+		Name:        h.Name,
 		Target:      targetKey(h.Namespace, h.Spec.ScaleTargetRef.Kind, h.Spec.ScaleTargetRef.Name),
 		MinReplicas: int(deref(h.Spec.MinReplicas, 1)), MaxReplicas: int(h.Spec.MaxReplicas),
 	}
@@ -91,10 +91,8 @@ func hpaOf(h *autoscalingv2.HorizontalPodAutoscaler) constraints.HPA {
 			continue
 		}
 		switch m.Resource.Name {
-		case corev1.ResourceCPU:
-			out.CPUUtilization = int(*m.Resource.Target.AverageUtilization)
-		case corev1.ResourceMemory:
-			out.MemoryUtilization = int(*m.Resource.Target.AverageUtilization)
+		case corev1.ResourceCPU, corev1.ResourceMemory:
+			out.Metrics = append(out.Metrics, workload.MetricTarget{Resource: string(m.Resource.Name), AverageUtilization: int(*m.Resource.Target.AverageUtilization)})
 		}
 	}
 	return out

@@ -77,7 +77,7 @@ type Inventory struct {
 	Specs map[workload.Key]workload.Spec
 	// Pods maps each pod of a selected, not ignored workload to it.
 	Pods        map[PodRef]workload.Key
-	HPAs        []constraints.HPA
+	HPAs        []workload.HPA
 	VPAs        []constraints.VPA
 	LimitRanges []constraints.LimitRange
 	Quotas      []constraints.ResourceQuota

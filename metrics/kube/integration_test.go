@@ -84,7 +84,7 @@ func TestIntegrationDiscover(t *testing.T) {
 	assert.Equal(t, 1, inv.Specs[f.Key(workload.CronJob, "report")].Replicas)
 
 	require.Len(t, inv.HPAs, 1)
-	assert.Equal(t, constraints.HPA{Namespace: ns, Name: "web", Target: f.Key(workload.Deployment, "web"), MinReplicas: 3, MaxReplicas: 3, CPUUtilization: 70}, inv.HPAs[0])
+	assert.Equal(t, workload.HPA{Name: "web", Target: f.Key(workload.Deployment, "web"), MinReplicas: 3, MaxReplicas: 3, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}, inv.HPAs[0])
 	require.Len(t, inv.VPAs, 1)
 	assert.Equal(t, f.Key(workload.StatefulSet, "db"), inv.VPAs[0].Target)
 	assert.Equal(t, workload.Resources{Memory: 600 * workload.MiB}, inv.VPAs[0].Policies[0].MinAllowed)

@@ -164,7 +164,7 @@ func TestResolveGolden(t *testing.T) {
 	inv := resolve(fixture(), labels.Everything(), ns)
 	type out struct {
 		Specs       []workload.Spec
-		HPAs        []constraints.HPA
+		HPAs        []workload.HPA
 		VPAs        []constraints.VPA
 		LimitRanges []constraints.LimitRange
 		Quotas      []constraints.ResourceQuota

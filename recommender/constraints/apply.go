@@ -47,7 +47,7 @@ func Apply(plan workload.Plan, in Input) workload.Plan {
 			wp.Notes = append(wp.Notes, podLimitNotes(wp, lr)...)
 		}
 		for _, h := range in.HPAs {
-			if h.Namespace == wp.Key.Namespace && h.Target == wp.Key {
+			if h.Target == wp.Key {
 				wp.Notes = append(wp.Notes, hpaNotes(wp, h)...)
 			}
 		}
@@ -378,13 +378,13 @@ func applyJVM(c *workload.ContainerPlan, jvm workload.JVM, peak, minNonHeap work
 	t.reason("limit: raised to %s for the JVM: %s (R16)", need, why)
 }
 
-func hpaNotes(wp workload.WorkloadPlan, h HPA) []string {
+func hpaNotes(wp workload.WorkloadPlan, h workload.HPA) []string {
 	var notes []string
-	name := h.Namespace + "/" + h.Name
+	name := h.Target.Namespace + "/" + h.Name
 	for _, m := range []struct {
 		r    resourceKind
 		util int
-	}{{cpu, h.CPUUtilization}, {memory, h.MemoryUtilization}} {
+	}{{cpu, h.Utilization("cpu")}, {memory, h.Utilization("memory")}} {
 		if m.util == 0 {
 			continue
 		}

@@ -341,7 +341,7 @@ func TestPodTotalsCountSidecarsAndInitContainers(t *testing.T) {
 
 func TestHPANote(t *testing.T) {
 	p := onePlan(workload.Settings{Requests: res(500, 0)}, workload.Settings{Requests: res(200, workload.GiB)}, 3)
-	out := Apply(p, Input{HPAs: []HPA{{Namespace: "team", Name: "api", Target: key, MinReplicas: 3, MaxReplicas: 10, CPUUtilization: 70}}})
+	out := Apply(p, Input{HPAs: []workload.HPA{{Name: "api", Target: key, MinReplicas: 3, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}}})
 	assert.Equal(t, "HPA team/api scales on cpu at 70% of the request: the pod's cpu request 500m → 200m moves its scaling point (R10)", notes(out))
 }
 

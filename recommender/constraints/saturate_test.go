@@ -49,7 +49,7 @@ func TestConstraintsSaturate(t *testing.T) {
 				p.Workloads[0].Containers[i].Current = workload.Settings{}
 			}
 			return p
-		}(), Input{HPAs: []HPA{{Namespace: "team", Name: "h", Target: key, CPUUtilization: 50, MemoryUtilization: 50}}}},
+		}(), Input{HPAs: []workload.HPA{{Name: "h", Target: key, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}, {Resource: "memory", AverageUtilization: 50}}}}}},
 		{"-Xmx at the int64 limit", onePlan(workload.Settings{Limits: res(0, workload.GiB)}, workload.Settings{Requests: res(100, workload.GiB), Limits: res(0, workload.GiB)}, 1),
 			Input{Specs: map[workload.Key]workload.Spec{key: {Key: key, Containers: []workload.ContainerSpec{{Name: "app", JVM: &jvm}}}},
 				MemoryPeaks: map[workload.ContainerKey]workload.Bytes{ck: math.MaxInt64}}},

@@ -85,22 +85,12 @@ type VPA struct {
 	Policies   []VPAContainerPolicy
 }
 
-// HPA is a HorizontalPodAutoscaler (autoscaling/v2).
-type HPA struct {
-	Namespace, Name          string
-	Target                   workload.Key
-	MinReplicas, MaxReplicas int
-	// CPUUtilization and MemoryUtilization are the resource metrics'
-	// averageUtilization targets in percent; 0 = not scaled on it.
-	CPUUtilization, MemoryUtilization int
-}
-
 // Input is what the cluster states besides the workloads' specs.
 type Input struct {
 	LimitRanges []LimitRange
 	Quotas      []ResourceQuota
 	VPAs        []VPA
-	HPAs        []HPA
+	HPAs        []workload.HPA
 	// Specs give the containers' JVM settings and kinds (init, sidecar).
 	Specs map[workload.Key]workload.Spec
 	// MemoryPeaks is the highest working set observed per workload

@@ -4,27 +4,26 @@ import (
 	"slices"
 	"testing"
 
-	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
 func TestReview(t *testing.T) {
-	cpu := func(p int) Target { return Target{Resource: "cpu", AverageUtilization: p} }
-	mem := func(p int) Target { return Target{Resource: "memory", AverageUtilization: p} }
+	cpu := func(p int) workload.MetricTarget { return workload.MetricTarget{Resource: "cpu", AverageUtilization: p} }
+	mem := func(p int) workload.MetricTarget { return workload.MetricTarget{Resource: "memory", AverageUtilization: p} }
 	for _, tc := range []struct {
 		name     string
-		h        HPA
+		h        workload.HPA
 		critical bool
 		want     []string
 	}{
-		{"as the rules say", HPA{Min: 3, Max: 20, Targets: []Target{cpu(70), mem(80)}}, false, nil},
-		{"critical needs 5 (R9)", HPA{Min: 3, Max: 20, Targets: []Target{cpu(70)}}, true,
+		{"as the rules say", workload.HPA{MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{cpu(70), mem(80)}}, false, nil},
+		{"critical needs 5 (R9)", workload.HPA{MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{cpu(70)}}, true,
 			[]string{"minReplicas 3, R9/R10 ask for at least 5"}},
-		{"max below min", HPA{Min: 4, Max: 2, Targets: []Target{cpu(70)}}, false,
+		{"max below min", workload.HPA{MinReplicas: 4, MaxReplicas: 2, Metrics: []workload.MetricTarget{cpu(70)}}, false,
 			[]string{"maxReplicas 2 is below minReplicas 4"}},
-		{"no CPU target", HPA{Min: 3, Max: 20, Targets: []Target{{Resource: "rps", AverageValue: "1k"}}}, false,
+		{"no CPU target", workload.HPA{MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{{Resource: "rps", AverageValue: "1k"}}}, false,
 			[]string{"no CPU target (R10: averageUtilization 70)"}},
-		{"other targets (R10)", HPA{Min: 3, Max: 20, Targets: []Target{cpu(50), mem(90)}}, false,
+		{"other targets (R10)", workload.HPA{MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{cpu(50), mem(90)}}, false,
 			[]string{"CPU target 50 %, R10 says 70 %", "memory target 90 %, R10 says 80 %"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,10 +47,10 @@ func TestEvaluate(t *testing.T) {
 		{Key: quiet, Replicas: 1},
 		{Key: job, Replicas: 9},
 	}}
-	existing := FromConstraints([]constraints.HPA{
-		{Target: covered, MinReplicas: 3, MaxReplicas: 20, CPUUtilization: 70},
-		{Target: gone, MinReplicas: 3, MaxReplicas: 20, CPUUtilization: 70, MemoryUtilization: 80},
-	})
+	existing := []workload.HPA{
+		{Target: covered, MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}},
+		{Target: gone, MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}},
+	}
 	results, scalable := Evaluate(plan, existing, map[workload.Key]float64{bursty: 2.5, quiet: 1.5})
 	if scalable != 4 {
 		t.Errorf("scalable = %d, want 4 (a Job cannot be scaled)", scalable)
@@ -77,7 +76,7 @@ func TestEvaluate(t *testing.T) {
 		if r.Workload != w.key || r.Covered() != w.existing || !slices.Equal(r.Notes, w.notes) || !slices.Equal(r.Reasons, w.reasons) {
 			t.Errorf("result %d = %+v, want %+v", i, r, w)
 		}
-		if w.suggested != 0 && (r.Suggested == nil || r.Suggested.Min != w.suggested || r.Suggested.Max != MaxReplicas) {
+		if w.suggested != 0 && (r.Suggested == nil || r.Suggested.MinReplicas != w.suggested || r.Suggested.MaxReplicas != MaxReplicas) {
 			t.Errorf("result %d suggests %+v, want min %d max %d", i, r.Suggested, w.suggested, MaxReplicas)
 		}
 	}

@@ -70,6 +70,9 @@ type WorkloadPlan struct {
 	// Profile names the profile the workload was sized with: the run's,
 	// or the one its rightsize.dev/profile annotation names.
 	Profile string
+	// Autoscaling is the workload's HPA today and the one recommended;
+	// nil for workloads an HPA cannot scale.
+	Autoscaling *Autoscaling
 	// Notes are workload-level remarks (e.g. a QoS class change).
 	Notes []string
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/pricing"
 )
@@ -93,7 +92,7 @@ func scenario(t *testing.T) Input {
 	}
 	return Input{
 		Title: "Test cluster", Source: "test", Store: st, Specs: specs,
-		HPAs: []hpa.HPA{{Workload: api, Min: 2, Max: 5, Targets: []hpa.Target{{Resource: "cpu", AverageUtilization: 50}}}},
+		HPAs: []workload.HPA{{Target: api, MinReplicas: 2, MaxReplicas: 5, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}},
 		Plan: plan, Previous: plan,
 		Pricing: pricing.Pricing{Currency: "EUR", Default: pricing.Price{CPU: 0.04, Memory: 0.01},
 			Namespaces: map[string]pricing.Override{"batch": {CPU: ptr(0.02)}},
@@ -251,7 +250,7 @@ func TestBuildQoSHPAAndConfidence(t *testing.T) {
 	s := h.Suggested[0]
 	assert.Equal(t, web, s.Workload)
 	assert.Equal(t, "3 replicas", s.Why)
-	assert.Equal(t, 5, s.Min, "critical workloads keep 5 (R9)")
+	assert.Equal(t, 5, s.MinReplicas, "critical workloads keep 5 (R9)")
 	assert.Equal(t, "min 5, max 20; cpu 70 %, memory 80 %", describeHPA(s.HPA))
 
 	assert.Equal(t, []string{

@@ -14,7 +14,6 @@ import (
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/pricing"
@@ -135,7 +134,7 @@ func demoInputWithTeams(t testing.TB) Input {
 	in.Plan, in.Previous = plans(t, in.Store, in.Specs, in.End, in.Period)
 	in.GroupByLabel = "team"
 	in.HPASource = ""
-	in.HPAs = []hpa.HPA{{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Min: 2, Max: 10,
-		Targets: []hpa.Target{{Resource: "cpu", AverageUtilization: 60}, {Resource: "http_requests_per_second", AverageValue: "1k"}}}}
+	in.HPAs = []workload.HPA{{Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, MinReplicas: 2, MaxReplicas: 10,
+		Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 60}, {Resource: "http_requests_per_second", AverageValue: "1k"}}}}
 	return in
 }

@@ -32,7 +32,7 @@ func (b *builder) hpa() HPASection {
 				Why: strings.Join(r.Reasons, ", "), HPA: *r.Suggested})
 		}
 	}
-	slices.SortStableFunc(sec.Existing, func(a, b HPAReview) int { return cmpKey(a.Workload, b.Workload) })
+	slices.SortStableFunc(sec.Existing, func(a, b HPAReview) int { return cmpKey(a.Target, b.Target) })
 	// The most expensive candidates first: they gain the most from scaling
 	// in when idle.
 	requested := map[workload.Key]float64{}
@@ -46,9 +46,9 @@ func (b *builder) hpa() HPASection {
 }
 
 // describeHPA renders an HPA's bounds and targets in one line.
-func describeHPA(h hpa.HPA) string {
+func describeHPA(h workload.HPA) string {
 	var ts []string
-	for _, t := range h.Targets {
+	for _, t := range h.Metrics {
 		switch {
 		case t.AverageUtilization != 0:
 			ts = append(ts, fmt.Sprintf("%s %d %%", t.Resource, t.AverageUtilization))
@@ -62,5 +62,5 @@ func describeHPA(h hpa.HPA) string {
 	if len(ts) > 0 {
 		targets = strings.Join(ts, ", ")
 	}
-	return fmt.Sprintf("min %d, max %d; %s", h.Min, h.Max, targets)
+	return fmt.Sprintf("min %d, max %d; %s", h.MinReplicas, h.MaxReplicas, targets)
 }

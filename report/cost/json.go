@@ -358,10 +358,10 @@ func ref(w WorkloadCost) WorkloadRefDocument {
 	return WorkloadRefDocument{Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name, Savings: money4(w.Savings)}
 }
 
-func hpaDoc(h hpa.HPA) HPADocument {
-	d := HPADocument{Namespace: h.Workload.Namespace, Kind: string(h.Workload.Kind), Name: h.Workload.Name,
-		MinReplicas: h.Min, MaxReplicas: h.Max, Targets: []HPATargetDocument{}}
-	for _, t := range h.Targets {
+func hpaDoc(h workload.HPA) HPADocument {
+	d := HPADocument{Namespace: h.Target.Namespace, Kind: string(h.Target.Kind), Name: h.Target.Name,
+		MinReplicas: h.MinReplicas, MaxReplicas: h.MaxReplicas, Targets: []HPATargetDocument{}}
+	for _, t := range h.Metrics {
 		d.Targets = append(d.Targets, HPATargetDocument(t))
 	}
 	return d

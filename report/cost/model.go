@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/pricing"
 )
@@ -23,7 +22,7 @@ type Input struct {
 	// HPAs are the HorizontalPodAutoscalers the source found. HPASource
 	// says why there are none when the source cannot know them ("usage
 	// file"); leave it empty for sources that list HPAs.
-	HPAs      []hpa.HPA
+	HPAs      []workload.HPA
 	HPASource string
 	// Plan is the recommendation at End; Previous the one at the end of
 	// the previous period (both from recommender.RunOnce with one profile).
@@ -214,7 +213,7 @@ type HPASection struct {
 
 // HPAReview is an existing HPA and where it departs from R10.
 type HPAReview struct {
-	hpa.HPA
+	workload.HPA
 	Notes []string
 }
 
@@ -225,5 +224,5 @@ type HPASuggestion struct {
 	// Why says what makes the workload a candidate: its replica count,
 	// bursty CPU usage, or both.
 	Why string
-	hpa.HPA
+	workload.HPA
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -60,8 +59,8 @@ func craftedReport(t *testing.T) *Report {
 		r.Risks[i].Detail += " " + evilContainer
 	}
 	for i := range r.HPA.Existing {
-		r.HPA.Existing[i].Workload = rename(web)
-		r.HPA.Existing[i].Targets = []hpa.Target{{Resource: "requests|\n<x>", AverageValue: "1k\n- forged"}}
+		r.HPA.Existing[i].Target = rename(web)
+		r.HPA.Existing[i].Metrics = []workload.MetricTarget{{Resource: "requests|\n<x>", AverageValue: "1k\n- forged"}}
 	}
 	for i := range r.HPA.Suggested {
 		r.HPA.Suggested[i].Workload = rename(web)

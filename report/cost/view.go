@@ -204,7 +204,7 @@ func (r *Report) hpaView() hpaView {
 		if len(e.Notes) > 0 {
 			notes = strings.Join(e.Notes, "; ")
 		}
-		hv.Existing = append(hv.Existing, hpaRow{Workload: e.Workload.String(), HPA: describeHPA(e.HPA), Notes: notes})
+		hv.Existing = append(hv.Existing, hpaRow{Workload: e.Target.String(), HPA: describeHPA(e.HPA), Notes: notes})
 	}
 	for _, s := range h.Suggested {
 		hv.Suggested = append(hv.Suggested, hpaRow{Workload: s.Workload.String(), Replicas: strconv.Itoa(s.Replicas), Why: s.Why, HPA: describeHPA(s.HPA)})

@@ -16,8 +16,6 @@ import (
 	"rightsize.dev/rightsize/internal/atomicfile"
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/constraints"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
@@ -202,13 +200,13 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 	if err != nil {
 		return err
 	}
-	var hpas []constraints.HPA
+	var hpas []workload.HPA
 	if data.Bounds != nil {
 		hpas = data.Bounds.HPAs
 	}
 	rep, err := cost.Build(cost.Input{
 		Title: o.Title, Source: data.Name, Store: data.Store, Specs: data.Specs,
-		HPAs: hpa.FromConstraints(hpas), HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
+		HPAs: hpas, HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
 		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
 	})
 	if err != nil {
