@@ -26,6 +26,12 @@ type Result struct {
 	// Specs are the workloads' current pod templates from kube-state-metrics
 	// at the last step, for workloads with pods running then.
 	Specs map[workload.Key]workload.Spec
+	// HPAs are the HorizontalPodAutoscalers kube-state-metrics exports at
+	// the last step, by namespace and name. HPAsKnown says they could be
+	// read: with it, no HPAs means there are none; without it, a warning
+	// says why they are unknown.
+	HPAs      []workload.HPA
+	HPAsKnown bool
 	// URL is the server, without credentials.
 	URL string
 	// First and Last are the first and last step; Step the resolution.
@@ -59,7 +65,7 @@ type ChunkError struct {
 func (e ChunkError) Error() string { return e.Chunk + ": " + e.Err.Error() }
 
 // Collect reads the usage history and current pod templates of every
-// container the options select. report, when set, is told how the
+// container the options select, and the HPAs. report, when set, is told how the
 // collection advances.
 func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Logger) (*Result, error) {
 	if err := o.Validate(); err != nil {
@@ -187,9 +193,20 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 	}
 	c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
 
+	step = time.Now()
+	// Pod owners or templates show that kube-state-metrics is scraped: no
+	// HPA series then means no HPAs.
+	hpas, hpasKnown, err := c.readHPAs(ctx, len(specs) > 0 || len(c.owners.pods) > 0)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Debug("read HPAs", "hpas", len(hpas), "known", hpasKnown, "took", time.Since(step))
+
 	res := &Result{
 		Store:         c.store,
 		Specs:         specs,
+		HPAs:          hpas,
+		HPAsKnown:     hpasKnown,
 		URL:           c.url,
 		First:         c.w.at(0),
 		Last:          c.w.last(),

@@ -18,6 +18,12 @@
 //   - ownership: kube_pod_owner, then kube_replicaset_owner (ReplicaSet →
 //     Deployment) and kube_job_owner (Job → CronJob).
 //
+// The HorizontalPodAutoscalers come from kube-state-metrics at the last
+// step: kube_horizontalpodautoscaler_info (the workload scaled),
+// _spec_min_replicas, _spec_max_replicas and _spec_target_metric. When
+// they cannot be read the run goes on with the HPAs unknown
+// (Result.HPAsKnown false) and a warning saying why.
+//
 // cAdvisor's pod-level and pause-container series are left out with
 // container!="" and container!="POD".
 //

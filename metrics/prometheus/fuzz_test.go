@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -26,7 +27,8 @@ import (
 // The fuzz targets cover every parser of outside data in the package: the
 // selector, URL, header and parameter options, Retry-After, and the
 // answers of the server, from the bytes (decodeAnswer) through the HTTP
-// client (FuzzQueryResponse) to the samples (FuzzCollect). Each checks
+// client (FuzzQueryResponse) to the samples (FuzzCollect) and the HPAs
+// (FuzzHPAs). Each checks
 // that the call allocates within a bound of its input's size.
 
 // safeMessage fails t when a message could drive a terminal or is
@@ -385,8 +387,13 @@ func FuzzCollect(f *testing.F) {
 		[]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"shop","pod":"web-0","container":"app","owner_kind":"ReplicaSet","owner_name":"web-5d8f","resource":"memory"},"value":[1763121600,"1e400"]}]}}`))
 	f.Add([]byte(`{"status":"success","warnings":["\u001b[2J"],"data":{"resultType":"matrix","result":[{"metric":{"namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.5"],[1763114700,"0.7"],[1763121600,"NaN"]]}]}}`),
 		[]byte(`{"status":"error","errorType":"bad_data","error":"\u001b]0;x\u0007"}`))
-	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.25"],[1763115000,"0.25"],[1763115300,"0.25"],[1763115600,"0.25"],[1763115900,"0.25"],[1763116200,"0.25"],[1763116500,"0.25"],[1763116800,"0.25"],[1763117100,"0.25"],[1763117400,"0.25"],[1763117700,"0.25"],[1763118000,"0.25"],[1763118300,"0.25"],[1763118600,"0.25"],[1763118900,"0.25"],[1763119200,"0.25"],[1763119500,"0.25"],[1763119800,"0.25"],[1763120100,"0.25"],[1763120400,"0.25"],[1763120700,"0.25"],[1763121000,"0.25"],[1763121300,"0.25"],[1763121600,"0.25"]]}]}}`),
+	// steady is CPU of 0.25 at every step of the window.
+	steady := []byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.25"],[1763115000,"0.25"],[1763115300,"0.25"],[1763115600,"0.25"],[1763115900,"0.25"],[1763116200,"0.25"],[1763116500,"0.25"],[1763116800,"0.25"],[1763117100,"0.25"],[1763117400,"0.25"],[1763117700,"0.25"],[1763118000,"0.25"],[1763118300,"0.25"],[1763118600,"0.25"],[1763118900,"0.25"],[1763119200,"0.25"],[1763119500,"0.25"],[1763119800,"0.25"],[1763120100,"0.25"],[1763120400,"0.25"],[1763120700,"0.25"],[1763121000,"0.25"],[1763121300,"0.25"],[1763121600,"0.25"]]}]}}`)
+	f.Add(steady,
 		[]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"shop","pod":"web-0","container":"app","owner_kind":"Node","owner_name":"node-1"},"value":[1763121600,"1"]}]}}`))
+	// Every instant query gets the one body: the HPA queries read it as
+	// scale targets, replicas and metric targets at once.
+	f.Add(steady, []byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"shop","pod":"web-0","owner_kind":"<none>","owner_name":"<none>","horizontalpodautoscaler":"web","scaletargetref_kind":"Deployment","scaletargetref_name":"web","metric_name":"cpu","metric_target_type":"utilization"},"value":[1763121600,"3"]}]}}`))
 	series := []byte(`{"status":"success","data":[{"namespace":"shop","pod":"web-0","container":"app"}]}`)
 	f.Fuzz(func(t *testing.T, rangeBody, instantBody []byte) {
 		o := fakeOptions("http://prometheus:9090")
@@ -410,13 +417,21 @@ func FuzzCollect(f *testing.F) {
 			return
 		}
 		if testing.Verbose() {
-			t.Logf("%d samples, %d failed, warnings %q", res.Samples, len(res.Failed), res.Warnings)
+			t.Logf("%d samples, %d failed, %d HPAs, warnings %q", res.Samples, len(res.Failed), len(res.HPAs), res.Warnings)
 		}
 		for _, w := range res.Warnings {
 			safeMessage(t, w)
 		}
 		for _, f := range res.Failed {
 			safeMessage(t, f.Error())
+		}
+		if !res.HPAsKnown && len(res.HPAs) > 0 {
+			t.Fatalf("%d HPAs, unknown", len(res.HPAs))
+		}
+		for _, h := range res.HPAs {
+			if !kubeName(h.Name) || !kubeName(h.Target.Name) || h.MinReplicas < 1 || h.MinReplicas > h.MaxReplicas || h.MaxReplicas > maxHPAReplicas {
+				t.Fatalf("HPA %+v", h)
+			}
 		}
 		first, last := o.End.Add(-o.History), o.End
 		for _, k := range res.Store.Containers() {
@@ -431,6 +446,69 @@ func FuzzCollect(f *testing.F) {
 					}
 					if smp.HasThrottled && !(smp.Throttled >= 0 && smp.Throttled <= 1) {
 						t.Fatalf("throttled %v", smp.Throttled)
+					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzHPAs converts the answers of the four HPA queries, decoded as
+// vectors, into HPAs. Whatever the answers: no panic, allocation within
+// bounds, and every HPA kept is one Kubernetes could hold within rightsize's
+// bounds: names it allows, 1 ≤ min ≤ max ≤ 100000 replicas, utilization
+// targets of 1..1000 %, value targets that parse as positive quantities,
+// one target per metric, in order.
+func FuzzHPAs(f *testing.F) {
+	const info = `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"shop","horizontalpodautoscaler":"web","scaletargetref_kind":"Deployment","scaletargetref_name":"web"},"value":[1763121600,"1"]},{"metric":{"namespace":"shop","horizontalpodautoscaler":"canary","scaletargetref_kind":"Rollout","scaletargetref_name":"canary"},"value":[1763121600,"1"]}]}}`
+	replicas := func(web, canary string) string {
+		return `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"shop","horizontalpodautoscaler":"web"},"value":[1763121600,"` + web +
+			`"]},{"metric":{"namespace":"shop","horizontalpodautoscaler":"canary"},"value":[1763121600,"` + canary + `"]}]}}`
+	}
+	const targets = `{"status":"success","data":{"resultType":"vector","result":[` +
+		`{"metric":{"namespace":"shop","horizontalpodautoscaler":"web","metric_name":"cpu","metric_target_type":"utilization"},"value":[1763121600,"70"]},` +
+		`{"metric":{"namespace":"shop","horizontalpodautoscaler":"web","metric_name":"memory","metric_target_type":"average"},"value":[1763121600,"536870912"]},` +
+		`{"metric":{"namespace":"shop","horizontalpodautoscaler":"canary","metric_name":"rps","metric_target_type":"value"},"value":[1763121600,"0.5"]}]}}`
+	f.Add([]byte(info), []byte(replicas("2", "1")), []byte(replicas("10", "4")), []byte(targets))
+	f.Add([]byte(info), []byte(replicas("NaN", "1e400")), []byte(replicas("-Inf", "2.5")), []byte(strings.ReplaceAll(targets, "70", "1e9")))
+	f.Add([]byte(strings.ReplaceAll(info, "shop", `\u001b[2J`)), []byte(replicas("5", "1")), []byte(replicas("4", "100001")), []byte(emptyMatrix))
+	for _, s := range answerSeeds {
+		f.Add([]byte(info), []byte(s), []byte(s), []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, info, minReplicas, maxReplicas, targets []byte) {
+		var a hpaAnswers
+		var hpas []workload.HPA
+		alloclimit.Check(t, alloclimit.Bound(len(info)+len(minReplicas)+len(maxReplicas)+len(targets)), func() {
+			for _, in := range []struct {
+				body []byte
+				vec  *model.Vector
+			}{{info, &a.info}, {minReplicas, &a.minReplicas}, {maxReplicas, &a.maxReplicas}, {targets, &a.targets}} {
+				if series, _, err := decodeAnswer(http.StatusOK, in.body, model.ValVector); err == nil {
+					*in.vec = vector(series)
+				}
+			}
+			hpas, _ = a.hpas("namespace")
+		})
+		for i, h := range hpas {
+			if !kubeName(h.Name) || !kubeName(h.Target.Namespace) || !kubeName(h.Target.Name) || !kindName(string(h.Target.Kind)) {
+				t.Fatalf("HPA %+v: a name Kubernetes does not allow", h)
+			}
+			if h.MinReplicas < 1 || h.MinReplicas > h.MaxReplicas || h.MaxReplicas > maxHPAReplicas {
+				t.Fatalf("HPA %+v: replicas %d..%d", h, h.MinReplicas, h.MaxReplicas)
+			}
+			if i > 0 && (hpas[i-1].Target.Namespace+"/"+hpas[i-1].Name >= h.Target.Namespace+"/"+h.Name) {
+				t.Fatalf("HPAs out of order or twice: %s/%s after %s/%s", h.Target.Namespace, h.Name, hpas[i-1].Target.Namespace, hpas[i-1].Name)
+			}
+			for j, m := range h.Metrics {
+				if !hpaMetricName(m.Resource) || j > 0 && h.Metrics[j-1].Resource >= m.Resource {
+					t.Fatalf("HPA %+v: metric %q out of order, twice or not a name", h, m.Resource)
+				}
+				if m.AverageUtilization == 0 && m.AverageValue == "" || m.AverageUtilization < 0 || m.AverageUtilization > maxHPAUtilization {
+					t.Fatalf("HPA %+v: metric %+v", h, m)
+				}
+				if m.AverageValue != "" {
+					if q, err := resource.ParseQuantity(m.AverageValue); err != nil || q.Sign() <= 0 {
+						t.Fatalf("HPA %+v: value %q is no positive quantity (%v)", h, m.AverageValue, err)
 					}
 				}
 			}

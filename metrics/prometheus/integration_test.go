@@ -98,6 +98,8 @@ func TestIntegrationCollectMatchesUsageCSV(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, res.Failed)
 	assert.Empty(t, res.Warnings)
+	assert.True(t, res.HPAsKnown, "kube-state-metrics is there")
+	assert.Empty(t, res.HPAs, "the demo has no HPAs; the resize cluster's are not selected")
 	assert.Equal(t, 40, res.Series, "pod containers: the pause and pod-level series are left out")
 	assert.Positive(t, res.Queries)
 	assert.Positive(t, res.BytesReceived)
@@ -269,4 +271,45 @@ func TestIntegrationCompression(t *testing.T) {
 			assert.Equal(t, csv.Samples(), res.Samples)
 		})
 	}
+}
+
+// TestIntegrationHPAs reads the HPAs kube-state-metrics exports at the end
+// of the window: those still there, with their targets as written, and
+// not the one deleted before; the API version label is left out.
+func TestIntegrationHPAs(t *testing.T) {
+	srv, _ := demoServer(t)
+	_, last := promtest.ResizeStore(promtest.ResizeStart).Span()
+	var want []workload.HPA
+	for _, h := range promtest.ResizeHPAs(promtest.ResizeStart) {
+		if h.Until.IsZero() {
+			want = append(want, h.HPA)
+		}
+	}
+	require.Len(t, want, 2)
+	o := Options{URL: srv.URL, End: last.Add(time.Second), History: 3 * 24 * time.Hour, Selector: `cluster="` + promtest.ResizeCluster + `"`}
+	res, err := Collect(context.Background(), o, nil, nil)
+	require.NoError(t, err)
+	assert.True(t, res.HPAsKnown)
+	assert.Equal(t, want, res.HPAs)
+	for _, w := range res.Warnings {
+		assert.NotContains(t, w, "HPA")
+	}
+
+	d, err := Source{Options: o}.Load(context.Background(), nil)
+	require.NoError(t, err)
+	assert.True(t, d.HPAsKnown)
+	assert.Equal(t, want, d.HPAs)
+
+	t.Run("a day in, the deleted HPA is still there", func(t *testing.T) {
+		o := o
+		o.End = promtest.ResizeStart.Add(20 * time.Hour)
+		o.History = 24 * time.Hour
+		res, err := Collect(context.Background(), o, nil, nil)
+		require.NoError(t, err)
+		var names []string
+		for _, h := range res.HPAs {
+			names = append(names, h.Name)
+		}
+		assert.Equal(t, []string{"app", "app-before", "canary"}, names)
+	})
 }

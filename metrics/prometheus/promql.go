@@ -199,3 +199,26 @@ func (p promql) podCreated(g []Matcher) string {
 func (p promql) podsSelector(g []Matcher) string {
 	return selector("", p.cadvisor(append([]Matcher{anyOf("__name__", []string{p.n.CPU, p.n.Memory})}, g...))...)
 }
+
+// hpaInfo returns each HPA's scale target at the query's instant. The
+// API version kube-state-metrics adds is left out: the kind and name
+// name the workload.
+func (p promql) hpaInfo() string {
+	return "max by (" + p.n.KSMNamespaceLabel + ", " + hpaLabel + ", scaletargetref_kind, scaletargetref_name) (" + selector(hpaInfo, p.ksm(nil)...) + ")"
+}
+
+// hpaReplicas returns each HPA's min or max replicas (metric says which).
+func (p promql) hpaReplicas(metric string) string {
+	return "max by (" + p.n.KSMNamespaceLabel + ", " + hpaLabel + ") (" + selector(metric, p.ksm(nil)...) + ")"
+}
+
+// hpaTargets returns each HPA's metric targets, one series per metric and
+// target type, the target as the value.
+func (p promql) hpaTargets() string {
+	return "max by (" + p.n.KSMNamespaceLabel + ", " + hpaLabel + ", metric_name, metric_target_type) (" + selector(hpaTargetMetric, p.ksm(nil)...) + ")"
+}
+
+// hpaV1 counts kube-state-metrics v1's HPA series.
+func (p promql) hpaV1() string {
+	return "count(" + selector(hpaV1MaxReplicas, p.ksm(nil)...) + ")"
+}

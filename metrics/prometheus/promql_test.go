@@ -38,6 +38,11 @@ func TestQueriesGolden(t *testing.T) {
 		{"init containers (instant at the last step)", p.initContainers(g)},
 		{"current requests (instant at the last step)", p.settingsAt(g, p.n.Requests, p.n.InitRequests)},
 		{"pod creation times (instant at the last step)", p.podCreated(g)},
+		{"HPA scale targets (instant at the last step)", p.hpaInfo()},
+		{"HPA min replicas (instant at the last step)", p.hpaReplicas(hpaMinReplicas)},
+		{"HPA max replicas (instant at the last step)", p.hpaReplicas(hpaMaxReplicas)},
+		{"HPA metric targets (instant at the last step)", p.hpaTargets()},
+		{"kube-state-metrics v1 HPAs, looked for when there is no info series (instant at the last step)", p.hpaV1()},
 	}
 	var b strings.Builder
 	for _, q := range queries {
@@ -66,6 +71,9 @@ func TestKSMLabels(t *testing.T) {
 		assert.Contains(t, q, `exported_namespace="shop"`)
 		assert.Contains(t, q, `max by (exported_namespace, pod`)
 		assert.NotContains(t, q, `(namespace,`)
+	}
+	for _, q := range []string{p.hpaInfo(), p.hpaReplicas(hpaMaxReplicas), p.hpaTargets()} {
+		assert.Contains(t, q, `max by (exported_namespace, horizontalpodautoscaler`)
 	}
 }
 

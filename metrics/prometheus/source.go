@@ -12,8 +12,8 @@ import (
 )
 
 // Source is a Prometheus-compatible API as a recommender.Source: it reads
-// the window (End − History, End] of Options, with the pod templates
-// kube-state-metrics exports.
+// the window (End − History, End] of Options, with the pod templates and
+// HPAs kube-state-metrics exports.
 type Source struct {
 	Options Options
 	Log     *slog.Logger
@@ -26,7 +26,7 @@ func (s Source) Load(ctx context.Context, report progress.Func) (*recommender.Da
 	if err != nil {
 		return nil, err
 	}
-	d := &recommender.Data{Name: res.URL, Store: res.Store, Specs: res.Specs, Summary: res.Summary()}
+	d := &recommender.Data{Name: res.URL, Store: res.Store, Specs: res.Specs, HPAs: res.HPAs, HPAsKnown: res.HPAsKnown, Summary: res.Summary()}
 	for _, f := range res.Failed {
 		d.Warnings = append(d.Warnings, "not read, its samples are missing: "+f.Error())
 	}

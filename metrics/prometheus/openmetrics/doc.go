@@ -21,6 +21,11 @@
 //   - per pod: kube_pod_owner and kube_pod_created; per ReplicaSet and Job:
 //     kube_replicaset_owner and kube_job_owner.
 //
+// A source's HPAs become kube_horizontalpodautoscaler_info,
+// _spec_min_replicas, _spec_max_replicas and _spec_target_metric (averages
+// in the metric's base unit, bytes for memory), at the times of their
+// target's samples.
+//
 // Owners follow Kubernetes' naming: a Deployment's pod is owned by the
 // ReplicaSet named as the pod without its last dash-separated part, a
 // CronJob's pod by the Job named likewise.

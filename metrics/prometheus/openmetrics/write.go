@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -39,6 +41,16 @@ const periodsPerSecond = 10
 type Source struct {
 	Store  *history.Store
 	Labels map[string]string
+	// HPAs are rendered as kube-state-metrics exports HorizontalPodAutoscalers.
+	HPAs []HPA
+}
+
+// HPA is a HorizontalPodAutoscaler, exported at the times of its target's
+// samples (all the source's samples if the target has none), until Until
+// if set: the HPA was deleted then.
+type HPA struct {
+	workload.HPA
+	Until time.Time
 }
 
 // Write renders every series of the sources, family by family, and ends
@@ -48,10 +60,12 @@ func Write(w io.Writer, o Options, sources ...Source) error {
 		return fmt.Errorf("step must be positive")
 	}
 	r := &renderer{bw: bufio.NewWriterSize(w, 1<<20), o: o}
+	hpas := false
 	for _, src := range sources {
-		p := &part{extra: labelText(src.Labels)}
+		p := &part{extra: labelText(src.Labels), hpas: src.HPAs}
 		p.index(src.Store)
 		r.parts = append(r.parts, p)
+		hpas = hpas || len(src.HPAs) > 0
 	}
 	r.from, r.to = int64(math.MinInt64), int64(math.MaxInt64)
 	if !o.From.IsZero() {
@@ -60,10 +74,15 @@ func Write(w io.Writer, o Options, sources ...Source) error {
 	if !o.To.IsZero() {
 		r.to = o.To.UnixMilli()
 	}
-	for _, f := range []func(){
+	families := []func(){
 		r.cpu, r.memory, r.cfs, r.containerInfo, r.settings, r.restarts, r.lastTerminated,
 		r.podOwner, r.podCreated, r.replicaSetOwner, r.jobOwner,
-	} {
+	}
+	if hpas {
+		// Only then, so that renderings without HPAs stay as they were.
+		families = append(families, r.hpaInfo, r.hpaReplicas, r.hpaTargets)
+	}
+	for _, f := range families {
 		f()
 		if r.err != nil {
 			return r.err
@@ -89,6 +108,10 @@ type part struct {
 	pods  []*pod            // every pod, in name order
 	rs    map[string]*owned // ReplicaSets and Jobs by namespace/name
 	jobs  map[string]*owned
+	hpas  []HPA
+	// times are the sample times of each workload, and of all (the zero
+	// key), sorted.
+	times map[workload.Key][]int64
 }
 
 type entry struct {
@@ -116,9 +139,14 @@ type owned struct {
 func (r *part) index(st *history.Store) {
 	byPod := map[string]*pod{}
 	r.rs, r.jobs = map[string]*owned{}, map[string]*owned{}
+	r.times = map[workload.Key][]int64{}
 	for _, k := range st.Containers() {
 		for _, s := range st.Series(k) {
 			r.all = append(r.all, entry{k, s})
+			if len(r.hpas) > 0 {
+				r.times[k.Workload] = append(r.times[k.Workload], s.Time...)
+				r.times[workload.Key{}] = append(r.times[workload.Key{}], s.Time...)
+			}
 			id := k.Workload.Namespace + "/" + s.Pod
 			if byPod[id] != nil {
 				continue
@@ -154,6 +182,10 @@ func (r *part) index(st *history.Store) {
 			slices.Sort(o.times)
 			o.times = slices.Compact(o.times)
 		}
+	}
+	for k, ts := range r.times {
+		slices.Sort(ts)
+		r.times[k] = slices.Compact(ts)
 	}
 }
 
@@ -480,4 +512,97 @@ func (r *renderer) replicaSetOwner() {
 
 func (r *renderer) jobOwner() {
 	r.ownerFamily("kube_job_owner", "job_name", func(p *part) map[string]*owned { return p.jobs })
+}
+
+// hpaTimes returns the times an HPA is exported at.
+func (p *part) hpaTimes(h HPA) []int64 {
+	ts, ok := p.times[h.Target]
+	if !ok {
+		ts = p.times[workload.Key{}]
+	}
+	if h.Until.IsZero() {
+		return ts
+	}
+	n, _ := slices.BinarySearch(ts, h.Until.UnixMilli())
+	return ts[:n]
+}
+
+// hpaSeries starts a line of an HPA series, labelled as kube-state-metrics
+// labels them.
+func (p *part) hpaSeries(name string, h HPA, kv ...string) string {
+	return p.series(name, h.Target.Namespace, "", noContainer, append([]string{"horizontalpodautoscaler", h.Name}, kv...)...)
+}
+
+func (r *renderer) hpaInfo() {
+	r.family("kube_horizontalpodautoscaler_info", "gauge")
+	for _, pt := range r.parts {
+		for _, h := range pt.hpas {
+			var kv []string
+			// Like kube-state-metrics, without an API version where none is
+			// known (kinds of other API groups).
+			if _, ok := workload.ParseKind(string(h.Target.Kind)); ok {
+				kv = append(kv, "scaletargetref_api_version", h.Target.Kind.APIVersion())
+			}
+			kv = append(kv, "scaletargetref_kind", string(h.Target.Kind), "scaletargetref_name", h.Target.Name)
+			prefix := pt.hpaSeries("kube_horizontalpodautoscaler_info", h, kv...)
+			for _, t := range pt.hpaTimes(h) {
+				r.point(prefix, 1, t)
+			}
+		}
+	}
+}
+
+func (r *renderer) hpaReplicas() {
+	for _, fam := range []struct {
+		name string
+		get  func(HPA) int
+	}{
+		{"kube_horizontalpodautoscaler_spec_min_replicas", func(h HPA) int { return h.MinReplicas }},
+		{"kube_horizontalpodautoscaler_spec_max_replicas", func(h HPA) int { return h.MaxReplicas }},
+	} {
+		r.family(fam.name, "gauge")
+		for _, pt := range r.parts {
+			for _, h := range pt.hpas {
+				prefix := pt.hpaSeries(fam.name, h)
+				for _, t := range pt.hpaTimes(h) {
+					r.point(prefix, float64(fam.get(h)), t)
+				}
+			}
+		}
+	}
+}
+
+// hpaTargets writes a series per metric target: utilization in percent,
+// average values in the metric's base unit (cores, bytes).
+func (r *renderer) hpaTargets() {
+	const name = "kube_horizontalpodautoscaler_spec_target_metric"
+	r.family(name, "gauge")
+	for _, pt := range r.parts {
+		for _, h := range pt.hpas {
+			for _, m := range h.Metrics {
+				type target struct {
+					typ string
+					v   float64
+				}
+				var targets []target
+				if m.AverageUtilization > 0 {
+					targets = append(targets, target{"utilization", float64(m.AverageUtilization)})
+				}
+				if m.AverageValue != "" {
+					q, err := resource.ParseQuantity(m.AverageValue)
+					if err != nil {
+						r.err = fmt.Errorf("HPA %s/%s: metric %s: %w", h.Target.Namespace, h.Name, m.Resource, err)
+						return
+					}
+					targets = append(targets, target{"average", q.AsApproximateFloat64()})
+				}
+				for _, tg := range targets {
+					prefix := pt.hpaSeries(name, h, "metric_name", m.Resource, "metric_target_type", tg.typ)
+					for _, t := range pt.hpaTimes(h) {
+						r.point(prefix, tg.v, t)
+					}
+				}
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package openmetrics
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -73,4 +74,53 @@ func TestWriteInPieces(t *testing.T) {
 
 func TestWriteNeedsStep(t *testing.T) {
 	require.Error(t, Write(&bytes.Buffer{}, Options{}, Source{Store: smallStore()}))
+}
+
+// TestWriteHPAs renders HPAs as kube-state-metrics exports them: at the
+// times of their target's samples (all the store's for a target without
+// any), until they are deleted; without HPAs no HPA family is written.
+func TestWriteHPAs(t *testing.T) {
+	web := HPA{HPA: workload.HPA{Name: "web", Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, MinReplicas: 2, MaxReplicas: 6,
+		Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}, {Resource: "memory", AverageValue: "512Mi"}}}}
+	gone := HPA{HPA: workload.HPA{Name: "gone", Target: workload.Key{Namespace: "shop", Kind: "Rollout", Name: "canary"}, MinReplicas: 1, MaxReplicas: 3,
+		Metrics: []workload.MetricTarget{{Resource: "rps", AverageValue: "500m"}}}, Until: t0.Add(5 * time.Minute)}
+	var b bytes.Buffer
+	require.NoError(t, Write(&b, Options{Step: 5 * time.Minute}, Source{Store: smallStore(), Labels: map[string]string{"cluster": "test"}, HPAs: []HPA{web, gone}}))
+	var lines []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.Contains(l, "horizontalpodautoscaler") {
+			lines = append(lines, l)
+		}
+	}
+	w := func(name, labels string, v string, minutes int) string {
+		return fmt.Sprintf("%s{%s,cluster=\"test\"} %s %d", name, labels, v, t0.Add(time.Duration(minutes)*time.Minute).Unix())
+	}
+	var want []string
+	add := func(name, labels, v string, minutes ...int) {
+		for _, m := range minutes {
+			want = append(want, w(name, labels, v, m))
+		}
+	}
+	want = append(want, "# TYPE kube_horizontalpodautoscaler_info gauge")
+	add("kube_horizontalpodautoscaler_info", `namespace="shop",horizontalpodautoscaler="web",scaletargetref_api_version="apps/v1",scaletargetref_kind="Deployment",scaletargetref_name="web"`, "1", 0, 5, 15)
+	add("kube_horizontalpodautoscaler_info", `namespace="shop",horizontalpodautoscaler="gone",scaletargetref_kind="Rollout",scaletargetref_name="canary"`, "1", 0)
+	want = append(want, "# TYPE kube_horizontalpodautoscaler_spec_min_replicas gauge")
+	add("kube_horizontalpodautoscaler_spec_min_replicas", `namespace="shop",horizontalpodautoscaler="web"`, "2", 0, 5, 15)
+	add("kube_horizontalpodautoscaler_spec_min_replicas", `namespace="shop",horizontalpodautoscaler="gone"`, "1", 0)
+	want = append(want, "# TYPE kube_horizontalpodautoscaler_spec_max_replicas gauge")
+	add("kube_horizontalpodautoscaler_spec_max_replicas", `namespace="shop",horizontalpodautoscaler="web"`, "6", 0, 5, 15)
+	add("kube_horizontalpodautoscaler_spec_max_replicas", `namespace="shop",horizontalpodautoscaler="gone"`, "3", 0)
+	want = append(want, "# TYPE kube_horizontalpodautoscaler_spec_target_metric gauge")
+	add("kube_horizontalpodautoscaler_spec_target_metric", `namespace="shop",horizontalpodautoscaler="web",metric_name="cpu",metric_target_type="utilization"`, "70", 0, 5, 15)
+	add("kube_horizontalpodautoscaler_spec_target_metric", `namespace="shop",horizontalpodautoscaler="web",metric_name="memory",metric_target_type="average"`, "5.36870912e+08", 0, 5, 15)
+	add("kube_horizontalpodautoscaler_spec_target_metric", `namespace="shop",horizontalpodautoscaler="gone",metric_name="rps",metric_target_type="average"`, "0.5", 0)
+	assert.Equal(t, want, lines)
+
+	b.Reset()
+	require.NoError(t, Write(&b, Options{Step: 5 * time.Minute}, Source{Store: smallStore()}))
+	assert.NotContains(t, b.String(), "horizontalpodautoscaler")
+
+	bad := web
+	bad.Metrics = []workload.MetricTarget{{Resource: "rps", AverageValue: "lots"}}
+	require.ErrorContains(t, Write(&bytes.Buffer{}, Options{Step: 5 * time.Minute}, Source{Store: smallStore(), HPAs: []HPA{bad}}), "HPA shop/web: metric rps:")
 }

@@ -126,6 +126,28 @@ func ResizeStore(start time.Time) *history.Store {
 	return st
 }
 
+// ResizeHPAs are the HPAs of ResizeStore's cluster, as kube-state-metrics
+// exports them from start on: one on the Deployment app with resource and
+// custom metric targets, one on a kind of another API group (an Argo
+// Rollout, without pods), and one on app deleted after a day, which is gone
+// at the end.
+func ResizeHPAs(start time.Time) []openmetrics.HPA {
+	key := func(kind workload.Kind, name string) workload.Key {
+		return workload.Key{Namespace: "resize", Kind: kind, Name: name}
+	}
+	return []openmetrics.HPA{
+		{HPA: workload.HPA{Name: "app", Target: key(workload.Deployment, "app"), MinReplicas: 2, MaxReplicas: 6, Metrics: []workload.MetricTarget{
+			{Resource: "cpu", AverageUtilization: 70},
+			{Resource: "http_requests_per_second", AverageValue: "100"},
+			{Resource: "memory", AverageValue: "512Mi"},
+		}}},
+		{HPA: workload.HPA{Name: "canary", Target: key("Rollout", "canary"), MinReplicas: 1, MaxReplicas: 3, Metrics: []workload.MetricTarget{
+			{Resource: "queue_depth", AverageValue: "30"},
+		}}},
+		{HPA: workload.HPA{Name: "app-before", Target: key(workload.Deployment, "app"), MinReplicas: 1, MaxReplicas: 2}, Until: start.Add(24 * time.Hour)},
+	}
+}
+
 // ResizeStart is where ResizeStore's data begins in the demo TSDB.
 var ResizeStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
@@ -137,8 +159,8 @@ var demoTSDB struct {
 
 // DemoTSDB returns a directory with the demo dataset as TSDB blocks
 // (cluster="demo", with cAdvisor's pod-level and pause-container series),
-// the decoy cluster and ResizeStore's pods. It is built once per test binary; call Cleanup
-// from TestMain to remove it.
+// the decoy cluster, and ResizeStore's pods with ResizeHPAs. It is built
+// once per test binary; call Cleanup from TestMain to remove it.
 func DemoTSDB(t testing.TB) string {
 	t.Helper()
 	_, promtool := Require(t)
@@ -185,7 +207,7 @@ func writeDemoTSDB(promtool, dir string) error {
 		return openmetrics.Write(w, openmetrics.Options{Step: DemoStep, PodLevel: true},
 			openmetrics.Source{Store: st, Labels: map[string]string{"cluster": DemoCluster}},
 			openmetrics.Source{Store: decoy(st), Labels: map[string]string{"cluster": DecoyCluster}},
-			openmetrics.Source{Store: ResizeStore(ResizeStart), Labels: map[string]string{"cluster": ResizeCluster}})
+			openmetrics.Source{Store: ResizeStore(ResizeStart), Labels: map[string]string{"cluster": ResizeCluster}, HPAs: ResizeHPAs(ResizeStart)})
 	})
 }
 
