@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"rightsize.dev/rightsize/recommender/constraints"
+	"rightsize.dev/rightsize/recommender/hpa/hpaobject"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -80,21 +81,11 @@ func quotaOf(q *corev1.ResourceQuota) constraints.ResourceQuota {
 	}
 }
 
+// hpaOf reads an HPA whole: bounds, every metric's target and the
+// behavior. What workload.HPA cannot hold (a metric's source type or
+// selector) is left out; the metric's name and target stay.
 func hpaOf(h *autoscalingv2.HorizontalPodAutoscaler) workload.HPA {
-	out := workload.HPA{
-		Name:        h.Name,
-		Target:      targetKey(h.Namespace, h.Spec.ScaleTargetRef.Kind, h.Spec.ScaleTargetRef.Name),
-		MinReplicas: int(deref(h.Spec.MinReplicas, 1)), MaxReplicas: int(h.Spec.MaxReplicas),
-	}
-	for _, m := range h.Spec.Metrics {
-		if m.Type != autoscalingv2.ResourceMetricSourceType || m.Resource == nil || m.Resource.Target.AverageUtilization == nil {
-			continue
-		}
-		switch m.Resource.Name {
-		case corev1.ResourceCPU, corev1.ResourceMemory:
-			out.Metrics = append(out.Metrics, workload.MetricTarget{Resource: string(m.Resource.Name), AverageUtilization: int(*m.Resource.Target.AverageUtilization)})
-		}
-	}
+	out, _ := hpaobject.FromObject(h)
 	return out
 }
 
