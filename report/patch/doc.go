@@ -1,6 +1,9 @@
 // Package patch turns a plan into files a GitOps repository can take: one
-// strategic-merge patch per workload whose resources change, and a
-// kustomization.yaml that lists them.
+// strategic-merge patch per workload whose resources change, one per
+// HorizontalPodAutoscaler whose recommendation differs from it, one
+// autoscaling/v2 manifest per recommended HPA that does not exist yet, and a
+// kustomization.yaml that lists them (patches under patches:, new HPAs under
+// resources:).
 //
 // Each patch names the workload (apiVersion, kind, metadata.name and
 // metadata.namespace) and carries only the resources of the containers that
@@ -10,6 +13,23 @@
 // appear; a limit the plan removes is written as null, which is how a
 // strategic merge deletes a field. Containers merge by name, so everything
 // else in the manifest stays as it is.
+//
+// An HPA patch (<namespace>-horizontalpodautoscaler-<name>.yaml) names the
+// existing HPA and carries the fields that change: minReplicas,
+// maxReplicas, metrics and each direction's behavior rules, written whole.
+// autoscaling/v2 gives spec.metrics and the policies no patch merge key, so
+// a strategic merge replaces those lists; rules the recommendation leaves
+// to Kubernetes' defaults are written as null. The plan keeps a custom
+// metric's name and target but not its source type (Pods, Object,
+// External): when the metrics of an HPA that has such a metric change,
+// they are left out of the patch and Write says so in skipped. A new HPA
+// is named after its workload unless the recommendation names it, and is
+// not written when an HPA of the plan already has that name. Its header
+// says to drop spec.replicas from the workload's manifest, with care. As
+// for a workload, kustomize wants the HPA a patch applies to among the
+// manifests under resources:, and a new HPA's manifest is added to the
+// resources: of an existing kustomization the way patches are added to
+// its patches:.
 //
 // The files are valid input for both
 //

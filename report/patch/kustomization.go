@@ -204,12 +204,18 @@ func checkSize(doc *yamlv3.Node) error {
 	return err
 }
 
-// withPatches returns the kustomization with the patch files names listed
-// under patches:, each once: a file already listed there (or under
-// patchesStrategicMerge:) keeps its entry, and existing entries stay. It
-// edits k's tree. A kustomization Write created gets a fresh header naming
-// profile; a user's keeps its comments.
+// withPatches is withFiles with patches alone.
 func (k kustomization) withPatches(names []string, profile string) ([]byte, error) {
+	return k.withFiles(names, nil, profile)
+}
+
+// withFiles returns the kustomization with the patch files patches listed
+// under patches: and the manifests resources under resources:, each once:
+// a file already listed (a patch under patches: or patchesStrategicMerge:,
+// a manifest under resources:) keeps its entry, and existing entries stay.
+// It edits k's tree. A kustomization Write created gets a fresh header
+// naming profile; a user's keeps its comments.
+func (k kustomization) withFiles(patches, resources []string, profile string) ([]byte, error) {
 	want := k.typed
 	doc, ours := k.doc, k.doc == nil
 	if doc == nil {
@@ -254,7 +260,7 @@ func (k kustomization) withPatches(names []string, profile string) ([]byte, erro
 	}
 	want.Patches = slices.Clone(want.Patches)
 	var entries []*yamlv3.Node
-	for _, name := range names {
+	for _, name := range patches {
 		if listed[name] {
 			continue
 		}
@@ -264,6 +270,25 @@ func (k kustomization) withPatches(names []string, profile string) ([]byte, erro
 	}
 	if len(entries) > 0 {
 		if err := appendEntries(root, "patches", entries); err != nil {
+			return nil, err
+		}
+	}
+	inResources := map[string]bool{}
+	for _, r := range want.Resources {
+		inResources[path.Clean(r)] = true
+	}
+	want.Resources = slices.Clone(want.Resources)
+	entries = nil
+	for _, name := range resources {
+		if inResources[name] {
+			continue
+		}
+		inResources[name] = true
+		want.Resources = append(want.Resources, name)
+		entries = append(entries, str(name))
+	}
+	if len(entries) > 0 {
+		if err := appendEntries(root, "resources", entries); err != nil {
 			return nil, err
 		}
 	}
@@ -284,8 +309,8 @@ func (k kustomization) withPatches(names []string, profile string) ([]byte, erro
 	// differ. Reading the result back as kustomize does catches that.
 	got, err := decodeTyped(buf.Bytes())
 	if err != nil || !reflect.DeepEqual(got, want) {
-		return nil, errors.New("adding the patches would change what the rest of the file means to kustomize " +
-			"(a YAML merge key or anchor around patches:?); list them under patches: by hand")
+		return nil, errors.New("adding the files would change what the rest of the file means to kustomize " +
+			"(a YAML merge key or anchor around patches: or resources:?); list them there by hand")
 	}
 	return buf.Bytes(), nil
 }
@@ -338,7 +363,7 @@ func appendEntries(root *yamlv3.Node, key string, entries []*yamlv3.Node) error 
 	default:
 		// A list elsewhere that an alias names: adding to it would change
 		// the other place too.
-		return fmt.Errorf("%s: at line %d is not a list written out; list the patches there by hand", key, v.Line)
+		return fmt.Errorf("%s: at line %d is not a list written out; list the files there by hand", key, v.Line)
 	}
 	return nil
 }
@@ -346,6 +371,8 @@ func appendEntries(root *yamlv3.Node, key string, entries []*yamlv3.Node) error 
 // headerLines follow headerStart's line in the header of this version and
 // earlier ones.
 var headerLines = []string{
+	"# resources or HPA change, and new HPAs. Add the manifests they apply to",
+	"# under resources: (e.g. - ../base); rightsize adds its files, keeps the rest.",
 	"# resources change. Add the manifests they apply to under resources:",
 	"# (e.g. - ../base); rightsize adds its patches and keeps the rest.",
 	"# (e.g. - ../base); rightsize keeps that list and rewrites the rest.",

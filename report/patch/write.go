@@ -13,13 +13,17 @@ import (
 )
 
 // Write writes one strategic-merge patch per workload whose settings change,
-// plus kustomization.yaml listing them, into dir (created if missing). An
+// one per existing HPA whose recommendation differs from it and one
+// manifest per recommended HPA that does not exist yet, plus
+// kustomization.yaml listing them, into dir (created if missing). An
 // existing kustomization.yaml keeps everything it holds; the patch files it
-// does not list yet are added to its patches.
-// written holds the file names, patches in name order and the kustomization
-// last; skipped names each workload that changes but cannot be patched, with
-// the reason: a bare Pod, or names that are not valid in Kubernetes (never
-// rendered). Other files in dir stay as they are.
+// does not list yet are added to its patches, the new HPAs to its
+// resources.
+// written holds the file names in name order and the kustomization last;
+// skipped names each workload that changes but cannot be patched, with the
+// reason: a bare Pod, names that are not valid in Kubernetes (never
+// rendered), an HPA that cannot be written (or only in part). Other files
+// in dir stay as they are.
 //
 // The files are written all or nothing: each is staged in a temporary
 // directory inside dir and moved into place, kustomization.yaml last; if a
@@ -34,11 +38,15 @@ func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
 
 	files := map[string][]byte{}
 	owner := map[string]workload.Key{}
+	// invalid holds the workloads already skipped for their names, which
+	// their HPA need not say again.
+	invalid := map[workload.Key]bool{}
 	for _, wp := range p.Workloads {
 		data, skip, err := render(wp)
-		var invalid *invalidError
-		if errors.As(err, &invalid) {
-			skipped = append(skipped, invalid.Error())
+		var bad *invalidError
+		if errors.As(err, &bad) {
+			skipped = append(skipped, bad.Error())
+			invalid[wp.Key] = true
 			continue
 		}
 		if err != nil {
@@ -57,7 +65,30 @@ func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
 		}
 		owner[name], files[name] = wp.Key, data
 	}
+	var patches, resources []string
+	for name := range files {
+		patches = append(patches, name)
+	}
+	hpas, hpaSkipped := renderHPAs(p.Workloads)
+	for _, f := range hpas {
+		if prev, dup := owner[f.name]; dup {
+			return nil, nil, fmt.Errorf("patch file %s for both %s and %s", f.name, prev, f.key)
+		}
+		owner[f.name], files[f.name] = f.key, f.data
+		if f.resource {
+			resources = append(resources, f.name)
+		} else {
+			patches = append(patches, f.name)
+		}
+	}
+	for _, s := range hpaSkipped {
+		if !invalid[s.key] {
+			skipped = append(skipped, s.msg)
+		}
+	}
 	slices.Sort(skipped)
+	slices.Sort(patches)
+	slices.Sort(resources)
 
 	names := make([]string, 0, len(files))
 	for name := range files {
@@ -65,7 +96,7 @@ func Write(dir string, p workload.Plan) (written, skipped []string, err error) {
 	}
 	slices.Sort(names)
 
-	body, err := k.withPatches(names, p.Profile)
+	body, err := k.withFiles(patches, resources, p.Profile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("update %s: %w", kpath, err)
 	}
