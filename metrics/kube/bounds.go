@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"rightsize.dev/rightsize/recommender/constraints"
-	"rightsize.dev/rightsize/recommender/hpa/hpaobject"
+	"rightsize.dev/rightsize/metrics/hpaobject"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 

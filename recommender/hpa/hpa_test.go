@@ -8,8 +8,12 @@ import (
 )
 
 func TestReview(t *testing.T) {
-	cpu := func(p int) workload.MetricTarget { return workload.MetricTarget{Resource: "cpu", AverageUtilization: p} }
-	mem := func(p int) workload.MetricTarget { return workload.MetricTarget{Resource: "memory", AverageUtilization: p} }
+	cpu := func(p int) workload.MetricTarget {
+		return workload.MetricTarget{Resource: "cpu", AverageUtilization: p}
+	}
+	mem := func(p int) workload.MetricTarget {
+		return workload.MetricTarget{Resource: "memory", AverageUtilization: p}
+	}
 	for _, tc := range []struct {
 		name     string
 		h        workload.HPA

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/internal/untrusted"
-	"rightsize.dev/rightsize/recommender/hpa/hpaobject"
+	"rightsize.dev/rightsize/metrics/hpaobject"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 

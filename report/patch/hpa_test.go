@@ -18,7 +18,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/golden"
 	"rightsize.dev/rightsize/recommender/hpa"
-	"rightsize.dev/rightsize/recommender/hpa/hpaobject"
+	"rightsize.dev/rightsize/metrics/hpaobject"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 

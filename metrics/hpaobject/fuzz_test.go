@@ -61,7 +61,7 @@ func TestSeedCorpus(t *testing.T) {
 	}
 	for name, s := range readSeeds {
 		b, err := os.ReadFile(filepath.Join(corpusDir, name))
-		require.NoError(t, err, "run go test -run TestSeedCorpus ./recommender/hpa/hpaobject/ -args -update")
+		require.NoError(t, err, "run go test -run TestSeedCorpus ./metrics/hpaobject/ -args -update")
 		assert.Equal(t, file(s), string(b))
 	}
 }
