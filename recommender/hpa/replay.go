@@ -1,0 +1,354 @@
+package hpa
+
+import (
+	"math"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// ReplayOptions configure the simulated HPA controller.
+type ReplayOptions struct {
+	// Sync is the controller's sync period (kube-controller-manager's
+	// --horizontal-pod-autoscaler-sync-period, 15 s by default).
+	Sync time.Duration
+	// StartUp is the time a new pod needs to become ready and take load.
+	StartUp time.Duration
+	// Tolerance is the band of the usage ratio within which the HPA does
+	// not act (Kubernetes: 0.1).
+	Tolerance float64
+}
+
+// DefaultReplay is Kubernetes' controller with pods ready a minute after
+// they are created.
+var DefaultReplay = ReplayOptions{Sync: 15 * time.Second, StartUp: 60 * time.Second, Tolerance: 0.1}
+
+// metricsDelay is how old the usage an HPA sees is: metrics-server's
+// resolution.
+const metricsDelay = 15 * time.Second
+
+// Reaction is the time from a rise in load to a ready pod that serves it:
+// the metrics' age, a sync period, the pod's start-up.
+func (o ReplayOptions) Reaction() time.Duration { return metricsDelay + o.Sync + o.StartUp }
+
+// Figures are a replay's outcome.
+type Figures struct {
+	// Duration is the time replayed.
+	Duration time.Duration
+	// ReplicaHours are the pods run (ready or starting) times hours: the
+	// cost. CoreHours are the CPU cores they request times hours.
+	ReplicaHours, CoreHours float64
+	// Saturated is the share of time the load exceeds the ready pods'
+	// CPU requests; AboveTarget the share of time the ready pods'
+	// utilization exceeds the target by more than the tolerance.
+	Saturated, AboveTarget float64
+	// Events counts the changes of the replica count; PeakReplicas is the
+	// highest count.
+	Events, PeakReplicas int
+}
+
+// Replay simulates the Kubernetes HPA algorithm scaling a workload whose
+// pods request podRequest cores each over the load, on its CPU target:
+// every Sync the desired count is ceil(ready × utilization / target)
+// unless the ratio is within the tolerance (starting pods count as idle
+// when scaling up, as the controller does), stabilized over the behavior's
+// windows, limited by its rate policies and by min and max. New pods take
+// load after StartUp; scaling down removes starting pods first. The load
+// is interpolated linearly between its points. It reports false when the
+// HPA has no CPU utilization target, the request is not positive or the
+// load is empty.
+func Replay(l Load, podRequest workload.Cores, h workload.HPA, o ReplayOptions) (Figures, bool) {
+	u := float64(h.Utilization("cpu")) / 100
+	r := float64(podRequest)
+	vals := l.filled()
+	if u <= 0 || r <= 0 || len(vals) == 0 || o.Sync <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return Figures{}, false
+	}
+	s := newSim(h, u, r, o)
+	s.replicas = clampInt(ceilInt(vals[0]/(u*r)), s.min, s.max)
+	s.ready = s.replicas
+	s.run(l, vals)
+	return s.fig, true
+}
+
+// ReplayFixed replays the load on a fixed replica count: the cost and the
+// saturation without an HPA.
+func ReplayFixed(l Load, podRequest workload.Cores, replicas int) Figures {
+	vals := l.filled()
+	var f Figures
+	if len(vals) == 0 {
+		return f
+	}
+	r := float64(podRequest)
+	step := l.Step.Hours()
+	sat := 0
+	for _, v := range vals {
+		if v > float64(replicas)*r*(1+1e-9) {
+			sat++
+		}
+	}
+	f.Duration = time.Duration(len(vals)) * l.Step
+	f.ReplicaHours = float64(replicas) * step * float64(len(vals))
+	f.CoreHours = f.ReplicaHours * r
+	f.Saturated = float64(sat) / float64(len(vals))
+	f.PeakReplicas = replicas
+	return f
+}
+
+type scaleEvent struct {
+	at    int64 // Unix ms
+	delta int
+}
+
+type recommendation struct {
+	at       int64
+	replicas int
+}
+
+// sim is one replay's controller and pods.
+type sim struct {
+	h            workload.HPA
+	u, r         float64
+	o            ReplayOptions
+	up, down     workload.ScalingRules
+	min, max     int
+	replicas     int
+	ready        int
+	pending      []int64 // ready times of starting pods, oldest first
+	recs         []recommendation
+	events       []scaleEvent
+	keepRecs     int64 // ms of recommendations the windows need
+	keepEvents   int64 // ms of events the policies need
+	fig          Figures
+	replicaMs    float64
+	coreMs       float64
+	saturatedMs  int64
+	aboveMs      int64
+	replayedMs   int64
+	toleranceTop float64
+}
+
+func newSim(h workload.HPA, u, r float64, o ReplayOptions) *sim {
+	s := &sim{h: h, u: u, r: r, o: o, up: h.Behavior.Up(), down: h.Behavior.Down(),
+		min: max(h.MinReplicas, 1), max: max(h.MaxReplicas, h.MinReplicas, 1), toleranceTop: u * (1 + o.Tolerance)}
+	s.keepRecs = max(s.up.StabilizationWindow, s.down.StabilizationWindow).Milliseconds()
+	for _, p := range append(append([]workload.ScalingPolicy{}, s.up.Policies...), s.down.Policies...) {
+		s.keepEvents = max(s.keepEvents, p.Period.Milliseconds())
+	}
+	return s
+}
+
+func (s *sim) run(l Load, vals []float64) {
+	stepMs := l.Step.Milliseconds()
+	syncMs := s.o.Sync.Milliseconds()
+	// Each point stands for its step: the replay covers Duration.
+	end := l.Start + int64(len(vals))*stepMs
+	for t := l.Start; t < end; t += syncMs {
+		// The load now, between its points.
+		pos := float64(t-l.Start) / float64(stepMs)
+		i := int(pos)
+		load := vals[i]
+		if i+1 < len(vals) {
+			load += (vals[i+1] - vals[i]) * (pos - float64(i))
+		}
+		s.step(t, load)
+		s.account(load, min(syncMs, end-t))
+	}
+	s.fig.Duration = time.Duration(s.replayedMs) * time.Millisecond
+	s.fig.ReplicaHours = s.replicaMs / float64(time.Hour.Milliseconds())
+	s.fig.CoreHours = s.coreMs / float64(time.Hour.Milliseconds())
+	if s.replayedMs > 0 {
+		s.fig.Saturated = float64(s.saturatedMs) / float64(s.replayedMs)
+		s.fig.AboveTarget = float64(s.aboveMs) / float64(s.replayedMs)
+	}
+}
+
+// account adds the interval [t, t+dt) run with the state after the sync.
+func (s *sim) account(load float64, dt int64) {
+	s.replayedMs += dt
+	s.replicaMs += float64(s.replicas) * float64(dt)
+	s.coreMs += float64(s.replicas) * s.r * float64(dt)
+	capacity := float64(s.ready) * s.r
+	if load > capacity*(1+1e-9) {
+		s.saturatedMs += dt
+	}
+	if s.ready == 0 || load/capacity > s.toleranceTop*(1+1e-9) {
+		s.aboveMs += dt
+	}
+	s.fig.PeakReplicas = max(s.fig.PeakReplicas, s.replicas)
+}
+
+// step is one sync of the controller at t.
+func (s *sim) step(t int64, load float64) {
+	for len(s.pending) > 0 && s.pending[0] <= t {
+		s.ready++
+		s.pending = s.pending[1:]
+	}
+	current := s.replicas
+	desired := s.desired(load)
+	s.trim(t)
+	// Stabilization: scaling up takes the lowest recommendation of its
+	// window, scaling down the highest of its.
+	upRec, downRec := desired, desired
+	for _, rc := range s.recs {
+		if rc.at > t-s.up.StabilizationWindow.Milliseconds() {
+			upRec = min(upRec, rc.replicas)
+		}
+		if rc.at > t-s.down.StabilizationWindow.Milliseconds() {
+			downRec = max(downRec, rc.replicas)
+		}
+	}
+	s.recs = append(s.recs, recommendation{t, desired})
+	next := current
+	if next < upRec {
+		next = upRec
+	}
+	if next > downRec {
+		next = downRec
+	}
+	// Rate policies, then min and max.
+	upLimit := max(s.scaleUpLimit(t, current), current)
+	downLimit := min(s.scaleDownLimit(t, current), current)
+	next = clampInt(next, max(s.min, downLimit), min(s.max, upLimit))
+	if next == current {
+		return
+	}
+	s.fig.Events++
+	s.events = append(s.events, scaleEvent{t, next - current})
+	if next > current {
+		for range next - current {
+			if s.o.StartUp <= 0 {
+				s.ready++
+			} else {
+				s.pending = append(s.pending, t+s.o.StartUp.Milliseconds())
+			}
+		}
+	} else {
+		// Starting pods go first, the newest of them first.
+		drop := current - next
+		k := min(drop, len(s.pending))
+		s.pending = s.pending[:len(s.pending)-k]
+		s.ready -= drop - k
+	}
+	s.replicas = next
+}
+
+// desired is the replica count the usage asks for before stabilization
+// and limits.
+func (s *sim) desired(load float64) int {
+	if s.ready == 0 {
+		return s.replicas // no metrics: no change
+	}
+	ratio := load / (float64(s.ready) * s.r) / s.u
+	if math.Abs(ratio-1) <= s.o.Tolerance {
+		return s.replicas
+	}
+	if ratio > 1 && len(s.pending) > 0 {
+		// Starting pods count as idle: they will take load soon.
+		all := s.ready + len(s.pending)
+		r2 := load / (float64(all) * s.r) / s.u
+		if r2 <= 1+s.o.Tolerance {
+			return s.replicas
+		}
+		return ceilInt(r2 * float64(all))
+	}
+	return ceilInt(ratio * float64(s.ready))
+}
+
+// trim drops recommendations and events no window or period needs.
+func (s *sim) trim(t int64) {
+	k := 0
+	for k < len(s.recs) && s.recs[k].at <= t-s.keepRecs {
+		k++
+	}
+	if k > 0 {
+		s.recs = append(s.recs[:0], s.recs[k:]...)
+	}
+	k = 0
+	for k < len(s.events) && s.events[k].at <= t-s.keepEvents {
+		k++
+	}
+	if k > 0 {
+		s.events = append(s.events[:0], s.events[k:]...)
+	}
+}
+
+// periodStart is the replica count at the start of a policy's period: the
+// current count without the changes made within it.
+func (s *sim) periodStart(t int64, current int, period time.Duration) int {
+	n := current
+	for _, e := range s.events {
+		if e.at > t-period.Milliseconds() {
+			n -= e.delta
+		}
+	}
+	return n
+}
+
+func (s *sim) scaleUpLimit(t int64, current int) int {
+	switch s.up.Select {
+	case workload.SelectDisabled:
+		return current
+	}
+	result, pick := math.MinInt, func(a, b int) int { return max(a, b) }
+	if s.up.Select == workload.SelectMin {
+		result, pick = math.MaxInt, func(a, b int) int { return min(a, b) }
+	}
+	for _, p := range s.up.Policies {
+		start := s.periodStart(t, current, p.Period)
+		var proposed int
+		switch p.Type {
+		case workload.PodsPolicy:
+			proposed = start + p.Value
+		default:
+			proposed = ceilInt(float64(start) * (1 + float64(p.Value)/100))
+		}
+		result = pick(result, proposed)
+	}
+	if len(s.up.Policies) == 0 {
+		return math.MaxInt
+	}
+	return result
+}
+
+func (s *sim) scaleDownLimit(t int64, current int) int {
+	switch s.down.Select {
+	case workload.SelectDisabled:
+		return current
+	}
+	// Max selects the policy allowing the biggest change: the lowest count.
+	result, pick := math.MaxInt, func(a, b int) int { return min(a, b) }
+	if s.down.Select == workload.SelectMin {
+		result, pick = math.MinInt, func(a, b int) int { return max(a, b) }
+	}
+	for _, p := range s.down.Policies {
+		start := s.periodStart(t, current, p.Period)
+		var proposed int
+		switch p.Type {
+		case workload.PodsPolicy:
+			proposed = start - p.Value
+		default:
+			proposed = int(float64(start) * (1 - float64(p.Value)/100))
+		}
+		result = pick(result, proposed)
+	}
+	if len(s.down.Policies) == 0 {
+		return math.MinInt
+	}
+	return result
+}
+
+// ceilInt rounds up, saturating: a crafted load must not wrap around.
+func ceilInt(f float64) int {
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f >= 1e9:
+		return 1e9
+	case f <= -1e9:
+		return -1e9
+	}
+	return int(math.Ceil(f - 1e-9))
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
