@@ -9,6 +9,7 @@ import (
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -56,13 +57,17 @@ type Data struct {
 }
 
 // Pipeline is the whole of a run: load (Source) → summarize → profile →
-// constraints (R10, R13–R16) → plan. plan, report, backtest and the
+// HPAs with the requests they scale (R9–R11) → constraints (R10, R13–R16)
+// → plan. plan, report, backtest and the
 // controller all run it; each step is timed and logged.
 type Pipeline struct {
 	Source      Source
 	Recommender Recommender
 	// Progress, when set, is told how loading advances.
 	Progress progress.Func
+	// Autoscaling configures the HPA recommendations; the zero value is
+	// hpa.DefaultOptions.
+	Autoscaling hpa.Options
 }
 
 // Run loads the history and computes the plan as of end (zero: just after
@@ -116,10 +121,17 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 	if err != nil {
 		return workload.Plan{}, err
 	}
+	start := p.now()
+	o := p.Autoscaling
+	if o.Replay.Sync <= 0 {
+		o = hpa.DefaultOptions
+	}
+	plan = hpa.Apply(plan, d.Store, d.HPAs, d.HPAsKnown, o)
+	p.log().Debug("recommended HPAs", "hpas known", d.HPAsKnown, "hpas", len(d.HPAs), "took", p.now().Sub(start))
 	if d.Bounds == nil {
 		return plan, nil
 	}
-	start := p.now()
+	start = p.now()
 	in := *d.Bounds
 	// R16 needs the memory peaks seen, which only the history has.
 	if d.memoryPeaks == nil {

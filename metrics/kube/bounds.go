@@ -8,8 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/metrics/hpaobject"
+	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 

@@ -32,20 +32,7 @@ const metricsDelay = 15 * time.Second
 func (o ReplayOptions) Reaction() time.Duration { return metricsDelay + o.Sync + o.StartUp }
 
 // Figures are a replay's outcome.
-type Figures struct {
-	// Duration is the time replayed.
-	Duration time.Duration
-	// ReplicaHours are the pods run (ready or starting) times hours: the
-	// cost. CoreHours are the CPU cores they request times hours.
-	ReplicaHours, CoreHours float64
-	// Saturated is the share of time the load exceeds the ready pods'
-	// CPU requests; AboveTarget the share of time the ready pods'
-	// utilization exceeds the target by more than the tolerance.
-	Saturated, AboveTarget float64
-	// Events counts the changes of the replica count; PeakReplicas is the
-	// highest count.
-	Events, PeakReplicas int
-}
+type Figures = workload.ReplayFigures
 
 // Replay simulates the Kubernetes HPA algorithm scaling a workload whose
 // pods request podRequest cores each over the load, on its CPU target:

@@ -133,6 +133,54 @@ type Autoscaling struct {
 	// Load describes the workload's aggregate CPU load, summed over its
 	// pods: what the recommendation was computed from.
 	Load AggregateLoad
+	// PodCPU is the pod's CPU request (app containers and sidecars) the
+	// recommendation sizes the HPA with; zero when the requests stay as
+	// the per-container policy made them.
+	PodCPU Millicores
+	// Replays are the HPA replays over the history: the current HPA, the
+	// R10/R11 defaults and the recommended one (or a fixed replica count
+	// for a workload without an HPA), in that order, those that apply.
+	Replays []Replay
+}
+
+// Replay is the outcome of replaying one scaling setup over a workload's
+// aggregate load (docs/backtest.md).
+type Replay struct {
+	// Setup names what was replayed: "current", "defaults",
+	// "recommended" or "fixed".
+	Setup string
+	// PodCPU is the pod CPU request replayed.
+	PodCPU Millicores
+	ReplayFigures
+}
+
+// ReplayFigures are a replay's figures.
+type ReplayFigures struct {
+	// Duration is the time replayed.
+	Duration time.Duration
+	// ReplicaHours are the pods run (ready or starting) times hours: the
+	// cost. CoreHours are the CPU cores they request times hours.
+	ReplicaHours, CoreHours float64
+	// Saturated is the share of time the load exceeds the ready pods'
+	// CPU requests; AboveTarget the share of time the ready pods'
+	// utilization exceeds the target by more than the tolerance.
+	Saturated, AboveTarget float64
+	// Events counts the changes of the replica count; PeakReplicas is the
+	// highest count.
+	Events, PeakReplicas int
+}
+
+// Replay returns the replay of the named setup, nil without one.
+func (a *Autoscaling) Replay(setup string) *Replay {
+	if a == nil {
+		return nil
+	}
+	for i := range a.Replays {
+		if a.Replays[i].Setup == setup {
+			return &a.Replays[i]
+		}
+	}
+	return nil
 }
 
 // AggregateLoad is a workload's CPU usage summed over its pods.

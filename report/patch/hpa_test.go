@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/internal/golden"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/metrics/hpaobject"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 

@@ -1,0 +1,384 @@
+package hpa
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Options configure the HPA recommendations.
+type Options struct {
+	Replay ReplayOptions
+	// MinHistory is the least aggregate history a recommendation needs.
+	MinHistory time.Duration
+	// MemoryPerCore is the memory that costs as much as one CPU core: it
+	// weighs the memory every pod carries against its CPU when the pod's
+	// size is chosen.
+	MemoryPerCore workload.Bytes
+}
+
+// DefaultOptions replay Kubernetes' controller, need six hours of history
+// and price a core like 8 GiB, about the ratio of the clouds' on-demand
+// prices per vCPU and per GiB.
+var DefaultOptions = Options{Replay: DefaultReplay, MinHistory: 6 * time.Hour, MemoryPerCore: 8 * workload.GiB}
+
+// The model's constants. They are structural (a pod count, a share of
+// time), not fitted to a trace.
+const (
+	// maxPodsAtPeak bounds the pods the model lets the peak need: a
+	// request so small that the peak needs hundreds of pods only adds
+	// per-pod overhead.
+	maxPodsAtPeak = 50
+	// maxHeadroom is the headroom of maxReplicas over the pods the
+	// highest load seen needs.
+	maxHeadroom = 1.25
+	// lowestTarget and highestTarget bound the CPU targets considered, in
+	// percent: below 40 % an HPA holds more idle than it saves, above
+	// 85 % the tolerance band reaches the request.
+	lowestTarget, highestTarget = 40, 85
+	// saturationSlack is how much more saturated time than the R10/R11
+	// defaults' a target may cost on the history: 0.1 % of the time.
+	saturationSlack = 0.001
+	// minVariation is the peak : trough ratio below which a workload
+	// without an HPA gains nothing from one.
+	minVariation = 1.5
+	// minSaving is the share of replica-hours an HPA must save over a
+	// fixed count sized for the peak to be recommended where none is.
+	minSaving = 0.2
+	// memoryCorrelation and memoryVariation are how closely and how much
+	// per-pod memory must follow load for a memory target to scale with
+	// load rather than only ever out.
+	memoryCorrelation, memoryVariation = 0.7, 0.1
+	// minPodCPU is the least pod CPU request the model sets.
+	minPodCPU workload.Millicores = 10
+)
+
+// Input is one workload's case.
+type Input struct {
+	Key      workload.Key
+	Critical bool
+	// Replicas is the workload's replica count today.
+	Replicas int
+	// Current is its HPA; nil without one (or when unknown, see Known).
+	Current *workload.HPA
+	// Known says the source knows the workloads' HPAs: without it, a nil
+	// Current may be an HPA nobody told us about.
+	Known bool
+	// Load is the workload's aggregate CPU load.
+	Load Load
+	// PodCPU is the pod's CPU request today (app containers and sidecars);
+	// zero when unset.
+	PodCPU workload.Millicores
+	// PodMemory is the memory request every pod carries (the plan's);
+	// each pod the HPA adds costs it again.
+	PodMemory workload.Bytes
+}
+
+// Recommend recommends the workload's HPA and the pod CPU request it is
+// sized with, from the aggregate load — never from per-pod usage, which an
+// HPA keeps near its own target (the spiral of a VPA and an HPA on one
+// metric):
+//
+//   - the pod request r: the one that costs least over the history when
+//     the HPA runs max(minReplicas, ceil(load / (70 % × r))) pods, each
+//     costing r plus its memory request priced by MemoryPerCore — small
+//     pods waste the memory every pod carries and the minReplicas floor
+//     costs little, big pods the reverse — with the peak needing at most
+//     50 pods;
+//   - the CPU target: the highest of 40–85 % (steps of 5) that the load's
+//     rise within one reaction time leaves room for (u × rise × 1.1 ≤ 1)
+//     and whose replay on the history is saturated no more than the
+//     R10/R11 defaults' plus 0.1 % of the time;
+//   - minReplicas the R9 floor (3, critical 5), maxReplicas 20 (R10) or
+//     more where the highest load needs more pods, behavior R11's;
+//   - a memory target (R10: 80 %) only where per-pod memory follows the
+//     load (correlation ≥ 0.7, variation ≥ 10 %).
+//
+// A workload without an HPA gets one only when its peak is 1.5 × its
+// trough or more and the replay saves 20 % of the replica-hours of a fixed
+// count sized for its peak. Reasons give the numbers and cite R9–R11.
+func Recommend(in Input, o Options) workload.Autoscaling {
+	a := workload.Autoscaling{Current: in.Current}
+	if in.Current != nil {
+		a.Reasons = append(a.Reasons, notesOf(*in.Current, in.Critical)...)
+	}
+	vals := in.Load.filled()
+	a.Load = loadStats(vals, in.Load.Step, o.Replay.Reaction())
+	if in.Current != nil && in.Current.Utilization("cpu") == 0 {
+		// An HPA on other metrics: its load cannot be replayed from CPU.
+		rec := reviewed(*in.Current, in.Critical)
+		a.Recommended = &rec
+		a.Reasons = append(a.Reasons, fmt.Sprintf("scales on %s, not on CPU utilization: its metrics kept, minReplicas at least %d (R9), behavior R11's where unset; the CPU requests stay with the per-container policy", metricNames(*in.Current), minimum(in.Critical)))
+		return a
+	}
+	if d := in.Load.Duration(); len(vals) == 0 || d < o.MinHistory || a.Load.Median <= 0 {
+		a.Reasons = append(a.Reasons, fmt.Sprintf("%s of aggregate load history, %s needed: no HPA recommendation", d.Round(time.Minute), o.MinHistory))
+		return a
+	}
+
+	st := a.Load
+	minR := minimum(in.Critical)
+	ref := float64(CPUUtilization) / 100
+	highest := slices.Max(vals)
+	overhead := 0.0
+	if o.MemoryPerCore > 0 {
+		overhead = float64(in.PodMemory) / float64(o.MemoryPerCore)
+	}
+	r := podSize(vals, float64(st.Peak), highest, minR, ref, overhead)
+	podCPU := max(workload.MillicoresOf(workload.Cores(r)), minPodCPU)
+	rc := float64(podCPU.Cores())
+
+	defaults := Defaults(in.Key, in.Critical)
+	defaults.Metrics = defaults.Metrics[:1] // memory cannot be replayed
+	defaults.MaxReplicas = maxFor(highest, float64(CPUUtilization)/100, rc, minR)
+	fDef, _ := Replay(in.Load, workload.Cores(rc), defaults, o.Replay)
+
+	riseTarget := int(math.Floor(100/(st.Rise*(1+o.Replay.Tolerance))/5)) * 5
+	top := max(lowestTarget, min(highestTarget, riseTarget))
+	target, best := 0, Figures{}
+	var fallback Figures
+	fallbackTarget := 0
+	for u := top; u >= lowestTarget; u -= 5 {
+		h := defaults
+		h.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: u}}
+		h.MaxReplicas = maxFor(highest, float64(u)/100, rc, minR)
+		f, _ := Replay(in.Load, workload.Cores(rc), h, o.Replay)
+		if f.Saturated <= fDef.Saturated+saturationSlack {
+			target, best = u, f
+			break
+		}
+		if fallbackTarget == 0 || f.Saturated < fallback.Saturated {
+			fallback, fallbackTarget = f, u
+		}
+	}
+	if target == 0 {
+		target, best = fallbackTarget, fallback
+	}
+
+	rec := Defaults(in.Key, in.Critical)
+	rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: target}}
+	rec.MaxReplicas = maxFor(highest, float64(target)/100, rc, minR)
+	memNote := ""
+	switch c := in.Load.MemoryCorrelation; {
+	case !math.IsNaN(c) && c >= memoryCorrelation && in.Load.MemoryVariation >= memoryVariation:
+		rec.Metrics = append(rec.Metrics, workload.MetricTarget{Resource: "memory", AverageUtilization: MemoryUtilization})
+		memNote = fmt.Sprintf("memory target %d %% (R10): per-pod memory follows the load (correlation %.2f, variation %.0f %%)", MemoryUtilization, c, 100*in.Load.MemoryVariation)
+	case math.IsNaN(c):
+		memNote = "no memory target: too little memory history to tell whether per-pod memory follows the load (R10 departs)"
+	default:
+		memNote = fmt.Sprintf("no memory target: per-pod memory does not follow the load (correlation %.2f, variation %.0f %%), a memory target would only ever scale out (R10 departs)", c, 100*in.Load.MemoryVariation)
+	}
+	if in.Current != nil {
+		rec.Name = in.Current.Name
+		// Targets rightsize cannot replay (Pods, External metrics) stay.
+		for _, m := range in.Current.Metrics {
+			if m.Resource != "cpu" && m.Resource != "memory" {
+				rec.Metrics = append(rec.Metrics, m)
+			}
+		}
+	}
+
+	a.PodCPU = podCPU
+	var why []string
+	why = append(why, fmt.Sprintf("aggregate load over %s: trough %.3g, median %.3g, peak %.3g cores (p5, p50, p99); it rises up to %.0f %% within the %s the HPA needs to add a ready pod (p99)",
+		in.Load.Duration().Round(time.Minute), float64(st.Trough), float64(st.Median), float64(st.Peak), 100*(st.Rise-1), st.Reaction))
+	why = append(why, fmt.Sprintf("pod CPU request %s with the HPA: the pod size that costs least on the history with at least %d pods (R9) at %d %% (R10), each pod also carrying %s of memory requests (priced %s a core); sized from the aggregate load, which the HPA does not change, so the request and the HPA cannot spiral",
+		podCPU, minR, CPUUtilization, in.PodMemory, o.MemoryPerCore))
+	switch {
+	case target < CPUUtilization && riseTarget < CPUUtilization:
+		why = append(why, fmt.Sprintf("CPU target %d %%: the load rises %.0f %% within %s, so pods at %d %% (R10) would run out of request before new pods are ready", target, 100*(st.Rise-1), st.Reaction, CPUUtilization))
+	case target < CPUUtilization:
+		why = append(why, fmt.Sprintf("CPU target %d %%: higher targets were saturated more than R10's %d %% on the history", target, CPUUtilization))
+	case target > CPUUtilization:
+		why = append(why, fmt.Sprintf("CPU target %d %% (R10: %d %%): the load rises at most %.0f %% within %s, and on the history it was saturated %.2f %% of the time against the defaults' %.2f %%",
+			target, CPUUtilization, 100*(st.Rise-1), st.Reaction, 100*best.Saturated, 100*fDef.Saturated))
+	default:
+		why = append(why, fmt.Sprintf("CPU target %d %% (R10)", target))
+	}
+	why = append(why, memNote)
+	why = append(why, fmt.Sprintf("minReplicas %d (R9), maxReplicas %d: the highest load needs %d pods at the target, with %.0f %% headroom; behavior R11's",
+		rec.MinReplicas, rec.MaxReplicas, ceilInt(highest/(float64(target)/100*rc)), 100*(maxHeadroom-1)))
+
+	if in.Current != nil {
+		if in.PodCPU > 0 {
+			if f, ok := Replay(in.Load, in.PodCPU.Cores(), *in.Current, o.Replay); ok {
+				a.Replays = append(a.Replays, workload.Replay{Setup: "current", PodCPU: in.PodCPU, ReplayFigures: f})
+			}
+		}
+		a.Replays = append(a.Replays,
+			workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
+			workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
+		a.Recommended = &rec
+		a.Reasons = append(a.Reasons, why...)
+		a.Reasons = append(a.Reasons, replayLine(a, best, fDef))
+		return a
+	}
+
+	// Without an HPA: one only where scaling pays.
+	fixedPods := max(minR, ceilInt(float64(st.Peak)/(float64(target)/100*rc)))
+	fixed := ReplayFixed(in.Load, workload.Cores(rc), fixedPods)
+	a.Replays = append(a.Replays,
+		workload.Replay{Setup: "fixed", PodCPU: podCPU, ReplayFigures: fixed},
+		workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
+		workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
+	variation := math.Inf(1)
+	if st.Trough > 0 {
+		variation = float64(st.Peak / st.Trough)
+	}
+	saving := 0.0
+	if fixed.ReplicaHours > 0 {
+		saving = 1 - best.ReplicaHours/fixed.ReplicaHours
+	}
+	if !newHPAKind(in.Key.Kind) {
+		a.PodCPU = 0
+		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA: a %s's pods keep their identity and storage, scaling them out is the owner's call; with one its aggregate load would let an HPA save %.0f %% of the replica-hours", in.Key.Kind, 100*saving))
+		return a
+	}
+	unknown := ""
+	if !in.Known {
+		unknown = " (the source does not say which HPAs exist: pass --hpa or read a cluster)"
+	}
+	if variation < minVariation || saving < minSaving || !newHPAKind(in.Key.Kind) {
+		a.PodCPU = 0
+		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: peak %.2f × trough, an HPA would save %.0f %% of the replica-hours of %d fixed pods on the history (recommended from %.1f × and %.0f %%)",
+			unknown, variation, 100*saving, fixedPods, minVariation, 100*minSaving))
+		return a
+	}
+	a.Recommended = &rec
+	a.Reasons = append(a.Reasons, fmt.Sprintf("recommend an HPA%s: peak %.2f × trough; on the history it runs %.1f replica-hours instead of %.1f for %d fixed pods (−%.0f %%)",
+		unknown, variation, best.ReplicaHours, fixed.ReplicaHours, fixedPods, 100*saving))
+	a.Reasons = append(a.Reasons, why...)
+	a.Reasons = append(a.Reasons, replayLine(a, best, fDef))
+	return a
+}
+
+// podSize is the pod CPU request, in cores, that minimizes the cost of the
+// pods an HPA at target u would run over the load: at each point
+// max(minR, ceil(load / (u × r))) pods, each costing r + overhead cores.
+// Candidates are log-spaced from the request at which the peak needs
+// maxPodsAtPeak pods to the one at which minR pods hold the highest load.
+func podSize(vals []float64, peak, highest float64, minR int, u, overhead float64) float64 {
+	lo := max(float64(minPodCPU.Cores()), peak/(u*maxPodsAtPeak))
+	hi := max(lo, highest/(u*float64(minR)))
+	// At most ~4000 points: the cost curve is smooth in r.
+	stride := max(1, len(vals)/4000)
+	const steps = 48
+	best, bestCost := hi, math.Inf(1)
+	for k := range steps + 1 {
+		r := lo * math.Pow(hi/lo, float64(k)/steps)
+		cost := 0.0
+		for i := 0; i < len(vals); i += stride {
+			n := max(minR, ceilInt(vals[i]/(u*r)))
+			cost += float64(n) * (r + overhead)
+		}
+		// Ties go to the bigger pod: fewer pods for the same cost.
+		if cost <= bestCost*(1+1e-9) {
+			best, bestCost = r, cost
+		}
+	}
+	return best
+}
+
+// replayLine sums the replays up in one reason.
+func replayLine(a workload.Autoscaling, rec, def Figures) string {
+	s := fmt.Sprintf("replayed on the history: %.1f replica-hours, saturated %.2f %% of the time, %d scaling events; the R10/R11 defaults at the same request: %.1f, %.2f %%, %d",
+		rec.ReplicaHours, 100*rec.Saturated, rec.Events, def.ReplicaHours, 100*def.Saturated, def.Events)
+	if c := a.Replay("current"); c != nil {
+		s += fmt.Sprintf("; the current HPA at %s a pod: %.1f, %.2f %%, %d", c.PodCPU, c.ReplicaHours, 100*c.Saturated, c.Events)
+	}
+	return s
+}
+
+// newHPAKind reports whether rightsize recommends an HPA where there is
+// none: for stateless kinds only.
+func newHPAKind(k workload.Kind) bool { return k == workload.Deployment || k == workload.ReplicaSet }
+
+// maxFor is maxReplicas for a target: R10's 20, or the pods the highest
+// load needs at the target with headroom when that is more.
+func maxFor(highest, u, podCores float64, minR int) int {
+	return max(MaxReplicas, minR, ceilInt(maxHeadroom*highest/(u*podCores)))
+}
+
+// reviewed is an HPA on metrics rightsize cannot replay, brought to the
+// R9 floor and R11's behavior where it has none.
+func reviewed(h workload.HPA, critical bool) workload.HPA {
+	h.Metrics = slices.Clone(h.Metrics)
+	h.MinReplicas = max(h.MinReplicas, minimum(critical))
+	h.MaxReplicas = max(h.MaxReplicas, h.MinReplicas)
+	r11 := R11()
+	if h.Behavior.ScaleUp == nil {
+		h.Behavior.ScaleUp = r11.ScaleUp
+	}
+	if h.Behavior.ScaleDown == nil {
+		h.Behavior.ScaleDown = r11.ScaleDown
+	}
+	return h
+}
+
+func notesOf(h workload.HPA, critical bool) []string {
+	var out []string
+	for _, n := range Review(h, critical) {
+		out = append(out, "current HPA "+h.Name+": "+n)
+	}
+	return out
+}
+
+func metricNames(h workload.HPA) string {
+	var names []string
+	for _, m := range h.Metrics {
+		names = append(names, m.Resource)
+	}
+	if len(names) == 0 {
+		return "no metric"
+	}
+	return fmt.Sprint(names)
+}
+
+// loadStats are the aggregate load's percentiles and its rise within the
+// reaction time.
+func loadStats(vals []float64, step, reaction time.Duration) workload.AggregateLoad {
+	st := workload.AggregateLoad{Reaction: reaction, Samples: len(vals), Rise: 1}
+	if len(vals) == 0 || step <= 0 {
+		return st
+	}
+	sorted := slices.Clone(vals)
+	slices.Sort(sorted)
+	q := func(p float64) workload.Cores { return workload.Cores(sorted[int(p*float64(len(sorted)-1))]) }
+	st.Trough, st.Median, st.Peak = q(0.05), q(0.5), q(0.99)
+	st.Rise = rise(vals, step, reaction, 0.2*float64(st.Median))
+	return st
+}
+
+// rise is the 99th percentile, over the points whose load is at least
+// floor, of the highest load within the reaction time after the point
+// relative to the point's: linear between points, as the replay sees it.
+func rise(vals []float64, step, reaction time.Duration, floor float64) float64 {
+	h := float64(reaction) / float64(step)
+	var g []float64
+	for i, v := range vals {
+		if v < floor || v <= 0 {
+			continue
+		}
+		end := float64(i) + h
+		if end > float64(len(vals)-1) {
+			break
+		}
+		peak := v
+		j := int(end)
+		for k := i + 1; k <= j; k++ {
+			peak = max(peak, vals[k])
+		}
+		if j+1 < len(vals) {
+			peak = max(peak, vals[j]+(vals[j+1]-vals[j])*(end-float64(j)))
+		}
+		g = append(g, peak/v)
+	}
+	if len(g) == 0 {
+		return 1
+	}
+	slices.Sort(g)
+	return max(1, g[int(0.99*float64(len(g)-1))])
+}
