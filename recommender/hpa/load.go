@@ -30,6 +30,9 @@ type Load struct {
 	MemoryCorrelation, MemoryVariation float64
 }
 
+// maxCores bounds a credible load: a million cores.
+const maxCores = 1e6
+
 // maxPoints bounds a Load's grid: a year at 1-minute steps. A sparse
 // history with a far-off sample must not allocate a grid to reach it.
 const maxPoints = 366 * 24 * 60
@@ -181,7 +184,9 @@ func (l Load) filled() []float64 {
 	out := slices.Clone(l.CPU)
 	prev := -1
 	for i, v := range out {
-		if math.IsNaN(v) {
+		// A load is cores in use: what no machine holds is a gap.
+		if !(v >= 0 && v <= maxCores) {
+			out[i] = math.NaN()
 			continue
 		}
 		switch {

@@ -45,6 +45,11 @@ type Figures = workload.ReplayFigures
 // HPA has no CPU utilization target, the request is not positive or the
 // load is empty.
 func Replay(l Load, podRequest workload.Cores, h workload.HPA, o ReplayOptions) (Figures, bool) {
+	return replay(l, podRequest, h, o, nil)
+}
+
+// replay is Replay with a trace of the pods after every sync.
+func replay(l Load, podRequest workload.Cores, h workload.HPA, o ReplayOptions, trace func(t int64, ready, replicas int)) (Figures, bool) {
 	u := float64(h.Utilization("cpu")) / 100
 	r := float64(podRequest)
 	vals := l.filled()
@@ -54,6 +59,7 @@ func Replay(l Load, podRequest workload.Cores, h workload.HPA, o ReplayOptions) 
 	s := newSim(h, u, r, o)
 	s.replicas = clampInt(ceilInt(vals[0]/(u*r)), s.min, s.max)
 	s.ready = s.replicas
+	s.trace = trace
 	s.run(l, vals)
 	return s.fig, true
 }
@@ -82,9 +88,19 @@ func ReplayFixed(l Load, podRequest workload.Cores, replicas int) Figures {
 	return f
 }
 
+// maxReplicas bounds the replicas replayed, as autoscaling/v2's int32
+// does the spec's.
+const maxReplicas = math.MaxInt32
+
 type scaleEvent struct {
 	at    int64 // Unix ms
 	delta int
+}
+
+// starting are n pods that become ready at a time.
+type starting struct {
+	at int64
+	n  int
 }
 
 type recommendation struct {
@@ -101,7 +117,8 @@ type sim struct {
 	min, max     int
 	replicas     int
 	ready        int
-	pending      []int64 // ready times of starting pods, oldest first
+	pending      []starting // starting pods by the time they are ready, oldest first
+	starting     int        // the pods in pending
 	recs         []recommendation
 	events       []scaleEvent
 	keepRecs     int64 // ms of recommendations the windows need
@@ -113,11 +130,13 @@ type sim struct {
 	aboveMs      int64
 	replayedMs   int64
 	toleranceTop float64
+	// trace, when set, sees the pods after every sync.
+	trace func(t int64, ready, replicas int)
 }
 
 func newSim(h workload.HPA, u, r float64, o ReplayOptions) *sim {
 	s := &sim{h: h, u: u, r: r, o: o, up: h.Behavior.Up(), down: h.Behavior.Down(),
-		min: max(h.MinReplicas, 1), max: max(h.MaxReplicas, h.MinReplicas, 1), toleranceTop: u * (1 + o.Tolerance)}
+		min: min(max(h.MinReplicas, 1), maxReplicas), max: min(max(h.MaxReplicas, h.MinReplicas, 1), maxReplicas), toleranceTop: u * (1 + o.Tolerance)}
 	s.keepRecs = max(s.up.StabilizationWindow, s.down.StabilizationWindow).Milliseconds()
 	for _, p := range append(append([]workload.ScalingPolicy{}, s.up.Policies...), s.down.Policies...) {
 		s.keepEvents = max(s.keepEvents, p.Period.Milliseconds())
@@ -139,6 +158,9 @@ func (s *sim) run(l Load, vals []float64) {
 			load += (vals[i+1] - vals[i]) * (pos - float64(i))
 		}
 		s.step(t, load)
+		if s.trace != nil {
+			s.trace(t, s.ready, s.replicas)
+		}
 		s.account(load, min(syncMs, end-t))
 	}
 	s.fig.Duration = time.Duration(s.replayedMs) * time.Millisecond
@@ -167,8 +189,9 @@ func (s *sim) account(load float64, dt int64) {
 
 // step is one sync of the controller at t.
 func (s *sim) step(t int64, load float64) {
-	for len(s.pending) > 0 && s.pending[0] <= t {
-		s.ready++
+	for len(s.pending) > 0 && s.pending[0].at <= t {
+		s.ready += s.pending[0].n
+		s.starting -= s.pending[0].n
 		s.pending = s.pending[1:]
 	}
 	current := s.replicas
@@ -203,19 +226,26 @@ func (s *sim) step(t int64, load float64) {
 	s.fig.Events++
 	s.events = append(s.events, scaleEvent{t, next - current})
 	if next > current {
-		for range next - current {
-			if s.o.StartUp <= 0 {
-				s.ready++
-			} else {
-				s.pending = append(s.pending, t+s.o.StartUp.Milliseconds())
-			}
+		if s.o.StartUp <= 0 {
+			s.ready += next - current
+		} else {
+			s.pending = append(s.pending, starting{t + s.o.StartUp.Milliseconds(), next - current})
+			s.starting += next - current
 		}
 	} else {
 		// Starting pods go first, the newest of them first.
 		drop := current - next
-		k := min(drop, len(s.pending))
-		s.pending = s.pending[:len(s.pending)-k]
-		s.ready -= drop - k
+		for drop > 0 && len(s.pending) > 0 {
+			last := &s.pending[len(s.pending)-1]
+			k := min(drop, last.n)
+			last.n -= k
+			s.starting -= k
+			drop -= k
+			if last.n == 0 {
+				s.pending = s.pending[:len(s.pending)-1]
+			}
+		}
+		s.ready -= drop
 	}
 	s.replicas = next
 }
@@ -230,9 +260,9 @@ func (s *sim) desired(load float64) int {
 	if math.Abs(ratio-1) <= s.o.Tolerance {
 		return s.replicas
 	}
-	if ratio > 1 && len(s.pending) > 0 {
+	if ratio > 1 && s.starting > 0 {
 		// Starting pods count as idle: they will take load soon.
-		all := s.ready + len(s.pending)
+		all := s.ready + s.starting
 		r2 := load / (float64(all) * s.r) / s.u
 		if r2 <= 1+s.o.Tolerance {
 			return s.replicas

@@ -1,0 +1,198 @@
+package hpa
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// synth is a load of days at 1-minute points: f(minute) cores.
+func synth(days int, f func(i int) float64) Load {
+	l := Load{Step: time.Minute, MemoryCorrelation: math.NaN()}
+	for i := range days * 24 * 60 {
+		l.CPU = append(l.CPU, f(i))
+		l.Pods = append(l.Pods, 1)
+	}
+	return l
+}
+
+func diurnal(i int) float64 { return 3 + 2*math.Sin(2*math.Pi*float64(i)/1440) }
+
+// spiky is a diurnal load with a jump to 3 × every 97 minutes for 5
+// minutes: it rises far within the HPA's reaction time.
+func spiky(i int) float64 {
+	if i%97 < 5 {
+		return 3 * diurnal(i)
+	}
+	return diurnal(i)
+}
+
+func joined(a workload.Autoscaling) string { return strings.Join(a.Reasons, "\n") }
+
+func TestRecommend(t *testing.T) {
+	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	db := workload.Key{Namespace: "shop", Kind: workload.StatefulSet, Name: "db"}
+	rps := workload.HPA{Name: "web", Target: web, MinReplicas: 1, MaxReplicas: 8,
+		Metrics: []workload.MetricTarget{{Resource: "http_requests_per_second", AverageValue: "1k"}}}
+	withMemory := synth(3, diurnal)
+	withMemory.MemoryCorrelation, withMemory.MemoryVariation = 0.9, 0.3
+
+	for _, tc := range []struct {
+		name string
+		in   Input
+		// check looks at the result; the reasons are printed on failure.
+		check func(t *testing.T, a workload.Autoscaling)
+	}{
+		{"diurnal without an HPA gets one", Input{Key: web, Known: true, Load: synth(3, diurnal), PodMemory: 256 * workload.MiB},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Equal(t, MinReplicas, a.Recommended.MinReplicas, "R9 floor")
+				assert.GreaterOrEqual(t, a.Recommended.MaxReplicas, MaxReplicas, "R10")
+				assert.GreaterOrEqual(t, a.Recommended.Utilization("cpu"), CPUUtilization, "a slow load allows R10's target or more")
+				assert.Zero(t, a.Recommended.Utilization("memory"), "no memory history: no memory target")
+				assert.Positive(t, a.PodCPU)
+				rec, fixed := a.Replay("recommended"), a.Replay("fixed")
+				require.NotNil(t, rec)
+				require.NotNil(t, fixed)
+				assert.Less(t, rec.ReplicaHours, 0.8*fixed.ReplicaHours)
+				assert.Contains(t, joined(a), "recommend an HPA")
+				assert.Contains(t, joined(a), "R11")
+			}},
+		{"a fast rise lowers the target", Input{Key: web, Known: true, Load: synth(3, spiky)},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Less(t, a.Recommended.Utilization("cpu"), CPUUtilization)
+				assert.Greater(t, a.Load.Rise, 1.5)
+				assert.Contains(t, joined(a), "would run out of request before new pods are ready")
+				rec, def := a.Replay("recommended"), a.Replay("defaults")
+				assert.LessOrEqual(t, rec.Saturated, def.Saturated)
+			}},
+		{"flat load keeps a fixed count", Input{Key: web, Known: true, Load: synth(1, func(int) float64 { return 2 })},
+			func(t *testing.T, a workload.Autoscaling) {
+				assert.Nil(t, a.Recommended)
+				assert.Zero(t, a.PodCPU, "requests stay with the per-container policy")
+				assert.Contains(t, joined(a), "no HPA: peak 1.00 × trough")
+			}},
+		{"no new HPA for a StatefulSet", Input{Key: db, Known: true, Load: synth(3, diurnal)},
+			func(t *testing.T, a workload.Autoscaling) {
+				assert.Nil(t, a.Recommended)
+				assert.Contains(t, joined(a), "StatefulSet")
+			}},
+		{"an existing StatefulSet HPA is tuned", Input{Key: db, Known: true, Load: synth(3, diurnal), Critical: true, PodCPU: 500,
+			Current: &workload.HPA{Name: "db", Target: db, MinReplicas: 2, MaxReplicas: 6, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Equal(t, "db", a.Recommended.Name)
+				assert.Equal(t, CriticalMin, a.Recommended.MinReplicas, "critical: R9's 5")
+				assert.NotNil(t, a.Replay("current"))
+				assert.Contains(t, joined(a), "current HPA db: minReplicas 2")
+			}},
+		{"an HPA on other metrics keeps them", Input{Key: web, Known: true, Load: synth(3, diurnal), Current: &rps},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Equal(t, rps.Metrics, a.Recommended.Metrics)
+				assert.Equal(t, MinReplicas, a.Recommended.MinReplicas)
+				assert.NotNil(t, a.Recommended.Behavior.ScaleDown, "R11 where unset")
+				assert.Zero(t, a.PodCPU)
+			}},
+		{"memory that follows load gets a target", Input{Key: web, Known: true, Load: withMemory},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Equal(t, MemoryUtilization, a.Recommended.Utilization("memory"))
+			}},
+		{"too little history", Input{Key: web, Known: true, Load: synth(1, diurnal).window(0, 60)},
+			func(t *testing.T, a workload.Autoscaling) {
+				assert.Nil(t, a.Recommended)
+				assert.Contains(t, joined(a), "needed: no HPA recommendation")
+			}},
+		{"unknown HPAs are said to be unknown", Input{Key: web, Load: synth(3, diurnal)},
+			func(t *testing.T, a workload.Autoscaling) {
+				assert.Contains(t, joined(a), "the source does not say which HPAs exist")
+			}},
+		{"hostile load", Input{Key: web, Known: true, Load: synth(1, func(i int) float64 {
+			return []float64{math.NaN(), math.Inf(1), 1e308, -5, 0}[i%5]
+		})},
+			func(t *testing.T, a workload.Autoscaling) {
+				if a.Recommended != nil {
+					assert.Less(t, a.Recommended.MaxReplicas, math.MaxInt32)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Recommend(tc.in, DefaultOptions)
+			tc.check(t, a)
+			if t.Failed() {
+				t.Log(joined(a))
+			}
+		})
+	}
+}
+
+// window cuts the load to points [i, j).
+func (l Load) window(i, j int) Load {
+	l.CPU, l.Pods = l.CPU[i:j], l.Pods[i:j]
+	return l
+}
+
+// TestNoSpiral closes the loop a VPA and an HPA on one metric turn into a
+// spiral: replay the workload under an HPA, turn the replay into the
+// per-pod usage the pods would report (the load split over the ready
+// pods), recommend from that history, apply the recommendation and replay
+// again — five rounds. The request and the replica-hours must settle
+// within 2 % from the second round on, not drift down.
+func TestNoSpiral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	l := synth(4, func(i int) float64 { return diurnal(i) * (1 + 0.1*rng.NormFloat64()) })
+	for i, v := range l.CPU {
+		l.CPU[i] = max(0.1, v)
+	}
+	l.Start = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	ck := workload.ContainerKey{Workload: k, Container: "app"}
+
+	// Round 0: what the team runs today.
+	h := workload.HPA{Name: "web", Target: k, MinReplicas: 2, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}, Behavior: R11()}
+	req := workload.Millicores(1000)
+	var requests []workload.Millicores
+	var hours []float64
+	for round := range 5 {
+		st := history.NewStore()
+		var f Figures
+		f, ok := replay(l, req.Cores(), h, DefaultReplay, func(t int64, ready, _ int) {
+			if (t-l.Start)%time.Minute.Milliseconds() != 0 || ready == 0 {
+				return
+			}
+			i := int((t - l.Start) / time.Minute.Milliseconds())
+			per := l.CPU[i] / float64(ready)
+			for p := range ready {
+				st.Add(ck, workload.Sample{Time: time.UnixMilli(t), Pod: fmt.Sprintf("web-%d", p), CPU: workload.Cores(per), HasCPU: true,
+					Memory: 200 * workload.MiB, HasMemory: true})
+			}
+		})
+		require.True(t, ok)
+		st.Finalize()
+		in := Input{Key: k, Known: true, Current: &h, PodCPU: req, PodMemory: 256 * workload.MiB,
+			Load: Aggregate(st, []workload.ContainerKey{ck}, time.Time{}, time.UnixMilli(l.Start).Add(l.Duration()))}
+		a := Recommend(in, DefaultOptions)
+		require.NotNil(t, a.Recommended, joined(a))
+		h, req = *a.Recommended, a.PodCPU
+		requests = append(requests, req)
+		hours = append(hours, f.ReplicaHours)
+		t.Logf("round %d: replayed %.1f replica-hours with the HPA before; recommends %s a pod, cpu %d %%, %d–%d pods",
+			round, f.ReplicaHours, req, h.Utilization("cpu"), h.MinReplicas, h.MaxReplicas)
+	}
+	for r := 2; r < len(requests); r++ {
+		assert.InEpsilon(t, float64(requests[1]), float64(requests[r]), 0.02, "request, round %d", r)
+		assert.InEpsilon(t, hours[1], hours[r], 0.02, "replica-hours, round %d", r)
+	}
+	assert.GreaterOrEqual(t, float64(requests[4]), 0.98*float64(requests[1]), "no drift down")
+}
