@@ -1,17 +1,21 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/backtest"
+	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
 )
 
@@ -24,7 +28,16 @@ type BacktestOptions struct {
 	Output   string
 	Headroom bool
 	Top      int
+	// HPA switches to the HPA replay (backtest --hpa); HPAStartUp and
+	// HPASync configure its simulated controller.
+	HPA        bool
+	HPAStartUp time.Duration
+	HPASync    time.Duration
+	format     report.Format
 }
+
+// hpaOutput is what backtest --hpa writes.
+var hpaOutput = report.Formats{Noun: "output", List: []report.Format{report.Table, report.JSON, report.YAML, report.CSV}}
 
 func allBacktestProfiles() []string {
 	return append(append([]string{backtest.Current}, policy.Names()...), backtest.Oracle)
@@ -32,7 +45,8 @@ func allBacktestProfiles() []string {
 
 func newBacktestCommand(streams IOStreams, g *globalOptions) *cobra.Command {
 	def := backtest.DefaultOptions()
-	o := &BacktestOptions{Profiles: allBacktestProfiles(), Warmup: def.Warmup, Interval: def.Interval, Output: "table", Headroom: true}
+	o := &BacktestOptions{Profiles: allBacktestProfiles(), Warmup: def.Warmup, Interval: def.Interval, Output: "table", Headroom: true,
+		HPAStartUp: hpa.DefaultReplay.StartUp, HPASync: hpa.DefaultReplay.Sync}
 	cmd := &cobra.Command{
 		Use:   "backtest",
 		Short: "Replay usage history through profiles and score them",
@@ -41,10 +55,17 @@ a decision every --interval after a --warmup, each seeing only the past, each
 scored on the samples until the next one (see docs/backtest.md for the exact
 figures: slack, insufficient, throttled, OOM episodes).
 
-Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
+Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.
+
+With --hpa it backtests the HPA recommendation instead: each scalable
+workload's history is split at its midpoint, the HPA and pod CPU request are
+recommended from the first half, and the second half is replayed with the
+current setup, the R10/R11 defaults and the recommendation side by side
+(replica-hours, core-hours, saturated and above-target time, scaling events).`,
 		Example: `  rightsize backtest --input usage.csv.gz
   rightsize backtest --input usage.csv.gz --profile balanced,vpa,krr,oracle -o json
-  rightsize backtest --input usage.csv.gz --profile balanced --top 5`,
+  rightsize backtest --input usage.csv.gz --profile balanced --top 5
+  rightsize backtest --input usage.csv.gz --hpa -o csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
@@ -60,6 +81,9 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 			data, err := load(cmd.Context(), &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Logger: log}}, streams)
 			if err != nil {
 				return err
+			}
+			if o.HPA {
+				return o.runHPA(cmd.Context(), streams, data)
 			}
 			start := time.Now()
 			res, err := backtest.Run(cmd.Context(), data.Store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval, Headroom: o.Headroom, PerContainer: o.Top > 0})
@@ -95,7 +119,10 @@ Profiles: ` + strings.Join(allBacktestProfiles(), ", ") + `.`,
 	f.StringSliceVar(&o.Profiles, "profile", o.Profiles, "comma-separated profiles to compare")
 	f.Var(cliflag.Duration(&o.Warmup), "warmup", "history seen before the first decision (W)")
 	f.Var(cliflag.Duration(&o.Interval), "interval", "time between decisions (R)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table|json")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table|json (with --hpa also yaml|csv)")
+	f.BoolVar(&o.HPA, "hpa", false, "backtest the HPA recommendation: recommend from the first half of each workload's history, replay the second (docs/backtest.md)")
+	f.Var(cliflag.Duration(&o.HPAStartUp), "hpa-startup", "with --hpa: the time a new pod needs to become ready")
+	f.Var(cliflag.Duration(&o.HPASync), "hpa-sync", "with --hpa: the HPA controller's sync period")
 	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
 	return cmd
@@ -116,8 +143,11 @@ func (o *BacktestOptions) Validate() error {
 	if err := o.sourceOptions.validate(); err != nil {
 		return err
 	}
+	if o.HPA {
+		return o.validateHPA()
+	}
 	if o.Output != "table" && o.Output != "json" {
-		return fmt.Errorf("unknown output format %q (want table or json)", o.Output)
+		return fmt.Errorf("unknown output format %q (want table or json; yaml and csv with --hpa)", o.Output)
 	}
 	if o.Interval <= 0 {
 		return fmt.Errorf("--interval must be positive")
@@ -144,4 +174,58 @@ func (o *BacktestOptions) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateHPA checks the flags of backtest --hpa.
+func (o *BacktestOptions) validateHPA() error {
+	var err error
+	if o.format, err = hpaOutput.Parse(o.Output); err != nil {
+		return err
+	}
+	// The replay keeps time to the millisecond.
+	if o.HPASync < time.Second || o.HPASync%time.Millisecond != 0 {
+		return fmt.Errorf("--hpa-sync must be at least 1s and whole milliseconds (got %s)", o.HPASync)
+	}
+	if o.HPAStartUp < 0 || o.HPAStartUp%time.Millisecond != 0 || o.HPAStartUp > 24*time.Hour {
+		return fmt.Errorf("--hpa-startup must be between 0 and 24h, whole milliseconds (got %s)", o.HPAStartUp)
+	}
+	return nil
+}
+
+// runHPA backtests the HPA recommendation on the loaded data.
+func (o *BacktestOptions) runHPA(ctx context.Context, streams IOStreams, data *recommender.Data) error {
+	ho := backtest.HPAOptions{HPAs: data.HPAs, Known: data.HPAsKnown, Critical: map[workload.Key]bool{}, Recommend: hpa.DefaultOptions}
+	ho.Recommend.Replay.StartUp, ho.Recommend.Replay.Sync = o.HPAStartUp, o.HPASync
+	for _, k := range data.Critical {
+		ho.Critical[k] = true
+	}
+	for k, s := range data.Specs {
+		ho.Critical[k] = ho.Critical[k] || s.Critical
+	}
+	rep, err := backtest.HPABacktest(ctx, data.Store, ho)
+	if err != nil {
+		return err
+	}
+	switch o.format {
+	case report.CSV:
+		return backtest.WriteHPACSV(streams.Out, rep)
+	case report.JSON, report.YAML:
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return fmt.Errorf("writing the backtest: %w", err)
+		}
+		// Workload names come from the input: escape what a terminal
+		// would act on (YAML from the escaped JSON, as the plan's).
+		b = report.EscapeJSON(b)
+		if o.format == report.YAML {
+			if b, err = yaml.JSONToYAML(b); err != nil {
+				return fmt.Errorf("writing the backtest as yaml: %w", err)
+			}
+			_, err = streams.Out.Write(b)
+			return err
+		}
+		_, err = streams.Out.Write(append(b, '\n'))
+		return err
+	}
+	return backtest.WriteHPATable(streams.Out, rep)
 }

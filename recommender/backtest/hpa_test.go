@@ -1,0 +1,196 @@
+package backtest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/recommender/backtest"
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// hpaStore holds a workload whose pods together carry load(t) cores, spread
+// over pods pods, with a CPU request per pod, at 5-minute steps for days.
+func hpaStore(k workload.Key, pods int, request workload.Millicores, days int, load func(h float64) float64) *history.Store {
+	st := history.NewStore()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range days * 24 * 12 {
+		t := start.Add(time.Duration(i) * 5 * time.Minute)
+		v := load(float64(i) / 12)
+		for p := range pods {
+			st.Add(workload.ContainerKey{Workload: k, Container: "app"}, workload.Sample{
+				Time: t, Pod: fmt.Sprintf("%s-%d", k.Name, p), CPU: workload.Cores(v / float64(pods)), HasCPU: true,
+				Memory: 256 * workload.MiB, HasMemory: true,
+				Settings: workload.Settings{Requests: workload.Resources{CPU: request, Memory: 512 * workload.MiB}},
+			})
+		}
+	}
+	st.Finalize()
+	return st
+}
+
+// diurnal swings between 1 and 9 cores over a day.
+func diurnal(h float64) float64 { return 5 - 4*math.Cos(2*math.Pi*h/24) }
+
+func TestHPABacktestDiurnal(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	st := hpaStore(k, 4, 2000, 8, diurnal)
+	rep, err := backtest.HPABacktest(context.Background(), st, backtest.HPAOptions{})
+	require.NoError(t, err)
+	require.Len(t, rep.Workloads, 1)
+	w := rep.Workloads[0]
+	assert.Equal(t, backtest.ClassDiurnal, w.Class)
+	assert.True(t, w.HPARecommended, w.Note)
+	var setups []string
+	for _, s := range w.Setups {
+		setups = append(setups, s.Setup)
+		assert.InDelta(t, 96, s.Hours, 0.5, s.Setup) // the second half: 4 days
+		assert.Greater(t, s.ReplicaHours, 0.0, s.Setup)
+	}
+	assert.Equal(t, []string{"current", "defaults", "recommended"}, setups)
+	cur := w.Setups[0]
+	assert.Equal(t, 4, cur.Replicas, "current: the observed pod count")
+	assert.Equal(t, int64(2000), cur.PodCPUMillicores)
+	assert.InDelta(t, 4*96, cur.ReplicaHours, 2)
+	// The HPAs follow the day: fewer replica-hours than 4 fixed 2-core pods'
+	// core-hours, and hardly ever saturated on a smooth load.
+	for _, s := range w.Setups[1:] {
+		assert.Less(t, s.CoreHours, cur.CoreHours, s.Setup)
+		assert.Less(t, s.Saturated, 0.01, s.Setup)
+		assert.Positive(t, s.Events, s.Setup)
+	}
+	// Totals: one workload, so "all", its class and the first key half
+	// repeat its figures.
+	for _, tot := range rep.Totals {
+		if tot.Group == "all" || tot.Group == backtest.ClassDiurnal || tot.Group == "keys 1/2" {
+			assert.Equal(t, 1, tot.Workloads)
+		}
+	}
+	assert.Len(t, rep.Totals, 9)
+}
+
+func TestHPABacktestStatefulSetFixed(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.StatefulSet, Name: "db"}
+	st := hpaStore(k, 1, 4000, 8, diurnal)
+	rep, err := backtest.HPABacktest(context.Background(), st, backtest.HPAOptions{})
+	require.NoError(t, err)
+	w := rep.Workloads[0]
+	assert.False(t, w.HPARecommended)
+	assert.Equal(t, "no HPA recommended", w.Note)
+	require.Len(t, w.Setups, 2)
+	assert.Equal(t, "fixed", w.Setups[1].Setup)
+	// p99 of the first half ≈ 9 cores at 70 % of 4 cores: 4 pods.
+	assert.Equal(t, 4, w.Setups[1].Replicas)
+}
+
+func TestHPABacktestCurrentHPA(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	st := hpaStore(k, 4, 1000, 8, diurnal)
+	cur := workload.HPA{Name: "web", Target: k, MinReplicas: 2, MaxReplicas: 30,
+		Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 60}}}
+	split := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	rep, err := backtest.HPABacktest(context.Background(), st, backtest.HPAOptions{HPAs: []workload.HPA{cur}, Known: true, Split: split})
+	require.NoError(t, err)
+	w := rep.Workloads[0]
+	assert.Equal(t, "2026-01-03T00:00:00Z", w.Split)
+	require.NotEmpty(t, w.Setups)
+	c := w.Setups[0]
+	assert.Equal(t, "current", c.Setup)
+	assert.Equal(t, 60, c.CPUTarget)
+	assert.Equal(t, 2, c.MinReplicas)
+	assert.InDelta(t, 6*24, c.Hours, 0.5)
+}
+
+func TestClass(t *testing.T) {
+	for _, tc := range []struct {
+		l    workload.AggregateLoad
+		want string
+	}{
+		{workload.AggregateLoad{Samples: 10, Trough: 1, Median: 1.1, Peak: 1.4, Rise: 1.3}, backtest.ClassFlat},
+		{workload.AggregateLoad{Samples: 10, Trough: 0, Median: 0, Peak: 0, Rise: 1}, backtest.ClassFlat},
+		{workload.AggregateLoad{Samples: 10, Trough: 1, Median: 3, Peak: 5, Rise: 1.1}, backtest.ClassDiurnal},
+		{workload.AggregateLoad{Samples: 10, Trough: 1, Median: 3, Peak: 5, Rise: 1.25}, backtest.ClassBursty},
+		{workload.AggregateLoad{Samples: 10, Trough: 0, Median: 1, Peak: 3, Rise: 1}, backtest.ClassBursty},
+		{workload.AggregateLoad{Samples: 10, Trough: 1, Median: 3, Peak: workload.Cores(math.NaN()), Rise: 1}, backtest.ClassUnknown},
+		{workload.AggregateLoad{Samples: 10, Trough: 1, Median: 3, Peak: workload.Cores(math.Inf(1)), Rise: 1}, backtest.ClassUnknown},
+		{workload.AggregateLoad{}, backtest.ClassUnknown},
+	} {
+		assert.Equal(t, tc.want, backtest.Class(tc.l), "%+v", tc.l)
+	}
+}
+
+// TestHPABacktestHostile: empty stores, lone samples, huge values and
+// samples centuries apart give notes, never a panic.
+func TestHPABacktestHostile(t *testing.T) {
+	k := workload.Key{Namespace: "x", Kind: workload.Deployment, Name: "w"}
+	ck := workload.ContainerKey{Workload: k, Container: "c"}
+	add := func(st *history.Store, ts time.Time, cpu float64, req workload.Millicores) {
+		st.Add(ck, workload.Sample{Time: ts, Pod: "p", CPU: workload.Cores(cpu), HasCPU: !math.IsNaN(cpu),
+			Settings: workload.Settings{Requests: workload.Resources{CPU: req}}})
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := map[string]func(*history.Store){
+		"empty": func(*history.Store) {},
+		"one sample": func(st *history.Store) {
+			add(st, t0, 1, 100)
+		},
+		"huge": func(st *history.Store) {
+			for i := range 24 * 12 {
+				add(st, t0.Add(time.Duration(i)*5*time.Minute), 1e300*float64(i%3), math.MaxInt64)
+			}
+		},
+		"no cpu": func(st *history.Store) {
+			for i := range 24 * 12 {
+				add(st, t0.Add(time.Duration(i)*5*time.Minute), math.NaN(), 0)
+			}
+		},
+		"centuries apart": func(st *history.Store) {
+			add(st, time.UnixMilli(math.MinInt64/2), 1, 100)
+			add(st, time.UnixMilli(math.MaxInt64/2), 1, 100)
+			add(st, time.UnixMilli(math.MaxInt64), 2, 100)
+		},
+		"zeros": func(st *history.Store) {
+			for i := range 24 * 12 {
+				add(st, t0.Add(time.Duration(i)*5*time.Minute), 0, 0)
+			}
+		},
+	}
+	for name, fill := range cases {
+		t.Run(name, func(t *testing.T) {
+			st := history.NewStore()
+			fill(st)
+			st.Finalize()
+			rep, err := backtest.HPABacktest(context.Background(), st, backtest.HPAOptions{})
+			require.NoError(t, err)
+			var b strings.Builder
+			require.NoError(t, backtest.WriteHPATable(&b, rep))
+			require.NoError(t, backtest.WriteHPACSV(&b, rep))
+			_, err = json.Marshal(rep)
+			require.NoError(t, err, "every figure must be finite")
+			for _, w := range rep.Workloads {
+				for _, s := range w.Setups {
+					for _, v := range []float64{s.Hours, s.ReplicaHours, s.CoreHours, s.Saturated, s.AboveTarget} {
+						assert.False(t, math.IsNaN(v), "%s %s", w.Name, s.Setup)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestHPABacktestCanceled(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	st := hpaStore(k, 1, 1000, 1, diurnal)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := backtest.HPABacktest(ctx, st, backtest.HPAOptions{})
+	assert.ErrorIs(t, err, context.Canceled)
+}
