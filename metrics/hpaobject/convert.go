@@ -44,6 +44,9 @@ func FromObject(h *autoscalingv2.HorizontalPodAutoscaler) (workload.HPA, []strin
 	if h.Spec.MinReplicas != nil {
 		out.MinReplicas = int(*h.Spec.MinReplicas)
 	}
+	if n := h.Status.CurrentReplicas; n > 0 {
+		out.Replicas = int(n)
+	}
 	var notes []string
 	for i, m := range h.Spec.Metrics {
 		t, note := metricOf(m)

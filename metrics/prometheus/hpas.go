@@ -23,6 +23,7 @@ const (
 	hpaMinReplicas   = "kube_horizontalpodautoscaler_spec_min_replicas"
 	hpaMaxReplicas   = "kube_horizontalpodautoscaler_spec_max_replicas"
 	hpaTargetMetric  = "kube_horizontalpodautoscaler_spec_target_metric" // metric_name, metric_target_type
+	hpaReplicasNow   = "kube_horizontalpodautoscaler_status_current_replicas"
 	hpaV1MaxReplicas = "kube_hpa_spec_max_replicas"
 	hpaLabel         = "horizontalpodautoscaler"
 )
@@ -60,6 +61,7 @@ func (c *collector) readHPAs(ctx context.Context, ksmSeen bool) (hpas []workload
 		{"reading HPA min replicas", c.p.hpaReplicas(hpaMinReplicas), &a.minReplicas},
 		{"reading HPA max replicas", c.p.hpaReplicas(hpaMaxReplicas), &a.maxReplicas},
 		{"reading HPA metric targets", c.p.hpaTargets(), &a.targets},
+		{"reading HPA current replicas", c.p.hpaReplicas(hpaReplicasNow), &a.current},
 	} {
 		v, err := c.q.query(ctx, q.what, q.expr, c.w.last())
 		if err != nil {
@@ -102,7 +104,7 @@ func (c *collector) readHPAs(ctx context.Context, ksmSeen bool) (hpas []workload
 // hpaAnswers are kube-state-metrics' answers about the HPAs at the last
 // step, each series merged over scrape jobs (max by the labels read).
 type hpaAnswers struct {
-	info, minReplicas, maxReplicas, targets model.Vector
+	info, minReplicas, maxReplicas, targets, current model.Vector
 }
 
 // hpaReading is what converting the answers left out: series by reason,
@@ -186,6 +188,20 @@ func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) 
 			}
 			rep.set(b, n)
 		}
+	}
+	// The pods an HPA runs now: informative, so a bad value leaves out
+	// only itself.
+	for _, s := range a.current {
+		b := find(s)
+		if b == nil {
+			continue
+		}
+		n, ok := wholeWithin(float64(s.Value), 0, maxHPAReplicas)
+		if !ok {
+			r.skipped[skipHPAValues]++
+			continue
+		}
+		b.hpa.Replicas = n
 	}
 	for _, s := range a.targets {
 		b := find(s)

@@ -244,6 +244,7 @@ func TestCollectReadsHPAs(t *testing.T) {
 		),
 		hpaMinReplicas: vectorAnswer(`{"namespace":"shop","horizontalpodautoscaler":"web"} 2`, `{"namespace":"shop","horizontalpodautoscaler":"api"} NaN`),
 		hpaMaxReplicas: vectorAnswer(`{"namespace":"shop","horizontalpodautoscaler":"web"} 10`, `{"namespace":"shop","horizontalpodautoscaler":"api"} 1e400`),
+		hpaReplicasNow: vectorAnswer(`{"namespace":"shop","horizontalpodautoscaler":"web"} 4`, `{"namespace":"shop","horizontalpodautoscaler":"api"} -1`),
 		hpaTargetMetric: vectorAnswer(
 			`{"namespace":"shop","horizontalpodautoscaler":"web","metric_name":"cpu","metric_target_type":"utilization"} 70`,
 			`{"namespace":"shop","horizontalpodautoscaler":"web","metric_name":"memory","metric_target_type":"utilization"} +Inf`,
@@ -254,11 +255,11 @@ func TestCollectReadsHPAs(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.HPAsKnown)
 	assert.Equal(t, []workload.HPA{{
-		Name: "web", Target: shopKey(workload.Deployment, "web"), MinReplicas: 2, MaxReplicas: 10,
+		Name: "web", Target: shopKey(workload.Deployment, "web"), MinReplicas: 2, MaxReplicas: 10, Replicas: 4,
 		Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}},
 	}}, res.HPAs)
 	assert.Contains(t, res.Warnings, "3 "+skipHPANames)
-	assert.Contains(t, res.Warnings, "3 "+skipHPAValues)
+	assert.Contains(t, res.Warnings, "4 "+skipHPAValues)
 	for _, w := range res.Warnings {
 		assert.False(t, hasControl(w), "%q", w)
 	}
@@ -268,6 +269,7 @@ func TestCollectReadsHPAs(t *testing.T) {
 		`max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_spec_min_replicas{})`,
 		`max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_spec_max_replicas{})`,
 		`max by (namespace, horizontalpodautoscaler, metric_name, metric_target_type) (kube_horizontalpodautoscaler_spec_target_metric{})`,
+		`max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas{})`,
 	}, *queries, "instant queries, no v1 lookup with HPAs found")
 }
 

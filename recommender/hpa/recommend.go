@@ -319,7 +319,11 @@ func reviewed(h workload.HPA, critical bool) workload.HPA {
 }
 
 func notesOf(h workload.HPA, critical bool) []string {
-	var out []string
+	now := ""
+	if h.Replicas > 0 {
+		now = fmt.Sprintf(", %d now", h.Replicas)
+	}
+	out := []string{fmt.Sprintf("current HPA %s: %d–%d pods%s, on %s", h.Name, h.MinReplicas, h.MaxReplicas, now, metricNames(h))}
 	for _, n := range Review(h, critical) {
 		out = append(out, "current HPA "+h.Name+": "+n)
 	}

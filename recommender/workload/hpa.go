@@ -16,6 +16,9 @@ type HPA struct {
 	// Behavior is the spec's behavior; nil rules take Kubernetes' defaults
 	// (DefaultScaleUp, DefaultScaleDown).
 	Behavior Behavior
+	// Replicas is the status' currentReplicas, the pods the HPA runs now,
+	// where the source says; 0 when unknown.
+	Replicas int
 }
 
 // MetricTarget is one metric an HPA scales on.

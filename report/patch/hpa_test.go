@@ -151,6 +151,7 @@ func TestHPAStrategicMergePatch(t *testing.T) {
 	assert.Empty(t, notes)
 	rec := hpa.Defaults(apiKey, false)
 	rec.Name = "api"
+	rec.Replicas = int(orig.Status.CurrentReplicas) // the status is the cluster's
 	assert.Equal(t, rec, h)
 }
 

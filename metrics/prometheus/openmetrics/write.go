@@ -559,10 +559,14 @@ func (r *renderer) hpaReplicas() {
 	}{
 		{"kube_horizontalpodautoscaler_spec_min_replicas", func(h HPA) int { return h.MinReplicas }},
 		{"kube_horizontalpodautoscaler_spec_max_replicas", func(h HPA) int { return h.MaxReplicas }},
+		{"kube_horizontalpodautoscaler_status_current_replicas", func(h HPA) int { return h.Replicas }},
 	} {
 		r.family(fam.name, "gauge")
 		for _, pt := range r.parts {
 			for _, h := range pt.hpas {
+				if fam.name == "kube_horizontalpodautoscaler_status_current_replicas" && h.Replicas == 0 {
+					continue // unknown: not exported
+				}
 				prefix := pt.hpaSeries(fam.name, h)
 				for _, t := range pt.hpaTimes(h) {
 					r.point(prefix, float64(fam.get(h)), t)

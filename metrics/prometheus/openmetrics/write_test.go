@@ -80,7 +80,7 @@ func TestWriteNeedsStep(t *testing.T) {
 // times of their target's samples (all the store's for a target without
 // any), until they are deleted; without HPAs no HPA family is written.
 func TestWriteHPAs(t *testing.T) {
-	web := HPA{HPA: workload.HPA{Name: "web", Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, MinReplicas: 2, MaxReplicas: 6,
+	web := HPA{HPA: workload.HPA{Name: "web", Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, MinReplicas: 2, MaxReplicas: 6, Replicas: 4,
 		Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}, {Resource: "memory", AverageValue: "512Mi"}}}}
 	gone := HPA{HPA: workload.HPA{Name: "gone", Target: workload.Key{Namespace: "shop", Kind: "Rollout", Name: "canary"}, MinReplicas: 1, MaxReplicas: 3,
 		Metrics: []workload.MetricTarget{{Resource: "rps", AverageValue: "500m"}}}, Until: t0.Add(5 * time.Minute)}
@@ -110,6 +110,8 @@ func TestWriteHPAs(t *testing.T) {
 	want = append(want, "# TYPE kube_horizontalpodautoscaler_spec_max_replicas gauge")
 	add("kube_horizontalpodautoscaler_spec_max_replicas", `namespace="shop",horizontalpodautoscaler="web"`, "6", 0, 5, 15)
 	add("kube_horizontalpodautoscaler_spec_max_replicas", `namespace="shop",horizontalpodautoscaler="gone"`, "3", 0)
+	want = append(want, "# TYPE kube_horizontalpodautoscaler_status_current_replicas gauge")
+	add("kube_horizontalpodautoscaler_status_current_replicas", `namespace="shop",horizontalpodautoscaler="web"`, "4", 0, 5, 15)
 	want = append(want, "# TYPE kube_horizontalpodautoscaler_spec_target_metric gauge")
 	add("kube_horizontalpodautoscaler_spec_target_metric", `namespace="shop",horizontalpodautoscaler="web",metric_name="cpu",metric_target_type="utilization"`, "70", 0, 5, 15)
 	add("kube_horizontalpodautoscaler_spec_target_metric", `namespace="shop",horizontalpodautoscaler="web",metric_name="memory",metric_target_type="average"`, "5.36870912e+08", 0, 5, 15)

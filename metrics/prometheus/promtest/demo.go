@@ -136,7 +136,7 @@ func ResizeHPAs(start time.Time) []openmetrics.HPA {
 		return workload.Key{Namespace: "resize", Kind: kind, Name: name}
 	}
 	return []openmetrics.HPA{
-		{HPA: workload.HPA{Name: "app", Target: key(workload.Deployment, "app"), MinReplicas: 2, MaxReplicas: 6, Metrics: []workload.MetricTarget{
+		{HPA: workload.HPA{Name: "app", Target: key(workload.Deployment, "app"), MinReplicas: 2, MaxReplicas: 6, Replicas: 3, Metrics: []workload.MetricTarget{
 			{Resource: "cpu", AverageUtilization: 70},
 			{Resource: "http_requests_per_second", AverageValue: "100"},
 			{Resource: "memory", AverageValue: "512Mi"},
