@@ -2,6 +2,8 @@ package hpa
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
@@ -24,8 +26,11 @@ func Apply(plan workload.Plan, st *history.Store, hpas []workload.HPA, known boo
 	until := plan.Generated.Add(time.Millisecond)
 	out := plan
 	out.Workloads = make([]workload.WorkloadPlan, len(plan.Workloads))
+	copy(out.Workloads, plan.Workloads)
+	// Workloads are independent and their replays CPU-bound: one per core.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, wp := range plan.Workloads {
-		out.Workloads[i] = wp
 		if !Scalable(wp.Key.Kind) {
 			continue
 		}
@@ -42,15 +47,21 @@ func Apply(plan workload.Plan, st *history.Store, hpas []workload.HPA, known boo
 			in.PodCPU = workload.AddSat(in.PodCPU, c.Current.Requests.CPU)
 			in.PodMemory = workload.AddSat(in.PodMemory, c.Recommended().Requests.Memory)
 		}
-		in.Load = Aggregate(st, keys, time.Time{}, until)
-		a := Recommend(in, o)
-		wp.Autoscaling = &a
-		if a.PodCPU > 0 && a.Recommended != nil && a.Recommended.Utilization("cpu") > 0 {
-			wp = SetPodCPU(wp, a.PodCPU, fmt.Sprintf("chosen with the HPA (CPU target %d %%): the pod's CPU request is %s, sized from the workload's aggregate load, not per-pod usage the HPA regulates (R10)",
-				a.Recommended.Utilization("cpu"), a.PodCPU))
-		}
-		out.Workloads[i] = wp
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			in.Load = Aggregate(st, keys, time.Time{}, until)
+			a := Recommend(in, o)
+			wp.Autoscaling = &a
+			if a.PodCPU > 0 && a.Recommended != nil && a.Recommended.Utilization("cpu") > 0 {
+				wp = SetPodCPU(wp, a.PodCPU, fmt.Sprintf("chosen with the HPA (CPU target %d %%): the pod's CPU request is %s, sized from the workload's aggregate load, not per-pod usage the HPA regulates (R10)",
+					a.Recommended.Utilization("cpu"), a.PodCPU))
+			}
+			out.Workloads[i] = wp
+		}()
 	}
+	wg.Wait()
 	return out
 }
 

@@ -39,9 +39,6 @@ const (
 	// percent: below 40 % an HPA holds more idle than it saves, above
 	// 85 % the tolerance band reaches the request.
 	lowestTarget, highestTarget = 40, 85
-	// saturationSlack is how much more saturated time than the R10/R11
-	// defaults' a target may cost on the history: 0.1 % of the time.
-	saturationSlack = 0.001
 	// minVariation is the peak : trough ratio below which a workload
 	// without an HPA gains nothing from one.
 	minVariation = 1.5
@@ -88,12 +85,16 @@ type Input struct {
 //     pods waste the memory every pod carries and the minReplicas floor
 //     costs little, big pods the reverse — with the peak needing at most
 //     50 pods;
-//   - the CPU target: the highest of 40–85 % (steps of 5) that the load's
-//     rise within one reaction time leaves room for (u × rise × 1.1 ≤ 1)
-//     and whose replay on the history is saturated no more than the
-//     R10/R11 defaults' plus 0.1 % of the time;
+//   - the CPU target (40–85 %, steps of 5) and the scale-down
+//     stabilization window (R11's 300 s, 120 s or 600 s): of the highest
+//     target per window whose replay on the history is saturated no more
+//     than the R10/R11 defaults' at the same request, the one that uses
+//     the fewest replica-hours — a slow load affords a higher target and
+//     a shorter window, a bursty one may keep pods longer to meet the next
+//     burst;
 //   - minReplicas the R9 floor (3, critical 5), maxReplicas 20 (R10) or
-//     more where the highest load needs more pods, behavior R11's;
+//     more where the highest load needs more pods, otherwise R11's
+//     behavior;
 //   - a memory target (R10: 80 %) only where per-pod memory follows the
 //     load (correlation ≥ 0.7, variation ≥ 10 %).
 //
@@ -136,31 +137,12 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	defaults.MaxReplicas = maxFor(highest, float64(CPUUtilization)/100, rc, minR)
 	fDef, _ := Replay(in.Load, workload.Cores(rc), defaults, o.Replay)
 
-	riseTarget := int(math.Floor(100/(st.Rise*(1+o.Replay.Tolerance))/5)) * 5
-	top := max(lowestTarget, min(highestTarget, riseTarget))
-	target, best := 0, Figures{}
-	var fallback Figures
-	fallbackTarget := 0
-	for u := top; u >= lowestTarget; u -= 5 {
-		h := defaults
-		h.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: u}}
-		h.MaxReplicas = maxFor(highest, float64(u)/100, rc, minR)
-		f, _ := Replay(in.Load, workload.Cores(rc), h, o.Replay)
-		if f.Saturated <= fDef.Saturated+saturationSlack {
-			target, best = u, f
-			break
-		}
-		if fallbackTarget == 0 || f.Saturated < fallback.Saturated {
-			fallback, fallbackTarget = f, u
-		}
-	}
-	if target == 0 {
-		target, best = fallbackTarget, fallback
-	}
+	target, window, best := searchTarget(in.Load, rc, defaults, fDef, highest, minR, o)
 
 	rec := Defaults(in.Key, in.Critical)
 	rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: target}}
 	rec.MaxReplicas = maxFor(highest, float64(target)/100, rc, minR)
+	rec.Behavior = withDownWindow(rec.Behavior, window)
 	memNote := ""
 	switch c := in.Load.MemoryCorrelation; {
 	case !math.IsNaN(c) && c >= memoryCorrelation && in.Load.MemoryVariation >= memoryVariation:
@@ -188,18 +170,14 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	why = append(why, fmt.Sprintf("pod CPU request %s with the HPA: the pod size that costs least on the history with at least %d pods (R9) at %d %% (R10), each pod also carrying %s of memory requests (priced %s a core); sized from the aggregate load, which the HPA does not change, so the request and the HPA cannot spiral",
 		podCPU, minR, CPUUtilization, in.PodMemory, o.MemoryPerCore))
 	switch {
-	case target < CPUUtilization && riseTarget < CPUUtilization:
-		why = append(why, fmt.Sprintf("CPU target %d %%: the load rises %.0f %% within %s, so pods at %d %% (R10) would run out of request before new pods are ready", target, 100*(st.Rise-1), st.Reaction, CPUUtilization))
-	case target < CPUUtilization:
-		why = append(why, fmt.Sprintf("CPU target %d %%: higher targets were saturated more than R10's %d %% on the history", target, CPUUtilization))
-	case target > CPUUtilization:
-		why = append(why, fmt.Sprintf("CPU target %d %% (R10: %d %%): the load rises at most %.0f %% within %s, and on the history it was saturated %.2f %% of the time against the defaults' %.2f %%",
-			target, CPUUtilization, 100*(st.Rise-1), st.Reaction, 100*best.Saturated, 100*fDef.Saturated))
+	case target == CPUUtilization && window == downWindows[0]:
+		why = append(why, fmt.Sprintf("CPU target %d %% (R10): no higher target or other scale-down window used fewer replica-hours on the history without more saturated time", target))
 	default:
-		why = append(why, fmt.Sprintf("CPU target %d %% (R10)", target))
+		why = append(why, fmt.Sprintf("CPU target %d %% (R10: %d %%), scale-down stabilization %s (R11: %s): the cheapest on the history with no more saturated time than R10/R11's — %.1f replica-hours against %.1f, saturated %.2f %% against %.2f %%",
+			target, CPUUtilization, window, downWindows[0], best.ReplicaHours, fDef.ReplicaHours, 100*best.Saturated, 100*fDef.Saturated))
 	}
 	why = append(why, memNote)
-	why = append(why, fmt.Sprintf("minReplicas %d (R9), maxReplicas %d: the highest load needs %d pods at the target, with %.0f %% headroom; behavior R11's",
+	why = append(why, fmt.Sprintf("minReplicas %d (R9), maxReplicas %d: the highest load needs %d pods at the target, with %.0f %% headroom; otherwise R11's behavior",
 		rec.MinReplicas, rec.MaxReplicas, ceilInt(highest/(float64(target)/100*rc)), 100*(maxHeadroom-1)))
 
 	if in.Current != nil {
@@ -280,6 +258,48 @@ func podSize(vals []float64, peak, highest float64, minR int, u, overhead float6
 		}
 	}
 	return best
+}
+
+// downWindows are the scale-down stabilization windows tried, R11's first.
+var downWindows = []time.Duration{300 * time.Second, 120 * time.Second, 600 * time.Second}
+
+// searchTarget finds, for each scale-down window, the highest CPU target
+// (85 % down to 40 %) whose replay is saturated no more than the defaults', and returns the cheapest of those in replica-hours; without
+// any, the least saturated target at R11's window.
+func searchTarget(l Load, rc float64, defaults workload.HPA, fDef Figures, highest float64, minR int, o Options) (int, time.Duration, Figures) {
+	target, window, best := 0, time.Duration(0), Figures{}
+	fbTarget, fb := 0, Figures{}
+	for wi, w := range downWindows {
+		for u := highestTarget; u >= lowestTarget; u -= 5 {
+			h := defaults
+			h.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: u}}
+			h.MaxReplicas = maxFor(highest, float64(u)/100, rc, minR)
+			h.Behavior = withDownWindow(h.Behavior, w)
+			f, _ := Replay(l, workload.Cores(rc), h, o.Replay)
+			if f.Saturated <= fDef.Saturated {
+				if target == 0 || f.ReplicaHours < best.ReplicaHours*(1-1e-9) {
+					target, window, best = u, w, f
+				}
+				break
+			}
+			if wi == 0 && (fbTarget == 0 || f.Saturated < fb.Saturated) {
+				fbTarget, fb = u, f
+			}
+		}
+	}
+	if target == 0 {
+		return fbTarget, downWindows[0], fb
+	}
+	return target, window, best
+}
+
+// withDownWindow returns the behavior with the scale-down stabilization
+// window w.
+func withDownWindow(b workload.Behavior, w time.Duration) workload.Behavior {
+	d := b.Down()
+	d.StabilizationWindow = w
+	b.ScaleDown = &d
+	return b
 }
 
 // replayLine sums the replays up in one reason.

@@ -67,14 +67,22 @@ func TestRecommend(t *testing.T) {
 				assert.Contains(t, joined(a), "recommend an HPA")
 				assert.Contains(t, joined(a), "R11")
 			}},
-		{"a fast rise lowers the target", Input{Key: web, Known: true, Load: synth(3, spiky)},
+		{"bursts: never more saturated or dearer than the defaults", Input{Key: web, Known: true, Load: synth(3, spiky)},
 			func(t *testing.T, a workload.Autoscaling) {
 				require.NotNil(t, a.Recommended)
-				assert.Less(t, a.Recommended.Utilization("cpu"), CPUUtilization)
 				assert.Greater(t, a.Load.Rise, 1.5)
-				assert.Contains(t, joined(a), "would run out of request before new pods are ready")
 				rec, def := a.Replay("recommended"), a.Replay("defaults")
 				assert.LessOrEqual(t, rec.Saturated, def.Saturated)
+				assert.LessOrEqual(t, rec.ReplicaHours, def.ReplicaHours)
+			}},
+		{"a slow load affords more than R10's target", Input{Key: web, Known: true, Load: synth(3, diurnal)},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Greater(t, a.Recommended.Utilization("cpu"), CPUUtilization)
+				assert.Contains(t, joined(a), "the cheapest on the history with no more saturated time than R10/R11's")
+				rec, def := a.Replay("recommended"), a.Replay("defaults")
+				assert.LessOrEqual(t, rec.Saturated, def.Saturated)
+				assert.Less(t, rec.ReplicaHours, def.ReplicaHours)
 			}},
 		{"flat load keeps a fixed count", Input{Key: web, Known: true, Load: synth(1, func(int) float64 { return 2 })},
 			func(t *testing.T, a workload.Autoscaling) {
