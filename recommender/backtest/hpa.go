@@ -100,12 +100,14 @@ type HPASetup struct {
 	Setup string `json:"setup"`
 	// PodCPUMillicores is the pod CPU request replayed.
 	PodCPUMillicores int64 `json:"pod_cpu_millicores"`
-	// CPUTarget, MinReplicas and MaxReplicas describe an HPA setup;
+	// CPUTarget, MinReplicas, MaxReplicas and ScaleDownWindow (the
+	// scale-down stabilization window in force) describe an HPA setup;
 	// Replicas a fixed count.
-	CPUTarget   int `json:"cpu_target,omitempty"`
-	MinReplicas int `json:"min_replicas,omitempty"`
-	MaxReplicas int `json:"max_replicas,omitempty"`
-	Replicas    int `json:"replicas,omitempty"`
+	CPUTarget       int    `json:"cpu_target,omitempty"`
+	MinReplicas     int    `json:"min_replicas,omitempty"`
+	MaxReplicas     int    `json:"max_replicas,omitempty"`
+	ScaleDownWindow string `json:"scale_down_window,omitempty"`
+	Replicas        int    `json:"replicas,omitempty"`
 	HPAFigures
 }
 
@@ -293,6 +295,7 @@ func hpaSetup(name string, podCPU workload.Millicores, h *workload.HPA, replicas
 	s := HPASetup{Setup: name, PodCPUMillicores: int64(podCPU), Replicas: replicas, HPAFigures: figuresOf(f)}
 	if h != nil {
 		s.CPUTarget, s.MinReplicas, s.MaxReplicas = h.Utilization("cpu"), h.MinReplicas, h.MaxReplicas
+		s.ScaleDownWindow = h.Behavior.Down().StabilizationWindow.String()
 	}
 	return s
 }

@@ -51,7 +51,7 @@ func WriteHPATable(w io.Writer, r HPAReport) error {
 // fixed count.
 func scaling(s HPASetup) string {
 	if s.CPUTarget > 0 {
-		return fmt.Sprintf("HPA %d %% %d–%d", s.CPUTarget, s.MinReplicas, s.MaxReplicas)
+		return fmt.Sprintf("HPA %d %% %d–%d, down %s", s.CPUTarget, s.MinReplicas, s.MaxReplicas, s.ScaleDownWindow)
 	}
 	return fmt.Sprintf("%d pods", s.Replicas)
 }
@@ -65,7 +65,7 @@ func aboveTarget(s HPASetup) string {
 }
 
 var hpaCSVHeader = []string{
-	"group", "namespace", "kind", "workload", "class", "setup", "workloads", "pod_cpu_millicores", "cpu_target", "min_replicas", "max_replicas", "replicas",
+	"group", "namespace", "kind", "workload", "class", "setup", "workloads", "pod_cpu_millicores", "cpu_target", "min_replicas", "max_replicas", "scale_down_window", "replicas",
 	"hours", "replica_hours", "core_hours", "saturated", "above_target", "events", "peak_replicas", "note",
 }
 
@@ -85,21 +85,21 @@ func WriteHPACSV(w io.Writer, r HPAReport) error {
 	for _, wl := range r.Workloads {
 		k := wl.Workload
 		if len(wl.Setups) == 0 {
-			row := []string{"workload", k.Namespace, string(k.Kind), k.Name, wl.Class, "", "1", "", "", "", "", ""}
+			row := []string{"workload", k.Namespace, string(k.Kind), k.Name, wl.Class, "", "1", "", "", "", "", "", ""}
 			if err := cw.Write(append(append(row, figures(HPAFigures{})...), wl.Note)); err != nil {
 				return err
 			}
 		}
 		for _, s := range wl.Setups {
 			row := []string{"workload", k.Namespace, string(k.Kind), k.Name, wl.Class, s.Setup, "1", strconv.FormatInt(s.PodCPUMillicores, 10),
-				i(s.CPUTarget), i(s.MinReplicas), i(s.MaxReplicas), i(s.Replicas)}
+				i(s.CPUTarget), i(s.MinReplicas), i(s.MaxReplicas), s.ScaleDownWindow, i(s.Replicas)}
 			if err := cw.Write(append(append(row, figures(s.HPAFigures)...), wl.Note)); err != nil {
 				return err
 			}
 		}
 	}
 	for _, t := range r.Totals {
-		row := []string{t.Group, "", "", "", "", t.Setup, i(t.Workloads), "", "", "", "", ""}
+		row := []string{t.Group, "", "", "", "", t.Setup, i(t.Workloads), "", "", "", "", "", ""}
 		if err := cw.Write(append(append(row, figures(t.HPAFigures)...), "")); err != nil {
 			return err
 		}

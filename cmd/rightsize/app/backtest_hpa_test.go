@@ -71,7 +71,7 @@ func TestBacktestHPAGolden(t *testing.T) {
 		n += len(w.Setups)
 	}
 	assert.Len(t, rows, 1+n+len(doc.Totals))
-	assert.Equal(t, "replica_hours", rows[0][13])
+	assert.Equal(t, "replica_hours", rows[0][14])
 }
 
 func TestBacktestHPAFlags(t *testing.T) {
