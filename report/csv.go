@@ -14,6 +14,7 @@ var csvHeader = []string{
 	"cpu_request_current", "cpu_request_recommended", "cpu_limit_current", "cpu_limit_recommended",
 	"memory_request_current", "memory_request_recommended", "memory_limit_current", "memory_limit_recommended",
 	"qos_current", "qos_recommended", "confidence", "reasons",
+	"hpa_current", "hpa_recommended",
 }
 
 // writeCSV writes one row per container: CPU in cores, memory in bytes, empty
@@ -25,6 +26,12 @@ func writeCSV(w io.Writer, p workload.Plan) error {
 		return err
 	}
 	for _, wp := range sortedWorkloads(p) {
+		// The workload's HPA, repeated on each of its rows; empty for a
+		// workload an HPA cannot scale.
+		var hpaCur, hpaRec string
+		if a := wp.Autoscaling; a != nil {
+			hpaCur, hpaRec = hpaCell(a.Current, "none"), hpaCell(a.Recommended, "keep fixed")
+		}
 		for _, c := range wp.Containers {
 			cur := c.Current
 			var rec workload.Settings
@@ -41,6 +48,7 @@ func writeCSV(w io.Writer, p workload.Plan) error {
 				byteCount(cur.Limits.Memory), byteCount(rec.Limits.Memory),
 				string(wp.QoSCurrent), string(wp.QoSRecommended), conf,
 				strings.Join(c.Recommendation.Reasons, "; "),
+				hpaCur, hpaRec,
 			}
 			if err := cw.Write(record); err != nil {
 				return err

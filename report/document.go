@@ -62,6 +62,8 @@ type WorkloadDocument struct {
 	QoS        QoSDocument         `json:"qos"`
 	Notes      []string            `json:"notes,omitempty"`
 	Containers []ContainerDocument `json:"containers"`
+	// HPA is absent for a workload an HPA cannot scale (hpa.Scalable).
+	HPA *HPADocument `json:"hpa,omitempty"`
 }
 
 // QoSDocument is the pod's QoS class before and after.
@@ -148,6 +150,7 @@ func workloadDocument(wp workload.WorkloadPlan) WorkloadDocument {
 		},
 		Notes:      wp.Notes,
 		Containers: []ContainerDocument{},
+		HPA:        hpaDocument(wp.Autoscaling),
 	}
 	for _, c := range wp.Containers {
 		d.Containers = append(d.Containers, containerDocument(c))

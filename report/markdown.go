@@ -39,6 +39,19 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 	}
 	t := totalsOf(p)
 	fmt.Fprintf(bw, "\n**Totals** (all replicas): %s  \n%s\n", totalsLine(t, " · "), capitalize(countsLine(t, " · ")))
+	if rows := hpaRows(ws); len(rows) > 0 {
+		fmt.Fprint(bw, "\n### HPAs\n\n")
+		fmt.Fprintln(bw, "| Workload | Current | Recommended | Pod CPU | Replica-hours | Core-hours | Saturated |")
+		fmt.Fprintln(bw, "|---|---|---|---|---|---|---|")
+		for _, r := range rows {
+			cells := []string{mdCodeCell(r.workload)}
+			for _, c := range []string{r.current, r.recommended, r.podCPU, r.replicaHours, r.coreHours, r.saturated} {
+				cells = append(cells, mdCell(c))
+			}
+			fmt.Fprintf(bw, "| %s |\n", strings.Join(cells, " | "))
+		}
+		fmt.Fprintf(bw, "\n%s\n", capitalize(hpaLegend))
+	}
 	if hasDetails(ws) {
 		fmt.Fprint(bw, "\n### Reasons\n")
 	}
@@ -60,6 +73,13 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 			}
 			fmt.Fprintln(bw)
 		}
+		if a := wp.Autoscaling; a != nil && len(a.Reasons) > 0 {
+			fmt.Fprint(bw, "HPA\n\n")
+			for _, r := range a.Reasons {
+				fmt.Fprintf(bw, "- %s\n", mdText(untrusted.Escape(r)))
+			}
+			fmt.Fprintln(bw)
+		}
 		fmt.Fprint(bw, "</details>\n")
 	}
 	return bw.Flush()
@@ -75,7 +95,7 @@ func mdMeta(p workload.Plan) string {
 
 func hasDetails(ws []workload.WorkloadPlan) bool {
 	for _, wp := range ws {
-		if len(wp.Notes) > 0 {
+		if len(wp.Notes) > 0 || wp.Autoscaling != nil && len(wp.Autoscaling.Reasons) > 0 {
 			return true
 		}
 		for _, c := range wp.Containers {

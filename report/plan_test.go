@@ -28,6 +28,14 @@ func testPlan() workload.Plan {
 			{
 				Key:      workload.Key{Namespace: "shop", Kind: workload.StatefulSet, Name: "db"},
 				Replicas: 2, QoSCurrent: workload.Burstable, QoSRecommended: workload.Burstable,
+				Autoscaling: &workload.Autoscaling{
+					Reasons: []string{"no HPA: a StatefulSet without one keeps a fixed replica count (R9)"},
+					Load:    workload.AggregateLoad{Trough: 1, Median: 1.2, Peak: 1.5, Rise: 1.02, Reaction: 90 * time.Second, Samples: 4032},
+					Replays: []workload.Replay{
+						{Setup: "defaults", PodCPU: 1200, ReplayFigures: workload.ReplayFigures{Duration: 336 * time.Hour, ReplicaHours: 1008, CoreHours: 1209.6, Events: 2, PeakReplicas: 3}},
+						{Setup: "fixed", PodCPU: 1200, ReplayFigures: workload.ReplayFigures{Duration: 336 * time.Hour, ReplicaHours: 672, CoreHours: 806.4, PeakReplicas: 2}},
+					},
+				},
 				Containers: []workload.ContainerPlan{
 					{
 						Name: "init-schema", Init: true, Samples: 3,
@@ -58,6 +66,38 @@ func testPlan() workload.Plan {
 				Replicas: 3, Critical: true,
 				QoSCurrent: workload.Burstable, QoSRecommended: workload.Guaranteed,
 				Notes: []string{"QoS Burstable → Guaranteed: critical service (R8)"},
+				Autoscaling: &workload.Autoscaling{
+					Current: &workload.HPA{
+						Name: "api", Target: workload.Key{Namespace: "payments", Kind: workload.Deployment, Name: "api"},
+						MinReplicas: 2, MaxReplicas: 10,
+						Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}, {Resource: "requests_per_second", AverageValue: "1k"}},
+					},
+					Recommended: &workload.HPA{
+						Name: "api", Target: workload.Key{Namespace: "payments", Kind: workload.Deployment, Name: "api"},
+						MinReplicas: 5, MaxReplicas: 20,
+						Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}, {Resource: "memory", AverageUtilization: 80}},
+						Behavior: workload.Behavior{
+							ScaleUp: &workload.ScalingRules{Policies: []workload.ScalingPolicy{
+								{Type: workload.PercentPolicy, Value: 100, Period: 30 * time.Second},
+								{Type: workload.PodsPolicy, Value: 5, Period: time.Minute},
+							}, Select: workload.SelectMax},
+							ScaleDown: &workload.ScalingRules{StabilizationWindow: 5 * time.Minute, Policies: []workload.ScalingPolicy{
+								{Type: workload.PercentPolicy, Value: 50, Period: time.Minute},
+							}},
+						},
+					},
+					Reasons: []string{
+						"minReplicas 5: critical workload (R9, R10)",
+						"cpu target 70 %: the load rises at most 1.21× within the 90s reaction time (R10)",
+					},
+					Load:   workload.AggregateLoad{Trough: 0.8, Median: 2.1, Peak: 6.35, Rise: 1.214, Reaction: 90 * time.Second, Samples: 4032},
+					PodCPU: 900,
+					Replays: []workload.Replay{
+						{Setup: "current", PodCPU: 600, ReplayFigures: workload.ReplayFigures{Duration: 336 * time.Hour, ReplicaHours: 2100.04, CoreHours: 1260.02, Saturated: 0.0123, AboveTarget: 0.2, Events: 140, PeakReplicas: 10}},
+						{Setup: "defaults", PodCPU: 900, ReplayFigures: workload.ReplayFigures{Duration: 336 * time.Hour, ReplicaHours: 1900, CoreHours: 1710, Saturated: 0.0004, AboveTarget: 0.03, Events: 60, PeakReplicas: 12}},
+						{Setup: "recommended", PodCPU: 900, ReplayFigures: workload.ReplayFigures{Duration: 336 * time.Hour, ReplicaHours: 1720.5, CoreHours: 1548.45, Saturated: 0.0006, AboveTarget: 0.04, Events: 48, PeakReplicas: 11}},
+					},
+				},
 				Containers: []workload.ContainerPlan{
 					{
 						Name: "envoy", Init: true, Sidecar: true, Samples: 8640,

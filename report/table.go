@@ -60,6 +60,9 @@ func writeTable(w io.Writer, p workload.Plan) error {
 	}
 	t := totalsOf(p)
 	fmt.Fprintf(bw, "\n%s\n%s\n", totalsLine(t, "   "), countsLine(t, "   "))
+	if err := writeHPATable(bw, ws); err != nil {
+		return err
+	}
 	var notes []string
 	for _, wp := range ws {
 		for _, n := range wp.Notes {
@@ -100,4 +103,29 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// writeHPATable writes the scalable workloads' HPAs, today and
+// recommended, with the replays' replica-hours and saturated time; nothing
+// when no workload has one.
+func writeHPATable(w io.Writer, ws []workload.WorkloadPlan) error {
+	rows := hpaRows(ws)
+	if len(rows) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(hpaHeader, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join([]string{r.workload, r.current, r.recommended, r.podCPU, r.replicaHours, r.coreHours, r.saturated}, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(l, " "))
+	}
+	fmt.Fprintln(w, hpaLegend)
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 var wiring = []string{
 	module + "/internal/",
 	module + "/metrics/cluster",
+	// The offline HPA file (--hpa) is a source of its own.
+	module + "/metrics/hpaobject",
 	module + "/metrics/prometheus",
 	module + "/metrics/usagecsv",
 	module + "/metrics/usagecsv/demo",

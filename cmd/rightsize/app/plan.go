@@ -50,6 +50,7 @@ Without --input it runs on the embedded demo data and says so on stderr.`,
 	}
 	f := cmd.Flags()
 	o.sourceOptions.addFlags(f)
+	o.sourceOptions.addHPAFlag(f)
 	o.sourceOptions.kube.AddSamplingFlags(f)
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))

@@ -86,6 +86,7 @@ charts), csv and json; --out picks the format from its extension.`,
 	f := cmd.Flags()
 	o.flags = f
 	o.sourceOptions.addFlags(f)
+	o.sourceOptions.addHPAFlag(f)
 	f.Var(cliflag.Duration(&o.Period), "period", "length of the report period (the previous period, for the change, is as long)")
 	f.StringVar(&o.Format, "format", "", "report format: markdown|html|csv|json (default: from --out's extension, else markdown)")
 	f.StringVar(&o.Out, "out", "", "write the report to this file instead of stdout; {end} in the name becomes the period's end date")
@@ -200,13 +201,9 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 	if err != nil {
 		return err
 	}
-	var hpas []workload.HPA
-	if data.Bounds != nil {
-		hpas = data.Bounds.HPAs
-	}
 	rep, err := cost.Build(cost.Input{
 		Title: o.Title, Source: data.Name, Store: data.Store, Specs: data.Specs,
-		HPAs: hpas, HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
+		HPAs: data.HPAs, HPASource: hpaSource, Plan: plan, Previous: previous, Pricing: prices,
 		End: end, Period: o.Period, GroupByLabel: o.GroupByLabel,
 	})
 	if err != nil {
@@ -249,17 +246,17 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 }
 
 // reportEnd returns the end of the report period and, for sources that
-// cannot know HPAs, why none are known. A file is history, so its "now" is
+// did not say which HPAs exist (HPAsKnown), why none are known. A file is history, so its "now" is
 // its newest sample, rounded up to the full hour so that days start on the
 // hour; a live source's is the wall clock.
 func (o *ReportOptions) reportEnd(data *recommender.Data) (time.Time, string) {
 	live := !data.Recorded
-	hpaSource := "usage file"
+	hpaSource := "usage file; pass --hpa"
 	switch {
-	case data.Bounds != nil:
+	case data.HPAsKnown:
 		hpaSource = ""
 	case live:
-		hpaSource = "no cluster configured"
+		hpaSource = "no cluster configured and no kube-state-metrics HPA series; pass --hpa"
 	}
 	if !o.End.IsZero() {
 		return o.End.UTC(), hpaSource

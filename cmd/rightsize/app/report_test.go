@@ -26,7 +26,7 @@ func TestReportOnDemoData(t *testing.T) {
 	require.Len(t, lines, 1, "one line on stderr says the demo data is used")
 	assert.Contains(t, lines[0], "using embedded demo data")
 	assert.True(t, strings.HasPrefix(out, "## Weekly cost report\n"), "Markdown by default")
-	for _, want := range []string{"**2026-11-08 00:00 → 2026-11-15 00:00 UTC** (7d)", "### Top savings", "### Risks", "no HorizontalPodAutoscalers known (usage file)"} {
+	for _, want := range []string{"**2026-11-08 00:00 → 2026-11-15 00:00 UTC** (7d)", "### Top savings", "### Risks", "no HorizontalPodAutoscalers known (usage file; pass --hpa)"} {
 		assert.Contains(t, out, want)
 	}
 	// A file's "now" is its newest sample (23:55) rounded up to the hour.

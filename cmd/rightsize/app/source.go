@@ -12,7 +12,9 @@ import (
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/metrics/cluster"
+	"rightsize.dev/rightsize/metrics/hpaobject"
 	"rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
@@ -31,6 +33,11 @@ type sourceOptions struct {
 	History time.Duration
 	// accept bounds what a usage file may hold; rows outside are skipped.
 	accept usagecsv.Options
+
+	// HPAFile is an HPA file (kubectl get hpa -o yaml) whose HPAs replace
+	// the source's; empty for none. Only commands that register --hpa
+	// (addHPAFlag) set it.
+	HPAFile string
 
 	prom prometheus.Flags
 	kube *kubeFlags
@@ -58,6 +65,12 @@ func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	s.kube.addFlags(fs)
 }
 
+// addHPAFlag registers --hpa: backtest, whose --hpa selects its HPA
+// replay, does not take it.
+func (s *sourceOptions) addHPAFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&s.HPAFile, "hpa", "", "read the workloads' HorizontalPodAutoscalers from this `file` (YAML or JSON, e.g. kubectl get hpa -A -o yaml), replacing those a cluster or kube-state-metrics reports; objects it cannot read are skipped with a warning")
+}
+
 func (s *sourceOptions) validate() error {
 	var errs []error
 	if s.History <= 0 {
@@ -83,6 +96,15 @@ func (s *sourceOptions) validate() error {
 // (with a configured cluster's specs and bounds), metrics-server sampled
 // into the state store, or the demo data.
 func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
+	src, err := s.usageSource(log)
+	if err != nil || s.HPAFile == "" {
+		return src, err
+	}
+	return hpaFile{Source: src, Path: s.HPAFile}, nil
+}
+
+// usageSource is source without the HPA file.
+func (s *sourceOptions) usageSource(log *slog.Logger) (recommender.Source, error) {
 	k := s.kube
 	if k == nil {
 		// No cluster flags registered: no cluster, whatever the environment.
@@ -142,6 +164,46 @@ func load(ctx context.Context, p *recommender.Pipeline, streams IOStreams) (*rec
 	return d, nil
 }
 
+// hpaFile is a source whose HPAs come from a file: they replace what the
+// source found (its HPAs and those among its cluster bounds), and the file
+// makes them known even for a usage file or the demo. The file is read
+// before the history, so that a missing one fails before a long load;
+// objects it cannot read become warnings naming the file, the document and
+// the field.
+type hpaFile struct {
+	recommender.Source
+	Path string
+}
+
+func (h hpaFile) Load(ctx context.Context, report progress.Func) (*recommender.Data, error) {
+	hpas, skipped, err := hpaobject.ReadFile(h.Path)
+	if err != nil {
+		return nil, fmt.Errorf("--hpa: %w", err)
+	}
+	d, err := h.Source.Load(ctx, report)
+	if err != nil {
+		return nil, err
+	}
+	d.HPAs, d.HPAsKnown = hpas, true
+	if d.Bounds != nil {
+		b := *d.Bounds
+		b.HPAs = hpas
+		d.Bounds = &b
+	}
+	d.Summary += fmt.Sprintf("; %d %s from %s", len(hpas), plural(len(hpas), "HPA", "HPAs"), untrusted.Escape(h.Path))
+	for _, e := range skipped {
+		d.Warnings = append(d.Warnings, "skipped HPA: "+e.Error())
+	}
+	return d, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // prometheusSource tells whether the history comes from Prometheus, whose
 // runs hold many samples at once (see paceMemory).
 func prometheusSource(s recommender.Source) bool {
@@ -150,6 +212,8 @@ func prometheusSource(s recommender.Source) bool {
 		return true
 	case cluster.WithSpecs:
 		return prometheusSource(s.Usage)
+	case hpaFile:
+		return prometheusSource(s.Source)
 	}
 	return false
 }
