@@ -242,7 +242,7 @@ func hpaWorkload(st *history.Store, k workload.Key, containers []workload.Contai
 		w.HPARecommended = true
 		def := hpa.Defaults(k, in.Critical)
 		def.Metrics = def.Metrics[:1]
-		def.MaxReplicas = max(def.MaxReplicas, rec.MaxReplicas)
+		def.MaxReplicas = defaultsMax(before, a.PodCPU, def.MinReplicas)
 		fd, okd := hpa.Replay(after, a.PodCPU.Cores(), def, ro)
 		fr, okr := hpa.Replay(after, a.PodCPU.Cores(), *rec, ro)
 		if okd && okr {
@@ -281,6 +281,34 @@ func hpaWorkload(st *history.Store, k workload.Key, containers []workload.Contai
 		w.Setups = append(w.Setups, hpaSetup(SetupFixed, r, nil, pods, hpa.ReplayFixed(after, r.Cores(), pods)))
 	}
 	return w
+}
+
+// maxHeadroom is the headroom of maxReplicas over the pods the highest
+// load needs, as package hpa sizes it.
+const maxHeadroom = 1.25
+
+// defaultsMax is the maxReplicas the recommendation gives the R10/R11
+// defaults it compares with: 20, or the pods the first half's highest load
+// needs at 70 % of the pod request with 25 % headroom when that is more.
+// Sized for 70 % rather than taken from the recommended HPA, whose
+// maxReplicas follows its own target: a higher target would leave the
+// defaults short of pods, a lower one give them extra.
+func defaultsMax(l hpa.Load, podCPU workload.Millicores, minR int) int {
+	highest := 0.0
+	for _, v := range l.CPU {
+		// Gaps and values outside 0–10⁶ cores, as hpa reads them.
+		if v >= 0 && v <= 1e6 {
+			highest = max(highest, v)
+		}
+	}
+	n := maxHeadroom * highest / (float64(hpa.CPUUtilization) / 100 * float64(podCPU.Cores()))
+	pods := hpa.MaxReplicas
+	if n > 0 && n < math.MaxInt32 {
+		pods = max(pods, int(math.Ceil(n-1e-9)))
+	} else if n >= math.MaxInt32 {
+		pods = math.MaxInt32
+	}
+	return max(pods, minR)
 }
 
 func formatTime(ms int64) string {
