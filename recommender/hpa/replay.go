@@ -200,11 +200,12 @@ func (s *sim) step(t int64, load float64) {
 	// Stabilization: scaling up takes the lowest recommendation of its
 	// window, scaling down the highest of its.
 	upRec, downRec := desired, desired
+	upFrom, downFrom := t-s.up.StabilizationWindow.Milliseconds(), t-s.down.StabilizationWindow.Milliseconds()
 	for _, rc := range s.recs {
-		if rc.at > t-s.up.StabilizationWindow.Milliseconds() {
+		if rc.at > upFrom {
 			upRec = min(upRec, rc.replicas)
 		}
-		if rc.at > t-s.down.StabilizationWindow.Milliseconds() {
+		if rc.at > downFrom {
 			downRec = max(downRec, rc.replicas)
 		}
 	}
@@ -294,8 +295,9 @@ func (s *sim) trim(t int64) {
 // current count without the changes made within it.
 func (s *sim) periodStart(t int64, current int, period time.Duration) int {
 	n := current
+	from := t - period.Milliseconds()
 	for _, e := range s.events {
-		if e.at > t-period.Milliseconds() {
+		if e.at > from {
 			n -= e.delta
 		}
 	}
