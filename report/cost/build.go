@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/pricing"
 )
@@ -98,9 +97,6 @@ type builder struct {
 	r               *Report
 	plans, previous map[workload.Key]*workload.WorkloadPlan
 	days            []Day
-	// burst is each workload's highest CPU p95 : median ratio over its
-	// containers in the period, for the HPA suggestions.
-	burst map[workload.Key]float64
 }
 
 func plansByKey(p workload.Plan) map[workload.Key]*workload.WorkloadPlan {
@@ -182,17 +178,12 @@ func (b *builder) workload(k workload.Key) {
 		b.r.HasPrevious = true
 	}
 	b.r.Workloads = append(b.r.Workloads, wc)
-	if b.burst == nil {
-		b.burst = map[workload.Key]float64{}
-	}
-	b.burst[k] = acc.burst
 	b.r.Risks = append(b.r.Risks, risks(wc, wp, acc.containers)...)
 }
 
 // accumulator carries what account gathers besides cost.
 type accumulator struct {
 	containers map[string]*containerRisk
-	burst      float64
 }
 
 // containerRisk is what the risk checks need from one container's samples.
@@ -202,7 +193,6 @@ type containerRisk struct {
 	throttledMax               float64
 	cpuAbove, cpuMeasured      float64
 	memAbove, memMeasured      float64
-	cpuValues                  []float64
 }
 
 // account integrates one workload's samples over w. Savings price the
@@ -249,10 +239,6 @@ func (b *builder) account(k workload.Key, spec *workload.Spec, containers []work
 		}
 		c.Usage.Merge(u)
 		c.Savings += price.Requests(diff(cur, rec), u.PodHours)
-		if detail {
-			acc.burst = max(acc.burst, hpa.Burstiness(cr.cpuValues))
-			cr.cpuValues = nil
-		}
 	}
 	c.Breakdown = price.Of(c.Usage)
 	return c, acc
@@ -288,13 +274,10 @@ func (cr *containerRisk) observe(s *history.Series, i int, dt time.Duration, set
 		}
 		cr.throttledMax = max(cr.throttledMax, v)
 	}
-	if v := s.CPU[i]; !math.IsNaN(v) {
-		cr.cpuValues = append(cr.cpuValues, v)
-		if set.Requests.CPU.IsSet() {
-			cr.cpuMeasured += h
-			if v > float64(set.Requests.CPU.Cores()) {
-				cr.cpuAbove += h
-			}
+	if v := s.CPU[i]; !math.IsNaN(v) && set.Requests.CPU.IsSet() {
+		cr.cpuMeasured += h
+		if v > float64(set.Requests.CPU.Cores()) {
+			cr.cpuAbove += h
 		}
 	}
 	if v := s.Memory[i]; !math.IsNaN(v) && set.Requests.Memory.IsSet() {

@@ -15,10 +15,12 @@ import (
 )
 
 var (
-	t0   = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	web  = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
-	api  = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "api"}
-	etl  = workload.Key{Namespace: "batch", Kind: workload.Job, Name: "etl"}
+	t0  = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	web = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	api = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "api"}
+	etl = workload.Key{Namespace: "batch", Kind: workload.Job, Name: "etl"}
+	// gone has an HPA and no history.
+	gone = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "gone"}
 	mi   = workload.MiB
 	gi   = workload.GiB
 	webS = workload.Settings{Requests: workload.Resources{CPU: 1000, Memory: gi}, Limits: workload.Resources{CPU: 2000, Memory: gi}}
@@ -84,6 +86,26 @@ func scenario(t *testing.T) Input {
 			{Name: "api", Current: apiS, Recommendation: rec(workload.Resources{CPU: 700, Memory: 384 * mi}, workload.Resources{CPU: 1400, Memory: 512 * mi}, 0.8)},
 		}},
 	}}
+	// The pipeline's HPA step, by hand: web gets an HPA, api's is
+	// reviewed, the Job has none.
+	hpas := []workload.HPA{{Name: "api", Target: api, MinReplicas: 2, MaxReplicas: 5, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}}
+	replay := func(setup string, replicaHours, saturated float64) workload.Replay {
+		return workload.Replay{Setup: setup, PodCPU: 300, ReplayFigures: workload.ReplayFigures{Duration: 48 * time.Hour, ReplicaHours: replicaHours, CoreHours: replicaHours * 0.3, Saturated: saturated}}
+	}
+	plan.Workloads[0].Autoscaling = &workload.Autoscaling{
+		Recommended: &workload.HPA{Target: web, MinReplicas: 5, MaxReplicas: 20, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}, {Resource: "memory", AverageUtilization: 80}}},
+		Reasons:     []string{"recommend an HPA: peak 3 × trough", "minReplicas 5: critical (R9)"},
+		Load:        workload.AggregateLoad{Trough: 0.25, Median: 0.5, Peak: 0.75},
+		PodCPU:      300,
+		Replays:     []workload.Replay{replay("fixed", 240, 0), replay("defaults", 200, 0.001), replay("recommended", 180, 0.002)},
+	}
+	plan.Workloads[2].Autoscaling = &workload.Autoscaling{
+		Current:     &hpas[0],
+		Recommended: &workload.HPA{Name: "api", Target: api, MinReplicas: 3, MaxReplicas: 20, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}},
+		Reasons:     []string{"current HPA api: minReplicas 2, R9/R10 ask for at least 3", "current HPA api: CPU target 50 %, R10 says 70 %"},
+		PodCPU:      700,
+		Replays:     []workload.Replay{replay("current", 48, 0.01), replay("defaults", 72, 0), replay("recommended", 72, 0)},
+	}
 	specs := map[workload.Key]workload.Spec{
 		web: {Key: web, Replicas: 3, Labels: map[string]string{"team": "storefront"}, Annotations: map[string]string{pricing.NodePoolKey: "spot"},
 			Containers: []workload.ContainerSpec{{Name: "init-db", Init: true}, {Name: "app", Settings: webS}}},
@@ -92,7 +114,7 @@ func scenario(t *testing.T) Input {
 	}
 	return Input{
 		Title: "Test cluster", Source: "test", Store: st, Specs: specs,
-		HPAs: []workload.HPA{{Target: api, MinReplicas: 2, MaxReplicas: 5, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}},
+		HPAs: append(hpas, workload.HPA{Name: "old", Target: gone, MinReplicas: 1, MaxReplicas: 3, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 80}}}),
 		Plan: plan, Previous: plan,
 		Pricing: pricing.Pricing{Currency: "EUR", Default: pricing.Price{CPU: 0.04, Memory: 0.01},
 			Namespaces: map[string]pricing.Override{"batch": {CPU: ptr(0.02)}},
@@ -243,15 +265,32 @@ func TestBuildQoSHPAAndConfidence(t *testing.T) {
 	h := r.HPA
 	assert.Empty(t, h.Note, "the source knows HPAs")
 	assert.Equal(t, 2, h.Scalable, "the Job cannot be scaled by an HPA")
-	assert.Equal(t, 1, h.Covered)
-	require.Len(t, h.Existing, 1)
-	assert.Equal(t, []string{"minReplicas 2, R9/R10 ask for at least 3", "CPU target 50 %, R10 says 70 %"}, h.Existing[0].Notes)
+	assert.Equal(t, 1, h.Covered, "gone has no history: listed, not counted")
+	require.Len(t, h.Existing, 2)
+	e := h.Existing[0]
+	assert.Equal(t, api, e.Target)
+	assert.False(t, e.NoHistory)
+	require.NotNil(t, e.Plan.Recommended)
+	assert.Equal(t, "min 3, max 20; cpu 70 %", describeHPA(*e.Plan.Recommended))
+	assert.Equal(t, []string{"current HPA api: minReplicas 2, R9/R10 ask for at least 3", "current HPA api: CPU target 50 %, R10 says 70 %"}, e.Plan.Reasons)
+	require.NotNil(t, e.Plan.Replays.Current)
+	assert.InDelta(t, 48, e.Plan.Replays.Current.ReplicaHours, 1e-9)
+	assert.Equal(t, gone, h.Existing[1].Target)
+	assert.True(t, h.Existing[1].NoHistory)
 	require.Len(t, h.Suggested, 1)
 	s := h.Suggested[0]
 	assert.Equal(t, web, s.Workload)
-	assert.Equal(t, "3 replicas", s.Why)
+	assert.Equal(t, "peak 3.0 × trough, 25 % fewer replica-hours than a fixed count sized for the peak", s.Why)
 	assert.Equal(t, 5, s.MinReplicas, "critical workloads keep 5 (R9)")
 	assert.Equal(t, "min 5, max 20; cpu 70 %, memory 80 %", describeHPA(s.HPA))
+	assert.Equal(t, workload.Millicores(300), s.Plan.PodCPU)
+
+	v := r.hpaView()
+	assert.Equal(t, "48 → 72", v.Existing[0].ReplicaHours, "current → recommended")
+	assert.Equal(t, "1.0 % → 0.0 %", v.Existing[0].Saturated)
+	assert.Equal(t, "its workload has no usage history", v.Existing[1].Notes)
+	assert.Equal(t, "240 → 180", v.Suggested[0].ReplicaHours, "fixed → recommended")
+	assert.Equal(t, "300m", v.Suggested[0].PodCPU)
 
 	assert.Equal(t, []string{
 		"batch/Job/etl container main: low confidence 0.30, its savings are a rough estimate",
@@ -301,6 +340,8 @@ func TestBuildDailyBuckets(t *testing.T) {
 func TestBuildWithoutLabelOrHPAs(t *testing.T) {
 	in := scenario(t)
 	in.GroupByLabel, in.HPAs, in.HPASource, in.Specs = "", nil, "usage file", nil
+	// Without HPAs known, the plan keeps api, one steady replica, fixed.
+	in.Plan.Workloads[2].Autoscaling = &workload.Autoscaling{Reasons: []string{"keep a fixed replica count"}}
 	r, err := Build(in)
 	require.NoError(t, err)
 	assert.Empty(t, r.Teams)

@@ -59,17 +59,19 @@ func loadDemo(t testing.TB) *history.Store {
 
 // plans runs the balanced profile at end and one period earlier, as the
 // report command does.
-func plans(t testing.TB, st *history.Store, specs map[workload.Key]workload.Spec, end time.Time, period time.Duration) (cur, prev workload.Plan) {
+func plans(t testing.TB, st *history.Store, specs map[workload.Key]workload.Spec, hpas []workload.HPA, end time.Time, period time.Duration) (cur, prev workload.Plan) {
 	t.Helper()
 	critical := map[workload.Key]bool{}
 	for _, k := range demo.Critical() {
 		critical[k] = true
 	}
-	rec := &recommender.Recommender{Profile: policy.Balanced(), Critical: critical}
+	// The pipeline's plans, HPAs included: known when the input has any.
+	p := &recommender.Pipeline{Recommender: recommender.Recommender{Profile: policy.Balanced(), Critical: critical}}
+	d := &recommender.Data{Name: demo.Name, Store: st, Specs: specs, HPAs: hpas, HPAsKnown: hpas != nil}
 	var err error
-	cur, err = rec.RunOnce(context.Background(), recommender.Input{Source: demo.Name, Store: st, End: end, Specs: specs})
+	cur, err = p.Plan(context.Background(), d, end)
 	require.NoError(t, err)
-	prev, err = rec.RunOnce(context.Background(), recommender.Input{Source: demo.Name, Store: st, End: end.Add(-period), Specs: specs})
+	prev, err = p.Plan(context.Background(), d, end.Add(-period))
 	require.NoError(t, err)
 	return cur, prev
 }
@@ -79,7 +81,7 @@ func demoInput(t testing.TB) Input {
 	t.Helper()
 	st := loadDemo(t)
 	period := 7 * 24 * time.Hour
-	cur, prev := plans(t, st, nil, demoEnd, period)
+	cur, prev := plans(t, st, nil, nil, demoEnd, period)
 	return Input{
 		Source: demo.Name, Store: st, HPASource: "usage file",
 		Plan: cur, Previous: prev, Pricing: pricing.Defaults(),
@@ -106,7 +108,7 @@ var demoTeams = map[string]string{
 // CronJob, and the worker on the "spot" node pool.
 func demoSpecs(t testing.TB, st *history.Store) map[workload.Key]workload.Spec {
 	t.Helper()
-	base, _ := plans(t, st, nil, demoEnd, 7*24*time.Hour)
+	base, _ := plans(t, st, nil, nil, demoEnd, 7*24*time.Hour)
 	specs := map[workload.Key]workload.Spec{}
 	for _, wp := range base.Workloads {
 		sp := workload.Spec{Key: wp.Key, Replicas: wp.Replicas, Labels: map[string]string{"app": wp.Key.Name}}
@@ -131,10 +133,10 @@ func demoInputWithTeams(t testing.TB) Input {
 	t.Helper()
 	in := demoInput(t)
 	in.Specs = demoSpecs(t, in.Store)
-	in.Plan, in.Previous = plans(t, in.Store, in.Specs, in.End, in.Period)
 	in.GroupByLabel = "team"
 	in.HPASource = ""
-	in.HPAs = []workload.HPA{{Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, MinReplicas: 2, MaxReplicas: 10,
+	in.HPAs = []workload.HPA{{Name: "web", Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, MinReplicas: 2, MaxReplicas: 10,
 		Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 60}, {Resource: "http_requests_per_second", AverageValue: "1k"}}}}
+	in.Plan, in.Previous = plans(t, in.Store, in.Specs, in.HPAs, in.End, in.Period)
 	return in
 }

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
 	"rightsize.dev/rightsize/report/pricing"
@@ -196,18 +195,19 @@ type QoSDocument struct {
 	PodsRecommended      int    `json:"podsRecommended"`
 }
 
-// HPASectionDocument is HPA coverage and suggestions.
+// HPASectionDocument is HPA coverage, the existing HPAs with what the
+// plan recommends instead, and the HPAs it recommends for workloads
+// without one.
 type HPASectionDocument struct {
 	Note      string        `json:"note,omitempty"`
 	Scalable  int           `json:"scalable"`
 	Covered   int           `json:"covered"`
 	Existing  []HPADocument `json:"existing"`
 	Suggested []HPADocument `json:"suggested"`
-	// Behavior is R11's scaling behavior, which suggestions carry.
-	Behavior string `json:"behavior"`
 }
 
-// HPADocument is an existing or a suggested HPA.
+// HPADocument is an existing HPA (its bounds and targets) or a suggested
+// one (the recommendation's, with Replicas and Why).
 type HPADocument struct {
 	Namespace   string              `json:"namespace"`
 	Kind        string              `json:"kind"`
@@ -215,10 +215,36 @@ type HPADocument struct {
 	MinReplicas int                 `json:"minReplicas"`
 	MaxReplicas int                 `json:"maxReplicas"`
 	Targets     []HPATargetDocument `json:"targets"`
-	// Replicas and Why are set on suggestions, Notes on existing HPAs.
-	Replicas int      `json:"replicas,omitempty"`
-	Why      string   `json:"why,omitempty"`
-	Notes    []string `json:"notes,omitempty"`
+	// Replicas and Why are set on suggestions; NoHistory on an existing
+	// HPA whose workload has no usage history (nothing else is known).
+	Replicas  int    `json:"replicas,omitempty"`
+	Why       string `json:"why,omitempty"`
+	NoHistory bool   `json:"noHistory,omitempty"`
+	// Recommended is, on an existing HPA, the one recommended instead;
+	// absent for a fixed replica count.
+	Recommended *HPABoundsDocument `json:"recommended,omitempty"`
+	// PodCPU is the pod CPU request the recommendation is sized with.
+	PodCPU  string              `json:"podCPU,omitempty"`
+	Reasons []string            `json:"reasons,omitempty"`
+	Replays []HPAReplayDocument `json:"replays,omitempty"`
+}
+
+// HPABoundsDocument is an HPA's bounds and targets.
+type HPABoundsDocument struct {
+	MinReplicas int                 `json:"minReplicas"`
+	MaxReplicas int                 `json:"maxReplicas"`
+	Targets     []HPATargetDocument `json:"targets"`
+}
+
+// HPAReplayDocument is one replay of the history (docs/hpa.md): setup
+// current, defaults, recommended or fixed.
+type HPAReplayDocument struct {
+	Setup        string  `json:"setup"`
+	ReplicaHours float64 `json:"replicaHours"`
+	CoreHours    float64 `json:"coreHours"`
+	// Saturated is the share of time the load exceeded the ready pods'
+	// CPU requests.
+	Saturated float64 `json:"saturated"`
 }
 
 // HPATargetDocument is one HPA metric target.
@@ -292,15 +318,21 @@ func NewDocument(r *Report) Document {
 		d.QoS = append(d.QoS, QoSDocument{Class: string(q.Class), Workloads: q.Workloads, Pods: q.Pods, WorkloadsRecommended: q.WorkloadsAfter, PodsRecommended: q.PodsAfter})
 	}
 	d.HPA = HPASectionDocument{Note: r.HPA.Note, Scalable: r.HPA.Scalable, Covered: r.HPA.Covered,
-		Existing: []HPADocument{}, Suggested: []HPADocument{}, Behavior: hpa.Behavior}
+		Existing: []HPADocument{}, Suggested: []HPADocument{}}
 	for _, e := range r.HPA.Existing {
 		h := hpaDoc(e.HPA)
-		h.Notes = e.Notes
+		h.NoHistory = e.NoHistory
+		h.planned(e.Plan)
+		if rec := e.Plan.Recommended; rec != nil {
+			b := hpaDoc(*rec)
+			h.Recommended = &HPABoundsDocument{MinReplicas: b.MinReplicas, MaxReplicas: b.MaxReplicas, Targets: b.Targets}
+		}
 		d.HPA.Existing = append(d.HPA.Existing, h)
 	}
 	for _, s := range r.HPA.Suggested {
 		h := hpaDoc(s.HPA)
 		h.Replicas, h.Why = s.Replicas, s.Why
+		h.planned(s.Plan)
 		d.HPA.Suggested = append(d.HPA.Suggested, h)
 	}
 	return d
@@ -356,6 +388,29 @@ func resources(r workload.Resources) ResourcesDocument {
 
 func ref(w WorkloadCost) WorkloadRefDocument {
 	return WorkloadRefDocument{Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name, Savings: money4(w.Savings)}
+}
+
+// planned adds what the plan says: the pod CPU request, the reasons and
+// the replays.
+func (d *HPADocument) planned(p HPAPlan) {
+	if p.PodCPU > 0 {
+		d.PodCPU = p.PodCPU.String()
+	}
+	d.Reasons = p.Reasons
+	r := p.Replays
+	for _, rp := range []*workload.Replay{r.Current, r.Defaults, r.Recommended, r.Fixed} {
+		if rp == nil {
+			continue
+		}
+		round := func(v, unit float64) float64 {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0
+			}
+			return math.Round(v/unit) * unit
+		}
+		d.Replays = append(d.Replays, HPAReplayDocument{Setup: rp.Setup,
+			ReplicaHours: round(rp.ReplicaHours, 0.1), CoreHours: round(rp.CoreHours, 0.1), Saturated: round(rp.Saturated, 1e-4)})
+	}
 }
 
 func hpaDoc(h workload.HPA) HPADocument {

@@ -102,17 +102,23 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(bw, "- %s\n", more(len(v.HPA.Existing)-markdownRows))
 			break
 		}
-		fmt.Fprintf(bw, "- %s: %s — %s\n", mdCode(e.Workload), mdText(e.HPA), mdText(e.Notes))
+		if e.Notes != "" {
+			fmt.Fprintf(bw, "- %s: %s — %s\n", mdCode(e.Workload), mdText(e.HPA), mdText(e.Notes))
+			continue
+		}
+		fmt.Fprintf(bw, "- %s: %s → %s%s\n", mdCode(e.Workload), mdText(e.HPA), mdText(e.Recommended), mdText(replayNote(e)))
 	}
 	if len(v.HPA.Suggested) > 0 {
-		fmt.Fprint(bw, "\nSuggested (R10), the most expensive first:\n\n")
+		fmt.Fprint(bw, "\nRecommended where there is none, the most expensive first:\n\n")
 		for i, s := range v.HPA.Suggested {
 			if i == markdownRows {
 				fmt.Fprintf(bw, "- %s\n", more(len(v.HPA.Suggested)-markdownRows))
 				break
 			}
-			fmt.Fprintf(bw, "- %s: %s → %s\n", mdCode(s.Workload), mdText(s.Why), mdText(s.HPA))
+			fmt.Fprintf(bw, "- %s (%s): %s → %s%s\n", mdCode(s.Workload), replicas(s.Replicas), mdText(s.Why), mdText(s.HPA), mdText(replayNote(s)))
 		}
+	}
+	if len(v.HPA.Existing) > 0 || len(v.HPA.Suggested) > 0 {
 		fmt.Fprintf(bw, "\n%s\n", mdText(v.HPA.Behavior))
 	}
 
@@ -186,4 +192,28 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// replayNote renders an HPA row's pod CPU request and replays:
+// " (pod CPU 180m; replayed: 3696 → 1870 replica-hours, 665 → 337
+// core-hours, saturated 0.0 % → 0.0 %)".
+func replayNote(r hpaRow) string {
+	var parts []string
+	if r.PodCPU != "" && r.PodCPU != "—" {
+		parts = append(parts, "pod CPU "+r.PodCPU)
+	}
+	if r.ReplicaHours != "" && r.ReplicaHours != "—" {
+		parts = append(parts, "replayed: "+r.ReplicaHours+" replica-hours, "+r.CoreHours+" core-hours, saturated "+r.Saturated)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+func replicas(n string) string {
+	if n == "1" {
+		return "1 replica"
+	}
+	return n + " replicas"
 }

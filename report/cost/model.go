@@ -200,29 +200,57 @@ type QoSCount struct {
 	WorkloadsAfter, PodsAfter int
 }
 
-// HPASection is HPA coverage and the R10 suggestions.
+// HPASection is HPA coverage and what the plan recommends for each
+// scalable workload (its Autoscaling, R9–R11).
 type HPASection struct {
 	// Note says why no HPA is known, for sources that cannot know them.
 	Note string
 	// Scalable counts the workloads an HPA could scale (Deployments,
 	// StatefulSets, ReplicaSets); Covered those that have one.
 	Scalable, Covered int
-	Existing          []HPAReview
-	Suggested         []HPASuggestion
+	// Existing are the HPAs the source knows, by workload; Suggested the
+	// workloads without one the plan recommends an HPA for, the most
+	// expensive first.
+	Existing  []HPAReview
+	Suggested []HPASuggestion
 }
 
-// HPAReview is an existing HPA and where it departs from R10.
+// HPAReview is an existing HPA and what the plan recommends instead.
 type HPAReview struct {
 	workload.HPA
-	Notes []string
+	// NoHistory is set for an HPA whose workload has no usage history in
+	// the plan: listed as a coverage fact only.
+	NoHistory bool
+	Plan      HPAPlan
 }
 
-// HPASuggestion is an HPA R10 and R11 would give a workload.
+// HPASuggestion is an HPA the plan recommends for a workload without one.
 type HPASuggestion struct {
 	Workload workload.Key
 	Replicas int
-	// Why says what makes the workload a candidate: its replica count,
-	// bursty CPU usage, or both.
+	// Why sums up what makes the workload a candidate: its load's peak to
+	// trough and the replica-hours the HPA saves against a fixed count.
 	Why string
+	// HPA is the recommended HPA.
 	workload.HPA
+	Plan HPAPlan
+}
+
+// HPAPlan is what the plan says about a workload's scaling.
+type HPAPlan struct {
+	// Recommended is the HPA recommended; nil to keep (or go back to) a
+	// fixed replica count.
+	Recommended *workload.HPA
+	Reasons     []string
+	// PodCPU is the pod CPU request the HPA is sized with; zero when the
+	// requests stay as the per-container policy made them.
+	PodCPU  workload.Millicores
+	Replays HPAReplays
+}
+
+// HPAReplays are a workload's replays of the history, nil where the plan
+// has none: the current HPA, the R10/R11 defaults, the recommendation and
+// a fixed count sized for the peak.
+type HPAReplays struct {
+	Current, Defaults, Recommended, Fixed *workload.Replay
 }

@@ -3,9 +3,7 @@ package cost
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/pricing"
 )
@@ -62,8 +60,13 @@ type hpaView struct {
 	Suggested                []hpaRow
 }
 
+// hpaRow is an existing HPA (HPA, with Recommended instead) or a
+// suggested one (HPA, with Replicas and Why); the replays compare the
+// workload as it runs today with the recommendation.
 type hpaRow struct {
-	Workload, Replicas, Why, HPA, Notes string
+	Workload, Replicas, Why, HPA, Recommended, PodCPU string
+	ReplicaHours, CoreHours, Saturated, Notes         string
+	Reasons                                           []string
 }
 
 type workloadRow struct {
@@ -197,17 +200,63 @@ func requestsChange(cur, rec workload.Resources) string {
 
 func (r *Report) hpaView() hpaView {
 	h := r.HPA
-	hv := hpaView{Note: h.Note, Behavior: "Suggested HPAs use autoscaling/v2 with " + hpa.Behavior + "."}
-	hv.Coverage = fmt.Sprintf("%d of %d scalable workloads (Deployments, StatefulSets) have an HPA", h.Covered, h.Scalable)
+	hv := hpaView{Note: h.Note, Behavior: "Recommended HPAs are autoscaling/v2 objects with their scaling behavior (R11): " +
+		"rightsize plan -o yaml shows them in full and --patches writes them."}
+	hv.Coverage = fmt.Sprintf("%d of %d scalable workloads (Deployments, StatefulSets, ReplicaSets) have an HPA", h.Covered, h.Scalable)
 	for _, e := range h.Existing {
-		notes := "matches R10"
-		if len(e.Notes) > 0 {
-			notes = strings.Join(e.Notes, "; ")
+		row := hpaRow{Workload: e.Target.String(), HPA: describeHPA(e.HPA), Recommended: "—", PodCPU: "—", ReplicaHours: "—", CoreHours: "—", Saturated: "—"}
+		if e.NoHistory {
+			row.Notes = "its workload has no usage history"
+			hv.Existing = append(hv.Existing, row)
+			continue
 		}
-		hv.Existing = append(hv.Existing, hpaRow{Workload: e.Target.String(), HPA: describeHPA(e.HPA), Notes: notes})
+		p := e.Plan
+		switch {
+		case p.Recommended != nil:
+			row.Recommended = describeHPA(*p.Recommended)
+		case len(p.Reasons) > 0:
+			row.Recommended = "none: a fixed replica count"
+		}
+		after := p.Replays.Recommended
+		if p.Recommended == nil {
+			after = p.Replays.Fixed
+		}
+		row.fill(p, p.Replays.Current, after)
+		hv.Existing = append(hv.Existing, row)
 	}
 	for _, s := range h.Suggested {
-		hv.Suggested = append(hv.Suggested, hpaRow{Workload: s.Workload.String(), Replicas: strconv.Itoa(s.Replicas), Why: s.Why, HPA: describeHPA(s.HPA)})
+		row := hpaRow{Workload: s.Workload.String(), Replicas: strconv.Itoa(s.Replicas), Why: s.Why, HPA: describeHPA(s.HPA)}
+		row.fill(s.Plan, s.Plan.Replays.Fixed, s.Plan.Replays.Recommended)
+		hv.Suggested = append(hv.Suggested, row)
 	}
 	return hv
+}
+
+// fill sets the row's pod CPU request, reasons and the replays' figures
+// before → after.
+func (row *hpaRow) fill(p HPAPlan, before, after *workload.Replay) {
+	row.PodCPU = "—"
+	if p.PodCPU > 0 {
+		row.PodCPU = fmtCPU(p.PodCPU)
+	}
+	row.Reasons = p.Reasons
+	row.ReplicaHours = replayChange(before, after, func(f workload.ReplayFigures) string { return wholeHours(f.ReplicaHours) })
+	row.CoreHours = replayChange(before, after, func(f workload.ReplayFigures) string { return wholeHours(f.CoreHours) })
+	row.Saturated = replayChange(before, after, func(f workload.ReplayFigures) string {
+		return strconv.FormatFloat(100*f.Saturated, 'f', 1, 64) + " %"
+	})
+}
+
+// replayChange renders a figure of two replays, "763 → 1870"; one alone
+// when the other is missing, "—" without either.
+func replayChange(before, after *workload.Replay, show func(workload.ReplayFigures) string) string {
+	switch {
+	case before == nil && after == nil:
+		return "—"
+	case before == nil:
+		return show(after.ReplayFigures)
+	case after == nil:
+		return show(before.ReplayFigures)
+	}
+	return show(before.ReplayFigures) + " → " + show(after.ReplayFigures)
 }
