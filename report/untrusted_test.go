@@ -44,6 +44,11 @@ func untrustedPlan() workload.Plan {
 				Key:      workload.Key{Namespace: red, Kind: workload.Deployment, Name: bell},
 				Replicas: 1, QoSCurrent: workload.BestEffort, QoSRecommended: workload.Burstable,
 				Notes: []string{"container " + newline + " sets no requests or limits today (R5)", "QoS class changes " + title},
+				Autoscaling: &workload.Autoscaling{
+					Current: &workload.HPA{Name: title, Target: workload.Key{Namespace: red, Kind: workload.Deployment, Name: bell}, MinReplicas: 1, MaxReplicas: 4,
+						Metrics: []workload.MetricTarget{{Resource: red, AverageValue: "1k" + carriage}, {Resource: "cpu", AverageUtilization: 60}}},
+					Reasons: []string{"current HPA " + title + ": on " + red},
+				},
 				Containers: []workload.ContainerPlan{
 					{Name: newline, Samples: 100, Recommendation: rec},
 					{Name: carriage, Samples: 100, Recommendation: rec},
