@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 	batchv1 "k8s.io/api/batch/v1"
 	"sigs.k8s.io/yaml"
+
+	"rightsize.dev/rightsize/report/cost"
 )
 
 // demoEnd is midnight after the demo data's newest sample.
@@ -268,4 +270,34 @@ func TestReportCronJobArgs(t *testing.T) {
 	assert.Equal(t, 1, posted)
 	_, err = os.Stat(filepath.Join(dir, "cost-2026-11-15.html"))
 	assert.NoError(t, err)
+}
+
+// TestReportHPAFile: with --hpa the report's HPA section knows the demo's
+// web HPA: covered, with the one recommended instead, and no note that
+// HPAs are unknown.
+func TestReportHPAFile(t *testing.T) {
+	file := filepath.Join("..", "..", "..", "testdata", "hpa", "demo-hpas.yaml")
+	code, out, errOut := run(t, "report", "--hpa", file, "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	var doc cost.Document
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	h := doc.HPA
+	assert.Empty(t, h.Note)
+	assert.Equal(t, 1, h.Covered)
+	require.Len(t, h.Existing, 1)
+	e := h.Existing[0]
+	assert.Equal(t, "web", e.Name)
+	assert.Equal(t, 2, e.MinReplicas)
+	assert.Equal(t, 10, e.MaxReplicas)
+	require.NotNil(t, e.Recommended)
+	assert.NotEmpty(t, e.Reasons)
+	setups := []string{}
+	for _, r := range e.Replays {
+		setups = append(setups, r.Setup)
+	}
+	assert.Contains(t, setups, "current")
+	assert.Contains(t, setups, "recommended")
+	for _, s := range h.Suggested {
+		assert.NotEqual(t, "web", s.Name, "web has an HPA")
+	}
 }
