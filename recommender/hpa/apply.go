@@ -46,6 +46,7 @@ func Apply(plan workload.Plan, st *history.Store, hpas []workload.HPA, known boo
 			keys = append(keys, workload.ContainerKey{Workload: wp.Key, Container: c.Name})
 			in.PodCPU = workload.AddSat(in.PodCPU, c.Current.Requests.CPU)
 			in.PodMemory = workload.AddSat(in.PodMemory, c.Recommended().Requests.Memory)
+			in.PlanPodCPU = workload.AddSat(in.PlanPodCPU, c.Recommended().Requests.CPU)
 		}
 		wg.Add(1)
 		sem <- struct{}{}

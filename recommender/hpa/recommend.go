@@ -72,6 +72,9 @@ type Input struct {
 	// PodMemory is the memory request every pod carries (the plan's);
 	// each pod the HPA adds costs it again.
 	PodMemory workload.Bytes
+	// PlanPodCPU is the pod's CPU request as the per-container policy
+	// recommends it: what a workload left at a fixed count runs with.
+	PlanPodCPU workload.Millicores
 }
 
 // Recommend recommends the workload's HPA and the pod CPU request it is
@@ -198,10 +201,6 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	// Without an HPA: one only where scaling pays.
 	fixedPods := max(minR, ceilInt(float64(st.Peak)/(float64(target)/100*rc)))
 	fixed := ReplayFixed(in.Load, workload.Cores(rc), fixedPods)
-	a.Replays = append(a.Replays,
-		workload.Replay{Setup: "fixed", PodCPU: podCPU, ReplayFigures: fixed},
-		workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
-		workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
 	variation := math.Inf(1)
 	if st.Trough > 0 {
 		variation = float64(st.Peak / st.Trough)
@@ -212,6 +211,7 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	}
 	if !newHPAKind(in.Key.Kind) {
 		a.PodCPU = 0
+		a.Replays = keptFixed(in)
 		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA: a %s's pods keep their identity and storage, scaling them out is the owner's call; with one its aggregate load would let an HPA save %.0f %% of the replica-hours", in.Key.Kind, 100*saving))
 		return a
 	}
@@ -219,18 +219,33 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	if !in.Known {
 		unknown = " (the source does not say which HPAs exist: pass --hpa or read a cluster)"
 	}
-	if variation < minVariation || saving < minSaving || !newHPAKind(in.Key.Kind) {
+	if variation < minVariation || saving < minSaving {
 		a.PodCPU = 0
+		a.Replays = keptFixed(in)
 		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: peak %.2f × trough, an HPA would save %.0f %% of the replica-hours of %d fixed pods on the history (recommended from %.1f × and %.0f %%)",
 			unknown, variation, 100*saving, fixedPods, minVariation, 100*minSaving))
 		return a
 	}
 	a.Recommended = &rec
+	a.Replays = append(a.Replays,
+		workload.Replay{Setup: "fixed", PodCPU: podCPU, ReplayFigures: fixed},
+		workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
+		workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
 	a.Reasons = append(a.Reasons, fmt.Sprintf("recommend an HPA%s: peak %.2f × trough; on the history it runs %.1f replica-hours instead of %.1f for %d fixed pods (−%.0f %%)",
 		unknown, variation, best.ReplicaHours, fixed.ReplicaHours, fixedPods, 100*saving))
 	a.Reasons = append(a.Reasons, why...)
 	a.Reasons = append(a.Reasons, replayLine(a, best, fDef))
 	return a
+}
+
+// keptFixed is the replay of a workload left without an HPA: today's
+// replica count at the pod request the plan recommends; none without
+// either.
+func keptFixed(in Input) []workload.Replay {
+	if in.PlanPodCPU <= 0 || in.Replicas <= 0 {
+		return nil
+	}
+	return []workload.Replay{{Setup: "fixed", PodCPU: in.PlanPodCPU, ReplayFigures: ReplayFixed(in.Load, in.PlanPodCPU.Cores(), in.Replicas)}}
 }
 
 // podSize is the pod CPU request, in cores, that minimizes the cost of the

@@ -84,9 +84,11 @@ func TestRecommend(t *testing.T) {
 				assert.LessOrEqual(t, rec.Saturated, def.Saturated)
 				assert.Less(t, rec.ReplicaHours, def.ReplicaHours)
 			}},
-		{"flat load keeps a fixed count", Input{Key: web, Known: true, Load: synth(1, func(int) float64 { return 2 })},
+		{"flat load keeps a fixed count", Input{Key: web, Known: true, Load: synth(1, func(int) float64 { return 2 }), Replicas: 4, PlanPodCPU: 600},
 			func(t *testing.T, a workload.Autoscaling) {
 				assert.Nil(t, a.Recommended)
+				require.Len(t, a.Replays, 1)
+				assert.Equal(t, workload.Replay{Setup: "fixed", PodCPU: 600, ReplayFigures: ReplayFixed(synth(1, func(int) float64 { return 2 }), 0.6, 4)}, a.Replays[0], "today's count at the plan's request")
 				assert.Zero(t, a.PodCPU, "requests stay with the per-container policy")
 				assert.Contains(t, joined(a), "no HPA: peak 1.00 × trough")
 			}},

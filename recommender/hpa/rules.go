@@ -16,9 +16,6 @@ const (
 	MaxReplicas       = 20 // R10
 )
 
-// Behavior is the scaling behavior R11 asks for, in words.
-const Behavior = "scale down after a 300 s stabilization window, at most 50 % per 60 s; scale up at once, at most 100 % per 30 s and 5 pods per 60 s (R11)"
-
 // R11 is the behavior of RULES.md R11.
 func R11() workload.Behavior {
 	return workload.Behavior{
