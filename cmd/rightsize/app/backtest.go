@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -123,6 +124,7 @@ current setup, the R10/R11 defaults and the recommendation side by side
 	f.BoolVar(&o.HPA, "hpa", false, "backtest the HPA recommendation: recommend from the first half of each workload's history, replay the second (docs/backtest.md)")
 	f.Var(cliflag.Duration(&o.HPAStartUp), "hpa-startup", "with --hpa: the time a new pod needs to become ready")
 	f.Var(cliflag.Duration(&o.HPASync), "hpa-sync", "with --hpa: the HPA controller's sync period")
+	f.StringVar(&o.HPAFile, "hpa-file", "", "with --hpa: read the workloads' current HorizontalPodAutoscalers from this `file` (as plan --hpa does), replayed as the current setup")
 	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
 	return cmd
@@ -142,6 +144,9 @@ func (o *BacktestOptions) Validate() error {
 	}
 	if err := o.sourceOptions.validate(); err != nil {
 		return err
+	}
+	if o.HPAFile != "" && !o.HPA {
+		return errors.New("--hpa-file needs --hpa")
 	}
 	if o.HPA {
 		return o.validateHPA()

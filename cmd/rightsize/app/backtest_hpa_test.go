@@ -105,3 +105,36 @@ func TestBacktestHPAFlags(t *testing.T) {
 	assert.Equal(t, "1m0s", doc.Sync)
 	assert.Equal(t, "2m0s", doc.StartUp)
 }
+
+// TestBacktestHPAFile: the HPAs of --hpa-file are replayed as the current
+// setup of their workloads; --hpa-file alone is refused.
+func TestBacktestHPAFile(t *testing.T) {
+	code, out, errOut := run(t, "backtest", "--hpa", "--hpa-file", filepath.Join("..", "..", "..", "testdata", "hpa", "demo-hpas.yaml"), "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	var doc struct {
+		Workloads []struct {
+			Workload string `json:"workload"`
+			Setups   []struct {
+				Setup     string `json:"setup"`
+				CPUTarget int    `json:"cpu_target"`
+				Max       int    `json:"max_replicas"`
+			} `json:"setups"`
+		} `json:"workloads"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	found := false
+	for _, w := range doc.Workloads {
+		for _, s := range w.Setups {
+			if w.Workload == "shop/Deployment/web" && s.Setup == "current" {
+				found = true
+				assert.Equal(t, 50, s.CPUTarget, "the file's HPA")
+				assert.Equal(t, 10, s.Max)
+			}
+		}
+	}
+	assert.True(t, found, "web's current HPA replayed")
+
+	code, _, errOut = run(t, "backtest", "--hpa-file", "x.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--hpa-file needs --hpa")
+}
