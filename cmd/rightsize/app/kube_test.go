@@ -243,6 +243,16 @@ func TestIntegrationPlanFromCluster(t *testing.T) {
 	webW, webInit := findContainer(t, doc, "Deployment", "web", "migrate")
 	assert.True(t, webInit.Init)
 	assert.True(t, hasPart(webW.Notes, "HPA "+ns+"/web scales on cpu at 70%", "(R10)"), "%v", webW.Notes)
+	// The cluster's HPA is the current one; forty seconds of aggregate
+	// load are too little to recommend from.
+	require.NotNil(t, webW.HPA)
+	require.NotNil(t, webW.HPA.Current)
+	assert.Equal(t, "web", webW.HPA.Current.Name)
+	assert.Equal(t, int32(3), webW.HPA.Current.MaxReplicas)
+	assert.Nil(t, webW.HPA.Recommended)
+	assert.True(t, hasPart(webW.HPA.Reasons, "current HPA web: 3–3 pods", "[cpu]"), "%v", webW.HPA.Reasons)
+	assert.True(t, hasPart(webW.HPA.Reasons, "of aggregate load history", "needed: no HPA recommendation"), "%v", webW.HPA.Reasons)
+	assert.False(t, hasPart(webW.HPA.Reasons, "does not say which HPAs exist"), "a cluster knows its HPAs")
 	_, proxy := findContainer(t, doc, "Deployment", "web", "proxy")
 	assert.True(t, proxy.Sidecar)
 	assert.Equal(t, &report.ResourcesDocument{CPU: "10m", Memory: "32Mi"}, proxy.Current.Requests)
