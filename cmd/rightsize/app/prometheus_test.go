@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/metrics/prometheus/promtest"
+	"rightsize.dev/rightsize/report"
 )
 
 func TestPrometheusFlagErrors(t *testing.T) {
@@ -216,6 +219,28 @@ func TestIntegrationPrometheusSource(t *testing.T) {
 		require.Equal(t, 0, code, errOut)
 		assert.True(t, strings.HasPrefix(out, "## Weekly cost report\n"))
 		assert.Contains(t, out, "### Top savings")
+	})
+
+	t.Run("HPAs from kube-state-metrics", func(t *testing.T) {
+		_, last := promtest.ResizeStore(promtest.ResizeStart).Span()
+		code, out, errOut := run(t, "plan", "-o", "json", "--prometheus-url", srv.URL, "--prometheus-selector", `cluster="`+promtest.ResizeCluster+`"`,
+			"--end", last.Add(time.Second).Format(time.RFC3339), "--history", "7d")
+		require.Equal(t, 0, code, errOut)
+		var doc report.PlanDocument
+		require.NoError(t, json.Unmarshal([]byte(out), &doc))
+		var app *report.WorkloadDocument
+		for i, w := range doc.Workloads {
+			if w.Kind == "Deployment" && w.Name == "app" {
+				app = &doc.Workloads[i]
+			}
+		}
+		require.NotNil(t, app, out)
+		require.NotNil(t, app.HPA, "a Deployment has an hpa section")
+		require.NotNil(t, app.HPA.Current, "kube-state-metrics' HPA on resize/app")
+		assert.Equal(t, "app", app.HPA.Current.Name)
+		assert.Equal(t, int32(6), app.HPA.Current.MaxReplicas)
+		assert.True(t, hasPart(app.HPA.Reasons, "current HPA app: 2–6 pods, 3 now"), "status_current_replicas read: %v", app.HPA.Reasons)
+		assert.False(t, hasPart(app.HPA.Reasons, "does not say which HPAs exist"), "kube-state-metrics says: %v", app.HPA.Reasons)
 	})
 
 	t.Run("history window", func(t *testing.T) {
