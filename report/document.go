@@ -209,8 +209,14 @@ func quantity[A interface {
 	return a.String()
 }
 
-func writeJSON(w io.Writer, d PlanDocument) error {
-	b, err := encodeJSON(d)
+func writeJSON(w io.Writer, d PlanDocument) error { return WriteJSON(w, d) }
+
+func writeYAML(w io.Writer, d PlanDocument) error { return WriteYAML(w, d) }
+
+// WriteJSON writes v as indented JSON with every character a terminal
+// could act on escaped (EscapeJSON): names come from the input.
+func WriteJSON(w io.Writer, v any) error {
+	b, err := encodeJSON(v)
 	if err != nil {
 		return err
 	}
@@ -218,27 +224,25 @@ func writeJSON(w io.Writer, d PlanDocument) error {
 	return err
 }
 
-// encodeJSON is the indented document with every character a terminal
-// could act on escaped (EscapeJSON).
-func encodeJSON(d PlanDocument) ([]byte, error) {
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	// Reasons hold "<" and ">"; keep them readable.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}
 	return EscapeJSON(buf.Bytes()), nil
 }
 
-// writeYAML converts the json document. YAML prints characters such as
-// U+202E as they are, and only its double-quoted style can escape them, which
-// the encoder does not let a caller choose: a document whose strings hold
-// them is written as the escaped json instead, which is valid YAML too (a
-// flow mapping) and decodes to the same document.
-func writeYAML(w io.Writer, d PlanDocument) error {
-	j, err := json.Marshal(d)
+// WriteYAML writes v as YAML converted from its escaped JSON. YAML prints
+// characters such as U+202E as they are, and only its double-quoted style
+// can escape them, which the encoder does not let a caller choose: a
+// document whose strings hold them is written as the escaped JSON instead,
+// which is valid YAML too (a flow mapping) and decodes to the same document.
+func WriteYAML(w io.Writer, v any) error {
+	j, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
@@ -247,7 +251,7 @@ func writeYAML(w io.Writer, d PlanDocument) error {
 		return fmt.Errorf("encode yaml: %w", err)
 	}
 	if !untrusted.Printable(strings.ReplaceAll(string(b), "\n", "")) {
-		if b, err = encodeJSON(d); err != nil {
+		if b, err = encodeJSON(v); err != nil {
 			return err
 		}
 	}

@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
@@ -96,18 +94,10 @@ current setup, the R10/R11 defaults and the recommendation side by side
 			}
 			log.Debug("backtest done", "took", time.Since(start))
 			if o.Output == "json" {
-				var v any = res
 				if len(res) == 1 {
-					v = res[0]
+					return report.WriteJSON(streams.Out, res[0])
 				}
-				b, err := json.MarshalIndent(v, "", "  ")
-				if err != nil {
-					return fmt.Errorf("writing the backtest as json: %w", err)
-				}
-				// Container names come from the input: escape what a
-				// terminal would act on.
-				_, err = streams.Out.Write(append(report.EscapeJSON(b), '\n'))
-				return err
+				return report.WriteJSON(streams.Out, res)
 			}
 			if err := backtest.WriteTable(streams.Out, res); err != nil {
 				return err
@@ -214,23 +204,10 @@ func (o *BacktestOptions) runHPA(ctx context.Context, streams IOStreams, data *r
 	switch o.format {
 	case report.CSV:
 		return backtest.WriteHPACSV(streams.Out, rep)
-	case report.JSON, report.YAML:
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return fmt.Errorf("writing the backtest: %w", err)
-		}
-		// Workload names come from the input: escape what a terminal
-		// would act on (YAML from the escaped JSON, as the plan's).
-		b = report.EscapeJSON(b)
-		if o.format == report.YAML {
-			if b, err = yaml.JSONToYAML(b); err != nil {
-				return fmt.Errorf("writing the backtest as yaml: %w", err)
-			}
-			_, err = streams.Out.Write(b)
-			return err
-		}
-		_, err = streams.Out.Write(append(b, '\n'))
-		return err
+	case report.JSON:
+		return report.WriteJSON(streams.Out, rep)
+	case report.YAML:
+		return report.WriteYAML(streams.Out, rep)
 	}
 	return backtest.WriteHPATable(streams.Out, rep)
 }
