@@ -12,7 +12,6 @@ import (
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/progress"
-	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/hpaobject"
 	"rightsize.dev/rightsize/metrics/prometheus"
@@ -100,7 +99,7 @@ func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
 	if err != nil || s.HPAFile == "" {
 		return src, err
 	}
-	return hpaFile{Source: src, Path: s.HPAFile}, nil
+	return hpaobject.Source{Source: src, Path: s.HPAFile}, nil
 }
 
 // usageSource is source without the HPA file.
@@ -164,46 +163,6 @@ func load(ctx context.Context, p *recommender.Pipeline, streams IOStreams) (*rec
 	return d, nil
 }
 
-// hpaFile is a source whose HPAs come from a file: they replace what the
-// source found (its HPAs and those among its cluster bounds), and the file
-// makes them known even for a usage file or the demo. The file is read
-// before the history, so that a missing one fails before a long load;
-// objects it cannot read become warnings naming the file, the document and
-// the field.
-type hpaFile struct {
-	recommender.Source
-	Path string
-}
-
-func (h hpaFile) Load(ctx context.Context, report progress.Func) (*recommender.Data, error) {
-	hpas, skipped, err := hpaobject.ReadFile(h.Path)
-	if err != nil {
-		return nil, fmt.Errorf("--hpa: %w", err)
-	}
-	d, err := h.Source.Load(ctx, report)
-	if err != nil {
-		return nil, err
-	}
-	d.HPAs, d.HPAsKnown = hpas, true
-	if d.Bounds != nil {
-		b := *d.Bounds
-		b.HPAs = hpas
-		d.Bounds = &b
-	}
-	d.Summary += fmt.Sprintf("; %d %s from %s", len(hpas), plural(len(hpas), "HPA", "HPAs"), untrusted.Escape(h.Path))
-	for _, e := range skipped {
-		d.Warnings = append(d.Warnings, "skipped HPA: "+e.Error())
-	}
-	return d, nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // prometheusSource tells whether the history comes from Prometheus, whose
 // runs hold many samples at once (see paceMemory).
 func prometheusSource(s recommender.Source) bool {
@@ -212,7 +171,7 @@ func prometheusSource(s recommender.Source) bool {
 		return true
 	case cluster.WithSpecs:
 		return prometheusSource(s.Usage)
-	case hpaFile:
+	case hpaobject.Source:
 		return prometheusSource(s.Source)
 	}
 	return false

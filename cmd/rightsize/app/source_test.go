@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"rightsize.dev/rightsize/metrics/hpaobject"
 	"strings"
 	"testing"
 	"time"
@@ -163,7 +164,7 @@ func TestHPAFileReplacesTheSourcesHPAs(t *testing.T) {
 	file := filepath.Join("..", "..", "..", "testdata", "hpa", "demo-hpas.yaml")
 	old := workload.HPA{Name: "old", Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "api"}, MinReplicas: 1, MaxReplicas: 2}
 	bounds := &constraints.Input{HPAs: []workload.HPA{old}}
-	src := hpaFile{Source: boundsSource{recommender.Data{Name: "cluster", Summary: "read", Bounds: bounds, HPAs: []workload.HPA{old}, HPAsKnown: true}}, Path: file}
+	src := hpaobject.Source{Source: boundsSource{recommender.Data{Name: "cluster", Summary: "read", Bounds: bounds, HPAs: []workload.HPA{old}, HPAsKnown: true}}, Path: file}
 	d, err := src.Load(context.Background(), nil)
 	require.NoError(t, err)
 	require.Len(t, d.HPAs, 1)
