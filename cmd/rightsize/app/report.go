@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"rightsize.dev/rightsize/internal/atomicfile"
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
@@ -209,40 +207,8 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 	if err != nil {
 		return fmt.Errorf("building report: %w", err)
 	}
-	var out bytes.Buffer
-	if err := cost.Write(&out, rep, o.format); err != nil {
-		return err
-	}
-	if o.Out == "" {
-		if _, err := streams.Out.Write(out.Bytes()); err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-	} else {
-		path := strings.ReplaceAll(o.Out, "{end}", end.UTC().Format("2006-01-02"))
-		// Atomic, so a failed run never leaves half a report where last
-		// week's was.
-		if err := atomicfile.WriteFile(path, out.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		fmt.Fprintf(streams.ErrOut, "wrote the %s report for %s → %s UTC to %s\n", o.format,
-			rep.Period.Start.Format("2006-01-02 15:04"), rep.Period.End.Format("2006-01-02 15:04"), path)
-	}
-	if webhookURL == "" {
-		return nil
-	}
-	md := out.Bytes()
-	if o.format != report.Markdown {
-		var b bytes.Buffer
-		if err := cost.Write(&b, rep, report.Markdown); err != nil {
-			return err
-		}
-		md = b.Bytes()
-	}
-	if err := cost.Post(ctx, o.client, webhookURL, md); err != nil {
-		return err
-	}
-	fmt.Fprintln(streams.ErrOut, "posted the Markdown report to the webhook")
-	return nil
+	return cost.Deliver(ctx, rep, cost.Delivery{Format: o.format, Path: o.Out, Stdout: streams.Out, Log: streams.ErrOut,
+		WebhookURL: webhookURL, Client: o.client})
 }
 
 // reportEnd returns the end of the report period and, for sources that
