@@ -15,7 +15,7 @@ var wiring = []string{
 	module + "/internal/",
 	module + "/metrics/cluster",
 	// The offline HPA file (--hpa) is a source of its own.
-	module + "/metrics/hpaobject",
+	module + "/metrics/hpafile",
 	module + "/metrics/prometheus",
 	module + "/metrics/usagecsv",
 	module + "/metrics/usagecsv/demo",

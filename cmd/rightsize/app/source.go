@@ -13,7 +13,7 @@ import (
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/metrics/cluster"
-	"rightsize.dev/rightsize/metrics/hpaobject"
+	"rightsize.dev/rightsize/metrics/hpafile"
 	"rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
@@ -99,7 +99,7 @@ func (s *sourceOptions) source(log *slog.Logger) (recommender.Source, error) {
 	if err != nil || s.HPAFile == "" {
 		return src, err
 	}
-	return hpaobject.Source{Source: src, Path: s.HPAFile}, nil
+	return hpafile.Source{Source: src, Path: s.HPAFile}, nil
 }
 
 // usageSource is source without the HPA file.
@@ -171,7 +171,7 @@ func prometheusSource(s recommender.Source) bool {
 		return true
 	case cluster.WithSpecs:
 		return prometheusSource(s.Usage)
-	case hpaobject.Source:
+	case hpafile.Source:
 		return prometheusSource(s.Source)
 	}
 	return false

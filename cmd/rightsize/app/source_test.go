@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"rightsize.dev/rightsize/metrics/hpaobject"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -147,31 +144,4 @@ func loadData(t *testing.T, s *sourceOptions) *recommender.Data {
 	d, err := (&recommender.Pipeline{Source: src}).Load(context.Background())
 	require.NoError(t, err)
 	return d
-}
-
-// boundsSource is a source with a cluster's bounds and HPAs.
-type boundsSource struct{ d recommender.Data }
-
-func (s boundsSource) Load(context.Context, progress.Func) (*recommender.Data, error) {
-	d := s.d
-	return &d, nil
-}
-
-// TestHPAFileReplacesTheSourcesHPAs: the file's HPAs replace what a
-// cluster source found, among its bounds too, and make them known; the
-// source's own data is left alone.
-func TestHPAFileReplacesTheSourcesHPAs(t *testing.T) {
-	file := filepath.Join("..", "..", "..", "testdata", "hpa", "demo-hpas.yaml")
-	old := workload.HPA{Name: "old", Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "api"}, MinReplicas: 1, MaxReplicas: 2}
-	bounds := &constraints.Input{HPAs: []workload.HPA{old}}
-	src := hpaobject.Source{Source: boundsSource{recommender.Data{Name: "cluster", Summary: "read", Bounds: bounds, HPAs: []workload.HPA{old}, HPAsKnown: true}}, Path: file}
-	d, err := src.Load(context.Background(), nil)
-	require.NoError(t, err)
-	require.Len(t, d.HPAs, 1)
-	assert.Equal(t, "web", d.HPAs[0].Name)
-	assert.True(t, d.HPAsKnown)
-	require.Len(t, d.Bounds.HPAs, 1)
-	assert.Equal(t, "web", d.Bounds.HPAs[0].Name)
-	assert.Equal(t, "old", bounds.HPAs[0].Name, "the source's bounds are not written to")
-	assert.Equal(t, "read; 1 HPA from "+file, d.Summary)
 }

@@ -1,4 +1,7 @@
-package hpaobject
+// Package hpafile is the offline HPA file as a usage source's companion:
+// Source wraps any recommender.Source and replaces the HPAs it reports with
+// those the file holds (metrics/hpaobject reads and checks them).
+package hpafile
 
 import (
 	"context"
@@ -6,6 +9,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/internal/untrusted"
+	"rightsize.dev/rightsize/metrics/hpaobject"
 	"rightsize.dev/rightsize/recommender"
 )
 
@@ -22,7 +26,7 @@ type Source struct {
 
 // Load implements recommender.Source.
 func (s Source) Load(ctx context.Context, report progress.Func) (*recommender.Data, error) {
-	hpas, skipped, err := ReadFile(s.Path)
+	hpas, skipped, err := hpaobject.ReadFile(s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("--hpa: %w", err)
 	}
