@@ -11,7 +11,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus bench-hostile demo lint demo-data big-data backtest-shared cluster-up cluster-down clean
+.PHONY: all build test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -62,6 +62,14 @@ vulncheck:
 FUZZTIME ?= 2m
 fuzz:
 	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
+
+## generate: the Recommendation API's deep-copy functions and its CRD manifest
+## (deploy/controller/crd) from report/crd/..., with a pinned controller-gen
+CONTROLLER_GEN_VERSION ?= v0.23.0
+generate:
+	$(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION) \
+		object paths=./report/crd/... \
+		crd:crdVersions=v1,allowDangerousTypes=true output:crd:artifacts:config=deploy/controller/crd
 
 ## demo-data: regenerate the embedded demo dataset (deterministic)
 demo-data:
