@@ -100,12 +100,11 @@ func TestDocumentTypesMirrorReport(t *testing.T) {
 // jsonShape describes a type by its JSON names and the Go kinds under
 // them; types from other packages (autoscaling/v2's) by their name.
 func jsonShape(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		prefix := "*"
-		if t.Kind() == reflect.Slice {
-			prefix = "[]"
-		}
-		return prefix + jsonShape(t.Elem())
+	switch t.Kind() {
+	case reflect.Pointer:
+		return "*" + jsonShape(t.Elem())
+	case reflect.Slice:
+		return "[]" + jsonShape(t.Elem())
 	}
 	if t.Kind() != reflect.Struct || !strings.HasPrefix(t.PkgPath(), "rightsize.dev/") {
 		return t.String()
