@@ -71,7 +71,7 @@ var accesses = []access{
 	{verb: "create", group: "rightsize.dev", resource: "recommendations", namespace: "shop", allowed: true},
 	{verb: "update", group: "rightsize.dev", resource: "recommendations", subresource: "status", namespace: "shop", name: "web", allowed: true},
 	{verb: "patch", group: "rightsize.dev", resource: "recommendations", subresource: "status", namespace: "shop", name: "web", allowed: true},
-	// Leader election, Events and the checkpoint, in its own namespace.
+	// Leader election, Events and the checkpoint in its own namespace.
 	{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: namespace, allowed: true},
 	{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: namespace, name: "rightsize-controller", allowed: true},
 	{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: namespace, name: "rightsize-controller", allowed: true},
@@ -104,7 +104,9 @@ var accesses = []access{
 	{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: namespace, name: "another"},
 	{verb: "create", resource: "configmaps", namespace: "shop"},
 	{verb: "update", resource: "configmaps", namespace: "kube-system", name: "rightsize-checkpoint-0"},
-	{verb: "create", resource: "events", namespace: "shop"},
+	// Events go to the workload's namespace.
+	{verb: "create", resource: "events", namespace: "shop", allowed: true},
+	{verb: "delete", resource: "events", namespace: "shop"},
 	// Nothing else.
 	{verb: "delete", resource: "namespaces", name: "shop"},
 	{verb: "create", resource: "namespaces"},
