@@ -56,6 +56,10 @@ func parseDuration(s string) (time.Duration, error) {
 	return 0, fmt.Errorf("invalid duration %q (use e.g. 30m, 24h, 7d)", s)
 }
 
+// FormatDuration writes d as the duration flags read it: whole days as
+// "7d", anything else as time.Duration does.
+func FormatDuration(d time.Duration) string { return formatDuration(d) }
+
 func formatDuration(d time.Duration) string {
 	if d > 0 && d%day == 0 {
 		return strconv.FormatInt(int64(d/day), 10) + "d"

@@ -148,6 +148,13 @@ func TestPlanErrors(t *testing.T) {
 		{"bad end", []string{"plan", "--end", "yesterday"}, 2, "RFC 3339"},
 		{"backtest unknown profile", []string{"backtest", "--profile", "vpa,nope"}, 2, `unknown profile "nope"`},
 		{"backtest from metrics-server", []string{"backtest", "--source", "metrics-server"}, 2, "backtest needs days of history"},
+		{"backtest profiles listed whole", []string{"backtest", "--profile", "nonsense"}, 2, "(known: current, balanced"},
+		{"backtest oracle listed", []string{"backtest", "--profile", "nonsense"}, 2, ", oracle)"},
+		{"backtest without a decision", []string{"backtest", "--warmup", "30d", "--profile", "balanced"}, 1,
+			"0 decisions: the history spans 335h55m0s, the warm-up is 30d and a decision comes every 1d; try --warmup 1h --interval 1h"},
+		{"plan with an argument", []string{"plan", "extra-arg"}, 2, `unknown command "extra-arg"`},
+		{"backtest with an argument", []string{"backtest", "extra-arg"}, 2, `unknown command "extra-arg"`},
+		{"report with an argument", []string{"report", "extra-arg"}, 2, `unknown command "extra-arg"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,7 +65,7 @@ current setup, the R10/R11 defaults and the recommendation side by side
   rightsize backtest --input usage.csv.gz --profile balanced,vpa,krr,oracle -o json
   rightsize backtest --input usage.csv.gz --profile balanced --top 5
   rightsize backtest --input usage.csv.gz --hpa -o csv`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return usageError{err}
@@ -88,6 +88,11 @@ current setup, the R10/R11 defaults and the recommendation side by side
 			res, err := backtest.Run(cmd.Context(), data.Store, o.Profiles, backtest.Options{Warmup: o.Warmup, Interval: o.Interval, Headroom: o.Headroom, PerContainer: o.Top > 0})
 			if err != nil {
 				return err
+			}
+			if len(res) > 0 && res[0].Decisions == 0 {
+				first, last := data.Store.Span()
+				return fmt.Errorf("0 decisions: the history spans %s, the warm-up is %s and a decision comes every %s; try --warmup 1h --interval 1h",
+					cliflag.FormatDuration(last.Sub(first).Round(time.Minute)), cliflag.FormatDuration(o.Warmup), cliflag.FormatDuration(o.Interval))
 			}
 			if o.Top > 0 {
 				res = backtest.Top(res, o.Top)
@@ -165,7 +170,7 @@ func (o *BacktestOptions) Validate() error {
 			continue
 		}
 		if _, err := policy.ByName(p); err != nil {
-			return err
+			return fmt.Errorf("unknown profile %q (known: %s)", p, strings.Join(allBacktestProfiles(), ", "))
 		}
 	}
 	return nil

@@ -40,7 +40,7 @@ Without --input it runs on the embedded demo data and says so on stderr.`,
 		Example: `  rightsize plan
   rightsize plan --input usage.csv.gz --profile balanced -o json | jq '.workloads[].name'
   rightsize plan --input usage.csv --patches ./patches`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return usageError{err}

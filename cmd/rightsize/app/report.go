@@ -73,7 +73,7 @@ charts), csv and json; --out picks the format from its extension.`,
   rightsize report --input usage.csv.gz --out weekly.html
   rightsize report --pricing pricing.yaml --group-by-label team --format json
   rightsize report --webhook-url-file /etc/rightsize/webhook/url --out /reports/cost-{end}.html`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.Validate(); err != nil {
 				return usageError{err}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/cliflag"
@@ -186,4 +187,13 @@ func (s *sourceOptions) readerOptions() usagecsv.Options {
 	}
 	o.Now = s.now
 	return o
+}
+
+// noArgs refuses positional arguments as a usage error (exit 2), as every
+// other mistake on the command line is.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
 }
