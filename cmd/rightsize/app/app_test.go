@@ -153,6 +153,7 @@ func TestPlanErrors(t *testing.T) {
 		{"backtest without a decision", []string{"backtest", "--warmup", "30d", "--profile", "balanced"}, 1,
 			"0 decisions: the history spans 335h55m0s, the warm-up is 30d and a decision comes every 1d; try --warmup 1h --interval 1h"},
 		{"plan with an argument", []string{"plan", "extra-arg"}, 2, `unknown command "extra-arg"`},
+		{"patches into a file", []string{"plan", "--patches", bad}, 2, "--patches " + bad + " is a file, not a directory"},
 		{"backtest with an argument", []string{"backtest", "extra-arg"}, 2, `unknown command "extra-arg"`},
 		{"report with an argument", []string{"report", "extra-arg"}, 2, `unknown command "extra-arg"`},
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -78,6 +79,10 @@ func (o *PlanOptions) Validate() error {
 	}
 	if o.profile, err = policy.ByName(o.Profile); err != nil {
 		return err
+	}
+	// Checked before the work: a file where the directory should be.
+	if st, err := os.Stat(o.Patches); o.Patches != "" && err == nil && !st.IsDir() {
+		return fmt.Errorf("--patches %s is a file, not a directory", o.Patches)
 	}
 	o.critical, err = cliflag.WorkloadKeys("--critical", o.Critical)
 	return err

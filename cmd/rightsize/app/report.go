@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -113,17 +114,7 @@ func (o *ReportOptions) Validate() error {
 	if o.flags == nil || !o.flags.Changed("history") {
 		o.History = max(o.History, 2*o.Period)
 	}
-	switch {
-	case o.Format != "":
-		f, err := report.CostOutput.Parse(o.Format)
-		errs = append(errs, err)
-		o.format = f
-	default:
-		o.format = report.Markdown
-		if f, ok := report.CostOutput.ForFile(o.Out); ok {
-			o.format = f
-		}
-	}
+	errs = append(errs, o.chooseFormat())
 	p, err := policy.ByName(o.Profile)
 	errs = append(errs, err)
 	o.profile = p
@@ -136,6 +127,43 @@ func (o *ReportOptions) Validate() error {
 	o.critical, err = cliflag.WorkloadKeys("--critical", o.Critical)
 	errs = append(errs, err)
 	return errors.Join(errs...)
+}
+
+// chooseFormat takes the format from --format, else from --out's
+// extension, else Markdown. An extension of another report format than
+// --format says, or one of no report format without --format, is an error
+// (a .pdf of Markdown helps nobody). --out's directory must exist.
+func (o *ReportOptions) chooseFormat() error {
+	o.format = report.Markdown
+	if o.Format != "" {
+		f, err := report.CostOutput.Parse(o.Format)
+		if err != nil {
+			return err
+		}
+		o.format = f
+	}
+	if o.Out == "" {
+		return nil
+	}
+	if dir := filepath.Dir(o.Out); !strings.Contains(dir, "{end}") {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--out %s: the directory %s does not exist", o.Out, dir)
+		}
+	}
+	ext := filepath.Ext(o.Out)
+	if ext == "" {
+		return nil
+	}
+	f, ok := report.CostOutput.ForFile(o.Out)
+	switch {
+	case !ok && o.Format == "":
+		return fmt.Errorf("--out %s: %s names no report format (.md, .html, .csv, .json, or say --format)", o.Out, ext)
+	case ok && o.Format != "" && f != o.format:
+		return fmt.Errorf("--out %s is %s, --format says %s", o.Out, f, o.format)
+	case ok:
+		o.format = f
+	}
+	return nil
 }
 
 // pricing returns the cost model: the flags' prices, the pricing file on

@@ -198,7 +198,10 @@ func TestReportErrors(t *testing.T) {
 		{"missing pricing file", []string{"--pricing", filepath.Join(dir, "nope.yaml")}, 1, []string{"nope.yaml"}},
 		{"missing webhook file", []string{"--webhook-url-file", filepath.Join(dir, "nope")}, 1, []string{"reading webhook URL"}},
 		{"empty webhook file", []string{"--webhook-url-file", empty}, 1, []string{"no webhook URL in the file"}},
-		{"unwritable output", []string{"--out", filepath.Join(dir, "missing", "r.md")}, 1, []string{"writing report"}},
+		{"output in a missing directory", []string{"--out", filepath.Join(dir, "missing", "r.md")}, 2, []string{
+			"--out " + filepath.Join(dir, "missing", "r.md") + ": the directory " + filepath.Join(dir, "missing") + " does not exist"}},
+		{"output with no report format's extension", []string{"--out", filepath.Join(dir, "r.pdf")}, 2, []string{".pdf names no report format"}},
+		{"output extension against --format", []string{"--out", filepath.Join(dir, "r.html"), "--format", "markdown"}, 2, []string{"is html, --format says markdown"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
