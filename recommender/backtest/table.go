@@ -30,7 +30,18 @@ func WriteTable(w io.Writer, res []Result) error {
 		head += "CPU HEADROOM\t"
 	}
 	fmt.Fprintln(tw, head+"CPU THROTTLED\tCPU REQ core·h\tMEM SLACK\tMEM INSUFF.\tOOM EPISODES (CONTAINERS)\tMEM REQ GiB·h\tMEM LIMIT SLACK")
+	var uncovered []string
 	for _, r := range res {
+		if r.Covered == 0 {
+			// No container scored: zeros would read as perfect.
+			uncovered = append(uncovered, workload.PrintableName(r.Profile))
+			dash := strings.Repeat("—\t", 8)
+			if headroom {
+				dash += "—\t"
+			}
+			fmt.Fprintf(tw, "%s\t0\t%s—\n", workload.PrintableName(r.Profile), dash)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t", workload.PrintableName(r.Profile), r.Covered, pct(r.CPU.Slack), pct(r.CPU.Insufficient))
 		if headroom {
 			h := "-"
@@ -49,6 +60,13 @@ func WriteTable(w io.Writer, res []Result) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(uncovered) > 0 {
+		why := "no container had a recommendation to score"
+		if len(uncovered) == 1 && uncovered[0] == Current {
+			why = "the history records no requests or limits to score"
+		}
+		fmt.Fprintf(w, "\n— for %s: %s.\n", strings.Join(uncovered, ", "), why)
 	}
 	if i := slices.IndexFunc(res, func(r Result) bool { return r.Profile == Oracle }); i >= 0 && len(res) > 1 {
 		o := res[i]

@@ -41,3 +41,27 @@ func TestWriteTopEscapesNames(t *testing.T) {
 	assert.Contains(t, out, `"shop/Deployment/\x1b[31mweb/app"`)
 	assert.Contains(t, out, `"shop/Deployment/api/\u202eppa"`)
 }
+
+// TestWriteTableUncovered: a profile that scored no container shows dashes
+// and says why, not zeros that read as perfect.
+func TestWriteTableUncovered(t *testing.T) {
+	for _, tc := range []struct {
+		profile, why string
+	}{
+		{backtest.Current, "— for current: the history records no requests or limits to score."},
+		{"balanced", "— for balanced: no container had a recommendation to score."},
+	} {
+		var b strings.Builder
+		require.NoError(t, backtest.WriteTable(&b, []backtest.Result{{Profile: tc.profile}}))
+		out := b.String()
+		assert.NotContains(t, out, "0.00 %", tc.profile)
+		assert.Contains(t, out, tc.why)
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, tc.profile+" ") {
+				line = l
+			}
+		}
+		assert.Equal(t, 9, strings.Count(line, "—"), "every figure a dash: %q", line)
+	}
+}
