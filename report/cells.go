@@ -22,6 +22,8 @@ type row struct {
 	qos, conf                      string
 	// noRec says why the container has no recommendation; empty when it has one.
 	noRec string
+	// of names the row's workload on every row (workload only on the first).
+	of string
 }
 
 // rowsOf returns the rows of a workload: the workload and its QoS class are
@@ -31,6 +33,7 @@ func rowsOf(wp workload.WorkloadPlan) []row {
 	for i, c := range wp.Containers {
 		cur, rec := c.Current, c.Recommended()
 		r := row{
+			of:        wp.Key.Printable(),
 			container: containerName(c),
 			// Limits go without a percentage: they matter as a ceiling, and
 			// the narrower cells keep a line within 160 columns.

@@ -48,9 +48,14 @@ func writeTable(w io.Writer, p workload.Plan) error {
 
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	start, end := columnStart(lines[0], noRecFirst), columnStart(lines[0], noRecEnd)
+	// A reason cut to fit its cell is given whole among the notes.
+	var cut []string
 	for i, r := range rows {
 		if r.noRec != "" {
 			lines[i+1] = overlay(lines[i+1], r.noRec, start, end)
+			if len([]rune(r.noRec)) > end-start-2 {
+				cut = append(cut, "  "+r.of+": container "+r.container+": "+r.noRec)
+			}
 		}
 	}
 
@@ -69,6 +74,7 @@ func writeTable(w io.Writer, p workload.Plan) error {
 			notes = append(notes, "  "+wp.Key.Printable()+": "+untrusted.Escape(n))
 		}
 	}
+	notes = append(notes, cut...)
 	if len(notes) > 0 {
 		fmt.Fprintf(bw, "\nnotes:\n%s\n", strings.Join(notes, "\n"))
 	}
