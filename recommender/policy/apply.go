@@ -86,8 +86,8 @@ func newCPU(p Profile, s *history.Summary, in Input) *resource {
 		format:  func(v float64) string { return workload.MillicoresOf(workload.Cores(v)).String() },
 		human:   func(v float64) string { return humanNumber(v) + " cores" },
 		hasData: s.HasCPU(),
-		lowerQ:  func() float64 { return s.CPU.Quantile(0.5) },
-		upperQ:  func() float64 { return s.CPU.Quantile(0.99) },
+		lowerQ:  func() float64 { return histogramQuantile(s.CPU, 0.5) },
+		upperQ:  func() float64 { return histogramQuantile(s.CPU, 0.99) },
 	}
 }
 
@@ -101,7 +101,7 @@ func newMemory(p Profile, s *history.Summary, in Input) *resource {
 		format:  func(v float64) string { return workload.BytesOf(roundUp(v, float64(workload.MiB))).String() },
 		human:   func(v float64) string { return humanNumber(v/float64(workload.PiB)) + " PiB" },
 		hasData: s.HasMemory(),
-		lowerQ:  func() float64 { return s.MemoryPeaks.Quantile(0.5) },
+		lowerQ:  func() float64 { return histogramQuantile(s.MemoryPeaks, 0.5) },
 		upperQ:  func() float64 { return s.MemoryPeaks.Max() },
 	}
 }

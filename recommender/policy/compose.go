@@ -23,16 +23,16 @@ func (e Estimate) Estimator() Estimator {
 // buf where it has room: its statistic, held at the cap where usage is
 // spiky, at least the mean (R1), plus the margin.
 func (e Estimate) estimate(buf []Step, s *history.Summary) Estimation {
-	x := begin(buf, Statistic{Source: e.Source, Stat: e.Stat, Q: e.Q}.step(s))
+	x := begin(buf, Statistic{Source: e.Source, Stat: e.Stat, Q: e.Q, BucketEnd: e.BucketEnd}.step(s))
 	if e.WithOOMPeaks && e.Source == MemoryWindow && e.Stat == Max {
 		x = AtLeast{Floor: Statistic{Source: MemoryPeaks, Stat: Max}}.Apply(x, s)
 	}
 	if e.CapQ > 0 {
-		capAt := Margin{Base: Statistic{Source: e.Source, Stat: Quantile, Q: e.CapQ}, Fraction: e.CapMargin}
+		capAt := Margin{Base: Statistic{Source: e.Source, Stat: Quantile, Q: e.CapQ, BucketEnd: e.BucketEnd}, Fraction: e.CapMargin}
 		x = Cap{At: capAt}.Apply(x, s)
 	}
 	if e.AtLeastQ > 0 {
-		x = AtLeast{Floor: Statistic{Source: e.Source, Stat: Quantile, Q: e.AtLeastQ}}.Apply(x, s)
+		x = AtLeast{Floor: Statistic{Source: e.Source, Stat: Quantile, Q: e.AtLeastQ, BucketEnd: e.BucketEnd}}.Apply(x, s)
 	}
 	if e.AtLeastMaxShare > 0 {
 		// The highest value in the window, not the decayed histogram's:

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/sketch"
 )
 
 // An Estimator computes one amount for a container, in cores or bytes, from
@@ -156,13 +157,44 @@ type Statistic struct {
 	Stat   Stat
 	// Q is the quantile for Stat == Quantile.
 	Q float64
+	// BucketEnd takes a histogram's quantile as VPA does, the upper end of
+	// its bucket, not capped at the highest value (histogramQuantile).
+	BucketEnd bool
 }
 
 // Estimate implements Estimator.
 func (e Statistic) Estimate(s *history.Summary) Estimation { return begin(nil, e.step(s)) }
 
 func (e Statistic) step(s *history.Summary) Step {
-	return Step{Kind: e.kind(), Value: e.amount(s), Q: e.Q}
+	st := Step{Kind: e.kind(), Value: e.amount(s), Q: e.Q}
+	if h := e.histogram(s); h != nil && e.Stat == Quantile && !e.BucketEnd {
+		// Where the cap bound, the step keeps the histogram's own figure
+		// for the reason.
+		if raw := h.Quantile(e.Q); raw > st.Value {
+			st.Bound, st.Changed = raw, true
+		}
+	}
+	return st
+}
+
+// histogram is the sketch the statistic reads, nil for a window.
+func (e Statistic) histogram(s *history.Summary) *sketch.Histogram {
+	switch e.Source {
+	case CPUHistogram:
+		return s.CPU
+	case MemoryPeaks:
+		return s.MemoryPeaks
+	}
+	return nil
+}
+
+// histogramQuantile is h's q-quantile held at the highest value h was
+// given. The sketch's quantile is the upper end of its bucket (VPA's
+// estimate), which can lie above every sample: a p90 of 677Mi where no
+// sample passed 673Mi. No quantile of the samples exceeds their maximum,
+// so neither does one the policy shows or uses.
+func histogramQuantile(h *sketch.Histogram, q float64) float64 {
+	return min(h.Quantile(q), h.Max())
 }
 
 // kind is the step the statistic takes.
@@ -181,11 +213,11 @@ func (e Statistic) kind() StepKind {
 func (e Statistic) amount(s *history.Summary) float64 {
 	switch e.Source {
 	case CPUHistogram:
-		return e.ofHistogram(s.CPU.Quantile, s.CPU.Mean, s.CPU.Max)
+		return e.ofHistogram(s.CPU, s.CPU.Mean, s.CPU.Max)
 	case MemoryPeaks:
 		// The highest is read from the listed peaks, OOM bumps (R6)
 		// included.
-		return e.ofHistogram(s.MemoryPeaks.Quantile, s.MemoryPeaks.Mean, func() float64 {
+		return e.ofHistogram(s.MemoryPeaks, s.MemoryPeaks.Mean, func() float64 {
 			var m float64
 			for _, p := range s.Peaks {
 				m = max(m, float64(p.Bytes))
@@ -200,10 +232,13 @@ func (e Statistic) amount(s *history.Summary) float64 {
 	return 0
 }
 
-func (e Statistic) ofHistogram(q func(float64) float64, mean, highest func() float64) float64 {
+func (e Statistic) ofHistogram(h *sketch.Histogram, mean, highest func() float64) float64 {
 	switch e.Stat {
 	case Quantile:
-		return q(e.Q)
+		if e.BucketEnd {
+			return h.Quantile(e.Q)
+		}
+		return histogramQuantile(h, e.Q)
 	case Mean:
 		return mean()
 	default:

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/sketch"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -164,7 +165,7 @@ func TestApplyBalanced(t *testing.T) {
 	assert.GreaterOrEqual(t, rec.UpperBound.CPU, rec.Target.Requests.CPU)
 	assert.Greater(t, rec.Confidence, 0.9)
 	all := strings.Join(rec.Reasons, "\n")
-	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 — here: p98 1013m, held at 335m (spiky usage) (R1)", "memory limit: highest of memory usage over 14d", "(R2, R4: strict for memory)", "departs", "R1"} {
+	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 — here: p98 1 (capped at the highest), held at 335m (spiky usage) (R1)", "memory limit: highest of memory usage over 14d", "(R2, R4: strict for memory)", "departs", "R1"} {
 		assert.Contains(t, all, want)
 	}
 
@@ -256,7 +257,7 @@ func TestEstimateCapAndMeanFloor(t *testing.T) {
 	e := Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.6}
 
 	// Steady usage: p98 is cheap and taken as it is.
-	assert.Equal(t, steady.CPU.Quantile(0.98), estimateDetail(e, steady).value)
+	assert.Equal(t, histogramQuantile(steady.CPU, 0.98), estimateDetail(e, steady).value)
 	// Spiky usage: p98 (2.0) is held at p75 × 1.6.
 	assert.InDelta(t, spiky.CPU.Quantile(0.75)*1.6, estimateDetail(e, spiky).value, 1e-9)
 	// The cap would fall below the mean (0.81 cores): the mean wins (R1).
@@ -294,4 +295,63 @@ func TestFmtDur(t *testing.T) {
 	} {
 		assert.Equal(t, want, fmtDur(d), "%v", d)
 	}
+}
+
+// A histogram's quantile is the upper end of its bucket, above every sample
+// where the highest lies low in its bucket: the policy caps it at the
+// highest value the histogram was given, in the amount and the reason
+// ("p90 677Mi" beside "highest 673Mi" no more). Only vpa keeps VPA's bucket
+// end.
+func TestQuantilesCappedAtTheHighest(t *testing.T) {
+	mib := workload.MiB
+	for _, tc := range []struct {
+		name    string
+		profile Profile
+		cpu     []float64
+		mem     []workload.Bytes
+		memory  bool // the memory request, else the CPU request
+		reason  string
+	}{
+		{"balanced memory p90 of peaks", Balanced(), []float64{0.2}, []workload.Bytes{400 * mib, 673 * mib}, true,
+			"memory request: p90 of memory peaks per 1d (8 intervals, half-life 1d), at least 0.5 × the highest memory usage over 14d × 1.05 — here: p90 673Mi (capped at the highest) (R1)"},
+		{"balanced cpu p98", Balanced(), []float64{1.2, 1.25, 1.286}, []workload.Bytes{100 * mib}, false,
+			"here: p98 1286m (capped at the highest)"},
+		{"guaranteed cpu p99", Guaranteed(), []float64{1.286}, []workload.Bytes{100 * mib}, false,
+			"here: p99 1286m (capped at the highest)"},
+		{"reliability memory p98 of peaks", Reliability(), []float64{0.2}, []workload.Bytes{673 * mib}, true,
+			"p98 673Mi (capped at the highest)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := summaryOf(t, tc.profile, 3*288, tc.cpu, tc.mem, nil)
+			e, h, w := tc.profile.CPURequest, s.CPU, s.CPUWindow
+			if tc.memory {
+				e, h, w = tc.profile.MemoryRequest, s.MemoryPeaks, s.MemoryWindow
+			}
+			require.Equal(t, Quantile, e.Stat)
+			require.Greater(t, h.Quantile(e.Q), w.Max, "the case's bucket end lies above every sample")
+
+			x := estimateDetail(e, s)
+			st := x.Steps[0]
+			require.Equal(t, StepQuantile, st.Kind)
+			assert.LessOrEqual(t, st.Value, w.Max, "the quantile used")
+			assert.LessOrEqual(t, st.Value, h.Max())
+			assert.Equal(t, h.Quantile(e.Q), st.Bound, "the bucket's end, for the reason")
+
+			rec := Apply(tc.profile, s, Input{})
+			assert.Contains(t, strings.Join(rec.Reasons, "\n"), tc.reason)
+		})
+	}
+
+	t.Run("vpa keeps the bucket's end", func(t *testing.T) {
+		p := VPA()
+		s := summaryOf(t, p, 3*288, []float64{1.286}, []workload.Bytes{673 * mib}, nil)
+		for _, c := range []struct {
+			e Estimate
+			h *sketch.Histogram
+		}{{p.CPURequest, s.CPU}, {p.MemoryRequest, s.MemoryPeaks}} {
+			st := estimateDetail(c.e, s).Steps[0]
+			assert.Equal(t, c.h.Quantile(c.e.Q), st.Value)
+			assert.False(t, st.Changed)
+		}
+	})
 }

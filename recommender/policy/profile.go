@@ -65,6 +65,11 @@ type Estimate struct {
 	// AtLeastMean keeps the statistic at or above the source's mean (R1),
 	// so a capped request never reserves less than the average use.
 	AtLeastMean bool
+	// BucketEnd takes a histogram's quantiles as VPA does, the upper end of
+	// their bucket, which can exceed every sample; otherwise they are
+	// capped at the highest value the histogram was given. Only `vpa`
+	// sets it, to reproduce the VPA recommender.
+	BucketEnd bool
 }
 
 // LimitMode says how a limit is set.
@@ -376,9 +381,9 @@ func VPA() Profile {
 		Name:          "vpa",
 		Description:   "the Kubernetes VPA recommender's defaults (reference)",
 		History:       vpaHistory(),
-		CPURequest:    Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.9, Margin: 0.15},
+		CPURequest:    Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.9, Margin: 0.15, BucketEnd: true},
 		CPULimit:      LimitRule{Mode: KeepRatio, Fallback: NoLimit},
-		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.15},
+		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.15, BucketEnd: true},
 		MemoryLimit:   LimitRule{Mode: KeepRatio, Fallback: EqualRequest},
 		MinSamples:    1,
 		PodFloor:      workload.Resources{CPU: 25, Memory: 250 * workload.MiB},

@@ -177,6 +177,10 @@ func (r *resource) writeStep(b *strings.Builder, st Step, s *history.Summary, re
 		b.WriteString(statName(st.Kind, st.Q))
 		b.WriteString(" ")
 		b.WriteString(r.format(st.Value))
+		if st.Changed {
+			// A histogram's quantile held at the highest value it was given.
+			b.WriteString(" (capped at the highest)")
+		}
 	}
 }
 
