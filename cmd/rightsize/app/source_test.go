@@ -59,8 +59,12 @@ func TestSourceAcceptFlags(t *testing.T) {
 		for _, cmd := range []string{"plan", "backtest", "report"} {
 			t.Run(tc.name+"/"+cmd, func(t *testing.T) {
 				args := append([]string{cmd, "--input", path}, tc.args...)
-				if cmd == "report" {
+				switch cmd {
+				case "report":
 					args = append(args, "--format", "json", "--out", filepath.Join(t.TempDir(), "r.json"))
+				case "backtest":
+					// Hours of history: decisions need a shorter warm-up.
+					args = append(args, "--warmup", "1h", "--interval", "1h")
 				}
 				code, _, errOut := run(t, args...)
 				require.Equal(t, 0, code, errOut)
