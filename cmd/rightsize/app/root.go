@@ -92,18 +92,3 @@ func Main(name string, args []string, streams IOStreams) int {
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
-
-// Version is set at build time with -ldflags "-X ...app.Version=v1.2.3".
-var Version = "dev"
-
-func newVersionCommand(streams IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(streams.Out, "rightsize", Version)
-			return err
-		},
-	}
-}
