@@ -15,9 +15,15 @@ SHARED    ?= ../shared/data
 
 all: lint test build
 
-## build: the rightsize binary (also installable as the kubectl plugin kubectl-rightsize)
+## build: the rightsize binary (also installable as the kubectl plugin
+## kubectl-rightsize), lean: no symbol table or DWARF (-s -w), no local paths
+## (-trimpath). VERSION is what rightsize version prints (git describe by
+## default); the commit, its time and "modified" come from the build's VCS
+## stamp (-buildvcs=auto, whatever GOFLAGS says).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   ?= -s -w -X rightsize.dev/rightsize/cmd/rightsize/app.Version=$(VERSION)
 build:
-	$(GO) build -o $(BIN)/rightsize ./cmd/rightsize
+	$(GO) build -trimpath -buildvcs=auto -ldflags "$(LDFLAGS)" -o $(BIN)/rightsize ./cmd/rightsize
 	ln -sf rightsize $(BIN)/kubectl-rightsize
 
 ## test: every test, integration included: installs prometheus and chromium
