@@ -82,7 +82,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 
 	fmt.Fprint(bw, "\n### QoS classes\n\n")
-	fmt.Fprintln(bw, "| Class | Workloads today | Pods today | Workloads recommended | Pods recommended |")
+	fmt.Fprintln(bw, "| Class | Workloads today | Replicas today | Workloads recommended | Replicas recommended |")
 	fmt.Fprintln(bw, "|---|---:|---:|---:|---:|")
 	for _, q := range v.QoS {
 		fmt.Fprintln(bw, mdRow(mdText(q.Class), q.Workloads, q.Pods, q.WorkloadsAfter, q.PodsAfter))

@@ -96,7 +96,9 @@ func (r *Report) view() view {
 		Profile:      r.Profile,
 		Prices:       r.Pricing.String(),
 		TeamLabel:    r.TeamLabel,
-		Counts:       fmt.Sprintf("%d %s, %d %s", t.Workloads, plural(t.Workloads, "workload", "workloads"), t.Pods, plural(t.Pods, "pod", "pods")),
+		// Pods that ran at any time in the period, restarts and rollouts
+		// included: more than the replicas counted "today" by QoS.
+		Counts: fmt.Sprintf("%d %s, %d %s ran in the period", t.Workloads, plural(t.Workloads, "workload", "workloads"), t.Pods, plural(t.Pods, "pod", "pods")),
 		IdleShare:    fmtShare(t.IdleShare()),
 		Headline: []headline{
 			{"Requested", r.Money(t.Requested), before(pt.Requested), change(t.Requested, pt.Requested), ""},
