@@ -228,4 +228,12 @@ func TestKubectlPluginName(t *testing.T) {
 	code := Main(KubectlPlugin, []string{"--help"}, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
 	require.Equal(t, 0, code)
 	assert.Contains(t, out.String(), "kubectl rightsize [command]")
+
+	for _, sub := range []string{"plan", "backtest", "report", "version"} {
+		out.Reset()
+		code = Main(KubectlPlugin, []string{sub, "--help"}, IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
+		require.Equal(t, 0, code)
+		assert.Contains(t, out.String(), "  kubectl rightsize "+sub, "examples as a plugin")
+		assert.NotContains(t, out.String(), "\n  rightsize ", "no example without kubectl")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -75,6 +76,7 @@ func Main(name string, args []string, streams IOStreams) int {
 	cmd := NewCommand(streams)
 	if name == KubectlPlugin {
 		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl rightsize"}
+		asPlugin(cmd)
 	}
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
@@ -86,6 +88,15 @@ func Main(name string, args []string, streams IOStreams) int {
 		return 1
 	}
 	return 0
+}
+
+// asPlugin makes the examples of cmd and its subcommands speak of
+// `kubectl rightsize`, as the usage lines do.
+func asPlugin(cmd *cobra.Command) {
+	cmd.Example = strings.ReplaceAll(cmd.Example, "  rightsize ", "  kubectl rightsize ")
+	for _, c := range cmd.Commands() {
+		asPlugin(c)
+	}
 }
 
 // usageError marks errors in flags or arguments (exit code 2).
