@@ -41,6 +41,9 @@ type Options struct {
 	// MaxMemory bounds memory_bytes and the memory request and limit, per
 	// container.
 	MaxMemory workload.Bytes
+	// Strict makes any row that would be skipped an error naming its line
+	// and reason.
+	Strict bool
 }
 
 // DefaultOptions returns the bounds NewReader and Load use.

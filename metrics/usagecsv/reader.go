@@ -37,10 +37,11 @@ var kindByName = func() map[string]workload.Kind {
 // Reader reads rows of the usage CSV format. It is not safe for concurrent
 // use.
 type Reader struct {
-	name  string
-	sp    splitter
-	col   [numColumns]int // field index of each column, -1 when absent
-	width int             // fields per record, from the header
+	name   string
+	strict bool // a row to skip is an error
+	sp     splitter
+	col    [numColumns]int // field index of each column, -1 when absent
+	width  int             // fields per record, from the header
 
 	// names interns namespace, workload, pod and container names, so rows
 	// share one string per name and hold no reference to the read buffer.
@@ -145,6 +146,7 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 		timeSkip: o.SkipTimestamp(),
 		stats:    Stats{Skipped: make(map[string]int), First: make(map[string]int)},
 		stop:     stop,
+		strict:   o.Strict,
 	}
 	for _, c := range [...]int{colCPU, colCPURequest, colCPULimit} {
 		rd.max[c], rd.maxSkip[c] = float64(o.MaxCPU), o.SkipCPU()
@@ -289,6 +291,9 @@ func (r *Reader) Read() (Row, error) {
 		row, skip, err := r.parse(fields, line)
 		if err != nil {
 			return Row{}, r.fail(err)
+		}
+		if skip != "" && r.strict {
+			return Row{}, r.fail(&ParseError{File: r.name, Line: line, Err: fmt.Errorf("%s (--strict skips no row)", skip)})
 		}
 		// Counted once parsed, so that Read = Used + skipped also when
 		// a row rejects the file.

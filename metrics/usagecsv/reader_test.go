@@ -186,6 +186,30 @@ func TestUnparsableRejectsSkippedRows(t *testing.T) {
 	assert.EqualError(t, err, `usage.csv:2: column "cpu_cores": parsing "abc": invalid syntax`)
 }
 
+// TestStrict: with Strict, a row that would be skipped is an error naming
+// its line and the reason; without, it is skipped and counted.
+func TestStrict(t *testing.T) {
+	strict := DefaultOptions()
+	strict.Strict = true
+	for _, tc := range []struct{ column, value, want string }{
+		{"kind", "Widget", "usage.csv:3: unknown kind (--strict skips no row)"},
+		{"cpu_cores", "-1", "usage.csv:3: negative value (--strict skips no row)"},
+		{"cpu_cores", "NaN", "usage.csv:3: not a number (--strict skips no row)"},
+	} {
+		data := header + good + withCell(t, good, tc.column, tc.value) + good
+		rows, st, err := readAll(t, data, "usage.csv")
+		require.NoError(t, err)
+		assert.Len(t, rows, 2)
+		assert.Equal(t, 1, st.SkippedTotal())
+		cr, err := strict.NewReader(strings.NewReader(data), "usage.csv")
+		require.NoError(t, err)
+		_, err = cr.Read()
+		require.NoError(t, err)
+		_, err = cr.Read()
+		assert.EqualError(t, err, tc.want)
+	}
+}
+
 func TestMalformedCSV(t *testing.T) {
 	for _, tc := range []struct {
 		name, data string

@@ -134,6 +134,8 @@ func TestPlanErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("timestamp,namespace,kind,workload,pod,container,cpu_cores\n1700000000,ns,Pod,p,p,c,abc\n"), 0o644))
+	mixed := filepath.Join(dir, "mixed.csv")
+	require.NoError(t, os.WriteFile(mixed, []byte("timestamp,namespace,kind,workload,pod,container,cpu_cores\n1700000000,ns,Widget,p,p,c,0.5\n1700000000,ns,Pod,q,q,c,0.5\n"), 0o644))
 	cases := []struct {
 		name string
 		args []string
@@ -142,6 +144,8 @@ func TestPlanErrors(t *testing.T) {
 	}{
 		{"missing file", []string{"plan", "--input", filepath.Join(dir, "nope.csv")}, 1, "nope.csv"},
 		{"unparsable number names line and column", []string{"plan", "--input", bad}, 1, `bad.csv:2: column "cpu_cores"`},
+		{"strict fails on a skipped row", []string{"plan", "--input", mixed, "--strict"}, 1, `mixed.csv:2: unknown kind (--strict skips no row)`},
+		{"a skipped row is counted", []string{"plan", "--input", mixed}, 0, `read 2 rows, used 1, skipped 1 (1 unknown kind): first unknown kind at line 2`},
 		{"unknown profile", []string{"plan", "--profile", "fast"}, 2, `unknown profile "fast"`},
 		{"unknown format", []string{"plan", "-o", "xml"}, 2, "xml"},
 		{"bad critical", []string{"plan", "--critical", "shop/web"}, 2, "NAMESPACE/KIND/NAME"},

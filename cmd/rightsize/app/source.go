@@ -59,6 +59,7 @@ func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Var(cliflag.Time(&s.accept.Since), "accept-since", "skip usage-file rows older than this instant (RFC 3339)")
 	fs.Var(cliflag.Duration(&s.accept.Future), "accept-future", "skip usage-file rows more than this far after the clock")
 	fs.Var(cliflag.Cores(&s.accept.MaxCPU), "accept-max-cpu", "skip usage-file rows with CPU usage, request or limit above this many cores")
+	fs.BoolVar(&s.accept.Strict, "strict", false, "fail on the first usage-file row that would be skipped (an unknown kind, an invalid name, a value or timestamp out of bounds), naming its line and why; unparsable values always fail")
 	fs.Var(cliflag.Bytes(&s.accept.MaxMemory), "accept-max-memory", "skip usage-file rows with memory usage, request or limit above this many bytes (a quantity: 1Pi, 512Gi)")
 	s.prom.AddFlags(fs)
 	s.kube = newKubeFlags()
