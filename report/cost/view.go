@@ -98,8 +98,8 @@ func (r *Report) view() view {
 		TeamLabel:    r.TeamLabel,
 		// Pods that ran at any time in the period, restarts and rollouts
 		// included: more than the replicas counted "today" by QoS.
-		Counts: fmt.Sprintf("%d %s, %d %s ran in the period", t.Workloads, plural(t.Workloads, "workload", "workloads"), t.Pods, plural(t.Pods, "pod", "pods")),
-		IdleShare:    fmtShare(t.IdleShare()),
+		Counts:    fmt.Sprintf("%d %s, %d %s ran in the period", t.Workloads, plural(t.Workloads, "workload", "workloads"), t.Pods, plural(t.Pods, "pod", "pods")),
+		IdleShare: fmtShare(t.IdleShare()),
 		Headline: []headline{
 			{"Requested", r.Money(t.Requested), before(pt.Requested), change(t.Requested, pt.Requested), ""},
 			{"Used", r.Money(t.Used), before(pt.Used), change(t.Used, pt.Used), fmtShare(share(t.Used, t.Requested)) + " of requested"},
