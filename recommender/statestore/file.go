@@ -68,15 +68,18 @@ type fileSeries struct {
 // larger than the file size limit is not written, so that the next run is
 // not left with a file it refuses to read.
 func (s *Store) Save() error {
-	s.compact()
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(s.to()); err != nil {
-		return fmt.Errorf("encoding state: %w", err)
+	if s.path == "" {
+		return errors.New("writing state: the store has no file")
 	}
-	if size := int64(header + payload.Len() + trailer); size > s.opts.MaxFileSize {
+	s.compact()
+	payload, err := s.payload()
+	if err != nil {
+		return err
+	}
+	if size := int64(header + len(payload) + trailer); size > s.opts.MaxFileSize {
 		return fmt.Errorf("writing state %s: %d bytes, more than the limit of %d", s.path, size, s.opts.MaxFileSize)
 	}
-	next, err := atomicfile.Prepare(s.path, 0o600, func(w io.Writer) error { return writeContents(w, payload.Bytes()) })
+	next, err := atomicfile.Prepare(s.path, 0o600, func(w io.Writer) error { return writeContents(w, payload) })
 	if err != nil {
 		return fmt.Errorf("writing state: %w", err)
 	}
@@ -95,6 +98,15 @@ func (s *Store) Save() error {
 		return fmt.Errorf("writing state: %w", err)
 	}
 	return nil
+}
+
+// payload encodes the compacted store.
+func (s *Store) payload() ([]byte, error) {
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(s.to()); err != nil {
+		return nil, fmt.Errorf("encoding state: %w", err)
+	}
+	return payload.Bytes(), nil
 }
 
 // writeContents writes the file's layout: header, payload, checksum.

@@ -299,3 +299,37 @@ func TestGoldenFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, again, "decoding and encoding again gives the same bytes")
 }
+
+func TestMemoryStoreEncodeRestore(t *testing.T) {
+	c := &clock{t0}
+	s := NewMemory(Options{Now: c.now})
+	k := workload.ContainerKey{Workload: workload.Key{Namespace: "ns", Kind: workload.Deployment, Name: "web"}, Container: "app"}
+	for i := range 10 {
+		s.Add(k, workload.Sample{Time: t0.Add(time.Duration(i) * 30 * time.Second), Pod: "web-1", CPU: 0.25, HasCPU: true, Memory: 100 << 20, HasMemory: true})
+	}
+	b, err := s.Encode()
+	require.NoError(t, err)
+	require.ErrorContains(t, s.Save(), "no file")
+
+	r := NewMemory(Options{Now: c.now})
+	require.NoError(t, r.Restore(b))
+	assert.Equal(t, s.Stats(), r.Stats())
+	assert.Equal(t, Stats{Containers: 1, Pods: 1, Raw: 10}, r.Stats())
+
+	// Damaged input changes nothing.
+	bad := append([]byte(nil), b...)
+	bad[len(bad)-1] ^= 1
+	require.Error(t, r.Restore(bad))
+	require.Error(t, r.Restore(b[:len(b)-3]))
+	assert.Equal(t, Stats{Containers: 1, Pods: 1, Raw: 10}, r.Stats())
+
+	small := NewMemory(Options{Now: c.now, MaxFileSize: 32})
+	_, err = s.Encode()
+	require.NoError(t, err)
+	require.ErrorContains(t, small.Restore(b), "more than the limit")
+	for i := range 10 {
+		small.Add(k, workload.Sample{Time: t0.Add(time.Duration(i) * time.Second), Pod: "p", CPU: 1, HasCPU: true})
+	}
+	_, err = small.Encode()
+	require.ErrorContains(t, err, "more than the limit")
+}
