@@ -311,9 +311,13 @@ func (s *Store) compact() {
 			for _, p := range ser.raw[:i] {
 				ser.fold(p, width)
 			}
-			ser.raw = append([]point(nil), ser.raw[i:]...)
+			// Slicing off the front copies nothing: the next append that
+			// outgrows the array copies only what is left, so a compaction
+			// every few minutes costs what it folds or drops, not the
+			// whole history.
+			ser.raw = ser.raw[i:]
 			j := sort.Search(len(ser.buckets), func(j int) bool { return ser.buckets[j].Start >= bucketCut })
-			ser.buckets = append([]bucket(nil), ser.buckets[j:]...)
+			ser.buckets = ser.buckets[j:]
 			if len(ser.raw) == 0 && len(ser.buckets) == 0 {
 				delete(c.pods, pod)
 			}
