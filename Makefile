@@ -11,7 +11,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
+.PHONY: all build image test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -22,14 +22,42 @@ all: lint test build
 ## stamp (-buildvcs=auto, whatever GOFLAGS says).
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   ?= -s -w -X rightsize.dev/rightsize/cmd/rightsize/app.Version=$(VERSION)
+BUILDFLAGS ?= -trimpath -buildvcs=auto
 build:
-	$(GO) build -trimpath -buildvcs=auto -ldflags "$(LDFLAGS)" -o $(BIN)/rightsize ./cmd/rightsize
+	$(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/rightsize ./cmd/rightsize
 	ln -sf rightsize $(BIN)/kubectl-rightsize
 
+## image: the container image of the controller and the report CronJob, built
+## in Go (hack/image, go-containerregistry) with no container engine and no
+## base to pull: rightsize built as make build builds it, static
+## (CGO_ENABLED=0) for linux/$(GOARCH), is the entrypoint (no Cmd: the
+## manifests' args pick the subcommand); user
+## 65532:65532, the build machine's CA bundle ($(IMAGE_CA), left out with a
+## warning when absent). Written to $(IMAGE_TAR), tagged $(IMAGE), for docker
+## load -i, podman load, kind load image-archive or crane push; the digest is
+## printed. Dated SOURCE_DATE_EPOCH (the commit's time), so two builds of one
+## commit give one digest. IMAGE_PUSH=registry/rightsize:tag also pushes it
+## with the credentials of docker login (or crane auth login).
+IMAGE      ?= rightsize:dev
+IMAGE_TAR  ?= $(BIN)/rightsize-image.tar
+IMAGE_PUSH ?=
+IMAGE_CA   ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE_SOURCE ?=
+GOARCH     ?= amd64
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build $(BUILDFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/linux-$(GOARCH)/rightsize ./cmd/rightsize
+	GOOS= GOARCH= $(GO) -C hack/image run . -binary $(abspath $(BIN)/linux-$(GOARCH)/rightsize) -arch $(GOARCH) \
+		-ca "$(IMAGE_CA)" -version "$(VERSION)" -revision "$(REVISION)" -source "$(IMAGE_SOURCE)" -created $(SOURCE_DATE_EPOCH) \
+		-tag $(IMAGE) -out $(abspath $(IMAGE_TAR)) $(if $(IMAGE_PUSH),-push $(IMAGE_PUSH))
+
 ## test: every test, integration included: installs prometheus and chromium
-## when missing (as root) and starts the local control plane (hack/test.sh)
+## when missing (as root) and starts the local control plane (hack/test.sh);
+## then the image builder's (hack/image, a module of its own)
 test:
 	hack/test.sh
+	$(GO) -C hack/image test -count=1 ./...
 
 ## test-short: unit tests only (no Prometheus, Chromium or cluster needed)
 test-short:
@@ -55,6 +83,7 @@ demo:
 STATICCHECK_VERSION ?= v0.8.2
 lint:
 	$(GO) vet $(PKGS)
+	$(GO) -C hack/image vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
