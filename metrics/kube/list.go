@@ -139,23 +139,25 @@ func vpaServed(d discovery.DiscoveryInterface) error {
 }
 
 func (l *listing) fail(resource, scope string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed[resource] = true
+	l.warnings = append(l.warnings, warningOf(resource, scope, err))
+}
+
+// warningOf words why a kind could not be listed, and what that costs;
+// Discover and the Watcher say it alike.
+func warningOf(resource, scope string, err error) Warning {
 	problem := err.Error()
 	switch {
 	case apierrors.IsForbidden(err):
 		problem = "forbidden (RBAC)"
 	case errors.Is(err, errVPANotServed):
-		problem = "not installed"
+		problem = "the VerticalPodAutoscaler CRD is not installed"
 	case apierrors.IsNotFound(err):
 		problem = "the API is not served"
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failed[resource] = true
-	w := Warning{Resource: resource, Scope: scope, Problem: problem, Effect: effects[resource]}
-	if errors.Is(err, errVPANotServed) {
-		w = Warning{Resource: resource, Scope: scope, Problem: "the VerticalPodAutoscaler CRD is not installed", Effect: effects[resource]}
-	}
-	l.warnings = append(l.warnings, w)
+	return Warning{Resource: resource, Scope: scope, Problem: problem, Effect: effects[resource]}
 }
 
 // each lists every page of one kind and calls fn for each item. The
