@@ -12,6 +12,9 @@ import (
 // store, the history's columns and sketches) stays behind its Source, so a
 // command only wires flags to it.
 var wiring = []string{
+	// The controller is the pipeline run continuously; its command wires
+	// flags to it as plan's does to a source.
+	module + "/controller",
 	module + "/internal/",
 	module + "/metrics/cluster",
 	// The offline HPA file (--hpa) is a source of its own.

@@ -52,7 +52,7 @@ var rules = []rule{
 		why:  "the core knows no Kubernetes or Prometheus client",
 		from: under(module + "/recommender"),
 		forbid: forbidden("k8s.io/client-go", "github.com/prometheus/client_golang", "github.com/prometheus/common",
-			module+"/metrics", module+"/report", module+"/cmd"),
+			module+"/metrics", module+"/report", module+"/controller", module+"/cmd"),
 	},
 	{
 		why:    "units become resource.Quantity only at the edges",
@@ -67,9 +67,9 @@ var rules = []rule{
 		},
 	},
 	{
-		why:    "sources and outputs do not know the commands",
+		why:    "sources and outputs do not know the commands or the controller that use them",
 		from:   under(module+"/metrics", module+"/report"),
-		forbid: forbidden(module + "/cmd"),
+		forbid: forbidden(module+"/cmd", module+"/controller"),
 	},
 }
 
@@ -127,9 +127,9 @@ func TestViolationsNameTheChain(t *testing.T) {
 			m("recommender/history") + " → " + m("metrics/usagecsv"),
 		m("recommender/sketch") + " imports github.com/example/lru (the core's nouns and its sketch stand on the standard library alone): " +
 			m("recommender/sketch") + " → " + m("internal/cache") + " → github.com/example/lru",
-		m("report/cost") + " imports " + m("cmd/rightsize/app") + " (sources and outputs do not know the commands): " +
+		m("report/cost") + " imports " + m("cmd/rightsize/app") + " (sources and outputs do not know the commands or the controller that use them): " +
 			m("report/cost") + " → " + m("cmd/rightsize/app"),
-		m("report/weekly") + " imports " + m("cmd/rightsize/app") + " (sources and outputs do not know the commands): " +
+		m("report/weekly") + " imports " + m("cmd/rightsize/app") + " (sources and outputs do not know the commands or the controller that use them): " +
 			m("report/weekly") + " → " + m("internal/render") + " → " + m("cmd/rightsize/app"),
 	}
 	if !slices.Equal(got, want) {

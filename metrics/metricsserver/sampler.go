@@ -53,6 +53,10 @@ type Sampler struct {
 	// Progress, when set, is told of each poll.
 	Progress progress.Func
 	Log      *slog.Logger
+
+	// last and unknown are what Poll remembers between calls.
+	last    map[podRef]time.Time
+	unknown map[podRef]bool
 }
 
 // Result counts what a run saw.
@@ -124,9 +128,45 @@ func (s *Sampler) Run(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// Poll lists PodMetrics once, for a caller that keeps its own schedule
+// (the controller), and returns the samples newer than the pod's previous
+// one seen by an earlier Poll. Resolver and Settings are read at each call.
+// Pods that have gone are forgotten once they leave the listing.
+func (s *Sampler) Poll(ctx context.Context) (samples int, err error) {
+	if s.last == nil {
+		s.last, s.unknown = map[podRef]time.Time{}, map[podRef]bool{}
+	}
+	seen := make(map[podRef]bool, len(s.last))
+	n, err := s.pollSeen(ctx, s.last, s.unknown, seen)
+	if err != nil {
+		return n, classify(err)
+	}
+	for ref := range s.last {
+		if !seen[ref] {
+			delete(s.last, ref)
+		}
+	}
+	for ref := range s.unknown {
+		if !seen[ref] {
+			delete(s.unknown, ref)
+		}
+	}
+	return n, nil
+}
+
+// Pods and Unattributed count the pods the last Poll listed: attributed to
+// a workload, and not.
+func (s *Sampler) Pods() int         { return len(s.last) }
+func (s *Sampler) Unattributed() int { return len(s.unknown) }
+
 // poll lists PodMetrics once and records every container sample newer
 // than the pod's previous one.
 func (s *Sampler) poll(ctx context.Context, last map[podRef]time.Time, unknown map[podRef]bool) (int, error) {
+	return s.pollSeen(ctx, last, unknown, nil)
+}
+
+// pollSeen is poll that also marks in seen (when not nil) the pods listed.
+func (s *Sampler) pollSeen(ctx context.Context, last map[podRef]time.Time, unknown map[podRef]bool, seen map[podRef]bool) (int, error) {
 	list, err := s.API.PodMetricses(s.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return 0, err
@@ -135,6 +175,9 @@ func (s *Sampler) poll(ctx context.Context, last map[podRef]time.Time, unknown m
 	for i := range list.Items {
 		pm := &list.Items[i]
 		ref := podRef{pm.Namespace, pm.Name}
+		if seen != nil {
+			seen[ref] = true
+		}
 		k, ok := s.Resolver.Workload(pm.Namespace, pm.Name)
 		if !ok {
 			unknown[ref] = true

@@ -193,3 +193,27 @@ func TestRunRejectsBadTiming(t *testing.T) {
 	_, err := s.Run(context.Background())
 	assert.Error(t, err)
 }
+
+// TestPoll: successive polls count a pod's sample once, however often
+// metrics-server repeats it, and forget pods that left.
+func TestPoll(t *testing.T) {
+	api := &answers{lists: []*metricsv1beta1.PodMetricsList{
+		list(pm("web-1", t0, "100m", "10Mi"), pm("web-2", t0, "100m", "10Mi"), pm("other", t0, "1m", "1Mi")),
+		list(pm("web-1", t0, "100m", "10Mi"), pm("web-2", t0.Add(15*time.Second), "200m", "20Mi")),
+		list(pm("web-1", t0.Add(15*time.Second), "100m", "10Mi")),
+		{Items: nil},
+	}, errs: []error{nil, nil, nil, apierrors.NewForbidden(schema.GroupResource{Group: "metrics.k8s.io", Resource: "pods"}, "", errors.New("no"))}}
+	h := history.NewStore()
+	s := &Sampler{API: api, Resolver: resolver{"web-1": web, "web-2": web}, Sinks: []Sink{h}}
+	for i, want := range []struct{ samples, pods, unattributed int }{{2, 2, 1}, {1, 2, 0}, {1, 1, 0}} {
+		n, err := s.Poll(context.Background())
+		require.NoError(t, err, "poll %d", i)
+		assert.Equal(t, want.samples, n, "poll %d samples", i)
+		assert.Equal(t, want.pods, s.Pods(), "poll %d pods", i)
+		assert.Equal(t, want.unattributed, s.Unattributed(), "poll %d unattributed", i)
+	}
+	_, err := s.Poll(context.Background())
+	require.ErrorContains(t, err, "forbidden (RBAC)")
+	h.Finalize()
+	assert.Equal(t, 4, h.Samples())
+}

@@ -58,6 +58,7 @@ With no cluster, Prometheus or --input configured it runs on embedded demo data.
 		newPlanCommand(streams, g),
 		newBacktestCommand(streams, g),
 		newReportCommand(streams, g),
+		newControllerCommand(streams, g),
 		newVersionCommand(streams),
 	)
 	return cmd

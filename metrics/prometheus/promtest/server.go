@@ -115,9 +115,15 @@ func (s *syncBuffer) String() string {
 // port, without anything to scrape, and waits until it is ready. args are
 // added to the command line (e.g. --query.max-samples=1000).
 func Start(ctx context.Context, prometheus, dir string, args ...string) (*Server, error) {
+	return StartWithConfig(ctx, prometheus, dir, "global:\n  scrape_interval: 1m\n", args...)
+}
+
+// StartWithConfig is Start with a configuration file of the caller's, to
+// scrape targets.
+func StartWithConfig(ctx context.Context, prometheus, dir, config string, args ...string) (*Server, error) {
 	var lastErr error
 	for range 3 { // the free port may be taken between probe and start
-		s, err := start(ctx, prometheus, dir, args)
+		s, err := start(ctx, prometheus, dir, config, args)
 		if err == nil {
 			return s, nil
 		}
@@ -129,13 +135,13 @@ func Start(ctx context.Context, prometheus, dir string, args ...string) (*Server
 	return nil, lastErr
 }
 
-func start(ctx context.Context, prometheus, dir string, args []string) (*Server, error) {
+func start(ctx context.Context, prometheus, dir, config string, args []string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "prometheus-test.yml")
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))

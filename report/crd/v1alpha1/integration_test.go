@@ -4,56 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
 	"rightsize.dev/rightsize/recommender/workload"
 )
-
-var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// installCRD applies the committed manifest (server-side, so a run after a
-// change of the types updates it) and waits until it is established.
-func installCRD(t *testing.T, cfg *rest.Config) {
-	t.Helper()
-	b, err := os.ReadFile(crdFile)
-	require.NoError(t, err)
-	j, err := yaml.YAMLToJSON(b)
-	require.NoError(t, err)
-	dc := dynamic.NewForConfigOrDie(cfg)
-	name := Resource + "." + Group
-	_, err = dc.Resource(crdGVR).Patch(context.Background(), name, types.ApplyPatchType, j,
-		metav1.PatchOptions{FieldManager: "rightsize-test", Force: ptr(true)})
-	require.NoError(t, err, "applying the CRD")
-	kubetest.Eventually(t, 30*time.Second, "the Recommendation CRD to be established", func(ctx context.Context) (bool, error) {
-		u, err := dc.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		for _, c := range conds {
-			if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-				return true, nil
-			}
-		}
-		return false, fmt.Errorf("conditions %v", conds)
-	})
-}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -77,7 +41,7 @@ func fromUnstructured(t *testing.T, u *unstructured.Unstructured) Recommendation
 func TestIntegrationRecommendation(t *testing.T) {
 	cfg := kubetest.Config(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
-	installCRD(t, cfg)
+	kubetest.ApplyCRD(t, cfg, crdFile)
 	ns := kubetest.Namespace(t, cs, "rsrec")
 	ctx := context.Background()
 	recs := dynamic.NewForConfigOrDie(cfg).Resource(GroupVersionResource).Namespace(ns)

@@ -1,0 +1,501 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	"rightsize.dev/rightsize/metrics/cluster"
+	"rightsize.dev/rightsize/metrics/kube"
+	"rightsize.dev/rightsize/metrics/metricsserver"
+	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
+	"rightsize.dev/rightsize/recommender/statestore"
+	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report/exporter"
+)
+
+// FieldManager names the controller in server-side apply and as the
+// source of its Events.
+const FieldManager = "rightsize-controller"
+
+// Watcher is the cluster's objects as the controller sees them: informers
+// in a cluster (kube.Watcher).
+type Watcher interface {
+	Start(ctx context.Context) error
+	Inventory() (*kube.Inventory, []kube.Warning)
+}
+
+// Options configure a controller. Durations that are zero take the
+// defaults of DefaultOptions.
+type Options struct {
+	// Cluster is the cluster and the workloads to recommend for, as plan's
+	// flags choose them.
+	Cluster cluster.Config
+	// Registry is where the metrics are registered.
+	Registry prometheus.Registerer
+
+	// Namespace holds the Lease and the checkpoint; Identity names this
+	// replica in the Lease.
+	Namespace, LeaseName, Identity            string
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+
+	// Interval is how often usage is sampled; Recommend how often the plan
+	// is made and published; Checkpoint how often the state is written.
+	Interval, Recommend, Checkpoint time.Duration
+	// Retention is how long usage history is kept (default 14 days).
+	Retention time.Duration
+	// CheckpointMaxSize bounds the checkpoint, in bytes.
+	CheckpointMaxSize int64
+	// EventThreshold is the relative change of a container's recommended
+	// CPU or memory request that makes an Event (0.1: 10 %).
+	EventThreshold float64
+
+	Recommender recommender.Recommender
+	Autoscaling hpa.Options
+
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// DefaultOptions are the defaults of the durations and thresholds.
+var DefaultOptions = Options{
+	LeaseName:         "rightsize-controller",
+	LeaseDuration:     15 * time.Second,
+	RenewDeadline:     10 * time.Second,
+	RetryPeriod:       2 * time.Second,
+	Interval:          30 * time.Second,
+	Recommend:         5 * time.Minute,
+	Checkpoint:        5 * time.Minute,
+	CheckpointMaxSize: 64 << 20,
+	EventThreshold:    0.1,
+}
+
+// Controller is one replica.
+type Controller struct {
+	o        Options
+	kube     kubernetes.Interface
+	lease    kubernetes.Interface
+	dynamic  dynamic.Interface
+	metrics  metricsserver.API
+	plans    *exporter.Plans
+	health   *exporter.Health
+	state    statestore.Options
+	host     string
+	recorder record.EventRecorder
+	// leading is true while this replica leads; ready once a leader's
+	// caches synced (a standby is ready at once).
+	leading, ready atomic.Bool
+	healthz        *leaderelection.HealthzAdaptor
+}
+
+// New checks the options, makes the clients and registers the metrics.
+func New(o Options) (*Controller, error) {
+	d := DefaultOptions
+	for _, f := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&o.LeaseDuration, d.LeaseDuration}, {&o.RenewDeadline, d.RenewDeadline}, {&o.RetryPeriod, d.RetryPeriod},
+		{&o.Interval, d.Interval}, {&o.Recommend, d.Recommend}, {&o.Checkpoint, d.Checkpoint}} {
+		if *f.v <= 0 {
+			*f.v = f.def
+		}
+	}
+	if o.LeaseName == "" {
+		o.LeaseName = d.LeaseName
+	}
+	if o.CheckpointMaxSize <= 0 {
+		o.CheckpointMaxSize = d.CheckpointMaxSize
+	}
+	if o.EventThreshold <= 0 {
+		o.EventThreshold = d.EventThreshold
+	}
+	var errs []error
+	if o.Cluster.REST == nil {
+		errs = append(errs, errors.New("controller: no cluster configuration"))
+	}
+	if o.Registry == nil {
+		errs = append(errs, errors.New("controller: no metrics registry"))
+	}
+	if o.Namespace == "" || o.Identity == "" {
+		errs = append(errs, errors.New("controller: the namespace and identity of the lease are required"))
+	}
+	if o.RenewDeadline >= o.LeaseDuration || o.RetryPeriod >= o.RenewDeadline {
+		errs = append(errs, fmt.Errorf("controller: want retry period (%s) < renew deadline (%s) < lease duration (%s)", o.RetryPeriod, o.RenewDeadline, o.LeaseDuration))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Recommender.Logger == nil {
+		o.Recommender.Logger = o.Log
+	}
+	c := &Controller{o: o, host: o.Cluster.REST.Host, healthz: leaderelection.NewLeaderHealthzAdaptor(o.RenewDeadline + o.RetryPeriod)}
+	var err error
+	if c.kube, err = kubernetes.NewForConfig(o.Cluster.REST); err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	// The election has a client of its own: a busy cycle must not keep
+	// the lease's renewal waiting on the shared client's rate limiter.
+	if c.lease, err = kubernetes.NewForConfig(rest.CopyConfig(o.Cluster.REST)); err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	if c.dynamic, err = dynamic.NewForConfig(o.Cluster.REST); err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	mc, err := metricsclient.NewForConfig(o.Cluster.REST)
+	if err != nil {
+		return nil, fmt.Errorf("metrics client: %w", err)
+	}
+	c.metrics = mc.MetricsV1beta1()
+	c.plans = &exporter.Plans{}
+	if err := o.Registry.Register(c.plans); err != nil {
+		return nil, fmt.Errorf("registering the plan metrics: %w", err)
+	}
+	if c.health, err = exporter.NewHealth(o.Registry, o.Now); err != nil {
+		return nil, fmt.Errorf("registering the health metrics: %w", err)
+	}
+	// Raw samples are kept an hour, not the state store's day: the
+	// checkpoint is rewritten every few minutes and 5-minute buckets keep
+	// what the profiles read (memory peaks, CPU means).
+	c.state = statestore.Options{RawRetention: time.Hour, Retention: o.Retention, MaxFileSize: o.CheckpointMaxSize, Now: o.Now}
+	c.recorder = newRecorder(c.kube, o.Identity)
+	return c, nil
+}
+
+// scope is the discovery scope of the cluster configuration.
+func (c *Controller) scope() kube.Options {
+	cc := c.o.Cluster
+	return kube.Options{Namespace: cc.Namespace, AllNamespaces: cc.AllNamespaces, Selector: cc.Selector}
+}
+
+// ErrLostLease is returned by Run when another replica took the lease
+// while this one led: the process should exit and start over as a standby.
+var ErrLostLease = errors.New("lost the leader lease")
+
+// Run takes part in the election until ctx ends; while this replica leads
+// it samples, recommends, publishes and checkpoints. When ctx ends, a
+// leader checkpoints before it releases the Lease, so that the next leader
+// reads everything learned. Run returns nil after ctx ended and
+// ErrLostLease when the lease was lost.
+func (c *Controller) Run(ctx context.Context) error {
+	o := c.o
+	// The election's context outlives ctx while a leader checkpoints.
+	elCtx, elCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer elCancel()
+	started := make(chan struct{})
+	done := make(chan struct{})
+	var leadErr error
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: o.Namespace, Name: o.LeaseName},
+		Client:     c.lease.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: o.Identity, EventRecorder: c.recorder},
+	}
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock: lock, Name: o.LeaseName,
+		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
+		ReleaseOnCancel: true,
+		WatchDog:        c.healthz,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(lctx context.Context) {
+				close(started)
+				defer close(done)
+				// Stop leading when ctx ends (graceful: checkpoint) or
+				// the lease is lost (lctx: another replica may lead
+				// already, so write nothing more).
+				leadCtx, cancel := context.WithCancel(lctx)
+				defer cancel()
+				go func() {
+					select {
+					case <-ctx.Done():
+						cancel()
+					case <-leadCtx.Done():
+					}
+				}()
+				leadErr = c.lead(leadCtx, func() bool { return lctx.Err() == nil })
+				// Release the lease only now, after the checkpoint.
+				elCancel()
+			},
+			OnStoppedLeading: func() {
+				o.Log.Info("stopped leading", "lease", o.Namespace+"/"+o.LeaseName, "identity", o.Identity)
+			},
+			OnNewLeader: func(id string) {
+				if id != o.Identity {
+					o.Log.Info("standing by", "leader", id, "lease", o.Namespace+"/"+o.LeaseName)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
+	c.ready.Store(true)
+	go func() {
+		select {
+		case <-ctx.Done():
+			select {
+			case <-started: // the leader releases after its checkpoint
+			default:
+				elCancel()
+			}
+		case <-elCtx.Done():
+		}
+	}()
+	le.Run(elCtx)
+	select {
+	case <-started:
+		<-done
+	default:
+	}
+	if leadErr != nil && ctx.Err() == nil {
+		return leadErr
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return ErrLostLease
+}
+
+// Healthz answers /healthz: it fails when this replica leads but has not
+// renewed its lease in time.
+func (c *Controller) Healthz(w http.ResponseWriter, r *http.Request) {
+	if err := c.healthz.Check(r); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// Readyz answers /readyz: ready once the election runs and, on the leader,
+// once the caches synced.
+func (c *Controller) Readyz(w http.ResponseWriter, _ *http.Request) {
+	if !c.ready.Load() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// Leading says whether this replica leads.
+func (c *Controller) Leading() bool { return c.leading.Load() }
+
+// lead is the leader's loop. holds reports whether the lease is still
+// held: a checkpoint is written on the way out only then.
+func (c *Controller) lead(ctx context.Context, holds func() bool) error {
+	o := c.o
+	log := o.Log.With("identity", o.Identity)
+	c.leading.Store(true)
+	c.health.Leader.Set(1)
+	defer func() {
+		c.leading.Store(false)
+		c.health.Leader.Set(0)
+	}()
+	log.Info("leading", "lease", o.Namespace+"/"+o.LeaseName)
+
+	c.ready.Store(false)
+	w, err := kube.NewWatcher(kube.WatchClients{Kube: c.kube, Dynamic: c.dynamic}, c.scope(), o.Log)
+	if err != nil {
+		return err
+	}
+	start := o.Now()
+	if err := w.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("starting informers: %w", err)
+	}
+	c.ready.Store(true)
+	log.Info("caches synced", "took", o.Now().Sub(start).String())
+
+	l := &leader{c: c, log: log, state: statestore.NewMemory(c.state), watcher: w,
+		cp:      &Checkpoints{ConfigMaps: c.kube.CoreV1(), Namespace: o.Namespace, FieldManager: FieldManager, MaxSize: o.CheckpointMaxSize},
+		written: map[workload.Key]written{}, baseline: map[workload.Key]workload.WorkloadPlan{}}
+	l.restore(ctx)
+
+	ticker := time.NewTicker(o.Interval)
+	defer ticker.Stop()
+	for {
+		l.cycle(ctx)
+		select {
+		case <-ctx.Done():
+			if holds() {
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.RenewDeadline)
+				l.checkpoint(sctx)
+				cancel()
+			} else {
+				log.Warn("lease lost: not checkpointing, another replica may lead")
+			}
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// leader is the state of one term as leader.
+type leader struct {
+	c       *Controller
+	log     *slog.Logger
+	state   *statestore.Store
+	watcher Watcher
+	sampler *metricsserver.Sampler
+	cp      *Checkpoints
+
+	lastPlan, lastCheckpoint time.Time
+	// written says what was last written per workload; baseline is the
+	// plan each workload's changes are measured from for Events.
+	written  map[workload.Key]written
+	baseline map[workload.Key]workload.WorkloadPlan
+}
+
+// restore reads the checkpoint into the state.
+func (l *leader) restore(ctx context.Context) {
+	cp, problems, err := l.cp.Load(ctx, func(b []byte) error {
+		probe := statestore.NewMemory(l.c.state)
+		return probe.Restore(b)
+	})
+	for _, p := range problems {
+		l.log.Warn("checkpoint passed over", "problem", p)
+	}
+	if err != nil {
+		l.c.health.CollectionErrors.WithLabelValues("checkpoint").Inc()
+		l.log.Error("reading the checkpoint; starting with empty history", "err", err)
+		return
+	}
+	if cp == nil {
+		l.log.Info("no checkpoint: starting with empty history")
+		return
+	}
+	if err := l.state.Restore(cp.State); err != nil { // checked above
+		l.log.Error("restoring the checkpoint", "err", err)
+		return
+	}
+	st := l.state.Stats()
+	l.log.Info("restored the checkpoint", "generation", cp.Generation, "slot", cp.Slot, "saved", cp.Saved,
+		"bytes", len(cp.State), "containers", st.Containers, "samples", st.Raw+st.Buckets)
+	l.c.health.Checkpointed(cp.Saved)
+}
+
+// cycle samples once and, when due, recommends and checkpoints.
+func (l *leader) cycle(ctx context.Context) {
+	o := l.c.o
+	start := o.Now()
+	inv, warnings := l.watcher.Inventory()
+	for _, w := range warnings {
+		l.log.Debug("cluster object not watched", "warning", w.String())
+	}
+	// One sampler for the term: it remembers each pod's last sample, so
+	// a sample metrics-server repeats is neither stored nor counted twice.
+	if l.sampler == nil {
+		l.sampler = &metricsserver.Sampler{API: l.c.metrics, Namespace: inv.Namespace, Sinks: []metricsserver.Sink{l.state}, Log: l.log}
+	}
+	l.sampler.Resolver = inv
+	l.sampler.Settings = func(ck workload.ContainerKey) workload.Settings {
+		s, _ := workload.ContainerSettings(inv.Specs, ck)
+		return s
+	}
+	n, err := l.sampler.Poll(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		l.c.health.CollectionErrors.WithLabelValues("metrics-server").Inc()
+		l.log.Warn("sampling metrics-server", "err", err)
+	}
+	l.c.health.SamplesIngested.Add(float64(n))
+	l.state.Touch(inv.ContainerKeys()...)
+	attrs := []any{"workloads", len(inv.Specs), "pods", l.sampler.Pods(), "samples", n, "unattributed pods", l.sampler.Unattributed()}
+
+	now := o.Now()
+	if l.lastPlan.IsZero() || now.Sub(l.lastPlan) >= o.Recommend {
+		l.lastPlan = now
+		written, err := l.recommend(ctx, inv, now)
+		if err != nil && ctx.Err() == nil {
+			l.c.health.CollectionErrors.WithLabelValues("publish").Inc()
+			l.log.Error("recommending", "err", err)
+		}
+		attrs = append(attrs, "written", written)
+	}
+	if now.Sub(l.lastCheckpoint) >= o.Checkpoint {
+		l.checkpoint(ctx)
+	}
+	took := o.Now().Sub(start)
+	l.c.health.CycleDuration.Observe(took.Seconds())
+	l.log.Info("cycle", append(attrs, "took", took.String())...)
+}
+
+// recommend runs the pipeline on the state and publishes the plan.
+func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Time) (int, error) {
+	o := l.c.o
+	h := history.NewStore()
+	selected := func(ck workload.ContainerKey) (workload.Settings, bool) {
+		return workload.ContainerSettings(inv.Specs, ck)
+	}
+	n := l.state.Fill(h, selected)
+	h.Finalize()
+	b := inv.Constraints()
+	d := &recommender.Data{Name: "controller (metrics-server at " + l.c.host + ")", Store: h, Specs: inv.Specs, Bounds: &b,
+		HPAs: inv.HPAs, HPAsKnown: true}
+	p := &recommender.Pipeline{Recommender: o.Recommender, Autoscaling: o.Autoscaling}
+	plan, err := p.Plan(ctx, d, now)
+	if err != nil {
+		return 0, err
+	}
+	plan.Generated = now
+	l.log.Debug("planned", "samples", n, "workloads", len(plan.Workloads))
+	return l.publish(ctx, plan, now)
+}
+
+// checkpoint writes the state; failures are counted and logged, and the
+// next cycle tries again.
+func (l *leader) checkpoint(ctx context.Context) {
+	o := l.c.o
+	now := o.Now()
+	l.lastCheckpoint = now
+	b, err := l.state.Encode()
+	if err == nil {
+		var parts int
+		var warnings []string
+		parts, warnings, err = l.cp.Save(ctx, b, now)
+		for _, w := range warnings {
+			l.log.Warn("checkpoint clean-up", "problem", w)
+		}
+		if err == nil {
+			l.c.health.Checkpointed(now)
+			st := l.state.Stats()
+			l.log.Info("checkpointed", "bytes", len(b), "parts", parts, "containers", st.Containers, "samples", st.Raw+st.Buckets)
+			return
+		}
+	}
+	l.c.health.CollectionErrors.WithLabelValues("checkpoint").Inc()
+	l.log.Error("checkpointing", "err", err)
+}
+
+// newRecorder records Events through the core API.
+func newRecorder(cs kubernetes.Interface, identity string) record.EventRecorder {
+	b := record.NewBroadcaster()
+	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
+	return b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: FieldManager, Host: identity})
+}
