@@ -184,7 +184,7 @@ func TestControllerBase(t *testing.T) {
 	require.Len(t, pod.Containers, 1)
 	c := pod.Containers[0]
 	assert.Equal(t, "rightsize:dev", c.Image)
-	assert.Equal(t, []string{"controller"}, c.Args)
+	assert.Equal(t, []string{"controller", "--all-namespaces"}, c.Args)
 	env := map[string]string{}
 	for _, e := range c.Env {
 		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {

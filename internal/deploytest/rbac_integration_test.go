@@ -78,7 +78,9 @@ var accesses = []access{
 	{verb: "create", resource: "events", namespace: namespace, allowed: true},
 	{verb: "create", group: "events.k8s.io", resource: "events", namespace: namespace, allowed: true},
 	{verb: "create", resource: "configmaps", namespace: namespace, allowed: true},
-	{verb: "update", resource: "configmaps", namespace: namespace, name: "rightsize-checkpoint-0", allowed: true},
+	{verb: "update", resource: "configmaps", namespace: namespace, name: "rightsize-checkpoint-a-0", allowed: true},
+	// A shorter checkpoint deletes the parts it no longer needs.
+	{verb: "delete", resource: "configmaps", namespace: namespace, name: "rightsize-checkpoint-a-1", allowed: true},
 
 	// It changes no workload and no pod.
 	{verb: "patch", group: "apps", resource: "deployments", namespace: "shop", name: "web"},
@@ -103,14 +105,14 @@ var accesses = []access{
 	{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system", name: "kube-controller-manager"},
 	{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: namespace, name: "another"},
 	{verb: "create", resource: "configmaps", namespace: "shop"},
-	{verb: "update", resource: "configmaps", namespace: "kube-system", name: "rightsize-checkpoint-0"},
+	{verb: "update", resource: "configmaps", namespace: "kube-system", name: "rightsize-checkpoint-a-0"},
+	{verb: "delete", resource: "configmaps", namespace: "kube-system", name: "rightsize-checkpoint-a-0"},
 	// Events go to the workload's namespace.
 	{verb: "create", resource: "events", namespace: "shop", allowed: true},
 	{verb: "delete", resource: "events", namespace: "shop"},
 	// Nothing else.
 	{verb: "delete", resource: "namespaces", name: "shop"},
 	{verb: "create", resource: "namespaces"},
-	{verb: "delete", resource: "configmaps", namespace: namespace, name: "rightsize-checkpoint-0"},
 	{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
 	{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "clusterroles", name: "rightsize-controller"},
 	{verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles", name: "cluster-admin"},
