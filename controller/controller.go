@@ -42,6 +42,7 @@ const FieldManager = "rightsize-controller"
 type Watcher interface {
 	Start(ctx context.Context) error
 	Inventory() (*kube.Inventory, []kube.Warning)
+	OOMKills() []kube.OOMKill
 }
 
 // Options configure a controller. Durations that are zero take the
@@ -332,7 +333,8 @@ func (c *Controller) lead(ctx context.Context, holds func() bool) error {
 
 	l := &leader{c: c, log: log, state: statestore.NewMemory(c.state), watcher: w,
 		cp:      &Checkpoints{ConfigMaps: c.kube.CoreV1(), Namespace: o.Namespace, FieldManager: FieldManager, MaxSize: o.CheckpointMaxSize},
-		written: map[workload.Key]written{}, baseline: map[workload.Key]workload.WorkloadPlan{}}
+		written: map[workload.Key]written{}, baseline: map[workload.Key]workload.WorkloadPlan{},
+		started: o.Now(), ooms: map[oomID]int32{}}
 	l.restore(ctx)
 
 	ticker := time.NewTicker(o.Interval)
@@ -363,7 +365,9 @@ type leader struct {
 	sampler *metricsserver.Sampler
 	cp      *Checkpoints
 
-	lastPlan, lastCheckpoint time.Time
+	started, lastPlan, lastCheckpoint time.Time
+	// ooms are the restart counts of the OOM kills counted.
+	ooms map[oomID]int32
 	// written says what was last written per workload; baseline is the
 	// plan each workload's changes are measured from for Events.
 	written  map[workload.Key]written
@@ -426,6 +430,7 @@ func (l *leader) cycle(ctx context.Context) {
 	}
 	l.c.health.SamplesIngested.Add(float64(n))
 	l.state.Touch(inv.ContainerKeys()...)
+	l.countOOMKills(inv)
 	attrs := []any{"workloads", len(inv.Specs), "pods", l.sampler.Pods(), "samples", n, "unattributed pods", l.sampler.Unattributed()}
 
 	now := o.Now()
@@ -445,6 +450,34 @@ func (l *leader) cycle(ctx context.Context) {
 	l.c.health.CycleDuration.Observe(took.Seconds())
 	l.log.Info("cycle", append(attrs, "took", took.String())...)
 }
+
+// countOOMKills counts, in rightsize_oom_kills_total, the OOM kills the
+// pods' statuses show that this term has not counted yet. A kill is known
+// by its container and restart count. Kills from before the term (less a
+// lease duration, the longest a failover leaves uncounted) are left out:
+// the previous leader counted them.
+func (l *leader) countOOMKills(inv *kube.Inventory) {
+	for _, k := range l.watcher.OOMKills() {
+		id := oomID{k.Namespace, k.Pod, k.Container}
+		if n, ok := l.ooms[id]; ok && n >= k.Restarts {
+			continue
+		}
+		l.ooms[id] = k.Restarts
+		if k.At.Before(l.started.Add(-l.c.o.LeaseDuration)) {
+			continue
+		}
+		wk, ok := inv.Workload(k.Namespace, k.Pod)
+		if !ok {
+			continue
+		}
+		ck := workload.ContainerKey{Workload: wk, Container: k.Container}
+		l.c.health.OOMKilled(ck, 1)
+		l.log.Info("OOM kill", "workload", wk.String(), "container", k.Container, "pod", k.Pod, "at", k.At)
+	}
+}
+
+// oomID names a container of a pod.
+type oomID struct{ namespace, pod, container string }
 
 // recommend runs the pipeline on the state and publishes the plan.
 func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Time) (int, error) {

@@ -250,10 +250,52 @@ func (w *Watcher) Inventory() (*Inventory, []Warning) {
 	return inv, warnings
 }
 
+// OOMKill is a container's last termination, when it was an OOM kill, as
+// its pod's status tells it.
+type OOMKill struct {
+	Namespace, Pod, Container string
+	// Restarts is the container's restart count: a new kill of the same
+	// container raises it.
+	Restarts int32
+	At       time.Time
+}
+
+// OOMKills lists the containers of watched pods whose last termination
+// was an OOM kill. The caller tells new kills from ones already seen by
+// Restarts.
+func (w *Watcher) OOMKills() []OOMKill {
+	w.mu.Lock()
+	watched := w.watched
+	w.mu.Unlock()
+	var out []OOMKill
+	for _, k := range watched {
+		if k.resource != "pods" {
+			continue
+		}
+		for _, obj := range k.inf.GetStore().List() {
+			p, ok := obj.(*corev1.Pod)
+			if !ok {
+				continue
+			}
+			for _, cs := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+				for _, c := range cs {
+					if t := c.LastTerminationState.Terminated; t != nil && t.Reason == reasonOOMKilled {
+						out = append(out, OOMKill{Namespace: p.Namespace, Pod: p.Name, Container: c.Name, Restarts: c.RestartCount, At: t.FinishedAt.Time})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+const reasonOOMKilled = "OOMKilled"
+
 // slim is the caches' transform. Every object loses its managedFields,
 // often larger than the rest of it and never read here. Pods, by far the
 // most numerous objects, also lose what resolve and specOf never read: the
-// status (also the part that changes most often), volumes, scheduling
+// status (also the part that changes most often) but for the containers'
+// last OOM kills (OOMKills), volumes, scheduling
 // constraints, and the containers' probes, ports, mounts, lifecycle hooks
 // and security contexts. Kept: metadata, the priority class and each
 // container's name, image, command, args, env, resources and restart
@@ -263,7 +305,7 @@ func slim(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		o.ManagedFields = nil
-		o.Status = corev1.PodStatus{}
+		o.Status = corev1.PodStatus{InitContainerStatuses: oomOnly(o.Status.InitContainerStatuses), ContainerStatuses: oomOnly(o.Status.ContainerStatuses)}
 		s := &o.Spec
 		s.Volumes, s.Affinity, s.Tolerations, s.TopologySpreadConstraints, s.EphemeralContainers = nil, nil, nil, nil, nil
 		for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
@@ -277,6 +319,19 @@ func slim(obj any) (any, error) {
 		o.SetManagedFields(nil)
 	}
 	return obj, nil
+}
+
+// oomOnly keeps, of the containers' statuses, those whose last termination
+// was an OOM kill, with only what OOMKills reads.
+func oomOnly(cs []corev1.ContainerStatus) []corev1.ContainerStatus {
+	var out []corev1.ContainerStatus
+	for _, c := range cs {
+		if t := c.LastTerminationState.Terminated; t != nil && t.Reason == reasonOOMKilled {
+			out = append(out, corev1.ContainerStatus{Name: c.Name, RestartCount: c.RestartCount,
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: t.Reason, FinishedAt: t.FinishedAt}}})
+		}
+	}
+	return out
 }
 
 // compareKeys orders objects by their namespace/name key byte by byte,

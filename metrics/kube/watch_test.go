@@ -248,6 +248,22 @@ func TestWatcherFollowsChanges(t *testing.T) {
 		}
 	}, 10*time.Second, 10*time.Millisecond, "the new Deployment and its pod")
 
+	// An OOM kill in the pod's status shows in OOMKills; other
+	// terminations do not.
+	assert.Empty(t, w.OOMKills())
+	p, err := cs.CoreV1().Pods(ns).Get(ctx, apiPod.Name, metav1.GetOptions{})
+	require.NoError(t, err)
+	at := metav1.NewTime(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{
+		{Name: "api", RestartCount: 3, Ready: true, LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "OOMKilled", ExitCode: 137, FinishedAt: at}}},
+		{Name: "sidecar", RestartCount: 1, LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 1}}},
+	}
+	_, err = cs.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []OOMKill{{Namespace: ns, Pod: apiPod.Name, Container: "api", Restarts: 3, At: at.Time}}, w.OOMKills())
+	}, 10*time.Second, 10*time.Millisecond, "the OOM kill")
+
 	require.NoError(t, cs.CoreV1().Pods(ns).Delete(ctx, apiPod.Name, metav1.DeleteOptions{}))
 	require.NoError(t, cs.AppsV1().ReplicaSets(ns).Delete(ctx, "api-6f7d8", metav1.DeleteOptions{}))
 	require.NoError(t, cs.AppsV1().Deployments(ns).Delete(ctx, "api", metav1.DeleteOptions{}))

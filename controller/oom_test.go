@@ -1,0 +1,53 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/metrics/kube"
+	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report/exporter"
+)
+
+type fakeWatcher struct{ kills []kube.OOMKill }
+
+func (f *fakeWatcher) Start(context.Context) error                  { return nil }
+func (f *fakeWatcher) Inventory() (*kube.Inventory, []kube.Warning) { return nil, nil }
+func (f *fakeWatcher) OOMKills() []kube.OOMKill                     { return f.kills }
+
+func TestCountOOMKills(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	h, err := exporter.NewHealth(reg, nil)
+	require.NoError(t, err)
+	w := &fakeWatcher{}
+	l := &leader{c: &Controller{o: Options{LeaseDuration: 15 * time.Second}, health: h}, log: slog.New(slog.DiscardHandler),
+		watcher: w, ooms: map[oomID]int32{}, started: t0}
+	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	inv := &kube.Inventory{Pods: map[kube.PodRef]workload.Key{{Namespace: "shop", Name: "web-1"}: web}}
+	count := func() float64 {
+		return testutil.ToFloat64(h.OOMKills.WithLabelValues("shop", "Deployment", "web", "app"))
+	}
+
+	w.kills = []kube.OOMKill{
+		{Namespace: "shop", Pod: "web-1", Container: "app", Restarts: 2, At: t0.Add(-time.Hour)}, // before the term
+		{Namespace: "shop", Pod: "other-1", Container: "app", Restarts: 1, At: t0.Add(time.Minute)}, // no workload
+	}
+	l.countOOMKills(inv)
+	assert.Zero(t, count(), "a kill the previous leader counted is not counted again")
+
+	w.kills[0].Restarts, w.kills[0].At = 3, t0.Add(2*time.Minute)
+	l.countOOMKills(inv)
+	l.countOOMKills(inv) // the same kill, seen again
+	assert.Equal(t, 1.0, count())
+
+	w.kills[0].Restarts, w.kills[0].At = 4, t0.Add(3*time.Minute)
+	l.countOOMKills(inv)
+	assert.Equal(t, 2.0, count())
+}
