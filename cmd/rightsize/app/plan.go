@@ -1,11 +1,15 @@
 package app
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/recommender"
@@ -26,6 +30,9 @@ type PlanOptions struct {
 	format   report.Format
 	profile  policy.Profile
 	critical map[workload.Key]bool
+	// local are the command's own flags as parsed, for what --source
+	// controller refuses; nil when unknown.
+	local *pflag.FlagSet
 }
 
 func newPlanCommand(streams IOStreams, g *globalOptions) *cobra.Command {
@@ -37,12 +44,16 @@ func newPlanCommand(streams IOStreams, g *globalOptions) *cobra.Command {
 recommended requests and limits, the pod QoS class before and after, the
 confidence and the reasons (citing the rules R1–R17).
 
-Without --input it runs on the embedded demo data and says so on stderr.`,
+Without --input it runs on the embedded demo data and says so on stderr.
+With --source controller it reads no history: it writes the plans the
+rightsize controller published in the cluster as Recommendations.`,
 		Example: `  rightsize plan
   rightsize plan --input usage.csv.gz --profile balanced -o json | jq '.workloads[].name'
-  rightsize plan --input usage.csv --patches ./patches`,
+  rightsize plan --input usage.csv --patches ./patches
+  rightsize plan --source controller -n shop --patches ./patches`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.local = cmd.LocalNonPersistentFlags()
 			if err := o.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -52,6 +63,7 @@ Without --input it runs on the embedded demo data and says so on stderr.`,
 	f := cmd.Flags()
 	o.sourceOptions.addFlags(f)
 	o.sourceOptions.addHPAFlag(f)
+	o.sourceOptions.addControllerSource(f)
 	o.sourceOptions.kube.AddSamplingFlags(f)
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
@@ -68,9 +80,21 @@ func joinFormats(fs []report.Format) string {
 	return strings.Join(s, "|")
 }
 
-// Validate checks the flags and resolves them.
+// Validate checks the flags and resolves them. --source controller takes
+// the cluster flags, -o and --patches, and refuses every flag that feeds
+// the pipeline, --profile included: the controller chose the profile.
 func (o *PlanOptions) Validate() error {
-	err := o.sourceOptions.validate()
+	err := o.validateSource()
+	if err != nil {
+		return err
+	}
+	if o.fromController() {
+		if o.local != nil {
+			err = validateController(o.local, "output", "patches")
+		}
+	} else {
+		err = o.sourceOptions.validate()
+	}
 	if err != nil {
 		return err
 	}
@@ -88,21 +112,17 @@ func (o *PlanOptions) Validate() error {
 	return err
 }
 
-// Run loads the history, computes the plan and writes it.
+// Run loads the history, computes the plan and writes it; with --source
+// controller it reads the plan the controller published and writes that.
 func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOptions) error {
 	log := g.logger(streams)
-	src, err := o.source(log)
-	if err != nil {
-		return err
+	var plan workload.Plan
+	var err error
+	if o.fromController() {
+		plan, err = o.controllerPlan(cmd.Context(), streams, log)
+	} else {
+		plan, err = o.pipelinePlan(cmd.Context(), streams, log)
 	}
-	p := &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}}
-	data, err := load(cmd.Context(), p, streams)
-	if err != nil {
-		return err
-	}
-	// Summaries, the profile, then LimitRanges, quotas, VPAs, HPAs and
-	// JVM heaps (R10, R13–R16).
-	plan, err := p.Plan(cmd.Context(), data, o.End)
 	if err != nil {
 		return err
 	}
@@ -127,4 +147,49 @@ func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOption
 		}
 	}
 	return nil
+}
+
+// pipelinePlan loads the history and computes the plan.
+func (o *PlanOptions) pipelinePlan(ctx context.Context, streams IOStreams, log *slog.Logger) (workload.Plan, error) {
+	src, err := o.source(log)
+	if err != nil {
+		return workload.Plan{}, err
+	}
+	p := &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}}
+	data, err := load(ctx, p, streams)
+	if err != nil {
+		return workload.Plan{}, err
+	}
+	// Summaries, the profile, then LimitRanges, quotas, VPAs, HPAs and
+	// JVM heaps (R10, R13–R16).
+	return p.Plan(ctx, data, o.End)
+}
+
+// controllerPlan reads the Recommendations in the cluster the flags point
+// at as one plan, and says on stderr what it read and what it could not,
+// as load does for a usage source.
+func (o *PlanOptions) controllerPlan(ctx context.Context, streams IOStreams, log *slog.Logger) (workload.Plan, error) {
+	c, err := o.kube.Config(log)
+	if err != nil {
+		return workload.Plan{}, err
+	}
+	plan, warnings, err := c.Recommendations(ctx)
+	if err == nil {
+		scope := "namespace " + c.Namespace
+		if c.AllNamespaces {
+			scope = "all namespaces"
+		}
+		if c.Selector != "" {
+			scope += " matching " + c.Selector
+		}
+		summary := fmt.Sprintf("%s: %d workloads in %s", plan.Source, len(plan.Workloads), scope)
+		if !plan.Generated.IsZero() {
+			summary += ", the newest planned as of " + plan.Generated.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintln(streams.ErrOut, summary)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(streams.ErrOut, "warning:", w)
+	}
+	return plan, err
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,6 +46,9 @@ type sourceOptions struct {
 	// now is the clock usage files are checked against; nil means the
 	// wall clock.
 	now func() time.Time
+	// controller is set for plan, whose --source may also be controller
+	// (addControllerSource).
+	controller bool
 }
 
 func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
@@ -70,6 +75,66 @@ func (s *sourceOptions) addFlags(fs *pflag.FlagSet) {
 // replay, does not take it.
 func (s *sourceOptions) addHPAFlag(fs *pflag.FlagSet) {
 	fs.StringVar(&s.HPAFile, "hpa", "", "read the workloads' HorizontalPodAutoscalers from this `file` (YAML or JSON, e.g. kubectl get hpa -A -o yaml), replacing those a cluster or kube-state-metrics reports; objects it cannot read are skipped with a warning")
+}
+
+// sourceController is the value of plan's --source that reads the plans
+// the rightsize controller published rather than a usage source.
+const sourceController = "controller"
+
+// addControllerSource lets --source, registered by addFlags, be
+// controller: plan alone takes it.
+func (s *sourceOptions) addControllerSource(fs *pflag.FlagSet) {
+	s.controller = true
+	f := fs.Lookup("source")
+	f.Usage = "usage source: " + strings.Join(append(slices.Clone(sources), sourceController), "|") +
+		"; auto picks --input, then --prometheus-url, then a configured cluster (metrics-server), then the demo data; " +
+		"controller reads the Recommendations the rightsize controller published in the cluster (-n, -A; -l on their labels) instead of any history"
+}
+
+// fromController tells whether --source is controller.
+func (s *sourceOptions) fromController() bool {
+	return s.controller && s.kube != nil && s.kube.Source == sourceController
+}
+
+// validateSource checks --source alone: one of the usage sources, or
+// controller where it is taken.
+func (s *sourceOptions) validateSource() error {
+	if s.kube == nil || slices.Contains(sources, s.kube.Source) || s.fromController() {
+		return nil
+	}
+	known := sources
+	if s.controller {
+		known = append(slices.Clone(sources), sourceController)
+	}
+	return fmt.Errorf("--source %q: want one of %s", s.kube.Source, strings.Join(known, ", "))
+}
+
+// controllerTakes are the flags --source controller takes besides the
+// cluster's: which plans to read (-A, -l), where to write them (the
+// command's own, given by the caller) and --source itself.
+var controllerTakes = []string{"source", "all-namespaces", "selector"}
+
+// validateController refuses the flags set on fs that --source controller
+// has no use for: those that feed the pipeline (history, files,
+// Prometheus, sampling, the HPA file, the profile, --critical…), which
+// the controller ran with its own. It takes the cluster flags, those in
+// controllerTakes and also.
+func validateController(fs *pflag.FlagSet, also ...string) error {
+	cf := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
+	cluster.NewFlags().ConfigFlags.AddFlags(cf)
+	var refused []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed && cf.Lookup(f.Name) == nil && !slices.Contains(controllerTakes, f.Name) && !slices.Contains(also, f.Name) {
+			refused = append(refused, "--"+f.Name)
+		}
+	})
+	switch len(refused) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("--source controller writes the plans the rightsize controller made from its own history, profile and settings: %s does not apply", refused[0])
+	}
+	return fmt.Errorf("--source controller writes the plans the rightsize controller made from its own history, profile and settings: %s do not apply", strings.Join(refused, ", "))
 }
 
 func (s *sourceOptions) validate() error {
