@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 )
@@ -141,4 +142,28 @@ func TestCheckpointNone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, cp)
 	assert.Empty(t, problems)
+}
+
+// FuzzAssemble: ConfigMaps in the controller's namespace are outside data;
+// whatever their annotations and parts say, assembling them never panics
+// and never returns more than MaxSize bytes.
+func FuzzAssemble(f *testing.F) {
+	f.Add("1", "0", "2", []byte("ab"), "1", "1", "2", []byte("cd"))
+	f.Add("1", "0", "1", []byte("ab"), "2", "0", "1", []byte("cd"))
+	f.Add("-1", "9223372036854775807", "-9223372036854775808", []byte{}, "x", "", " 1", []byte{0})
+	f.Fuzz(func(t *testing.T, g1, i1, n1 string, d1 []byte, g2, i2, n2 string, d2 []byte) {
+		cm := func(name, g, i, n string, d []byte) *corev1.ConfigMap {
+			return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name,
+				Annotations: map[string]string{annGeneration: g, annPart: i, annParts: n}}, BinaryData: map[string][]byte{dataKey: d}}
+		}
+		c := &Checkpoints{MaxSize: 64}
+		cp, err := c.assemble("a", []*corev1.ConfigMap{cm("x", g1, i1, n1, d1), cm("y", g2, i2, n2, d2)})
+		if err != nil {
+			assert.Nil(t, cp)
+			return
+		}
+		require.NotNil(t, cp)
+		assert.LessOrEqual(t, len(cp.State), 64)
+		assert.LessOrEqual(t, len(cp.State), len(d1)+len(d2))
+	})
 }

@@ -36,7 +36,7 @@ func TestCountOOMKills(t *testing.T) {
 	}
 
 	w.kills = []kube.OOMKill{
-		{Namespace: "shop", Pod: "web-1", Container: "app", Restarts: 2, At: t0.Add(-time.Hour)}, // before the term
+		{Namespace: "shop", Pod: "web-1", Container: "app", Restarts: 2, At: t0.Add(-time.Hour)},    // before the term
 		{Namespace: "shop", Pod: "other-1", Container: "app", Restarts: 1, At: t0.Add(time.Minute)}, // no workload
 	}
 	l.countOOMKills(inv)

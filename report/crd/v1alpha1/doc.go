@@ -9,7 +9,8 @@
 // workloads), the plan's source, profile and time, and flat summary fields
 // for kubectl's columns: the change of the pod's CPU and memory requests,
 // the QoS class before and after, the lowest confidence. FromPlan converts
-// a workload of a plan.
+// a workload of a plan; ToPlan and PlanOf read them back (plan --source
+// controller).
 //
 // The CRD manifest in deploy/controller/crd is generated from these types
 // with the deep-copy functions (make generate); a test keeps the two in
