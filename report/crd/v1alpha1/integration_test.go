@@ -19,8 +19,6 @@ import (
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func toUnstructured(t *testing.T, r *Recommendation) *unstructured.Unstructured {
 	t.Helper()
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(r)
