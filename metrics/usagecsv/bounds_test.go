@@ -94,7 +94,7 @@ func TestFarOffTimestampIsSkipped(t *testing.T) {
 			assert.Len(t, rows, 2)
 			reason := "timestamp outside 2000-01-01…now+24h"
 			assert.Equal(t, reason, o.SkipTimestamp())
-			assert.Equal(t, Stats{Read: 3, Used: 2, Skipped: map[string]int{reason: 1}, First: map[string]int{reason: 3}}, st)
+			assert.Equal(t, Stats{Read: 3, Used: 2, Skipped: map[string]int{reason: 1}, First: map[string]int{reason: 3}, Lines: map[string][]int{reason: {3}}}, st)
 			assert.Equal(t, "read 3 rows, used 2, skipped 1 (1 "+reason+"): first "+reason+" at line 3", st.String())
 		})
 	}
@@ -172,7 +172,7 @@ func TestValuesBeyondBoundsAreSkipped(t *testing.T) {
 				return
 			}
 			assert.Len(t, rows, 1)
-			assert.Equal(t, Stats{Read: 2, Used: 1, Skipped: map[string]int{tc.reason: 1}, First: map[string]int{tc.reason: 3}}, st)
+			assert.Equal(t, Stats{Read: 2, Used: 1, Skipped: map[string]int{tc.reason: 1}, First: map[string]int{tc.reason: 3}, Lines: map[string][]int{tc.reason: {3}}}, st)
 		})
 	}
 

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -144,7 +145,7 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 		since:    o.Since,
 		until:    now.Add(o.Future),
 		timeSkip: o.SkipTimestamp(),
-		stats:    Stats{Skipped: make(map[string]int), First: make(map[string]int)},
+		stats:    Stats{Skipped: make(map[string]int), First: make(map[string]int), Lines: make(map[string][]int)},
 		stop:     stop,
 		strict:   o.Strict,
 	}
@@ -302,6 +303,9 @@ func (r *Reader) Read() (Row, error) {
 			if r.stats.Skipped[skip] == 0 {
 				r.stats.First[skip] = line
 			}
+			if len(r.stats.Lines[skip]) < ListedLines {
+				r.stats.Lines[skip] = append(r.stats.Lines[skip], line)
+			}
 			r.stats.Skipped[skip]++
 			continue
 		}
@@ -323,6 +327,13 @@ func (r *Reader) Stats() Stats {
 	s := r.stats
 	s.Skipped = maps.Clone(r.stats.Skipped)
 	s.First = maps.Clone(r.stats.First)
+	s.Lines = nil
+	for k, v := range r.stats.Lines {
+		if s.Lines == nil {
+			s.Lines = make(map[string][]int, len(r.stats.Lines))
+		}
+		s.Lines[k] = slices.Clone(v)
+	}
 	return s
 }
 

@@ -284,7 +284,7 @@ func TestSkips(t *testing.T) {
 			rows, st, err := readAll(t, header+good+withCell(t, good, tc.column, tc.value)+good, "usage.csv")
 			require.NoError(t, err)
 			assert.Len(t, rows, 2)
-			assert.Equal(t, Stats{Read: 3, Used: 2, Skipped: map[string]int{tc.reason: 1}, First: map[string]int{tc.reason: 3}}, st)
+			assert.Equal(t, Stats{Read: 3, Used: 2, Skipped: map[string]int{tc.reason: 1}, First: map[string]int{tc.reason: 3}, Lines: map[string][]int{tc.reason: {3}}}, st)
 		})
 	}
 	t.Run("no usage", func(t *testing.T) {
@@ -292,7 +292,7 @@ func TestSkips(t *testing.T) {
 		oom := withCell(t, noUsage, "oom_killed", "1")
 		rows, st, err := readAll(t, header+noUsage+noUsage+oom, "usage.csv")
 		require.NoError(t, err)
-		assert.Equal(t, Stats{Read: 3, Used: 1, Skipped: map[string]int{SkipNoUsage: 2}, First: map[string]int{SkipNoUsage: 2}}, st)
+		assert.Equal(t, Stats{Read: 3, Used: 1, Skipped: map[string]int{SkipNoUsage: 2}, First: map[string]int{SkipNoUsage: 2}, Lines: map[string][]int{SkipNoUsage: {2, 3}}}, st)
 		require.Len(t, rows, 1, "an OOM kill is usage enough")
 		s := rows[0].Sample
 		assert.True(t, s.OOMKilled)
@@ -311,6 +311,16 @@ func TestSkips(t *testing.T) {
 		assert.Equal(t, 3, st.SkippedTotal())
 		assert.Equal(t, "read 5 rows, used 2, skipped 3 (2 unknown kind, 1 negative value): "+
 			"first unknown kind at line 3, first negative value at line 5", st.String())
+		assert.Equal(t, []string{"negative value at line 5", "unknown kind at lines 3, 4"}, st.Details())
+	})
+	t.Run("the first lines per reason", func(t *testing.T) {
+		data := header
+		for range ListedLines + 3 {
+			data += withCell(t, good, "kind", "Widget")
+		}
+		_, st, err := readAll(t, data, "usage.csv")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"unknown kind at lines 2, 3, 4, 5, 6 and 3 more"}, st.Details())
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"rightsize.dev/rightsize/internal/progress"
@@ -15,6 +16,9 @@ import (
 type File struct {
 	Path    string
 	Options Options
+	// Log, when set, gets at debug level (-v) the lines of the first rows
+	// skipped for each reason.
+	Log *slog.Logger
 }
 
 // Load implements recommender.Source.
@@ -29,6 +33,11 @@ func (f File) Load(ctx context.Context, _ progress.Func) (*recommender.Data, err
 		return nil, err
 	}
 	d.Summary = f.Path + ": " + stats.String()
+	if f.Log != nil {
+		for _, line := range stats.Details() {
+			f.Log.Debug("skipped rows", "file", f.Path, "rows", line)
+		}
+	}
 	return d, ctx.Err()
 }
 

@@ -17,6 +17,39 @@ type Stats struct {
 	// First holds the line of the first row skipped for each reason, where
 	// it is known: duplicates that only sorting finds have no line.
 	First map[string]int
+	// Lines holds the lines of the first ListedLines rows skipped for each
+	// reason by the reader, for -v.
+	Lines map[string][]int
+}
+
+// ListedLines is how many lines of skipped rows Stats keeps per reason.
+const ListedLines = 5
+
+// Details lists, one line per reason, the lines of the first rows skipped
+// for it: "unknown kind at lines 17, 20, 33, 41, 52 and 3 more".
+func (s Stats) Details() []string {
+	reasons := slices.Sorted(maps.Keys(s.Lines))
+	var out []string
+	for _, r := range reasons {
+		lines := s.Lines[r]
+		if len(lines) == 0 || s.Skipped[r] == 0 {
+			continue
+		}
+		parts := make([]string, len(lines))
+		for i, l := range lines {
+			parts[i] = fmt.Sprint(l)
+		}
+		word := "lines"
+		if len(lines) == 1 {
+			word = "line"
+		}
+		d := fmt.Sprintf("%s at %s %s", r, word, strings.Join(parts, ", "))
+		if more := s.Skipped[r] - len(lines); more > 0 {
+			d += fmt.Sprintf(" and %d more", more)
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // Skip records that n rows counted as used were dropped later for reason,

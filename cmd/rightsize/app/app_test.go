@@ -146,6 +146,7 @@ func TestPlanErrors(t *testing.T) {
 		{"unparsable number names line and column", []string{"plan", "--input", bad}, 1, `bad.csv:2: column "cpu_cores"`},
 		{"strict fails on a skipped row", []string{"plan", "--input", mixed, "--strict"}, 1, `mixed.csv:2: unknown kind (--strict skips no row)`},
 		{"a skipped row is counted", []string{"plan", "--input", mixed}, 0, `read 2 rows, used 1, skipped 1 (1 unknown kind): first unknown kind at line 2`},
+		{"-v lists the lines skipped", []string{"plan", "--input", mixed, "-v"}, 0, `msg="skipped rows" file=` + mixed + ` rows="unknown kind at line 2"`},
 		{"unknown profile", []string{"plan", "--profile", "fast"}, 2, `unknown profile "fast"`},
 		{"unknown format", []string{"plan", "-o", "xml"}, 2, "xml"},
 		{"bad critical", []string{"plan", "--critical", "shop/web"}, 2, "NAMESPACE/KIND/NAME"},

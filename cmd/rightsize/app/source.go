@@ -206,7 +206,7 @@ func (s *sourceOptions) usageSource(log *slog.Logger) (recommender.Source, error
 	case sourceDemo:
 		return demo.Source{Options: s.readerOptions()}, nil
 	default: // sourceFile: choose made sure there is an --input
-		return usagecsv.File{Path: s.Input, Options: s.readerOptions()}, nil
+		return usagecsv.File{Path: s.Input, Options: s.readerOptions(), Log: log}, nil
 	}
 }
 
