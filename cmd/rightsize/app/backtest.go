@@ -122,6 +122,8 @@ current setup, the R10/R11 defaults and the recommendation side by side
 	f.StringVar(&o.HPAFile, "hpa-file", "", "with --hpa: read the workloads' current HorizontalPodAutoscalers from this `file` (as plan --hpa does), replayed as the current setup")
 	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
+	registerCompletions(cmd, o.kube.ConfigFlags, completions{
+		"profile": list(allBacktestProfiles()...), "output": formats(hpaOutput.List), "source": sourceCompletion(&o.sourceOptions, true)})
 	return cmd
 }
 

@@ -90,6 +90,7 @@ from it. Logs are JSON lines on stderr.`,
 	f.Int64Var(&o.CheckpointMaxSize, "checkpoint-max-size", o.CheckpointMaxSize, "largest checkpoint written or read, in bytes")
 	f.Float64Var(&o.EventThreshold, "event-threshold", o.EventThreshold, "relative change of a recommended request that records an Event on the workload")
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "log format: json or text")
+	registerCompletions(cmd, o.kube.ConfigFlags, completions{"profile": profiles(), "log-format": fixed("json", "text")})
 	return cmd
 }
 

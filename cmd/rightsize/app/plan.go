@@ -69,6 +69,8 @@ rightsize controller published in the cluster as Recommendations.`,
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
+	registerCompletions(cmd, o.kube.ConfigFlags, completions{
+		"profile": profiles(), "output": formats(report.PlanFormats), "source": sourceCompletion(&o.sourceOptions, false)})
 	return cmd
 }
 

@@ -98,6 +98,8 @@ charts), csv and json; --out picks the format from its extension.`,
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile for the savings: "+strings.Join(policy.Names(), ", "))
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
 	f.StringVar(&o.WebhookURLFile, "webhook-url-file", "", "also post the Markdown report to the Slack/Mattermost-compatible webhook whose URL this file holds")
+	registerCompletions(cmd, o.kube.ConfigFlags, completions{
+		"profile": profiles(), "format": formats(report.CostOutput.List), "source": sourceCompletion(&o.sourceOptions, false)})
 	return cmd
 }
 
