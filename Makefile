@@ -11,7 +11,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build image test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-prometheus bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
+.PHONY: all build image test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-controller bench-prometheus bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -132,6 +132,15 @@ bench-backtest: build
 ## bench-discovery: discovery of 5,000 pods in 500 workloads (needs cluster-up)
 bench-discovery:
 	RIGHTSIZE_BENCH_DISCOVERY=1 $(GO) test -count=1 -timeout 30m -run TestIntegrationDiscoveryScale -v ./metrics/kube
+
+## bench-controller: the controller's RSS and CPU with 10,000 pods tracked (kwok) at
+## a 30 s interval, on a cluster of its own (hack/cluster on ports 3xxxx, started and
+## stopped here), sampled every 10 s for 30 min, then a heap profile from its
+## checkpoint (hack/bench-controller.sh; about 45 min in all). PODS (10000),
+## DURATION (30m), REPLICAS (pods per Deployment, 10), PROFILE (3m, 0 to skip);
+## BENCH_KUBECONFIG uses a running cluster instead. Output in _out/bench-controller.
+bench-controller: build
+	hack/bench-controller.sh $(BIN)/rightsize
 
 ## bench-prometheus: plan against a real Prometheus holding 2,000 containers × 14 days at 1 minute, and the naive way
 bench-prometheus:
