@@ -28,6 +28,13 @@ type Data struct {
 	// Name says where the history came from: a file, "demo", a URL.
 	Name  string
 	Store *history.Store
+	// States is the history kept without samples, a controller's: when
+	// set it is used instead of Store, and the HPA recommendations need
+	// Loads.
+	States *history.States
+	// Loads are the workloads' aggregate loads kept with States (nil:
+	// no HPA recommendations from States).
+	Loads hpa.Loads
 	// Specs are the workloads' pod templates where the source knows them
 	// (a cluster, kube-state-metrics); nil for usage files.
 	Specs map[workload.Key]workload.Spec
@@ -94,11 +101,16 @@ func (p *Pipeline) Load(ctx context.Context) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.Store == nil {
+	switch {
+	case d.States != nil:
+		p.log().Debug("loaded history", "source", d.Name, "containers", d.States.Len(),
+			"specs", len(d.Specs), "cluster bounds", d.Bounds != nil, "took", p.now().Sub(start))
+	case d.Store != nil:
+		p.log().Debug("loaded history", "source", d.Name, "containers", len(d.Store.Containers()), "samples", d.Store.Samples(),
+			"specs", len(d.Specs), "cluster bounds", d.Bounds != nil, "took", p.now().Sub(start))
+	default:
 		return nil, fmt.Errorf("%s: the source returned no history", d.Name)
 	}
-	p.log().Debug("loaded history", "source", d.Name, "containers", len(d.Store.Containers()), "samples", d.Store.Samples(),
-		"specs", len(d.Specs), "cluster bounds", d.Bounds != nil, "took", p.now().Sub(start))
 	return d, nil
 }
 
@@ -117,7 +129,7 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 			r.Critical[k] = true
 		}
 	}
-	plan, err := r.RunOnce(ctx, Input{Source: d.Name, Store: d.Store, End: end, Specs: d.Specs})
+	plan, err := r.RunOnce(ctx, Input{Source: d.Name, Store: d.Store, States: d.States, End: end, Specs: d.Specs})
 	if err != nil {
 		return workload.Plan{}, err
 	}
@@ -126,7 +138,12 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 	if o.Replay.Sync <= 0 {
 		o = hpa.DefaultOptions
 	}
-	plan = hpa.Apply(plan, d.Store, d.HPAs, d.HPAsKnown, o)
+	switch {
+	case d.States == nil:
+		plan = hpa.Apply(plan, hpa.StoreLoads(d.Store), d.HPAs, d.HPAsKnown, o)
+	case d.Loads != nil:
+		plan = hpa.Apply(plan, d.Loads, d.HPAs, d.HPAsKnown, o)
+	}
 	p.log().Debug("recommended HPAs", "hpas known", d.HPAsKnown, "hpas", len(d.HPAs), "took", p.now().Sub(start))
 	if d.Bounds == nil {
 		return plan, nil
@@ -135,7 +152,11 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 	in := *d.Bounds
 	// R16 needs the memory peaks seen, which only the history has.
 	if d.memoryPeaks == nil {
-		d.memoryPeaks = constraints.MemoryPeaks(d.Store)
+		if d.States != nil {
+			d.memoryPeaks = d.States.MemoryPeaks()
+		} else {
+			d.memoryPeaks = constraints.MemoryPeaks(d.Store)
+		}
 	}
 	in.MemoryPeaks = d.memoryPeaks
 	plan = constraints.Apply(plan, in)

@@ -2,6 +2,7 @@ package recommender
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -30,6 +31,9 @@ type Input struct {
 	// Source names where the history came from (a file, "demo", a URL).
 	Source string
 	Store  *history.Store
+	// States, when set, is the history kept without samples (a
+	// controller's); it is used instead of Store.
+	States *history.States
 	// End is the decision instant: only samples before it count. Zero means
 	// just after the newest sample.
 	End time.Time
@@ -55,13 +59,22 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 	start := now()
 
 	until := in.End
-	if until.IsZero() {
-		_, last := in.Store.Span()
-		until = last.Add(time.Millisecond)
+	var keys []workload.ContainerKey
+	if in.States != nil {
+		keys = in.States.Containers()
+		if until.IsZero() {
+			until = in.States.Last().Add(time.Millisecond)
+		}
+	} else {
+		keys = in.Store.Containers()
+		if until.IsZero() {
+			_, last := in.Store.Span()
+			until = last.Add(time.Millisecond)
+		}
 	}
 
-	groups := groupByWorkload(in.Store.Containers(), in.Specs)
-	log.Debug("grouped containers", "workloads", len(groups), "containers", len(in.Store.Containers()), "took", now().Sub(start))
+	groups := groupByWorkload(keys, in.Specs)
+	log.Debug("grouped containers", "workloads", len(groups), "containers", len(keys), "took", now().Sub(start))
 
 	step := now()
 	plan := workload.Plan{Profile: r.Profile.Name, Source: in.Source, Generated: until.Add(-time.Millisecond).UTC()}
@@ -93,8 +106,7 @@ func (r *Recommender) workloadInput(g group, in Input, until time.Time, p policy
 	summaries := map[string]*history.Summary{}
 	podsNow := 0
 	for _, ck := range g.containers {
-		series := in.Store.Series(ck)
-		s, err := history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, p.History)
+		s, err := summarize(in, ck, until, p)
 		if err != nil {
 			return wi, fmt.Errorf("summarizing %s: %w", ck, err)
 		}
@@ -122,6 +134,20 @@ func (r *Recommender) workloadInput(g group, in Input, until time.Time, p policy
 		wi.Containers = append(wi.Containers, ci)
 	}
 	return wi, nil
+}
+
+// summarize is container ck's summary from the states where the input
+// has them, else from the samples.
+func summarize(in Input, ck workload.ContainerKey, until time.Time, p policy.Profile) (*history.Summary, error) {
+	if in.States != nil {
+		s, err := in.States.Summary(ck, until, p.History)
+		if errors.Is(err, history.ErrOtherOptions) {
+			return nil, fmt.Errorf("profile %s: %w; the history kept here answers profiles with the options of the one it was started with", p.Name, err)
+		}
+		return s, err
+	}
+	series := in.Store.Series(ck)
+	return history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, p.History)
 }
 
 // profileFor returns the profile a workload is sized with: the one its

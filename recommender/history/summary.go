@@ -119,6 +119,10 @@ type Window struct {
 	// First, Last and Mean by finish.
 	firstMs, lastMs int64
 	sum             float64
+
+	// hist answers Quantile for a window kept without its values (an
+	// Accumulator's).
+	hist *sketch.Histogram
 }
 
 // Span is the time from the window's first to its last sample.
@@ -133,6 +137,9 @@ func (w *Window) Span() time.Duration {
 // closest ranks (numpy's default), 0 for an empty window.
 func (w *Window) Quantile(q float64) float64 {
 	if len(w.values) == 0 {
+		if w.hist != nil && w.Count > 0 {
+			return min(w.hist.Quantile(q), w.hist.Max())
+		}
 		return 0
 	}
 	if !w.sorted {

@@ -2,6 +2,7 @@ package hpa
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -10,13 +11,24 @@ import (
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
+// Loads gives a workload's aggregate load before until from its
+// containers; false when it is not known.
+type Loads func(k workload.Key, containers []workload.ContainerKey, until time.Time) (Load, bool)
+
+// StoreLoads reads the loads from samples (Aggregate).
+func StoreLoads(st *history.Store) Loads {
+	return func(_ workload.Key, containers []workload.ContainerKey, until time.Time) (Load, bool) {
+		return Aggregate(st, containers, time.Time{}, until), true
+	}
+}
+
 // Apply adds every scalable workload's Autoscaling to a copy of the plan,
-// from the history in st before the plan's time, and, where the HPA it
+// from the loads before the plan's time, and, where the HPA it
 // recommends scales on CPU utilization, sets the containers' CPU requests
 // from the same model (SetPodCPU): a workload with an HPA on CPU never gets
 // a request that contradicts it. hpas are the workloads' HPAs; known says
 // the source knows them all.
-func Apply(plan workload.Plan, st *history.Store, hpas []workload.HPA, known bool, o Options) workload.Plan {
+func Apply(plan workload.Plan, loads Loads, hpas []workload.HPA, known bool, o Options) workload.Plan {
 	byKey := map[workload.Key]workload.HPA{}
 	for _, h := range hpas {
 		if _, dup := byKey[h.Target]; !dup {
@@ -52,7 +64,11 @@ func Apply(plan workload.Plan, st *history.Store, hpas []workload.HPA, known boo
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			in.Load = Aggregate(st, keys, time.Time{}, until)
+			l, ok := loads(wp.Key, keys, until)
+			if !ok {
+				l = Load{MemoryCorrelation: math.NaN()}
+			}
+			in.Load = l
 			a := Recommend(in, o)
 			wp.Autoscaling = &a
 			if a.PodCPU > 0 && a.Recommended != nil && a.Recommended.Utilization("cpu") > 0 {

@@ -76,7 +76,7 @@ func TestApply(t *testing.T) {
 		{Key: job, Containers: []workload.ContainerPlan{{Name: "run"}}},
 		{Key: web, Replicas: 2, Containers: []workload.ContainerPlan{{Name: "app", Current: workload.Settings{Requests: workload.Resources{CPU: 1000}}}}},
 	}}
-	out := Apply(plan, st, []workload.HPA{{Name: "web", Target: web, MinReplicas: 2, MaxReplicas: 8, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}}, true, DefaultOptions)
+	out := Apply(plan, StoreLoads(st), []workload.HPA{{Name: "web", Target: web, MinReplicas: 2, MaxReplicas: 8, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}}, true, DefaultOptions)
 	assert.Nil(t, out.Workloads[0].Autoscaling)
 	a := out.Workloads[1].Autoscaling
 	require.NotNil(t, a)
