@@ -28,7 +28,7 @@ type listing struct {
 	replicasets  []*appsv1.ReplicaSet
 	jobs         []*batchv1.Job
 	cronjobs     []*batchv1.CronJob
-	pods         []*corev1.Pod
+	pods         []*podInfo
 	hpas         []*autoscalingv2.HorizontalPodAutoscaler
 	limitranges  []*corev1.LimitRange
 	quotas       []*corev1.ResourceQuota
@@ -65,10 +65,15 @@ type lister struct {
 // to *into. Each kind has a slice of its own, written by its lister alone,
 // so the listers need no lock.
 func listerOf[L, T runtime.Object](resource string, list func(context.Context, metav1.ListOptions) (L, error), into *[]T) lister {
+	return listerVia(resource, list, func(x T) T { return x }, into)
+}
+
+// listerVia is listerOf that keeps each item as convert makes it.
+func listerVia[L, T runtime.Object, U any](resource string, list func(context.Context, metav1.ListOptions) (L, error), convert func(T) U, into *[]U) lister {
 	return lister{resource: resource, list: func(ctx context.Context, opts metav1.ListOptions) error {
 		return each(ctx, opts, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			return list(ctx, o)
-		}, func(x T) { *into = append(*into, x) })
+		}, func(x T) { *into = append(*into, convert(x)) })
 	}}
 }
 
@@ -78,7 +83,9 @@ func listerOf[L, T runtime.Object](resource string, list func(context.Context, m
 func listers(c Clients, ns string, l *listing) []lister {
 	apps, batch, core, as := c.Kube.AppsV1(), c.Kube.BatchV1(), c.Kube.CoreV1(), c.Kube.AutoscalingV2()
 	ls := []lister{
-		listerOf("pods", core.Pods(ns).List, &l.pods),
+		// Pods are kept as podInfo as each page comes: a full list of them is
+		// the largest thing discovery reads.
+		listerVia("pods", core.Pods(ns).List, podInfoOf, &l.pods),
 		listerOf("replicasets", apps.ReplicaSets(ns).List, &l.replicasets),
 		listerOf("deployments", apps.Deployments(ns).List, &l.deployments),
 		listerOf("statefulsets", apps.StatefulSets(ns).List, &l.statefulsets),

@@ -34,7 +34,7 @@ func resolve(l *listing, sel labels.Selector, ns string) *Inventory {
 			owners:    map[string]map[string]ownerEntry{},
 		},
 		cands:  map[workload.Key]*candidate{},
-		podsOf: map[workload.Key][]*corev1.Pod{},
+		podsOf: map[workload.Key][]*podInfo{},
 	}
 	r.addWorkloads(l)
 	rsOwner := r.addReplicaSets(l.replicasets)
@@ -50,7 +50,7 @@ func resolve(l *listing, sel labels.Selector, ns string) *Inventory {
 type resolver struct {
 	inv    *Inventory
 	cands  map[workload.Key]*candidate
-	podsOf map[workload.Key][]*corev1.Pod
+	podsOf map[workload.Key][]*podInfo
 }
 
 func (r *resolver) add(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas int) {
@@ -127,7 +127,7 @@ func (r *resolver) addJobs(jobs []*batchv1.Job) map[PodRef]workload.Key {
 // addPods maps each pod to its top owner. Bare pods, and pods of
 // controllers rightsize does not list (custom resources), become
 // candidates themselves: their spec comes from the pod.
-func (r *resolver) addPods(pods []*corev1.Pod, rsOwner, jobOwner map[PodRef]workload.Key, failed map[string]bool) {
+func (r *resolver) addPods(pods []*podInfo, rsOwner, jobOwner map[PodRef]workload.Key, failed map[string]bool) {
 	for _, p := range pods {
 		k, ok := podOwner(p, rsOwner, jobOwner, failed)
 		if !ok {
@@ -138,10 +138,10 @@ func (r *resolver) addPods(pods []*corev1.Pod, rsOwner, jobOwner map[PodRef]work
 			continue
 		}
 		if k.Kind == workload.Pod {
-			r.add(k, p.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}, 1)
+			r.add(k, p.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.podSpec()}, 1)
 			continue
 		}
-		r.add(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: p.Spec}, 0)
+		r.add(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: p.podSpec()}, 0)
 		r.cands[k].fromPod = true
 	}
 }
@@ -186,7 +186,7 @@ func (r *resolver) addConstraints(l *listing) {
 // could not be listed, the owner is derived from the generated name: a
 // Deployment's ReplicaSet is <deployment>-<pod-template-hash>, a CronJob's
 // Job is <cronjob>-<scheduled minute>.
-func podOwner(p *corev1.Pod, rsOwner, jobOwner map[PodRef]workload.Key, failed map[string]bool) (workload.Key, bool) {
+func podOwner(p *podInfo, rsOwner, jobOwner map[PodRef]workload.Key, failed map[string]bool) (workload.Key, bool) {
 	ref := metav1.GetControllerOf(p)
 	if ref == nil || ref.Kind == "Node" {
 		// Mirror pods of static pods are owned by their Node.
@@ -198,7 +198,7 @@ func podOwner(p *corev1.Pod, rsOwner, jobOwner map[PodRef]workload.Key, failed m
 			return k, true
 		}
 		if failed["replicasets"] {
-			if h := p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; h != "" && strings.HasSuffix(ref.Name, "-"+h) {
+			if h := p.templateHash; h != "" && strings.HasSuffix(ref.Name, "-"+h) {
 				return workload.Key{Namespace: p.Namespace, Kind: workload.Deployment, Name: strings.TrimSuffix(ref.Name, "-"+h)}, true
 			}
 		}

@@ -97,18 +97,7 @@ func fixture() *listing {
 			{ObjectMeta: meta("report-29000000", ctrl("CronJob", "report")), Spec: batchv1.JobSpec{Template: tmpl(ctr("report", "250m", "128Mi", "", ""))}},
 			{ObjectMeta: meta("backfill"), Spec: batchv1.JobSpec{Parallelism: ptr[int32](4), Template: tmpl(ctr("backfill", "2", "1Gi", "", ""))}},
 		},
-		pods: []*corev1.Pod{
-			pod("web-5d9c8-aaaaa", map[string]string{"pod-template-hash": "5d9c8"}, ctrl("ReplicaSet", "web-5d9c8")),
-			pod("web-5d9c8-bbbbb", map[string]string{"pod-template-hash": "5d9c8"}, ctrl("ReplicaSet", "web-5d9c8")),
-			pod("legacy-ccccc", nil, ctrl("ReplicaSet", "legacy")),
-			pod("db-0", nil, ctrl("StatefulSet", "db")),
-			pod("agent-ddddd", nil, ctrl("DaemonSet", "agent")),
-			pod("report-29000000-eeeee", nil, ctrl("Job", "report-29000000")),
-			pod("backfill-fffff", nil, ctrl("Job", "backfill")),
-			pod("debug", map[string]string{"team": "ops"}),
-			pod("etcd-node-1", nil, ctrl("Node", "node-1")),
-			pod("rollout-ggggg", nil, ctrl("Rollout", "rollout")),
-		},
+		pods: podInfos(fixturePods()),
 		hpas: []*autoscalingv2.HorizontalPodAutoscaler{{ObjectMeta: meta("web"), Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "web"}, MinReplicas: ptr[int32](3), MaxReplicas: 10,
 			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
@@ -238,6 +227,30 @@ func TestInventoryWorkloadForNewPods(t *testing.T) {
 	assert.False(t, ok, "namespaces do not mix")
 }
 
+// fixturePods are the fixture's pods as the API serves them.
+func fixturePods() []*corev1.Pod {
+	return []*corev1.Pod{
+		pod("web-5d9c8-aaaaa", map[string]string{"pod-template-hash": "5d9c8"}, ctrl("ReplicaSet", "web-5d9c8")),
+		pod("web-5d9c8-bbbbb", map[string]string{"pod-template-hash": "5d9c8"}, ctrl("ReplicaSet", "web-5d9c8")),
+		pod("legacy-ccccc", nil, ctrl("ReplicaSet", "legacy")),
+		pod("db-0", nil, ctrl("StatefulSet", "db")),
+		pod("agent-ddddd", nil, ctrl("DaemonSet", "agent")),
+		pod("report-29000000-eeeee", nil, ctrl("Job", "report-29000000")),
+		pod("backfill-fffff", nil, ctrl("Job", "backfill")),
+		pod("debug", map[string]string{"team": "ops"}),
+		pod("etcd-node-1", nil, ctrl("Node", "node-1")),
+		pod("rollout-ggggg", nil, ctrl("Rollout", "rollout")),
+	}
+}
+
+func podInfos(pods []*corev1.Pod) []*podInfo {
+	out := make([]*podInfo, len(pods))
+	for i, p := range pods {
+		out[i] = podInfoOf(p)
+	}
+	return out
+}
+
 func TestInventoryContainerKeysSkipIgnored(t *testing.T) {
 	inv := resolve(fixture(), labels.Everything(), ns)
 	for _, k := range inv.ContainerKeys() {
@@ -253,7 +266,7 @@ func TestDiscoverForbidden(t *testing.T) {
 	for _, d := range l.deployments {
 		objs = append(objs, d)
 	}
-	for _, p := range l.pods[:2] {
+	for _, p := range fixturePods()[:2] {
 		objs = append(objs, p)
 	}
 	cs := fake.NewClientset(objs...)

@@ -25,7 +25,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
+	appsinformers "k8s.io/client-go/informers/apps/v1"
+	autoscalinginformers "k8s.io/client-go/informers/autoscaling/v2"
+	batchinformers "k8s.io/client-go/informers/batch/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/informers/internalinterfaces"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
@@ -60,24 +64,28 @@ type watchedKind struct {
 	// probe lists at most one object, to learn whether the kind may be
 	// read before an informer that could never sync is started.
 	probe func(context.Context) error
-	// informer registers the kind's informer with its factory; only the
-	// kinds that pass the probe are registered, and so started.
+	// informer makes the kind's informer; only the kinds that pass the
+	// probe get one.
 	informer func() cache.SharedIndexInformer
+	// transform is what the cache keeps of each object.
+	transform cache.TransformFunc
 	// fill sets the kind's slice of a listing from the cached objects.
 	fill func(*listing, []any)
 	inf  cache.SharedIndexInformer
 }
 
 // watchOf builds a watchedKind from the kind's typed List (for the probe),
-// its informer and its slice in a listing.
-func watchOf[T metav1.Object, L runtime.Object](resource string, list func(context.Context, metav1.ListOptions) (L, error), informer func() cache.SharedIndexInformer, slice func(*listing) *[]T) watchedKind {
+// its informer, its transform and its slice in a listing, of the type the
+// transform makes.
+func watchOf[T metav1.Object, L runtime.Object](resource string, list func(context.Context, metav1.ListOptions) (L, error), informer func() cache.SharedIndexInformer, transform cache.TransformFunc, slice func(*listing) *[]T) watchedKind {
 	return watchedKind{
 		resource: resource,
 		probe: func(ctx context.Context) error {
 			_, err := list(ctx, metav1.ListOptions{Limit: 1})
 			return err
 		},
-		informer: informer,
+		informer:  informer,
+		transform: transform,
 		fill: func(l *listing, objs []any) {
 			out := make([]T, 0, len(objs))
 			for _, o := range objs {
@@ -95,6 +103,9 @@ func watchOf[T metav1.Object, L runtime.Object](resource string, list func(conte
 		},
 	}
 }
+
+// newInformer is the signature of client-go's NewFiltered*Informer.
+type newInformer func(kubernetes.Interface, string, time.Duration, cache.Indexers, internalinterfaces.TweakListOptionsFunc) cache.SharedIndexInformer
 
 // NewWatcher prepares the informers for the scope of o (Namespace,
 // AllNamespaces and Selector as for Discover; PageSize is not used). The
@@ -114,24 +125,31 @@ func NewWatcher(c WatchClients, o Options, log *slog.Logger) (*Watcher, error) {
 	}
 	ns := o.scope()
 	// No resync: the caches follow the watches, and Inventory reads them
-	// whole each time anyway.
-	f := informers.NewSharedInformerFactoryWithOptions(c.Kube, 0, informers.WithNamespace(ns))
-	apps, batch, core, as := c.Kube.AppsV1(), c.Kube.BatchV1(), c.Kube.CoreV1(), c.Kube.AutoscalingV2()
+	// whole each time anyway. No indexers either: the caches are only ever
+	// listed whole, and the factory's namespace index would hold another
+	// key per object.
+	kc := c.Kube
+	apps, batch, core, as := kc.AppsV1(), kc.BatchV1(), kc.CoreV1(), kc.AutoscalingV2()
+	inf := func(f newInformer) func() cache.SharedIndexInformer {
+		return func() cache.SharedIndexInformer { return f(kc, ns, 0, cache.Indexers{}, nil) }
+	}
 	w := &Watcher{ns: ns, sel: sel, log: log, kinds: []watchedKind{
-		watchOf("pods", core.Pods(ns).List, f.Core().V1().Pods().Informer, func(l *listing) *[]*corev1.Pod { return &l.pods }),
-		watchOf("replicasets", apps.ReplicaSets(ns).List, f.Apps().V1().ReplicaSets().Informer, func(l *listing) *[]*appsv1.ReplicaSet { return &l.replicasets }),
-		watchOf("deployments", apps.Deployments(ns).List, f.Apps().V1().Deployments().Informer, func(l *listing) *[]*appsv1.Deployment { return &l.deployments }),
-		watchOf("statefulsets", apps.StatefulSets(ns).List, f.Apps().V1().StatefulSets().Informer, func(l *listing) *[]*appsv1.StatefulSet { return &l.statefulsets }),
-		watchOf("daemonsets", apps.DaemonSets(ns).List, f.Apps().V1().DaemonSets().Informer, func(l *listing) *[]*appsv1.DaemonSet { return &l.daemonsets }),
-		watchOf("jobs", batch.Jobs(ns).List, f.Batch().V1().Jobs().Informer, func(l *listing) *[]*batchv1.Job { return &l.jobs }),
-		watchOf("cronjobs", batch.CronJobs(ns).List, f.Batch().V1().CronJobs().Informer, func(l *listing) *[]*batchv1.CronJob { return &l.cronjobs }),
-		watchOf("horizontalpodautoscalers", as.HorizontalPodAutoscalers(ns).List, f.Autoscaling().V2().HorizontalPodAutoscalers().Informer, func(l *listing) *[]*autoscalingv2.HorizontalPodAutoscaler { return &l.hpas }),
-		watchOf("limitranges", core.LimitRanges(ns).List, f.Core().V1().LimitRanges().Informer, func(l *listing) *[]*corev1.LimitRange { return &l.limitranges }),
-		watchOf("resourcequotas", core.ResourceQuotas(ns).List, f.Core().V1().ResourceQuotas().Informer, func(l *listing) *[]*corev1.ResourceQuota { return &l.quotas }),
+		watchOf("pods", core.Pods(ns).List, inf(coreinformers.NewFilteredPodInformer), slimPod, func(l *listing) *[]*podInfo { return &l.pods }),
+		watchOf("replicasets", apps.ReplicaSets(ns).List, inf(appsinformers.NewFilteredReplicaSetInformer), slim, func(l *listing) *[]*appsv1.ReplicaSet { return &l.replicasets }),
+		watchOf("deployments", apps.Deployments(ns).List, inf(appsinformers.NewFilteredDeploymentInformer), slim, func(l *listing) *[]*appsv1.Deployment { return &l.deployments }),
+		watchOf("statefulsets", apps.StatefulSets(ns).List, inf(appsinformers.NewFilteredStatefulSetInformer), slim, func(l *listing) *[]*appsv1.StatefulSet { return &l.statefulsets }),
+		watchOf("daemonsets", apps.DaemonSets(ns).List, inf(appsinformers.NewFilteredDaemonSetInformer), slim, func(l *listing) *[]*appsv1.DaemonSet { return &l.daemonsets }),
+		watchOf("jobs", batch.Jobs(ns).List, inf(batchinformers.NewFilteredJobInformer), slim, func(l *listing) *[]*batchv1.Job { return &l.jobs }),
+		watchOf("cronjobs", batch.CronJobs(ns).List, inf(batchinformers.NewFilteredCronJobInformer), slim, func(l *listing) *[]*batchv1.CronJob { return &l.cronjobs }),
+		watchOf("horizontalpodautoscalers", as.HorizontalPodAutoscalers(ns).List, inf(autoscalinginformers.NewFilteredHorizontalPodAutoscalerInformer), slim,
+			func(l *listing) *[]*autoscalingv2.HorizontalPodAutoscaler { return &l.hpas }),
+		watchOf("limitranges", core.LimitRanges(ns).List, inf(coreinformers.NewFilteredLimitRangeInformer), slim, func(l *listing) *[]*corev1.LimitRange { return &l.limitranges }),
+		watchOf("resourcequotas", core.ResourceQuotas(ns).List, inf(coreinformers.NewFilteredResourceQuotaInformer), slim, func(l *listing) *[]*corev1.ResourceQuota { return &l.quotas }),
 	}}
 	if c.Dynamic != nil {
-		df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, ns, nil)
-		vpas := watchOf("verticalpodautoscalers", c.Dynamic.Resource(VPAResource).Namespace(ns).List, df.ForResource(VPAResource).Informer, func(l *listing) *[]*unstructured.Unstructured { return &l.vpas })
+		vpas := watchOf("verticalpodautoscalers", c.Dynamic.Resource(VPAResource).Namespace(ns).List, func() cache.SharedIndexInformer {
+			return dynamicinformer.NewFilteredDynamicInformer(c.Dynamic, VPAResource, ns, 0, cache.Indexers{}, nil).Informer()
+		}, slim, func(l *listing) *[]*unstructured.Unstructured { return &l.vpas })
 		list := vpas.probe
 		vpas.probe = func(ctx context.Context) error {
 			if err := vpaServed(c.Kube.Discovery()); err != nil {
@@ -193,7 +211,7 @@ func (w *Watcher) Start(ctx context.Context) error {
 	for i := range watched {
 		k := &watched[i]
 		k.inf = k.informer()
-		if err := k.inf.SetTransform(slim); err != nil {
+		if err := k.inf.SetTransform(k.transform); err != nil {
 			return fmt.Errorf("watching %s: %w", k.resource, err)
 		}
 		if err := k.inf.SetWatchErrorHandlerWithContext(w.watchError(k.resource, scope)); err != nil {
@@ -273,16 +291,12 @@ func (w *Watcher) OOMKills() []OOMKill {
 			continue
 		}
 		for _, obj := range k.inf.GetStore().List() {
-			p, ok := obj.(*corev1.Pod)
+			p, ok := obj.(*podInfo)
 			if !ok {
 				continue
 			}
-			for _, cs := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
-				for _, c := range cs {
-					if t := c.LastTerminationState.Terminated; t != nil && t.Reason == reasonOOMKilled {
-						out = append(out, OOMKill{Namespace: p.Namespace, Pod: p.Name, Container: c.Name, Restarts: c.RestartCount, At: t.FinishedAt.Time})
-					}
-				}
+			for _, o := range p.ooms {
+				out = append(out, OOMKill{Namespace: p.Namespace, Pod: p.Name, Container: o.container, Restarts: o.restarts, At: o.at})
 			}
 		}
 	}
@@ -291,47 +305,82 @@ func (w *Watcher) OOMKills() []OOMKill {
 
 const reasonOOMKilled = "OOMKilled"
 
-// slim is the caches' transform. Every object loses its managedFields,
-// often larger than the rest of it and never read here. Pods, by far the
-// most numerous objects, also lose what resolve and specOf never read: the
-// status (also the part that changes most often) but for the containers'
-// last OOM kills (OOMKills), volumes, scheduling
-// constraints, and the containers' probes, ports, mounts, lifecycle hooks
-// and security contexts. Kept: metadata, the priority class and each
-// container's name, image, command, args, env, resources and restart
-// policy. The informer hands slim objects no one else holds, so they are
-// changed in place.
-func slim(obj any) (any, error) {
-	switch o := obj.(type) {
-	case *corev1.Pod:
-		o.ManagedFields = nil
-		o.Status = corev1.PodStatus{InitContainerStatuses: oomOnly(o.Status.InitContainerStatuses), ContainerStatuses: oomOnly(o.Status.ContainerStatuses)}
-		s := &o.Spec
-		s.Volumes, s.Affinity, s.Tolerations, s.TopologySpreadConstraints, s.EphemeralContainers = nil, nil, nil, nil, nil
-		for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
-			for i := range cs {
-				c := &cs[i]
-				c.Ports, c.VolumeMounts, c.VolumeDevices = nil, nil, nil
-				c.LivenessProbe, c.ReadinessProbe, c.StartupProbe, c.Lifecycle, c.SecurityContext = nil, nil, nil, nil, nil
-			}
-		}
-	case metav1.Object:
-		o.SetManagedFields(nil)
+// slimPod is the pods' transform: a cache of pods keeps each as a podInfo.
+// It is given podInfos again where the informer transforms twice (a
+// streamed initial list).
+func slimPod(obj any) (any, error) {
+	if p, ok := obj.(*corev1.Pod); ok {
+		return podInfoOf(p), nil
 	}
 	return obj, nil
 }
 
-// oomOnly keeps, of the containers' statuses, those whose last termination
-// was an OOM kill, with only what OOMKills reads.
-func oomOnly(cs []corev1.ContainerStatus) []corev1.ContainerStatus {
-	var out []corev1.ContainerStatus
-	for _, c := range cs {
-		if t := c.LastTerminationState.Terminated; t != nil && t.Reason == reasonOOMKilled {
-			out = append(out, corev1.ContainerStatus{Name: c.Name, RestartCount: c.RestartCount,
-				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: t.Reason, FinishedAt: t.FinishedAt}}})
+// slim is the other kinds' transform. Every object loses its managedFields,
+// often larger than the rest of it, and kubectl's last-applied annotation,
+// never read here. Workloads keep only what resolve reads: their name,
+// namespace, resource version and controller's reference; their labels and
+// annotations, replicas (a DaemonSet's desired count from its status) and
+// their pod template slimmed as a pod's spec is (slimSpec), with its labels
+// and annotations. ReplicaSets and Jobs with a controller keep no more than
+// the reference: resolve follows it to their owner and reads nothing else.
+// The others (HPAs, VPAs, LimitRanges, ResourceQuotas) are few and kept
+// whole. The informer hands over objects no one else holds: slim may change
+// them in place, and gets slimmed objects back where the informer
+// transforms twice.
+func slim(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return &appsv1.Deployment{ObjectMeta: slimMeta(&o.ObjectMeta, true),
+			Spec: appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}}, nil
+	case *appsv1.StatefulSet:
+		return &appsv1.StatefulSet{ObjectMeta: slimMeta(&o.ObjectMeta, true),
+			Spec: appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}}, nil
+	case *appsv1.DaemonSet:
+		return &appsv1.DaemonSet{ObjectMeta: slimMeta(&o.ObjectMeta, true), Spec: appsv1.DaemonSetSpec{Template: slimTemplate(&o.Spec.Template)},
+			Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: o.Status.DesiredNumberScheduled}}, nil
+	case *batchv1.CronJob:
+		j := &o.Spec.JobTemplate.Spec
+		return &batchv1.CronJob{ObjectMeta: slimMeta(&o.ObjectMeta, true), Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{
+			Spec: batchv1.JobSpec{Parallelism: j.Parallelism, Template: slimTemplate(&j.Template)}}}}, nil
+	case *appsv1.ReplicaSet:
+		if metav1.GetControllerOf(o) != nil {
+			return &appsv1.ReplicaSet{ObjectMeta: slimMeta(&o.ObjectMeta, false)}, nil
+		}
+		return &appsv1.ReplicaSet{ObjectMeta: slimMeta(&o.ObjectMeta, true),
+			Spec: appsv1.ReplicaSetSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}}, nil
+	case *batchv1.Job:
+		if metav1.GetControllerOf(o) != nil {
+			return &batchv1.Job{ObjectMeta: slimMeta(&o.ObjectMeta, false)}, nil
+		}
+		return &batchv1.Job{ObjectMeta: slimMeta(&o.ObjectMeta, true),
+			Spec: batchv1.JobSpec{Parallelism: o.Spec.Parallelism, Template: slimTemplate(&o.Spec.Template)}}, nil
+	case metav1.Object:
+		o.SetManagedFields(nil)
+		if a := o.GetAnnotations(); a != nil {
+			if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok {
+				o.SetAnnotations(withoutLastApplied(a))
+			}
 		}
 	}
+	return obj, nil
+}
+
+// slimMeta keeps an object's name, namespace, resource version and
+// controller's reference, and with labels its labels and annotations.
+func slimMeta(m *metav1.ObjectMeta, labels bool) metav1.ObjectMeta {
+	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+	if ref := metav1.GetControllerOf(m); ref != nil {
+		out.OwnerReferences = []metav1.OwnerReference{*ref}
+	}
+	if labels {
+		out.Labels, out.Annotations = m.Labels, withoutLastApplied(m.Annotations)
+	}
 	return out
+}
+
+// slimTemplate keeps of a pod template what specOf reads.
+func slimTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels, Annotations: withoutLastApplied(t.Annotations)}, Spec: slimSpec(&t.Spec)}
 }
 
 // compareKeys orders objects by their namespace/name key byte by byte,

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
+	clientfeatures "k8s.io/client-go/features"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -34,6 +35,26 @@ func watchClients(t *testing.T, cfg *rest.Config) kube.WatchClients {
 // inventory to become Discover's. Then a Deployment is deleted and must
 // leave the Watcher's inventory.
 func TestIntegrationWatcherMatchesDiscover(t *testing.T) {
+	watcherMatchesDiscover(t)
+}
+
+// TestIntegrationWatcherStreamed is the same with the informers' initial
+// lists streamed (client-go's WatchListClient, as the controller runs
+// them): the caches' transform then runs on the streamed objects first.
+func TestIntegrationWatcherStreamed(t *testing.T) {
+	prev := clientfeatures.FeatureGates()
+	clientfeatures.ReplaceFeatureGates(watchListOn{prev})
+	t.Cleanup(func() { clientfeatures.ReplaceFeatureGates(prev) })
+	watcherMatchesDiscover(t)
+}
+
+type watchListOn struct{ clientfeatures.Gates }
+
+func (g watchListOn) Enabled(f clientfeatures.Feature) bool {
+	return f == clientfeatures.WatchListClient || g.Gates.Enabled(f)
+}
+
+func watcherMatchesDiscover(t *testing.T) {
 	cfg := kubetest.Config(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ns := kubetest.Namespace(t, cs, "watch")

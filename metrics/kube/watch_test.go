@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,7 +54,7 @@ func fakeCluster() (*fake.Clientset, *dynamicfake.FakeDynamicClient) {
 	for _, o := range l.cronjobs {
 		objs = append(objs, o)
 	}
-	for _, o := range l.pods {
+	for _, o := range fixturePods() {
 		objs = append(objs, o)
 	}
 	for _, o := range l.hpas {
@@ -351,52 +352,194 @@ func TestWatcherSelector(t *testing.T) {
 	assert.Equal(t, []workload.Key{key(workload.Pod, "debug")}, sortedKeys(inv.Specs))
 }
 
-// TestSlimKeepsWhatResolveReads resolves the fixture with its pods full
-// and slimmed: the inventories must not differ.
-func TestSlimKeepsWhatResolveReads(t *testing.T) {
-	full := func() *listing {
-		l := fixture()
-		for _, p := range l.pods {
-			p.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate}}
-			p.Spec.Volumes = []corev1.Volume{{Name: "data"}}
-			p.Spec.Tolerations = []corev1.Toleration{{Key: "spot"}}
-			p.Spec.Affinity = &corev1.Affinity{}
-			p.Spec.InitContainers = append(p.Spec.InitContainers, ctr("init", "10m", "", "", ""))
-			for _, c := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
-				for i := range c {
-					c[i].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
-					c[i].ReadinessProbe = &corev1.Probe{PeriodSeconds: 5}
-					c[i].Ports = []corev1.ContainerPort{{ContainerPort: 8080}}
-					c[i].Env = []corev1.EnvVar{{Name: "JAVA_OPTS", Value: "-Xmx1g"}}
-				}
-			}
-			p.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Ready: true}}}
+// junk adds to an object what the API serves and resolve never reads.
+func junk(m *metav1.ObjectMeta, spec *corev1.PodSpec) {
+	m.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate}}
+	m.UID, m.ResourceVersion, m.Generation, m.Finalizers = "0f0e", "42", 3, []string{"example.com/keep"}
+	if spec == nil {
+		return
+	}
+	spec.Volumes = []corev1.Volume{{Name: "data"}}
+	spec.Tolerations = []corev1.Toleration{{Key: "spot"}}
+	spec.Affinity = &corev1.Affinity{}
+	spec.NodeName, spec.ServiceAccountName, spec.NodeSelector = "node-1", "default", map[string]string{"pool": "a"}
+	for _, c := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range c {
+			c[i].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+			c[i].ReadinessProbe = &corev1.Probe{PeriodSeconds: 5}
+			c[i].Ports = []corev1.ContainerPort{{ContainerPort: 8080}}
+			c[i].Env = append(c[i].Env, corev1.EnvVar{Name: "LOG_LEVEL", Value: "debug"},
+				corev1.EnvVar{Name: "CATALINA_OPTS", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Key: "opts"}}})
+			c[i].TerminationMessagePath, c[i].ImagePullPolicy = "/dev/termination-log", corev1.PullIfNotPresent
 		}
-		return l
 	}
-	slimmed := full()
-	for _, p := range slimmed.pods {
-		_, err := slim(p)
-		require.NoError(t, err)
-		assert.Nil(t, p.ManagedFields)
-		assert.Empty(t, p.Status.ContainerStatuses)
-		assert.Nil(t, p.Spec.Volumes)
-		assert.Nil(t, p.Spec.Containers[0].ReadinessProbe)
-	}
-	assert.Equal(t, resolve(full(), labels.Everything(), ns), resolve(slimmed, labels.Everything(), ns))
+}
 
-	// Other kinds lose only their managedFields: DaemonSets' replicas come
-	// from their status.
-	l := fixture()
-	ds, vpa := l.daemonsets[0], l.vpas[0]
-	ds.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager"}}
-	vpa.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "kubectl"}})
-	_, _ = slim(ds)
+// junkFixture is the fixture with what the API serves and resolve never
+// reads added to every object.
+func junkFixture() *listing {
+	full := fixture()
+	for _, d := range full.deployments {
+		junk(&d.ObjectMeta, &d.Spec.Template.Spec)
+		d.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": d.Name}}
+		d.Status = appsv1.DeploymentStatus{Replicas: 9, ReadyReplicas: 9}
+	}
+	for _, s := range full.statefulsets {
+		junk(&s.ObjectMeta, &s.Spec.Template.Spec)
+		s.Spec.ServiceName = "db"
+	}
+	for _, d := range full.daemonsets {
+		junk(&d.ObjectMeta, &d.Spec.Template.Spec)
+		d.Status.NumberReady = 1
+	}
+	for _, rs := range full.replicasets {
+		junk(&rs.ObjectMeta, &rs.Spec.Template.Spec)
+		rs.Status.Replicas = 3
+	}
+	for _, j := range full.jobs {
+		junk(&j.ObjectMeta, &j.Spec.Template.Spec)
+		j.Status.Succeeded = 1
+	}
+	for _, c := range full.cronjobs {
+		junk(&c.ObjectMeta, &c.Spec.JobTemplate.Spec.Template.Spec)
+		c.Spec.Schedule = "@hourly"
+	}
+	for _, h := range full.hpas {
+		junk(&h.ObjectMeta, nil)
+	}
+	full.vpas[0].SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "kubectl"}})
+	var pods []*corev1.Pod
+	for _, p := range fixturePods() {
+		junk(&p.ObjectMeta, &p.Spec)
+		p.Status = corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Ready: true}}}
+		pods = append(pods, p)
+	}
+	full.pods = podInfos(pods)
+	return full
+}
+
+// TestSlimKeepsWhatResolveReads resolves the fixture with its objects as
+// the API serves them, fields resolve does not read included, and as the
+// caches keep them: the inventories must not differ.
+func TestSlimKeepsWhatResolveReads(t *testing.T) {
+	full := junkFixture()
+	slimmed := junkFixture()
+	slimAll := func(objs any) {
+		switch s := objs.(type) {
+		case []*appsv1.Deployment:
+			for i, o := range s {
+				s[i] = slimmed1(t, o).(*appsv1.Deployment)
+			}
+		case []*appsv1.StatefulSet:
+			for i, o := range s {
+				s[i] = slimmed1(t, o).(*appsv1.StatefulSet)
+			}
+		case []*appsv1.DaemonSet:
+			for i, o := range s {
+				s[i] = slimmed1(t, o).(*appsv1.DaemonSet)
+			}
+		case []*appsv1.ReplicaSet:
+			for i, o := range s {
+				s[i] = slimmed1(t, o).(*appsv1.ReplicaSet)
+			}
+		case []*batchv1.Job:
+			for i, o := range s {
+				s[i] = slimmed1(t, o).(*batchv1.Job)
+			}
+		case []*batchv1.CronJob:
+			for i, o := range s {
+				s[i] = slimmed1(t, o).(*batchv1.CronJob)
+			}
+		}
+	}
+	for _, objs := range []any{slimmed.deployments, slimmed.statefulsets, slimmed.daemonsets, slimmed.replicasets, slimmed.jobs, slimmed.cronjobs} {
+		slimAll(objs)
+	}
+	want := resolve(full, labels.Everything(), ns)
+	// The full objects' junk metadata is not in a spec; the UIDs the
+	// fixture sets are gone from the slimmed ones but not read either.
+	assert.Equal(t, want, resolve(slimmed, labels.Everything(), ns))
+	assert.Equal(t, resolve(fixture(), labels.Everything(), ns), want)
+
+	// A ReplicaSet or Job with a controller keeps only its reference;
+	// DaemonSets keep their desired count; the small kinds lose only
+	// their managedFields.
+	rs := slimmed.replicasets[0]
+	assert.Equal(t, corev1.PodTemplateSpec{}, rs.Spec.Template)
+	assert.Equal(t, "web", metav1.GetControllerOf(rs).Name)
+	assert.Equal(t, int32(2), slimmed.daemonsets[0].Status.DesiredNumberScheduled)
+	h := full.hpas[0]
+	_, _ = slim(h)
+	assert.Nil(t, h.ManagedFields)
+	assert.Equal(t, int32(10), h.Spec.MaxReplicas)
+	vpa := full.vpas[0]
 	_, _ = slim(vpa)
-	assert.Nil(t, ds.ManagedFields)
-	assert.Equal(t, int32(2), ds.Status.DesiredNumberScheduled)
 	assert.Nil(t, vpa.GetManagedFields())
 	assert.Equal(t, fixture().vpas[0].Object["spec"], vpa.Object["spec"])
+}
+
+// slimmed1 slims an object twice, as a streamed initial list does, and
+// checks that the second time changes nothing.
+func slimmed1(t *testing.T, obj any) any {
+	t.Helper()
+	once, err := slim(obj)
+	require.NoError(t, err)
+	twice, err := slim(once)
+	require.NoError(t, err)
+	require.Equal(t, once, twice)
+	return twice
+}
+
+// TestPodInfoKeepsWhatSpecOfReads: a pod's spec, as specOf reads it, is
+// the same from the pod as the API serves it and from its podInfo; pods
+// of one ReplicaSet share their spec's encoding; of the status only the
+// OOM kills are kept.
+func TestPodInfoKeepsWhatSpecOfReads(t *testing.T) {
+	always := corev1.ContainerRestartPolicyAlways
+	for _, p := range fixturePods() {
+		p.Spec.InitContainers = []corev1.Container{ctr("init", "10m", "", "", ""), ctr("mesh", "50m", "64Mi", "", "128Mi")}
+		p.Spec.InitContainers[1].RestartPolicy = &always
+		p.Spec.InitContainers[1].Command, p.Spec.InitContainers[1].Args = []string{"java"}, []string{"-Xmx64m", "-jar", "mesh.jar"}
+		p.Spec.PriorityClassName = "high"
+		p.Annotations = map[string]string{workload.IgnoreKey: "false", "note": "kept for bare pods",
+			corev1.LastAppliedConfigAnnotation: `{"kind":"Pod"}`}
+		junk(&p.ObjectMeta, &p.Spec)
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Ready: true}}
+		info := podInfoOf(p)
+		k := workload.Key{Namespace: ns, Kind: workload.Pod, Name: p.Name}
+		bare := metav1.GetControllerOf(p) == nil || metav1.GetControllerOf(p).Kind == "Node"
+		if bare {
+			m := *p.ObjectMeta.DeepCopy()
+			delete(m.Annotations, corev1.LastAppliedConfigAnnotation)
+			want := specOf(k, m, corev1.PodTemplateSpec{ObjectMeta: m, Spec: p.Spec}, 1)
+			assert.Equal(t, want, specOf(k, info.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: info.ObjectMeta, Spec: info.podSpec()}, 1), p.Name)
+			assert.Equal(t, p.Labels, info.Labels, p.Name)
+			assert.Equal(t, "kept for bare pods", info.Annotations["note"], p.Name)
+			assert.Contains(t, p.Annotations, corev1.LastAppliedConfigAnnotation, "the pod's own map is left alone")
+		} else {
+			want := specOf(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: p.Spec}, 0)
+			assert.Equal(t, want, specOf(k, metav1.ObjectMeta{}, corev1.PodTemplateSpec{Spec: info.podSpec()}, 0), p.Name)
+			assert.Nil(t, info.Labels, p.Name)
+			assert.Nil(t, info.Annotations, p.Name)
+			assert.Equal(t, p.Labels["pod-template-hash"], info.templateHash, p.Name)
+			assert.Equal(t, metav1.GetControllerOf(p).Name, metav1.GetControllerOf(info).Name, p.Name)
+			assert.Equal(t, metav1.GetControllerOf(p).Kind, metav1.GetControllerOf(info).Kind, p.Name)
+		}
+		assert.Empty(t, info.ooms, p.Name)
+		again, err := slimPod(info)
+		require.NoError(t, err)
+		assert.Same(t, info, again, "a podInfo is kept as it is")
+	}
+
+	pods := fixturePods()
+	a, b := podInfoOf(pods[0]), podInfoOf(pods[1])
+	assert.Equal(t, a.spec, b.spec, "one encoding for the pods of one ReplicaSet")
+
+	at := metav1.NewTime(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	p := pods[0]
+	p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "init", LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}}}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 2, LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "OOMKilled", FinishedAt: at}}}}
+	assert.Equal(t, []oomStatus{{container: "app", restarts: 2, at: at.Time}}, podInfoOf(p).ooms)
 }
 
 func TestCompareKeys(t *testing.T) {
