@@ -54,9 +54,11 @@ type Sampler struct {
 	Progress progress.Func
 	Log      *slog.Logger
 
-	// last and unknown are what Poll remembers between calls.
-	last    map[podRef]time.Time
-	unknown map[podRef]bool
+	// last and unknown are what Poll remembers between calls; polls counts
+	// the calls.
+	last    map[podRef]seenPod
+	unknown map[podRef]uint64
+	polls   uint64
 }
 
 // Result counts what a run saw.
@@ -73,6 +75,14 @@ type Result struct {
 }
 
 type podRef struct{ ns, name string }
+
+// seenPod is what a Sampler remembers of an attributed pod.
+type seenPod struct {
+	// at is the time of its last sample recorded (Unix nanoseconds).
+	at int64
+	// poll is the last poll that listed it.
+	poll uint64
+}
 
 // Run samples until Duration has passed or ctx ends. It fails at once when
 // the first poll finds no metrics API or no permission; later failures are
@@ -96,10 +106,10 @@ func (s *Sampler) Run(ctx context.Context) (Result, error) {
 	start := now()
 	end := start.Add(s.Duration)
 	total := int(s.Duration/s.Interval) + 1
-	last := map[podRef]time.Time{}
-	unknown := map[podRef]bool{}
+	last := map[podRef]seenPod{}
+	unknown := map[podRef]uint64{}
 	for i := 0; ; i++ {
-		n, err := s.poll(ctx, last, unknown)
+		n, err := s.poll(ctx, last, unknown, uint64(i))
 		res.Polls++
 		res.Samples += n
 		if err != nil {
@@ -134,20 +144,22 @@ func (s *Sampler) Run(ctx context.Context) (Result, error) {
 // Pods that have gone are forgotten once they leave the listing.
 func (s *Sampler) Poll(ctx context.Context) (samples int, err error) {
 	if s.last == nil {
-		s.last, s.unknown = map[podRef]time.Time{}, map[podRef]bool{}
+		s.last, s.unknown = map[podRef]seenPod{}, map[podRef]uint64{}
 	}
-	seen := make(map[podRef]bool, len(s.last))
-	n, err := s.pollSeen(ctx, s.last, s.unknown, seen)
+	s.polls++
+	n, err := s.poll(ctx, s.last, s.unknown, s.polls)
 	if err != nil {
 		return n, classify(err)
 	}
-	for ref := range s.last {
-		if !seen[ref] {
+	// What this poll did not mark was not listed, or not as such (a pod
+	// attributed before and not now, or the other way round).
+	for ref, p := range s.last {
+		if p.poll != s.polls {
 			delete(s.last, ref)
 		}
 	}
-	for ref := range s.unknown {
-		if !seen[ref] {
+	for ref, poll := range s.unknown {
+		if poll != s.polls {
 			delete(s.unknown, ref)
 		}
 	}
@@ -159,14 +171,14 @@ func (s *Sampler) Poll(ctx context.Context) (samples int, err error) {
 func (s *Sampler) Pods() int         { return len(s.last) }
 func (s *Sampler) Unattributed() int { return len(s.unknown) }
 
-// poll lists PodMetrics once and records every container sample newer
-// than the pod's previous one.
-func (s *Sampler) poll(ctx context.Context, last map[podRef]time.Time, unknown map[podRef]bool) (int, error) {
-	return s.pollSeen(ctx, last, unknown, nil)
-}
-
-// pollSeen is poll that also marks in seen (when not nil) the pods listed.
-func (s *Sampler) pollSeen(ctx context.Context, last map[podRef]time.Time, unknown map[podRef]bool, seen map[podRef]bool) (int, error) {
+// poll lists PodMetrics once, records every container sample newer than
+// the pod's previous one, and marks the pods listed with the poll's
+// number.
+func (s *Sampler) poll(ctx context.Context, last map[podRef]seenPod, unknown map[podRef]uint64, poll uint64) (int, error) {
+	// metrics-server answers a list whole, whatever its limit (v0.9.0
+	// returns every pod with no continue token): the list is not paged.
+	// The generated client asks for protobuf, which metrics-server serves:
+	// a third of JSON's bytes.
 	list, err := s.API.PodMetricses(s.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return 0, err
@@ -175,19 +187,18 @@ func (s *Sampler) pollSeen(ctx context.Context, last map[podRef]time.Time, unkno
 	for i := range list.Items {
 		pm := &list.Items[i]
 		ref := podRef{pm.Namespace, pm.Name}
-		if seen != nil {
-			seen[ref] = true
-		}
 		k, ok := s.Resolver.Workload(pm.Namespace, pm.Name)
 		if !ok {
-			unknown[ref] = true
+			unknown[ref] = poll
 			continue
 		}
 		ts := pm.Timestamp.Time
-		if prev, seen := last[ref]; seen && !ts.After(prev) {
+		at := ts.UnixNano()
+		prev, seen := last[ref]
+		last[ref] = seenPod{at: max(at, prev.at), poll: poll}
+		if seen && at <= prev.at {
 			continue // the same scrape as last time
 		}
-		last[ref] = ts
 		for _, c := range pm.Containers {
 			ck := workload.ContainerKey{Workload: k, Container: c.Name}
 			smp := workload.Sample{Time: ts.UTC(), Pod: pm.Name}
