@@ -38,6 +38,7 @@ var recGVR = schema.GroupVersionResource{Group: "rightsize.dev", Version: "v1alp
 type row struct {
 	t                  time.Duration // since the first sample
 	rss                float64       // bytes
+	rssAnon, rssFile   float64       // of rss: anonymous memory, and file pages mapped (the binary's own)
 	cpu                float64       // seconds of user and system time
 	samples            float64
 	cycleSum, cycleCnt float64
@@ -47,32 +48,59 @@ type row struct {
 }
 
 var columns = []string{"seconds", "rss_bytes", "cpu_seconds", "samples_ingested", "cycle_sum_seconds", "cycle_count",
-	"heap_alloc_bytes", "heap_sys_bytes", "checkpoint_age_seconds", "leader"}
+	"heap_alloc_bytes", "heap_sys_bytes", "checkpoint_age_seconds", "leader", "rss_anon_bytes", "rss_file_bytes"}
 
 func (r row) record() []string {
 	out := []string{strconv.FormatFloat(r.t.Seconds(), 'f', 1, 64)}
-	for _, v := range []float64{r.rss, r.cpu, r.samples, r.cycleSum, r.cycleCnt, r.heapAlloc, r.heapSys, r.checkpointAge, r.leader} {
+	for _, v := range []float64{r.rss, r.cpu, r.samples, r.cycleSum, r.cycleCnt, r.heapAlloc, r.heapSys, r.checkpointAge, r.leader, r.rssAnon, r.rssFile} {
 		out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
 	}
 	return out
 }
 
-// procRSS returns VmRSS of pid in bytes.
-func procRSS(pid int) (float64, error) {
+// procRSS returns VmRSS of pid in bytes, and its parts RssAnon (the
+// heap, stacks and the runtime's own) and RssFile (file pages mapped: the
+// binary's text and data, which a kernel that maps file pages in large
+// folios brings in whole as soon as any of it runs). RssShmem, the third
+// part, is left out: the controller maps no shared memory.
+func procRSS(pid int) (rss, anon, file float64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
 	defer f.Close()
+	found := false
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			fields := strings.Fields(rest) // "123456 kB"
-			kb, err := strconv.ParseFloat(fields[0], 64)
-			return kb * 1024, err
+		name, rest, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			continue
 		}
+		var into *float64
+		switch name {
+		case "VmRSS":
+			into, found = &rss, true
+		case "RssAnon":
+			into = &anon
+		case "RssFile":
+			into = &file
+		default:
+			continue
+		}
+		fields := strings.Fields(rest) // "123456 kB"
+		if len(fields) == 0 {
+			continue
+		}
+		kb, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		*into = kb * 1024
 	}
-	return 0, errors.New("no VmRSS")
+	if !found {
+		return 0, 0, 0, errors.New("no VmRSS")
+	}
+	return rss, anon, file, nil
 }
 
 // procCPU returns utime+stime of pid in seconds.
@@ -229,12 +257,12 @@ func sample(args []string) error {
 	lastLog := time.Time{}
 	for {
 		now := time.Now()
-		rss, err := procRSS(*pid)
+		rss, anon, file, err := procRSS(*pid)
 		if err != nil {
 			return fmt.Errorf("the controller (pid %d) is gone: %w", *pid, err)
 		}
 		cpu, _ := procCPU(*pid)
-		r := row{t: now.Sub(start), rss: rss, cpu: cpu}
+		r := row{t: now.Sub(start), rss: rss, rssAnon: anon, rssFile: file, cpu: cpu}
 		fams, err := scrape(*metricsURL)
 		if err != nil {
 			logf("scrape: %v", err)
@@ -255,8 +283,8 @@ func sample(args []string) error {
 			w.Flush()
 		}
 		if now.Sub(lastLog) >= time.Minute {
-			logf("t=%4.0fs rss %6.1f MiB cpu %6.1f s heap %6.1f MiB samples %.0f cycles %.0f (%.2f s each) checkpoint age %.0f s",
-				r.t.Seconds(), r.rss/mib, r.cpu, r.heapAlloc/mib, r.samples, r.cycleCnt, r.cycleSum/r.cycleCnt, r.checkpointAge)
+			logf("t=%4.0fs rss %6.1f MiB (anon %6.1f) cpu %6.1f s heap %6.1f MiB samples %.0f cycles %.0f (%.2f s each) checkpoint age %.0f s",
+				r.t.Seconds(), r.rss/mib, r.rssAnon/mib, r.cpu, r.heapAlloc/mib, r.samples, r.cycleCnt, r.cycleSum/r.cycleCnt, r.checkpointAge)
 			lastLog = now
 		}
 		if r.t >= *duration {
@@ -355,10 +383,13 @@ func fetch(url, file string) error {
 func summarise(out io.Writer, rows []row, wall float64, steady time.Duration, nrec int, recNames []string,
 	ckBytes, ckParts int, load0, load1 string, clusterCPU map[string]float64) {
 	first, last := rows[0], rows[len(rows)-1]
-	peak := first
+	peak, peakAnon := first, first
 	for _, r := range rows {
 		if r.rss > peak.rss {
 			peak = r
+		}
+		if r.rssAnon > peakAnon.rssAnon {
+			peakAnon = r
 		}
 	}
 	from := last.t - steady
@@ -397,6 +428,8 @@ func summarise(out io.Writer, rows []row, wall float64, steady time.Duration, nr
 	tw("RSS peak", "%.1f MiB (at %s)", peak.rss/mib, peak.t.Round(time.Second))
 	tw("RSS final", "%.1f MiB", last.rss/mib)
 	tw("RSS slope", "%+.2f MiB per 10 min over the last %s", sl*600/mib, span.Round(time.Second))
+	tw("RSS anon peak / final", "%.1f MiB (at %s) / %.1f MiB", peakAnon.rssAnon/mib, peakAnon.t.Round(time.Second), last.rssAnon/mib)
+	tw("RSS file final", "%.1f MiB (the binary's pages mapped)", last.rssFile/mib)
 	tw("heap alloc final / max", "%.1f / %.1f MiB (heap sys %.1f MiB)", last.heapAlloc/mib, maxHeap/mib, last.heapSys/mib)
 	tw("CPU time", "%.1f s", last.cpu)
 	tw("cores avg (whole run)", "%.4f", cores)
