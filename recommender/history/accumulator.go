@@ -40,11 +40,17 @@ type Accumulator struct {
 	// slotMs is a window slot's width; math.MaxInt64 without a window.
 	slotMs, intervalMs int64
 
-	cpu   *sketch.Histogram
-	pods  map[string]*podState
-	peaks []Peak // closed intervals, any order
-	slots [WindowSlots + 1]slot
-	ooms  []OOMEvent
+	cpu  *sketch.Histogram
+	pods map[string]*podState
+	// lastPod is the pod of the last sample added.
+	lastPod *podState
+	peaks   []Peak // closed intervals, any order
+	slots   [WindowSlots + 1]slot
+	// hot is the slot of the last sample, hotIdx its index then, hotFrom
+	// its start.
+	hot             *slot
+	hotIdx, hotFrom int64
+	ooms            []OOMEvent
 	// cpuHighs and memHighs give the windows' exact highs (see highs).
 	cpuHighs, memHighs highs
 
@@ -146,6 +152,7 @@ func (a *Accumulator) reset() {
 	for i := range a.slots {
 		a.slots[i] = slot{idx: -1}
 	}
+	a.hot = nil
 }
 
 // Options returns the options the accumulator was made with.
@@ -171,7 +178,11 @@ func (a *Accumulator) Add(smp workload.Sample) {
 		a.dropped++
 		return
 	}
-	p := a.pods[smp.Pod]
+	// Samples come pod by pod, so the last pod saves most lookups.
+	p := a.lastPod
+	if p == nil || p.name != smp.Pod {
+		p = a.pods[smp.Pod]
+	}
 	if p == nil {
 		p = &podState{name: smp.Pod, first: t, last: t}
 		a.pods[smp.Pod] = p
@@ -179,7 +190,8 @@ func (a *Accumulator) Add(smp workload.Sample) {
 		a.dropped++
 		return
 	}
-	a.add(p, t, smp)
+	a.lastPod = p
+	a.add(p, t, &smp)
 	if smp.OOMKilled {
 		ev := OOMEvent{Time: smp.Time.UTC(), Pod: smp.Pod, Limit: smp.Settings.Limits.Memory}
 		if smp.HasMemory {
@@ -189,7 +201,7 @@ func (a *Accumulator) Add(smp workload.Sample) {
 	}
 }
 
-func (a *Accumulator) add(p *podState, t int64, smp workload.Sample) {
+func (a *Accumulator) add(p *podState, t int64, smp *workload.Sample) {
 	if t >= a.nextExpire {
 		a.expire(t)
 	}
@@ -260,6 +272,18 @@ func (p *podState) step(d int64) int64 {
 // slotFor returns the window slot holding t, starting it if t is in a
 // newer slot than the one in its place; nil for a slot already let go.
 func (a *Accumulator) slotFor(t int64) *slot {
+	// Most samples fall in the slot of the one before: skip the divisions.
+	if h := a.hot; h != nil && t >= a.hotFrom && t-a.hotFrom < a.slotMs && h.idx == a.hotIdx {
+		return h
+	}
+	s := a.findSlot(t)
+	if s != nil {
+		a.hot, a.hotIdx, a.hotFrom = s, s.idx, s.idx*a.slotMs
+	}
+	return s
+}
+
+func (a *Accumulator) findSlot(t int64) *slot {
 	idx := t / a.slotMs
 	s := &a.slots[idx%int64(len(a.slots))]
 	switch {
@@ -458,6 +482,9 @@ func (a *Accumulator) forgetPod(name string, p *podState) {
 		s.podsEnded++
 	}
 	delete(a.pods, name)
+	if a.lastPod == p {
+		a.lastPod = nil
+	}
 }
 
 // Expire lets go of what no summary after now reads: pods unsampled for an

@@ -1,0 +1,601 @@
+package history
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// The encoding of an Accumulator, version 1: "RSA" 1, the options'
+// fingerprint (uint32), then varints — times in milliseconds from the
+// first sample, window slots relative to the newest, highs and peaks as
+// deltas — with sums as float32 and the CPU histogram in sketch's compact
+// form. Pod names are kept only for the pods still tracked.
+const (
+	accMagic   = "RSA"
+	accVersion = 1
+)
+
+// maxEncodedItems bounds what a decoder accepts (MaxPods, MaxPeaks, MaxOOMs
+// and a day of hourly highs over a long window are far below).
+const maxEncodedItems = 1 << 16
+
+// Fingerprint identifies options o in an encoding: a state kept with other
+// options is not read as if it were kept with these.
+func (o Options) Fingerprint() uint32 {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%+v", o)
+	return h.Sum32()
+}
+
+// AppendBinary appends the accumulator's encoding to b. It expires nothing:
+// call Expire first to save only what is still read.
+func (a *Accumulator) AppendBinary(b []byte) []byte {
+	b = append(b, accMagic...)
+	b = append(b, accVersion)
+	b = binary.LittleEndian.AppendUint32(b, a.o.Fingerprint())
+	if a.Empty() {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	base := a.first
+	b = binary.AppendUvarint(b, uint64(base))
+	rel := func(t int64) uint64 { return uint64(t - base) }
+	b = binary.AppendUvarint(b, rel(a.last))
+	flags := byte(0)
+	if a.cpuSamples > 0 {
+		flags |= 1
+	}
+	if a.memSamples > 0 {
+		flags |= 2
+	}
+	if a.currentAt != math.MinInt64 {
+		flags |= 4
+	}
+	b = append(b, flags)
+	if a.cpuSamples > 0 {
+		b = binary.AppendUvarint(b, uint64(a.cpuSamples))
+		b = binary.AppendUvarint(b, rel(a.cpuFirst))
+		b = binary.AppendUvarint(b, rel(a.cpuLast))
+	}
+	if a.memSamples > 0 {
+		b = binary.AppendUvarint(b, uint64(a.memSamples))
+		b = binary.AppendUvarint(b, rel(a.memFirst))
+		b = binary.AppendUvarint(b, rel(a.memLast))
+		b = binary.AppendUvarint(b, uint64(math.Ceil(a.memMax)))
+	}
+	if flags&4 != 0 {
+		b = binary.AppendVarint(b, a.currentAt-base)
+		for _, v := range []int64{int64(a.current.Requests.CPU), int64(a.current.Requests.Memory), int64(a.current.Limits.CPU), int64(a.current.Limits.Memory)} {
+			b = binary.AppendVarint(b, v)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(a.throttled))
+	b = binary.AppendUvarint(b, uint64(a.observed))
+	b = binary.AppendUvarint(b, uint64(a.dropped))
+	b = a.cpu.AppendCompact(b)
+	b = a.appendSlots(b)
+	b = appendHighs(b, a.cpuHighs, base, false)
+	b = appendHighs(b, a.memHighs, base, true)
+	b = binary.AppendUvarint(b, uint64(len(a.peaks)))
+	for _, p := range a.peaks {
+		b = appendPeak(b, p, base)
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.pods)))
+	names := make([]string, 0, len(a.pods))
+	for name := range a.pods {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		p := a.pods[name]
+		b = binary.AppendUvarint(b, uint64(len(p.name)))
+		b = append(b, p.name...)
+		// A pod only killed (AddOOM) may predate the first sample.
+		b = binary.AppendVarint(b, p.first-base)
+		b = binary.AppendVarint(b, p.last-base)
+		n := min(p.nsteps, stepRing)
+		b = binary.AppendUvarint(b, uint64(n))
+		for i := range n {
+			b = binary.AppendUvarint(b, uint64(p.steps[(p.nsteps-n+i)%stepRing]))
+		}
+		pf := byte(0)
+		for i, set := range []bool{p.hasOrigin, p.open, p.opened, p.hold, p.peak.OOM} {
+			if set {
+				pf |= 1 << i
+			}
+		}
+		b = append(b, pf)
+		if p.hasOrigin {
+			b = binary.AppendVarint(b, p.origin-base)
+			b = binary.AppendVarint(b, p.cur)
+		}
+		if p.open {
+			b = binary.AppendUvarint(b, uint64(p.peak.Bytes))
+			b = binary.AppendUvarint(b, uint64(p.peak.Observed))
+		}
+		if p.hold {
+			b = binary.AppendVarint(b, p.holdFirstT-base)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.ooms)))
+	for _, ev := range a.ooms {
+		b = binary.AppendVarint(b, ev.Time.UnixMilli()-base)
+		b = binary.AppendUvarint(b, uint64(len(ev.Pod)))
+		b = append(b, ev.Pod...)
+		b = binary.AppendUvarint(b, uint64(max(ev.Limit, 0)))
+		b = binary.AppendUvarint(b, uint64(max(ev.Usage, 0)))
+	}
+	return b
+}
+
+// appendSlots writes the slots in use, newest first, each as its distance
+// from the newest; a memory part with the CPU part's count and times
+// keeps only its sum.
+func (a *Accumulator) appendSlots(b []byte) []byte {
+	newest := int64(-1)
+	n := 0
+	for _, s := range a.slots {
+		if s.idx >= 0 {
+			newest = max(newest, s.idx)
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	if n == 0 {
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(newest))
+	for _, s := range a.slots {
+		if s.idx < 0 {
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(newest-s.idx))
+		f := byte(0)
+		same := s.cpu.n > 0 && s.cpu.n == s.mem.n && s.cpu.first == s.mem.first && s.cpu.last == s.mem.last
+		for i, set := range []bool{s.cpu.n > 0, s.mem.n > 0, same, s.thrN > 0, s.podsEnded > 0} {
+			if set {
+				f |= 1 << i
+			}
+		}
+		b = append(b, f)
+		start := a.slotStart(s.idx)
+		if s.cpu.n > 0 {
+			b = appendPart(b, s.cpu, start)
+		}
+		if s.mem.n > 0 {
+			if same {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(s.mem.sum)))
+			} else {
+				b = appendPart(b, s.mem, start)
+			}
+		}
+		if s.thrN > 0 {
+			b = binary.AppendUvarint(b, uint64(s.thrN))
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(s.thrSum)))
+		}
+		if s.podsEnded > 0 {
+			b = binary.AppendUvarint(b, uint64(s.podsEnded))
+		}
+	}
+	return b
+}
+
+func (a *Accumulator) slotStart(idx int64) int64 {
+	if a.slotMs == math.MaxInt64 {
+		return 0
+	}
+	return idx * a.slotMs
+}
+
+// appendPart writes a slot's part: count, sum, first and last as seconds
+// from the slot's start (first rounded down, last up: a window never
+// counts the part out for the rounding).
+func appendPart(b []byte, p part, start int64) []byte {
+	b = binary.AppendUvarint(b, uint64(p.n))
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(p.sum)))
+	b = binary.AppendUvarint(b, uint64((p.first-start)/1000))
+	return binary.AppendUvarint(b, uint64((p.last-p.first+999)/1000))
+}
+
+// appendHighs writes the highs oldest first, times as deltas in whole
+// seconds, rounded up (a high holds until then); memory highs as whole bytes, CPU highs as float32 rounded
+// up, so a high is never understated.
+func appendHighs(b []byte, h highs, base int64, bytes bool) []byte {
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	prev := ceilSec(base)
+	for _, x := range h {
+		sec := ceilSec(x.t)
+		b = binary.AppendVarint(b, sec-prev)
+		prev = sec
+		if bytes {
+			b = binary.AppendUvarint(b, uint64(math.Ceil(x.v)))
+		} else {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(roundUp32(x.v)))
+		}
+	}
+	return b
+}
+
+func ceilSec(ms int64) int64 { return (ms + 999) / 1000 }
+
+func roundUp32(v float64) float32 {
+	f := float32(v)
+	if float64(f) < v {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
+}
+
+func appendPeak(b []byte, p Peak, base int64) []byte {
+	b = binary.AppendVarint(b, p.End.UnixMilli()-base)
+	b = binary.AppendUvarint(b, uint64(max(p.Bytes, 0)))
+	oom := uint64(0)
+	if p.OOM {
+		oom = 1
+	}
+	return binary.AppendUvarint(b, uint64(max(p.Observed, 0))<<1|oom)
+}
+
+// UnmarshalAccumulator decodes an accumulator encoded with options o. A
+// state kept with other options, damaged or from a newer build is an
+// error; nothing is allocated beyond what the input's length justifies.
+func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
+	a, err := NewAccumulator(o)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < len(accMagic)+1+4+1 || string(b[:len(accMagic)]) != accMagic {
+		return nil, errors.New("not an accumulator encoding")
+	}
+	if v := b[len(accMagic)]; v != accVersion {
+		return nil, fmt.Errorf("accumulator encoding version %d, this build reads %d", v, accVersion)
+	}
+	if fp := binary.LittleEndian.Uint32(b[len(accMagic)+1:]); fp != o.Fingerprint() {
+		return nil, ErrOtherOptions
+	}
+	r := &accReader{b: b[len(accMagic)+5:]}
+	if r.byte() == 0 {
+		if r.err == nil && len(r.b) > 0 {
+			return nil, errors.New("accumulator encoding: trailing bytes")
+		}
+		return a, r.err
+	}
+	base := int64(r.uvarint())
+	if base > maxMs {
+		return nil, fmt.Errorf("accumulator encoding: first sample %d ms out of range", base)
+	}
+	r.base = base
+	a.first, a.last = base, r.time()
+	flags := r.byte()
+	if flags&1 != 0 {
+		a.cpuSamples = r.count()
+		a.cpuFirst, a.cpuLast = r.time(), r.time()
+	}
+	if flags&2 != 0 {
+		a.memSamples = r.count()
+		a.memFirst, a.memLast = r.time(), r.time()
+		a.memMax = float64(r.nonNeg())
+	}
+	if flags&4 != 0 {
+		a.currentAt = r.signedTime()
+		a.current.Requests.CPU = workload.Millicores(r.varint())
+		a.current.Requests.Memory = workload.Bytes(r.varint())
+		a.current.Limits.CPU = workload.Millicores(r.varint())
+		a.current.Limits.Memory = workload.Bytes(r.varint())
+	}
+	a.throttled = r.count()
+	a.observed = r.nonNeg()
+	a.dropped = r.count()
+	if r.err != nil {
+		return nil, r.err
+	}
+	rest, err := a.cpu.UnmarshalCompact(r.b)
+	if err != nil {
+		return nil, fmt.Errorf("accumulator encoding: cpu histogram: %w", err)
+	}
+	r.b = rest
+	r.slots(a)
+	a.cpuHighs = r.highs(false)
+	a.memHighs = r.highs(true)
+	for range r.items() {
+		a.peaks = append(a.peaks, r.peak())
+	}
+	for range r.items() {
+		p := &podState{name: r.str()}
+		p.first, p.last = r.signedTime(), r.signedTime()
+		n := r.uvarint()
+		if n > stepRing {
+			r.fail("%d steps", n)
+			n = 0
+		}
+		for i := range int(n) {
+			p.steps[i] = r.nonNeg()
+		}
+		p.nsteps = int(n)
+		if n > 0 {
+			var s [stepRing]int64
+			copy(s[:], p.steps[:n])
+			sortInt64(s[:n])
+			p.stepCap = workload.MulSat(s[n/2], 2)
+		}
+		pf := r.byte()
+		p.hasOrigin, p.open, p.opened, p.hold, p.peak.OOM = pf&1 != 0, pf&2 != 0, pf&4 != 0, pf&8 != 0, pf&16 != 0
+		if p.hasOrigin {
+			p.origin = r.signedTime()
+			p.cur = r.varint()
+		}
+		if p.open {
+			if !p.hasOrigin {
+				r.fail("pod %q: an open interval without an origin", p.name)
+			}
+			p.peak.Pod = p.name
+			p.peak.End = time.UnixMilli(workload.AddSat(p.origin, workload.MulSat(workload.AddSat(p.cur, 1), a.intervalMs))).UTC()
+			p.peak.Bytes = workload.Bytes(r.nonNeg())
+			p.peak.Observed = workload.Bytes(r.nonNeg())
+		}
+		if p.hold {
+			p.holdFirstT = r.signedTime()
+		}
+		if r.err != nil {
+			break
+		}
+		if _, dup := a.pods[p.name]; dup {
+			r.fail("pod %q twice", p.name)
+		}
+		a.pods[p.name] = p
+	}
+	for range r.items() {
+		ev := OOMEvent{Time: time.UnixMilli(r.signedTime()).UTC()}
+		ev.Pod = r.str()
+		ev.Limit, ev.Usage = workload.Bytes(r.nonNeg()), workload.Bytes(r.nonNeg())
+		a.ooms = append(a.ooms, ev)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("accumulator encoding: %w", r.err)
+	}
+	if len(r.b) > 0 {
+		return nil, errors.New("accumulator encoding: trailing bytes")
+	}
+	return a, nil
+}
+
+func sortInt64(s []int64) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// accReader reads an encoding, keeping the first error; times are read
+// relative to base.
+type accReader struct {
+	b    []byte
+	err  error
+	base int64
+}
+
+func (r *accReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (r *accReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("bad or truncated varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *accReader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 1 {
+		r.fail("truncated")
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+// items reads a count and yields that many times while the input lasts:
+// each item takes at least a byte, so a count beyond the bytes left is
+// refused before anything is allocated.
+func (r *accReader) items() func(func(int) bool) {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) || n > maxEncodedItems {
+		r.fail("%d items in %d bytes", n, len(r.b))
+		n = 0
+	}
+	return func(yield func(int) bool) {
+		for i := range int(n) {
+			if r.err != nil || !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+func (r *accReader) count() int {
+	v := r.uvarint()
+	if v > math.MaxInt32 {
+		r.fail("count %d", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (r *accReader) nonNeg() int64 {
+	v := r.uvarint()
+	if v > math.MaxInt64 {
+		r.fail("value %d", v)
+		return 0
+	}
+	return int64(v)
+}
+
+func (r *accReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("bad or truncated varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// time reads a time at or after the first sample; signedTime one either
+// side of it. Both stay within the times a state holds.
+func (r *accReader) time() int64 {
+	v := r.uvarint()
+	if v > uint64(maxMs-r.base) {
+		r.fail("time %d ms after %d out of range", v, r.base)
+		return r.base
+	}
+	return r.base + int64(v)
+}
+
+func (r *accReader) signedTime() int64 {
+	v := r.varint()
+	if v < -r.base-maxMs || v > maxMs-r.base {
+		r.fail("time %d ms from %d out of range", v, r.base)
+		return r.base
+	}
+	return r.base + v
+}
+
+func (r *accReader) str() string {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail("string of %d bytes in %d", n, len(r.b))
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *accReader) float32() float64 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 4 {
+		r.fail("truncated")
+		return 0
+	}
+	v := float64(math.Float32frombits(binary.LittleEndian.Uint32(r.b)))
+	r.b = r.b[4:]
+	if !(v >= 0 && v <= math.MaxFloat64) {
+		r.fail("value %v", v)
+		return 0
+	}
+	return v
+}
+
+func (r *accReader) slots(a *Accumulator) {
+	n := r.uvarint()
+	if n > uint64(len(a.slots)) {
+		r.fail("%d window slots, at most %d", n, len(a.slots))
+		return
+	}
+	if n == 0 {
+		return
+	}
+	newest := r.nonNeg()
+	for range n {
+		d := r.nonNeg()
+		if d > newest || r.err != nil {
+			r.fail("slot %d before %d", d, newest)
+			return
+		}
+		idx := newest - d
+		s := &a.slots[idx%int64(len(a.slots))]
+		if s.idx >= 0 {
+			r.fail("slot %d twice", idx)
+			return
+		}
+		*s = slot{idx: idx}
+		f := r.byte()
+		start := a.slotStart(idx)
+		if f&1 != 0 {
+			s.cpu = r.part(start)
+		}
+		if f&2 != 0 {
+			if f&4 != 0 && f&1 != 0 {
+				s.mem = s.cpu
+				s.mem.sum = r.float32()
+			} else {
+				s.mem = r.part(start)
+			}
+		}
+		if f&8 != 0 {
+			s.thrN = uint32(min(r.count(), math.MaxUint32))
+			s.thrSum = r.float32()
+		}
+		if f&16 != 0 {
+			s.podsEnded = uint32(min(r.count(), math.MaxUint32))
+		}
+	}
+}
+
+func (r *accReader) part(start int64) part {
+	var p part
+	p.n = uint32(min(r.count(), math.MaxUint32))
+	p.sum = r.float32()
+	first, span := r.nonNeg(), r.nonNeg()
+	if first > maxMs/1000 || span > maxMs/1000 {
+		r.fail("slot times %d, %d", first, span)
+		return p
+	}
+	p.first = workload.AddSat(start, first*1000)
+	p.last = workload.AddSat(p.first, span*1000)
+	return p
+}
+
+func (r *accReader) highs(bytes bool) highs {
+	var h highs
+	prev := ceilSec(r.base)
+	for range r.items() {
+		d := r.varint()
+		if d < -maxMs/1000 || d > maxMs/1000 || prev+d < 0 || prev+d > maxMs/1000 {
+			r.fail("high at %d s + %d s out of range", prev, d)
+			return h
+		}
+		t := (prev + d) * 1000
+		var v float64
+		if bytes {
+			v = float64(r.nonNeg())
+		} else {
+			v = r.float32()
+		}
+		h = append(h, timedHigh{t, v})
+		prev += d
+	}
+	return h
+}
+
+func (r *accReader) peak() Peak {
+	end := r.signedTime()
+	bytes := r.nonNeg()
+	obs := r.nonNeg()
+	return Peak{End: time.UnixMilli(end).UTC(), Bytes: workload.Bytes(bytes), Observed: workload.Bytes(obs >> 1), OOM: obs&1 != 0}
+}

@@ -1,0 +1,227 @@
+package history
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+var accT0 = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// samples calls add with days of samples at step for the pods, with a
+// daily cycle, noise, an OOM kill and a pod replaced half way, and
+// returns the end.
+func samples(pods []string, days int, step time.Duration, add func(workload.Sample)) time.Time {
+	r := rand.New(rand.NewPCG(1, 2))
+	end := accT0.Add(time.Duration(days) * 24 * time.Hour)
+	for at := accT0; at.Before(end); at = at.Add(step) {
+		day := float64(at.Sub(accT0)) / float64(24*time.Hour)
+		for i, pod := range pods {
+			if i == 1 && day > float64(days)/2 {
+				pod += "-new"
+			}
+			cpu := 0.2 + 0.1*math.Sin(2*math.Pi*day) + 0.03*r.NormFloat64()
+			mem := 300e6 + 50e6*math.Sin(2*math.Pi*day) + 5e6*r.NormFloat64()
+			add(workload.Sample{Time: at, Pod: pod, CPU: workload.Cores(max(cpu, 0)), HasCPU: true,
+				Memory: workload.Bytes(mem), HasMemory: true, OOMKilled: i == 0 && at.Equal(accT0.Add(36*time.Hour)),
+				Settings: workload.Settings{Limits: workload.Resources{Memory: 400 * workload.MiB}}})
+		}
+	}
+	return end
+}
+
+// feed adds samples' samples to the accumulator.
+func feed(_ testing.TB, a *Accumulator, pods []string, days int, step time.Duration) time.Time {
+	return samples(pods, days, step, a.Add)
+}
+
+func TestAccumulatorMatchesSummarize(t *testing.T) {
+	o := DefaultOptions()
+	a, err := NewAccumulator(o)
+	require.NoError(t, err)
+	st := NewStore()
+	k := workload.ContainerKey{Workload: workload.Key{Namespace: "ns", Kind: workload.Deployment, Name: "app"}, Container: "app"}
+	// The same samples into a store and the accumulator.
+	end := samples([]string{"p1", "p2", "p3"}, 6, time.Minute, func(smp workload.Sample) {
+		a.Add(smp)
+		st.Add(k, smp)
+	})
+	st.Finalize()
+	series := st.Series(k)
+	want, err := Summarize(k, series, OOMsFromSeries(series, end), end, o)
+	require.NoError(t, err)
+	got := a.Summary(k, end)
+
+	assert.Equal(t, want.Pods, got.Pods)
+	assert.Equal(t, want.PodsNow, got.PodsNow)
+	assert.Equal(t, want.CPUSamples, got.CPUSamples)
+	assert.Equal(t, want.MemorySamples, got.MemorySamples)
+	assert.Equal(t, want.First, got.First)
+	assert.Equal(t, want.Last, got.Last)
+	assert.Equal(t, byEnd(want.Peaks, false), byEnd(got.Peaks, false))
+	assert.Len(t, got.OOMs, 1)
+	assert.True(t, slices.ContainsFunc(got.Peaks, func(p Peak) bool { return p.OOM && p.Bytes > 500e6 }), "the kill bumps a peak")
+	for _, q := range []float64{0.5, 0.9, 0.98} {
+		assert.Equal(t, want.CPU.Quantile(q), got.CPU.Quantile(q))
+		assert.Equal(t, want.MemoryPeaks.Quantile(q), got.MemoryPeaks.Quantile(q))
+	}
+	assert.Equal(t, want.CPUWindow.Count, got.CPUWindow.Count)
+	assert.Equal(t, want.CPUWindow.Max, got.CPUWindow.Max)
+	assert.InEpsilon(t, want.CPUWindow.Mean, got.CPUWindow.Mean, 1e-9)
+	assert.Equal(t, want.MemoryWindow.Max, got.MemoryWindow.Max)
+	assert.InDelta(t, want.Observed.Hours(), got.Observed.Hours(), 0.1)
+	assert.Equal(t, want.Current, got.Current)
+}
+
+// byEnd orders peaks by end, pod and size; noPod drops the pod names,
+// which an encoding keeps only for the pods still tracked.
+func byEnd(peaks []Peak, noPod bool) []Peak {
+	out := slices.Clone(peaks)
+	if noPod {
+		for i := range out {
+			out[i].Pod = ""
+		}
+	}
+	slices.SortFunc(out, func(x, y Peak) int {
+		return cmp.Or(x.End.Compare(y.End), cmp.Compare(x.Pod, y.Pod), cmp.Compare(x.Bytes, y.Bytes))
+	})
+	return out
+}
+
+func TestAccumulatorBounded(t *testing.T) {
+	a, err := NewAccumulator(DefaultOptions())
+	require.NoError(t, err)
+	// A pod every five minutes for 20 days: the pods, peaks and kills kept
+	// stay bounded.
+	for i := range 20 * 288 {
+		at := accT0.Add(time.Duration(i) * 5 * time.Minute)
+		pod := "job-" + time.Duration(i).String()
+		a.Add(workload.Sample{Time: at, Pod: pod, CPU: 1, HasCPU: true, Memory: workload.Bytes(1e8 + i), HasMemory: true, OOMKilled: i%7 == 0})
+	}
+	// Expiry runs every quarter hour: three more pods at most.
+	assert.LessOrEqual(t, len(a.pods), MaxPods+3)
+	assert.LessOrEqual(t, len(a.peaks), 2*MaxPeaks)
+	assert.LessOrEqual(t, len(a.ooms), MaxOOMs)
+	assert.Less(t, len(a.AppendBinary(nil)), 16<<10)
+	s := a.Summary(workload.ContainerKey{}, accT0.Add(20*24*time.Hour))
+	assert.Greater(t, s.Pods, 1000, "pods forgotten still count in the window")
+}
+
+func TestAccumulatorEncodingRoundTrip(t *testing.T) {
+	for _, o := range []Options{DefaultOptions(), func() Options { o := DefaultOptions(); o.HoldZeroPeaks = true; o.Window = 0; return o }()} {
+		a, err := NewAccumulator(o)
+		require.NoError(t, err)
+		end := feed(t, a, []string{"p1", "p2", "p3"}, 16, 30*time.Second)
+		a.Expire(end)
+		enc := a.AppendBinary(nil)
+		b, err := UnmarshalAccumulator(enc, o)
+		require.NoError(t, err)
+		assert.Equal(t, enc, b.AppendBinary(nil), "canonical")
+		k := workload.ContainerKey{Container: "c"}
+		want, got := a.Summary(k, end), b.Summary(k, end)
+		assert.Equal(t, byEnd(want.Peaks, true), byEnd(got.Peaks, true))
+		assert.Equal(t, want.Pods, got.Pods)
+		assert.Equal(t, want.CPUWindow.Count, got.CPUWindow.Count)
+		assert.InEpsilon(t, want.CPUWindow.Max, got.CPUWindow.Max, 1e-6)
+		assert.GreaterOrEqual(t, got.CPUWindow.Max, want.CPUWindow.Max, "highs round up")
+		assert.InEpsilon(t, want.MemoryWindow.Mean, got.MemoryWindow.Mean, 1e-6)
+		for _, q := range []float64{0.5, 0.9, 0.98} {
+			assert.InEpsilon(t, want.CPU.Quantile(q), got.CPU.Quantile(q), 0.041)
+		}
+		// Both go on the same way.
+		next := end.Add(time.Minute)
+		for _, x := range []*Accumulator{a, b} {
+			x.Add(workload.Sample{Time: next, Pod: "p1", CPU: 5, HasCPU: true, Memory: 1e9, HasMemory: true})
+		}
+		assert.Equal(t, a.Summary(k, next).MemoryWindow.Max, b.Summary(k, next).MemoryWindow.Max)
+
+		other := o
+		other.MemoryIntervals++
+		_, err = UnmarshalAccumulator(enc, other)
+		assert.ErrorIs(t, err, ErrOtherOptions)
+		for _, cut := range []int{0, 3, 9, len(enc) / 2, len(enc) - 1} {
+			_, err := UnmarshalAccumulator(enc[:cut], o)
+			assert.Error(t, err, "truncated at %d", cut)
+		}
+	}
+}
+
+func TestAccumulatorSize14Days(t *testing.T) {
+	a, err := NewAccumulator(DefaultOptions())
+	require.NoError(t, err)
+	end := feed(t, a, []string{"app-7d9f8b6c5-x2x4z"}, 14, 30*time.Second)
+	a.Expire(end)
+	n := len(a.AppendBinary(nil))
+	t.Logf("one pod, 14 days at 30 s: %d bytes (cpu histogram %d, highs %d + %d, peaks %d)", n, len(a.cpu.AppendCompact(nil)), len(a.cpuHighs), len(a.memHighs), len(a.peaks))
+	assert.LessOrEqual(t, n, 890)
+}
+
+func FuzzUnmarshalAccumulator(f *testing.F) {
+	o := DefaultOptions()
+	a, _ := NewAccumulator(o)
+	end := feed(f, a, []string{"p1", "p2"}, 3, 5*time.Minute)
+	a.Expire(end)
+	enc := a.AppendBinary(nil)
+	f.Add(enc)
+	f.Add(enc[:len(enc)/2])
+	empty, _ := NewAccumulator(o)
+	f.Add(empty.AppendBinary(nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b *Accumulator
+		var err error
+		alloclimit.Check(t, alloclimit.Bound(len(data))+64<<10, func() { b, err = UnmarshalAccumulator(data, o) })
+		if err != nil {
+			return
+		}
+		k := workload.ContainerKey{Container: "c"}
+		s := b.Summary(k, b.LastSample().Add(time.Millisecond))
+		if s.CPUWindow.Mean < 0 || math.IsNaN(s.CPUWindow.Mean) || s.Confidence < 0 || s.Confidence > 1 {
+			t.Fatalf("summary out of range: %+v", s)
+		}
+		b.Add(workload.Sample{Time: b.LastSample().Add(time.Minute), Pod: "p1", CPU: 1, HasCPU: true, Memory: 1e8, HasMemory: true})
+		b.Expire(b.LastSample())
+		if _, err := UnmarshalAccumulator(b.AppendBinary(nil), o); err != nil {
+			t.Fatalf("re-decoding: %v", err)
+		}
+	})
+}
+
+func BenchmarkAccumulatorAdd(b *testing.B) {
+	// Values drawn ahead, so that the loop times Add and not their making.
+	var cpus [1024]workload.Cores
+	var mems [1024]workload.Bytes
+	for i := range cpus {
+		cpus[i] = workload.Cores(0.1 + float64(i%100)/1000)
+		mems[i] = workload.Bytes(3e8 + i*1e5)
+	}
+	a, _ := NewAccumulator(DefaultOptions())
+	smp := workload.Sample{Pod: "app-7d9f8b6c5-x2x4z", HasCPU: true, HasMemory: true}
+	at := accT0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		at = at.Add(30 * time.Second)
+		smp.Time, smp.CPU, smp.Memory = at, cpus[i&1023], mems[i&1023]
+		a.Add(smp)
+	}
+}
+
+func BenchmarkAccumulatorEncode14Days(b *testing.B) {
+	a, _ := NewAccumulator(DefaultOptions())
+	end := feed(b, a, []string{"app-7d9f8b6c5-x2x4z"}, 14, 30*time.Second)
+	a.Expire(end)
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = a.AppendBinary(buf[:0])
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/container")
+}
