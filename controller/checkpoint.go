@@ -16,7 +16,7 @@ import (
 	coreclient "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
-// The checkpoint is the encoded state store (statestore.Store.Encode) cut
+// The checkpoint is the encoded history (livestate.State.Encode) cut
 // into parts of at most PartSize bytes, one ConfigMap each. Two slots, a
 // and b, take turns: a checkpoint is written into the slot the last one did
 // not use, so that a leader that dies halfway through a write leaves the

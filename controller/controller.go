@@ -26,9 +26,8 @@ import (
 	"rightsize.dev/rightsize/metrics/kube"
 	"rightsize.dev/rightsize/metrics/metricsserver"
 	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/hpa"
-	"rightsize.dev/rightsize/recommender/statestore"
+	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/exporter"
 )
@@ -99,7 +98,7 @@ type Controller struct {
 	metrics  metricsserver.API
 	plans    *exporter.Plans
 	health   *exporter.Health
-	state    statestore.Options
+	state    livestate.Options
 	host     string
 	recorder record.EventRecorder
 	// leading is true while this replica leads; ready once a leader's
@@ -179,10 +178,12 @@ func New(o Options) (*Controller, error) {
 	if c.health, err = exporter.NewHealth(o.Registry, o.Now); err != nil {
 		return nil, fmt.Errorf("registering the health metrics: %w", err)
 	}
-	// Raw samples are kept an hour, not the state store's day: the
-	// checkpoint is rewritten every few minutes and 5-minute buckets keep
-	// what the profiles read (memory peaks, CPU means).
-	c.state = statestore.Options{RawRetention: time.Hour, Retention: o.Retention, MaxFileSize: o.CheckpointMaxSize, Now: o.Now}
+	// The history is kept as the profile's sketches, not samples: memory
+	// stays flat however long the controller runs.
+	c.state = livestate.Options{History: o.Recommender.Profile.History, LoadRetention: o.Retention}
+	if _, err := livestate.New(c.state); err != nil {
+		return nil, fmt.Errorf("controller: profile %s: %w", o.Recommender.Profile.Name, err)
+	}
 	c.recorder = newRecorder(c.kube, o.Identity)
 	return c, nil
 }
@@ -331,7 +332,8 @@ func (c *Controller) lead(ctx context.Context, holds func() bool) error {
 	c.ready.Store(true)
 	log.Info("caches synced", "took", o.Now().Sub(start).String())
 
-	l := &leader{c: c, log: log, state: statestore.NewMemory(c.state), watcher: w,
+	state, _ := livestate.New(c.state) // checked by New
+	l := &leader{c: c, log: log, state: state, watcher: w,
 		cp:      &Checkpoints{ConfigMaps: c.kube.CoreV1(), Namespace: o.Namespace, FieldManager: FieldManager, MaxSize: o.CheckpointMaxSize},
 		written: map[workload.Key]written{}, baseline: map[workload.Key]workload.WorkloadPlan{},
 		started: o.Now(), ooms: map[oomID]int32{}}
@@ -360,7 +362,7 @@ func (c *Controller) lead(ctx context.Context, holds func() bool) error {
 type leader struct {
 	c       *Controller
 	log     *slog.Logger
-	state   *statestore.Store
+	state   *livestate.State
 	watcher Watcher
 	sampler *metricsserver.Sampler
 	cp      *Checkpoints
@@ -377,8 +379,9 @@ type leader struct {
 // restore reads the checkpoint into the state.
 func (l *leader) restore(ctx context.Context) {
 	cp, problems, err := l.cp.Load(ctx, func(b []byte) error {
-		probe := statestore.NewMemory(l.c.state)
-		return probe.Restore(b)
+		probe, _ := livestate.New(l.c.state)
+		_, err := probe.Restore(b)
+		return err
 	})
 	for _, p := range problems {
 		l.log.Warn("checkpoint passed over", "problem", p)
@@ -392,13 +395,17 @@ func (l *leader) restore(ctx context.Context) {
 		l.log.Info("no checkpoint: starting with empty history")
 		return
 	}
-	if err := l.state.Restore(cp.State); err != nil { // checked above
+	warnings, err := l.state.Restore(cp.State) // checked above
+	if err != nil {
 		l.log.Error("restoring the checkpoint", "err", err)
 		return
 	}
+	for _, w := range warnings {
+		l.log.Warn("checkpoint", "problem", w)
+	}
 	st := l.state.Stats()
 	l.log.Info("restored the checkpoint", "generation", cp.Generation, "slot", cp.Slot, "saved", cp.Saved,
-		"bytes", len(cp.State), "containers", st.Containers, "samples", st.Raw+st.Buckets)
+		"bytes", len(cp.State), "containers", st.Containers, "workloads", st.Workloads, "samples", st.Samples)
 	l.c.health.Checkpointed(cp.Saved)
 }
 
@@ -429,7 +436,7 @@ func (l *leader) cycle(ctx context.Context) {
 		l.log.Warn("sampling metrics-server", "err", err)
 	}
 	l.c.health.SamplesIngested.Add(float64(n))
-	l.state.Touch(inv.ContainerKeys()...)
+	l.state.Touch(o.Now(), inv.ContainerKeys()...)
 	l.countOOMKills(inv)
 	attrs := []any{"workloads", len(inv.Specs), "pods", l.sampler.Pods(), "samples", n, "unattributed pods", l.sampler.Unattributed()}
 
@@ -482,22 +489,21 @@ type oomID struct{ namespace, pod, container string }
 // recommend runs the pipeline on the state and publishes the plan.
 func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Time) (int, error) {
 	o := l.c.o
-	h := history.NewStore()
-	selected := func(ck workload.ContainerKey) (workload.Settings, bool) {
-		return workload.ContainerSettings(inv.Specs, ck)
-	}
-	n := l.state.Fill(h, selected)
-	h.Finalize()
+	l.state.Expire(now)
+	states := l.state.Select(func(ck workload.ContainerKey) bool {
+		_, ok := workload.ContainerSettings(inv.Specs, ck)
+		return ok
+	})
 	b := inv.Constraints()
-	d := &recommender.Data{Name: "controller (metrics-server at " + l.c.host + ")", Store: h, Specs: inv.Specs, Bounds: &b,
-		HPAs: inv.HPAs, HPAsKnown: true}
+	d := &recommender.Data{Name: "controller (metrics-server at " + l.c.host + ")", States: states, Loads: l.state.Loads(),
+		Specs: inv.Specs, Bounds: &b, HPAs: inv.HPAs, HPAsKnown: true}
 	p := &recommender.Pipeline{Recommender: o.Recommender, Autoscaling: o.Autoscaling}
 	plan, err := p.Plan(ctx, d, now)
 	if err != nil {
 		return 0, err
 	}
 	plan.Generated = now
-	l.log.Debug("planned", "samples", n, "workloads", len(plan.Workloads))
+	l.log.Debug("planned", "containers", states.Len(), "workloads", len(plan.Workloads))
 	return l.publish(ctx, plan, now)
 }
 
@@ -507,7 +513,12 @@ func (l *leader) checkpoint(ctx context.Context) {
 	o := l.c.o
 	now := o.Now()
 	l.lastCheckpoint = now
-	b, err := l.state.Encode()
+	l.state.Expire(now)
+	b := l.state.Encode()
+	var err error
+	if int64(len(b)) > o.CheckpointMaxSize {
+		err = fmt.Errorf("the state is %d bytes, more than the checkpoint's limit of %d", len(b), o.CheckpointMaxSize)
+	}
 	if err == nil {
 		var parts int
 		var warnings []string
@@ -518,7 +529,7 @@ func (l *leader) checkpoint(ctx context.Context) {
 		if err == nil {
 			l.c.health.Checkpointed(now)
 			st := l.state.Stats()
-			l.log.Info("checkpointed", "bytes", len(b), "parts", parts, "containers", st.Containers, "samples", st.Raw+st.Buckets)
+			l.log.Info("checkpointed", "bytes", len(b), "parts", parts, "containers", st.Containers, "workloads", st.Workloads, "samples", st.Samples)
 			return
 		}
 	}

@@ -83,6 +83,13 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 			return workload.Plan{}, err
 		}
 		p, note := r.profileFor(g.spec)
+		if in.States != nil && p.Name != r.Profile.Name && p.History != in.States.Options() {
+			// A history kept as sketches answers only the options it was
+			// kept with: the run's profile's.
+			note = fmt.Sprintf("annotation %s=%s names a profile whose history options differ from those this history was kept with; sized with %s",
+				workload.ProfileKey, p.Name, r.Profile.Name)
+			p = r.Profile
+		}
 		wi, err := r.workloadInput(g, in, until, p)
 		if err != nil {
 			return workload.Plan{}, err

@@ -157,3 +157,35 @@ func TestStatesMatchSamples(t *testing.T) {
 		})
 	}
 }
+
+// TestStatesProfileAnnotation: a history kept for one profile cannot
+// answer a workload annotated with a profile of other history options; that
+// workload is sized with the run's profile and a note says why, and the
+// others are planned as usual.
+func TestStatesProfileAnnotation(t *testing.T) {
+	st := loadTrace(t, "demo")
+	balanced := policy.Balanced()
+	vpa, err := policy.ByName("vpa")
+	require.NoError(t, err)
+	require.NotEqual(t, balanced.History, vpa.History, "the test needs profiles of other history options")
+	keys := st.Containers()
+	require.NotEmpty(t, keys)
+	annotated := keys[0].Workload
+	specs := map[workload.Key]workload.Spec{annotated: {Key: annotated, Annotations: map[string]string{workload.ProfileKey: "vpa"}}}
+
+	r := recommender.Recommender{Profile: balanced}
+	plan, err := r.RunOnce(context.Background(), recommender.Input{Source: "demo", States: statesOf(t, st, balanced.History), Specs: specs})
+	require.NoError(t, err)
+	var found bool
+	for _, wp := range plan.Workloads {
+		if wp.Key != annotated {
+			continue
+		}
+		found = true
+		assert.Equal(t, "balanced", wp.Profile)
+		require.Len(t, wp.Notes, 1)
+		assert.Contains(t, wp.Notes[0], "rightsize.dev/profile=vpa names a profile whose history options differ")
+	}
+	assert.True(t, found)
+	assert.Greater(t, len(plan.Workloads), 1)
+}

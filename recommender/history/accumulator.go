@@ -495,6 +495,9 @@ func (a *Accumulator) Expire(now time.Time) { a.expire(now.UnixMilli()) }
 // MemoryMax is the highest memory sample ever added (R16's observed need).
 func (a *Accumulator) MemoryMax() workload.Bytes { return workload.BytesOf(a.memMax) }
 
+// Samples is the number of CPU and of memory samples added.
+func (a *Accumulator) Samples() (cpu, memory int) { return a.cpuSamples, a.memSamples }
+
 // LastSample is the time of the newest sample, zero without one.
 func (a *Accumulator) LastSample() time.Time {
 	if a.Empty() {

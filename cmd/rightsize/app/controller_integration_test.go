@@ -31,7 +31,8 @@ import (
 	"rightsize.dev/rightsize/controller"
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
 	"rightsize.dev/rightsize/metrics/prometheus/promtest"
-	"rightsize.dev/rightsize/recommender/statestore"
+	"rightsize.dev/rightsize/recommender/livestate"
+	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/report/crd/v1alpha1"
 )
 
@@ -168,17 +169,25 @@ func leaseHolder(ctx context.Context, cs kubernetes.Interface, ns string) (strin
 // checkpointSamples reads the checkpoint the way a new leader does and
 // counts the samples it holds.
 func checkpointSamples(t *testing.T, cs kubernetes.Interface, ns string) (int64, int) {
+	state := func() *livestate.State {
+		p, err := policy.ByName("vpa") // the replicas' --profile
+		require.NoError(t, err)
+		st, err := livestate.New(livestate.Options{History: p.History})
+		require.NoError(t, err)
+		return st
+	}
 	cp, _, err := (&controller.Checkpoints{ConfigMaps: cs.CoreV1(), Namespace: ns}).Load(context.Background(), func(b []byte) error {
-		return statestore.NewMemory(statestore.Options{}).Restore(b)
+		_, err := state().Restore(b)
+		return err
 	})
 	require.NoError(t, err)
 	if cp == nil {
 		return 0, 0
 	}
-	st := statestore.NewMemory(statestore.Options{Now: func() time.Time { return cp.Saved }})
-	require.NoError(t, st.Restore(cp.State))
-	s := st.Stats()
-	return cp.Generation, s.Raw + s.Buckets
+	st := state()
+	_, err = st.Restore(cp.State)
+	require.NoError(t, err)
+	return cp.Generation, st.Stats().Samples
 }
 
 // TestIntegrationController runs two controller replicas against the local

@@ -1,0 +1,183 @@
+package livestate
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/hpa"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// Options configure a State. Zero durations take the defaults.
+type Options struct {
+	// History are the options of the containers' accumulators: the
+	// profile's (a CPU lookback cannot be kept).
+	History history.Options
+	// LoadStep is the step of the workloads' aggregate loads (default
+	// 5 min); LoadRetention how long they are kept (default 14 days).
+	// 14 days at 5 min take 32 KB a workload in memory, 20 KB encoded.
+	LoadStep, LoadRetention time.Duration
+	// ExpireAfter forgets workload containers neither sampled nor touched
+	// for this long (default 7 days).
+	ExpireAfter time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultLoadStep      = 5 * time.Minute
+	DefaultLoadRetention = 14 * 24 * time.Hour
+	DefaultExpireAfter   = 7 * 24 * time.Hour
+)
+
+func (o Options) withDefaults() Options {
+	if o.LoadStep <= 0 {
+		o.LoadStep = DefaultLoadStep
+	}
+	if o.LoadRetention <= 0 {
+		o.LoadRetention = DefaultLoadRetention
+	}
+	if o.ExpireAfter <= 0 {
+		o.ExpireAfter = DefaultExpireAfter
+	}
+	return o
+}
+
+// State is the history of many workloads. It is not safe for concurrent
+// use: one goroutine samples, recommends and checkpoints.
+type State struct {
+	o          Options
+	containers *history.States
+	loads      map[workload.Key]*hpa.LoadState
+	// seen is when each container was last sampled or touched, Unix ms.
+	seen map[workload.ContainerKey]int64
+}
+
+// New returns an empty state.
+func New(o Options) (*State, error) {
+	o = o.withDefaults()
+	st, err := history.NewStates(o.History)
+	if err != nil {
+		return nil, fmt.Errorf("live state: %w", err)
+	}
+	if _, err := hpa.NewLoadState(o.LoadStep, o.LoadRetention); err != nil {
+		return nil, fmt.Errorf("live state: %w", err)
+	}
+	return &State{o: o, containers: st, loads: map[workload.Key]*hpa.LoadState{}, seen: map[workload.ContainerKey]int64{}}, nil
+}
+
+// Add records one sample of container k: into its accumulator and, for a
+// workload an HPA can scale, into the workload's load.
+func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
+	s.containers.Add(k, smp)
+	s.seen[k] = max(s.seen[k], smp.Time.UnixMilli())
+	if !hpa.Scalable(k.Workload.Kind) {
+		return
+	}
+	l := s.loads[k.Workload]
+	if l == nil {
+		l, _ = hpa.NewLoadState(s.o.LoadStep, s.o.LoadRetention) // checked by New
+		s.loads[k.Workload] = l
+	}
+	l.AddSample(k.Container, smp)
+}
+
+// Touch marks containers as still in the cluster at now, so that a
+// workload scaled to zero keeps its history.
+func (s *State) Touch(now time.Time, keys ...workload.ContainerKey) {
+	ms := now.UnixMilli()
+	for _, k := range keys {
+		if _, ok := s.seen[k]; ok {
+			s.seen[k] = max(s.seen[k], ms)
+		}
+	}
+}
+
+// Expire forgets the containers neither sampled nor touched for
+// ExpireAfter before now (and the loads of workloads left without one),
+// lets each accumulator drop what no summary reads any more, and closes
+// the loads' points before now.
+func (s *State) Expire(now time.Time) {
+	cut := now.Add(-s.o.ExpireAfter).UnixMilli()
+	live := map[workload.Key]bool{}
+	for k, seen := range s.seen {
+		if seen < cut {
+			delete(s.seen, k)
+			s.containers.Delete(k)
+			continue
+		}
+		live[k.Workload] = true
+		if a := s.containers.Get(k, false); a != nil {
+			a.Expire(now)
+		}
+	}
+	for k, l := range s.loads {
+		if !live[k] {
+			delete(s.loads, k)
+			continue
+		}
+		l.Advance(now)
+	}
+}
+
+// States is the containers' history, for recommender.Data.States.
+func (s *State) States() *history.States { return s.containers }
+
+// Select returns the history of the containers keep keeps (those of the
+// workloads still in the cluster), sharing their accumulators.
+func (s *State) Select(keep func(workload.ContainerKey) bool) *history.States {
+	out, _ := history.NewStates(s.o.History) // checked by New
+	for _, k := range s.containers.Containers() {
+		if keep(k) {
+			_ = out.Put(k, s.containers.Get(k, false)) // the same options
+		}
+	}
+	return out
+}
+
+// Loads reads the workloads' loads, for recommender.Data.Loads: over the
+// whole retention, until the time asked.
+func (s *State) Loads() hpa.Loads {
+	return func(k workload.Key, _ []workload.ContainerKey, until time.Time) (hpa.Load, bool) {
+		l := s.loads[k]
+		if l == nil {
+			return hpa.Load{}, false
+		}
+		return l.Load(until.Add(-s.o.LoadRetention), until), true
+	}
+}
+
+// Stats count what a state holds.
+type Stats struct {
+	Containers, Workloads int
+	// Samples is the CPU and memory samples taken since the containers'
+	// histories began (kept as sketches, not one by one).
+	Samples int
+}
+
+// Stats returns the state's size.
+func (s *State) Stats() Stats {
+	st := Stats{Containers: s.containers.Len(), Workloads: len(s.loads)}
+	for _, k := range s.containers.Containers() {
+		cpu, mem := s.containers.Get(k, false).Samples()
+		st.Samples += cpu + mem
+	}
+	return st
+}
+
+// keys returns the containers held, sorted (the encoding's order).
+func (s *State) keys() []workload.ContainerKey { return s.containers.Containers() }
+
+// workloads returns the workloads with loads, sorted.
+func (s *State) workloads() []workload.Key {
+	out := make([]workload.Key, 0, len(s.loads))
+	for k := range s.loads {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(x, y workload.Key) int {
+		return cmp.Or(cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Name, y.Name))
+	})
+	return out
+}

@@ -1,0 +1,223 @@
+package livestate
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/statestore"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+var (
+	t0  = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	web = workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	agt = workload.Key{Namespace: "kube-system", Kind: workload.DaemonSet, Name: "agent"}
+)
+
+// feed calls add with days of samples every step: web's two pods (two
+// containers each) with a daily cycle, and the agent's one pod.
+func feed(days int, step time.Duration, add func(workload.ContainerKey, workload.Sample)) time.Time {
+	r := rand.New(rand.NewPCG(3, 4))
+	end := t0.Add(time.Duration(days) * 24 * time.Hour)
+	for at := t0; at.Before(end); at = at.Add(step) {
+		day := float64(at.Sub(t0)) / float64(24*time.Hour)
+		for _, pod := range []string{"web-7d9f8b6c5-a", "web-7d9f8b6c5-b"} {
+			for _, c := range []string{"app", "proxy"} {
+				cpu := 0.3 + 0.2*math.Sin(2*math.Pi*day) + 0.05*r.NormFloat64()
+				add(workload.ContainerKey{Workload: web, Container: c}, workload.Sample{Time: at, Pod: pod,
+					CPU: workload.Cores(max(cpu, 0)), HasCPU: true, Memory: workload.Bytes(2e8 + 1e8*cpu), HasMemory: true})
+			}
+		}
+		add(workload.ContainerKey{Workload: agt, Container: "agent"}, workload.Sample{Time: at, Pod: "agent-x1",
+			CPU: 0.05, HasCPU: true, Memory: 5e7, HasMemory: true})
+	}
+	return end
+}
+
+func newState(t testing.TB) *State {
+	t.Helper()
+	s, err := New(Options{History: history.DefaultOptions()})
+	require.NoError(t, err)
+	return s
+}
+
+func TestEncodeRestoreRoundTrip(t *testing.T) {
+	s := newState(t)
+	end := feed(3, time.Minute, s.Add)
+	s.Expire(end)
+	enc := s.Encode()
+
+	r := newState(t)
+	warnings, err := r.Restore(enc)
+	require.NoError(t, err)
+	assert.Empty(t, warnings)
+	assert.Equal(t, s.Stats(), r.Stats())
+	assert.Equal(t, Stats{Containers: 3, Workloads: 1, Samples: 3 * 24 * 60 * 5 * 2}, r.Stats(),
+		"web's two containers and the agent, 5 samples a minute of CPU and memory; a load for web only (a DaemonSet is not scaled)")
+	assert.True(t, bytes.Equal(enc, r.Encode()), "a restored state encodes to the same bytes")
+
+	for _, k := range s.keys() {
+		want, err := s.States().Summary(k, end, history.DefaultOptions())
+		require.NoError(t, err)
+		got, err := r.States().Summary(k, end, history.DefaultOptions())
+		require.NoError(t, err)
+		assert.Equal(t, want.CPU.Quantile(0.9), got.CPU.Quantile(0.9), k.String())
+		assert.Equal(t, want.MemoryWindow.Max, got.MemoryWindow.Max, k.String())
+	}
+	wl, ok := s.Loads()(web, nil, end)
+	require.True(t, ok)
+	gl, ok := r.Loads()(web, nil, end)
+	require.True(t, ok)
+	assert.Equal(t, wl.CPU, gl.CPU)
+	assert.Equal(t, 3*24*12, len(gl.CPU), "three days at 5 min")
+	assert.InDelta(t, 2*2*0.3, mean(gl.CPU), 0.05, "web's two pods of two containers at 0.3 cores on average")
+	_, ok = r.Loads()(agt, nil, end)
+	assert.False(t, ok)
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func TestExpireAndTouch(t *testing.T) {
+	s := newState(t)
+	end := feed(1, time.Minute, s.Add)
+	// A week on, web is still in the cluster (scaled to zero), the agent
+	// is gone.
+	later := end.Add(DefaultExpireAfter - time.Hour)
+	s.Touch(later, workload.ContainerKey{Workload: web, Container: "app"}, workload.ContainerKey{Workload: web, Container: "proxy"})
+	s.Expire(end.Add(DefaultExpireAfter + time.Minute))
+	assert.Equal(t, 2, s.Stats().Containers)
+	assert.Equal(t, 1, s.Stats().Workloads)
+	s.Expire(later.Add(DefaultExpireAfter + time.Minute))
+	assert.Equal(t, Stats{}, s.Stats())
+	// Touching a container never sampled does not make it.
+	s.Touch(later, workload.ContainerKey{Workload: agt, Container: "agent"})
+	assert.Zero(t, s.Stats().Containers)
+}
+
+func TestRestoreRefusesDamage(t *testing.T) {
+	s := newState(t)
+	end := feed(1, 5*time.Minute, s.Add)
+	s.Expire(end)
+	enc := s.Encode()
+	before := s.Encode()
+
+	flipped := bytes.Clone(enc)
+	flipped[len(flipped)/2] ^= 0x40
+	newer := bytes.Clone(enc)
+	newer[len(magic)] = version + 1
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"truncated": enc[:len(enc)-9],
+		"flipped":   flipped,
+		"newer":     newer,
+		"not ours":  []byte("RSA\x01hello world"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := s.Restore(b)
+			require.Error(t, err)
+			if name == "newer" {
+				assert.ErrorIs(t, err, ErrNewerVersion)
+			}
+			assert.True(t, bytes.Equal(before, s.Encode()), "a refused state leaves the state as it was")
+		})
+	}
+}
+
+func TestRestoreOtherProfile(t *testing.T) {
+	s := newState(t)
+	end := feed(1, 5*time.Minute, s.Add)
+	s.Expire(end)
+	o := history.DefaultOptions()
+	o.MemoryIntervals++
+	other, err := New(Options{History: o})
+	require.NoError(t, err)
+	warnings, err := other.Restore(s.Encode())
+	require.NoError(t, err)
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0], "3 containers kept with other history options")
+	assert.Equal(t, Stats{Workloads: 1}, other.Stats(), "the loads do not depend on the profile")
+}
+
+// TestRestoreSampleStore reads a checkpoint of the earlier format: the
+// samples it holds, replayed, give the history that taking them live
+// gives.
+func TestRestoreSampleStore(t *testing.T) {
+	old := statestore.NewMemory(statestore.Options{RawRetention: 365 * 24 * time.Hour, Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+	live := newState(t)
+	end := feed(2, time.Minute, func(k workload.ContainerKey, smp workload.Sample) {
+		old.Add(k, smp)
+		live.Add(k, smp)
+	})
+	enc, err := old.Encode()
+	require.NoError(t, err)
+
+	s := newState(t)
+	warnings, err := s.Restore(enc)
+	require.NoError(t, err)
+	assert.Len(t, warnings, 1)
+	assert.Equal(t, live.Stats(), s.Stats())
+	for _, k := range live.keys() {
+		want, _ := live.States().Summary(k, end, history.DefaultOptions())
+		got, _ := s.States().Summary(k, end, history.DefaultOptions())
+		assert.InEpsilon(t, want.CPU.Quantile(0.95), got.CPU.Quantile(0.95), 1e-6, k.String())
+		assert.InEpsilon(t, float64(want.MemoryWindow.Max), float64(got.MemoryWindow.Max), 1e-6, k.String())
+	}
+	wl, _ := live.Loads()(web, nil, end)
+	gl, _ := s.Loads()(web, nil, end)
+	assert.InDeltaSlice(t, wl.CPU, gl.CPU, 1e-5)
+}
+
+// TestSize bounds the encoding: a container after 14 days at 30 s stays
+// near history's 850 bytes, a load adds 5 bytes a point.
+func TestSize(t *testing.T) {
+	s := newState(t)
+	end := feed(14, 30*time.Second, s.Add)
+	s.Expire(end)
+	enc := s.Encode()
+	loadPoints := 14 * 24 * 12
+	perContainer := (len(enc) - 5*loadPoints) / 3
+	t.Logf("%d bytes: %d a container besides the load's %d points", len(enc), perContainer, loadPoints)
+	assert.LessOrEqual(t, perContainer, 1200)
+}
+
+func FuzzRestore(f *testing.F) {
+	s := newState(f)
+	end := feed(1, 10*time.Minute, s.Add)
+	s.Expire(end)
+	f.Add(s.Encode())
+	f.Add([]byte(magic + "\x01\x00\x00\x00\x00\x00\x00"))
+	old := statestore.NewMemory(statestore.Options{})
+	old.Add(workload.ContainerKey{Workload: web, Container: "app"}, workload.Sample{Time: t0, Pod: "p", CPU: 1, HasCPU: true})
+	if b, err := old.Encode(); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := New(Options{History: history.DefaultOptions()})
+		require.NoError(t, err)
+		if _, err := s.Restore(b); err != nil {
+			return
+		}
+		// What was read encodes and reads back to the same state.
+		enc := s.Encode()
+		r, _ := New(Options{History: history.DefaultOptions()})
+		if _, err := r.Restore(enc); err != nil {
+			t.Fatalf("re-reading: %v", err)
+		}
+		if !bytes.Equal(enc, r.Encode()) {
+			t.Fatal("re-encoding differs")
+		}
+	})
+}
