@@ -26,6 +26,7 @@ import (
 	"rightsize.dev/rightsize/metrics/kube"
 	"rightsize.dev/rightsize/metrics/metricsserver"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -470,14 +471,19 @@ func (l *leader) countOOMKills(inv *kube.Inventory) {
 			continue
 		}
 		l.ooms[id] = k.Restarts
-		if k.At.Before(l.started.Add(-l.c.o.LeaseDuration)) {
-			continue
-		}
 		wk, ok := inv.Workload(k.Namespace, k.Pod)
 		if !ok {
 			continue
 		}
 		ck := workload.ContainerKey{Workload: wk, Container: k.Container}
+		// Into the history whenever it was: the history counts a kill
+		// told again once, and one between the last checkpoint and a
+		// failover is not lost. metrics-server does not report kills.
+		settings, _ := workload.ContainerSettings(inv.Specs, ck)
+		l.state.AddOOM(ck, history.OOMEvent{Time: k.At, Pod: k.Pod, Limit: settings.Limits.Memory})
+		if k.At.Before(l.started.Add(-l.c.o.LeaseDuration)) {
+			continue
+		}
 		l.c.health.OOMKilled(ck, 1)
 		l.log.Info("OOM kill", "workload", wk.String(), "container", k.Container, "pod", k.Pod, "at", k.At)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/metrics/kube"
+	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/exporter"
 )
@@ -27,14 +29,20 @@ func TestCountOOMKills(t *testing.T) {
 	h, err := exporter.NewHealth(reg, nil)
 	require.NoError(t, err)
 	w := &fakeWatcher{}
+	state, err := livestate.New(livestate.Options{History: history.DefaultOptions()})
+	require.NoError(t, err)
 	l := &leader{c: &Controller{o: Options{LeaseDuration: 15 * time.Second}, health: h}, log: slog.New(slog.DiscardHandler),
-		watcher: w, ooms: map[oomID]int32{}, started: t0}
+		watcher: w, ooms: map[oomID]int32{}, started: t0, state: state}
 	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
 	inv := &kube.Inventory{Pods: map[kube.PodRef]workload.Key{{Namespace: "shop", Name: "web-1"}: web}}
 	count := func() float64 {
 		return testutil.ToFloat64(h.OOMKills.WithLabelValues("shop", "Deployment", "web", "app"))
 	}
 
+	// web's app was sampled before (a kill alone, with no sample yet, is
+	// not summarized).
+	app := workload.ContainerKey{Workload: web, Container: "app"}
+	state.Add(app, workload.Sample{Time: t0.Add(-2 * time.Hour), Pod: "web-1", CPU: 0.1, HasCPU: true, Memory: 1e8, HasMemory: true})
 	w.kills = []kube.OOMKill{
 		{Namespace: "shop", Pod: "web-1", Container: "app", Restarts: 2, At: t0.Add(-time.Hour)},    // before the term
 		{Namespace: "shop", Pod: "other-1", Container: "app", Restarts: 1, At: t0.Add(time.Minute)}, // no workload
@@ -50,4 +58,15 @@ func TestCountOOMKills(t *testing.T) {
 	w.kills[0].Restarts, w.kills[0].At = 4, t0.Add(3*time.Minute)
 	l.countOOMKills(inv)
 	assert.Equal(t, 2.0, count())
+
+	// The history has every kill of a known workload, the one from before
+	// the term too (a failover may have come before its checkpoint), once.
+	sum, err := state.States().Summary(app, t0.Add(time.Hour), history.DefaultOptions())
+	require.NoError(t, err)
+	assert.Len(t, sum.OOMs, 3)
+	// A new leader reads the same statuses again: still three.
+	l.ooms = map[oomID]int32{}
+	l.countOOMKills(inv)
+	sum, _ = state.States().Summary(app, t0.Add(time.Hour), history.DefaultOptions())
+	assert.Len(t, sum.OOMs, 3)
 }

@@ -375,6 +375,11 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 		a.dropped++
 		return
 	}
+	// A kill told twice (a new leader reads the pods' statuses again) is
+	// one kill.
+	if slices.ContainsFunc(a.ooms, func(x OOMEvent) bool { return x.Pod == ev.Pod && x.Time.Equal(ev.Time) }) {
+		return
+	}
 	a.ooms = append(a.ooms, ev)
 	if len(a.ooms) > MaxOOMs {
 		a.ooms = slices.Delete(a.ooms, 0, len(a.ooms)-MaxOOMs)

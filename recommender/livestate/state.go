@@ -84,6 +84,14 @@ func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
 	l.AddSample(k.Container, smp)
 }
 
+// AddOOM records an OOM kill of container k, which raises the memory peak
+// of its interval as a kill among the samples would. A kill told again is
+// counted once.
+func (s *State) AddOOM(k workload.ContainerKey, ev history.OOMEvent) {
+	s.containers.Get(k, true).AddOOM(ev)
+	s.seen[k] = max(s.seen[k], ev.Time.UnixMilli())
+}
+
 // Touch marks containers as still in the cluster at now, so that a
 // workload scaled to zero keeps its history.
 func (s *State) Touch(now time.Time, keys ...workload.ContainerKey) {
