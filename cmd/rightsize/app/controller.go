@@ -151,6 +151,7 @@ func (o *ControllerOptions) Run(ctx context.Context, streams IOStreams, g *globa
 	// JSON log.
 	klog.SetSlogLogger(log)
 	setMemoryLimit(log)
+	setGCPercent(log, os.LookupEnv)
 	streamInitialLists()
 	cc, err := o.kube.Config(log)
 	if err != nil {
@@ -240,6 +241,27 @@ func setMemoryLimit(log *slog.Logger) {
 	}
 	debug.SetMemoryLimit(limit)
 	log.Info("soft memory limit", "bytes", limit, "share", memoryLimitShare, memoryLimitEnv, v)
+}
+
+// gcPercent is the controller's garbage collection target unless GOGC is
+// set: the heap may grow by half its live size between collections, not
+// all of it (GOGC=100). The controller's CPU is a fifth of its 0.1-core
+// budget with 10,000 pods (docs/benchmarks.md); its memory is what a
+// cluster's operators size and watch.
+const gcPercent = 50
+
+// setGCPercent sets gcPercent unless GOGC is set (the runtime applied
+// that one already); it returns the target in force.
+func setGCPercent(log *slog.Logger, lookup func(string) (string, bool)) int {
+	if v, ok := lookup("GOGC"); ok {
+		log.Info("garbage collection target from GOGC", "GOGC", v)
+		p := debug.SetGCPercent(100) // reads it; put back at once
+		debug.SetGCPercent(p)
+		return p
+	}
+	debug.SetGCPercent(gcPercent)
+	log.Info("garbage collection target", "GOGC", gcPercent)
+	return gcPercent
 }
 
 // memoryLimitOf is memoryLimitShare of a memory quantity.
