@@ -39,8 +39,7 @@ func TestCountOOMKills(t *testing.T) {
 		return testutil.ToFloat64(h.OOMKills.WithLabelValues("shop", "Deployment", "web", "app"))
 	}
 
-	// web's app was sampled before (a kill alone, with no sample yet, is
-	// not summarized).
+	// web's app was sampled before the kills.
 	app := workload.ContainerKey{Workload: web, Container: "app"}
 	state.Add(app, workload.Sample{Time: t0.Add(-2 * time.Hour), Pod: "web-1", CPU: 0.1, HasCPU: true, Memory: 1e8, HasMemory: true})
 	w.kills = []kube.OOMKill{

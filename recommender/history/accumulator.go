@@ -375,6 +375,9 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 		a.dropped++
 		return
 	}
+	// A kill spans the history as a sample carrying only it would, so a
+	// container killed before it was ever sampled is not empty.
+	a.first, a.last = min(a.first, t), max(a.last, t)
 	// A kill told twice (a new leader reads the pods' statuses again) is
 	// one kill.
 	if slices.ContainsFunc(a.ooms, func(x OOMEvent) bool { return x.Pod == ev.Pod && x.Time.Equal(ev.Time) }) {

@@ -225,3 +225,38 @@ func BenchmarkAccumulatorEncode14Days(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(buf)), "bytes/container")
 }
+
+// TestAccumulatorKillOnly: a container killed before it was ever sampled
+// (one that runs out of memory as it starts) keeps its kills, in its
+// summary and across an encoding, as a sample carrying only the kill would.
+func TestAccumulatorKillOnly(t *testing.T) {
+	o := DefaultOptions()
+	a, err := NewAccumulator(o)
+	require.NoError(t, err)
+	k := workload.ContainerKey{Workload: workload.Key{Namespace: "ns", Kind: workload.Deployment, Name: "app"}, Container: "app"}
+	ev := OOMEvent{Time: accT0, Pod: "app-1", Limit: 256 * workload.MiB}
+	a.AddOOM(ev)
+	a.AddOOM(ev) // told again
+	require.False(t, a.Empty())
+	got := a.Summary(k, accT0.Add(time.Minute))
+	require.Len(t, got.OOMs, 1)
+	assert.True(t, slices.ContainsFunc(got.Peaks, func(p Peak) bool { return p.OOM && p.Bytes > 256*workload.MiB }), "the kill bumps a peak above the limit")
+
+	b, err := UnmarshalAccumulator(a.AppendBinary(nil), o)
+	require.NoError(t, err)
+	again := b.Summary(k, accT0.Add(time.Minute))
+	assert.Equal(t, got.OOMs, again.OOMs)
+	assert.Equal(t, byEnd(got.Peaks, false), byEnd(again.Peaks, false))
+
+	// The same as the samples' path: one sample carrying only the kill.
+	st := NewStore()
+	st.Add(k, workload.Sample{Time: accT0, Pod: "app-1", OOMKilled: true, Settings: workload.Settings{Limits: workload.Resources{Memory: 256 * workload.MiB}}})
+	st.Finalize()
+	series := st.Series(k)
+	want, err := Summarize(k, series, OOMsFromSeries(series, accT0.Add(time.Minute)), accT0.Add(time.Minute), o)
+	require.NoError(t, err)
+	assert.Equal(t, want.First, got.First)
+	assert.Equal(t, want.Last, got.Last)
+	assert.Equal(t, len(want.OOMs), len(got.OOMs))
+	assert.Equal(t, byEnd(want.Peaks, false), byEnd(got.Peaks, false))
+}
