@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"rightsize.dev/rightsize/internal/binread"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -260,20 +261,20 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 	if fp := binary.LittleEndian.Uint32(b[len(accMagic)+1:]); fp != o.Fingerprint() {
 		return nil, ErrOtherOptions
 	}
-	r := &accReader{b: b[len(accMagic)+5:]}
-	if r.byte() == 0 {
-		if r.err == nil && len(r.b) > 0 {
+	r := &accReader{Reader: binread.Reader{B: b[len(accMagic)+5:]}}
+	if r.Byte() == 0 {
+		if r.Err == nil && len(r.B) > 0 {
 			return nil, errors.New("accumulator encoding: trailing bytes")
 		}
-		return a, r.err
+		return a, r.Err
 	}
-	base := int64(r.uvarint())
+	base := int64(r.Uvarint())
 	if base > maxMs {
 		return nil, fmt.Errorf("accumulator encoding: first sample %d ms out of range", base)
 	}
 	r.base = base
 	a.first, a.last = base, r.time()
-	flags := r.byte()
+	flags := r.Byte()
 	if flags&1 != 0 {
 		a.cpuSamples = r.count()
 		a.cpuFirst, a.cpuLast = r.time(), r.time()
@@ -285,22 +286,22 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 	}
 	if flags&4 != 0 {
 		a.currentAt = r.signedTime()
-		a.current.Requests.CPU = workload.Millicores(r.varint())
-		a.current.Requests.Memory = workload.Bytes(r.varint())
-		a.current.Limits.CPU = workload.Millicores(r.varint())
-		a.current.Limits.Memory = workload.Bytes(r.varint())
+		a.current.Requests.CPU = workload.Millicores(r.Varint())
+		a.current.Requests.Memory = workload.Bytes(r.Varint())
+		a.current.Limits.CPU = workload.Millicores(r.Varint())
+		a.current.Limits.Memory = workload.Bytes(r.Varint())
 	}
 	a.throttled = r.count()
 	a.observed = r.nonNeg()
 	a.dropped = r.count()
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	rest, err := a.cpu.UnmarshalCompact(r.b)
+	rest, err := a.cpu.UnmarshalCompact(r.B)
 	if err != nil {
 		return nil, fmt.Errorf("accumulator encoding: cpu histogram: %w", err)
 	}
-	r.b = rest
+	r.B = rest
 	r.slots(a)
 	a.cpuHighs = r.highs(false)
 	a.memHighs = r.highs(true)
@@ -310,9 +311,9 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 	for range r.items() {
 		p := &podState{name: r.str()}
 		p.first, p.last = r.signedTime(), r.signedTime()
-		n := r.uvarint()
+		n := r.Uvarint()
 		if n > stepRing {
-			r.fail("%d steps", n)
+			r.Fail("%d steps", n)
 			n = 0
 		}
 		for i := range int(n) {
@@ -325,15 +326,15 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 			sortInt64(s[:n])
 			p.stepCap = workload.MulSat(s[n/2], 2)
 		}
-		pf := r.byte()
+		pf := r.Byte()
 		p.hasOrigin, p.open, p.opened, p.hold, p.peak.OOM = pf&1 != 0, pf&2 != 0, pf&4 != 0, pf&8 != 0, pf&16 != 0
 		if p.hasOrigin {
 			p.origin = r.signedTime()
-			p.cur = r.varint()
+			p.cur = r.Varint()
 		}
 		if p.open {
 			if !p.hasOrigin {
-				r.fail("pod %q: an open interval without an origin", p.name)
+				r.Fail("pod %q: an open interval without an origin", p.name)
 			}
 			p.peak.Pod = p.name
 			p.peak.End = time.UnixMilli(workload.AddSat(p.origin, workload.MulSat(workload.AddSat(p.cur, 1), a.intervalMs))).UTC()
@@ -343,11 +344,11 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 		if p.hold {
 			p.holdFirstT = r.signedTime()
 		}
-		if r.err != nil {
+		if r.Err != nil {
 			break
 		}
 		if _, dup := a.pods[p.name]; dup {
-			r.fail("pod %q twice", p.name)
+			r.Fail("pod %q twice", p.name)
 		}
 		a.pods[p.name] = p
 	}
@@ -357,10 +358,10 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 		ev.Limit, ev.Usage = workload.Bytes(r.nonNeg()), workload.Bytes(r.nonNeg())
 		a.ooms = append(a.ooms, ev)
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("accumulator encoding: %w", r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("accumulator encoding: %w", r.Err)
 	}
-	if len(r.b) > 0 {
+	if len(r.B) > 0 {
 		return nil, errors.New("accumulator encoding: trailing bytes")
 	}
 	return a, nil
@@ -377,55 +378,22 @@ func sortInt64(s []int64) {
 // accReader reads an encoding, keeping the first error; times are read
 // relative to base.
 type accReader struct {
-	b    []byte
-	err  error
+	binread.Reader
 	base int64
-}
-
-func (r *accReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf(format, args...)
-	}
-}
-
-func (r *accReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("bad or truncated varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *accReader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 1 {
-		r.fail("truncated")
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
 }
 
 // items reads a count and yields that many times while the input lasts:
 // each item takes at least a byte, so a count beyond the bytes left is
 // refused before anything is allocated.
 func (r *accReader) items() func(func(int) bool) {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) || n > maxEncodedItems {
-		r.fail("%d items in %d bytes", n, len(r.b))
+	n := r.Uvarint()
+	if n > uint64(len(r.B)) || n > maxEncodedItems {
+		r.Fail("%d items in %d bytes", n, len(r.B))
 		n = 0
 	}
 	return func(yield func(int) bool) {
 		for i := range int(n) {
-			if r.err != nil || !yield(i) {
+			if r.Err != nil || !yield(i) {
 				return
 			}
 		}
@@ -433,88 +401,65 @@ func (r *accReader) items() func(func(int) bool) {
 }
 
 func (r *accReader) count() int {
-	v := r.uvarint()
+	v := r.Uvarint()
 	if v > math.MaxInt32 {
-		r.fail("count %d", v)
+		r.Fail("count %d", v)
 		return 0
 	}
 	return int(v)
 }
 
 func (r *accReader) nonNeg() int64 {
-	v := r.uvarint()
+	v := r.Uvarint()
 	if v > math.MaxInt64 {
-		r.fail("value %d", v)
+		r.Fail("value %d", v)
 		return 0
 	}
 	return int64(v)
 }
 
-func (r *accReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("bad or truncated varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
 // time reads a time at or after the first sample; signedTime one either
 // side of it. Both stay within the times a state holds.
 func (r *accReader) time() int64 {
-	v := r.uvarint()
+	v := r.Uvarint()
 	if v > uint64(maxMs-r.base) {
-		r.fail("time %d ms after %d out of range", v, r.base)
+		r.Fail("time %d ms after %d out of range", v, r.base)
 		return r.base
 	}
 	return r.base + int64(v)
 }
 
 func (r *accReader) signedTime() int64 {
-	v := r.varint()
+	v := r.Varint()
 	if v < -r.base-maxMs || v > maxMs-r.base {
-		r.fail("time %d ms from %d out of range", v, r.base)
+		r.Fail("time %d ms from %d out of range", v, r.base)
 		return r.base
 	}
 	return r.base + v
 }
 
 func (r *accReader) str() string {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.fail("string of %d bytes in %d", n, len(r.b))
+	n := r.Uvarint()
+	if n > uint64(len(r.B)) {
+		r.Fail("string of %d bytes in %d", n, len(r.B))
 		return ""
 	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
+	return string(r.Next(n))
 }
 
 func (r *accReader) float32() float64 {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 4 {
-		r.fail("truncated")
-		return 0
-	}
-	v := float64(math.Float32frombits(binary.LittleEndian.Uint32(r.b)))
-	r.b = r.b[4:]
+	v := float64(r.Float32())
 	if !(v >= 0 && v <= math.MaxFloat64) {
-		r.fail("value %v", v)
+		r.Fail("value %v", v)
 		return 0
 	}
 	return v
 }
 
 func (r *accReader) slots(a *Accumulator) {
-	n := r.uvarint()
+	n := r.Uvarint()
 	if n > uint64(len(a.slots)) {
-		r.fail("%d window slots, at most %d", n, len(a.slots))
+		r.Fail("%d window slots, at most %d", n, len(a.slots))
 		return
 	}
 	if n == 0 {
@@ -523,18 +468,18 @@ func (r *accReader) slots(a *Accumulator) {
 	newest := r.nonNeg()
 	for range n {
 		d := r.nonNeg()
-		if d > newest || r.err != nil {
-			r.fail("slot %d before %d", d, newest)
+		if d > newest || r.Err != nil {
+			r.Fail("slot %d before %d", d, newest)
 			return
 		}
 		idx := newest - d
 		s := &a.slots[idx%int64(len(a.slots))]
 		if s.idx >= 0 {
-			r.fail("slot %d twice", idx)
+			r.Fail("slot %d twice", idx)
 			return
 		}
 		*s = slot{idx: idx}
-		f := r.byte()
+		f := r.Byte()
 		start := a.slotStart(idx)
 		if f&1 != 0 {
 			s.cpu = r.part(start)
@@ -563,7 +508,7 @@ func (r *accReader) part(start int64) part {
 	p.sum = r.float32()
 	first, span := r.nonNeg(), r.nonNeg()
 	if first > maxMs/1000 || span > maxMs/1000 {
-		r.fail("slot times %d, %d", first, span)
+		r.Fail("slot times %d, %d", first, span)
 		return p
 	}
 	p.first = workload.AddSat(start, first*1000)
@@ -575,9 +520,9 @@ func (r *accReader) highs(bytes bool) highs {
 	var h highs
 	prev := ceilSec(r.base)
 	for range r.items() {
-		d := r.varint()
+		d := r.Varint()
 		if d < -maxMs/1000 || d > maxMs/1000 || prev+d < 0 || prev+d > maxMs/1000 {
-			r.fail("high at %d s + %d s out of range", prev, d)
+			r.Fail("high at %d s + %d s out of range", prev, d)
 			return h
 		}
 		t := (prev + d) * 1000

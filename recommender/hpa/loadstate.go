@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"rightsize.dev/rightsize/internal/binread"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -685,13 +686,13 @@ var errLoadState = errors.New("hpa: decoding load state")
 // retention as NewLoadState checks them; on error s is unchanged. Nothing
 // is allocated beyond what the input's length justifies.
 func (s *LoadState) UnmarshalBinary(b []byte) (rest []byte, err error) {
-	r := stateReader{b: b}
-	if v := r.byte(); r.err == nil && v != loadStateVersion {
+	r := stateReader{binread.Reader{B: b, Wrap: errLoadState, Canonical: true}}
+	if v := r.Byte(); r.Err == nil && v != loadStateVersion {
 		return b, fmt.Errorf("%w: unsupported version %d (want %d)", errLoadState, v, loadStateVersion)
 	}
-	stepMs, points, dropped, newest := r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
-	if r.err != nil {
-		return b, r.err
+	stepMs, points, dropped, newest := r.Uvarint(), r.Uvarint(), r.Uvarint(), r.Uvarint()
+	if r.Err != nil {
+		return b, r.Err
 	}
 	if stepMs < 1000 || points < 1 || points > maxPoints || stepMs > uint64(math.MaxInt64/int64(time.Millisecond))/points {
 		return b, fmt.Errorf("%w: step %d ms and %d points out of range", errLoadState, stepMs, points)
@@ -703,63 +704,63 @@ func (s *LoadState) UnmarshalBinary(b []byte) (rest []byte, err error) {
 	st.dropped = int(dropped)
 	if newest == 0 {
 		*s = *st
-		return r.b, nil
+		return r.B, nil
 	}
 	st.has, st.newestMs = true, int64(newest-1)
 	if err := st.decode(&r); err != nil {
 		return b, err
 	}
 	*s = *st
-	return r.b, nil
+	return r.B, nil
 }
 
 // decode reads the ring, the blocks and the open points into st, whose step,
 // retention and newest time are set.
 func (st *LoadState) decode(r *stateReader) error {
 	newestIdx, oldest, from := st.newestMs/st.stepMs, st.oldest(), st.openFrom()
-	back, n := r.uvarint(), r.uvarint()
-	if r.err != nil {
-		return r.err
+	back, n := r.Uvarint(), r.Uvarint()
+	if r.Err != nil {
+		return r.Err
 	}
 	// The ring's points are retained and closed; each takes a byte at least.
-	if (n == 0 && back != 0) || (n > 0 && (back > uint64(newestIdx-max(oldest, 0)) || n > uint64(len(r.b)) || newestIdx-int64(back)+int64(n) > from)) {
+	if (n == 0 && back != 0) || (n > 0 && (back > uint64(newestIdx-max(oldest, 0)) || n > uint64(len(r.B)) || newestIdx-int64(back)+int64(n) > from)) {
 		return fmt.Errorf("%w: ring of %d points from %d back out of range", errLoadState, n, back)
 	}
 	if n > 0 {
 		st.first, st.count = newestIdx-int64(back), int(n)
 		st.ring = make([]point, n)
 		for i := range st.ring {
-			pods := r.uvarint()
+			pods := r.Uvarint()
 			if pods > math.MaxUint32 || ((i == 0 || i == int(n)-1) && pods == 0) {
-				r.fail("point pods %d", pods)
+				r.Fail("point pods %d", pods)
 			}
 			st.ring[i].pods = uint32(pods)
 			if pods > 0 {
-				v := r.float32()
+				v := r.Float32()
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					r.fail("point CPU %v", v)
+					r.Fail("point CPU %v", v)
 				}
 				st.ring[i].cpu = v
 			}
-			if r.err != nil {
-				return r.err
+			if r.Err != nil {
+				return r.Err
 			}
 		}
 	}
 
-	nb := r.uvarint()
-	if r.err == nil && nb > corrBlocks+1 {
-		r.fail("%d blocks", nb)
+	nb := r.Uvarint()
+	if r.Err == nil && nb > corrBlocks+1 {
+		r.Fail("%d blocks", nb)
 	}
 	prev := floorDivMs(oldest, st.blockPts) - 1
 	for range nb {
-		d, pairs := r.uvarint(), r.uvarint()
+		d, pairs := r.Uvarint(), r.Uvarint()
 		var v [5]float64
 		for k := range v {
-			v[k] = r.float64()
+			v[k] = r.Float64()
 		}
-		if r.err != nil {
-			return r.err
+		if r.Err != nil {
+			return r.Err
 		}
 		// The bounds of the values make those of the moments.
 		np := float64(pairs)
@@ -773,21 +774,21 @@ func (st *LoadState) decode(r *stateReader) error {
 		st.blocks = append(st.blocks, corrBlock{idx: prev, c: correlation{n: float64(pairs), meanX: v[0], meanY: v[1], m2X: v[2], m2Y: v[3], cXY: v[4]}})
 	}
 
-	np := r.uvarint()
+	np := r.Uvarint()
 	// A pod takes 8 bytes at least: its name's length, one container with
 	// its name's length, time, one point and its two counts.
-	if r.err == nil && np > uint64(len(r.b))/8 {
-		r.fail("%d pods", np)
+	if r.Err == nil && np > uint64(len(r.B))/8 {
+		r.Fail("%d pods", np)
 	}
 	maxParts := uint64(newestIdx - from + 1)
 	for range np {
 		name := r.string()
-		nc := r.uvarint()
-		if r.err == nil && (nc == 0 || nc > uint64(len(r.b))/6) {
-			r.fail("%d containers", nc)
+		nc := r.Uvarint()
+		if r.Err == nil && (nc == 0 || nc > uint64(len(r.B))/6) {
+			r.Fail("%d containers", nc)
 		}
-		if r.err != nil {
-			return r.err
+		if r.Err != nil {
+			return r.Err
 		}
 		if _, dup := st.byName[name]; dup {
 			return fmt.Errorf("%w: pod %q twice", errLoadState, name)
@@ -795,12 +796,12 @@ func (st *LoadState) decode(r *stateReader) error {
 		pp := &podPartial{name: name, containers: make([]containerPartial, 0, nc)}
 		for range nc {
 			c := containerPartial{name: r.string()}
-			back, k := r.uvarint(), r.uvarint()
-			if r.err == nil && (k == 0 || k > maxParts || k > uint64(len(r.b))/3 || back > uint64(st.newestMs)) {
-				r.fail("container of %d points, %d ms back", k, back)
+			back, k := r.Uvarint(), r.Uvarint()
+			if r.Err == nil && (k == 0 || k > maxParts || k > uint64(len(r.B))/3 || back > uint64(st.newestMs)) {
+				r.Fail("container of %d points, %d ms back", k, back)
 			}
-			if r.err != nil {
-				return r.err
+			if r.Err != nil {
+				return r.Err
 			}
 			c.lastMs = st.newestMs - int64(back)
 			for _, o := range pp.containers {
@@ -811,22 +812,22 @@ func (st *LoadState) decode(r *stateReader) error {
 			c.parts = make([]partial, 0, k)
 			prev := from - 1
 			for range k {
-				d := r.uvarint()
-				if r.err == nil && (d > uint64(newestIdx-prev-1) || prev+int64(d)+1 < 0) {
-					r.fail("open point %d past the newest", d)
+				d := r.Uvarint()
+				if r.Err == nil && (d > uint64(newestIdx-prev-1) || prev+int64(d)+1 < 0) {
+					r.Fail("open point %d past the newest", d)
 				}
 				pt := partial{idx: prev + int64(d) + 1}
 				prev = pt.idx
-				nCPU := r.uvarint()
+				nCPU := r.Uvarint()
 				if nCPU > 0 {
-					pt.cpu = r.float64()
+					pt.cpu = r.Float64()
 				}
-				nMem := r.uvarint()
+				nMem := r.Uvarint()
 				if nMem > 0 {
-					pt.mem = r.float64()
+					pt.mem = r.Float64()
 				}
-				if r.err != nil {
-					return r.err
+				if r.Err != nil {
+					return r.Err
 				}
 				if nCPU > math.MaxUint32 || nMem > math.MaxUint32 || nCPU+nMem == 0 ||
 					!(math.Abs(pt.cpu) <= float64(nCPU)*maxCores) || !(math.Abs(pt.mem) <= float64(nMem)*maxMemory) {
@@ -843,83 +844,22 @@ func (st *LoadState) decode(r *stateReader) error {
 		st.byName[name] = len(st.pods)
 		st.pods = append(st.pods, pp)
 	}
-	return r.err
+	return r.Err
 }
 
 // stateReader reads the encoding, keeping the first error.
-type stateReader struct {
-	b   []byte
-	err error
-}
-
-func (r *stateReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: "+format, append([]any{errLoadState}, args...)...)
-	}
-}
-
-func (r *stateReader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 1 {
-		r.fail("truncated")
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *stateReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 || n != uvarintLen(v) {
-		r.fail("truncated or overlong varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *stateReader) float32() float32 {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 4 {
-		r.fail("truncated")
-		return 0
-	}
-	v := math.Float32frombits(binary.LittleEndian.Uint32(r.b))
-	r.b = r.b[4:]
-	return v
-}
-
-func (r *stateReader) float64() float64 {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 8 {
-		r.fail("truncated")
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-	r.b = r.b[8:]
-	return v
-}
+type stateReader struct{ binread.Reader }
 
 func (r *stateReader) string() string {
-	n := r.uvarint()
-	if r.err != nil {
+	n := r.Uvarint()
+	if r.Err != nil {
 		return ""
 	}
-	if n > uint64(len(r.b)) {
-		r.fail("truncated")
+	if n > uint64(len(r.B)) {
+		r.Fail("truncated")
 		return ""
 	}
-	v := string(r.b[:n])
-	r.b = r.b[n:]
+	v := string(r.B[:n])
+	r.B = r.B[n:]
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 
+	"rightsize.dev/rightsize/internal/binread"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/statestore"
@@ -96,22 +97,22 @@ func (s *State) Restore(b []byte) (warnings []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{b: body[len(magic)+1:]}
+	r := &reader{binread.Reader{B: body[len(magic)+1:]}}
 	n := r.count("containers")
 	skippedOptions := 0
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err == nil; i++ {
 		k := workload.ContainerKey{Workload: r.key(), Container: r.str("container")}
 		seen := r.uvarint("last seen")
 		enc := r.bytes("accumulator")
-		if r.err != nil {
+		if r.Err != nil {
 			break
 		}
 		if k.Container == "" {
-			r.fail("container %d: no container name", i)
+			r.Fail("container %d: no container name", i)
 			break
 		}
 		if seen > math.MaxInt64 {
-			r.fail("container %s: last seen out of range", k)
+			r.Fail("container %s: last seen out of range", k)
 			break
 		}
 		a, err := history.UnmarshalAccumulator(enc, s.o.History)
@@ -120,41 +121,41 @@ func (s *State) Restore(b []byte) (warnings []string, err error) {
 			skippedOptions++
 			continue
 		case err != nil:
-			r.fail("container %s: %v", k, err)
+			r.Fail("container %s: %v", k, err)
 		case next.containers.Get(k, false) != nil:
-			r.fail("container %s twice", k)
+			r.Fail("container %s twice", k)
 		default:
 			_ = next.containers.Put(k, a) // made with the state's options
 			next.seen[k] = int64(seen)
 		}
 	}
 	n = r.count("workloads")
-	for i := 0; i < n && r.err == nil; i++ {
+	for i := 0; i < n && r.Err == nil; i++ {
 		k := r.key()
 		enc := r.bytes("load")
-		if r.err != nil {
+		if r.Err != nil {
 			break
 		}
 		var l hpa.LoadState
 		rest, err := l.UnmarshalBinary(enc)
 		switch {
 		case err != nil:
-			r.fail("workload %s: load: %v", k, err)
+			r.Fail("workload %s: load: %v", k, err)
 		case len(rest) != 0:
-			r.fail("workload %s: load: %d bytes too many", k, len(rest))
+			r.Fail("workload %s: load: %d bytes too many", k, len(rest))
 		case next.loads[k] != nil:
-			r.fail("workload %s twice", k)
+			r.Fail("workload %s twice", k)
 		case l.Step() != s.o.LoadStep:
 			warnings = append(warnings, fmt.Sprintf("workload %s: load kept at a step of %s, not %s: starting it over", k, l.Step(), s.o.LoadStep))
 		default:
 			next.loads[k] = &l
 		}
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("%d bytes after the end", len(r.b))
+	if r.Err == nil && len(r.B) != 0 {
+		r.Fail("%d bytes after the end", len(r.B))
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("live state: %w", r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("live state: %w", r.Err)
 	}
 	if skippedOptions > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d containers kept with other history options (another profile): their history starts over", skippedOptions))
@@ -200,27 +201,14 @@ func (s *State) restoreSamples(b []byte) ([]string, error) {
 }
 
 // reader decodes; the first error sticks and every read after it is zero.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf(format, args...)
-	}
-}
+type reader struct{ binread.Reader }
 
 func (r *reader) uvarint(what string) uint64 {
-	if r.err != nil {
-		return 0
+	had := r.Err != nil
+	v := r.Uvarint()
+	if !had && r.Err != nil {
+		r.Err = fmt.Errorf("%s: %w", what, r.Err)
 	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("%s: bad or truncated varint", what)
-		return 0
-	}
-	r.b = r.b[n:]
 	return v
 }
 
@@ -228,8 +216,8 @@ func (r *reader) uvarint(what string) uint64 {
 // bytes left could hold is damage, not a reason to allocate.
 func (r *reader) count(what string) int {
 	v := r.uvarint(what)
-	if v > uint64(len(r.b)/2) {
-		r.fail("%s: %d, more than the %d bytes left could hold", what, v, len(r.b))
+	if v > uint64(len(r.B)/2) {
+		r.Fail("%s: %d, more than the %d bytes left could hold", what, v, len(r.B))
 		return 0
 	}
 	return int(v)
@@ -237,16 +225,14 @@ func (r *reader) count(what string) int {
 
 func (r *reader) bytes(what string) []byte {
 	n := r.uvarint(what)
-	if r.err != nil {
+	if r.Err != nil {
 		return nil
 	}
-	if n > uint64(len(r.b)) {
-		r.fail("%s: %d bytes, only %d left", what, n, len(r.b))
+	if n > uint64(len(r.B)) {
+		r.Fail("%s: %d bytes, only %d left", what, n, len(r.B))
 		return nil
 	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
+	return r.Next(n)
 }
 
 // maxName bounds a name read: Kubernetes names are at most 253 bytes.
@@ -255,7 +241,7 @@ const maxName = 253
 func (r *reader) str(what string) string {
 	b := r.bytes(what)
 	if len(b) > maxName {
-		r.fail("%s: %d bytes, longer than a Kubernetes name", what, len(b))
+		r.Fail("%s: %d bytes, longer than a Kubernetes name", what, len(b))
 		return ""
 	}
 	return string(b)
@@ -263,12 +249,12 @@ func (r *reader) str(what string) string {
 
 func (r *reader) key() workload.Key {
 	ns, kind, name := r.str("namespace"), r.str("kind"), r.str("workload")
-	if r.err != nil {
+	if r.Err != nil {
 		return workload.Key{}
 	}
 	k, ok := workload.ParseKind(kind)
 	if !ok || ns == "" || name == "" {
-		r.fail("workload %q/%q/%q: not a workload key", ns, kind, name)
+		r.Fail("workload %q/%q/%q: not a workload key", ns, kind, name)
 		return workload.Key{}
 	}
 	return workload.Key{Namespace: ns, Kind: k, Name: name}

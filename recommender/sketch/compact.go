@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"rightsize.dev/rightsize/internal/binread"
 )
 
 // CompactLevels is how finely AppendCompact keeps bucket weights: each as a
@@ -97,23 +99,23 @@ func (h *Histogram) UnmarshalCompact(b []byte) ([]byte, error) {
 	if h.layout == nil {
 		return b, errors.New("sketch: decoding: histogram not created with New")
 	}
-	r := compactReader{b: b}
-	sec := r.uvarint()
-	nsec := r.uvarint()
-	hasValues := r.byte()
+	r := compactReader{binread.Reader{B: b, Wrap: errCompact}}
+	sec := r.Uvarint()
+	nsec := r.Uvarint()
+	hasValues := r.Byte()
 	var minValue, maxValue = math.Inf(1), math.Inf(-1)
 	switch hasValues {
 	case 0:
 	case 1:
-		minValue, maxValue = r.float(), r.float()
+		minValue, maxValue = r.Float64(), r.Float64()
 	default:
-		r.fail("value flag %d", hasValues)
+		r.Fail("value flag %d", hasValues)
 	}
-	total := r.float()
-	level := r.float()
-	count := r.uvarint()
-	if r.err != nil {
-		return b, r.err
+	total := r.Float64()
+	level := r.Float64()
+	count := r.Uvarint()
+	if r.Err != nil {
+		return b, r.Err
 	}
 	if sec > uint64(maxRefUnix-minRefUnix) || nsec >= nanosPerSec {
 		return b, fmt.Errorf("%w: reference time %d s %d ns out of range", errCompact, sec, nsec)
@@ -134,10 +136,10 @@ func (h *Histogram) UnmarshalCompact(b []byte) ([]byte, error) {
 	start := r
 	next := uint64(0)
 	for range count {
-		i := next + r.uvarint()
-		q := r.uvarint()
-		if r.err != nil {
-			return b, r.err
+		i := next + r.Uvarint()
+		q := r.Uvarint()
+		if r.Err != nil {
+			return b, r.Err
 		}
 		if i >= uint64(h.n) || q == 0 || q > CompactLevels {
 			return b, fmt.Errorf("%w: bucket %d weight %d out of range", errCompact, i, q)
@@ -149,8 +151,8 @@ func (h *Histogram) UnmarshalCompact(b []byte) ([]byte, error) {
 	h.total = total
 	next = 0
 	for range count {
-		i := next + r.uvarint()
-		h.weights[i] = float64(r.uvarint()) * level
+		i := next + r.Uvarint()
+		h.weights[i] = float64(r.Uvarint()) * level
 		next = i + 1
 	}
 	h.minBucket, h.maxBucket = h.n-1, 0
@@ -162,56 +164,8 @@ func (h *Histogram) UnmarshalCompact(b []byte) ([]byte, error) {
 	}
 	h.minValue, h.maxValue = minValue, maxValue
 	h.setRef(time.Unix(int64(sec)+minRefUnix, int64(nsec)).UTC())
-	return r.b, nil
+	return r.B, nil
 }
 
 // compactReader reads varints and floats, keeping the first error.
-type compactReader struct {
-	b   []byte
-	err error
-}
-
-func (r *compactReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s", errCompact, fmt.Sprintf(format, args...))
-	}
-}
-
-func (r *compactReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("bad or truncated varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *compactReader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 1 {
-		r.fail("truncated")
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *compactReader) float() float64 {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 8 {
-		r.fail("truncated")
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-	r.b = r.b[8:]
-	return v
-}
+type compactReader struct{ binread.Reader }
