@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"slices"
+	"time"
 
 	"rightsize.dev/rightsize/internal/binread"
 	"rightsize.dev/rightsize/recommender/history"
@@ -16,15 +16,17 @@ import (
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
-// The encoding, version 1: "RSL" 1, the number of containers, each as its
-// key (namespace, kind, workload, container), when it was last seen (Unix
-// ms) and its accumulator's encoding (length first); the number of
-// workloads with loads, each as its key and its load's encoding (length
+// The encoding, version 2: "RSL" 2, the cursor (its source's name and
+// the Unix ms it was read until, 0 for none), the number of containers,
+// each as its key (namespace, kind, workload, container), when it was last
+// seen (Unix ms) and its accumulator's encoding (length first); the number
+// of workloads with loads, each as its key and its load's encoding (length
 // first); then the CRC-32C of all that. Containers and workloads are
-// sorted, so one state always encodes to the same bytes.
+// sorted, so one state always encodes to the same bytes. Version 1 is
+// version 2 without the cursor; it is read still.
 const (
 	magic   = "RSL"
-	version = 1
+	version = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -40,6 +42,12 @@ var ErrNewerVersion = errors.New("the state was written by a newer version")
 // load point of each scalable workload.
 func (s *State) Encode() []byte {
 	b := append([]byte(magic), version)
+	b = appendString(b, s.cursor.Source)
+	var until uint64
+	if !s.cursor.Until.IsZero() {
+		until = uint64(max(s.cursor.Until.UnixMilli(), 0))
+	}
+	b = binary.AppendUvarint(b, until)
 	keys := s.keys()
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	var scratch []byte
@@ -83,7 +91,8 @@ func (s *State) Restore(b []byte) (warnings []string, err error) {
 	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic {
 		return nil, errors.New("live state: not a state (bad magic)")
 	}
-	if v := b[len(magic)]; v != version {
+	v := b[len(magic)]
+	if v != version && v != 1 {
 		if v > version {
 			return nil, fmt.Errorf("live state: version %d: %w", v, ErrNewerVersion)
 		}
@@ -98,6 +107,15 @@ func (s *State) Restore(b []byte) (warnings []string, err error) {
 		return nil, err
 	}
 	r := &reader{binread.Reader{B: body[len(magic)+1:]}}
+	if v >= 2 {
+		next.cursor.Source = r.str("cursor source")
+		switch until := r.uvarint("cursor"); {
+		case until > math.MaxInt64:
+			r.Fail("cursor out of range")
+		case until > 0:
+			next.cursor.Until = time.UnixMilli(int64(until)).UTC()
+		}
+	}
 	n := r.count("containers")
 	skippedOptions := 0
 	for i := 0; i < n && r.Err == nil; i++ {
@@ -178,24 +196,7 @@ func (s *State) restoreSamples(b []byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	type keyed struct {
-		k   workload.ContainerKey
-		smp workload.Sample
-	}
-	byWorkload := map[workload.Key][]keyed{}
-	for _, k := range h.Containers() {
-		for _, ser := range h.Series(k) {
-			for i := range ser.Len() {
-				byWorkload[k.Workload] = append(byWorkload[k.Workload], keyed{k, ser.At(i)})
-			}
-		}
-	}
-	for _, samples := range byWorkload {
-		slices.SortStableFunc(samples, func(x, y keyed) int { return x.smp.Time.Compare(y.smp.Time) })
-		for _, x := range samples {
-			next.Add(x.k, x.smp)
-		}
-	}
+	next.AddStore(h)
 	*s = *next
 	return []string{fmt.Sprintf("read a sample store of %d samples (an earlier format) into sketches", h.Samples())}, nil
 }

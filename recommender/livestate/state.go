@@ -53,6 +53,62 @@ type State struct {
 	loads      map[workload.Key]*hpa.LoadState
 	// seen is when each container was last sampled or touched, Unix ms.
 	seen map[workload.ContainerKey]int64
+	// cursor is how far a source that can be read again (Prometheus) has
+	// been read into the state; it is checkpointed with the history.
+	cursor Cursor
+}
+
+// Cursor says how far a source that keeps history has been read into a
+// state: the history holds its samples up to Until, and none after. A
+// process that resumes from a checkpoint reads on from there, so that no
+// step is read twice (a histogram would count it twice) or left out.
+type Cursor struct {
+	// Source names the source and how it was read (server, step): a
+	// cursor of another source does not say what this one has given.
+	Source string
+	Until  time.Time
+}
+
+// Cursor returns how far a source has been read into the state; the zero
+// Cursor when none has.
+func (s *State) Cursor() Cursor { return s.cursor }
+
+// SetCursor records how far a source has been read into the state.
+func (s *State) SetCursor(c Cursor) { s.cursor = c }
+
+// AddStore adds a store's samples, workload by workload in time order, so
+// that the windows, peaks and loads see them as they came; it returns how
+// many it added. The store must be finalized. Samples older than what a
+// container's history holds already are still counted: add each stretch
+// of time once (Cursor).
+func (s *State) AddStore(h *history.Store) int {
+	type keyed struct {
+		k   workload.ContainerKey
+		ser *history.Series
+		i   int
+	}
+	n := 0
+	var batch []keyed
+	keys := h.Containers()
+	for i := 0; i < len(keys); {
+		// The containers of one workload are adjacent in the store's
+		// order: one workload's samples at a time bounds the batch.
+		w := keys[i].Workload
+		batch = batch[:0]
+		for ; i < len(keys) && keys[i].Workload == w; i++ {
+			for _, ser := range h.Series(keys[i]) {
+				for j := range ser.Len() {
+					batch = append(batch, keyed{keys[i], ser, j})
+				}
+			}
+		}
+		slices.SortStableFunc(batch, func(x, y keyed) int { return cmp.Compare(x.ser.Time[x.i], y.ser.Time[y.i]) })
+		for _, x := range batch {
+			s.Add(x.k, x.ser.At(x.i))
+		}
+		n += len(batch)
+	}
+	return n
 }
 
 // New returns an empty state.

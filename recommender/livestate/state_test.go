@@ -2,6 +2,8 @@ package livestate
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -180,6 +182,62 @@ func TestRestoreSampleStore(t *testing.T) {
 	assert.InDeltaSlice(t, wl.CPU, gl.CPU, 1e-5)
 }
 
+// TestCursor: the cursor goes into the encoding and back; a state of
+// version 1, which had none, is read with none.
+func TestCursor(t *testing.T) {
+	s := newState(t)
+	end := feed(1, 10*time.Minute, s.Add)
+	s.Expire(end)
+	v1 := s.Encode() // no cursor: source "" and 0
+	c := Cursor{Source: "prometheus http://prom:9090 step 1m0s", Until: end.Add(-time.Minute)}
+	s.SetCursor(c)
+	r := newState(t)
+	_, err := r.Restore(s.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, c, r.Cursor())
+
+	// Version 1: the same bytes without the two cursor fields.
+	body := append([]byte(magic+"\x01"), v1[len(magic)+3:len(v1)-4]...)
+	v1 = binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, castagnoli))
+	old := newState(t)
+	old.SetCursor(c)
+	_, err = old.Restore(v1)
+	require.NoError(t, err)
+	assert.Equal(t, Cursor{}, old.Cursor(), "a version 1 state has no cursor")
+	assert.Equal(t, s.Stats(), old.Stats())
+}
+
+// TestAddStore: a store's samples added at once, or in two stretches of
+// time one after the other, give the history that taking them live gives.
+func TestAddStore(t *testing.T) {
+	live := newState(t)
+	first, second := history.NewStore(), history.NewStore()
+	mid := t0.Add(24 * time.Hour)
+	end := feed(2, 5*time.Minute, func(k workload.ContainerKey, smp workload.Sample) {
+		live.Add(k, smp)
+		if smp.Time.Before(mid) {
+			first.Add(k, smp)
+		} else {
+			second.Add(k, smp)
+		}
+	})
+	first.Finalize()
+	second.Finalize()
+	s := newState(t)
+	n := s.AddStore(first) + s.AddStore(second)
+	assert.Equal(t, first.Samples()+second.Samples(), n)
+	assert.Equal(t, live.Stats(), s.Stats())
+	for _, k := range live.keys() {
+		want, _ := live.States().Summary(k, end, history.DefaultOptions())
+		got, _ := s.States().Summary(k, end, history.DefaultOptions())
+		assert.InEpsilon(t, want.CPU.Quantile(0.95), got.CPU.Quantile(0.95), 1e-9, k.String())
+		assert.Equal(t, want.MemoryWindow.Max, got.MemoryWindow.Max, k.String())
+	}
+	wl, _ := live.Loads()(web, nil, end)
+	gl, _ := s.Loads()(web, nil, end)
+	assert.Equal(t, wl.CPU, gl.CPU)
+}
+
 // TestSize bounds the encoding: a container after 14 days at 30 s stays
 // near history's 850 bytes, a load adds 5 bytes a point.
 func TestSize(t *testing.T) {
@@ -199,6 +257,7 @@ func FuzzRestore(f *testing.F) {
 	s.Expire(end)
 	f.Add(s.Encode())
 	f.Add([]byte(magic + "\x01\x00\x00\x00\x00\x00\x00"))
+	f.Add([]byte(magic + "\x02\x01p\x80\x01\x00\x00\x00\x00\x00\x00"))
 	old := statestore.NewMemory(statestore.Options{})
 	old.Add(workload.ContainerKey{Workload: web, Container: "app"}, workload.Sample{Time: t0, Pod: "p", CPU: 1, HasCPU: true})
 	if b, err := old.Encode(); err == nil {
