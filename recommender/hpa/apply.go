@@ -26,8 +26,11 @@ func StoreLoads(st *history.Store) Loads {
 // from the loads before the plan's time, and, where the HPA it
 // recommends scales on CPU utilization, sets the containers' CPU requests
 // from the same model (SetPodCPU): a workload with an HPA on CPU never gets
-// a request that contradicts it. hpas are the workloads' HPAs; known says
-// the source knows them all.
+// a request that contradicts it. Where the model recommends nothing for a
+// workload whose current HPA scales on CPU (too little aggregate load),
+// its containers keep their CPU requests rather than take the per-pod
+// policy's. hpas are the workloads' HPAs; known says the source knows them
+// all.
 func Apply(plan workload.Plan, loads Loads, hpas []workload.HPA, known bool, o Options) workload.Plan {
 	byKey := map[workload.Key]workload.HPA{}
 	for _, h := range hpas {
@@ -71,9 +74,20 @@ func Apply(plan workload.Plan, loads Loads, hpas []workload.HPA, known bool, o O
 			in.Load = l
 			a := Recommend(in, o)
 			wp.Autoscaling = &a
-			if a.PodCPU > 0 && a.Recommended != nil && a.Recommended.Utilization("cpu") > 0 {
+			switch {
+			case a.PodCPU > 0 && a.Recommended != nil && a.Recommended.Utilization("cpu") > 0:
 				wp = SetPodCPU(wp, a.PodCPU, fmt.Sprintf("chosen with the HPA (CPU target %d %%): the pod's CPU request is %s, sized from the workload's aggregate load, not per-pod usage the HPA regulates (R10)",
 					a.Recommended.Utilization("cpu"), a.PodCPU))
+			case in.Current != nil && in.Current.Utilization("cpu") > 0:
+				// The model could not size the pod (too little aggregate
+				// load): a request from per-pod usage, which the HPA keeps
+				// near its target, is the first turn of the spiral.
+				var changed bool
+				wp, changed = keepPodCPU(wp, fmt.Sprintf("kept at the current request: HPA %s scales on CPU at %d %% of it, and without a recommendation for the two together (see the HPA's reasons) a request from per-pod usage, which the HPA regulates, would move its scaling point (R10)",
+					in.Current.Name, in.Current.Utilization("cpu")))
+				if changed {
+					a.Reasons = append(a.Reasons, fmt.Sprintf("the containers' CPU requests stay as they are: HPA %s scales on CPU at %d %% of them and is not re-sized with them", in.Current.Name, in.Current.Utilization("cpu")))
+				}
 			}
 			out.Workloads[i] = wp
 		}()
@@ -126,29 +140,58 @@ func SetPodCPU(wp workload.WorkloadPlan, pod workload.Millicores, reason string)
 		}
 		want = max(want, 1)
 		assigned += want
-		before := c.Recommended()
-		r := c.Recommendation
-		r.HasCPU = true
-		if before.Requests.CPU > 0 {
-			k := float64(want) / float64(before.Requests.CPU)
-			r.LowerBound.CPU = workload.Millicores(float64(r.LowerBound.CPU) * k)
-			r.UpperBound.CPU = workload.Millicores(float64(r.UpperBound.CPU) * k)
-		}
-		r.Target.Requests.CPU = want
-		switch lim := before.Limits.CPU; {
-		case lim == 0:
-			r.Target.Limits.CPU = 0
-		case lim == before.Requests.CPU:
-			r.Target.Limits.CPU = want
-		default:
-			r.Target.Limits.CPU = max(lim, want)
-		}
-		if want != before.Requests.CPU {
-			r.Reasons = append(append([]string{}, r.Reasons...), fmt.Sprintf("cpu request %s → %s: %s", before.Requests.CPU, want, reason))
-		}
-		c.Recommendation = r
-		cs[i] = c
+		cs[i], _ = setCPU(c, want, reason)
 	}
 	wp.Containers = cs
 	return wp
+}
+
+// keepPodCPU sets the CPU request of each app container and sidecar that
+// has one back to it (limits and bounds as SetPodCPU does); one without a
+// request keeps the policy's, which is what lets an HPA on CPU measure
+// utilization at all. reason is added to each changed container's
+// reasons; changed says whether any was.
+func keepPodCPU(wp workload.WorkloadPlan, reason string) (workload.WorkloadPlan, bool) {
+	cs := make([]workload.ContainerPlan, len(wp.Containers))
+	copy(cs, wp.Containers)
+	kept := false
+	for i, c := range cs {
+		if (c.Init && !c.Sidecar) || c.Current.Requests.CPU <= 0 {
+			continue
+		}
+		var changed bool
+		cs[i], changed = setCPU(c, c.Current.Requests.CPU, reason)
+		kept = kept || changed
+	}
+	wp.Containers = cs
+	return wp, kept
+}
+
+// setCPU sets a container's recommended CPU request to want: its bounds
+// scale alike, a CPU limit stays at least the request (equal where it was
+// equal), and reason is added when the request changes.
+func setCPU(c workload.ContainerPlan, want workload.Millicores, reason string) (workload.ContainerPlan, bool) {
+	before := c.Recommended()
+	r := c.Recommendation
+	r.HasCPU = true
+	if before.Requests.CPU > 0 {
+		k := float64(want) / float64(before.Requests.CPU)
+		r.LowerBound.CPU = workload.Millicores(float64(r.LowerBound.CPU) * k)
+		r.UpperBound.CPU = workload.Millicores(float64(r.UpperBound.CPU) * k)
+	}
+	r.Target.Requests.CPU = want
+	switch lim := before.Limits.CPU; {
+	case lim == 0:
+		r.Target.Limits.CPU = 0
+	case lim == before.Requests.CPU:
+		r.Target.Limits.CPU = want
+	default:
+		r.Target.Limits.CPU = max(lim, want)
+	}
+	changed := want != before.Requests.CPU
+	if changed {
+		r.Reasons = append(append([]string{}, r.Reasons...), fmt.Sprintf("cpu request %s → %s: %s", before.Requests.CPU, want, reason))
+	}
+	c.Recommendation = r
+	return c, changed
 }

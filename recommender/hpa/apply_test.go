@@ -1,6 +1,7 @@
 package hpa
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +88,64 @@ func TestApply(t *testing.T) {
 	assert.Equal(t, a.PodCPU, out.Workloads[1].Containers[0].Recommended().Requests.CPU)
 	assert.Contains(t, out.Workloads[1].Containers[0].Recommendation.Reasons[0], "chosen with the HPA")
 	assert.Nil(t, plan.Workloads[1].Autoscaling, "the input plan is not changed")
+}
+
+// TestApplyKeepsCPUOfUnsizedHPA: with too little aggregate load to size
+// the pod and the HPA together, a workload whose HPA scales on CPU keeps
+// its CPU requests (a request from per-pod usage would move the HPA's
+// scaling point); one whose HPA scales on another metric, or that has
+// none, keeps the per-container policy's.
+func TestApplyKeepsCPUOfUnsizedHPA(t *testing.T) {
+	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	ck := workload.ContainerKey{Workload: web, Container: "app"}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	st := history.NewStore()
+	for i := range 120 { // two hours: below MinHistory
+		st.Add(ck, workload.Sample{Time: t0.Add(time.Duration(i) * time.Minute), Pod: "a", CPU: 0.3, HasCPU: true})
+	}
+	st.Finalize()
+	container := func() workload.ContainerPlan {
+		return workload.ContainerPlan{Name: "app",
+			Current: workload.Settings{Requests: workload.Resources{CPU: 1000}, Limits: workload.Resources{CPU: 1000}},
+			Recommendation: workload.Recommendation{HasCPU: true, Target: workload.Settings{Requests: workload.Resources{CPU: 300}, Limits: workload.Resources{CPU: 300}},
+				LowerBound: workload.Resources{CPU: 200}, UpperBound: workload.Resources{CPU: 600}}}
+	}
+	onCPU := workload.HPA{Name: "web", Target: web, MinReplicas: 3, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}
+	onRPS := workload.HPA{Name: "web", Target: web, MinReplicas: 3, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "rps", AverageValue: "1k"}}}
+	for _, tc := range []struct {
+		name      string
+		hpas      []workload.HPA
+		wantCPU   workload.Millicores
+		wantLimit workload.Millicores
+		kept      bool
+		// why is in the HPA's reasons.
+		why string
+	}{
+		{"HPA on CPU: kept", []workload.HPA{onCPU}, 1000, 1000, true, "needed: no HPA recommendation"},
+		{"HPA on another metric: the policy's", []workload.HPA{onRPS}, 300, 300, false, "the CPU requests stay with the per-container policy"},
+		{"no HPA: the policy's", nil, 300, 300, false, "needed: no HPA recommendation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := workload.Plan{Generated: t0.Add(2 * time.Hour), Workloads: []workload.WorkloadPlan{
+				{Key: web, Replicas: 3, Containers: []workload.ContainerPlan{container()}}}}
+			out := Apply(plan, StoreLoads(st), tc.hpas, true, DefaultOptions)
+			wp := out.Workloads[0]
+			require.NotNil(t, wp.Autoscaling)
+			assert.Zero(t, wp.Autoscaling.PodCPU, "the model sized no pod")
+			got := wp.Containers[0].Recommended()
+			assert.Equal(t, tc.wantCPU, got.Requests.CPU)
+			assert.Equal(t, tc.wantLimit, got.Limits.CPU, "Guaranteed stays so")
+			reasons := strings.Join(wp.Containers[0].Recommendation.Reasons, "\n")
+			hpaReasons := joined(*wp.Autoscaling)
+			if tc.kept {
+				assert.Contains(t, reasons, "cpu request 300m → 1: kept at the current request: HPA web scales on CPU at 50 %")
+				assert.Contains(t, hpaReasons, "the containers' CPU requests stay as they are")
+				assert.Equal(t, workload.Millicores(2000), wp.Containers[0].Recommendation.UpperBound.CPU, "bounds scale with the request")
+			} else {
+				assert.NotContains(t, reasons, "kept at the current request")
+				assert.NotContains(t, hpaReasons, "stay as they are")
+			}
+			assert.Contains(t, hpaReasons, tc.why)
+		})
+	}
 }
