@@ -155,8 +155,8 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	if len(all) == 0 {
-		return nil, fmt.Errorf("no container series match %s between %s and %s",
-			c.p.podsSelector(nil), c.w.at(0).Add(-c.w.step).Format(time.RFC3339), c.w.last().Format(time.RFC3339))
+		return nil, noDataError(fmt.Sprintf("no container series match %s between %s and %s",
+			c.p.podsSelector(nil), c.w.at(0).Add(-c.w.step).Format(time.RFC3339), c.w.last().Format(time.RFC3339)))
 	}
 	groups := groupSeries(all, c.o.MaxSeries)
 	c.log.Debug("found containers", "series", len(all), "groups", len(groups), "took", time.Since(start))
@@ -183,7 +183,7 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		if len(c.failed) > 0 {
 			return nil, fmt.Errorf("no samples read: every chunk failed, the first: %w", c.failed[0])
 		}
-		return nil, errors.New("no samples in the window")
+		return nil, noDataError("no samples in the window")
 	}
 
 	step = time.Now()
@@ -234,6 +234,16 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 	}
 	return res, nil
 }
+
+// ErrNoData says a window held no usage to read: no container series, or
+// none with a sample in it.
+var ErrNoData = errors.New("no usage in the window")
+
+// noDataError is an ErrNoData that says what was looked for.
+type noDataError string
+
+func (e noDataError) Error() string        { return string(e) }
+func (e noDataError) Is(target error) bool { return target == ErrNoData }
 
 // forEach runs f for 0..n-1 with at most Concurrency at a time. An error
 // stops everything (f returns one only for what ends the collection, such
