@@ -206,3 +206,101 @@ func TestNoSpiral(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, float64(requests[4]), 0.98*float64(requests[1]), "no drift down")
 }
+
+// TestRecommendReasonsGiveTheNumbers: every departure from R9–R11 and the
+// choice of an HPA where there is none come with the measured numbers
+// behind them, the figures the replays report.
+func TestRecommendReasonsGiveTheNumbers(t *testing.T) {
+	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	follows := synth(3, diurnal)
+	follows.MemoryCorrelation, follows.MemoryVariation = 0.9, 0.3
+	flatMemory := synth(3, diurnal)
+	flatMemory.MemoryCorrelation, flatMemory.MemoryVariation = 0.3, 0.05
+	for _, tc := range []struct {
+		name string
+		in   Input
+		// memory is the reason about the memory target.
+		memory string
+	}{
+		{"memory follows the load", Input{Key: web, Known: true, Load: follows}, "memory target 80 % (R10): per-pod memory follows the load (correlation 0.90, variation 30 %)"},
+		{"memory does not follow the load", Input{Key: web, Known: true, Load: flatMemory}, "no memory target: per-pod memory does not follow the load (correlation 0.30, variation 5 %), a memory target would only ever scale out (R10 departs)"},
+		{"no memory history", Input{Key: web, Known: true, Load: synth(3, diurnal)}, "no memory target: too little memory history"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Recommend(tc.in, DefaultOptions)
+			defer func() {
+				if t.Failed() {
+					t.Log(joined(a))
+				}
+			}()
+			require.NotNil(t, a.Recommended)
+			h := a.Recommended
+			why := joined(a)
+			assert.Contains(t, why, tc.memory)
+
+			rec, def, fixed := a.Replay("recommended"), a.Replay("defaults"), a.Replay("fixed")
+			require.NotNil(t, rec)
+			require.NotNil(t, def)
+			require.NotNil(t, fixed)
+			// A new HPA: the load's peak : trough and the replica-hours saved.
+			assert.Contains(t, why, fmt.Sprintf("recommend an HPA: peak %.2f × trough; on the history it runs %.1f replica-hours instead of %.1f for %d fixed pods (−%.0f %%)",
+				float64(a.Load.Peak/a.Load.Trough), rec.ReplicaHours, fixed.ReplicaHours, fixed.PeakReplicas, 100*(1-rec.ReplicaHours/fixed.ReplicaHours)))
+			// The slow load departs from R10's 70 % and says by how much it
+			// saves against the defaults at no more saturation.
+			require.NotEqual(t, CPUUtilization, h.Utilization("cpu"), "the case must depart from R10")
+			assert.Contains(t, why, fmt.Sprintf("CPU target %d %% (R10: 70 %%), scale-down stabilization %s (R11: 5m0s): the cheapest on the history with no more saturated time than R10/R11's — %.1f replica-hours against %.1f, saturated %.2f %% against %.2f %%",
+				h.Utilization("cpu"), h.Behavior.Down().StabilizationWindow, rec.ReplicaHours, def.ReplicaHours, 100*rec.Saturated, 100*def.Saturated))
+			assert.Contains(t, why, fmt.Sprintf("minReplicas %d (R9), maxReplicas %d:", h.MinReplicas, h.MaxReplicas))
+			assert.Contains(t, why, fmt.Sprintf("pod CPU request %s with the HPA", a.PodCPU))
+		})
+	}
+}
+
+// TestMemoryTargetMeasured: from samples, through Aggregate, a memory
+// target only where each pod's memory rises and falls with its CPU; not
+// where it stays put, nor where it varies without following the load.
+func TestMemoryTargetMeasured(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	ck := workload.ContainerKey{Workload: k, Container: "app"}
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		memory func(rng *rand.Rand, perPodCPU float64) workload.Bytes
+		target bool
+	}{
+		{"follows the load", func(rng *rand.Rand, c float64) workload.Bytes {
+			return workload.Bytes((200 + 150*c + 5*rng.NormFloat64()) * float64(workload.MiB))
+		}, true},
+		{"stays put", func(rng *rand.Rand, _ float64) workload.Bytes {
+			return workload.Bytes((300 + 2*rng.NormFloat64()) * float64(workload.MiB))
+		}, false},
+		{"varies without the load", func(rng *rand.Rand, _ float64) workload.Bytes {
+			return workload.Bytes((300 + 100*rng.NormFloat64()) * float64(workload.MiB))
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			st := history.NewStore()
+			l := synth(2, diurnal)
+			for i := 0; i < len(l.CPU); i += 5 {
+				for p := range 3 {
+					c := l.CPU[i] / 3
+					st.Add(ck, workload.Sample{Time: t0.Add(time.Duration(i) * time.Minute), Pod: fmt.Sprintf("web-%d", p),
+						CPU: workload.Cores(c), HasCPU: true, Memory: tc.memory(rng, c), HasMemory: true})
+				}
+			}
+			st.Finalize()
+			load := Aggregate(st, []workload.ContainerKey{ck}, time.Time{}, t0.Add(48*time.Hour))
+			a := Recommend(Input{Key: k, Known: true, Load: load, PodMemory: 512 * workload.MiB}, DefaultOptions)
+			require.NotNil(t, a.Recommended, joined(a))
+			t.Logf("correlation %.2f, variation %.2f", load.MemoryCorrelation, load.MemoryVariation)
+			if tc.target {
+				assert.Equal(t, MemoryUtilization, a.Recommended.Utilization("memory"), joined(a))
+				assert.Contains(t, joined(a), "per-pod memory follows the load")
+			} else {
+				assert.Zero(t, a.Recommended.Utilization("memory"), joined(a))
+				assert.Contains(t, joined(a), "no memory target: per-pod memory does not follow the load")
+			}
+		})
+	}
+}
