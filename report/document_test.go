@@ -107,6 +107,30 @@ func TestJSONPaths(t *testing.T) {
 
 		"workloads.4.containers.0.init":      true,
 		"workloads.4.containers.0.reasons.0": "only 3 samples over 15m; need at least 30 spanning 24h",
+
+		// The HPA before and after, under autoscaling/v2's field names.
+		"workloads.3.hpa.current.name":                                              "api",
+		"workloads.3.hpa.current.minReplicas":                                       2.0,
+		"workloads.3.hpa.current.maxReplicas":                                       10.0,
+		"workloads.3.hpa.current.metrics.0.resource.target.averageUtilization":      50.0,
+		"workloads.3.hpa.current.metrics.1.pods.target.averageValue":                "1k",
+		"workloads.3.hpa.recommended.minReplicas":                                   5.0,
+		"workloads.3.hpa.recommended.maxReplicas":                                   20.0,
+		"workloads.3.hpa.recommended.metrics.0.type":                                "Resource",
+		"workloads.3.hpa.recommended.metrics.0.resource.name":                       "cpu",
+		"workloads.3.hpa.recommended.metrics.0.resource.target.type":                "Utilization",
+		"workloads.3.hpa.recommended.metrics.0.resource.target.averageUtilization":  70.0,
+		"workloads.3.hpa.recommended.metrics.1.resource.name":                       "memory",
+		"workloads.3.hpa.recommended.metrics.1.resource.target.averageUtilization":  80.0,
+		"workloads.3.hpa.recommended.behavior.scaleUp.policies.0.type":              "Percent",
+		"workloads.3.hpa.recommended.behavior.scaleUp.policies.0.value":             100.0,
+		"workloads.3.hpa.recommended.behavior.scaleUp.policies.0.periodSeconds":     30.0,
+		"workloads.3.hpa.recommended.behavior.scaleDown.stabilizationWindowSeconds": 300.0,
+		"workloads.3.hpa.reasons.0":                                                 "minReplicas 5: critical workload (R9, R10)",
+		"workloads.3.hpa.podCPU":                                                    "900m",
+		"workloads.3.hpa.replays.2.setup":                                           "recommended",
+		"workloads.3.hpa.replays.2.replicaHours":                                    1720.5,
+		"workloads.4.hpa.reasons.0":                                                 "no HPA: a StatefulSet without one keeps a fixed replica count (R9)",
 	}
 	for path, w := range want {
 		got, ok := at(m, path)
@@ -132,6 +156,10 @@ func TestJSONPaths(t *testing.T) {
 		"workloads.0.containers.0.lowerBound.memory", // unset, never "0"
 		"workloads.1.containers.0.current",           // BestEffort: no settings at all
 		"workloads.1.containers.0.recommended.limits.cpu",
+		"workloads.0.hpa",                        // a CronJob: no HPA can scale it
+		"workloads.4.hpa.current",                // no HPA today
+		"workloads.4.hpa.recommended",            // better left at a fixed count
+		"workloads.3.hpa.current.scaleTargetRef", // the workload the document is about
 	}
 	for _, path := range absent {
 		if got, ok := at(m, path); ok {
