@@ -194,3 +194,99 @@ func TestHPABacktestCanceled(t *testing.T) {
 	_, err := backtest.HPABacktest(ctx, st, backtest.HPAOptions{})
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// TestHPATotals: the totals of each group and setup add up the
+// workloads' figures — hours, replica-hours, core-hours and events summed,
+// saturated and above_target weighted by the hours — over the workloads of
+// the group: all, each class, each half of the keys.
+func TestHPATotals(t *testing.T) {
+	st := history.NewStore()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	loads := map[string]func(h float64) float64{
+		"a-web":  diurnal,
+		"b-flat": func(float64) float64 { return 2 },
+		// A burst to 6 × for 10 minutes every 3 hours.
+		"c-burst": func(h float64) float64 {
+			if math.Mod(h, 3) < 1.0/6 {
+				return 6
+			}
+			return 1
+		},
+	}
+	for name, load := range loads {
+		k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: name}
+		for i := range 6 * 24 * 12 {
+			v := load(float64(i) / 12)
+			for p := range 2 {
+				st.Add(workload.ContainerKey{Workload: k, Container: "app"}, workload.Sample{
+					Time: start.Add(time.Duration(i) * 5 * time.Minute), Pod: fmt.Sprintf("%s-%d", name, p), CPU: workload.Cores(v / 2), HasCPU: true,
+					Settings: workload.Settings{Requests: workload.Resources{CPU: 1000}},
+				})
+			}
+		}
+	}
+	st.Finalize()
+	rep, err := backtest.HPABacktest(context.Background(), st, backtest.HPAOptions{})
+	require.NoError(t, err)
+	require.Len(t, rep.Workloads, 3)
+	var classes []string
+	for _, w := range rep.Workloads {
+		classes = append(classes, w.Class)
+	}
+	assert.Equal(t, []string{backtest.ClassDiurnal, backtest.ClassFlat, backtest.ClassBursty}, classes)
+
+	type sum struct {
+		n                                        int
+		hours, replicaHours, coreHours, sat, abv float64
+		events                                   int
+	}
+	want := map[[2]string]*sum{}
+	for i, w := range rep.Workloads {
+		half := "keys 1/2"
+		if i >= 2 {
+			half = "keys 2/2"
+		}
+		for _, s := range w.Setups {
+			for _, g := range []string{"all", w.Class, half} {
+				id := [2]string{g, s.Setup}
+				if want[id] == nil {
+					want[id] = &sum{}
+				}
+				a := want[id]
+				a.n++
+				a.hours += s.Hours
+				a.replicaHours += s.ReplicaHours
+				a.coreHours += s.CoreHours
+				a.sat += s.Saturated * s.Hours
+				a.abv += s.AboveTarget * s.Hours
+				a.events += s.Events
+			}
+		}
+	}
+	require.Len(t, rep.Totals, len(want))
+	for _, tot := range rep.Totals {
+		a := want[[2]string{tot.Group, tot.Setup}]
+		require.NotNil(t, a, "%s %s", tot.Group, tot.Setup)
+		assert.Equal(t, a.n, tot.Workloads, "%s %s", tot.Group, tot.Setup)
+		assert.InDelta(t, a.hours, tot.Hours, 1e-9)
+		assert.InDelta(t, a.replicaHours, tot.ReplicaHours, 1e-9)
+		assert.InDelta(t, a.coreHours, tot.CoreHours, 1e-9)
+		assert.InDelta(t, a.sat/a.hours, tot.Saturated, 1e-12)
+		assert.InDelta(t, a.abv/a.hours, tot.AboveTarget, 1e-12)
+		assert.Equal(t, a.events, tot.Events)
+	}
+	// The bursty workload's scaling shows in the figures the docs define.
+	var burst backtest.HPAWorkload
+	for _, w := range rep.Workloads {
+		if w.Class == backtest.ClassBursty {
+			burst = w
+		}
+	}
+	require.True(t, burst.HPARecommended, burst.Note)
+	for _, s := range burst.Setups {
+		if s.Setup == backtest.SetupRecommended || s.Setup == backtest.SetupDefaults {
+			assert.Positive(t, s.Events, s.Setup)
+			assert.Positive(t, s.AboveTarget, "%s: a 6 × jump outruns any HPA for a while", s.Setup)
+		}
+	}
+}
