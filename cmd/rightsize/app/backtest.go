@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"rightsize.dev/rightsize/internal/cliflag"
+	"rightsize.dev/rightsize/internal/completion"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/backtest"
 	"rightsize.dev/rightsize/recommender/hpa"
@@ -123,7 +124,7 @@ current setup, the R10/R11 defaults and the recommendation side by side
 	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
 	registerCompletions(cmd, o.kube.ConfigFlags, completions{
-		"profile": list(allBacktestProfiles()...), "output": formats(hpaOutput.List), "source": sourceCompletion(&o.sourceOptions, true)})
+		"profile": completion.List(allBacktestProfiles()...), "output": completion.OneOf(hpaOutput.List), "source": sourceCompletion(&o.sourceOptions, true)})
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/cliflag"
+	"rightsize.dev/rightsize/internal/completion"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -70,7 +71,7 @@ rightsize controller published in the cluster as Recommendations.`,
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
 	registerCompletions(cmd, o.kube.ConfigFlags, completions{
-		"profile": profiles(), "output": formats(report.PlanFormats), "source": sourceCompletion(&o.sourceOptions, false)})
+		"profile": profiles(), "output": completion.OneOf(report.PlanFormats), "source": sourceCompletion(&o.sourceOptions, false)})
 	return cmd
 }
 

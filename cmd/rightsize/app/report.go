@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/cliflag"
+	"rightsize.dev/rightsize/internal/completion"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -99,7 +100,7 @@ charts), csv and json; --out picks the format from its extension.`,
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
 	f.StringVar(&o.WebhookURLFile, "webhook-url-file", "", "also post the Markdown report to the Slack/Mattermost-compatible webhook whose URL this file holds")
 	registerCompletions(cmd, o.kube.ConfigFlags, completions{
-		"profile": profiles(), "format": formats(report.CostOutput.List), "source": sourceCompletion(&o.sourceOptions, false)})
+		"profile": profiles(), "format": completion.OneOf(report.CostOutput.List), "source": sourceCompletion(&o.sourceOptions, false)})
 	return cmd
 }
 
