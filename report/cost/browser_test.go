@@ -22,41 +22,81 @@ type pageCheck struct {
 		TextLength int     `json:"textLength"`
 		Height     float64 `json:"height"`
 	} `json:"sections"`
+	// Charts are the figures, each with the one chart of its own that is
+	// shown (Shown counts them).
 	Charts []struct {
 		ID     string  `json:"id"`
-		SVG    bool    `json:"svg"`
+		Shown  int     `json:"shown"`
 		Width  float64 `json:"width"`
 		Height float64 `json:"height"`
 		Paths  int     `json:"paths"`
 		Texts  int     `json:"texts"`
 	} `json:"charts"`
-	ScrollWidth int `json:"scrollWidth"`
-	InnerWidth  int `json:"innerWidth"`
+	// Column is the width of main's content box.
+	Column float64 `json:"column"`
+	// Overflows lists every table, figure, chart or cell that reaches
+	// beyond its container or scrolls inside it.
+	Overflows   []string `json:"overflows"`
+	ScrollWidth int      `json:"scrollWidth"`
+	InnerWidth  int      `json:"innerWidth"`
+	// QoSLines is the most lines a cell of the "All workloads" table's
+	// QoS column takes.
+	QoSLines int `json:"qosLines"`
 }
 
 const checkScript = `(() => {
-  const out = {sections: [], charts: [], scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
+  const out = {sections: [], charts: [], overflows: [], scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
+  const main = document.querySelector('main');
+  const ms = getComputedStyle(main), mr = main.getBoundingClientRect();
+  const left = mr.left + parseFloat(ms.paddingLeft), right = mr.right - parseFloat(ms.paddingRight);
+  out.column = right - left;
+  const shown = el => el.getClientRects().length > 0;
+  const name = el => (el.closest('section') || {}).id + ' ' + el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.replace(/ /g, '.') : '') +
+    (el.dataset && el.dataset.label ? '[' + el.dataset.label + ']' : '');
   for (const s of document.querySelectorAll('main > section')) {
     const h = s.querySelector('h2');
     const text = s.innerText.slice(h ? h.innerText.length : 0).trim();
     out.sections.push({id: s.id, textLength: text.length, height: s.getBoundingClientRect().height});
   }
   for (const f of document.querySelectorAll('figure')) {
-    const svg = f.querySelector('svg');
+    const svgs = [...f.querySelectorAll('svg')].filter(shown);
+    const svg = svgs[0];
     const r = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
-    out.charts.push({id: f.id, svg: !!svg, width: r.width, height: r.height,
+    out.charts.push({id: f.id, shown: svgs.length, width: r.width, height: r.height,
       paths: svg ? svg.querySelectorAll('path').length : 0, texts: svg ? svg.querySelectorAll('text').length : 0});
+  }
+  // Beyond the column, or wider than the box it scrolls in.
+  for (const el of main.querySelectorAll('table, figure, svg, .scroll, .cards, td, th')) {
+    if (!shown(el)) continue;
+    const head = el.closest('thead');
+    if (head && head.getBoundingClientRect().width <= 1) continue; // a phone's tables hide their heads
+    const r = el.getBoundingClientRect();
+    if (r.left < left - 0.5 || r.right > right + 0.5) {
+      out.overflows.push(name(el) + ': spans ' + Math.round(r.left) + '–' + Math.round(r.right) + ' px, the column ' + Math.round(left) + '–' + Math.round(right));
+    } else if (el.scrollWidth !== undefined && el.scrollWidth > el.clientWidth + 1) {
+      out.overflows.push(name(el) + ': ' + el.scrollWidth + ' px wide inside ' + el.clientWidth);
+    }
+  }
+  out.qosLines = 0;
+  for (const td of document.querySelectorAll('#workloads td[data-label="QoS"]')) {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+    out.qosLines = Math.max(out.qosLines, tops.size);
   }
   return out;
 })()`
 
 // TestIntegrationBrowserRendersReport renders the HTML report in Debian's
-// Chromium, headless, at a phone's and a desktop's width. It fails on any
-// console message, script error or error log entry, on any request for
-// something other than the page itself (the page must be self-contained),
-// on a missing or empty chart, on a section without content, and when the
-// page is wider than a phone's screen. The screenshots are written to the
-// test's temporary directory, or to $REPORT_SCREENSHOT_DIR when set.
+// Chromium, headless, at a phone's width (390 px) and a desktop's (1,200
+// px). It fails on any console message, script error or error log entry, on
+// any request for something other than the page itself (the page must be
+// self-contained), on a missing or empty chart, a chart not as wide as the
+// column, on a section without content, when the page scrolls sideways,
+// when a table, chart or cell reaches beyond the column or scrolls inside
+// its box, and when a QoS change of the "All workloads" table takes more
+// than two lines. The screenshots are written to the test's temporary
+// directory, or to $REPORT_SCREENSHOT_DIR when set.
 func TestIntegrationBrowserRendersReport(t *testing.T) {
 	bin := findChromium()
 	if bin == "" {
@@ -93,8 +133,8 @@ func TestIntegrationBrowserRendersReport(t *testing.T) {
 		width, height int
 		mobile        bool
 	}{
-		{"phone", 412, 915, true},
-		{"desktop", 1280, 900, false},
+		{"phone", 390, 844, true},
+		{"desktop", 1200, 900, false},
 	} {
 		t.Run(vp.name, func(t *testing.T) {
 			_, err := b.call(ctx, session, "Emulation.setDeviceMetricsOverride", map[string]any{
@@ -127,14 +167,17 @@ func TestIntegrationBrowserRendersReport(t *testing.T) {
 			var charts []string
 			for _, c := range got.Charts {
 				charts = append(charts, c.ID)
-				assert.True(t, c.SVG, "chart %s has no <svg>", c.ID)
-				assert.Greater(t, c.Width, 200.0, "chart %s width", c.ID)
+				assert.Equal(t, 1, c.Shown, "chart %s: one drawing shown", c.ID)
+				assert.InDelta(t, got.Column, c.Width, 1, "chart %s is as wide as the column", c.ID)
 				assert.Greater(t, c.Height, 80.0, "chart %s height", c.ID)
 				assert.GreaterOrEqual(t, c.Paths, 10, "chart %s draws next to nothing", c.ID)
 				assert.GreaterOrEqual(t, c.Texts, 5, "chart %s has no labels", c.ID)
 			}
 			assert.Equal(t, wantCharts, charts)
 			assert.LessOrEqual(t, got.ScrollWidth, got.InnerWidth, "the page scrolls sideways at %d px", vp.width)
+			assert.Empty(t, got.Overflows, "overflowing at %d px", vp.width)
+			assert.Greater(t, got.QoSLines, 0, "the QoS cells are found")
+			assert.LessOrEqual(t, got.QoSLines, 2, "a QoS change takes at most two lines")
 
 			var metrics struct {
 				CSSContentSize struct {

@@ -31,7 +31,10 @@ type Chart struct {
 	// Caption says how to read the chart; Alt lists its figures in words
 	// for screen readers.
 	Caption, Alt string
-	SVG          []byte
+	// SVG is drawn as wide as the page's column on a desktop; Narrow is
+	// the same chart drawn for a phone, whose screen scales it down a
+	// little, where SVG's text would shrink past reading.
+	SVG, Narrow []byte
 }
 
 // chartBars is how many bars a chart shows before the rest become "other".
@@ -49,9 +52,31 @@ var (
 	colOther     = color.RGBA{0x8c, 0x8c, 0x8c, 0xff}
 )
 
-// chartWidth keeps text legible when a phone scales the chart down to
-// about 380 px.
-const chartWidth vg.Length = 360 // points
+// The widths charts are drawn at, in points (¾ of a CSS pixel): the page's
+// column at its widest (64rem less its padding, 992 px), and 480 px, which
+// keeps 11-point text legible when a phone scales the chart down to the
+// 360 px of its column.
+const (
+	wideWidth   vg.Length = 744
+	narrowWidth vg.Length = 360
+)
+
+// barHeight is the height of a row of a bar chart: a chart is as tall as
+// its bars need, plus barMargin for the axis, plus its legend's strip.
+const (
+	barHeight vg.Length = 24
+	barMargin vg.Length = 60
+)
+
+// drawBoth draws a chart at both widths.
+func drawBoth(c *Chart, drawAt func(width vg.Length) ([]byte, error)) error {
+	var err error
+	if c.SVG, err = drawAt(wideWidth); err != nil {
+		return err
+	}
+	c.Narrow, err = drawAt(narrowWidth)
+	return err
+}
 
 func sans(size vg.Length) font.Font {
 	return font.From(font.Font{Typeface: "Liberation", Variant: "Sans"}, size)
@@ -70,6 +95,14 @@ func newPlot() *plot.Plot {
 	p.Legend.TextStyle.Font = sans(11)
 	p.Legend.Top = true
 	return p
+}
+
+// newLegend returns a legend drawn above the plot, not over its data.
+func newLegend() plot.Legend {
+	l := plot.NewLegend()
+	l.TextStyle.Font = sans(11)
+	l.Top = true
+	return l
 }
 
 // Charts draws the report's charts.
@@ -125,10 +158,11 @@ func (r *Report) namespaceChart() (Chart, error) {
 		alt = append(alt, fmt.Sprintf("%s %s requested, %s used", b.label, r.Money(pricing.Money(b.total)), r.Money(pricing.Money(b.values[0]))))
 	}
 	c.Alt = "Requested cost per namespace this period, split into used and idle: " + strings.Join(alt, "; ") + "."
-	p := newPlot()
-	p.X.Label.Text = "requested cost this period (" + r.Pricing.Currency + "): used + idle"
-	svg, err := r.horizontalBars(p, bars, []string{"used", "idle"}, [2]color.Color{colUsed, colIdle})
-	c.SVG = svg
+	err := drawBoth(&c, func(width vg.Length) ([]byte, error) {
+		p := newPlot()
+		p.X.Label.Text = "requested cost this period (" + r.Pricing.Currency + "): used + idle"
+		return r.horizontalBars(p, bars, []string{"used", "idle"}, [2]color.Color{colUsed, colIdle}, width)
+	})
 	return c, err
 }
 
@@ -165,25 +199,22 @@ func (r *Report) savingsChart() (Chart, error) {
 		c.Alt = "No workload's recommendations change its cost."
 		bars = []bar{{label: "(no changes)"}}
 	}
-	p := newPlot()
-	p.X.Label.Text = "savings this period (" + r.Pricing.Currency + "); negative: costs more"
-	svg, err := r.horizontalBars(p, bars, nil, [2]color.Color{colSave, colExtra})
-	c.SVG = svg
+	err := drawBoth(&c, func(width vg.Length) ([]byte, error) {
+		p := newPlot()
+		p.X.Label.Text = "savings this period (" + r.Pricing.Currency + "); negative: costs more"
+		return r.horizontalBars(p, bars, nil, [2]color.Color{colSave, colExtra}, width)
+	})
 	return c, err
 }
 
 // horizontalBars draws bars top to bottom in the order given, with each
-// bar's total written at its end. With two series names the bars are
-// stacked and get a legend in two empty rows on top; with none, a
-// highlighted bar takes the second colour. The named bars set the scale:
-// an "other" bar, drawn in grey, that would not fit is cut at the edge with
-// its total written inside it.
-func (r *Report) horizontalBars(p *plot.Plot, bars []bar, series []string, cols [2]color.Color) ([]byte, error) {
-	legendRows := 0
-	if series != nil {
-		legendRows = 2
-	}
-	rows := len(bars) + legendRows
+// bar's total written at its end, in a chart width wide and as tall as its
+// bars need. With two series names the bars are stacked and get a legend
+// above them; with none, a highlighted bar takes the second colour. The
+// named bars set the scale: an "other" bar, drawn in grey, that would not
+// fit is cut at the edge with its total written inside it.
+func (r *Report) horizontalBars(p *plot.Plot, bars []bar, series []string, cols [2]color.Color, width vg.Length) ([]byte, error) {
+	rows := len(bars)
 	names := make([]string, rows)
 	first, second, marked, grey := make(plotter.Values, rows), make(plotter.Values, rows), make(plotter.Values, rows), make(plotter.Values, rows)
 	lo, hi := 0.0, 0.0
@@ -222,9 +253,8 @@ func (r *Report) horizontalBars(p *plot.Plot, bars []bar, series []string, cols 
 	}
 	p.NominalY(names...)
 	p.Y.Tick.Label.Font = sans(11)
-	width := vg.Points(14)
 	add := func(v plotter.Values, c color.Color, on *plotter.BarChart) (*plotter.BarChart, error) {
-		bc, err := plotter.NewBarChart(v, width)
+		bc, err := plotter.NewBarChart(v, vg.Points(14))
 		if err != nil {
 			return nil, fmt.Errorf("bar chart: %w", err)
 		}
@@ -239,13 +269,16 @@ func (r *Report) horizontalBars(p *plot.Plot, bars []bar, series []string, cols 
 	if err != nil {
 		return nil, err
 	}
+	var legend *plot.Legend
 	if series != nil {
 		b2, err := add(second, cols[1], b1)
 		if err != nil {
 			return nil, err
 		}
-		p.Legend.Add(series[0], b1)
-		p.Legend.Add(series[1], b2)
+		l := newLegend()
+		l.Add(series[0], b1)
+		l.Add(series[1], b2)
+		legend = &l
 	} else if _, err := add(marked, cols[1], nil); err != nil {
 		return nil, err
 	}
@@ -298,7 +331,7 @@ func (r *Report) horizontalBars(p *plot.Plot, bars []bar, series []string, cols 
 	}
 	p.X.Tick.Marker = moneyTicks{currency: r.Pricing.Currency}
 	p.Add(verticalGrid())
-	return render(p, chartWidth, vg.Points(60+24*float64(rows)))
+	return render(p, width, barMargin+barHeight*vg.Length(rows), legend)
 }
 
 func b2f(b bool) float64 {
@@ -370,8 +403,7 @@ func (r *Report) dailyChart() (Chart, error) {
 	g.Horizontal.Color = colGrid
 	g.Horizontal.Width = vg.Points(0.5)
 	p.Add(g)
-	svg, err := render(p, chartWidth, vg.Points(250))
-	c.SVG = svg
+	err := drawBoth(&c, func(width vg.Length) ([]byte, error) { return render(p, width, vg.Points(250), nil) })
 	return c, err
 }
 
@@ -405,12 +437,23 @@ var (
 	svgSize     = regexp.MustCompile(`width="([0-9.]+)pt" height="([0-9.]+)pt"`)
 )
 
-// render draws p and returns SVG to inline in HTML: no XML prolog, the size
-// in CSS pixels (the page's CSS scales it down on narrow screens), and a
-// font list that falls back to the fonts of the reader's system.
-func render(p *plot.Plot, w, h vg.Length) ([]byte, error) {
+// render draws p, and a legend in a strip above it when one is given, and
+// returns SVG to inline in HTML: no XML prolog, the size in CSS pixels (the
+// page's CSS scales it down to the column), and a font list that falls back
+// to the fonts of the reader's system.
+func render(p *plot.Plot, w, h vg.Length, legend *plot.Legend) ([]byte, error) {
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	dc := draw.New(c)
+	if legend != nil {
+		r := legend.Rectangle(dc)
+		strip := r.Max.Y - r.Min.Y + vg.Points(4)
+		h += strip
+		c = vgsvg.New(w, h)
+		dc = draw.New(c)
+		legend.Draw(draw.Crop(dc, 0, 0, h-strip, 0))
+		dc = draw.Crop(dc, 0, 0, 0, -strip)
+	}
+	p.Draw(dc)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("rendering svg: %w", err)
@@ -426,14 +469,19 @@ func render(p *plot.Plot, w, h vg.Length) ([]byte, error) {
 	return out, nil
 }
 
-// withTitle puts an accessible title into an SVG document.
-func withTitle(svg []byte, title string) []byte {
+// inlineSVG puts a class and an accessible title into an SVG document.
+func inlineSVG(svg []byte, class, title string) []byte {
 	i := bytes.IndexByte(svg, '>')
 	if i < 0 {
 		return svg
 	}
-	out := make([]byte, 0, len(svg)+len(title)+32)
+	out := make([]byte, 0, len(svg)+len(class)+len(title)+48)
 	out = append(out, svg[:i]...)
+	if class != "" {
+		out = append(out, ` class="`...)
+		out = append(out, html.EscapeString(class)...)
+		out = append(out, '"')
+	}
 	out = append(out, ` role="img"><title>`...)
 	out = append(out, html.EscapeString(title)...)
 	out = append(out, "</title>"...)

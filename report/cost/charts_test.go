@@ -72,8 +72,8 @@ func TestChartsOnDemoData(t *testing.T) {
 			assert.NotEmpty(t, c.Title)
 			assert.NotEmpty(t, c.Caption)
 			assert.NotEmpty(t, c.Alt)
-			titled := withTitle(c.SVG, "a <b> & c")
-			assert.Contains(t, string(titled), `role="img"><title>a &lt;b&gt; &amp; c</title>`)
+			titled := inlineSVG(c.SVG, "wide", "a <b> & c")
+			assert.Contains(t, string(titled), `class="wide" role="img"><title>a &lt;b&gt; &amp; c</title>`)
 			svgTexts(t, titled)
 		})
 	}
@@ -148,4 +148,48 @@ func TestEmptyReportStillDrawsCharts(t *testing.T) {
 	for _, c := range charts {
 		assert.NotEmpty(t, svgTexts(t, c.SVG), c.ID)
 	}
+}
+
+// TestChartsSizedToColumnAndBars: every chart is drawn as wide as the page's
+// column on a desktop (992 px) and for a phone (480 px, scaled down), and a
+// bar chart is as tall as its bars need: one namespace makes a short chart,
+// each more adds a row.
+func TestChartsSizedToColumnAndBars(t *testing.T) {
+	size := regexp.MustCompile(`^<svg width="(\d+)" height="(\d+)"`)
+	dims := func(t *testing.T, svg []byte) (w, h int) {
+		t.Helper()
+		m := size.FindSubmatch(svg)
+		require.NotNil(t, m, "an svg with its size")
+		_, err := fmt.Sscan(string(m[1])+" "+string(m[2]), &w, &h)
+		require.NoError(t, err)
+		return w, h
+	}
+	charts, err := demoReport(t).Charts()
+	require.NoError(t, err)
+	for _, c := range charts {
+		w, _ := dims(t, c.SVG)
+		assert.Equal(t, 992, w, "%s: as wide as the column", c.ID)
+		w, _ = dims(t, c.Narrow)
+		assert.Equal(t, 480, w, "%s: a phone's drawing", c.ID)
+		assert.Equal(t, svgTexts(t, c.SVG), svgTexts(t, c.Narrow), "%s: both drawings say the same", c.ID)
+	}
+
+	r := &Report{Pricing: pricing.Defaults()}
+	heights := map[int]int{}
+	for _, n := range []int{1, 2, 6} {
+		r.Namespaces = r.Namespaces[:0]
+		for i := range n {
+			r.Namespaces = append(r.Namespaces, Group{Name: fmt.Sprintf("ns%d", i), Cost: Cost{Breakdown: pricing.Breakdown{Requested: 30, Used: 10, Idle: 20}}})
+		}
+		c, err := r.namespaceChart()
+		require.NoError(t, err)
+		_, h := dims(t, c.SVG)
+		_, hn := dims(t, c.Narrow)
+		assert.Equal(t, h, hn, "both drawings as tall")
+		heights[n] = h
+	}
+	row := int(barHeight * 4 / 3)
+	assert.Equal(t, row, heights[2]-heights[1], "a row per namespace")
+	assert.Equal(t, 5*row, heights[6]-heights[1], "a row per namespace")
+	assert.LessOrEqual(t, heights[1], 160, "one namespace, one short chart: the legend takes no rows of its own")
 }

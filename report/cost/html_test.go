@@ -2,6 +2,7 @@ package cost
 
 import (
 	"bytes"
+	"html/template"
 	"regexp"
 	"strings"
 	"testing"
@@ -41,8 +42,27 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	for _, id := range []string{"cost-by-namespace", "daily-cost", "savings-by-workload"} {
 		assert.Regexp(t, `<figure id="`+id+`">\n<svg width="\d+" height="\d+" viewBox="[^"]+"\s+xmlns="http://www.w3.org/2000/svg"`, page)
 	}
-	assert.Equal(t, 3, strings.Count(page, "</svg>"))
+	for _, class := range []string{"wide", "narrow"} {
+		assert.Equal(t, 3, strings.Count(page, ` class="`+class+`" role="img"><title>`), "a %s drawing of each chart", class)
+	}
+	assert.Equal(t, 6, strings.Count(page, "</svg>"))
 	assert.Contains(t, page, `<td class="name" data-label="Team">storefront</td>`)
+	// Pods that ran in the period and replicas that run now are told
+	// apart, so 26 beside 12 contradict nothing.
+	assert.Contains(t, page, `<div class="note">7 workloads, 26 pods ran in the period</div>`)
+	assert.Contains(t, page, `<th class="num">Replicas today</th>`)
+	assert.Contains(t, page, `<td class="num" data-label="Replicas today">12</td>`)
+	assert.Contains(t, page, `<code>shop/<wbr>StatefulSet/<wbr>orders-db</code>`, "a name breaks after its slashes")
+	assert.Contains(t, page, `<td data-label="QoS"><span class="change"><span class="nw">Burstable →</span> <span class="nw">Guaranteed</span></span></td>`,
+		"a QoS change breaks after its arrow only")
+}
+
+// TestBreakableAndArrowEscape: the helpers that let names and changes
+// wrap escape what they are given.
+func TestBreakableAndArrowEscape(t *testing.T) {
+	assert.Equal(t, template.HTML(`ns/<wbr>Deployment/<wbr>a&lt;b&gt;&amp;`), breakable("ns/Deployment/a<b>&"))
+	assert.Equal(t, template.HTML(`&lt;i&gt;`), arrow("<i>"))
+	assert.Equal(t, template.HTML(`<span class="change"><span class="nw">1 &amp; 2 →</span> <span class="nw">&lt;3&gt; → 4</span></span>`), arrow("1 & 2 → <3> → 4"))
 }
 
 func TestFormats(t *testing.T) {

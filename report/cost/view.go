@@ -70,7 +70,7 @@ type hpaRow struct {
 }
 
 type workloadRow struct {
-	Workload, Team, Replicas, QoS, Requests, Requested, Used, Idle, IdleShare, Savings string
+	Workload, Team, Replicas, QoS, CPU, Memory, Requested, Used, Idle, IdleShare, Savings string
 }
 
 func (r *Report) view() view {
@@ -137,7 +137,8 @@ func (r *Report) view() view {
 		}
 		v.Workloads = append(v.Workloads, workloadRow{
 			Workload: w.Key.String(), Team: w.Team, Replicas: strconv.Itoa(w.Replicas), QoS: qos,
-			Requests:  requestsChange(w.Requests, w.Recommended),
+			CPU:       requestChange(w.Requests.CPU, w.Recommended.CPU, fmtCPU),
+			Memory:    requestChange(w.Requests.Memory, w.Recommended.Memory, fmtMemory),
 			Requested: r.Money(w.Requested), Used: r.Money(w.Used), Idle: r.Money(w.Idle),
 			IdleShare: fmtShare(w.IdleShare()), Savings: r.Money(w.Savings),
 		})
@@ -183,21 +184,17 @@ func (r *Report) savingRow(w WorkloadCost) savingRow {
 	}
 	return savingRow{
 		Workload: w.Key.String(), Replicas: strconv.Itoa(w.Replicas),
-		CPU:     change(w.Requests.CPU, w.Recommended.CPU, fmtCPU),
-		Memory:  change(w.Requests.Memory, w.Recommended.Memory, fmtMemory),
+		CPU:     requestChange(w.Requests.CPU, w.Recommended.CPU, fmtCPU),
+		Memory:  requestChange(w.Requests.Memory, w.Recommended.Memory, fmtMemory),
 		Savings: r.Money(w.Savings), Confidence: conf, Low: low,
 	}
 }
 
-func change[A workload.Millicores | workload.Bytes](cur, rec A, show func(A) string) string {
+func requestChange[A workload.Millicores | workload.Bytes](cur, rec A, show func(A) string) string {
 	if cur == rec {
 		return show(cur)
 	}
 	return show(cur) + " → " + show(rec)
-}
-
-func requestsChange(cur, rec workload.Resources) string {
-	return change(cur.CPU, rec.CPU, fmtCPU) + " CPU, " + change(cur.Memory, rec.Memory, fmtMemory)
 }
 
 func (r *Report) hpaView() hpaView {
