@@ -2,8 +2,10 @@ package usagecsv
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/history"
 )
 
@@ -15,15 +17,19 @@ func Load(r io.Reader, name string) (*history.Store, Stats, error) {
 // Load reads a whole usage file into a finalized history store. Duplicates
 // the store drops are counted in the returned stats as SkipDuplicate: a row
 // repeating the timestamp of its pod container's previous row is dropped as
-// it arrives, with its line, so that a file of one row repeated costs no
-// memory; other duplicates are found by sorting, without a line.
+// it arrives, with its line (the first ListedLines of them kept for -v), so
+// that a file of one row repeated costs no memory; other duplicates are
+// found by sorting, without a line. With Strict a duplicate is an error, as
+// any other row that would be skipped: one found as it arrives names its
+// line, one found by sorting only the count.
 func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 	cr, err := o.NewReader(r, name)
 	if err != nil {
 		return nil, Stats{}, err
 	}
 	st := history.NewStore()
-	dups, first := 0, 0
+	dups := 0
+	var lines []int
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -33,15 +39,33 @@ func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 			return nil, cr.Stats(), err
 		}
 		if !st.Record(row.Key, row.Sample) {
-			if dups == 0 {
-				first = cr.Line()
+			if o.Strict {
+				return nil, cr.Stats(), &ParseError{File: name, Line: cr.Line(),
+					Err: fmt.Errorf("%s: the same pod, container and timestamp as the row before it (--strict skips no row)", SkipDuplicate)}
+			}
+			if len(lines) < ListedLines {
+				lines = append(lines, cr.Line())
 			}
 			dups++
 		}
 	}
 	stats := cr.Stats()
-	stats.SkipAt(SkipDuplicate, dups, first)
+	if len(lines) > 0 {
+		stats.SkipAt(SkipDuplicate, dups, lines[0])
+		if stats.Lines == nil {
+			stats.Lines = make(map[string][]int)
+		}
+		stats.Lines[SkipDuplicate] = lines
+	}
 	if sorted := st.Finalize() - dups; sorted > 0 {
+		if o.Strict {
+			what := "rows repeat"
+			if sorted == 1 {
+				what = "row repeats"
+			}
+			return nil, stats, fmt.Errorf("%s: %d %s the pod, container and timestamp of another (--strict skips no row)",
+				untrusted.Escape(name), sorted, what)
+		}
 		stats.Skip(SkipDuplicate, sorted)
 	}
 	return st, stats, nil

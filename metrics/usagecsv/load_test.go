@@ -52,7 +52,8 @@ func TestLoadRepeatedRowCostsNoMemory(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Samples())
-	assert.Equal(t, Stats{Read: rows, Used: 1, Skipped: map[string]int{SkipDuplicate: rows - 1}, First: map[string]int{SkipDuplicate: 3}}, stats)
+	assert.Equal(t, Stats{Read: rows, Used: 1, Skipped: map[string]int{SkipDuplicate: rows - 1}, First: map[string]int{SkipDuplicate: 3},
+		Lines: map[string][]int{SkipDuplicate: {3, 4, 5, 6, 7}}}, stats)
 	assert.Contains(t, stats.String(), "first duplicate at line 3")
 }
 
@@ -90,4 +91,35 @@ func TestLoadDuplicates(t *testing.T) {
 			assert.Equal(t, tc.want, stats.String())
 		})
 	}
+}
+
+// TestLoadDuplicatesAsOtherSkips: duplicates follow the policy of every
+// other skipped row: -v lists the lines of the first ones found as they
+// arrive, and --strict makes one an error, with its line where it is known.
+func TestLoadDuplicatesAsOtherSkips(t *testing.T) {
+	h := "timestamp,namespace,kind,workload,pod,container,cpu_cores\n"
+	row := "1700000000,ns,Deployment,web,web-1,app,0.1\n"
+	var repeated strings.Builder
+	repeated.WriteString(h)
+	for range 8 {
+		repeated.WriteString(row)
+	}
+	_, stats, err := testOptions().Load(strings.NewReader(repeated.String()), "usage.csv")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"duplicate at lines 3, 4, 5, 6, 7 and 2 more"}, stats.Details())
+
+	strict := testOptions()
+	strict.Strict = true
+	for _, tc := range []struct{ name, data, want string }{
+		{"as they arrive", h + row + row, "usage.csv:3: duplicate: the same pod, container and timestamp as the row before it (--strict skips no row)"},
+		{"by sorting", h + row + "1700000300,ns,Deployment,web,web-1,app,0.1\n" + row,
+			"usage.csv: 1 row repeats the pod, container and timestamp of another (--strict skips no row)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := strict.Load(strings.NewReader(tc.data), "usage.csv")
+			assert.EqualError(t, err, tc.want)
+		})
+	}
+	_, _, err = strict.Load(strings.NewReader(h+row), "usage.csv")
+	assert.NoError(t, err, "no duplicate, no error")
 }
