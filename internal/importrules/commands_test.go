@@ -20,6 +20,8 @@ var wiring = []string{
 	// The offline HPA file (--hpa) is a source of its own.
 	module + "/metrics/hpafile",
 	module + "/metrics/prometheus",
+	// The flags that choose among the sources, and open the one chosen.
+	module + "/metrics/source",
 	module + "/metrics/usagecsv",
 	module + "/metrics/usagecsv/demo",
 	module + "/recommender",

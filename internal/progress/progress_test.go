@@ -2,11 +2,14 @@ package progress
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type fakeClock struct{ t time.Time }
@@ -93,5 +96,17 @@ func TestNilFuncIsSilent(t *testing.T) {
 func TestBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1500: "1.5 kB", 2_500_000: "2.5 MB", 3_210_000_000: "3.21 GB"} {
 		assert.Equal(t, want, Bytes(n))
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	assert.False(t, IsTerminal(&bytes.Buffer{}), "a buffer")
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, IsTerminal(f), "a regular file")
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		assert.True(t, IsTerminal(tty), "the controlling terminal")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,13 +51,9 @@ func (c Config) recommendations(ctx context.Context, dc dynamic.Interface) (work
 	if _, err := labels.Parse(c.Selector); err != nil {
 		return workload.Plan{}, nil, fmt.Errorf("invalid selector %q: %w", c.Selector, err)
 	}
-	host := c.REST.Host
-	ns, scope := c.Namespace, "namespace "+c.Namespace
+	host, ns, scope := c.REST.Host, c.Namespace, c.scope()
 	if c.AllNamespaces {
-		ns, scope = metav1.NamespaceAll, "all namespaces"
-	}
-	if c.Selector != "" {
-		scope += " matching " + c.Selector
+		ns = metav1.NamespaceAll
 	}
 	res := dc.Resource(v1alpha1.GroupVersionResource).Namespace(ns)
 	p := pager.New(func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return res.List(ctx, o) })
@@ -95,4 +92,29 @@ func (c Config) recommendations(ctx context.Context, dc dynamic.Interface) (work
 	}
 	plan.Source = "controller Recommendations in " + host
 	return plan, warnings, nil
+}
+
+// scope says which Recommendations c reads: its namespace or all, and its
+// selector.
+func (c Config) scope() string {
+	scope := "namespace " + c.Namespace
+	if c.AllNamespaces {
+		scope = "all namespaces"
+	}
+	if c.Selector != "" {
+		scope += " matching " + c.Selector
+	}
+	return scope
+}
+
+// RecommendationsSummary is the one line said about a plan that
+// Recommendations read, as Data.Summary is for a usage source: how many
+// workloads, from where and, when known, as of when the newest was
+// planned.
+func (c Config) RecommendationsSummary(p workload.Plan) string {
+	summary := fmt.Sprintf("%s: %d workloads in %s", p.Source, len(p.Workloads), c.scope())
+	if !p.Generated.IsZero() {
+		summary += ", the newest planned as of " + p.Generated.UTC().Format(time.RFC3339)
+	}
+	return summary
 }

@@ -175,3 +175,29 @@ func TestRecommendationsPages(t *testing.T) {
 	_, _, err = c.Recommendations(context.Background())
 	assert.ErrorIs(t, err, ErrNoRecommendationsAPI)
 }
+
+func TestRecommendationsSummary(t *testing.T) {
+	gen := time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+	plan := workload.Plan{Source: "controller Recommendations in https://k.example:6443", Workloads: make([]workload.WorkloadPlan, 2)}
+	for _, tc := range []struct {
+		name      string
+		all       bool
+		selector  string
+		generated time.Time
+		want      string
+	}{
+		{"namespace", false, "", time.Time{}, "controller Recommendations in https://k.example:6443: 2 workloads in namespace shop"},
+		{"all namespaces, selected", true, "rightsize.dev/kind=Deployment", time.Time{},
+			"controller Recommendations in https://k.example:6443: 2 workloads in all namespaces matching rightsize.dev/kind=Deployment"},
+		{"planned when, in UTC", false, "", gen,
+			"controller Recommendations in https://k.example:6443: 2 workloads in namespace shop, the newest planned as of 2026-03-02T09:00:00Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testCluster
+			c.AllNamespaces, c.Selector = tc.all, tc.selector
+			p := plan
+			p.Generated = tc.generated
+			assert.Equal(t, tc.want, c.RecommendationsSummary(p))
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"rightsize.dev/rightsize/internal/golden"
 )
@@ -241,4 +242,25 @@ func TestKubectlPluginName(t *testing.T) {
 		assert.Contains(t, out.String(), "  kubectl rightsize "+sub, "examples as a plugin")
 		assert.NotContains(t, out.String(), "\n  rightsize ", "no example without kubectl")
 	}
+}
+
+// hasPart tells whether one of lines holds every part.
+func hasPart(lines []string, parts ...string) bool {
+	for _, l := range lines {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(l, p)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func millicores(t *testing.T, q string) float64 {
+	t.Helper()
+	v, err := resource.ParseQuantity(q)
+	require.NoError(t, err, q)
+	return float64(v.MilliValue())
 }

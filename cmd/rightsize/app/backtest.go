@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/completion"
+	"rightsize.dev/rightsize/metrics/source"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/backtest"
 	"rightsize.dev/rightsize/recommender/hpa"
@@ -21,7 +23,7 @@ import (
 
 // BacktestOptions are the flags of `rightsize backtest`.
 type BacktestOptions struct {
-	sourceOptions
+	source.Flags
 	Profiles []string
 	Warmup   time.Duration
 	Interval time.Duration
@@ -38,6 +40,10 @@ type BacktestOptions struct {
 
 // hpaOutput is what backtest --hpa writes.
 var hpaOutput = report.Formats{Noun: "output", List: []report.Format{report.Table, report.JSON, report.YAML, report.CSV}}
+
+// backtestSources are the values of backtest's --source: metrics-server
+// sampling cannot give days of history.
+var backtestSources = slices.DeleteFunc(slices.Clone(source.Names), func(s string) bool { return s == source.MetricsServer })
 
 func allBacktestProfiles() []string {
 	return append(append([]string{backtest.Current}, policy.Names()...), backtest.Oracle)
@@ -72,7 +78,7 @@ current setup, the R10/R11 defaults and the recommendation side by side
 				return usageError{err}
 			}
 			log := g.logger(streams)
-			src, err := o.source(log)
+			src, err := o.Open(log)
 			if err != nil {
 				return err
 			}
@@ -112,7 +118,7 @@ current setup, the R10/R11 defaults and the recommendation side by side
 		},
 	}
 	f := cmd.Flags()
-	o.sourceOptions.addFlags(f)
+	o.Flags.AddFlags(f)
 	f.StringSliceVar(&o.Profiles, "profile", o.Profiles, "comma-separated profiles to compare")
 	f.Var(cliflag.Duration(&o.Warmup), "warmup", "history seen before the first decision (W)")
 	f.Var(cliflag.Duration(&o.Interval), "interval", "time between decisions (R)")
@@ -123,8 +129,8 @@ current setup, the R10/R11 defaults and the recommendation side by side
 	f.StringVar(&o.HPAFile, "hpa-file", "", "with --hpa: read the workloads' current HorizontalPodAutoscalers from this `file` (as plan --hpa does), replayed as the current setup")
 	f.IntVar(&o.Top, "top", 0, "also list, per profile, the N containers with the most idle CPU and the N most often short (JSON: by_container)")
 	f.BoolVar(&o.Headroom, "headroom", o.Headroom, "bound each profile's CPU slack by hindsight at its own risk (about half a second per profile on 100 containers × 3 weeks)")
-	registerCompletions(cmd, o.kube.ConfigFlags, completions{
-		"profile": completion.List(allBacktestProfiles()...), "output": completion.OneOf(hpaOutput.List), "source": sourceCompletion(&o.sourceOptions, true)})
+	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
+		"profile": completion.List(allBacktestProfiles()...), "output": completion.OneOf(hpaOutput.List), "source": fixed(backtestSources...)})
 	return cmd
 }
 
@@ -132,15 +138,15 @@ current setup, the R10/R11 defaults and the recommendation side by side
 func (o *BacktestOptions) Validate() error {
 	// A replay needs days of history: metrics-server sampling cannot give
 	// it, so auto-detection never picks it here.
-	if k := o.sourceOptions.kube; k != nil {
+	if o.Cluster != nil {
 		switch {
-		case k.Source == sourceMetricsServer:
-			return fmt.Errorf("backtest needs days of history: use --input or --prometheus-url, not --source %s", sourceMetricsServer)
-		case k.Source == sourceAuto && o.Input == "" && !o.prom.Enabled():
-			k.Source = sourceDemo
+		case o.Source == source.MetricsServer:
+			return fmt.Errorf("backtest needs days of history: use --input or --prometheus-url, not --source %s", source.MetricsServer)
+		case o.Source == source.Auto && o.Input == "" && !o.Prometheus.Enabled():
+			o.Source = source.Demo
 		}
 	}
-	if err := o.sourceOptions.validate(); err != nil {
+	if err := o.Flags.Validate(); err != nil {
 		return err
 	}
 	if o.HPAFile != "" && !o.HPA {

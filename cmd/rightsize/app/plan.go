@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/completion"
+	"rightsize.dev/rightsize/metrics/cluster"
+	"rightsize.dev/rightsize/metrics/source"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -22,7 +24,7 @@ import (
 
 // PlanOptions are the flags of `rightsize plan`.
 type PlanOptions struct {
-	sourceOptions
+	source.Flags
 	Profile  string
 	Output   string
 	Patches  string
@@ -62,16 +64,18 @@ rightsize controller published in the cluster as Recommendations.`,
 		},
 	}
 	f := cmd.Flags()
-	o.sourceOptions.addFlags(f)
-	o.sourceOptions.addHPAFlag(f)
-	o.sourceOptions.addControllerSource(f)
-	o.sourceOptions.kube.AddSamplingFlags(f)
+	o.Flags.AddFlags(f)
+	o.AddHPAFlag(f)
+	o.Cluster.AddSamplingFlags(f)
+	// --source controller reads the plans the controller published.
+	f.Lookup("source").Usage = "usage source: " + strings.Join(planSources, "|") + "; " + source.AutoUsage + "; " +
+		"controller reads the Recommendations the rightsize controller published in the cluster (-n, -A; -l on their labels) instead of any history"
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
-	registerCompletions(cmd, o.kube.ConfigFlags, completions{
-		"profile": profiles(), "output": completion.OneOf(report.PlanFormats), "source": sourceCompletion(&o.sourceOptions, false)})
+	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
+		"profile": profiles(), "output": completion.OneOf(report.PlanFormats), "source": fixed(planSources...)})
 	return cmd
 }
 
@@ -96,7 +100,7 @@ func (o *PlanOptions) Validate() error {
 			err = validateController(o.local, "output", "patches")
 		}
 	} else {
-		err = o.sourceOptions.validate()
+		err = o.Flags.Validate()
 	}
 	if err != nil {
 		return err
@@ -154,7 +158,7 @@ func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOption
 
 // pipelinePlan loads the history and computes the plan.
 func (o *PlanOptions) pipelinePlan(ctx context.Context, streams IOStreams, log *slog.Logger) (workload.Plan, error) {
-	src, err := o.source(log)
+	src, err := o.Open(log)
 	if err != nil {
 		return workload.Plan{}, err
 	}
@@ -172,27 +176,65 @@ func (o *PlanOptions) pipelinePlan(ctx context.Context, streams IOStreams, log *
 // at as one plan, and says on stderr what it read and what it could not,
 // as load does for a usage source.
 func (o *PlanOptions) controllerPlan(ctx context.Context, streams IOStreams, log *slog.Logger) (workload.Plan, error) {
-	c, err := o.kube.Config(log)
+	c, err := o.Cluster.Config(log)
 	if err != nil {
 		return workload.Plan{}, err
 	}
 	plan, warnings, err := c.Recommendations(ctx)
 	if err == nil {
-		scope := "namespace " + c.Namespace
-		if c.AllNamespaces {
-			scope = "all namespaces"
-		}
-		if c.Selector != "" {
-			scope += " matching " + c.Selector
-		}
-		summary := fmt.Sprintf("%s: %d workloads in %s", plan.Source, len(plan.Workloads), scope)
-		if !plan.Generated.IsZero() {
-			summary += ", the newest planned as of " + plan.Generated.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintln(streams.ErrOut, summary)
+		fmt.Fprintln(streams.ErrOut, c.RecommendationsSummary(plan))
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(streams.ErrOut, "warning:", w)
 	}
 	return plan, err
+}
+
+// sourceController is the value of plan's --source that reads the plans
+// the rightsize controller published rather than a usage source.
+const sourceController = "controller"
+
+// planSources are the values of plan's --source.
+var planSources = append(slices.Clone(source.Names), sourceController)
+
+// fromController tells whether --source is controller.
+func (o *PlanOptions) fromController() bool {
+	return o.Cluster != nil && o.Source == sourceController
+}
+
+// validateSource checks --source alone: one of the usage sources, or
+// controller.
+func (o *PlanOptions) validateSource() error {
+	if o.Cluster == nil || slices.Contains(planSources, o.Source) {
+		return nil
+	}
+	return fmt.Errorf("--source %q: want one of %s", o.Source, strings.Join(planSources, ", "))
+}
+
+// controllerTakes are the flags --source controller takes besides the
+// cluster's: which plans to read (-A, -l), where to write them (the
+// command's own, given by the caller) and --source itself.
+var controllerTakes = []string{"source", "all-namespaces", "selector"}
+
+// validateController refuses the flags set on fs that --source controller
+// has no use for: those that feed the pipeline (history, files,
+// Prometheus, sampling, the HPA file, the profile, --critical…), which
+// the controller ran with its own. It takes the cluster flags, those in
+// controllerTakes and also.
+func validateController(fs *pflag.FlagSet, also ...string) error {
+	cf := pflag.NewFlagSet("cluster", pflag.ContinueOnError)
+	cluster.NewFlags().ConfigFlags.AddFlags(cf)
+	var refused []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed && cf.Lookup(f.Name) == nil && !slices.Contains(controllerTakes, f.Name) && !slices.Contains(also, f.Name) {
+			refused = append(refused, "--"+f.Name)
+		}
+	})
+	switch len(refused) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("--source controller writes the plans the rightsize controller made from its own history, profile and settings: %s does not apply", refused[0])
+	}
+	return fmt.Errorf("--source controller writes the plans the rightsize controller made from its own history, profile and settings: %s do not apply", strings.Join(refused, ", "))
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -170,10 +169,6 @@ func TestPrometheusHostileServer(t *testing.T) {
 		})
 	}
 	assert.Empty(t, stolen, "the other host got no request")
-}
-
-func TestWriterIsTerminal(t *testing.T) {
-	assert.False(t, writerIsTerminal(&bytes.Buffer{}))
 }
 
 // TestIntegrationPrometheusSource runs plan, backtest and report against a

@@ -15,6 +15,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/completion"
+	"rightsize.dev/rightsize/metrics/source"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -25,7 +26,7 @@ import (
 
 // ReportOptions are the flags of `rightsize report`.
 type ReportOptions struct {
-	sourceOptions
+	source.Flags
 	Period         time.Duration
 	Format         string
 	Out            string
@@ -85,8 +86,8 @@ charts), csv and json; --out picks the format from its extension.`,
 	}
 	f := cmd.Flags()
 	o.flags = f
-	o.sourceOptions.addFlags(f)
-	o.sourceOptions.addHPAFlag(f)
+	o.Flags.AddFlags(f)
+	o.AddHPAFlag(f)
 	f.Var(cliflag.Duration(&o.Period), "period", "length of the report period (the previous period, for the change, is as long)")
 	f.StringVar(&o.Format, "format", "", "report format: markdown|html|csv|json (default: from --out's extension, else markdown)")
 	f.StringVar(&o.Out, "out", "", "write the report to this file instead of stdout; {end} in the name becomes the period's end date")
@@ -99,14 +100,14 @@ charts), csv and json; --out picks the format from its extension.`,
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile for the savings: "+strings.Join(policy.Names(), ", "))
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
 	f.StringVar(&o.WebhookURLFile, "webhook-url-file", "", "also post the Markdown report to the Slack/Mattermost-compatible webhook whose URL this file holds")
-	registerCompletions(cmd, o.kube.ConfigFlags, completions{
-		"profile": profiles(), "format": completion.OneOf(report.CostOutput.List), "source": sourceCompletion(&o.sourceOptions, false)})
+	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
+		"profile": profiles(), "format": completion.OneOf(report.CostOutput.List), "source": fixed(source.Names...)})
 	return cmd
 }
 
 // Validate checks the flags and resolves them.
 func (o *ReportOptions) Validate() error {
-	if err := o.sourceOptions.validate(); err != nil {
+	if err := o.Flags.Validate(); err != nil {
 		return err
 	}
 	var errs []error
@@ -211,7 +212,7 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 			return fmt.Errorf("%s: no webhook URL in the file", o.WebhookURLFile)
 		}
 	}
-	src, err := o.source(log)
+	src, err := o.Open(log)
 	if err != nil {
 		return err
 	}

@@ -1,23 +1,14 @@
 package app
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"rightsize.dev/rightsize/metrics/usagecsv"
-	"rightsize.dev/rightsize/metrics/usagecsv/demo"
-	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // acceptFile writes a usage file of 200 good rows from 2023-11-14 on, and
@@ -92,60 +83,4 @@ func TestSourceAcceptFlagErrors(t *testing.T) {
 			assert.Contains(t, errOut, tc.want)
 		})
 	}
-}
-
-// TestSourceReaderOptions: the flags become the reader's options, with the
-// source's clock; unregistered flags mean the defaults.
-func TestSourceReaderOptions(t *testing.T) {
-	now := time.Date(2023, 11, 14, 23, 0, 0, 0, time.UTC)
-	s := &sourceOptions{now: func() time.Time { return now }}
-	fs := pflag.NewFlagSet("plan", pflag.ContinueOnError)
-	s.addFlags(fs)
-	o := s.readerOptions()
-	assert.Equal(t, usagecsv.DefaultSince, o.Since)
-	assert.Equal(t, usagecsv.DefaultFuture, o.Future)
-	assert.Equal(t, usagecsv.DefaultMaxCPU, o.MaxCPU)
-	assert.Equal(t, usagecsv.DefaultMaxMemory, o.MaxMemory)
-	assert.Equal(t, now, o.Now())
-
-	require.NoError(t, fs.Parse([]string{"--accept-since", "2020-01-01T00:00:00Z", "--accept-future", "1h", "--accept-max-cpu", "128", "--accept-max-memory", "4Ti"}))
-	o = s.readerOptions()
-	assert.Equal(t, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), o.Since)
-	assert.Equal(t, time.Hour, o.Future)
-	assert.Equal(t, workload.Cores(128), o.MaxCPU)
-	assert.Equal(t, 4*1024*workload.GiB, o.MaxMemory)
-
-	bare := (&sourceOptions{}).readerOptions()
-	bare.Now = nil
-	assert.Equal(t, usagecsv.DefaultOptions(), bare)
-
-	// The clock decides which rows lie in the future: with the file's first
-	// rows just before now+1h, the later ones are skipped.
-	s.Input = acceptFile(t)
-	s.kube = nil
-	d := loadData(t, s)
-	assert.Contains(t, d.Summary, "timestamp outside 2020-01-01…now+1h")
-	_, last := d.Store.Span()
-	assert.False(t, last.After(now.Add(time.Hour)), "last sample %v", last)
-}
-
-// The demo's instants are fixed when it is generated; a clock behind them
-// must not skip them as rows from the future.
-func TestDemoIgnoresTheClock(t *testing.T) {
-	s := &sourceOptions{now: func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }}
-	s.addFlags(pflag.NewFlagSet("plan", pflag.ContinueOnError))
-	s.kube = nil
-	d := loadData(t, s)
-	assert.Equal(t, demo.Name, d.Name)
-	assert.Contains(t, d.Summary, "skipped 0")
-}
-
-// loadData runs the source the options choose.
-func loadData(t *testing.T, s *sourceOptions) *recommender.Data {
-	t.Helper()
-	src, err := s.source(slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	d, err := (&recommender.Pipeline{Source: src}).Load(context.Background())
-	require.NoError(t, err)
-	return d
 }

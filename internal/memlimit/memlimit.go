@@ -1,0 +1,45 @@
+// Package memlimit paces the Go runtime's memory for runs that hold much
+// live data at once: a soft memory limit that follows the live heap, so
+// that the runtime collects and hands freed memory back to the system
+// early instead of letting garbage grow as large as what is live.
+package memlimit
+
+import (
+	"context"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// FollowLiveHeap keeps the heap within a quarter again what is live until
+// ctx ends (the command returns), with a soft memory limit that follows the
+// live heap. A run keeps every sample it reads, in pointer-free columns
+// that cost the collector little to mark, so its memory is the history's
+// plus garbage: by default Go lets garbage grow as large as the history
+// and keeps freed pages, which doubles the peak. GOGC or GOMEMLIMIT in the
+// environment (read with getenv) turn this off; it reports whether it
+// started.
+func FollowLiveHeap(ctx context.Context, getenv func(string) string) bool {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return false
+	}
+	go func() {
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				debug.SetMemoryLimit(math.MaxInt64)
+				return
+			case <-tick.C:
+			}
+			metrics.Read(live)
+			if live[0].Value.Kind() == metrics.KindUint64 {
+				debug.SetMemoryLimit(int64(live[0].Value.Uint64())*5/4 + 48<<20)
+			}
+		}
+	}()
+	return true
+}

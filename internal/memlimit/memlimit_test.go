@@ -1,0 +1,35 @@
+package memlimit
+
+import (
+	"context"
+	"math"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// limit reads the soft memory limit in force.
+func limit() int64 { return debug.SetMemoryLimit(-1) }
+
+func TestFollowLiveHeap(t *testing.T) {
+	was := limit()
+	t.Cleanup(func() { debug.SetMemoryLimit(was) })
+	debug.SetMemoryLimit(math.MaxInt64)
+
+	for _, env := range []map[string]string{{"GOGC": "200"}, {"GOMEMLIMIT": "1GiB"}} {
+		assert.False(t, FollowLiveHeap(context.Background(), func(k string) string { return env[k] }), "%v", env)
+	}
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, int64(math.MaxInt64), limit(), "the environment's settings stay")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	require.True(t, FollowLiveHeap(ctx, func(string) string { return "" }))
+	require.Eventually(t, func() bool { return limit() < math.MaxInt64 }, 5*time.Second, 20*time.Millisecond, "a limit follows the live heap")
+	// The live heap plus a quarter and 48 MiB.
+	assert.GreaterOrEqual(t, limit(), int64(48<<20))
+	cancel()
+	require.Eventually(t, func() bool { return limit() == math.MaxInt64 }, 5*time.Second, 20*time.Millisecond, "no limit once the run ends")
+}
