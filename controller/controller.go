@@ -25,6 +25,7 @@ import (
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/kube"
 	"rightsize.dev/rightsize/metrics/metricsserver"
+	promsource "rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/hpa"
@@ -69,6 +70,13 @@ type Options struct {
 	// EventThreshold is the relative change of a container's recommended
 	// CPU or memory request that makes an Event (0.1: 10 %).
 	EventThreshold float64
+
+	// Prometheus, when set, is where usage is read from instead of
+	// metrics-server: each cycle reads the steps completed since the last
+	// (the state's cursor, checkpointed with it). Backfill is how far back
+	// a leader without a checkpoint of it reads first (default Retention).
+	Prometheus *promsource.Follower
+	Backfill   time.Duration
 
 	Recommender recommender.Recommender
 	Autoscaling hpa.Options
@@ -128,6 +136,12 @@ func New(o Options) (*Controller, error) {
 	}
 	if o.EventThreshold <= 0 {
 		o.EventThreshold = d.EventThreshold
+	}
+	if o.Retention <= 0 {
+		o.Retention = livestate.DefaultLoadRetention
+	}
+	if o.Backfill <= 0 || o.Backfill > o.Retention {
+		o.Backfill = o.Retention
 	}
 	var errs []error
 	if o.Cluster.REST == nil {
@@ -418,28 +432,17 @@ func (l *leader) cycle(ctx context.Context) {
 	for _, w := range warnings {
 		l.log.Debug("cluster object not watched", "warning", w.String())
 	}
-	// One sampler for the term: it remembers each pod's last sample, so
-	// a sample metrics-server repeats is neither stored nor counted twice.
-	if l.sampler == nil {
-		l.sampler = &metricsserver.Sampler{API: l.c.metrics, Namespace: inv.Namespace, Sinks: []metricsserver.Sink{l.state}, Log: l.log}
+	var attrs []any
+	if l.c.o.Prometheus != nil {
+		attrs = l.follow(ctx, inv, start)
+	} else {
+		attrs = l.sample(ctx, inv)
 	}
-	l.sampler.Resolver = inv
-	l.sampler.Settings = func(ck workload.ContainerKey) workload.Settings {
-		s, _ := workload.ContainerSettings(inv.Specs, ck)
-		return s
-	}
-	n, err := l.sampler.Poll(ctx)
 	if ctx.Err() != nil {
 		return
 	}
-	if err != nil {
-		l.c.health.CollectionErrors.WithLabelValues("metrics-server").Inc()
-		l.log.Warn("sampling metrics-server", "err", err)
-	}
-	l.c.health.SamplesIngested.Add(float64(n))
 	l.state.Touch(o.Now(), inv.ContainerKeys()...)
 	l.countOOMKills(inv)
-	attrs := []any{"workloads", len(inv.Specs), "pods", l.sampler.Pods(), "samples", n, "unattributed pods", l.sampler.Unattributed()}
 
 	now := o.Now()
 	if l.lastPlan.IsZero() || now.Sub(l.lastPlan) >= o.Recommend {
@@ -457,6 +460,80 @@ func (l *leader) cycle(ctx context.Context) {
 	took := o.Now().Sub(start)
 	l.c.health.CycleDuration.Observe(took.Seconds())
 	l.log.Info("cycle", append(attrs, "took", took.String())...)
+}
+
+// sample polls metrics-server into the state.
+func (l *leader) sample(ctx context.Context, inv *kube.Inventory) []any {
+	// One sampler for the term: it remembers each pod's last sample, so
+	// a sample metrics-server repeats is neither stored nor counted twice.
+	if l.sampler == nil {
+		l.sampler = &metricsserver.Sampler{API: l.c.metrics, Namespace: inv.Namespace, Sinks: []metricsserver.Sink{l.state}, Log: l.log}
+	}
+	l.sampler.Resolver = inv
+	l.sampler.Settings = func(ck workload.ContainerKey) workload.Settings {
+		s, _ := workload.ContainerSettings(inv.Specs, ck)
+		return s
+	}
+	n, err := l.sampler.Poll(ctx)
+	if err != nil && ctx.Err() == nil {
+		l.c.health.CollectionErrors.WithLabelValues("metrics-server").Inc()
+		l.log.Warn("sampling metrics-server", "err", err)
+	}
+	l.c.health.SamplesIngested.Add(float64(n))
+	return []any{"workloads", len(inv.Specs), "pods", l.sampler.Pods(), "samples", n, "unattributed pods", l.sampler.Unattributed()}
+}
+
+// followDay bounds the history one cycle reads from Prometheus while it
+// catches up (a backfill, a leader that was away): the cycles, and so the
+// recommendations and checkpoints, go on meanwhile.
+const followDay = 24 * time.Hour
+
+// follow reads the steps Prometheus completed since the state's cursor
+// into the state, for the containers of the workloads in the cluster, and
+// moves the cursor. Without a cursor of this source it starts Backfill
+// before now if the state holds nothing, else now: what another source
+// (metrics-server) gave is not counted twice.
+func (l *leader) follow(ctx context.Context, inv *kube.Inventory, now time.Time) []any {
+	f := l.c.o.Prometheus
+	cur := l.state.Cursor()
+	since := cur.Until
+	// A cursor older than the history kept (or none) reads the backfill:
+	// what is older would be dropped at once.
+	stale := since.Before(now.Add(-l.c.o.Retention))
+	if cur.Source != f.Source() || stale {
+		from := now
+		if l.state.Stats().Containers == 0 || (cur.Source == f.Source() && stale) {
+			from = now.Add(-l.c.o.Backfill)
+		}
+		since = f.Align(from)
+		attrs := []any{"since", since, "source", f.Source()}
+		if cur.Source != "" {
+			attrs = append(attrs, "cursor of", cur.Source, "cursor", cur.Until)
+		}
+		l.log.Info("reading Prometheus from", attrs...)
+		l.state.SetCursor(livestate.Cursor{Source: f.Source(), Until: since})
+	}
+	until := now
+	if until.Sub(since) > followDay+f.Delay {
+		until = since.Add(followDay + f.Delay)
+	}
+	keep := func(ck workload.ContainerKey) bool {
+		_, ok := workload.ContainerSettings(inv.Specs, ck)
+		return ok
+	}
+	var added int
+	read, st, err := f.Read(ctx, since, until, func(r *promsource.Result) { added += l.state.AddStore(r.Store, keep) })
+	l.state.SetCursor(livestate.Cursor{Source: f.Source(), Until: read})
+	for _, w := range st.Warnings {
+		l.log.Warn("prometheus", "warning", w)
+	}
+	if err != nil && ctx.Err() == nil {
+		l.c.health.CollectionErrors.WithLabelValues("prometheus").Inc()
+		l.log.Warn("reading Prometheus", "err", err, "from", read)
+	}
+	l.c.health.SamplesIngested.Add(float64(added))
+	return []any{"workloads", len(inv.Specs), "samples", added, "samples read", st.Samples, "queries", st.Queries,
+		"bytes", st.BytesReceived, "read until", read}
 }
 
 // countOOMKills counts, in rightsize_oom_kills_total, the OOM kills the
@@ -478,9 +555,13 @@ func (l *leader) countOOMKills(inv *kube.Inventory) {
 		ck := workload.ContainerKey{Workload: wk, Container: k.Container}
 		// Into the history whenever it was: the history counts a kill
 		// told again once, and one between the last checkpoint and a
-		// failover is not lost. metrics-server does not report kills.
-		settings, _ := workload.ContainerSettings(inv.Specs, ck)
-		l.state.AddOOM(ck, history.OOMEvent{Time: k.At, Pod: k.Pod, Limit: settings.Limits.Memory})
+		// failover is not lost. metrics-server does not report kills;
+		// Prometheus's samples carry kube-state-metrics' (at their step,
+		// not the status's time: they would count twice).
+		if l.c.o.Prometheus == nil {
+			settings, _ := workload.ContainerSettings(inv.Specs, ck)
+			l.state.AddOOM(ck, history.OOMEvent{Time: k.At, Pod: k.Pod, Limit: settings.Limits.Memory})
+		}
 		if k.At.Before(l.started.Add(-l.c.o.LeaseDuration)) {
 			continue
 		}
@@ -501,7 +582,11 @@ func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Ti
 		return ok
 	})
 	b := inv.Constraints()
-	d := &recommender.Data{Name: "controller (metrics-server at " + l.c.host + ")", States: states, Loads: l.state.Loads(),
+	name := "controller (metrics-server at " + l.c.host + ")"
+	if f := o.Prometheus; f != nil {
+		name = "controller (" + f.Source() + ")"
+	}
+	d := &recommender.Data{Name: name, States: states, Loads: l.state.Loads(),
 		Specs: inv.Specs, Bounds: &b, HPAs: inv.HPAs, HPAsKnown: true}
 	p := &recommender.Pipeline{Recommender: o.Recommender, Autoscaling: o.Autoscaling}
 	plan, err := p.Plan(ctx, d, now)

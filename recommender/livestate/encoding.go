@@ -196,7 +196,7 @@ func (s *State) restoreSamples(b []byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	next.AddStore(h)
+	next.AddStore(h, nil)
 	*s = *next
 	return []string{fmt.Sprintf("read a sample store of %d samples (an earlier format) into sketches", h.Samples())}, nil
 }

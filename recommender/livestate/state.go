@@ -76,12 +76,12 @@ func (s *State) Cursor() Cursor { return s.cursor }
 // SetCursor records how far a source has been read into the state.
 func (s *State) SetCursor(c Cursor) { s.cursor = c }
 
-// AddStore adds a store's samples, workload by workload in time order, so
-// that the windows, peaks and loads see them as they came; it returns how
-// many it added. The store must be finalized. Samples older than what a
-// container's history holds already are still counted: add each stretch
-// of time once (Cursor).
-func (s *State) AddStore(h *history.Store) int {
+// AddStore adds a store's samples of the containers keep keeps (nil: all),
+// workload by workload in time order, so that the windows, peaks and loads
+// see them as they came; it returns how many it added. The store must be
+// finalized. Samples older than what a container's history holds already
+// are still counted: add each stretch of time once (Cursor).
+func (s *State) AddStore(h *history.Store, keep func(workload.ContainerKey) bool) int {
 	type keyed struct {
 		k   workload.ContainerKey
 		ser *history.Series
@@ -96,6 +96,9 @@ func (s *State) AddStore(h *history.Store) int {
 		w := keys[i].Workload
 		batch = batch[:0]
 		for ; i < len(keys) && keys[i].Workload == w; i++ {
+			if keep != nil && !keep(keys[i]) {
+				continue
+			}
 			for _, ser := range h.Series(keys[i]) {
 				for j := range ser.Len() {
 					batch = append(batch, keyed{keys[i], ser, j})

@@ -224,7 +224,7 @@ func TestAddStore(t *testing.T) {
 	first.Finalize()
 	second.Finalize()
 	s := newState(t)
-	n := s.AddStore(first) + s.AddStore(second)
+	n := s.AddStore(first, nil) + s.AddStore(second, nil)
 	assert.Equal(t, first.Samples()+second.Samples(), n)
 	assert.Equal(t, live.Stats(), s.Stats())
 	for _, k := range live.keys() {
@@ -236,6 +236,12 @@ func TestAddStore(t *testing.T) {
 	wl, _ := live.Loads()(web, nil, end)
 	gl, _ := s.Loads()(web, nil, end)
 	assert.Equal(t, wl.CPU, gl.CPU)
+
+	// keep: the agent's samples only.
+	agent := newState(t)
+	n = agent.AddStore(first, func(k workload.ContainerKey) bool { return k.Workload == agt })
+	assert.Equal(t, 24*60/5, n)
+	assert.Equal(t, Stats{Containers: 1, Samples: 2 * n}, agent.Stats())
 }
 
 // TestSize bounds the encoding: a container after 14 days at 30 s stays

@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,22 +16,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/resource"
-	clientfeatures "k8s.io/client-go/features"
 	"k8s.io/klog/v2"
 
 	"rightsize.dev/rightsize/controller"
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/metrics/cluster"
+	promsource "rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 )
 
 // ControllerOptions are the flags of `rightsize controller`.
 type ControllerOptions struct {
-	kube    *cluster.Flags
-	Profile string
-	Listen  string
+	kube *cluster.Flags
+	prom promsource.Flags
+	// Backfill and Delay shape the reading of Prometheus.
+	Backfill, Delay time.Duration
+	Profile         string
+	Listen          string
 	// LeaseNamespace holds the Lease and the checkpoint (default: the
 	// pod's namespace, else rightsize-system).
 	LeaseNamespace, LeaseName, Identity       string
@@ -52,13 +52,16 @@ func newControllerCommand(streams IOStreams, g *globalOptions) *cobra.Command {
 	o := &ControllerOptions{kube: cluster.NewFlags(), Profile: policy.DefaultName, Listen: ":8080", LeaseName: d.LeaseName,
 		LeaseDuration: d.LeaseDuration, RenewDeadline: d.RenewDeadline, RetryPeriod: d.RetryPeriod,
 		Interval: d.Interval, Recommend: d.Recommend, Checkpoint: d.Checkpoint, Retention: 14 * 24 * time.Hour,
-		CheckpointMaxSize: d.CheckpointMaxSize, EventThreshold: d.EventThreshold, LogFormat: "json"}
+		CheckpointMaxSize: d.CheckpointMaxSize, EventThreshold: d.EventThreshold, LogFormat: "json",
+		Delay: promsource.DefaultFollowDelay, Backfill: 14 * 24 * time.Hour}
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Keep recommendations current in the cluster, as Recommendation objects and metrics",
 		Long: `controller runs in the cluster (or outside it, with a kubeconfig) and keeps
 every workload's recommendation current: it samples metrics-server every
---interval, keeps the usage history, and every --recommend writes one
+--interval (or, with --prometheus-url, reads the steps Prometheus completed
+since the last read, after a first backfill), keeps the usage history as
+sketches, and every --recommend writes one
 Recommendation object per workload (kubectl get recommendations -A) and serves
 the recommendations and its own health on /metrics. It changes no workload.
 
@@ -66,6 +69,7 @@ Replicas elect a leader on a Lease; only the leader samples and writes. The
 history is checkpointed to ConfigMaps so that a restart or a new leader goes on
 from it. Logs are JSON lines on stderr.`,
 		Example: `  rightsize controller --kubeconfig ~/.kube/config -A --lease-namespace rightsize-system
+  rightsize controller -A --prometheus-url http://prometheus.monitoring:9090 --prometheus-backfill 7d
   kubectl apply -k deploy/controller`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -87,13 +91,16 @@ from it. Logs are JSON lines on stderr.`,
 	f.Var(cliflag.Duration(&o.LeaseDuration), "lease-duration", "how long a standby waits after the last renewal before it takes the lease")
 	f.Var(cliflag.Duration(&o.RenewDeadline), "renew-deadline", "how long the leader tries to renew before it gives up leading")
 	f.Var(cliflag.Duration(&o.RetryPeriod), "retry-period", "time between tries to take or renew the lease")
-	f.Var(cliflag.Duration(&o.Interval), "interval", "time between metrics-server samples")
+	f.Var(cliflag.Duration(&o.Interval), "interval", "time between cycles: metrics-server samples, or reads of the steps Prometheus completed since the last")
 	f.Var(cliflag.Duration(&o.Recommend), "recommend", "time between recommendations written")
 	f.Var(cliflag.Duration(&o.Checkpoint), "checkpoint", "time between checkpoints of the history")
 	f.Var(cliflag.Duration(&o.Retention), "retention", "how long usage history is kept")
 	f.Int64Var(&o.CheckpointMaxSize, "checkpoint-max-size", o.CheckpointMaxSize, "largest checkpoint written or read, in bytes")
 	f.Float64Var(&o.EventThreshold, "event-threshold", o.EventThreshold, "relative change of a recommended request that records an Event on the workload")
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "log format: json or text")
+	o.prom.AddFlags(f)
+	f.Var(cliflag.Duration(&o.Backfill), "prometheus-backfill", "history read from Prometheus by a leader without a checkpoint of it, at most --retention")
+	f.Var(cliflag.Duration(&o.Delay), "prometheus-delay", "how long after a step ends it is read: the time a scrape takes to reach the store")
 	registerCompletions(cmd, o.kube.ConfigFlags, completions{"profile": profiles(), "log-format": fixed("json", "text")})
 	return cmd
 }
@@ -126,6 +133,12 @@ func (o *ControllerOptions) Validate() error {
 	if o.LogFormat != "json" && o.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", o.LogFormat))
 	}
+	if err := o.prom.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Backfill < 0 || o.Delay <= 0 {
+		errs = append(errs, errors.New("--prometheus-backfill must not be negative and --prometheus-delay must be positive"))
+	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: %w", o.Listen, err))
 	}
@@ -150,9 +163,7 @@ func (o *ControllerOptions) Run(ctx context.Context, streams IOStreams, g *globa
 	// client-go's own messages (leader election, watches) go to the same
 	// JSON log.
 	klog.SetSlogLogger(log)
-	setMemoryLimit(log)
-	setGCPercent(log, os.LookupEnv)
-	streamInitialLists()
+	controller.TuneRuntime(log, os.LookupEnv)
 	cc, err := o.kube.Config(log)
 	if err != nil {
 		return err
@@ -174,7 +185,16 @@ func (o *ControllerOptions) Run(ctx context.Context, streams IOStreams, g *globa
 		}
 		id += "_" + uuid.NewString()
 	}
+	var follow *promsource.Follower
+	if o.prom.Enabled() {
+		po, err := o.prom.Options()
+		if err != nil {
+			return err
+		}
+		follow = &promsource.Follower{Options: po, Delay: o.Delay, Log: log}
+	}
 	c, err := controller.New(controller.Options{
+		Prometheus: follow, Backfill: o.Backfill,
 		Cluster: cc, Registry: reg, Namespace: ns, LeaseName: o.LeaseName, Identity: id,
 		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
 		Interval: o.Interval, Recommend: o.Recommend, Checkpoint: o.Checkpoint, CheckpointMaxSize: o.CheckpointMaxSize,
@@ -206,95 +226,4 @@ func (o *ControllerOptions) Run(ctx context.Context, streams IOStreams, g *globa
 		log.Error("controller stopped", "err", runErr)
 	}
 	return runErr
-}
-
-// memoryLimitShare is the share of the container's memory limit the
-// controller's Go runtime is held under (debug.SetMemoryLimit): a soft
-// limit, which makes the garbage collector work harder as the heap nears
-// it instead of letting it double (GOGC=100) into an OOM kill. The rest is
-// for what the limit counts and the Go runtime does not (the binary's
-// mapped pages, the page cache) and for the bursts (a metrics-server poll
-// decoded, a plan) the collector catches up with only after the fact.
-const memoryLimitShare = 0.8
-
-// memoryLimitEnv carries the container's memory limit in bytes: the
-// Deployment sets it from the downward API (resourceFieldRef
-// limits.memory), since an environment variable cannot say 80 % of it.
-const memoryLimitEnv = "MEMORY_LIMIT"
-
-// setMemoryLimit sets the Go runtime's soft memory limit to
-// memoryLimitShare of $MEMORY_LIMIT, unless GOMEMLIMIT is set: the
-// runtime has applied that one already.
-func setMemoryLimit(log *slog.Logger) {
-	if v, ok := os.LookupEnv("GOMEMLIMIT"); ok {
-		log.Info("soft memory limit from GOMEMLIMIT", "GOMEMLIMIT", v, "bytes", debug.SetMemoryLimit(-1))
-		return
-	}
-	v, ok := os.LookupEnv(memoryLimitEnv)
-	if !ok {
-		return
-	}
-	limit, err := memoryLimitOf(v)
-	if err != nil {
-		log.Warn("no soft memory limit", "err", err)
-		return
-	}
-	debug.SetMemoryLimit(limit)
-	log.Info("soft memory limit", "bytes", limit, "share", memoryLimitShare, memoryLimitEnv, v)
-}
-
-// gcPercent is the controller's garbage collection target unless GOGC is
-// set: the heap may grow by half its live size between collections, not
-// all of it (GOGC=100). The controller's CPU is a fifth of its 0.1-core
-// budget with 10,000 pods (docs/benchmarks.md); its memory is what a
-// cluster's operators size and watch.
-const gcPercent = 50
-
-// setGCPercent sets gcPercent unless GOGC is set (the runtime applied
-// that one already); it returns the target in force.
-func setGCPercent(log *slog.Logger, lookup func(string) (string, bool)) int {
-	if v, ok := lookup("GOGC"); ok {
-		log.Info("garbage collection target from GOGC", "GOGC", v)
-		p := debug.SetGCPercent(100) // reads it; put back at once
-		debug.SetGCPercent(p)
-		return p
-	}
-	debug.SetGCPercent(gcPercent)
-	log.Info("garbage collection target", "GOGC", gcPercent)
-	return gcPercent
-}
-
-// memoryLimitOf is memoryLimitShare of a memory quantity.
-func memoryLimitOf(v string) (int64, error) {
-	q, err := resource.ParseQuantity(strings.TrimSpace(v))
-	if err != nil || q.Sign() <= 0 {
-		return 0, fmt.Errorf("$%s=%q is not a memory limit", memoryLimitEnv, v)
-	}
-	return int64(float64(q.Value()) * memoryLimitShare), nil
-}
-
-// streamInitialLists has the informers fill their caches from a watch that
-// streams the initial objects one by one (client-go's WatchListClient,
-// off by default in client-go 0.34; kube-apiserver serves it by default
-// from 1.34, and client-go falls back to a list where it does not). A
-// plain informer's first list is served from the apiserver's cache whole,
-// whatever its page size: with 10,000 pods one response of tens of
-// megabytes, decoded at once before the caches' transform slims a single
-// pod. KUBE_FEATURE_WatchListClient, when set, decides instead.
-func streamInitialLists() {
-	watchListOnce.Do(func() {
-		if _, ok := os.LookupEnv("KUBE_FEATURE_" + string(clientfeatures.WatchListClient)); ok {
-			return
-		}
-		clientfeatures.ReplaceFeatureGates(watchListGates{clientfeatures.FeatureGates()})
-	})
-}
-
-var watchListOnce sync.Once
-
-// watchListGates are client-go's feature gates with WatchListClient on.
-type watchListGates struct{ clientfeatures.Gates }
-
-func (g watchListGates) Enabled(f clientfeatures.Feature) bool {
-	return f == clientfeatures.WatchListClient || g.Gates.Enabled(f)
 }

@@ -239,27 +239,36 @@ func TestIntegrationController(t *testing.T) {
 		firstGenerated, _, _ = unstructured.NestedString(u.Object, "status", "generated")
 		return cpu != "", fmt.Errorf("cpuChange %q", cpu)
 	})
-	u, err := recs.Get(context.Background(), web, metav1.GetOptions{})
-	require.NoError(t, err)
-	var rec v1alpha1.Recommendation
-	require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &rec))
-	assert.Equal(t, "Deployment/web", rec.Status.Target)
-	assert.Equal(t, "vpa", rec.Status.Profile)
-	var app *v1alpha1.ContainerDocument
-	for i := range rec.Status.Workload.Containers {
-		if rec.Status.Workload.Containers[i].Name == "app" {
-			app = &rec.Status.Workload.Containers[i]
+	appOf := func(name string) *v1alpha1.ContainerDocument {
+		t.Helper()
+		u, err := recs.Get(context.Background(), name, metav1.GetOptions{})
+		require.NoError(t, err)
+		var rec v1alpha1.Recommendation
+		require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &rec))
+		assert.Equal(t, "vpa", rec.Status.Profile)
+		for i := range rec.Status.Workload.Containers {
+			if c := &rec.Status.Workload.Containers[i]; c.Name == "app" {
+				require.NotNil(t, c.Recommended, "%s: %v", name, c.Reasons)
+				return c
+			}
 		}
+		t.Fatalf("%s: no container app", name)
+		return nil
 	}
-	require.NotNil(t, app)
-	require.NotNil(t, app.Recommended, "%v", app.Reasons)
-	// vpa: p90 + 15 % of 200m; the histogram's bucket may add up to 5 %.
-	assert.InDelta(t, 230, millicores(t, app.Recommended.Requests.CPU), 0.1*230, "web app cpu (reasons %v)", app.Reasons)
+	// billing: vpa's p90 + 15 % of 300m; the histogram's bucket may add
+	// up to 5 %.
+	billing := appOf(v1alpha1.Name(f.Key("Deployment", "billing")))
+	assert.InDelta(t, 345, millicores(t, billing.Recommended.Requests.CPU), 0.1*345, "billing app cpu (reasons %v)", billing.Reasons)
+	// web's HPA scales on CPU and minutes of history cannot size the two
+	// together: its CPU request stays (R10).
+	app := appOf(web)
+	assert.Equal(t, 100.0, millicores(t, app.Recommended.Requests.CPU), "web app cpu (reasons %v)", app.Reasons)
+	assert.Contains(t, strings.Join(app.Reasons, " "), "kept at the current request: HPA web scales on CPU")
 
 	// Metrics: the leader publishes the plan, the standby does not lead.
-	v, ok := metric(t, a, `rightsize_recommendation_cpu_cores{bound="target",container="app",kind="Deployment",namespace="`+ns+`",resource_type="request",workload="web"}`)
-	require.True(t, ok, "the leader exports web's recommendation")
-	assert.InDelta(t, 0.23, v, 0.023)
+	v, ok := metric(t, a, `rightsize_recommendation_cpu_cores{bound="target",container="app",kind="Deployment",namespace="`+ns+`",resource_type="request",workload="billing"}`)
+	require.True(t, ok, "the leader exports billing's recommendation")
+	assert.InDelta(t, 0.345, v, 0.0345)
 	v, _ = metric(t, a, "rightsize_leader ")
 	assert.Equal(t, 1.0, v)
 	v, ok = metric(t, b, "rightsize_leader ")
