@@ -17,7 +17,6 @@ import (
 	"rightsize.dev/rightsize/recommender/backtest"
 	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/policy"
-	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
 )
 
@@ -203,14 +202,8 @@ func (o *BacktestOptions) validateHPA() error {
 
 // runHPA backtests the HPA recommendation on the loaded data.
 func (o *BacktestOptions) runHPA(ctx context.Context, streams IOStreams, data *recommender.Data) error {
-	ho := backtest.HPAOptions{HPAs: data.HPAs, Known: data.HPAsKnown, Critical: map[workload.Key]bool{}, Recommend: hpa.DefaultOptions}
+	ho := backtest.HPAOptions{HPAs: data.HPAs, Known: data.HPAsKnown, Critical: data.CriticalKeys(), Recommend: hpa.DefaultOptions}
 	ho.Recommend.Replay.StartUp, ho.Recommend.Replay.Sync = o.HPAStartUp, o.HPASync
-	for _, k := range data.Critical {
-		ho.Critical[k] = true
-	}
-	for k, s := range data.Specs {
-		ho.Critical[k] = ho.Critical[k] || s.Critical
-	}
 	rep, err := backtest.HPABacktest(ctx, data.Store, ho)
 	if err != nil {
 		return err

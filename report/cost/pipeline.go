@@ -1,0 +1,73 @@
+package cost
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"rightsize.dev/rightsize/recommender"
+)
+
+// FromPipeline builds the report from what p loaded into d: the plans at
+// the period's end and a period before it (for the change), made by p
+// from one load, with d's history, specs and HPAs. in holds the rest
+// (title, prices, period, grouping); its End, when set, ends the period,
+// else PeriodEnd does with now.
+func FromPipeline(ctx context.Context, p *recommender.Pipeline, d *recommender.Data, in Input, now time.Time) (*Report, error) {
+	end, hpaSource := PeriodEnd(d, in.End, now)
+	plan, err := p.Plan(ctx, d, end)
+	if err != nil {
+		return nil, err
+	}
+	previous, err := p.Plan(ctx, d, end.Add(-in.Period))
+	if err != nil {
+		return nil, err
+	}
+	in.Source, in.Store, in.Specs, in.HPAs, in.HPASource = d.Name, d.Store, d.Specs, d.HPAs, hpaSource
+	in.Plan, in.Previous, in.End = plan, previous, end
+	rep, err := Build(in)
+	if err != nil {
+		return nil, fmt.Errorf("building report: %w", err)
+	}
+	return rep, nil
+}
+
+// PeriodEnd returns the end of the report period and, for sources that
+// did not say which HPAs exist (HPAsKnown), why none are known. end, when
+// set, is the end. Else a recorded history's "now" is its newest sample,
+// rounded up to the full hour so that days start on the hour; a live
+// source's is now.
+func PeriodEnd(d *recommender.Data, end, now time.Time) (time.Time, string) {
+	live := !d.Recorded
+	hpaSource := "usage file; pass --hpa"
+	switch {
+	case d.HPAsKnown:
+		hpaSource = ""
+	case live:
+		hpaSource = "no cluster configured and no kube-state-metrics HPA series; pass --hpa"
+	}
+	if !end.IsZero() {
+		return end.UTC(), hpaSource
+	}
+	if live {
+		return now.UTC(), hpaSource
+	}
+	_, last := d.Store.Span()
+	return last.Truncate(time.Hour).Add(time.Hour), hpaSource
+}
+
+// ReadWebhookURL reads the webhook's URL from the file at path, which
+// keeps it out of the command line and the process list.
+func ReadWebhookURL(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading webhook URL: %w", err)
+	}
+	u := strings.TrimSpace(string(raw))
+	if u == "" {
+		return "", fmt.Errorf("%s: no webhook URL in the file", path)
+	}
+	return u, nil
+}
