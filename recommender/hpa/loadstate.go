@@ -432,6 +432,21 @@ func (s *LoadState) Load(from, until time.Time) Load {
 	if lo > hi {
 		return empty
 	}
+	// The grid starts at the first point held, not at the retention's
+	// start: a young workload's load is hours, not two weeks of zeros
+	// (which a plan of a thousand workloads would allocate every time).
+	open := s.openIndices(lo, hi)
+	start := hi + 1
+	if s.count > 0 && s.first <= hi {
+		start = max(lo, s.first)
+	}
+	if len(open) > 0 {
+		start = min(start, open[0])
+	}
+	if start > hi {
+		return empty
+	}
+	lo = start
 	n := int(hi-lo) + 1
 	cpu, pods := make([]float64, n), make([]int, n)
 	for p := max(lo, s.first); s.count > 0 && p <= min(hi, s.first+int64(s.count)-1); p++ {
@@ -444,7 +459,7 @@ func (s *LoadState) Load(from, until time.Time) Load {
 			corr.merge(b.c)
 		}
 	}
-	for _, p := range s.openIndices(lo, hi) {
+	for _, p := range open {
 		var sum float64
 		for _, pp := range s.pods {
 			x, hasX, y, hasY := pp.at(p)
