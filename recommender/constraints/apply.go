@@ -399,6 +399,13 @@ func hpaNotes(wp workload.WorkloadPlan, h workload.HPA) []string {
 		if cur == rec {
 			continue
 		}
+		if a := wp.Autoscaling; m.r == cpu && a != nil && a.PodCPU > 0 && a.Recommended != nil {
+			// The request was sized with the recommended HPA (hpa.Apply):
+			// not a side effect to warn of, but half of one change.
+			notes = append(notes, fmt.Sprintf("HPA %s scales on cpu at %d%% of the request: the pod's cpu request %s → %s was chosen together with the recommended HPA (cpu target %d%%): apply the two together (R10)",
+				name, m.util, m.r.format(cur), m.r.format(rec), a.Recommended.Utilization("cpu")))
+			continue
+		}
 		notes = append(notes, fmt.Sprintf("HPA %s scales on %s at %d%% of the request: the pod's %s request %s → %s moves its scaling point (R10)",
 			name, m.r, m.util, m.r, m.r.format(cur), m.r.format(rec)))
 	}

@@ -341,8 +341,17 @@ func TestPodTotalsCountSidecarsAndInitContainers(t *testing.T) {
 
 func TestHPANote(t *testing.T) {
 	p := onePlan(workload.Settings{Requests: res(500, 0)}, workload.Settings{Requests: res(200, workload.GiB)}, 3)
-	out := Apply(p, Input{HPAs: []workload.HPA{{Name: "api", Target: key, MinReplicas: 3, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}}})
+	h := workload.HPA{Name: "api", Target: key, MinReplicas: 3, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}
+	out := Apply(p, Input{HPAs: []workload.HPA{h}})
 	assert.Equal(t, "HPA team/api scales on cpu at 70% of the request: the pod's cpu request 500m → 200m moves its scaling point (R10)", notes(out))
+
+	// Sized with the recommended HPA: one change of two, not a warning.
+	p = onePlan(workload.Settings{Requests: res(500, 0)}, workload.Settings{Requests: res(200, workload.GiB)}, 3)
+	rec := h
+	rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 60}}
+	p.Workloads[0].Autoscaling = &workload.Autoscaling{Current: &h, Recommended: &rec, PodCPU: 200}
+	out = Apply(p, Input{HPAs: []workload.HPA{h}})
+	assert.Equal(t, "HPA team/api scales on cpu at 70% of the request: the pod's cpu request 500m → 200m was chosen together with the recommended HPA (cpu target 60%): apply the two together (R10)", notes(out))
 }
 
 func TestQoSRecomputed(t *testing.T) {
