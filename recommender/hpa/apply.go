@@ -147,7 +147,7 @@ func SetPodCPU(wp workload.WorkloadPlan, pod workload.Millicores, reason string)
 }
 
 // keepPodCPU sets the CPU request of each app container and sidecar that
-// has one back to it (limits and bounds as SetPodCPU does); one without a
+// has one and a recommended one back to it (limits and bounds as SetPodCPU does); one without a
 // request keeps the policy's, which is what lets an HPA on CPU measure
 // utilization at all. reason is added to each changed container's
 // reasons; changed says whether any was.
@@ -156,7 +156,9 @@ func keepPodCPU(wp workload.WorkloadPlan, reason string) (workload.WorkloadPlan,
 	copy(cs, wp.Containers)
 	kept := false
 	for i, c := range cs {
-		if (c.Init && !c.Sidecar) || c.Current.Requests.CPU <= 0 {
+		// A container the policy made no CPU recommendation for (too
+		// little history) has nothing to keep: it stays without one.
+		if (c.Init && !c.Sidecar) || c.Current.Requests.CPU <= 0 || !c.Recommendation.HasCPU {
 			continue
 		}
 		var changed bool

@@ -148,4 +148,16 @@ func TestApplyKeepsCPUOfUnsizedHPA(t *testing.T) {
 			assert.Contains(t, hpaReasons, tc.why)
 		})
 	}
+
+	// A container the policy could not recommend for stays without a
+	// recommendation: keeping a request is not recommending one.
+	none := container()
+	none.Recommendation = workload.Recommendation{Reasons: []string{"no recommendation: too little history"}}
+	plan := workload.Plan{Generated: t0.Add(2 * time.Hour), Workloads: []workload.WorkloadPlan{
+		{Key: web, Replicas: 3, Containers: []workload.ContainerPlan{none}}}}
+	out := Apply(plan, StoreLoads(st), []workload.HPA{onCPU}, true, DefaultOptions)
+	c := out.Workloads[0].Containers[0]
+	assert.False(t, c.Recommendation.HasCPU)
+	assert.Equal(t, []string{"no recommendation: too little history"}, c.Recommendation.Reasons)
+	assert.NotContains(t, joined(*out.Workloads[0].Autoscaling), "stay as they are")
 }
