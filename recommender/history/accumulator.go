@@ -44,13 +44,22 @@ type Accumulator struct {
 	pods map[string]*podState
 	// lastPod is the pod of the last sample added.
 	lastPod *podState
-	peaks   []Peak // closed intervals, any order
-	slots   [WindowSlots + 1]slot
-	// hot is the slot of the last sample, hotIdx its index then, hotFrom
-	// its start.
-	hot             *slot
-	hotIdx, hotFrom int64
-	ooms            []OOMEvent
+	// podsIdleFrom is at most every pod's last sample, so that expire
+	// skips the pods while none can be idle long enough.
+	podsIdleFrom int64
+	// forgetMs is lookbackMs, fixed by the options.
+	forgetMs int64
+	peaks    []Peak // closed intervals, any order
+	// peaksFrom is at most every closed peak's end (the zero time when
+	// unknown), so that expire skips the peaks while none is old enough.
+	peaksFrom time.Time
+	slots     [WindowSlots + 1]slot
+	// hot is the slot of the last sample, hotFrom and hotTo its bounds.
+	// Slots are only started by newHot, which moves hot to the slot
+	// started, so hot's slot is never replaced behind its back.
+	hot            *slot
+	hotFrom, hotTo int64
+	ooms           []OOMEvent
 	// cpuHighs and memHighs give the windows' exact highs (see highs).
 	cpuHighs, memHighs highs
 
@@ -109,17 +118,21 @@ type podState struct {
 	first, last int64
 	steps       [stepRing]int64
 	nsteps      int
+	ring        int // nsteps % stepRing, the next step's place
 	stepCap     int64
 	// origin aligns the pod's intervals (its first memory sample or kill);
 	// cur is the open interval, peak its peak.
-	origin     int64
-	hasOrigin  bool
-	open       bool
-	cur        int64
-	peak       Peak
-	opened     bool  // the interval saw a sample (HoldZeroPeaks)
-	hold       bool  // the interval is held at 0 (HoldZeroPeaks)
-	holdFirstT int64 // the time of the sample that held it
+	origin    int64
+	hasOrigin bool
+	open      bool
+	cur       int64
+	peak      Peak
+	// ivFrom and ivTo bound the open interval's times (Unix ms) once a
+	// sample found it, sparing the division; ivFrom = ivTo = 0 otherwise.
+	ivFrom, ivTo int64
+	opened       bool  // the interval saw a sample (HoldZeroPeaks)
+	hold         bool  // the interval is held at 0 (HoldZeroPeaks)
+	holdFirstT   int64 // the time of the sample that held it
 }
 
 // NewAccumulator returns an empty accumulator for options o. A CPULookback
@@ -140,6 +153,7 @@ func NewAccumulator(o Options) (*Accumulator, error) {
 	if o.Window > 0 {
 		a.slotMs = max(o.Window.Milliseconds()/WindowSlots, 1)
 	}
+	a.forgetMs = a.lookbackMs()
 	a.reset()
 	return a, nil
 }
@@ -149,6 +163,7 @@ func (a *Accumulator) reset() {
 	a.cpuFirst, a.cpuLast = math.MaxInt64, math.MinInt64
 	a.memFirst, a.memLast = math.MaxInt64, math.MinInt64
 	a.currentAt = math.MinInt64
+	a.podsIdleFrom = math.MinInt64
 	for i := range a.slots {
 		a.slots[i] = slot{idx: -1}
 	}
@@ -173,70 +188,104 @@ const maxMs = math.MaxInt64 / int64(time.Millisecond)
 // share, settings and OOM kill (with the settings' memory limit as the
 // limit in force).
 func (a *Accumulator) Add(smp workload.Sample) {
-	t := smp.Time.UnixMilli()
+	// Inlined (cost 79 of 80: keep it a single call), so that a caller
+	// hands the fields over one by one instead of copying the sample.
+	a.add(smp.Time, smp.Pod, smp.CPU, smp.Memory, smp.Throttled, smp.Settings, smp.HasCPU, smp.HasMemory, smp.HasThrottled, smp.OOMKilled)
+}
+
+// add is Add, the sample's fields as arguments.
+func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUse workload.Bytes, throttled float64, set workload.Settings, hasCPU, hasMem, hasThr, oom bool) {
+	t := tm.UnixMilli()
 	if t < 0 || t > maxMs {
 		a.dropped++
 		return
 	}
 	// Samples come pod by pod, so the last pod saves most lookups.
 	p := a.lastPod
-	if p == nil || p.name != smp.Pod {
-		p = a.pods[smp.Pod]
+	if p == nil || p.name != pod {
+		p = a.pods[pod]
 	}
 	if p == nil {
-		p = &podState{name: smp.Pod, first: t, last: t}
-		a.pods[smp.Pod] = p
+		p = a.newPod(pod, t)
 	} else if t < p.last {
 		a.dropped++
 		return
 	}
 	a.lastPod = p
-	a.add(p, t, &smp)
-	if smp.OOMKilled {
-		ev := OOMEvent{Time: smp.Time.UTC(), Pod: smp.Pod, Limit: smp.Settings.Limits.Memory}
-		if smp.HasMemory {
-			ev.Usage = smp.Memory
-		}
-		a.AddOOM(ev)
-	}
-}
-
-func (a *Accumulator) add(p *podState, t int64, smp *workload.Sample) {
 	if t >= a.nextExpire {
 		a.expire(t)
 	}
 	a.first, a.last = min(a.first, t), max(a.last, t)
 	if d := t - p.last; d > 0 {
-		a.observed = workload.AddSat(a.observed, min(d, p.step(d)))
+		c := p.stepCap
+		if !p.sameStep(d) {
+			c = p.newStep(d)
+		}
+		a.observed = workload.AddSat(a.observed, min(d, c))
 		p.last = t
 	}
 	if t >= a.currentAt {
-		a.current, a.currentAt = smp.Settings, t
+		a.current, a.currentAt = set, t
 	}
-	s := a.slotFor(t)
-	if cpu := float64(smp.CPU); smp.HasCPU && cpu >= 0 && cpu <= math.MaxFloat64 {
-		a.cpu.Add(cpu, a.o.CPUSampleWeight, smp.Time)
+	s := a.hot // slotFor, inline
+	if s == nil || t < a.hotFrom || t >= a.hotTo {
+		s = a.newHot(t)
+	}
+	if cpu := float64(cpuUse); hasCPU && cpu >= 0 && cpu <= math.MaxFloat64 {
+		a.cpu.Add(cpu, a.o.CPUSampleWeight, tm)
 		a.cpuSamples++
 		a.cpuFirst, a.cpuLast = min(a.cpuFirst, t), max(a.cpuLast, t)
 		if s != nil {
 			s.cpu.add(cpu, t)
 		}
-		a.cpuHighs.add(t, cpu)
+		if !a.cpuHighs.addTop(t, cpu) {
+			a.cpuHighs.add(t, cpu)
+		}
 	}
-	if mem := float64(smp.Memory); smp.HasMemory && mem >= 0 {
+	if mem := float64(memUse); hasMem && mem >= 0 {
 		a.memSamples++
 		a.memFirst, a.memLast = min(a.memFirst, t), max(a.memLast, t)
 		a.memMax = max(a.memMax, mem)
 		if s != nil {
 			s.mem.add(mem, t)
 		}
-		a.memHighs.add(t, mem)
-		a.addPeak(p, t, smp.Memory)
+		if !a.memHighs.addTop(t, mem) {
+			a.memHighs.add(t, mem)
+		}
+		a.addPeak(p, t, memUse)
 	}
-	if v := smp.Throttled; smp.HasThrottled && s != nil {
+	if v := throttled; hasThr && s != nil {
 		a.throttled++
 		s.thrN++
 		s.thrSum += v
+	}
+	if oom {
+		ev := OOMEvent{Time: tm.UTC(), Pod: pod, Limit: set.Limits.Memory}
+		if hasMem {
+			ev.Usage = memUse
+		}
+		a.AddOOM(ev)
+	}
+}
+
+// newPod starts tracking pod name, first seen at t.
+func (a *Accumulator) newPod(name string, t int64) *podState {
+	p := &podState{name: name, first: t, last: t}
+	a.putPod(p)
+	return p
+}
+
+// putPod tracks pod p.
+func (a *Accumulator) putPod(p *podState) {
+	a.pods[p.name] = p
+	a.podsIdleFrom = min(a.podsIdleFrom, p.last)
+}
+
+// appendPeak keeps closed peak pk.
+func (a *Accumulator) appendPeak(pk Peak) {
+	a.peaks = append(a.peaks, pk)
+	if pk.End.Before(a.peaksFrom) {
+		a.peaksFrom = pk.End
 	}
 }
 
@@ -250,17 +299,31 @@ func (pt *part) add(v float64, t int64) {
 	pt.first, pt.last = min(pt.first, t), max(pt.last, t)
 }
 
-// step records a step of d ms and returns the cap of an observed step:
-// twice the median of the last stepRing steps. Regular steps leave the
-// median as it is, so it is recomputed only when a step differs.
-func (p *podState) step(d int64) int64 {
-	i := p.nsteps % stepRing
-	old := p.steps[i]
-	p.steps[i] = d
-	p.nsteps++
-	if old == d && p.nsteps > stepRing {
-		return p.stepCap
+// sameStep and newStep record a step of d ms; the cap of an observed step
+// is twice the median of the last stepRing steps (stepCap). Regular steps
+// leave the median as it is, so it is recomputed only when a step differs:
+// sameStep records d if it is the step it replaces in a full ring, and
+// reports whether it did; newStep records any other and returns the cap.
+func (p *podState) sameStep(d int64) bool {
+	if i := p.ring; p.steps[i] == d && p.nsteps >= stepRing {
+		p.nsteps++
+		p.ring = nextRing(i)
+		return true
 	}
+	return false
+}
+
+func nextRing(i int) int {
+	if i++; i == stepRing {
+		return 0
+	}
+	return i
+}
+
+func (p *podState) newStep(d int64) int64 {
+	p.steps[p.ring] = d
+	p.ring = nextRing(p.ring)
+	p.nsteps++
 	n := min(p.nsteps, stepRing)
 	var s [stepRing]int64
 	copy(s[:], p.steps[:n])
@@ -273,12 +336,19 @@ func (p *podState) step(d int64) int64 {
 // newer slot than the one in its place; nil for a slot already let go.
 func (a *Accumulator) slotFor(t int64) *slot {
 	// Most samples fall in the slot of the one before: skip the divisions.
-	if h := a.hot; h != nil && t >= a.hotFrom && t-a.hotFrom < a.slotMs && h.idx == a.hotIdx {
+	if h := a.hot; h != nil && t >= a.hotFrom && t < a.hotTo {
 		return h
 	}
+	return a.newHot(t)
+}
+
+// newHot is slotFor's case of a sample outside the slot of the last one.
+func (a *Accumulator) newHot(t int64) *slot {
 	s := a.findSlot(t)
 	if s != nil {
-		a.hot, a.hotIdx, a.hotFrom = s, s.idx, s.idx*a.slotMs
+		// Without a window the one slot is [0, MaxInt64): no overflow.
+		a.hot, a.hotFrom = s, s.idx*a.slotMs
+		a.hotTo = a.hotFrom + a.slotMs
 	}
 	return s
 }
@@ -299,15 +369,20 @@ func (a *Accumulator) findSlot(t int64) *slot {
 // addPeak raises the pod's interval peak (podPeaks' rules, sample by
 // sample).
 func (a *Accumulator) addPeak(p *podState, t int64, b workload.Bytes) {
-	if !p.hasOrigin {
-		p.origin, p.hasOrigin = t, true
-	}
-	idx := floorDiv(t-p.origin, a.intervalMs)
-	if !p.open || idx != p.cur {
-		if p.open && idx < p.cur {
-			return // before the open interval: let go, as the window does
+	if !p.open || t < p.ivFrom || t >= p.ivTo {
+		if !p.hasOrigin {
+			p.origin, p.hasOrigin = t, true
 		}
-		a.openInterval(p, idx)
+		idx := floorDiv(t-p.origin, a.intervalMs)
+		if !p.open || idx != p.cur {
+			if p.open && idx < p.cur {
+				return // before the open interval: let go, as the window does
+			}
+			a.openInterval(p, idx)
+		}
+		// t−origin and so idx·intervalMs are within ±2·maxMs: no overflow.
+		p.ivFrom = p.origin + idx*a.intervalMs
+		p.ivTo = p.ivFrom + a.intervalMs
 	}
 	if a.o.HoldZeroPeaks && !p.opened {
 		p.opened = true
@@ -333,6 +408,7 @@ func floorDiv(a, b int64) int64 {
 // same interval again where the pod was closed in it.
 func (a *Accumulator) openInterval(p *podState, idx int64) {
 	a.closeInterval(p)
+	p.ivFrom, p.ivTo = 0, 0
 	end := time.UnixMilli(workload.AddSat(p.origin, workload.MulSat(workload.AddSat(idx, 1), a.intervalMs))).UTC()
 	if idx == p.cur {
 		for i := len(a.peaks) - 1; i >= 0; i-- {
@@ -352,7 +428,7 @@ func (a *Accumulator) closeInterval(p *podState) {
 		return
 	}
 	p.open = false
-	a.peaks = append(a.peaks, p.peak)
+	a.appendPeak(p.peak)
 	if len(a.peaks) > 2*MaxPeaks {
 		a.trimPeaks()
 	}
@@ -389,8 +465,7 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 	}
 	p := a.pods[ev.Pod]
 	if p == nil {
-		p = &podState{name: ev.Pod, first: t, last: t}
-		a.pods[ev.Pod] = p
+		p = a.newPod(ev.Pod, t)
 	}
 	if !p.hasOrigin {
 		p.origin, p.hasOrigin = t, true
@@ -424,7 +499,7 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 				return
 			}
 		}
-		a.peaks = append(a.peaks, Peak{Pod: p.name, End: end, Bytes: bump(0), OOM: true})
+		a.appendPeak(Peak{Pod: p.name, End: end, Bytes: bump(0), OOM: true})
 	}
 }
 
@@ -435,15 +510,23 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 // alignment, as its samples would.
 func (a *Accumulator) expire(now int64) {
 	a.nextExpire = workload.AddSat(now, closeAfterMs/4)
-	forget := a.lookbackMs()
-	for name, p := range a.pods {
-		idle := now - p.last
-		if idle > closeAfterMs {
-			a.closeInterval(p)
+	forget := a.forgetMs
+	// No pod sampled since podsIdleFrom is idle long enough to close or
+	// forget: skip them (a map's walk costs more than the rest).
+	if a.podsIdleFrom < now-min(closeAfterMs, forget) {
+		idleFrom := int64(math.MaxInt64)
+		for name, p := range a.pods {
+			idle := now - p.last
+			if idle > closeAfterMs {
+				a.closeInterval(p)
+			}
+			if idle > forget {
+				a.forgetPod(name, p)
+			} else {
+				idleFrom = min(idleFrom, p.last)
+			}
 		}
-		if idle > forget {
-			a.forgetPod(name, p)
-		}
+		a.podsIdleFrom = idleFrom
 	}
 	if len(a.pods) > MaxPods {
 		idle := make([]*podState, 0, len(a.pods))
@@ -458,12 +541,22 @@ func (a *Accumulator) expire(now int64) {
 	}
 	if a.o.MemoryIntervals > 0 {
 		cut := time.UnixMilli(now).Add(-workload.MulSat(a.o.MemoryInterval, int64(a.o.MemoryIntervals)))
-		a.peaks = slices.DeleteFunc(a.peaks, func(p Peak) bool { return !p.End.After(cut) })
+		if !a.peaksFrom.After(cut) {
+			a.peaks = slices.DeleteFunc(a.peaks, func(p Peak) bool { return !p.End.After(cut) })
+			a.peaksFrom = time.Time{}
+			for i, p := range a.peaks {
+				if i == 0 || p.End.Before(a.peaksFrom) {
+					a.peaksFrom = p.End
+				}
+			}
+		}
 	}
 	a.trimPeaks()
 	if a.o.Window > 0 {
 		cut := time.UnixMilli(now).Add(-a.o.Window - time.Duration(a.slotMs)*time.Millisecond)
-		a.ooms = slices.DeleteFunc(a.ooms, func(ev OOMEvent) bool { return ev.Time.Before(cut) })
+		if len(a.ooms) > 0 {
+			a.ooms = slices.DeleteFunc(a.ooms, func(ev OOMEvent) bool { return ev.Time.Before(cut) })
+		}
 		a.cpuHighs.drop(cut.UnixMilli())
 		a.memHighs.drop(cut.UnixMilli())
 	}
@@ -742,53 +835,4 @@ func (st *States) MemoryPeaks() map[workload.ContainerKey]workload.Bytes {
 		}
 	}
 	return out
-}
-
-// highs is a sliding window's maximum: the samples no later sample is
-// higher than, in time order, so their values decrease. The highest since
-// any time is the first one at or after it. To stay bounded, a sample in
-// the same clock hour as the last one kept is merged into it: the kept high
-// holds until the later time, never past its hour, so a window's high is never understated and is
-// overstated only while the window starts within that hour. Random usage
-// keeps about ln(samples) highs; a steady fall at most one an hour.
-type highs []timedHigh
-
-type timedHigh struct {
-	t int64 // Unix ms
-	v float64
-}
-
-const highMergeMs = int64(time.Hour / time.Millisecond)
-
-func (h *highs) add(t int64, v float64) {
-	s := *h
-	for len(s) > 0 && s[len(s)-1].v <= v {
-		s = s[:len(s)-1]
-	}
-	if n := len(s); n > 0 && t/highMergeMs == s[n-1].t/highMergeMs {
-		s[n-1].t = max(s[n-1].t, t)
-	} else {
-		s = append(s, timedHigh{t, v})
-	}
-	*h = s
-}
-
-// since is the highest value at or after from (Unix ms), 0 without one.
-func (h highs) since(from int64) float64 {
-	for _, x := range h {
-		if x.t >= from {
-			return x.v
-		}
-	}
-	return 0
-}
-
-// drop lets go of the highs before cut.
-func (h *highs) drop(cut int64) {
-	s := *h
-	i := 0
-	for i < len(s) && s[i].t < cut {
-		i++
-	}
-	*h = append(s[:0], s[i:]...)
 }

@@ -82,8 +82,8 @@ func (a *Accumulator) AppendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(a.dropped))
 	b = a.cpu.AppendCompact(b)
 	b = a.appendSlots(b)
-	b = appendHighs(b, a.cpuHighs, base, false)
-	b = appendHighs(b, a.memHighs, base, true)
+	b = appendHighs(b, &a.cpuHighs, base, false)
+	b = appendHighs(b, &a.memHighs, base, true)
 	b = binary.AppendUvarint(b, uint64(len(a.peaks)))
 	for _, p := range a.peaks {
 		b = appendPeak(b, p, base)
@@ -208,10 +208,10 @@ func appendPart(b []byte, p part, start int64) []byte {
 // appendHighs writes the highs oldest first, times as deltas in whole
 // seconds, rounded up (a high holds until then); memory highs as whole bytes, CPU highs as float32 rounded
 // up, so a high is never understated.
-func appendHighs(b []byte, h highs, base int64, bytes bool) []byte {
-	b = binary.AppendUvarint(b, uint64(len(h)))
+func appendHighs(b []byte, h *highs, base int64, bytes bool) []byte {
+	b = binary.AppendUvarint(b, uint64(h.len()))
 	prev := ceilSec(base)
-	for _, x := range h {
+	for x := range h.all {
 		sec := ceilSec(x.t)
 		b = binary.AppendVarint(b, sec-prev)
 		prev = sec
@@ -306,7 +306,7 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 	a.cpuHighs = r.highs(false)
 	a.memHighs = r.highs(true)
 	for range r.items() {
-		a.peaks = append(a.peaks, r.peak())
+		a.appendPeak(r.peak())
 	}
 	for range r.items() {
 		p := &podState{name: r.str()}
@@ -319,7 +319,7 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 		for i := range int(n) {
 			p.steps[i] = r.nonNeg()
 		}
-		p.nsteps = int(n)
+		p.nsteps, p.ring = int(n), int(n)%stepRing
 		if n > 0 {
 			var s [stepRing]int64
 			copy(s[:], p.steps[:n])
@@ -350,7 +350,7 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 		if _, dup := a.pods[p.name]; dup {
 			r.Fail("pod %q twice", p.name)
 		}
-		a.pods[p.name] = p
+		a.putPod(p)
 	}
 	for range r.items() {
 		ev := OOMEvent{Time: time.UnixMilli(r.signedTime()).UTC()}
@@ -532,7 +532,7 @@ func (r *accReader) highs(bytes bool) highs {
 		} else {
 			v = r.float32()
 		}
-		h = append(h, timedHigh{t, v})
+		h.push(timedHigh{t, v})
 		prev += d
 	}
 	return h

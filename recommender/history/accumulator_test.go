@@ -161,7 +161,7 @@ func TestAccumulatorSize14Days(t *testing.T) {
 	end := feed(t, a, []string{"app-7d9f8b6c5-x2x4z"}, 14, 30*time.Second)
 	a.Expire(end)
 	n := len(a.AppendBinary(nil))
-	t.Logf("one pod, 14 days at 30 s: %d bytes (cpu histogram %d, highs %d + %d, peaks %d)", n, len(a.cpu.AppendCompact(nil)), len(a.cpuHighs), len(a.memHighs), len(a.peaks))
+	t.Logf("one pod, 14 days at 30 s: %d bytes (cpu histogram %d, highs %d + %d, peaks %d)", n, len(a.cpu.AppendCompact(nil)), a.cpuHighs.len(), a.memHighs.len(), len(a.peaks))
 	assert.LessOrEqual(t, n, 890)
 }
 

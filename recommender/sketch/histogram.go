@@ -11,6 +11,8 @@ import (
 type Histogram struct {
 	opts Options
 	*layout
+	// ix is a copy of the layout, one pointer less for Add to follow.
+	ix layout
 	// limit is how far past ref a sample may lie before ref moves forward.
 	limit time.Duration
 
@@ -63,6 +65,7 @@ func newHistogram(o Options, l *layout) *Histogram {
 	h := &Histogram{
 		opts:    o,
 		layout:  l,
+		ix:      *l,
 		limit:   o.HalfLife * maxDecayExponent,
 		weights: make([]float64, l.n),
 	}
@@ -210,8 +213,28 @@ func (h *Histogram) Add(v, w float64, t time.Time) {
 	if !validWeight(w) {
 		return
 	}
-	b := h.index(v)
-	w *= h.decay(t)
+	b := h.ix.index(v)
+	// decay's common cases, written out here (a call costs as much): the
+	// time of the last sample or one step after it.
+	var f float64
+	if ds := t.Unix() - h.refSec; h.cacheValid && ds > -maxSecDiff && ds < maxSecDiff {
+		d := time.Duration(ds*nanosPerSec + int64(t.Nanosecond()) - h.refNsec) // sinceRef
+		switch {
+		case d > h.limit:
+			f = h.decay(t)
+		case d == h.cacheD:
+			f = h.cacheFactor
+		case d-h.cacheD == h.step && h.stepRun < maxStepRun:
+			h.stepRun++
+			h.cacheD, h.cacheFactor = d, h.cacheFactor*h.stepFactor
+			f = h.cacheFactor
+		default:
+			f = h.decay(t)
+		}
+	} else {
+		f = h.decay(t)
+	}
+	w *= f
 	bw, tw := h.weights[b]+w, h.total+w
 	if bw > math.MaxFloat64 || tw > math.MaxFloat64 {
 		// Keep every weight finite (and encodable); such a sample would
@@ -219,10 +242,10 @@ func (h *Histogram) Add(v, w float64, t time.Time) {
 		return
 	}
 	h.weights[b], h.total = bw, tw
-	if b < h.minBucket && h.weights[b] >= Epsilon {
+	if b < h.minBucket && bw >= Epsilon {
 		h.minBucket = b
 	}
-	if b > h.maxBucket && h.weights[b] >= Epsilon {
+	if b > h.maxBucket && bw >= Epsilon {
 		h.maxBucket = b
 	}
 	if v < h.minValue {

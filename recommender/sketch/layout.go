@@ -14,6 +14,9 @@ type layout struct {
 	// starts holds n+1 boundaries, starts[n] = +Inf, so starts[i+1] is
 	// always the end of bucket i.
 	starts []float64
+	// lo and hi are starts[1] and starts[n-1] (+Inf if n < 2), the bounds
+	// of the cells' range.
+	lo, hi float64
 
 	// The index of a value in [starts[1], starts[n-1]) is looked up by its
 	// float64 bits: bits>>cellShift − cellBase selects a cell (an exponent
@@ -82,6 +85,7 @@ func newLayout(o Options, n int) (*layout, error) {
 		l.starts[i] = s
 	}
 	l.starts[n] = math.Inf(1)
+	l.lo, l.hi = l.starts[1], l.starts[max(n-1, 1)]
 	if n < 3 {
 		return l, nil // no bucket between starts[1] and starts[n-1]
 	}
@@ -112,15 +116,15 @@ func newLayout(o Options, n int) (*layout, error) {
 
 // index returns the bucket of v: the i with starts[i] ≤ v < starts[i+1].
 func (l *layout) index(v float64) int {
-	if !(v >= l.starts[1]) { // also NaN
+	if !(v >= l.lo) { // also NaN
 		return 0
 	}
-	last := l.n - 1
-	if v >= l.starts[last] {
-		return last
+	if v >= l.hi {
+		return l.n - 1
 	}
 	// v is positive and finite here, and its cell lies in the table.
-	i := int(l.cells[math.Float64bits(v)>>l.cellShift-l.cellBase])
+	// (cellShift < 64: the mask spares the shift's overflow case.)
+	i := int(l.cells[math.Float64bits(v)>>(l.cellShift&63)-l.cellBase])
 	for v >= l.starts[i+1] {
 		i++
 	}
