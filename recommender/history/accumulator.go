@@ -354,6 +354,11 @@ func (a *Accumulator) newHot(t int64) *slot {
 }
 
 func (a *Accumulator) findSlot(t int64) *slot {
+	if t < 0 {
+		// Before 1970: only a crafted state holds such a time; there is no
+		// slot for it (a negative index would be out of the ring).
+		return nil
+	}
 	idx := t / a.slotMs
 	s := &a.slots[idx%int64(len(a.slots))]
 	switch {

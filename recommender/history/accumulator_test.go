@@ -260,3 +260,17 @@ func TestAccumulatorKillOnly(t *testing.T) {
 	assert.Equal(t, len(want.OOMs), len(got.OOMs))
 	assert.Equal(t, byEnd(want.Peaks, false), byEnd(got.Peaks, false))
 }
+
+// TestAccumulatorTimeBefore1970: a crafted state can hold a pod last seen
+// before 1970; forgetting it must not index the slot ring with a negative
+// number.
+func TestAccumulatorTimeBefore1970(t *testing.T) {
+	a, err := NewAccumulator(DefaultOptions())
+	require.NoError(t, err)
+	assert.Nil(t, a.findSlot(-1))
+	assert.Nil(t, a.findSlot(-3*a.slotMs-7))
+	p := &podState{name: "p", last: -3 * a.slotMs}
+	a.pods = map[string]*podState{"p": p}
+	assert.NotPanics(t, func() { a.forgetPod("p", p) })
+	assert.Empty(t, a.pods)
+}
