@@ -47,11 +47,15 @@ type rendered struct {
 	bindings    []rbacv1.ClusterRoleBinding   // RoleBindings too, with their kind and namespace
 }
 
-// render runs kustomize in-process, as `kubectl apply -k` would.
-func render(t *testing.T) rendered {
+// render runs kustomize in-process on the base, as `kubectl apply -k`
+// would.
+func render(t *testing.T) rendered { return renderDir(t, baseDir) }
+
+// renderDir runs kustomize in-process on dir.
+func renderDir(t *testing.T, dir string) rendered {
 	t.Helper()
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), baseDir)
-	require.NoError(t, err, "kustomize build %s", baseDir)
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	require.NoError(t, err, "kustomize build %s", dir)
 	r := rendered{roles: map[string]rbacv1.ClusterRole{}}
 	for _, res := range m.Resources() {
 		data, err := res.AsYAML()
