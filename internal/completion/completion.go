@@ -125,9 +125,15 @@ func cluster(cf *genericclioptions.ConfigFlags) Funcs {
 		"context": fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.Contexts) }),
 		"cluster": fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.Clusters) }),
 		"user":    fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.AuthInfos) }),
-		"namespace": func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			return namespaces(cmd.Context(), cf), cobra.ShellCompDirectiveNoFileComp
-		},
+		"namespace":       inNamespace(cf),
+		"lease-namespace": inNamespace(cf), // the controller's Lease and checkpoint
+	}
+}
+
+// inNamespace completes a namespace of the cluster cf points at.
+func inNamespace(cf *genericclioptions.ConfigFlags) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return namespaces(cmd.Context(), cf), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

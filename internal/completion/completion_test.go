@@ -33,6 +33,7 @@ func testCommand() *cobra.Command {
 	f.String("profile", "", "")
 	f.StringSlice("profiles", nil, "")
 	f.String("prometheus-compression", "", "")
+	f.String("lease-namespace", "", "")
 	Register(cmd, cf, Funcs{"profile": Fixed("b", "a"), "profiles": List("x", "y", "z")})
 	root.AddCommand(cmd)
 	return root
@@ -230,6 +231,7 @@ func TestNamespaces(t *testing.T) {
 	}{
 		{"from the cluster, sorted", namespaceServer, "-n", []string{"team-a", "team-b"}},
 		{"from the cluster, long flag", namespaceServer, "--namespace", []string{"team-a", "team-b"}},
+		{"the controller's lease namespace", namespaceServer, "--lease-namespace", []string{"team-a", "team-b"}},
 		// Refused at once: none, without waiting.
 		{"closed port", func(t *testing.T) string { return "https://" + closedPort(t) }, "-n", nil},
 		// Takes the request and never answers: none once namespaceTimeout
