@@ -122,9 +122,9 @@ func cluster(cf *genericclioptions.ConfigFlags) Funcs {
 		}
 	}
 	return Funcs{
-		"context": fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.Contexts) }),
-		"cluster": fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.Clusters) }),
-		"user":    fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.AuthInfos) }),
+		"context":         fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.Contexts) }),
+		"cluster":         fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.Clusters) }),
+		"user":            fromConfig(func(c *clientcmdapi.Config) []string { return keys(c.AuthInfos) }),
 		"namespace":       inNamespace(cf),
 		"lease-namespace": inNamespace(cf), // the controller's Lease and checkpoint
 	}
