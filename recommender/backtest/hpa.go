@@ -258,13 +258,15 @@ func hpaWorkload(st *history.Store, k workload.Key, containers []workload.Contai
 		return w
 	}
 
-	// No HPA: a fixed count sized for the first half's p99 at 70 % of
-	// the request the pods keep (the current one), or, where none is set,
-	// of the pod size the recommendation modelled.
+	// No HPA: what the recommendation runs instead, a fixed count sized
+	// for the first half's p99 at 70 % of the request the pods keep (the
+	// current one), or, where none is set, of the pod size the
+	// recommendation models; beside it the R10/R11 defaults at the same
+	// request, so the two differ only in how they scale.
 	w.Note = "no HPA recommended"
 	r := podCPU
-	if rp := a.Replay(SetupRecommended); r <= 0 && rp != nil {
-		r = rp.PodCPU
+	if r <= 0 {
+		r = modelledPodCPU(in, o.Recommend)
 	}
 	peak := float64(a.Load.Peak)
 	if r <= 0 || !(peak >= 0) {
@@ -277,10 +279,28 @@ func hpaWorkload(st *history.Store, k workload.Key, containers []workload.Contai
 		return w
 	}
 	pods := max(1, int(math.Ceil(n-1e-9)))
-	if len(after.CPU) > 0 {
-		w.Setups = append(w.Setups, hpaSetup(SetupFixed, r, nil, pods, hpa.ReplayFixed(after, r.Cores(), pods)))
+	if len(after.CPU) == 0 {
+		return w
 	}
+	def := hpa.Defaults(k, in.Critical)
+	def.Metrics = def.Metrics[:1]
+	def.MaxReplicas = defaultsMax(before, r, def.MinReplicas)
+	if fd, ok := hpa.Replay(after, r.Cores(), def, ro); ok {
+		w.Setups = append(w.Setups, hpaSetup(SetupDefaults, r, &def, 0, fd))
+	}
+	w.Setups = append(w.Setups, hpaSetup(SetupFixed, r, nil, pods, hpa.ReplayFixed(after, r.Cores(), pods)))
 	return w
+}
+
+// modelledPodCPU is the pod CPU request the recommendation sizes for the
+// workload's load with an HPA, zero where the history is too short. Recommend
+// gives none to a workload it leaves without an HPA, so it is asked as if
+// the R10/R11 defaults were in place: the pod size comes from the load
+// alone, not from the HPA in place.
+func modelledPodCPU(in hpa.Input, o hpa.Options) workload.Millicores {
+	def := hpa.Defaults(in.Key, in.Critical)
+	in.Current, in.Known = &def, true
+	return hpa.Recommend(in, o).PodCPU
 }
 
 // maxHeadroom is the headroom of maxReplicas over the pods the highest

@@ -85,10 +85,58 @@ func TestHPABacktestStatefulSetFixed(t *testing.T) {
 	w := rep.Workloads[0]
 	assert.False(t, w.HPARecommended)
 	assert.Equal(t, "no HPA recommended", w.Note)
-	require.Len(t, w.Setups, 2)
-	assert.Equal(t, "fixed", w.Setups[1].Setup)
+	require.Len(t, w.Setups, 3)
+	assert.Equal(t, []string{"current", "defaults", "fixed"}, []string{w.Setups[0].Setup, w.Setups[1].Setup, w.Setups[2].Setup})
 	// p99 of the first half ≈ 9 cores at 70 % of 4 cores: 4 pods.
-	assert.Equal(t, 4, w.Setups[1].Replicas)
+	assert.Equal(t, 4, w.Setups[2].Replicas)
+	// The defaults beside it at the request the fixed count keeps.
+	def := w.Setups[1]
+	assert.Equal(t, int64(4000), def.PodCPUMillicores)
+	assert.Equal(t, 70, def.CPUTarget)
+	assert.Equal(t, 3, def.MinReplicas)
+	assert.Equal(t, 20, def.MaxReplicas)
+	assert.Equal(t, "5m0s", def.ScaleDownWindow)
+	assert.Zero(t, def.Replicas)
+}
+
+// TestHPABacktestFlatNoRequest: a flat load with no CPU request (as in a
+// trace that records none) gets no HPA, and is replayed at the pod size the
+// recommendation models — a fixed count and the R10/R11 defaults at that
+// same request — so the flat class has totals of both.
+func TestHPABacktestFlatNoRequest(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "cache"}
+	st := hpaStore(k, 2, 0, 8, func(h float64) float64 { return 2 + 0.2*math.Sin(2*math.Pi*h/24) })
+	rep, err := backtest.HPABacktest(context.Background(), st, backtest.HPAOptions{})
+	require.NoError(t, err)
+	w := rep.Workloads[0]
+	assert.Equal(t, backtest.ClassFlat, w.Class)
+	assert.False(t, w.HPARecommended)
+	assert.Equal(t, "no HPA recommended", w.Note)
+	require.Len(t, w.Setups, 2, "no current setup without a request")
+	def, fixed := w.Setups[0], w.Setups[1]
+	assert.Equal(t, backtest.SetupDefaults, def.Setup)
+	assert.Equal(t, backtest.SetupFixed, fixed.Setup)
+	assert.Positive(t, def.PodCPUMillicores)
+	assert.Equal(t, def.PodCPUMillicores, fixed.PodCPUMillicores)
+	assert.Equal(t, 70, def.CPUTarget)
+	assert.Equal(t, 3, def.MinReplicas)
+	// p99 of the first half ≈ 2.2 cores at 70 % of the pod request.
+	assert.Equal(t, int(math.Ceil(2.2/(0.7*float64(fixed.PodCPUMillicores)/1000)-0.01)), fixed.Replicas)
+	for _, s := range w.Setups {
+		assert.InDelta(t, 96, s.Hours, 0.5, s.Setup)
+		assert.Positive(t, s.ReplicaHours, s.Setup)
+		assert.InDelta(t, s.ReplicaHours*float64(s.PodCPUMillicores)/1000, s.CoreHours, 1e-6, s.Setup)
+	}
+	assert.Zero(t, fixed.Events)
+
+	var flat []string
+	for _, tot := range rep.Totals {
+		if tot.Group == backtest.ClassFlat {
+			flat = append(flat, tot.Setup)
+			assert.Equal(t, 1, tot.Workloads)
+		}
+	}
+	assert.Equal(t, []string{"defaults", "fixed"}, flat)
 }
 
 func TestHPABacktestCurrentHPA(t *testing.T) {
