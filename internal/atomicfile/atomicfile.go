@@ -88,6 +88,33 @@ func (p *Pending) Commit() error {
 	return nil
 }
 
+// CreateSynced creates path, which must not exist, with data, and flushes
+// it to disk, so that once it is renamed into place a crash cannot leave
+// it empty (a caller staging several files to rename together). perm is
+// subject to the umask unless exact: a file that replaces one with those
+// permissions gets them, as os.WriteFile over it would have kept them.
+func CreateSynced(path string, data []byte, perm fs.FileMode, exact bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if exact {
+		if err := f.Chmod(perm); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // Discard removes the new contents; the target stays as it was.
 func (p *Pending) Discard() { os.Remove(p.tmp) }
 

@@ -98,3 +98,19 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("directory holds %q, want %q", got, names)
 	}
 }
+
+func TestCreateSynced(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "new")
+	if err := CreateSynced(p, []byte("x"), 0o640, true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("exact permissions: %v %v", fi.Mode(), err)
+	}
+	if err := CreateSynced(p, []byte("y"), 0o640, false); err == nil {
+		t.Fatal("an existing file was overwritten")
+	}
+	if b, _ := os.ReadFile(p); string(b) != "x" {
+		t.Fatalf("contents %q", b)
+	}
+}

@@ -152,7 +152,7 @@ func writeFiles(dir string, names []string, files map[string][]byte) (err error)
 			return err
 		}
 		backedUp[name] = exists
-		if err := writeSynced(filepath.Join(stage, "new", name), files[name], perm, exists); err != nil {
+		if err := atomicfile.CreateSynced(filepath.Join(stage, "new", name), files[name], perm, exists); err != nil {
 			return fmt.Errorf("write %s: %w", target, err)
 		}
 	}
@@ -235,34 +235,8 @@ func backup(target, dst string) (fs.FileMode, bool, error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("write %s: keeping the old file: %w", target, err)
 	}
-	if err := writeSynced(dst, data, fi.Mode().Perm(), true); err != nil {
+	if err := atomicfile.CreateSynced(dst, data, fi.Mode().Perm(), true); err != nil {
 		return 0, false, fmt.Errorf("write %s: keeping the old file: %w", target, err)
 	}
 	return fi.Mode().Perm(), true, nil
-}
-
-// writeSynced writes a new file and flushes it to disk, so that once it is
-// renamed into place a crash cannot leave it empty. With exact, the file
-// gets perm regardless of the umask: it replaces a file with those
-// permissions, which os.WriteFile over it would have kept.
-func writeSynced(path string, data []byte, perm fs.FileMode, exact bool) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if exact {
-		if err := f.Chmod(perm); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
