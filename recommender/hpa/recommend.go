@@ -39,12 +39,12 @@ const (
 	// percent: below 40 % an HPA holds more idle than it saves, above
 	// 85 % the tolerance band reaches the request.
 	lowestTarget, highestTarget = 40, 85
-	// minVariation is the peak : trough ratio below which a workload
-	// without an HPA gains nothing from one.
-	minVariation = 1.5
-	// minSaving is the share of replica-hours an HPA must save over a
-	// fixed count sized for the peak to be recommended where none is.
-	minSaving = 0.2
+	// minSaving is the share of replica-hours the R10/R11 defaults must
+	// save on the history over the fixed count they would replace for an
+	// HPA to be recommended where none is: half the controller's 10 %
+	// tolerance, within which the pods an HPA runs for a load are not
+	// determined (docs/hpa.md).
+	minSaving = 0.05
 	// memoryCorrelation and memoryVariation are how closely and how much
 	// per-pod memory must follow load for a memory target to scale with
 	// load rather than only ever out.
@@ -101,9 +101,13 @@ type Input struct {
 //   - a memory target (R10: 80 %) only where per-pod memory follows the
 //     load (correlation ≥ 0.7, variation ≥ 10 %).
 //
-// A workload without an HPA gets one only when its peak is 1.5 × its
-// trough or more and the replay saves 20 % of the replica-hours of a fixed
-// count sized for its peak. Reasons give the numbers and cite R9–R11.
+// A Deployment or ReplicaSet without an HPA gets one only where scaling
+// pays on its history: the R10/R11 defaults, replayed at the pod request,
+// use at least 5 % fewer replica-hours than the fixed count they would
+// replace — max(minReplicas, ceil(p99 / (70 % × r))) pods or, where the
+// defaults are more saturated than those, the fewest pods saturated no
+// more than the defaults — whatever its peak : trough ratio. Reasons give
+// the numbers and cite R9–R11.
 func Recommend(in Input, o Options) workload.Autoscaling {
 	a := workload.Autoscaling{Current: in.Current}
 	if in.Current != nil {
@@ -198,44 +202,134 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 		return a
 	}
 
-	// Without an HPA: one only where scaling pays.
-	fixedPods := max(minR, ceilInt(float64(st.Peak)/(float64(target)/100*rc)))
-	fixed := ReplayFixed(in.Load, workload.Cores(rc), fixedPods)
-	variation := math.Inf(1)
-	if st.Trough > 0 {
-		variation = float64(st.Peak / st.Trough)
-	}
-	saving := 0.0
-	if fixed.ReplicaHours > 0 {
-		saving = 1 - best.ReplicaHours/fixed.ReplicaHours
-	}
+	// Without an HPA: one only where scaling pays, measured on the history.
+	d := scalingPays(vals, in.Load, rc, fDef, minR)
 	if !newHPAKind(in.Key.Kind) {
 		a.PodCPU = 0
 		a.Replays = keptFixed(in)
-		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA: a %s's pods keep their identity and storage, scaling them out is the owner's call; with one its aggregate load would let an HPA save %.0f %% of the replica-hours", in.Key.Kind, 100*saving))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA: a %s's pods keep their identity and storage, scaling them out is the owner's call; %s", in.Key.Kind, d.describe(podCPU)))
 		return a
 	}
 	unknown := ""
 	if !in.Known {
 		unknown = " (the source does not say which HPAs exist: pass --hpa or read a cluster)"
 	}
-	if variation < minVariation || saving < minSaving {
+	if !d.pays() {
 		a.PodCPU = 0
 		a.Replays = keptFixed(in)
-		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: peak %.2f × trough, an HPA would save %.0f %% of the replica-hours of %d fixed pods on the history (recommended from %.1f × and %.0f %%)",
-			unknown, variation, 100*saving, fixedPods, minVariation, 100*minSaving))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: scaling does not pay on the history: %s", unknown, d.describe(podCPU)))
 		return a
 	}
 	a.Recommended = &rec
 	a.Replays = append(a.Replays,
-		workload.Replay{Setup: "fixed", PodCPU: podCPU, ReplayFigures: fixed},
+		// The count sized for the peak: what the workload would run without.
+		workload.Replay{Setup: "fixed", PodCPU: podCPU, ReplayFigures: d.sized},
 		workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
 		workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
-	a.Reasons = append(a.Reasons, fmt.Sprintf("recommend an HPA%s: peak %.2f × trough; on the history it runs %.1f replica-hours instead of %.1f for %d fixed pods (−%.0f %%)",
-		unknown, variation, best.ReplicaHours, fixed.ReplicaHours, fixedPods, 100*saving))
+	a.Reasons = append(a.Reasons, fmt.Sprintf("recommend an HPA%s: scaling pays on the history: %s", unknown, d.describe(podCPU)))
 	a.Reasons = append(a.Reasons, why...)
 	a.Reasons = append(a.Reasons, replayLine(a, best, fDef))
 	return a
+}
+
+// decision is what scaling pays on a workload's history: the R10/R11
+// defaults' replay against the fixed count it would replace, at the same
+// pod request.
+type decision struct {
+	// variation is the load's peak : trough (p99 : p5), infinite for a
+	// zero trough.
+	variation float64
+	// hpa is the defaults' replay; fixed the fixed count's it is compared
+	// with, fixedPods pods.
+	hpa, fixed Figures
+	fixedPods  int
+	// sized is the fixed count the recommendation runs without an HPA,
+	// sizedPods pods sized for the peak at 70 %; where the HPA is more
+	// saturated than it, fixed is the fewest pods saturated no more than
+	// the HPA instead.
+	sized     Figures
+	sizedPods int
+}
+
+// scalingPays replays the fixed count a workload without an HPA would run
+// — max(minReplicas, ceil(p99 / (70 % × r))) pods, R10's target as the
+// defaults have it — and, where the defaults' HPA is more saturated than
+// that count, the fewest pods saturated no more than the HPA: the saving
+// is then measured at equal service, never bought with saturated time.
+func scalingPays(vals []float64, l Load, rc float64, fDef Figures, minR int) decision {
+	st := loadStats(vals, l.Step, 0)
+	d := decision{variation: math.Inf(1), hpa: fDef}
+	if st.Trough > 0 {
+		d.variation = float64(st.Peak / st.Trough)
+	}
+	d.sizedPods = max(minR, ceilInt(float64(st.Peak)/(float64(CPUUtilization)/100*rc)))
+	d.sized = ReplayFixed(l, workload.Cores(rc), d.sizedPods)
+	d.fixed, d.fixedPods = d.sized, d.sizedPods
+	if fDef.Saturated > d.sized.Saturated {
+		d.fixedPods = fewestPods(vals, rc, fDef.Saturated, minR, d.sizedPods)
+		d.fixed = ReplayFixed(l, workload.Cores(rc), d.fixedPods)
+	}
+	return d
+}
+
+// fewestPods is the fewest pods of rc cores, from minR to most, whose
+// fixed count leaves no larger share of the points than sat saturated.
+func fewestPods(vals []float64, rc, sat float64, minR, most int) int {
+	sorted := slices.Clone(vals)
+	slices.Sort(sorted)
+	// k points may exceed the pods' requests: the k highest.
+	k := int(math.Floor(sat*float64(len(sorted)) + 1e-9))
+	if k >= len(sorted) {
+		return min(minR, most)
+	}
+	n := clampInt(ceilInt(sorted[len(sorted)-1-k]/rc), minR, most)
+	// Exactly as ReplayFixed counts: the ceiling may round under by 1e-9.
+	for n < most && float64(countAbove(sorted, float64(n)*rc*(1+1e-9))) > sat*float64(len(sorted))+1e-9 {
+		n++
+	}
+	return n
+}
+
+// countAbove counts the sorted values above x.
+func countAbove(sorted []float64, x float64) int {
+	i, _ := slices.BinarySearchFunc(sorted, x, func(v, x float64) int {
+		if v <= x {
+			return -1
+		}
+		return 1
+	})
+	return len(sorted) - i
+}
+
+// saving is the share of the fixed count's replica-hours the HPA saves;
+// negative where it costs more.
+func (d decision) saving() float64 {
+	if d.fixed.ReplicaHours <= 0 {
+		return 0
+	}
+	return 1 - d.hpa.ReplicaHours/d.fixed.ReplicaHours
+}
+
+// pays reports whether the HPA saves at least minSaving of the
+// replica-hours of a fixed count no more saturated than it or, where the
+// HPA is the less saturated, of the fixed count the recommendation runs.
+func (d decision) pays() bool { return d.saving() >= minSaving }
+
+// describe gives the decision's numbers.
+func (d decision) describe(pod workload.Millicores) string {
+	s := fmt.Sprintf("peak %.2f × trough (p99 : p5); at %s a pod the R10/R11 defaults (CPU %d %%) run %.1f replica-hours, saturated %.3f %% of the time, against %.1f for %d fixed pods",
+		d.variation, pod, CPUUtilization, d.hpa.ReplicaHours, 100*d.hpa.Saturated, d.fixed.ReplicaHours, d.fixedPods)
+	if d.fixedPods == d.sizedPods {
+		s += fmt.Sprintf(" (the peak at %d %%), saturated %.3f %%", CPUUtilization, 100*d.fixed.Saturated)
+	} else {
+		s += fmt.Sprintf(", the fewest saturated no more than the HPA (%.3f %%; the %d sized for the peak at %d %% run %.1f, saturated %.3f %%)",
+			100*d.fixed.Saturated, d.sizedPods, CPUUtilization, d.sized.ReplicaHours, 100*d.sized.Saturated)
+	}
+	saved, verb := d.fixed.ReplicaHours-d.hpa.ReplicaHours, "saves"
+	if saved < 0 {
+		verb = "costs"
+	}
+	return s + fmt.Sprintf(": an HPA %s %.1f replica-hours, %.1f %% (an HPA is recommended from %.0f %% saved)", verb, math.Abs(saved), 100*math.Abs(d.saving()), 100*minSaving)
 }
 
 // keptFixed is the replay of a workload left without an HPA: today's

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,12 +91,13 @@ func TestRecommend(t *testing.T) {
 				require.Len(t, a.Replays, 1)
 				assert.Equal(t, workload.Replay{Setup: "fixed", PodCPU: 600, ReplayFigures: ReplayFixed(synth(1, func(int) float64 { return 2 }), 0.6, 4)}, a.Replays[0], "today's count at the plan's request")
 				assert.Zero(t, a.PodCPU, "requests stay with the per-container policy")
-				assert.Contains(t, joined(a), "no HPA: peak 1.00 × trough")
+				assert.Contains(t, joined(a), "no HPA: scaling does not pay on the history: peak 1.00 × trough")
 			}},
-		{"no new HPA for a StatefulSet", Input{Key: db, Known: true, Load: synth(3, diurnal)},
+		{"no new HPA for a StatefulSet, with the numbers", Input{Key: db, Known: true, Load: synth(3, diurnal)},
 			func(t *testing.T, a workload.Autoscaling) {
 				assert.Nil(t, a.Recommended)
-				assert.Contains(t, joined(a), "StatefulSet")
+				assert.Contains(t, joined(a), "no HPA: a StatefulSet's pods keep their identity and storage, scaling them out is the owner's call; peak 4.88 × trough (p99 : p5)")
+				assert.Contains(t, joined(a), "an HPA saves")
 			}},
 		{"an existing StatefulSet HPA is tuned", Input{Key: db, Known: true, Load: synth(3, diurnal), Critical: true, PodCPU: 500,
 			Current: &workload.HPA{Name: "db", Target: db, MinReplicas: 2, MaxReplicas: 6, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 50}}}},
@@ -242,9 +244,12 @@ func TestRecommendReasonsGiveTheNumbers(t *testing.T) {
 			require.NotNil(t, rec)
 			require.NotNil(t, def)
 			require.NotNil(t, fixed)
-			// A new HPA: the load's peak : trough and the replica-hours saved.
-			assert.Contains(t, why, fmt.Sprintf("recommend an HPA: peak %.2f × trough; on the history it runs %.1f replica-hours instead of %.1f for %d fixed pods (−%.0f %%)",
-				float64(a.Load.Peak/a.Load.Trough), rec.ReplicaHours, fixed.ReplicaHours, fixed.PeakReplicas, 100*(1-rec.ReplicaHours/fixed.ReplicaHours)))
+			// A new HPA: the load's peak : trough and the replica-hours the
+			// defaults save against the fixed count.
+			assert.Contains(t, why, fmt.Sprintf("recommend an HPA: scaling pays on the history: peak %.2f × trough (p99 : p5); at %s a pod the R10/R11 defaults (CPU 70 %%) run %.1f replica-hours, saturated %.3f %% of the time, against %.1f for %d fixed pods",
+				float64(a.Load.Peak/a.Load.Trough), a.PodCPU, def.ReplicaHours, 100*def.Saturated, fixed.ReplicaHours, fixed.PeakReplicas))
+			assert.Contains(t, why, fmt.Sprintf(": an HPA saves %.1f replica-hours, %.1f %% (an HPA is recommended from 5 %% saved)",
+				fixed.ReplicaHours-def.ReplicaHours, 100*(1-def.ReplicaHours/fixed.ReplicaHours)))
 			// The slow load departs from R10's 70 % and says by how much it
 			// saves against the defaults at no more saturation.
 			require.NotEqual(t, CPUUtilization, h.Utilization("cpu"), "the case must depart from R10")
@@ -302,5 +307,113 @@ func TestMemoryTargetMeasured(t *testing.T) {
 				assert.Contains(t, joined(a), "no memory target: per-pod memory does not follow the load")
 			}
 		})
+	}
+}
+
+// TestNewHPAWhereScalingPays: a workload without an HPA gets one where the
+// R10/R11 defaults save at least 5 % of the replica-hours of the fixed
+// count they would replace on the history — however small its peak :
+// trough — and none where they do not; either way the reason gives the
+// ratio, both replica-hours and the share saved.
+func TestNewHPAWhereScalingPays(t *testing.T) {
+	web := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	for _, tc := range []struct {
+		name string
+		load func(i int) float64
+		// pays is the decision; sized whether the fixed count compared is
+		// the one sized for the peak at 70 % (the defaults no more
+		// saturated than it) rather than the fewest pods saturated no more
+		// than the defaults.
+		pays, sized bool
+		why         string
+	}{
+		{"constant: an HPA only costs", func(int) float64 { return 2 }, false, true, "no HPA: scaling does not pay on the history: peak 1.00 × trough (p99 : p5)"},
+		{"a swing within ±3 %: inside the controller's tolerance", func(i int) float64 { return 2 + 0.06*math.Sin(2*math.Pi*float64(i)/1440) }, false, true, "no HPA: scaling does not pay on the history: peak 1.06 × trough"},
+		{"flat by peak : trough, but small pods follow it", func(i int) float64 { return 2 + 0.3*math.Sin(2*math.Pi*float64(i)/1440) }, true, true, "recommend an HPA: scaling pays on the history: peak 1.35 × trough"},
+		{"diurnal", diurnal, true, true, "recommend an HPA: scaling pays on the history: peak 4.88 × trough"},
+		{"bursts the defaults cannot follow: compared at equal saturation", spiky, true, false, "the fewest saturated no more than the HPA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := synth(3, tc.load)
+			a := Recommend(Input{Key: web, Known: true, Load: l, Replicas: 4, PlanPodCPU: 600}, DefaultOptions)
+			why := joined(a)
+			defer func() {
+				if t.Failed() {
+					t.Log(why)
+				}
+			}()
+			assert.Contains(t, why, tc.why)
+			// The decision, recomputed from its replays.
+			vals := l.filled()
+			rc := float64(a.PodCPU.Cores())
+			if !tc.pays {
+				assert.Nil(t, a.Recommended)
+				assert.Zero(t, a.PodCPU)
+				// The reason gives the replays the decision made: recompute
+				// them at the pod size it names.
+				var pod workload.Millicores
+				_, err := fmt.Sscanf(why[strings.Index(why, "at ")+3:], "%dm a pod", &pod)
+				require.NoError(t, err)
+				rc = float64(pod.Cores())
+			} else {
+				require.NotNil(t, a.Recommended)
+				assert.Positive(t, a.PodCPU)
+			}
+			def := Defaults(web, false)
+			def.Metrics = def.Metrics[:1]
+			def.MaxReplicas = maxFor(slices.Max(vals), 0.7, rc, MinReplicas)
+			fDef, ok := Replay(l, workload.Cores(rc), def, DefaultReplay)
+			require.True(t, ok)
+			st := loadStats(vals, l.Step, 0)
+			sizedPods := max(MinReplicas, ceilInt(float64(st.Peak)/(0.7*rc)))
+			sized := ReplayFixed(l, workload.Cores(rc), sizedPods)
+			fixed, pods := sized, sizedPods
+			if !tc.sized {
+				require.Greater(t, fDef.Saturated, sized.Saturated, "the defaults are the more saturated")
+				// The fewest pods no more saturated than the defaults, by
+				// brute force.
+				for pods = MinReplicas; ReplayFixed(l, workload.Cores(rc), pods).Saturated > fDef.Saturated; pods++ {
+				}
+				fixed = ReplayFixed(l, workload.Cores(rc), pods)
+				assert.Less(t, pods, sizedPods)
+			} else {
+				assert.LessOrEqual(t, fDef.Saturated, sized.Saturated, "the defaults are no more saturated")
+			}
+			saving := 1 - fDef.ReplicaHours/fixed.ReplicaHours
+			assert.Equal(t, tc.pays, saving >= 0.05, "saving %.1f %%", 100*saving)
+			verb := "saves"
+			if saving < 0 {
+				verb = "costs"
+			}
+			assert.Contains(t, why, fmt.Sprintf("the R10/R11 defaults (CPU 70 %%) run %.1f replica-hours, saturated %.3f %% of the time, against %.1f for %d fixed pods",
+				fDef.ReplicaHours, 100*fDef.Saturated, fixed.ReplicaHours, pods))
+			assert.Contains(t, why, fmt.Sprintf(": an HPA %s %.1f replica-hours, %.1f %% (an HPA is recommended from 5 %% saved)",
+				verb, math.Abs(fixed.ReplicaHours-fDef.ReplicaHours), 100*math.Abs(saving)))
+			if tc.pays {
+				assert.Equal(t, sized, a.Replay("fixed").ReplayFigures, "the replay shown: the count sized for the peak")
+				assert.Equal(t, fDef, a.Replay("defaults").ReplayFigures)
+			}
+		})
+	}
+}
+
+// TestFewestPods: the fewest pods whose fixed count is saturated no more
+// than a share of the time, as ReplayFixed counts it, against a search of
+// every count.
+func TestFewestPods(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		l := synth(1, func(int) float64 { return rng.ExpFloat64() })
+		rc := 0.05 + rng.Float64()
+		sat := rng.Float64() * 0.2
+		// most is the count sized for the peak: never below minReplicas.
+		minR := 1 + rng.IntN(5)
+		most := minR + rng.IntN(100)
+		want := minR
+		for want < most && ReplayFixed(l, workload.Cores(rc), want).Saturated > sat {
+			want++
+		}
+		got := fewestPods(l.filled(), rc, sat, minR, most)
+		require.Equal(t, want, got, "rc %.3f sat %.4f minR %d most %d", rc, sat, minR, most)
 	}
 }
