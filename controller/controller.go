@@ -517,12 +517,8 @@ func (l *leader) follow(ctx context.Context, inv *kube.Inventory, now time.Time)
 	if until.Sub(since) > followDay+f.Delay {
 		until = since.Add(followDay + f.Delay)
 	}
-	keep := func(ck workload.ContainerKey) bool {
-		_, ok := workload.ContainerSettings(inv.Specs, ck)
-		return ok
-	}
 	var added int
-	read, st, err := f.Read(ctx, since, until, func(r *promsource.Result) { added += l.state.AddStore(r.Store, keep) })
+	read, st, err := f.Read(ctx, since, until, func(r *promsource.Result) { added += l.state.AddStore(r.Store, planned(inv)) })
 	l.state.SetCursor(livestate.Cursor{Source: f.Source(), Until: read})
 	for _, w := range st.Warnings {
 		l.log.Warn("prometheus", "warning", w)
@@ -534,6 +530,16 @@ func (l *leader) follow(ctx context.Context, inv *kube.Inventory, now time.Time)
 	l.c.health.SamplesIngested.Add(float64(added))
 	return []any{"workloads", len(inv.Specs), "samples", added, "samples read", st.Samples, "queries", st.Queries,
 		"bytes", st.BytesReceived, "read until", read}
+}
+
+// planned says whether a container is one of a workload the informers see
+// (and the scope selects): the containers the history keeps and the plan
+// covers.
+func planned(inv *kube.Inventory) func(workload.ContainerKey) bool {
+	return func(ck workload.ContainerKey) bool {
+		_, ok := workload.ContainerSettings(inv.Specs, ck)
+		return ok
+	}
 }
 
 // countOOMKills counts, in rightsize_oom_kills_total, the OOM kills the
@@ -577,10 +583,7 @@ type oomID struct{ namespace, pod, container string }
 func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Time) (int, error) {
 	o := l.c.o
 	l.state.Expire(now)
-	states := l.state.Select(func(ck workload.ContainerKey) bool {
-		_, ok := workload.ContainerSettings(inv.Specs, ck)
-		return ok
-	})
+	states := l.state.Select(planned(inv))
 	b := inv.Constraints()
 	name := "controller (metrics-server at " + l.c.host + ")"
 	if f := o.Prometheus; f != nil {

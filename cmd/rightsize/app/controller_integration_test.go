@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"rightsize.dev/rightsize/controller"
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
@@ -196,16 +197,34 @@ func checkpointSamples(t *testing.T, cs kubernetes.Interface, ns string) (int64,
 // the other takes over within the lease duration from the last checkpoint;
 // stopped with SIGTERM, a leader checkpoints before it lets go, and the
 // next one resumes with nothing lost.
+// controllerCluster is what a controller integration test runs against:
+// the test cluster with the CRD, the kwok workloads in ns (their pods
+// running) and a namespace system for the Lease and the checkpoint.
+type controllerCluster struct {
+	kubeconfig string
+	cfg        *rest.Config
+	cs         kubernetes.Interface
+	dc         dynamic.Interface
+	ns, system string
+	f          *kubetest.Fixture
+}
+
+func newControllerCluster(t *testing.T, prefix string) controllerCluster {
+	t.Helper()
+	c := controllerCluster{kubeconfig: kubetest.Kubeconfig(t), cfg: kubetest.Config(t)}
+	c.cs = kubernetes.NewForConfigOrDie(c.cfg)
+	c.dc = dynamic.NewForConfigOrDie(c.cfg)
+	kubetest.ApplyCRD(t, c.cfg, crdFile)
+	c.ns = kubetest.Namespace(t, c.cs, prefix)
+	c.system = kubetest.Namespace(t, c.cs, prefix+"-system")
+	c.f = kubetest.CreateWorkloads(t, c.cfg, c.ns, false)
+	c.f.WaitForPods(t, c.cfg)
+	return c
+}
+
 func TestIntegrationController(t *testing.T) {
-	kubeconfig := kubetest.Kubeconfig(t)
-	cfg := kubetest.Config(t)
-	cs := kubernetes.NewForConfigOrDie(cfg)
-	dc := dynamic.NewForConfigOrDie(cfg)
-	kubetest.ApplyCRD(t, cfg, crdFile)
-	ns := kubetest.Namespace(t, cs, "ctl")
-	system := kubetest.Namespace(t, cs, "ctl-system")
-	f := kubetest.CreateWorkloads(t, cfg, ns, false)
-	f.WaitForPods(t, cfg)
+	cl := newControllerCluster(t, "ctl")
+	kubeconfig, cfg, cs, dc, ns, system, f := cl.kubeconfig, cl.cfg, cl.cs, cl.dc, cl.ns, cl.system, cl.f
 	f.WaitForMetrics(t, cfg)
 
 	const leaseDuration, retry = 6 * time.Second, time.Second

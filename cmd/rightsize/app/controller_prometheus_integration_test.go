@@ -14,8 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
 	"rightsize.dev/rightsize/metrics/prometheus/openmetrics"
@@ -33,15 +31,8 @@ import (
 // step at a time; a replica started after it resumes from the checkpoint's
 // cursor instead of reading the backfill again.
 func TestIntegrationControllerPrometheus(t *testing.T) {
-	kubeconfig := kubetest.Kubeconfig(t)
-	cfg := kubetest.Config(t)
-	cs := kubernetes.NewForConfigOrDie(cfg)
-	dc := dynamic.NewForConfigOrDie(cfg)
-	kubetest.ApplyCRD(t, cfg, crdFile)
-	ns := kubetest.Namespace(t, cs, "ctlprom")
-	system := kubetest.Namespace(t, cs, "ctlprom-system")
-	f := kubetest.CreateWorkloads(t, cfg, ns, false)
-	f.WaitForPods(t, cfg)
+	cl := newControllerCluster(t, "ctlprom")
+	kubeconfig, cs, dc, ns, system, f := cl.kubeconfig, cl.cs, cl.dc, cl.ns, cl.system, cl.f
 
 	pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=billing"})
 	require.NoError(t, err)
