@@ -94,7 +94,8 @@ type Input struct {
 //     than the R10/R11 defaults' at the same request, the one that uses
 //     the fewest replica-hours — a slow load affords a higher target and
 //     a shorter window, a bursty one may keep pods longer to meet the next
-//     burst;
+//     burst; a target above R10's 70 % only where the steepest rise seen
+//     within the reaction time fits under it with the tolerance;
 //   - minReplicas the R9 floor (3, critical 5), maxReplicas 20 (R10) or
 //     more where the highest load needs more pods, otherwise R11's
 //     behavior;
@@ -105,9 +106,11 @@ type Input struct {
 // pays on its history: the R10/R11 defaults, replayed at the pod request,
 // use at least 5 % fewer replica-hours than the fixed count they would
 // replace — max(minReplicas, ceil(p99 / (70 % × r))) pods or, where the
-// defaults are more saturated than those, the fewest pods saturated no
-// more than the defaults — whatever its peak : trough ratio. Reasons give
-// the numbers and cite R9–R11.
+// two are not as saturated, the fewest pods saturated no more than the
+// defaults (fewer where the HPA is the more saturated, more where bursts
+// above the p99 saturate the sized count and the HPA follows them) —
+// whatever its peak : trough ratio. Reasons give the numbers and cite
+// R9–R11.
 func Recommend(in Input, o Options) workload.Autoscaling {
 	a := workload.Autoscaling{Current: in.Current}
 	if in.Current != nil {
@@ -144,7 +147,7 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	defaults.MaxReplicas = maxFor(highest, float64(CPUUtilization)/100, rc, minR)
 	fDef, _ := Replay(in.Load, workload.Cores(rc), defaults, o.Replay)
 
-	target, window, best := searchTarget(in.Load, rc, defaults, fDef, highest, minR, o)
+	target, window, best := searchTarget(in.Load, rc, defaults, fDef, highest, st.Steepest, minR, o)
 
 	rec := Defaults(in.Key, in.Critical)
 	rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: target}}
@@ -183,6 +186,7 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 		why = append(why, fmt.Sprintf("CPU target %d %% (R10: %d %%), scale-down stabilization %s (R11: %s): the cheapest on the history with no more saturated time than R10/R11's — %.1f replica-hours against %.1f, saturated %.2f %% against %.2f %%",
 			target, CPUUtilization, window, downWindows[0], best.ReplicaHours, fDef.ReplicaHours, 100*best.Saturated, 100*fDef.Saturated))
 	}
+	why = append(why, ceilingNote(st, o.Replay.Tolerance))
 	why = append(why, memNote)
 	why = append(why, fmt.Sprintf("minReplicas %d (R9), maxReplicas %d: the highest load needs %d pods at the target, with %.0f %% headroom; otherwise R11's behavior",
 		rec.MinReplicas, rec.MaxReplicas, ceilInt(highest/(float64(target)/100*rc)), 100*(maxHeadroom-1)))
@@ -244,18 +248,19 @@ type decision struct {
 	hpa, fixed Figures
 	fixedPods  int
 	// sized is the fixed count the recommendation runs without an HPA,
-	// sizedPods pods sized for the peak at 70 %; where the HPA is more
-	// saturated than it, fixed is the fewest pods saturated no more than
-	// the HPA instead.
+	// sizedPods pods sized for the peak at 70 %; where the two are not as
+	// saturated, fixed is the fewest pods saturated no more than the HPA
+	// instead.
 	sized     Figures
 	sizedPods int
 }
 
 // scalingPays replays the fixed count a workload without an HPA would run
 // — max(minReplicas, ceil(p99 / (70 % × r))) pods, R10's target as the
-// defaults have it — and, where the defaults' HPA is more saturated than
-// that count, the fewest pods saturated no more than the HPA: the saving
-// is then measured at equal service, never bought with saturated time.
+// defaults have it — and, where the two are not as saturated, the fewest
+// pods saturated no more than the HPA: the saving is then measured at
+// equal service both ways, never bought with saturated time nor credited
+// to a fixed count that misses bursts the HPA follows.
 func scalingPays(vals []float64, l Load, rc float64, fDef Figures, minR int) decision {
 	st := loadStats(vals, l.Step, 0)
 	d := decision{variation: math.Inf(1), hpa: fDef}
@@ -265,8 +270,15 @@ func scalingPays(vals []float64, l Load, rc float64, fDef Figures, minR int) dec
 	d.sizedPods = max(minR, ceilInt(float64(st.Peak)/(float64(CPUUtilization)/100*rc)))
 	d.sized = ReplayFixed(l, workload.Cores(rc), d.sizedPods)
 	d.fixed, d.fixedPods = d.sized, d.sizedPods
-	if fDef.Saturated > d.sized.Saturated {
+	switch {
+	case fDef.Saturated > d.sized.Saturated:
 		d.fixedPods = fewestPods(vals, rc, fDef.Saturated, minR, d.sizedPods)
+	case fDef.Saturated < d.sized.Saturated:
+		// Bursts above the sized count that the HPA follows: the fixed
+		// count that serves them as well needs more pods.
+		d.fixedPods = fewestPods(vals, rc, fDef.Saturated, d.sizedPods, max(d.sizedPods, ceilInt(slices.Max(vals)/rc)))
+	}
+	if d.fixedPods != d.sizedPods {
 		d.fixed = ReplayFixed(l, workload.Cores(rc), d.fixedPods)
 	}
 	return d
@@ -311,8 +323,7 @@ func (d decision) saving() float64 {
 }
 
 // pays reports whether the HPA saves at least minSaving of the
-// replica-hours of a fixed count no more saturated than it or, where the
-// HPA is the less saturated, of the fixed count the recommendation runs.
+// replica-hours of the fixed count it is compared with (scalingPays).
 func (d decision) pays() bool { return d.saving() >= minSaving }
 
 // describe gives the decision's numbers.
@@ -375,11 +386,15 @@ var downWindows = []time.Duration{300 * time.Second, 120 * time.Second, 600 * ti
 // searchTarget finds, for each scale-down window, the highest CPU target
 // (85 % down to 40 %) whose replay is saturated no more than the defaults', and returns the cheapest of those in replica-hours; without
 // any, the least saturated target at R11's window.
-func searchTarget(l Load, rc float64, defaults workload.HPA, fDef Figures, highest float64, minR int, o Options) (int, time.Duration, Figures) {
+func searchTarget(l Load, rc float64, defaults workload.HPA, fDef Figures, highest, steepest float64, minR int, o Options) (int, time.Duration, Figures) {
 	target, window, best := 0, time.Duration(0), Figures{}
 	fbTarget, fb := 0, Figures{}
+	ceiling := targetCeiling(steepest, o.Replay.Tolerance)
 	for wi, w := range downWindows {
 		for u := highestTarget; u >= lowestTarget; u -= 5 {
+			if u > ceiling {
+				continue
+			}
 			h := defaults
 			h.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: u}}
 			h.MaxReplicas = maxFor(highest, float64(u)/100, rc, minR)
@@ -400,6 +415,27 @@ func searchTarget(l Load, rc float64, defaults workload.HPA, fDef Figures, highe
 		return fbTarget, downWindows[0], fb
 	}
 	return target, window, best
+}
+
+// targetCeiling is the highest CPU target searched: R10's 70 % or, above
+// it, the highest step of 5 at which the pods, running up to the target
+// plus the tolerance before the HPA acts, still hold the steepest rise the
+// history shows within the reaction time. Less headroom than R10's needs
+// that evidence: a replay no more saturated than the defaults' is weak
+// evidence where both are hardly ever saturated, and the next weeks' bursts
+// are as likely as not to be steeper than the history's steepest.
+func targetCeiling(steepest, tolerance float64) int {
+	fits := int(math.Floor(100/((1+tolerance)*steepest)+1e-9)) / 5 * 5
+	return max(CPUUtilization, min(highestTarget, fits))
+}
+
+// ceilingNote says how far above R10's target the search went and why.
+func ceilingNote(st workload.AggregateLoad, tolerance float64) string {
+	c := targetCeiling(st.Steepest, tolerance)
+	if c == CPUUtilization {
+		return fmt.Sprintf("no target above %d %% (R10) considered: the steepest rise within the %s, +%.0f %%, would not fit under one with the %.0f %% tolerance", CPUUtilization, st.Reaction, 100*(st.Steepest-1), 100*tolerance)
+	}
+	return fmt.Sprintf("targets up to %d %% considered: the steepest rise within the %s, +%.0f %%, fits under them with the %.0f %% tolerance", c, st.Reaction, 100*(st.Steepest-1), 100*tolerance)
 }
 
 // withDownWindow returns the behavior with the scale-down stabilization
@@ -481,14 +517,15 @@ func loadStats(vals []float64, step, reaction time.Duration) workload.AggregateL
 	slices.Sort(sorted)
 	q := func(p float64) workload.Cores { return workload.Cores(sorted[int(p*float64(len(sorted)-1))]) }
 	st.Trough, st.Median, st.Peak = q(0.05), q(0.5), q(0.99)
-	st.Rise = rise(vals, step, reaction, 0.2*float64(st.Median))
+	st.Rise, st.Steepest = rise(vals, step, reaction, 0.2*float64(st.Median))
 	return st
 }
 
-// rise is the 99th percentile, over the points whose load is at least
-// floor, of the highest load within the reaction time after the point
-// relative to the point's: linear between points, as the replay sees it.
-func rise(vals []float64, step, reaction time.Duration, floor float64) float64 {
+// rise is the 99th percentile and the highest, over the points whose load
+// is at least floor, of the highest load within the reaction time after
+// the point relative to the point's: linear between points, as the replay
+// sees it.
+func rise(vals []float64, step, reaction time.Duration, floor float64) (p99, highest float64) {
 	h := float64(reaction) / float64(step)
 	var g []float64
 	for i, v := range vals {
@@ -510,8 +547,8 @@ func rise(vals []float64, step, reaction time.Duration, floor float64) float64 {
 		g = append(g, peak/v)
 	}
 	if len(g) == 0 {
-		return 1
+		return 1, 1
 	}
 	slices.Sort(g)
-	return max(1, g[int(0.99*float64(len(g)-1))])
+	return max(1, g[int(0.99*float64(len(g)-1))]), max(1, g[len(g)-1])
 }

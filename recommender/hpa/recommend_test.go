@@ -37,6 +37,19 @@ func spiky(i int) float64 {
 	return diurnal(i)
 }
 
+// rareBursts is 2 cores but for a climb to 5 within 6 minutes once a
+// day, held 6 minutes: under 1 % of the time, so above the p99, and
+// slow enough for an HPA.
+func rareBursts(i int) float64 {
+	switch m := i % 1440; {
+	case m >= 600 && m < 606:
+		return 2 + 3*float64(m-600)/6
+	case m >= 606 && m < 612:
+		return 5
+	}
+	return 2
+}
+
 func joined(a workload.Autoscaling) string { return strings.Join(a.Reasons, "\n") }
 
 func TestRecommend(t *testing.T) {
@@ -84,6 +97,18 @@ func TestRecommend(t *testing.T) {
 				rec, def := a.Replay("recommended"), a.Replay("defaults")
 				assert.LessOrEqual(t, rec.Saturated, def.Saturated)
 				assert.Less(t, rec.ReplicaHours, def.ReplicaHours)
+			}},
+		{"one steep rise a day keeps R10's target", Input{Key: web, Known: true, Load: synth(3, func(i int) float64 {
+			if i%1440 == 700 {
+				return 1.3 * diurnal(i)
+			}
+			return diurnal(i)
+		})},
+			func(t *testing.T, a workload.Autoscaling) {
+				require.NotNil(t, a.Recommended)
+				assert.Greater(t, a.Load.Steepest, 1/(0.75*1.1), "the jump is steeper than a 75 % target leaves room for")
+				assert.LessOrEqual(t, a.Recommended.Utilization("cpu"), CPUUtilization)
+				assert.Contains(t, joined(a), "no target above 70 % (R10) considered: the steepest rise within the 1m30s, +")
 			}},
 		{"flat load keeps a fixed count", Input{Key: web, Known: true, Load: synth(1, func(int) float64 { return 2 }), Replicas: 4, PlanPodCPU: 600},
 			func(t *testing.T, a workload.Autoscaling) {
@@ -320,18 +345,23 @@ func TestNewHPAWhereScalingPays(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		load func(i int) float64
-		// pays is the decision; sized whether the fixed count compared is
-		// the one sized for the peak at 70 % (the defaults no more
-		// saturated than it) rather than the fewest pods saturated no more
-		// than the defaults.
-		pays, sized bool
-		why         string
+		// pays is the decision; compared the fixed count it is compared
+		// with: "sized" for the peak at 70 % (as saturated as the
+		// defaults), "fewer" pods where the defaults are the more
+		// saturated, "more" where the sized count is: the fewest pods
+		// saturated no more than the defaults.
+		pays     bool
+		compared string
+		why      string
 	}{
-		{"constant: an HPA only costs", func(int) float64 { return 2 }, false, true, "no HPA: scaling does not pay on the history: peak 1.00 × trough (p99 : p5)"},
-		{"a swing within ±3 %: inside the controller's tolerance", func(i int) float64 { return 2 + 0.06*math.Sin(2*math.Pi*float64(i)/1440) }, false, true, "no HPA: scaling does not pay on the history: peak 1.06 × trough"},
-		{"flat by peak : trough, but small pods follow it", func(i int) float64 { return 2 + 0.3*math.Sin(2*math.Pi*float64(i)/1440) }, true, true, "recommend an HPA: scaling pays on the history: peak 1.35 × trough"},
-		{"diurnal", diurnal, true, true, "recommend an HPA: scaling pays on the history: peak 4.88 × trough"},
-		{"bursts the defaults cannot follow: compared at equal saturation", spiky, true, false, "the fewest saturated no more than the HPA"},
+		{"constant: an HPA only costs", func(int) float64 { return 2 }, false, "sized", "no HPA: scaling does not pay on the history: peak 1.00 × trough (p99 : p5)"},
+		{"a swing within ±3 %: inside the controller's tolerance", func(i int) float64 { return 2 + 0.06*math.Sin(2*math.Pi*float64(i)/1440) }, false, "sized", "no HPA: scaling does not pay on the history: peak 1.06 × trough"},
+		{"flat by peak : trough, but small pods follow it", func(i int) float64 { return 2 + 0.3*math.Sin(2*math.Pi*float64(i)/1440) }, true, "sized", "recommend an HPA: scaling pays on the history: peak 1.35 × trough"},
+		{"diurnal", diurnal, true, "sized", "recommend an HPA: scaling pays on the history: peak 4.88 × trough"},
+		{"bursts the defaults cannot follow: compared at equal saturation", spiky, true, "fewer", "the fewest saturated no more than the HPA"},
+		// Flat at 2 cores but for a 6-minute climb to 2.5× once a day: the
+		// count sized for the p99 is saturated during it, the HPA follows.
+		{"rare bursts a fixed count sized for the p99 cannot hold: compared at equal saturation", rareBursts, true, "more", "the fewest saturated no more than the HPA"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := synth(3, tc.load)
@@ -368,16 +398,25 @@ func TestNewHPAWhereScalingPays(t *testing.T) {
 			sizedPods := max(MinReplicas, ceilInt(float64(st.Peak)/(0.7*rc)))
 			sized := ReplayFixed(l, workload.Cores(rc), sizedPods)
 			fixed, pods := sized, sizedPods
-			if !tc.sized {
-				require.Greater(t, fDef.Saturated, sized.Saturated, "the defaults are the more saturated")
+			switch tc.compared {
+			case "fewer", "more":
+				if tc.compared == "fewer" {
+					require.Greater(t, fDef.Saturated, sized.Saturated, "the defaults are the more saturated")
+				} else {
+					require.Less(t, fDef.Saturated, sized.Saturated, "the sized count is the more saturated")
+				}
 				// The fewest pods no more saturated than the defaults, by
 				// brute force.
 				for pods = MinReplicas; ReplayFixed(l, workload.Cores(rc), pods).Saturated > fDef.Saturated; pods++ {
 				}
 				fixed = ReplayFixed(l, workload.Cores(rc), pods)
-				assert.Less(t, pods, sizedPods)
-			} else {
-				assert.LessOrEqual(t, fDef.Saturated, sized.Saturated, "the defaults are no more saturated")
+				if tc.compared == "fewer" {
+					assert.Less(t, pods, sizedPods)
+				} else {
+					assert.Greater(t, pods, sizedPods)
+				}
+			default:
+				assert.Equal(t, fDef.Saturated, sized.Saturated, "the defaults as saturated as the sized count")
 			}
 			saving := 1 - fDef.ReplicaHours/fixed.ReplicaHours
 			assert.Equal(t, tc.pays, saving >= 0.05, "saving %.1f %%", 100*saving)
@@ -394,6 +433,24 @@ func TestNewHPAWhereScalingPays(t *testing.T) {
 				assert.Equal(t, fDef, a.Replay("defaults").ReplayFigures)
 			}
 		})
+	}
+}
+
+func TestTargetCeiling(t *testing.T) {
+	for _, tc := range []struct {
+		steepest, tolerance float64
+		want                int
+	}{
+		{1, 0.1, 85},    // no rise: the highest target searched
+		{1.05, 0.1, 85}, // 100 / 1.155 = 86.6
+		{1.1, 0.1, 80},  // 100 / 1.21 = 82.6
+		{1.2, 0.1, 75},  // 100 / 1.32 = 75.8
+		{1.25, 0.1, 70}, // 100 / 1.375 = 72.7: R10's
+		{2, 0.1, 70},    // never below R10's: lower targets are the search's
+		{1.25, 0, 80},   // exactly 80 fits without a tolerance
+		{math.Inf(1), 0.1, 70},
+	} {
+		assert.Equal(t, tc.want, targetCeiling(tc.steepest, tc.tolerance), "steepest %v tolerance %v", tc.steepest, tc.tolerance)
 	}
 }
 

@@ -193,6 +193,8 @@ type AggregateLoad struct {
 	// Rise is the 99th percentile of the load's growth within one HPA
 	// reaction time, as a factor (1.25 = 25 % more load).
 	Rise float64
+	// Steepest is the highest such growth.
+	Steepest float64
 	// Reaction is the time the HPA needs to add a ready pod.
 	Reaction time.Duration
 	// Samples is the number of aggregated instants.
