@@ -130,67 +130,8 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 		return a
 	}
 
-	st := a.Load
-	minR := minimum(in.Critical)
-	ref := float64(CPUUtilization) / 100
-	highest := slices.Max(vals)
-	overhead := 0.0
-	if o.MemoryPerCore > 0 {
-		overhead = float64(in.PodMemory) / float64(o.MemoryPerCore)
-	}
-	r := podSize(vals, float64(st.Peak), highest, minR, ref, overhead)
-	podCPU := max(workload.MillicoresOf(workload.Cores(r)), minPodCPU)
-	rc := float64(podCPU.Cores())
-
-	defaults := Defaults(in.Key, in.Critical)
-	defaults.Metrics = defaults.Metrics[:1] // memory cannot be replayed
-	defaults.MaxReplicas = maxFor(highest, float64(CPUUtilization)/100, rc, minR)
-	fDef, _ := Replay(in.Load, workload.Cores(rc), defaults, o.Replay)
-
-	target, window, best := searchTarget(in.Load, rc, defaults, fDef, highest, st.Steepest, minR, o)
-
-	rec := Defaults(in.Key, in.Critical)
-	rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: target}}
-	rec.MaxReplicas = maxFor(highest, float64(target)/100, rc, minR)
-	rec.Behavior = withDownWindow(rec.Behavior, window)
-	memNote := ""
-	switch c := in.Load.MemoryCorrelation; {
-	case !math.IsNaN(c) && c >= memoryCorrelation && in.Load.MemoryVariation >= memoryVariation:
-		rec.Metrics = append(rec.Metrics, workload.MetricTarget{Resource: "memory", AverageUtilization: MemoryUtilization})
-		memNote = fmt.Sprintf("memory target %d %% (R10): per-pod memory follows the load (correlation %.2f, variation %.0f %%)", MemoryUtilization, c, 100*in.Load.MemoryVariation)
-	case math.IsNaN(c):
-		memNote = "no memory target: too little memory history to tell whether per-pod memory follows the load (R10 departs)"
-	default:
-		memNote = fmt.Sprintf("no memory target: per-pod memory does not follow the load (correlation %.2f, variation %.0f %%), a memory target would only ever scale out (R10 departs)", c, 100*in.Load.MemoryVariation)
-	}
-	if in.Current != nil {
-		rec.Name = in.Current.Name
-		// Targets rightsize cannot replay (Pods, External metrics) stay.
-		for _, m := range in.Current.Metrics {
-			if m.Resource != "cpu" && m.Resource != "memory" {
-				rec.Metrics = append(rec.Metrics, m)
-			}
-		}
-	}
-
-	a.PodCPU = podCPU
-	var why []string
-	why = append(why, fmt.Sprintf("aggregate load over %s: trough %.3g, median %.3g, peak %.3g cores (p5, p50, p99); it rises up to %.0f %% within the %s the HPA needs to add a ready pod (p99)",
-		in.Load.Duration().Round(time.Minute), float64(st.Trough), float64(st.Median), float64(st.Peak), 100*(st.Rise-1), st.Reaction))
-	why = append(why, fmt.Sprintf("pod CPU request %s with the HPA: the pod size that costs least on the history with at least %d pods (R9) at %d %% (R10), each pod also carrying %s of memory requests (priced %s a core); sized from the aggregate load, which the HPA does not change, so the request and the HPA cannot spiral",
-		podCPU, minR, CPUUtilization, in.PodMemory, o.MemoryPerCore))
-	switch {
-	case target == CPUUtilization && window == downWindows[0]:
-		why = append(why, fmt.Sprintf("CPU target %d %% (R10): no higher target or other scale-down window used fewer replica-hours on the history without more saturated time", target))
-	default:
-		why = append(why, fmt.Sprintf("CPU target %d %% (R10: %d %%), scale-down stabilization %s (R11: %s): the cheapest on the history with no more saturated time than R10/R11's — %.1f replica-hours against %.1f, saturated %.2f %% against %.2f %%",
-			target, CPUUtilization, window, downWindows[0], best.ReplicaHours, fDef.ReplicaHours, 100*best.Saturated, 100*fDef.Saturated))
-	}
-	why = append(why, ceilingNote(st, o.Replay.Tolerance))
-	why = append(why, memNote)
-	why = append(why, fmt.Sprintf("minReplicas %d (R9), maxReplicas %d: the highest load needs %d pods at the target, with %.0f %% headroom; otherwise R11's behavior",
-		rec.MinReplicas, rec.MaxReplicas, ceilInt(highest/(float64(target)/100*rc)), 100*(maxHeadroom-1)))
-
+	m := fit(in, o, vals, a.Load)
+	a.PodCPU = m.podCPU
 	if in.Current != nil {
 		if in.PodCPU > 0 {
 			if f, ok := Replay(in.Load, in.PodCPU.Cores(), *in.Current, o.Replay); ok {
@@ -198,20 +139,115 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 			}
 		}
 		a.Replays = append(a.Replays,
-			workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
-			workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
-		a.Recommended = &rec
-		a.Reasons = append(a.Reasons, why...)
-		a.Reasons = append(a.Reasons, replayLine(a, best, fDef))
+			workload.Replay{Setup: "defaults", PodCPU: m.podCPU, ReplayFigures: m.fDef},
+			workload.Replay{Setup: "recommended", PodCPU: m.podCPU, ReplayFigures: m.best})
+		a.Recommended = &m.rec
+		a.Reasons = append(a.Reasons, m.reasons(in, o)...)
+		a.Reasons = append(a.Reasons, replayLine(a, m.best, m.fDef))
 		return a
 	}
+	return withoutHPA(a, in, o, vals, m)
+}
 
-	// Without an HPA: one only where scaling pays, measured on the history.
-	d := scalingPays(vals, in.Load, rc, fDef, minR)
+// model is a workload's HPA as the aggregate load sizes it: the pod
+// request, the R10/R11 defaults' replay at it and the recommended HPA with
+// its replay.
+type model struct {
+	load         workload.AggregateLoad
+	minR         int
+	highest      float64
+	podCPU       workload.Millicores
+	rc           float64 // podCPU in cores
+	fDef, best   Figures
+	target       int
+	window       time.Duration
+	rec          workload.HPA
+	memoryReason string
+}
+
+// fit sizes the pod, searches the target and window and builds the
+// recommended HPA (Recommend's steps).
+func fit(in Input, o Options, vals []float64, st workload.AggregateLoad) model {
+	m := model{load: st, minR: minimum(in.Critical), highest: slices.Max(vals)}
+	overhead := 0.0
+	if o.MemoryPerCore > 0 {
+		overhead = float64(in.PodMemory) / float64(o.MemoryPerCore)
+	}
+	r := podSize(vals, float64(st.Peak), m.highest, m.minR, float64(CPUUtilization)/100, overhead)
+	m.podCPU = max(workload.MillicoresOf(workload.Cores(r)), minPodCPU)
+	m.rc = float64(m.podCPU.Cores())
+
+	defaults := Defaults(in.Key, in.Critical)
+	defaults.Metrics = defaults.Metrics[:1] // memory cannot be replayed
+	defaults.MaxReplicas = maxFor(m.highest, float64(CPUUtilization)/100, m.rc, m.minR)
+	m.fDef, _ = Replay(in.Load, workload.Cores(m.rc), defaults, o.Replay)
+	m.target, m.window, m.best = searchTarget(in.Load, m.rc, defaults, m.fDef, m.highest, st.Steepest, m.minR, o)
+
+	m.rec = Defaults(in.Key, in.Critical)
+	m.rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: m.target}}
+	m.rec.MaxReplicas = maxFor(m.highest, float64(m.target)/100, m.rc, m.minR)
+	m.rec.Behavior = withDownWindow(m.rec.Behavior, m.window)
+	var mem *workload.MetricTarget
+	mem, m.memoryReason = memoryTarget(in.Load)
+	if mem != nil {
+		m.rec.Metrics = append(m.rec.Metrics, *mem)
+	}
+	if in.Current != nil {
+		m.rec.Name = in.Current.Name
+		// Targets rightsize cannot replay (Pods, External metrics) stay.
+		for _, mt := range in.Current.Metrics {
+			if mt.Resource != "cpu" && mt.Resource != "memory" {
+				m.rec.Metrics = append(m.rec.Metrics, mt)
+			}
+		}
+	}
+	return m
+}
+
+// memoryTarget is R10's memory target where per-pod memory follows the
+// load, and why or why not.
+func memoryTarget(l Load) (*workload.MetricTarget, string) {
+	switch c := l.MemoryCorrelation; {
+	case !math.IsNaN(c) && c >= memoryCorrelation && l.MemoryVariation >= memoryVariation:
+		return &workload.MetricTarget{Resource: "memory", AverageUtilization: MemoryUtilization},
+			fmt.Sprintf("memory target %d %% (R10): per-pod memory follows the load (correlation %.2f, variation %.0f %%)", MemoryUtilization, c, 100*l.MemoryVariation)
+	case math.IsNaN(c):
+		return nil, "no memory target: too little memory history to tell whether per-pod memory follows the load (R10 departs)"
+	default:
+		return nil, fmt.Sprintf("no memory target: per-pod memory does not follow the load (correlation %.2f, variation %.0f %%), a memory target would only ever scale out (R10 departs)", c, 100*l.MemoryVariation)
+	}
+}
+
+// reasons give the model's numbers and the rules they apply.
+func (m model) reasons(in Input, o Options) []string {
+	st := m.load
+	why := []string{
+		fmt.Sprintf("aggregate load over %s: trough %.3g, median %.3g, peak %.3g cores (p5, p50, p99); it rises up to %.0f %% within the %s the HPA needs to add a ready pod (p99)",
+			in.Load.Duration().Round(time.Minute), float64(st.Trough), float64(st.Median), float64(st.Peak), 100*(st.Rise-1), st.Reaction),
+		fmt.Sprintf("pod CPU request %s with the HPA: the pod size that costs least on the history with at least %d pods (R9) at %d %% (R10), each pod also carrying %s of memory requests (priced %s a core); sized from the aggregate load, which the HPA does not change, so the request and the HPA cannot spiral",
+			m.podCPU, m.minR, CPUUtilization, in.PodMemory, o.MemoryPerCore),
+	}
+	if m.target == CPUUtilization && m.window == downWindows[0] {
+		why = append(why, fmt.Sprintf("CPU target %d %% (R10): no higher target or other scale-down window used fewer replica-hours on the history without more saturated time", m.target))
+	} else {
+		why = append(why, fmt.Sprintf("CPU target %d %% (R10: %d %%), scale-down stabilization %s (R11: %s): the cheapest on the history with no more saturated time than R10/R11's — %.1f replica-hours against %.1f, saturated %.2f %% against %.2f %%",
+			m.target, CPUUtilization, m.window, downWindows[0], m.best.ReplicaHours, m.fDef.ReplicaHours, 100*m.best.Saturated, 100*m.fDef.Saturated))
+	}
+	return append(why,
+		ceilingNote(st, o.Replay.Tolerance),
+		m.memoryReason,
+		fmt.Sprintf("minReplicas %d (R9), maxReplicas %d: the highest load needs %d pods at the target, with %.0f %% headroom; otherwise R11's behavior",
+			m.rec.MinReplicas, m.rec.MaxReplicas, ceilInt(m.highest/(float64(m.target)/100*m.rc)), 100*(maxHeadroom-1)))
+}
+
+// withoutHPA decides for a workload without an HPA: one only where scaling
+// pays, measured on the history, and only for a Deployment or ReplicaSet.
+func withoutHPA(a workload.Autoscaling, in Input, o Options, vals []float64, m model) workload.Autoscaling {
+	d := scalingPays(vals, in.Load, m.rc, m.fDef, m.minR)
 	if !newHPAKind(in.Key.Kind) {
 		a.PodCPU = 0
 		a.Replays = keptFixed(in)
-		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA: a %s's pods keep their identity and storage, scaling them out is the owner's call; %s", in.Key.Kind, d.describe(podCPU)))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA: a %s's pods keep their identity and storage, scaling them out is the owner's call; %s", in.Key.Kind, d.describe(m.podCPU)))
 		return a
 	}
 	unknown := ""
@@ -221,18 +257,18 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	if !d.pays() {
 		a.PodCPU = 0
 		a.Replays = keptFixed(in)
-		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: scaling does not pay on the history: %s", unknown, d.describe(podCPU)))
+		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: scaling does not pay on the history: %s", unknown, d.describe(m.podCPU)))
 		return a
 	}
-	a.Recommended = &rec
+	a.Recommended = &m.rec
 	a.Replays = append(a.Replays,
 		// The count sized for the peak: what the workload would run without.
-		workload.Replay{Setup: "fixed", PodCPU: podCPU, ReplayFigures: d.sized},
-		workload.Replay{Setup: "defaults", PodCPU: podCPU, ReplayFigures: fDef},
-		workload.Replay{Setup: "recommended", PodCPU: podCPU, ReplayFigures: best})
-	a.Reasons = append(a.Reasons, fmt.Sprintf("recommend an HPA%s: scaling pays on the history: %s", unknown, d.describe(podCPU)))
-	a.Reasons = append(a.Reasons, why...)
-	a.Reasons = append(a.Reasons, replayLine(a, best, fDef))
+		workload.Replay{Setup: "fixed", PodCPU: m.podCPU, ReplayFigures: d.sized},
+		workload.Replay{Setup: "defaults", PodCPU: m.podCPU, ReplayFigures: m.fDef},
+		workload.Replay{Setup: "recommended", PodCPU: m.podCPU, ReplayFigures: m.best})
+	a.Reasons = append(a.Reasons, fmt.Sprintf("recommend an HPA%s: scaling pays on the history: %s", unknown, d.describe(m.podCPU)))
+	a.Reasons = append(a.Reasons, m.reasons(in, o)...)
+	a.Reasons = append(a.Reasons, replayLine(a, m.best, m.fDef))
 	return a
 }
 
