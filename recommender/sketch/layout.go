@@ -26,6 +26,10 @@ type layout struct {
 	cellShift uint
 	cellBase  uint64
 	cells     []uint16
+	// ends[i] is the bits of starts[i+1]. walk is set where a cell may
+	// hold more than one bucket boundary, so that index must walk.
+	ends []uint64
+	walk bool
 }
 
 // maxCells bounds the lookup table of one layout.
@@ -71,7 +75,7 @@ func layoutOf(o Options, n int) (*layout, error) {
 	return l, nil
 }
 
-func (l *layout) size() int { return 8*len(l.starts) + 2*len(l.cells) + 64 }
+func (l *layout) size() int { return 8*len(l.starts) + 8*len(l.ends) + 2*len(l.cells) + 64 }
 
 func newLayout(o Options, n int) (*layout, error) {
 	l := &layout{n: n, starts: make([]float64, n+1)}
@@ -111,6 +115,20 @@ func newLayout(o Options, n int) (*layout, error) {
 		}
 		l.cells[c] = uint16(b)
 	}
+	l.ends = make([]uint64, n)
+	for i := range l.ends {
+		l.ends[i] = math.Float64bits(l.starts[i+1])
+	}
+	// A value of cell c is in bucket cells[c] up to that of the next
+	// cell's lowest value; one of the last cell is below hi, so in
+	// bucket n−2 at most.
+	for c, b := range l.cells {
+		next := n - 2
+		if c+1 < len(l.cells) {
+			next = int(l.cells[c+1])
+		}
+		l.walk = l.walk || next-int(b) > 1
+	}
 	return l, nil
 }
 
@@ -124,8 +142,14 @@ func (l *layout) index(v float64) int {
 	}
 	// v is positive and finite here, and its cell lies in the table.
 	// (cellShift < 64: the mask spares the shift's overflow case.)
-	i := int(l.cells[math.Float64bits(v)>>(l.cellShift&63)-l.cellBase])
-	for v >= l.starts[i+1] {
+	vb := math.Float64bits(v)
+	i := int(l.cells[vb>>(l.cellShift&63)-l.cellBase])
+	// A cell holds at most one bucket boundary unless the table has
+	// fewer mantissa bits (maxCells; walk): take that step without a
+	// branch, which varying values would mispredict. ends[i] < 2^63 and
+	// vb are the bits of positive numbers, which order as the numbers.
+	i += int((l.ends[i] - vb - 1) >> 63)
+	for l.walk && vb >= l.ends[i] {
 		i++
 	}
 	return i

@@ -21,6 +21,29 @@ var testLayouts = []struct {
 	{"cpu-1.04", Options{FirstBucket: 0.001, Growth: 1.04, Max: 1000, HalfLife: 24 * time.Hour}},
 	{"memory-1.04", Options{FirstBucket: 1 << 20, Growth: 1.04, Max: 1e13, HalfLife: 24 * time.Hour}},
 	{"fine", Options{FirstBucket: 1, Growth: 1.001, Max: 1e6}},
+	// Too many cells for full precision: fewer mantissa bits, so a cell
+	// may span several buckets and index walks.
+	{"coarse-table", Options{FirstBucket: 1, Growth: 1.0002, Max: 1e5}},
+}
+
+// TestLayoutWalk: index takes one step without a branch only where no cell
+// holds two bucket boundaries; the VPA layouts are such, the coarse table
+// is not.
+func TestLayoutWalk(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		o    Options
+		walk bool
+	}{
+		{"vpa-cpu", VPACPUOptions(), false},
+		{"vpa-memory", VPAMemoryOptions(), false},
+		{"fine", testLayouts[4].opts, false},
+		{"coarse-table", testLayouts[5].opts, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.walk, MustNew(tt.o).walk)
+		})
+	}
 }
 
 func TestValidate(t *testing.T) {
