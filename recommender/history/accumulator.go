@@ -128,7 +128,8 @@ type podState struct {
 	cur       int64
 	peak      Peak
 	// ivFrom and ivTo bound the open interval's times (Unix ms) once a
-	// sample found it, sparing the division; ivFrom = ivTo = 0 otherwise.
+	// sample found it, sparing the division; ivFrom = ivTo = 0 otherwise,
+	// and once it is closed.
 	ivFrom, ivTo int64
 	opened       bool  // the interval saw a sample (HoldZeroPeaks)
 	hold         bool  // the interval is held at 0 (HoldZeroPeaks)
@@ -231,8 +232,9 @@ func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUs
 	if s == nil || t < a.hotFrom || t >= a.hotTo {
 		s = a.newHot(t)
 	}
-	if cpu := float64(cpuUse); hasCPU && cpu >= 0 && cpu <= math.MaxFloat64 {
-		a.cpu.Add(cpu, a.o.CPUSampleWeight, tm)
+	cpu := float64(cpuUse)
+	hasCPU = hasCPU && cpu >= 0 && cpu <= math.MaxFloat64
+	if hasCPU {
 		a.cpuSamples++
 		a.cpuFirst, a.cpuLast = min(a.cpuFirst, t), max(a.cpuLast, t)
 		if s != nil {
@@ -252,7 +254,16 @@ func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUs
 		if !a.memHighs.addTop(t, mem) {
 			a.memHighs.add(t, mem)
 		}
-		a.addPeak(p, t, memUse)
+		// addPeak's case of a sample in the open interval it found last,
+		// inline (addPeak set opened then, where HoldZeroPeaks reads it).
+		if t >= p.ivFrom && t < p.ivTo {
+			p.peak.Observed = max(p.peak.Observed, memUse)
+			if !p.hold {
+				p.peak.Bytes = max(p.peak.Bytes, memUse)
+			}
+		} else {
+			a.addPeak(p, t, memUse)
+		}
 	}
 	if v := throttled; hasThr && s != nil {
 		a.throttled++
@@ -265,6 +276,11 @@ func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUs
 			ev.Usage = memUse
 		}
 		a.AddOOM(ev)
+	}
+	// Last, so that no value of this sample is kept across the call: the
+	// histogram is apart from the rest.
+	if hasCPU {
+		a.cpu.Add(cpu, a.o.CPUSampleWeight, tm)
 	}
 }
 
@@ -433,6 +449,7 @@ func (a *Accumulator) closeInterval(p *podState) {
 		return
 	}
 	p.open = false
+	p.ivFrom, p.ivTo = 0, 0 // so that Add's inline case does not take it
 	a.appendPeak(p.peak)
 	if len(a.peaks) > 2*MaxPeaks {
 		a.trimPeaks()

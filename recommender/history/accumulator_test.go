@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,52 @@ func byEnd(peaks []Peak, noPod bool) []Peak {
 		return cmp.Or(x.End.Compare(y.End), cmp.Compare(x.Pod, y.Pod), cmp.Compare(x.Bytes, y.Bytes))
 	})
 	return out
+}
+
+// TestAccumulatorPodBackInItsInterval: a pod closed after an hour unsampled
+// that comes back within its memory interval reopens that interval, as
+// its samples would: the interval's peak takes the later samples.
+func TestAccumulatorPodBackInItsInterval(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		hold      bool
+		first     workload.Bytes
+		wantBytes workload.Bytes
+	}{
+		{"raised", false, 100 * workload.MiB, 500 * workload.MiB},
+		{"held at 0", true, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			o.HoldZeroPeaks = tt.hold
+			a, err := NewAccumulator(o)
+			require.NoError(t, err)
+			st := NewStore()
+			k := workload.ContainerKey{Container: "c"}
+			add := func(min int, pod string, mem workload.Bytes) {
+				smp := workload.Sample{Time: accT0.Add(time.Duration(min) * time.Minute), Pod: pod, CPU: 0.1, HasCPU: true, Memory: mem, HasMemory: true}
+				a.Add(smp)
+				st.Add(k, smp)
+			}
+			add(0, "p1", tt.first)
+			add(1, "p1", 100*workload.MiB)
+			for m := 2; m <= 120; m++ {
+				add(m, "p2", 50*workload.MiB) // expire closes p1's interval
+			}
+			require.False(t, a.pods["p1"].open, "p1 closed")
+			add(180, "p1", 500*workload.MiB)
+			until := accT0.Add(4 * time.Hour)
+			st.Finalize()
+			series := st.Series(k)
+			want, err := Summarize(k, series, nil, until, o)
+			require.NoError(t, err)
+			got := a.Summary(k, until)
+			assert.Equal(t, byEnd(want.Peaks, false), byEnd(got.Peaks, false))
+			i := slices.IndexFunc(got.Peaks, func(p Peak) bool { return p.Pod == "p1" })
+			require.GreaterOrEqual(t, i, 0)
+			assert.Equal(t, tt.wantBytes, got.Peaks[i].Bytes)
+		})
+	}
 }
 
 func TestAccumulatorBounded(t *testing.T) {
@@ -204,7 +251,12 @@ func BenchmarkAccumulatorAdd(b *testing.B) {
 		mems[i] = workload.Bytes(3e8 + i*1e5)
 	}
 	a, _ := NewAccumulator(DefaultOptions())
-	smp := workload.Sample{Pod: "app-7d9f8b6c5-x2x4z", HasCPU: true, HasMemory: true}
+	// The pod's state keeps the name of its first sample; the controller's
+	// later ones carry a copy (each cycle reads a new store), so Add
+	// compares the names' bytes, not only where they lie.
+	const pod = "app-7d9f8b6c5-x2x4z"
+	a.Add(workload.Sample{Time: accT0, Pod: pod, CPU: cpus[0], HasCPU: true, Memory: mems[0], HasMemory: true})
+	smp := workload.Sample{Pod: strings.Clone(pod), HasCPU: true, HasMemory: true}
 	at := accT0
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

@@ -37,6 +37,8 @@ func TestLayoutWalk(t *testing.T) {
 	}{
 		{"vpa-cpu", VPACPUOptions(), false},
 		{"vpa-memory", VPAMemoryOptions(), false},
+		{"cpu-1.04", testLayouts[2].opts, false}, // the history's defaults
+		{"memory-1.04", testLayouts[3].opts, false},
 		{"fine", testLayouts[4].opts, false},
 		{"coarse-table", testLayouts[5].opts, true},
 	} {
