@@ -201,9 +201,36 @@ func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUs
 		a.dropped++
 		return
 	}
-	// Samples come pod by pod, so the last pod saves most lookups.
+	// Samples come pod by pod, so the last pod saves most lookups. The
+	// sample's name is a copy of the pod's (each cycle reads a new store):
+	// compare its bytes here, eight at a time, rather than in a call, so
+	// that the sample's values stay in registers.
 	p := a.lastPod
-	if p == nil || p.name != pod {
+	if p != nil {
+		x, n := p.name, len(pod)
+		switch {
+		case len(x) != n:
+			p = nil
+		case n < 8:
+			for i := range n {
+				if x[i] != pod[i] {
+					p = nil
+					break
+				}
+			}
+		default:
+			for i := 0; i < n-8; i += 8 {
+				if word(x, i) != word(pod, i) {
+					p = nil
+					break
+				}
+			}
+			if word(x, n-8) != word(pod, n-8) {
+				p = nil
+			}
+		}
+	}
+	if p == nil {
 		p = a.pods[pod]
 	}
 	if p == nil {
@@ -282,6 +309,14 @@ func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUs
 	if hasCPU {
 		a.cpu.Add(cpu, a.o.CPUSampleWeight, tm)
 	}
+}
+
+// word is the 8 bytes of s from i, read as one (the compiler merges the
+// loads).
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // newPod starts tracking pod name, first seen at t.

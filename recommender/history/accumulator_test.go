@@ -2,6 +2,7 @@ package history
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -140,6 +141,40 @@ func TestAccumulatorPodBackInItsInterval(t *testing.T) {
 			i := slices.IndexFunc(got.Peaks, func(p Peak) bool { return p.Pod == "p1" })
 			require.GreaterOrEqual(t, i, 0)
 			assert.Equal(t, tt.wantBytes, got.Peaks[i].Bytes)
+		})
+	}
+}
+
+// TestAccumulatorPodNames: Add tells the last pod's name from another by
+// every byte, whatever the length, and takes a copy of it as the same pod.
+func TestAccumulatorPodNames(t *testing.T) {
+	type test struct {
+		name, x, y string
+		same       bool
+	}
+	long := "app-7d9f8b6c5-x2x4z-0123456789-abcdefghijklmnopqrstuvwxyz-01234"
+	flip := func(s string, i int) string { b := []byte(s); b[i]++; return string(b) }
+	var tests []test
+	for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 19, 24, 33, len(long)} {
+		x := long[:n]
+		tests = append(tests, test{fmt.Sprintf("%d same", n), x, strings.Clone(x), true})
+		for _, i := range []int{0, n / 2, max(n-9, 0), max(n-8, 0), n - 1} {
+			tests = append(tests, test{fmt.Sprintf("%d differs at %d", n, i), x, flip(x, i), false})
+		}
+		tests = append(tests, test{fmt.Sprintf("%d longer", n), x, x + "a", false})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := NewAccumulator(DefaultOptions())
+			require.NoError(t, err)
+			a.Add(workload.Sample{Time: accT0, Pod: tt.x, Memory: 1, HasMemory: true})
+			a.Add(workload.Sample{Time: accT0.Add(time.Minute), Pod: tt.y, Memory: 2, HasMemory: true})
+			want := 2
+			if tt.same {
+				want = 1
+			}
+			assert.Len(t, a.pods, want)
+			assert.Equal(t, tt.y, a.lastPod.name)
 		})
 	}
 }
