@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: installs what the integration
-# tests talk to (Debian's prometheus and chromium, as root), builds and starts
-# the local control plane unless one is already running (and then stops only
-# what it started), runs every test and every fuzz target briefly.
+# tests talk to (Debian's prometheus, victoria-metrics and chromium, as root),
+# builds and starts the local control plane unless one is already running (and
+# then stops only what it started), runs every test and every fuzz target
+# briefly.
 #
 #   hack/test.sh [go test flags...]      (make test)
 set -euo pipefail
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
+command -v victoria-metrics >/dev/null || command -v victoria-metrics-prod >/dev/null || need+=(victoria-metrics)
 command -v chromium >/dev/null || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ]; then

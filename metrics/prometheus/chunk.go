@@ -138,10 +138,24 @@ func (c *collector) fetch(ctx context.Context, ch chunk) ([]*chunkData, []ChunkE
 	if (errors.Is(err, ErrTooLarge) || errors.Is(err, ErrResponseTooLarge)) && ch.steps() > 1 {
 		c.splits.Add(1)
 		c.log.Debug("splitting chunk", "chunk", ch.name(c.w), "error", err)
-		a, b := ch.halves()
-		pa, fa := c.fetch(ctx, a)
-		pb, fb := c.fetch(ctx, b)
-		return append(pa, pb...), append(fa, fb...)
+		parts := []chunk{}
+		var steps *TooManyStepsError
+		if errors.As(err, &steps) && steps.Limit < ch.steps() {
+			// The server named its limit: cut to it at once, and keep the
+			// chunks to come under it.
+			c.capSteps(steps.Limit)
+			parts = ch.cut(steps.Limit)
+		} else {
+			a, b := ch.halves()
+			parts = append(parts, a, b)
+		}
+		var data []*chunkData
+		var failed []ChunkError
+		for _, p := range parts {
+			d, f := c.fetch(ctx, p)
+			data, failed = append(data, d...), append(failed, f...)
+		}
+		return data, failed
 	}
 	return nil, []ChunkError{{Chunk: ch.name(c.w), Err: err}}
 }

@@ -90,6 +90,7 @@ func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Log
 		unresolved:     map[resolution]int{},
 		seenUnresolved: map[nsName]bool{},
 	}
+	c.maxSteps.Store(maxStepsPerQuery)
 	if c.w.n == 0 {
 		return nil, fmt.Errorf("prometheus %s: the window holds no %s step", c.url, o.Step)
 	}
@@ -120,6 +121,9 @@ type collector struct {
 
 	owners *owners
 	splits atomic.Int64
+	// maxSteps bounds a chunk's steps: maxStepsPerQuery, or less once
+	// the server named its limit of points per series.
+	maxSteps atomic.Int64
 
 	mu       sync.Mutex // guards skipped and notes
 	skipped  map[string]int
@@ -131,6 +135,21 @@ type collector struct {
 	// unresolved counts pods whose workload was not found as such, by why.
 	unresolved     map[resolution]int
 	seenUnresolved map[nsName]bool
+}
+
+// capSteps lowers the steps of the chunks to come to a server's limit.
+func (c *collector) capSteps(limit int) {
+	for {
+		cur := c.maxSteps.Load()
+		if int64(limit) >= cur || c.maxSteps.CompareAndSwap(cur, int64(limit)) {
+			return
+		}
+	}
+}
+
+// chunkSteps caps a chunk's length at what the server accepts.
+func (c *collector) chunkSteps(steps int) int {
+	return max(min(steps, int(c.maxSteps.Load())), 1)
 }
 
 func (c *collector) skip(reason string, n int) {
@@ -154,6 +173,8 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The listings answered before any query that depends on the engine.
+	c.p.victoria = c.q.victoria.Load()
 	if len(all) == 0 {
 		return nil, noDataError(fmt.Sprintf("no container series match %s between %s and %s",
 			c.p.podsSelector(nil), c.w.at(0).Add(-c.w.step).Format(time.RFC3339), c.w.last().Format(time.RFC3339)))
@@ -425,7 +446,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 	total := len(groups) * c.w.n
 	err := c.forEach(ctx, len(groups), func(ctx context.Context, gi int) error {
 		g := &groups[gi]
-		steps := initialSteps(g.series, c.o.MaxPoints)
+		steps := c.chunkSteps(initialSteps(g.series, c.o.MaxPoints))
 		for start, index := 0, 0; start < c.w.n; index++ {
 			ch := chunk{group: g, index: index, start: start, end: min(start+steps, c.w.n)}
 			parts, failed := c.fetch(ctx, ch)
@@ -448,7 +469,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			c.report.Report(progress.Update{Source: "prometheus", Done: done, Total: total, Detail: progress.Bytes(c.count.body.Load())})
 			mu.Unlock()
 			if len(parts) > 0 {
-				steps = nextSteps(steps, perStep, c.o.MaxPoints)
+				steps = c.chunkSteps(nextSteps(steps, perStep, c.o.MaxPoints))
 			}
 			start = ch.end
 		}

@@ -39,6 +39,12 @@
 // rejects as too large (422) is split in two. A chunk that keeps failing is
 // named in Result.Failed and the rest completes.
 //
+// VictoriaMetrics, recognised by the X-Server-Hostname header of its
+// answers, gets MetricsQL's forms where its answer to the PromQL ones
+// differs: step rates as increases, explicit lookbacks on the settings
+// grid; every range query asks it not to align or cache (nocache=1), and
+// a refusal naming -search.maxPointsPerTimeseries caps the chunks' steps.
+//
 // Requests go through Prometheus's own HTTP client (prometheus/common/config),
 // configured as promtool's --http.config.file is (Options.HTTPConfigFile),
 // with the connection options as shorthands.

@@ -62,7 +62,7 @@ func faultProxy(t *testing.T, target string, f fault) string {
 // status that deserves a retry: the collection still reads every sample,
 // with one retry per query.
 func TestIntegrationRetries(t *testing.T) {
-	srv, csv := demoServer(t)
+	srv, csv := demoPrometheus(t)
 	for _, status := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusGatewayTimeout, http.StatusInternalServerError} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			url := faultProxy(t, srv.URL, func(_ string, _ url.Values, attempt int) (int, string, bool) {
@@ -82,7 +82,7 @@ func TestIntegrationRetries(t *testing.T) {
 // request for one part of the window: those chunks are named in the
 // result, the rest is read.
 func TestIntegrationFailingChunkIsReported(t *testing.T) {
-	srv, csv := demoServer(t)
+	srv, csv := demoPrometheus(t)
 	o := demoOptions(srv.URL, csv)
 	o.MaxPoints = 20_000 // chunks of a few days
 	o.Retries = 1
@@ -139,7 +139,7 @@ func TestIntegrationFailingChunkIsReported(t *testing.T) {
 // discovery the collection fails with a clear error naming the server;
 // for one chunk's query that chunk is reported and the rest is read.
 func TestIntegrationMalformedResponse(t *testing.T) {
-	srv, csv := demoServer(t)
+	srv, csv := demoPrometheus(t)
 	truncated := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"namespace":"shop"`
 
 	t.Run("discovery", func(t *testing.T) {
@@ -232,7 +232,7 @@ func stallingProxy(t *testing.T, target string, delay time.Duration) string {
 // for a second in front of the server: a shorter timeout ends each attempt
 // and then the run with a timeout error; a longer one reads it all.
 func TestIntegrationStallingServer(t *testing.T) {
-	srv, csv := demoServer(t)
+	srv, csv := demoPrometheus(t)
 	url := stallingProxy(t, srv.URL, time.Second)
 
 	o := demoOptions(url, csv)

@@ -162,6 +162,20 @@ func (c chunk) halves() (chunk, chunk) {
 	return a, b
 }
 
+// cut splits the chunk in time into the fewest parts of at most n steps,
+// of equal length but for one step.
+func (c chunk) cut(n int) []chunk {
+	k := (c.steps() + n - 1) / n
+	parts := make([]chunk, 0, k)
+	for i, start := 0, c.start; i < k; i++ {
+		p := c
+		p.start, p.end = start, start+(c.end-start)/(k-i)
+		parts = append(parts, p)
+		start = p.end
+	}
+	return parts
+}
+
 // initialSteps is the length of a group's first chunk: as if all its pod
 // containers ran at once, at most maxPoints points per response.
 func initialSteps(series, maxPoints int) int {

@@ -103,3 +103,33 @@ func TestChunkHalvesAndName(t *testing.T) {
 	assert.Equal(t, [2]int{200, 400}, [2]int{b.start, b.end})
 	assert.Equal(t, "namespace a, 2026-11-01T00:05Z to 2026-11-02T09:20Z", c.name(w))
 }
+
+func TestChunkCut(t *testing.T) {
+	c := chunk{group: &group{}, start: 8, end: 4040}
+	for _, tt := range []struct {
+		n    int
+		want []int // lengths
+	}{
+		{1000, []int{806, 806, 806, 807, 807}},
+		{4032, []int{4032}},
+		{5000, []int{4032}},
+		{2016, []int{2016, 2016}},
+		{1, nil},
+	} {
+		parts := c.cut(tt.n)
+		start := c.start
+		var lengths []int
+		for _, p := range parts {
+			assert.Equal(t, start, p.start, "parts follow each other")
+			assert.LessOrEqual(t, p.steps(), tt.n)
+			lengths = append(lengths, p.steps())
+			start = p.end
+		}
+		assert.Equal(t, c.end, start, "the parts cover the chunk")
+		if tt.want != nil {
+			assert.Equal(t, tt.want, lengths, "n=%d", tt.n)
+		} else {
+			assert.Len(t, parts, 4032)
+		}
+	}
+}

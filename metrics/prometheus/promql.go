@@ -13,6 +13,9 @@ import (
 type promql struct {
 	n    Names
 	user []Matcher
+	// victoria selects MetricsQL's forms where VictoriaMetrics' answer to
+	// the PromQL one differs (counterIncrease).
+	victoria bool
 }
 
 // cadvisor returns the matchers of a group's cAdvisor series: the pause
@@ -65,9 +68,50 @@ func counterRange(step time.Duration) string { return "[" + promDuration(step+ti
 // server follows.
 func gaugeRange(step time.Duration) string { return "[" + promDuration(step-time.Millisecond) + "]" }
 
+// counterIncrease is a counter's increase over each step, per second:
+// every increase between two raw samples counts in the step of the later
+// one. For Prometheus that is rate over counterRange. VictoriaMetrics'
+// rate starts from the last sample before the range and, in 1.79 (Debian
+// 12's), widens a range shorter than about 1.125 scrape intervals, so that
+// with the step as long as the scrape interval it averages over two steps:
+// there increase over gaugeRange (from the sample before the step to the
+// last in it, exact) divided by the step is the same figure. Its increase
+// also counts a series' first sample from zero, which rate does not (it
+// needs two samples): "and rate" keeps the steps Prometheus gives a value.
+func (p promql) counterIncrease(sel string, step time.Duration) string {
+	if !p.victoria {
+		return "rate(" + sel + counterRange(step) + ")"
+	}
+	return "increase(" + sel + gaugeRange(step) + ") / " + strconv.FormatFloat(step.Seconds(), 'f', -1, 64) +
+		" and rate(" + sel + gaugeRange(step) + ")"
+}
+
+// lookback is Prometheus's default lookback delta: a bare selector gives
+// the last sample within it.
+const lookback = 5 * time.Minute
+
+// current is sel's value at each instant of a range query, as a bare
+// selector gives it in Prometheus: the last sample within the lookback.
+// VictoriaMetrics looks back a whole step instead (on the settings grid,
+// six hours, where a pod or a limit that is gone would still show): there
+// the lookback is explicit.
+func (p promql) current(sel string) string { return p.currentAgo(sel, 0) }
+
+// currentAgo is current a duration ago (offset).
+func (p promql) currentAgo(sel string, ago time.Duration) string {
+	offset := ""
+	if ago > 0 {
+		offset = " offset " + promDuration(ago)
+	}
+	if !p.victoria {
+		return sel + offset
+	}
+	return "last_over_time(" + sel + "[" + promDuration(lookback) + "]" + offset + ")"
+}
+
 // cpu is the CPU usage in cores, averaged over each step.
 func (p promql) cpu(g []Matcher, step time.Duration) string {
-	return p.byContainer() + "(rate(" + selector(p.n.CPU, p.cadvisor(g)...) + counterRange(step) + "))"
+	return p.byContainer() + "(" + p.counterIncrease(selector(p.n.CPU, p.cadvisor(g)...), step) + ")"
 }
 
 // memory is the working set's peak within each step.
@@ -77,9 +121,8 @@ func (p promql) memory(g []Matcher, step time.Duration) string {
 
 // throttled is the share of CFS periods throttled within each step.
 func (p promql) throttled(g []Matcher, step time.Duration) string {
-	r := counterRange(step)
-	return p.byContainer() + "(rate(" + selector(p.n.CFSThrottledPeriods, p.cadvisor(g)...) + r + ")) / " +
-		p.byContainer() + "(rate(" + selector(p.n.CFSPeriods, p.cadvisor(g)...) + r + "))"
+	return p.byContainer() + "(" + p.counterIncrease(selector(p.n.CFSThrottledPeriods, p.cadvisor(g)...), step) + ") / " +
+		p.byContainer() + "(" + p.counterIncrease(selector(p.n.CFSPeriods, p.cadvisor(g)...), step) + ")"
 }
 
 // ooms is 1 at the steps in which a container restarted while its last
@@ -87,8 +130,8 @@ func (p promql) throttled(g []Matcher, step time.Duration) string {
 func (p promql) ooms(g []Matcher, step time.Duration) string {
 	restarts := selector(p.n.Restarts, p.ksm(g)...)
 	on := p.n.KSMNamespaceLabel + ", " + p.n.KSMPodLabel + ", " + p.n.KSMContainerLabel
-	return "((" + p.byKSMContainer() + "(" + restarts + ") - " + p.byKSMContainer() + "(" + restarts + " offset " + promDuration(step) + ")) > 0)" +
-		" and on (" + on + ") (" + p.byKSMContainer() + "(" + selector(p.n.LastTerminatedReason, p.ksm(g, Matcher{Name: "reason", Op: "=", Value: "OOMKilled"})...) + ") == 1)"
+	return "((" + p.byKSMContainer() + "(" + p.current(restarts) + ") - " + p.byKSMContainer() + "(" + p.currentAgo(restarts, step) + ")) > 0)" +
+		" and on (" + on + ") (" + p.byKSMContainer() + "(" + p.current(selector(p.n.LastTerminatedReason, p.ksm(g, Matcher{Name: "reason", Op: "=", Value: "OOMKilled"})...)) + ") == 1)"
 }
 
 // settingsSelector selects requests or limits of app and init containers.
@@ -120,9 +163,9 @@ func tag(expr, value string) string {
 // differs between grid points, or a restart count that grows, sends the
 // container's pod to a step-by-step read.
 func (p promql) settingsGrid(g []Matcher) string {
-	return tag(p.byKSMContainer("resource")+"("+p.settingsSelector(g, p.n.Requests, p.n.InitRequests)+")", setRequests) +
-		" or " + tag(p.byKSMContainer("resource")+"("+p.settingsSelector(g, p.n.Limits, p.n.InitLimits)+")", setLimits) +
-		" or " + tag(p.byKSMContainer()+"("+selector(p.n.Restarts, p.ksm(g)...)+")", setRestarts)
+	return tag(p.byKSMContainer("resource")+"("+p.current(p.settingsSelector(g, p.n.Requests, p.n.InitRequests))+")", setRequests) +
+		" or " + tag(p.byKSMContainer("resource")+"("+p.current(p.settingsSelector(g, p.n.Limits, p.n.InitLimits))+")", setLimits) +
+		" or " + tag(p.byKSMContainer()+"("+p.current(selector(p.n.Restarts, p.ksm(g)...))+")", setRestarts)
 }
 
 // settingsWithin returns, for pods that started or ended within the range

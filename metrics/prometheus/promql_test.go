@@ -1,6 +1,8 @@
 package prometheus
 
 import (
+	"context"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +46,15 @@ func TestQueriesGolden(t *testing.T) {
 		{"HPA metric targets (instant at the last step)", p.hpaTargets()},
 		{"kube-state-metrics v1 HPAs, looked for when there is no info series (instant at the last step)", p.hpaV1()},
 	}
+	// VictoriaMetrics' forms, where they differ (promql.victoria).
+	vm := p
+	vm.victoria = true
+	queries = append(queries, []struct{ name, expr string }{
+		{"VictoriaMetrics: cpu usage (range)", vm.cpu(g, step)},
+		{"VictoriaMetrics: cpu throttling (range)", vm.throttled(g, step)},
+		{"VictoriaMetrics: requests, limits and restart counts (range, at a 6 h grid)", vm.settingsGrid(g)},
+		{"VictoriaMetrics: OOM kills, for pods that restarted (range)", vm.ooms(g, step)},
+	}...)
 	var b strings.Builder
 	for _, q := range queries {
 		b.WriteString("# " + q.name + "\n" + q.expr + "\n\n")
@@ -87,5 +98,48 @@ func TestPromDuration(t *testing.T) {
 		4032*5*time.Minute - time.Millisecond: "1209599999ms",
 	} {
 		assert.Equal(t, want, promDuration(d), d.String())
+	}
+}
+
+// TestVictoriaMetricsForms asks a server that names itself as
+// VictoriaMetrics does (X-Server-Hostname on every response) with
+// MetricsQL's forms of the step rates, and others with PromQL's; every
+// range query asks not to be aligned or cached (nocache=1).
+func TestVictoriaMetricsForms(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		header   bool
+		wantCPU  string
+		wantGrid string
+	}{
+		{"prometheus", false, "(rate(container_cpu_usage_seconds_total{", "(kube_pod_container_status_restarts_total{"},
+		{"victoriametrics", true, "(increase(container_cpu_usage_seconds_total{", "(last_over_time(kube_pod_container_status_restarts_total{"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var cpu, grid []string
+			nocache := true
+			srv := fakeProm(t, []string{"web-1"}, func(w http.ResponseWriter, f fakeRequest) bool {
+				if tt.header {
+					w.Header().Set("X-Server-Hostname", "vmselect-0")
+				}
+				if strings.HasSuffix(f.path, "/query_range") {
+					nocache = nocache && f.form.Get("nocache") == "1"
+					switch q := f.form.Get("query"); {
+					case f.cpu():
+						cpu = append(cpu, q)
+					case strings.Contains(q, settingLabel):
+						grid = append(grid, q)
+					}
+				}
+				return false
+			})
+			_, err := Collect(context.Background(), fakeOptions(srv.URL), nil, nil)
+			require.NoError(t, err)
+			require.Len(t, cpu, 1)
+			require.Len(t, grid, 1)
+			assert.Contains(t, cpu[0], tt.wantCPU)
+			assert.Contains(t, grid[0], tt.wantGrid)
+			assert.True(t, nocache, "nocache=1 on every range query")
+		})
 	}
 }

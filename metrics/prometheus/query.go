@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,8 @@ type querier struct {
 
 	queries atomic.Int64 // logical calls, retries not counted
 	retried atomic.Int64 // retries
+	// victoria is set once a successful answer came from VictoriaMetrics.
+	victoria atomic.Bool
 
 	mu       sync.Mutex
 	warnings map[string]bool
@@ -135,6 +138,10 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 			}
 			return v, errors.New(msg)
 		}
+		if status == http.StatusUnprocessableEntity && apiErr.Type != v1.ErrExec && looksLikeLimit(apiErr.Msg) {
+			// VictoriaMetrics answers its limits with errorType "422".
+			return split, tooLarge(apiErr.Msg)
+		}
 		switch apiErr.Type {
 		case v1.ErrServer, v1.ErrTimeout, v1.ErrCanceled:
 			return withDetail(retry)
@@ -148,7 +155,7 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 			return withDetail(fail)
 		case v1.ErrExec:
 			if status == http.StatusUnprocessableEntity && looksLikeLimit(apiErr.Msg) {
-				return split, fmt.Errorf("%w: %s", ErrTooLarge, msg)
+				return split, tooLarge(apiErr.Msg)
 			}
 			return fail, fmt.Errorf("rejected: %s", msg)
 		case v1.ErrBadResponse:
@@ -234,15 +241,54 @@ func retryAfter(header, date string, now time.Time) (d time.Duration, ok bool) {
 
 // looksLikeLimit tells a refusal for size (Prometheus "query processing
 // would load too many samples", "exceeded maximum resolution", Mimir and
-// Thanos limits) from other execution errors, which splitting cannot cure.
+// Thanos limits, VictoriaMetrics' -search.max* flags) from other execution
+// errors, which splitting cannot cure.
 func looksLikeLimit(msg string) bool {
 	m := strings.ToLower(msg)
-	for _, s := range []string{"too many", "exceed", "limit", "maximum"} {
+	for _, s := range []string{"too many", "exceed", "limit", "maximum", "-search.max"} {
 		if strings.Contains(m, s) {
 			return true
 		}
 	}
 	return false
+}
+
+// vmLimit finds the VictoriaMetrics flag and value a refusal names
+// ("cannot exceed -search.maxPointsPerTimeseries=30000"): the messages
+// start with the whole query, so the flag would often be cut off the
+// message shown.
+var vmLimit = regexp.MustCompile(`-search\.max[A-Za-z]+=[0-9]+`)
+
+// vmPointsLimit is VictoriaMetrics' limit of steps per range query.
+const vmPointsLimit = "-search.maxPointsPerTimeseries="
+
+// TooManyStepsError is a range query refused for its steps: the server
+// returns at most Limit points per series (VictoriaMetrics'
+// -search.maxPointsPerTimeseries). It is an ErrTooLarge.
+type TooManyStepsError struct {
+	Limit int
+	msg   string
+}
+
+func (e *TooManyStepsError) Error() string {
+	return fmt.Sprintf("%s: at most %d steps per query (%s%d): %s", ErrTooLarge, e.Limit, vmPointsLimit, e.Limit, e.msg)
+}
+
+func (e *TooManyStepsError) Is(target error) bool { return target == ErrTooLarge }
+
+// tooLarge is the error of a refusal for size, naming the server's flag
+// where the message does.
+func tooLarge(msg string) error {
+	flag := vmLimit.FindString(msg)
+	if rest, ok := strings.CutPrefix(flag, vmPointsLimit); ok {
+		if n, err := strconv.Atoi(rest); err == nil && n > 0 {
+			return &TooManyStepsError{Limit: n, msg: serverText(msg)}
+		}
+	}
+	if flag != "" {
+		return fmt.Errorf("%w (%s): %s", ErrTooLarge, flag, serverText(msg))
+	}
+	return fmt.Errorf("%w: %s", ErrTooLarge, serverText(msg))
 }
 
 // do runs call with retries. what names the request in errors.
@@ -261,6 +307,9 @@ func do[T any](ctx context.Context, q *querier, what string, call func(context.C
 		cancel()
 		if err == nil {
 			q.warn(warnings)
+			if ans.victoria {
+				q.victoria.Store(true)
+			}
 			return res, nil
 		}
 		if ctx.Err() != nil {
@@ -356,6 +405,11 @@ func (q *querier) queryRange(ctx context.Context, what, expr string, start, end 
 		"start": {formatTime(start)},
 		"end":   {formatTime(end)},
 		"step":  {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)},
+		// VictoriaMetrics otherwise moves start and end of a range of 50
+		// points or more to multiples of the step (the settings grid's
+		// are not), and answers from its rollup result cache, which does
+		// not see samples that arrive late. Other servers ignore it.
+		"nocache": {"1"},
 	}
 	res, err := do(ctx, q, what, func(ctx context.Context) ([]apiSeries, v1.Warnings, error) {
 		return queryAPI(ctx, q.client, epQueryRange, args, model.ValMatrix)

@@ -102,6 +102,15 @@ func TestQuerierRetriesAndClassifies(t *testing.T) {
 		{"422 too many samples is split, not retried",
 			[]answer{{422, `{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}`}},
 			"cpu: query too large for the server: query processing would load too many samples", ErrTooLarge, 1},
+		{"422 VictoriaMetrics points limit is split, naming the flag and limit",
+			[]answer{{422, `{"status":"error","errorType":"422","error":"error when executing query=\"foo\" on the time range (start=1793491200000, end=1793501200000, step=60000): too many points for the given step=60000, start=1793491200000 and end=1793501200000: 167; cannot exceed -search.maxPointsPerTimeseries=100"}`}},
+			"cpu: query too large for the server: at most 100 steps per query (-search.maxPointsPerTimeseries=100): error when executing", ErrTooLarge, 1},
+		{"422 VictoriaMetrics samples limit is split, naming the flag",
+			[]answer{{422, `{"status":"error","errorType":"422","error":"error when executing query=\"count_over_time(bar[2h])\" for (time=1793494200000, step=300000): cannot evaluate \"count_over_time(bar[2h])\": cannot select more than -search.maxSamplesPerQuery=1000 samples; possible solutions: to increase the -search.maxSamplesPerQuery; to reduce time range for the query; to use more specific label filters in order to select lower number of series"}`}},
+			"cpu: query too large for the server (-search.maxSamplesPerQuery=1000): error when executing", ErrTooLarge, 1},
+		{"422 VictoriaMetrics parse errors are not split",
+			[]answer{{422, `{"status":"error","errorType":"422","error":"error when executing query=\"foo[\": cannot parse"}`}},
+			"cpu: 422: error when executing", nil, 1},
 		{"422 other execution errors are not split",
 			[]answer{{422, `{"status":"error","errorType":"execution","error":"found duplicate series for the match group"}`}},
 			"cpu: rejected: found duplicate series", nil, 1},
@@ -280,6 +289,8 @@ func TestLooksLikeLimit(t *testing.T) {
 		"expanding series: the query hit the max number of series limit (limit: 100000 series)":            true,
 		"found duplicate series for the match group":                                                       false,
 		"vector cannot contain metrics with the same labelset":                                             false,
+		"cannot select more than -search.maxSamplesPerQuery=1000 samples":                                  true,
+		"too many points for the given step=60000: 167; cannot exceed -search.maxPointsPerTimeseries=100":  true,
 	} {
 		assert.Equal(t, want, looksLikeLimit(msg), msg)
 	}

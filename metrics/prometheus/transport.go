@@ -37,6 +37,9 @@ type respInfo struct {
 	status     int
 	retryAfter string // the Retry-After header
 	date       string // the Date header, to read an HTTP-date Retry-After against
+	// victoria: the answer came from VictoriaMetrics, which names the
+	// answering host in X-Server-Hostname on every response.
+	victoria bool
 }
 
 func withRespInfo(ctx context.Context) (context.Context, *respInfo) {
@@ -100,7 +103,8 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, g.localFile(err)
 	}
 	if a, ok := req.Context().Value(respInfoKey{}).(*respInfo); ok {
-		*a = respInfo{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), date: resp.Header.Get("Date")}
+		*a = respInfo{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), date: resp.Header.Get("Date"),
+			victoria: resp.Header.Get("X-Server-Hostname") != ""}
 	}
 	if g.gzip && strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
 		// As Go's transport does when it asks for gzip itself.

@@ -204,16 +204,32 @@ func writeDemoTSDB(promtool, dir string) error {
 	}
 	// 486 h blocks: the demo's two weeks are read in one pass.
 	return Backfill(context.Background(), promtool, dir, 486*time.Hour, func(w io.Writer) error {
-		return openmetrics.Write(w, openmetrics.Options{Step: DemoStep, PodLevel: true},
-			openmetrics.Source{Store: st, Labels: map[string]string{"cluster": DemoCluster}},
-			openmetrics.Source{Store: decoy(st), Labels: map[string]string{"cluster": DecoyCluster}},
-			openmetrics.Source{Store: ResizeStore(ResizeStart), Labels: map[string]string{"cluster": ResizeCluster}, HPAs: ResizeHPAs(ResizeStart)})
+		return writeDemo(w, st)
 	})
 }
 
-// Cleanup removes what DemoTSDB built.
+// WriteDemo renders what DemoTSDB holds as OpenMetrics text.
+func WriteDemo(w io.Writer) error {
+	st, err := DemoStore()
+	if err != nil {
+		return fmt.Errorf("loading demo data: %w", err)
+	}
+	return writeDemo(w, st)
+}
+
+func writeDemo(w io.Writer, st *history.Store) error {
+	return openmetrics.Write(w, openmetrics.Options{Step: DemoStep, PodLevel: true},
+		openmetrics.Source{Store: st, Labels: map[string]string{"cluster": DemoCluster}},
+		openmetrics.Source{Store: decoy(st), Labels: map[string]string{"cluster": DecoyCluster}},
+		openmetrics.Source{Store: ResizeStore(ResizeStart), Labels: map[string]string{"cluster": ResizeCluster}, HPAs: ResizeHPAs(ResizeStart)})
+}
+
+// Cleanup removes what DemoTSDB and DemoVM built.
 func Cleanup() {
 	if demoTSDB.dir != "" {
 		os.RemoveAll(demoTSDB.dir)
+	}
+	if demoOM.path != "" {
+		os.Remove(demoOM.path)
 	}
 }

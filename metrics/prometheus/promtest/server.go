@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,10 +84,11 @@ func CreateBlocks(ctx context.Context, promtool, file, dir string, maxBlock time
 	return nil
 }
 
-// Server is a running Prometheus.
+// Server is a running Prometheus or VictoriaMetrics.
 type Server struct {
 	// URL is the server's base URL, http://127.0.0.1:PORT.
 	URL  string
+	name string // the binary's, for messages
 	cmd  *exec.Cmd
 	done chan struct{}
 	logs *syncBuffer
@@ -153,34 +153,16 @@ func start(ctx context.Context, prometheus, dir, config string, args []string) (
 		"--web.listen-address=" + addr,
 		"--log.level=warn",
 	}, args...)...)
-	s := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{}), logs: &syncBuffer{}}
+	s := &Server{URL: "http://" + addr, name: "prometheus", cmd: cmd, done: make(chan struct{}), logs: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting prometheus: %w", err)
 	}
 	go func() { _ = cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("prometheus exited before it was ready: %s", tail(s.logs.String()))
-		case <-ctx.Done():
-			_ = s.Stop()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		resp, err := http.Get(s.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			_ = s.Stop()
-			return nil, fmt.Errorf("prometheus not ready after 60 s: %s", tail(s.logs.String()))
-		}
+	if err := s.waitReady(ctx, "/-/ready"); err != nil {
+		return nil, err
 	}
+	return s, nil
 }
 
 // Stop ends the server and waits for it.
@@ -197,7 +179,7 @@ func (s *Server) Stop() error {
 	case <-time.After(15 * time.Second):
 		_ = s.cmd.Process.Kill()
 		<-s.done
-		return errors.New("prometheus did not stop on SIGTERM; killed")
+		return errors.New(s.name + " did not stop on SIGTERM; killed")
 	}
 }
 
