@@ -3,5 +3,6 @@
 // them), backfills TSDB blocks from OpenMetrics text with promtool, starts
 // the server on a free loopback port and waits until it is ready. DemoTSDB
 // holds the embedded demo dataset as cAdvisor and kube-state-metrics
-// series.
+// series. It runs single-node VictoriaMetrics the same way (StartVM,
+// RunVM), and DemoVM imports the same samples into it.
 package promtest
