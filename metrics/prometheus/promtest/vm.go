@@ -201,18 +201,6 @@ func (s *Server) Flush(ctx context.Context) error {
 	return nil
 }
 
-// ResetCache drops VictoriaMetrics' rollup result cache.
-func (s *Server) ResetCache(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/internal/resetRollupResultCache", nil)
-	if err != nil {
-		return err
-	}
-	if err := s.call(req); err != nil {
-		return fmt.Errorf("resetting victoria-metrics' cache: %w", err)
-	}
-	return nil
-}
-
 func (s *Server) call(req *http.Request) error {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
