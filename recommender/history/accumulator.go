@@ -49,7 +49,10 @@ type Accumulator struct {
 	podsIdleFrom int64
 	// forgetMs is lookbackMs, fixed by the options.
 	forgetMs int64
-	peaks    []Peak // closed intervals, any order
+	// windowCut is how far before now expire lets go of kills and highs:
+	// the window and one slot.
+	windowCut time.Duration
+	peaks     []Peak // closed intervals, any order
 	// peaksFrom is at most every closed peak's end (the zero time when
 	// unknown), so that expire skips the peaks while none is old enough.
 	peaksFrom time.Time
@@ -155,6 +158,7 @@ func NewAccumulator(o Options) (*Accumulator, error) {
 		a.slotMs = max(o.Window.Milliseconds()/WindowSlots, 1)
 	}
 	a.forgetMs = a.lookbackMs()
+	a.windowCut = -a.o.Window - time.Duration(a.slotMs)*time.Millisecond
 	a.reset()
 	return a, nil
 }
@@ -568,6 +572,11 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 func (a *Accumulator) expire(now int64) {
 	a.nextExpire = workload.AddSat(now, closeAfterMs/4)
 	forget := a.forgetMs
+	if a.lastPod != nil && len(a.pods) == 1 {
+		// The one pod is the last one (forgetPod lets it go): its last
+		// sample is what a walk would find.
+		a.podsIdleFrom = a.lastPod.last
+	}
 	// No pod sampled since podsIdleFrom is idle long enough to close or
 	// forget: skip them (a map's walk costs more than the rest).
 	if a.podsIdleFrom < now-min(closeAfterMs, forget) {
@@ -610,12 +619,14 @@ func (a *Accumulator) expire(now int64) {
 	}
 	a.trimPeaks()
 	if a.o.Window > 0 {
-		cut := time.UnixMilli(now).Add(-a.o.Window - time.Duration(a.slotMs)*time.Millisecond)
 		if len(a.ooms) > 0 {
+			cut := time.UnixMilli(now).Add(a.windowCut)
 			a.ooms = slices.DeleteFunc(a.ooms, func(ev OOMEvent) bool { return ev.Time.Before(cut) })
 		}
-		a.cpuHighs.drop(cut.UnixMilli())
-		a.memHighs.drop(cut.UnixMilli())
+		// The cut's Unix ms, from now's without a time.Time.
+		cut := now + floorDiv(int64(a.windowCut), int64(time.Millisecond))
+		a.cpuHighs.drop(cut)
+		a.memHighs.drop(cut)
 	}
 }
 

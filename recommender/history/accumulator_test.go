@@ -179,6 +179,53 @@ func TestAccumulatorPodNames(t *testing.T) {
 	}
 }
 
+// TestAccumulatorExpireOnePod: a container's one pod, unsampled, is
+// closed after an hour and forgotten after the window, as any
+// pod among others.
+func TestAccumulatorExpireOnePod(t *testing.T) {
+	a, err := NewAccumulator(DefaultOptions())
+	require.NoError(t, err)
+	for m := range 30 {
+		a.Add(workload.Sample{Time: accT0.Add(time.Duration(m) * time.Minute), Pod: "p1", Memory: 1e8, HasMemory: true})
+	}
+	last := a.LastSample()
+	a.Expire(last.Add(time.Hour))
+	require.Len(t, a.pods, 1)
+	assert.True(t, a.pods["p1"].open, "an hour idle: still open")
+	a.Expire(last.Add(2 * time.Hour))
+	require.Len(t, a.pods, 1)
+	assert.False(t, a.pods["p1"].open, "closed")
+	assert.Len(t, a.peaks, 1)
+	a.Expire(last.Add(13 * 24 * time.Hour))
+	assert.Len(t, a.pods, 1, "the pod of the window is kept")
+	a.Expire(last.Add(15 * 24 * time.Hour))
+	assert.Empty(t, a.pods, "forgotten")
+}
+
+// TestAccumulatorExpireCut: expire keeps the highs from the window and one
+// slot before now, to the millisecond.
+func TestAccumulatorExpireCut(t *testing.T) {
+	o := DefaultOptions()
+	a, err := NewAccumulator(o)
+	require.NoError(t, err)
+	// Falling hourly samples: each one a high of its own.
+	for h := range 16 * 24 {
+		at := accT0.Add(time.Duration(h) * time.Hour)
+		a.Add(workload.Sample{Time: at, Pod: "p1", CPU: workload.Cores(1000 - h), HasCPU: true, Memory: workload.Bytes(1e9 - h), HasMemory: true})
+	}
+	now := a.LastSample()
+	a.Expire(now)
+	cut := now.Add(-o.Window - o.Window/WindowSlots)
+	for _, h := range []*highs{&a.cpuHighs, &a.memHighs} {
+		var first int64 = -1
+		for x := range h.all {
+			first = x.t
+			break
+		}
+		assert.Equal(t, cut.UnixMilli(), first, "the oldest high kept is at the cut")
+	}
+}
+
 func TestAccumulatorBounded(t *testing.T) {
 	a, err := NewAccumulator(DefaultOptions())
 	require.NoError(t, err)
@@ -292,11 +339,14 @@ func BenchmarkAccumulatorAdd(b *testing.B) {
 	const pod = "app-7d9f8b6c5-x2x4z"
 	a.Add(workload.Sample{Time: accT0, Pod: pod, CPU: cpus[0], HasCPU: true, Memory: mems[0], HasMemory: true})
 	smp := workload.Sample{Pod: strings.Clone(pod), HasCPU: true, HasMemory: true}
-	at := accT0
+	// The times are those of accT0.Add(k·30 s) (UTC, no monotonic
+	// reading), made the cheapest way: the controller's samples come with
+	// theirs made.
+	sec := accT0.Unix()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		at = at.Add(30 * time.Second)
-		smp.Time, smp.CPU, smp.Memory = at, cpus[i&1023], mems[i&1023]
+		sec += 30
+		smp.Time, smp.CPU, smp.Memory = time.Unix(sec, 0).UTC(), cpus[i&1023], mems[i&1023]
 		a.Add(smp)
 	}
 }
