@@ -598,7 +598,7 @@ func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Ti
 	}
 	plan.Generated = now
 	l.log.Debug("planned", "containers", states.Len(), "workloads", len(plan.Workloads))
-	return l.publish(ctx, plan, now)
+	return l.publish(ctx, plan, inv.Specs, now)
 }
 
 // checkpoint writes the state; failures are counted and logged, and the

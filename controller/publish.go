@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/crd/v1alpha1"
@@ -30,7 +31,7 @@ const ReasonChanged = "RecommendationChanged"
 // changes beyond the threshold, and the removal of Recommendations whose
 // workload is gone. It returns the number of Recommendations written and
 // goes on past a workload that fails.
-func (l *leader) publish(ctx context.Context, plan workload.Plan, now time.Time) (int, error) {
+func (l *leader) publish(ctx context.Context, plan workload.Plan, specs map[workload.Key]workload.Spec, now time.Time) (int, error) {
 	o := l.c.o
 	l.c.plans.Publish(plan)
 	var errs []error
@@ -59,7 +60,7 @@ func (l *leader) publish(ctx context.Context, plan workload.Plan, now time.Time)
 		if base, ok := l.baseline[wp.Key]; !ok {
 			l.baseline[wp.Key] = wp
 		} else if msg := changed(base, wp, o.EventThreshold); msg != "" {
-			l.c.recorder.Event(workloadRef(wp.Key), corev1.EventTypeNormal, ReasonChanged, msg)
+			l.c.recorder.Event(workloadRef(wp.Key, specs[wp.Key].UID), corev1.EventTypeNormal, ReasonChanged, msg)
 			l.log.Info("recommendation changed", "workload", wp.Key.String(), "change", msg)
 			l.baseline[wp.Key] = wp
 		}
@@ -208,7 +209,9 @@ func moved(was, now, threshold float64) bool {
 	return math.Abs(now-was)/was > threshold
 }
 
-// workloadRef is the Event's object: the workload, by kind and name.
-func workloadRef(k workload.Key) *corev1.ObjectReference {
-	return &corev1.ObjectReference{APIVersion: k.Kind.APIVersion(), Kind: string(k.Kind), Namespace: k.Namespace, Name: k.Name}
+// workloadRef is the Event's object: the workload, by kind, name and UID
+// (so that `kubectl describe` finds the Event and a workload deleted and
+// made again under the same name does not inherit it).
+func workloadRef(k workload.Key, uid string) *corev1.ObjectReference {
+	return &corev1.ObjectReference{APIVersion: k.Kind.APIVersion(), Kind: string(k.Kind), Namespace: k.Namespace, Name: k.Name, UID: types.UID(uid)}
 }

@@ -54,7 +54,7 @@ var isController = true
 
 // podInfoOf keeps of p what an inventory reads: see podInfo.
 func podInfoOf(p *corev1.Pod) *podInfo {
-	out := &podInfo{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, ResourceVersion: p.ResourceVersion},
+	out := &podInfo{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion},
 		templateHash: p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]}
 	ref := metav1.GetControllerOf(p)
 	if ref != nil {

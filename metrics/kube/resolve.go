@@ -249,6 +249,7 @@ func deref[T any](p *T, def T) T {
 func specOf(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas int) workload.Spec {
 	s := workload.Spec{
 		Key:               k,
+		UID:               string(meta.UID),
 		Replicas:          replicas,
 		PriorityClassName: tmpl.Spec.PriorityClassName,
 		Labels:            meta.Labels,

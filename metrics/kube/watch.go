@@ -365,10 +365,11 @@ func slim(obj any) (any, error) {
 	return obj, nil
 }
 
-// slimMeta keeps an object's name, namespace, resource version and
-// controller's reference, and with labels its labels and annotations.
+// slimMeta keeps an object's name, namespace, UID (Events name their
+// object by it), resource version and controller's reference, and with
+// labels its labels and annotations.
 func slimMeta(m *metav1.ObjectMeta, labels bool) metav1.ObjectMeta {
-	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
 	if ref := metav1.GetControllerOf(m); ref != nil {
 		out.OwnerReferences = []metav1.OwnerReference{*ref}
 	}

@@ -4,7 +4,10 @@ package workload
 // kube-state-metrics) reports it. Usage files carry no specs: settings then
 // come from the samples' recorded columns.
 type Spec struct {
-	Key      Key
+	Key Key
+	// UID is the workload object's, where read from a cluster: Events
+	// name their object by it.
+	UID      string
 	Replicas int
 	// Critical marks a workload for the Guaranteed class (R8): label or
 	// annotation rightsize.dev/tier=critical, or a configured list.

@@ -387,6 +387,8 @@ scrape_configs:
 		_, err := cs.CoreV1().Pods(ns).Patch(context.Background(), p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 		require.NoError(t, err)
 	}
+	webObj, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+	require.NoError(t, err)
 	kubetest.Eventually(t, 60*time.Second, "an Event on Deployment web saying its recommendation changed", func(ctx context.Context) (bool, error) {
 		evs, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Deployment,involvedObject.name=web"})
 		if err != nil {
@@ -395,7 +397,8 @@ scrape_configs:
 		for _, e := range evs.Items {
 			if e.Reason == controller.ReasonChanged {
 				t.Logf("Event %s: %s", e.Reason, e.Message)
-				return strings.Contains(e.Message, "app memory request") && e.Source.Component == controller.FieldManager, fmt.Errorf("message %q", e.Message)
+				return strings.Contains(e.Message, "app memory request") && e.Source.Component == controller.FieldManager && e.InvolvedObject.UID == webObj.UID,
+					fmt.Errorf("message %q, object UID %q (the Deployment's %q)", e.Message, e.InvolvedObject.UID, webObj.UID)
 			}
 		}
 		return false, fmt.Errorf("%d events, none %s", len(evs.Items), controller.ReasonChanged)
