@@ -29,6 +29,7 @@ func main() {
 	only := flag.String("only", "", "run only the variants whose name matches this regular expression (balanced is always run)")
 	warmup := flag.Duration("warmup", 7*24*time.Hour, "warm-up W")
 	files := flag.String("files", "gcd-2011.csv.gz,azure-2017-cpu.csv.gz,bitbrains-2013-7.csv.gz", "comma-separated traces in -data")
+	cpu := flag.String("cpu", "", "replay the CPU request rules of cpurules.go whose name matches this regular expression, beside vpa and balanced, instead of the variants")
 	headroom := flag.Bool("headroom", false, "report each variant's CPU headroom (slack above the hindsight bound at its own risk)")
 	flag.Parse()
 	traceFiles = strings.Split(*files, ",")
@@ -37,6 +38,18 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tune: -only:", err)
 		os.Exit(2)
+	}
+	if *cpu != "" {
+		cre, err := regexp.Compile(*cpu)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "tune: -cpu:", err)
+			os.Exit(2)
+		}
+		if err := runCPU(*data, *interval, *warmup, cre); err != nil {
+			fmt.Fprintln(os.Stderr, "tune:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*data, *interval, *warmup, re); err != nil {
 		fmt.Fprintln(os.Stderr, "tune:", err)
