@@ -112,7 +112,7 @@ type ContainerResult struct {
 // decider returns the settings a policy puts in force for [tk, next).
 // Recommended resources replace the recorded settings; others keep them.
 type decider interface {
-	decide(c *container, tk, next time.Time) workload.Recommendation
+	decide(c *container, p *policyRun, tk, next time.Time) workload.Recommendation
 }
 
 // Run replays the store's history through each named policy: a profile name
@@ -224,15 +224,22 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 	for _, k := range keys {
 		podContainers[k.Workload]++
 	}
-	results := make([]Result, len(names))
-	for i, d := range deciders {
-		scores := make([]score, len(keys))
-		if err := parallel(ctx, len(keys), o.Workers, func(j int) {
-			c := newContainer(keys[j], st.Series(keys[j]), podContainers[keys[j].Workload])
-			scores[j] = c.replay(d, sch)
-		}); err != nil {
-			return nil, err
+	// Each container replays every policy side by side, so that the policies
+	// share what their summaries have in common (history.Follower).
+	scores := make([][]score, len(deciders))
+	for i := range scores {
+		scores[i] = make([]score, len(keys))
+	}
+	if err := parallel(ctx, len(keys), o.Workers, func(j int) {
+		c := newContainer(keys[j], st.Series(keys[j]), podContainers[keys[j].Workload])
+		for i, sc := range c.replay(deciders, sch) {
+			scores[i][j] = sc
 		}
+	}); err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(names))
+	for i, scores := range scores {
 		var total score
 		for _, s := range scores {
 			total.add(s)
@@ -319,8 +326,19 @@ type container struct {
 	series []*history.Series
 	steps  []int64 // per series: the cap on a sample's weight (2 × median step)
 	nPod   int     // containers in the pod template
-	ooms   []history.OOMEvent
-	ext    Replayer // an external policy's state, made at its first decision
+	// follower carries the profiles' summaries from one decision to the
+	// next, made at the first one.
+	follower *history.Follower
+}
+
+// policyRun is one policy's replay of a container.
+type policyRun struct {
+	d         decider
+	sc        score
+	ooms      []history.OOMEvent
+	inEpisode []bool   // per series: in an OOM episode
+	ext       Replayer // an external policy's state, made at its first decision
+	inc       *history.Incremental
 }
 
 func newContainer(k workload.ContainerKey, series []*history.Series, nPod int) *container {
@@ -487,100 +505,128 @@ func (s score) result(name string, containers int) Result {
 	}
 }
 
-// replay runs the decisions and scores every sample from the first decision on.
-func (c *container) replay(d decider, sch schedule) score {
-	var sc score
-	inEpisode := make([]bool, len(c.series))
+// replay runs every policy's decisions, one interval after the other, and
+// scores every sample from the first decision on; scores come in the order
+// of the deciders.
+func (c *container) replay(deciders []decider, sch schedule) []score {
+	runs := make([]policyRun, len(deciders))
+	for i, d := range deciders {
+		runs[i] = policyRun{d: d, inEpisode: make([]bool, len(c.series))}
+	}
 	sch.intervals(c.series, func(k int64, lo, hi []int) {
 		// The last interval includes the last sample.
 		tk, next := time.UnixMilli(sch.at(k)).UTC(), time.UnixMilli(sch.end(k)).UTC()
-		rec := d.decide(c, tk, next)
-		var newOOMs []history.OOMEvent
-		for si, s := range c.series {
-			for i := lo[si]; i < hi[si]; i++ {
-				// A series' first sample weighs nothing (dt = 0) but is
-				// still judged: an OOM episode may start there.
-				dt := c.weight(si, i)
-				set := s.SettingsAt(i)
-				if rec.HasCPU {
-					set.Requests.CPU, set.Limits.CPU = rec.Target.Requests.CPU, rec.Target.Limits.CPU
+		for i := range runs {
+			c.interval(&runs[i], tk, next, lo, hi)
+		}
+	})
+	out := make([]score, len(runs))
+	for i, r := range runs {
+		if len(r.ooms) > 0 {
+			r.sc.containersWithOOM = 1
+		}
+		out[i] = r.sc
+	}
+	return out
+}
+
+// interval asks the policy for [tk, next) and scores its samples there,
+// [lo[i], hi[i]) of series i.
+func (c *container) interval(r *policyRun, tk, next time.Time, lo, hi []int) {
+	rec := r.d.decide(c, r, tk, next)
+	sc := &r.sc
+	var newOOMs []history.OOMEvent
+	for si, s := range c.series {
+		for i := lo[si]; i < hi[si]; i++ {
+			// A series' first sample weighs nothing (dt = 0) but is
+			// still judged: an OOM episode may start there.
+			dt := c.weight(si, i)
+			set := s.SettingsAt(i)
+			if rec.HasCPU {
+				set.Requests.CPU, set.Limits.CPU = rec.Target.Requests.CPU, rec.Target.Limits.CPU
+			}
+			if rec.HasMemory {
+				set.Requests.Memory, set.Limits.Memory = rec.Target.Requests.Memory, rec.Target.Limits.Memory
+			}
+			if u := s.CPU[i]; u == u && (rec.HasCPU || set.Requests.CPU.IsSet() || set.Limits.CPU.IsSet()) {
+				sc.coveredContainers = 1 // per container, summed over the fleet
+				use := float64(u)
+				req := float64(set.Requests.CPU.Cores())
+				sc.cpuReq += req * dt
+				sc.cpuUse += use * dt
+				sc.cpuSlack += max(req-use, 0) * dt
+				sc.cpuDt += dt
+				if use > req {
+					sc.cpuShort += dt
 				}
-				if rec.HasMemory {
-					set.Requests.Memory, set.Limits.Memory = rec.Target.Requests.Memory, rec.Target.Limits.Memory
+				if lim := float64(set.Limits.CPU.Cores()); lim > 0 && use > lim {
+					sc.cpuThr += dt
 				}
-				if u := s.CPU[i]; u == u && (rec.HasCPU || set.Requests.CPU.IsSet() || set.Limits.CPU.IsSet()) {
-					sc.coveredContainers = 1 // per container, summed over the fleet
-					use := float64(u)
-					req := float64(set.Requests.CPU.Cores())
-					sc.cpuReq += req * dt
-					sc.cpuUse += use * dt
-					sc.cpuSlack += max(req-use, 0) * dt
-					sc.cpuDt += dt
-					if use > req {
-						sc.cpuShort += dt
-					}
-					if lim := float64(set.Limits.CPU.Cores()); lim > 0 && use > lim {
-						sc.cpuThr += dt
-					}
+			}
+			if u := s.Memory[i]; u == u && (rec.HasMemory || set.Requests.Memory.IsSet() || set.Limits.Memory.IsSet()) {
+				sc.coveredContainers = 1 // per container, summed over the fleet
+				use := float64(u)
+				req := float64(set.Requests.Memory)
+				gib := float64(workload.GiB)
+				sc.memReq += req / gib * dt
+				sc.memUse += use / gib * dt
+				sc.memSlack += max(req-use, 0) / gib * dt
+				sc.memDt += dt
+				if use > req {
+					sc.memShort += dt
 				}
-				if u := s.Memory[i]; u == u && (rec.HasMemory || set.Requests.Memory.IsSet() || set.Limits.Memory.IsSet()) {
-					sc.coveredContainers = 1 // per container, summed over the fleet
-					use := float64(u)
-					req := float64(set.Requests.Memory)
-					gib := float64(workload.GiB)
-					sc.memReq += req / gib * dt
-					sc.memUse += use / gib * dt
-					sc.memSlack += max(req-use, 0) / gib * dt
-					sc.memDt += dt
-					if use > req {
-						sc.memShort += dt
+				lim := float64(set.Limits.Memory)
+				if lim > 0 {
+					sc.memLim += lim / gib * dt
+					sc.memLimSlack += max(lim-use, 0) / gib * dt
+				}
+				if lim > 0 && use > lim {
+					if !r.inEpisode[si] {
+						// One episode per run: the container restarts once.
+						sc.oomEvents++
+						newOOMs = append(newOOMs, history.OOMEvent{
+							Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod,
+							Limit: set.Limits.Memory, Usage: workload.BytesOf(use),
+						})
 					}
-					lim := float64(set.Limits.Memory)
-					if lim > 0 {
-						sc.memLim += lim / gib * dt
-						sc.memLimSlack += max(lim-use, 0) / gib * dt
-					}
-					if lim > 0 && use > lim {
-						if !inEpisode[si] {
-							// One episode per run: the container restarts once.
-							sc.oomEvents++
-							newOOMs = append(newOOMs, history.OOMEvent{
-								Time: time.UnixMilli(s.Time[i]).UTC(), Pod: s.Pod,
-								Limit: set.Limits.Memory, Usage: workload.BytesOf(use),
-							})
-						}
-						inEpisode[si] = true
-					} else {
-						inEpisode[si] = false
-					}
+					r.inEpisode[si] = true
+				} else {
+					r.inEpisode[si] = false
 				}
 			}
 		}
-		// Episodes reach the recommender before its next decision.
-		c.ooms = append(c.ooms, newOOMs...)
-	})
-	if len(c.ooms) > 0 {
-		sc.containersWithOOM = 1
 	}
-	return sc
+	// Episodes reach the recommender before its next decision.
+	r.ooms = append(r.ooms, newOOMs...)
 }
 
 // currentDecider keeps the recorded settings.
 type currentDecider struct{}
 
-func (currentDecider) decide(*container, time.Time, time.Time) workload.Recommendation {
+func (currentDecider) decide(*container, *policyRun, time.Time, time.Time) workload.Recommendation {
 	return workload.Recommendation{}
 }
 
 // profileDecider asks a policy profile, as a controller would.
 type profileDecider struct{ p policy.Profile }
 
-func (d profileDecider) decide(c *container, tk, _ time.Time) workload.Recommendation {
-	s, err := history.Summarize(c.key, c.series, c.ooms, tk, d.p.History)
-	if err != nil {
-		// Options were validated up front; nothing else fails.
-		panic(fmt.Sprintf("backtest: summarizing %s: %v", c.key, err))
+// The summary is carried from one decision to the next (the replay asks at
+// increasing times, its OOM kills only added to) and shared between the
+// profiles: re-reading the whole history at every decision, for every
+// profile, was most of the replay's time.
+func (d profileDecider) decide(c *container, r *policyRun, tk, _ time.Time) workload.Recommendation {
+	if r.inc == nil {
+		if c.follower == nil {
+			c.follower = history.NewFollower(c.key, c.series)
+		}
+		inc, err := c.follower.Incremental(d.p.History)
+		if err != nil {
+			// Options were validated up front; nothing else fails.
+			panic(fmt.Sprintf("backtest: summarizing %s: %v", c.key, err))
+		}
+		r.inc = inc
 	}
+	s := r.inc.Summarize(r.ooms, tk)
 	if s.CPUSamples == 0 && s.MemorySamples == 0 {
 		return workload.Recommendation{}
 	}
@@ -592,18 +638,18 @@ type externalDecider struct {
 	new func(workload.ContainerKey) Replayer
 }
 
-func (d externalDecider) decide(c *container, tk, next time.Time) workload.Recommendation {
-	if c.ext == nil {
-		c.ext = d.new(c.key)
+func (d externalDecider) decide(c *container, r *policyRun, tk, next time.Time) workload.Recommendation {
+	if r.ext == nil {
+		r.ext = d.new(c.key)
 	}
-	return c.ext.Decide(View{Series: c.series, OOMs: c.ooms, ContainersInPod: c.nPod}, tk, next)
+	return r.ext.Decide(View{Series: c.series, OOMs: r.ooms, ContainersInPod: c.nPod}, tk, next)
 }
 
 // oracleDecider reads the next interval: request = p98, no CPU limit,
 // memory limit = its maximum.
 type oracleDecider struct{}
 
-func (oracleDecider) decide(c *container, tk, next time.Time) workload.Recommendation {
+func (oracleDecider) decide(c *container, _ *policyRun, tk, next time.Time) workload.Recommendation {
 	var cpu, mem history.Window
 	for _, s := range c.series {
 		lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())

@@ -105,3 +105,18 @@ func BenchmarkHPAReplayAzure(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBacktestBitbrains replays bitbrains-2013-7 (500 VMs, CPU and
+// memory, a month at 5-minute steps) through the five profiles of
+// docs/benchmarks.md's time table, the hindsight bound included, as
+// `rightsize backtest --profile current,balanced,vpa,krr,oracle` does.
+func BenchmarkBacktestBitbrains(b *testing.B) {
+	st := loadStore(b, sharedData(b, "bitbrains-2013-7.csv.gz"))
+	o := backtest.DefaultOptions()
+	o.Headroom = true
+	for range b.N {
+		if _, err := backtest.Run(context.Background(), st, []string{"current", "balanced", "vpa", "krr", "oracle"}, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
