@@ -45,7 +45,7 @@ type Pending struct {
 // Prepare writes what write writes to a temporary file beside path, with
 // permissions perm, and syncs it. On error nothing is left behind.
 func Prepare(path string, perm fs.FileMode, write func(io.Writer) error) (_ *Pending, err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -114,6 +114,31 @@ func CreateSynced(path string, data []byte, perm fs.FileMode, exact bool) error 
 	}
 	return f.Close()
 }
+
+// RemoveLeftovers removes the temporary files Prepare made beside path
+// and a crash left there, and returns how many. Only a caller that alone
+// writes path may call it (another writer's pending file looks the same):
+// the state store, under its lock.
+func RemoveLeftovers(path string) (int, error) {
+	matches, err := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	if err != nil {
+		return 0, fmt.Errorf("looking for leftovers of %s: %w", path, err)
+	}
+	n := 0
+	var errs []error
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// tempPattern is the name pattern of path's temporary files: hidden, so
+// that a directory listing does not show them.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
 
 // Discard removes the new contents; the target stays as it was.
 func (p *Pending) Discard() { os.Remove(p.tmp) }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,47 @@ func TestCreateSynced(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); string(b) != "x" {
 		t.Fatalf("contents %q", b)
+	}
+}
+
+// TestRemoveLeftovers: the temporary files a crash left beside a path go;
+// the path, its other files and other paths' temporary files stay.
+func TestRemoveLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	if err := WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		// Prepared, never committed: what a crash between the two leaves.
+		if _, err := Prepare(path, 0o600, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Prepare(filepath.Join(dir, "other"), 0o600, func(io.Writer) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"state.prev", "state.tmp", ".state.tmp"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := RemoveLeftovers(path)
+	if err != nil || n != 2 {
+		t.Fatalf("removed %d (%v), want the 2 pending files", n, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if len(left) != 5 || !slices.Contains(left, "state") || !slices.ContainsFunc(left, func(s string) bool { return strings.HasPrefix(s, ".other.") }) {
+		t.Errorf("left %v, want state, state.prev, state.tmp, .state.tmp and other's pending file", left)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Errorf("contents %q, want the old ones", got)
 	}
 }

@@ -79,6 +79,11 @@ func (s *Store) Save() error {
 	if size := int64(header + len(payload) + trailer); size > s.opts.MaxFileSize {
 		return fmt.Errorf("writing state %s: %d bytes, more than the limit of %d", s.path, size, s.opts.MaxFileSize)
 	}
+	// Under the lock, any temporary file beside the state is a crashed
+	// run's.
+	if _, err := atomicfile.RemoveLeftovers(s.path); err != nil {
+		return fmt.Errorf("writing state: %w", err)
+	}
 	next, err := atomicfile.Prepare(s.path, 0o600, func(w io.Writer) error { return writeContents(w, payload) })
 	if err != nil {
 		return fmt.Errorf("writing state: %w", err)

@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -332,4 +333,25 @@ func TestMemoryStoreEncodeRestore(t *testing.T) {
 	}
 	_, err = small.Encode()
 	require.ErrorContains(t, err, "more than the limit")
+}
+
+// TestSaveRemovesACrashedRunsTemporaryFile: a run that died between
+// writing its new state and renaming it left a temporary file; the next
+// save, under the lock, removes it.
+func TestSaveRemovesACrashedRunsTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{t0}
+	s := open(t, dir, c)
+	s.Add(web, sample("web-1", t0, 0.25, 300*workload.MiB))
+	require.NoError(t, s.Save())
+	leftover := filepath.Join(dir, ".test.rsh.123456.tmp")
+	require.NoError(t, os.WriteFile(leftover, []byte("half a state"), 0o600))
+	require.NoError(t, s.Save())
+	_, err := os.Stat(leftover)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotContains(t, e.Name(), ".tmp")
+	}
 }
