@@ -25,7 +25,9 @@ const (
 // and a scaling rule's missing fields take Kubernetes' defaults for the
 // direction, as the API server fills them in; a missing selectPolicy stays
 // empty, which means Max. notes name, one each, the parts workload.HPA
-// cannot hold. FromObject does not check the object: Read does.
+// cannot hold; the HPA's Unread carries them too, so that they reach the
+// reasons wherever it goes. FromObject does not check the object: Read
+// does.
 func FromObject(h *autoscalingv2.HorizontalPodAutoscaler) (workload.HPA, []string) {
 	if h == nil {
 		return workload.HPA{}, []string{"no HorizontalPodAutoscaler"}
@@ -61,6 +63,7 @@ func FromObject(h *autoscalingv2.HorizontalPodAutoscaler) (workload.HPA, []strin
 		out.Behavior.ScaleUp = rulesOf(b.ScaleUp, workload.DefaultScaleUp, "spec.behavior.scaleUp", &notes)
 		out.Behavior.ScaleDown = rulesOf(b.ScaleDown, workload.DefaultScaleDown, "spec.behavior.scaleDown", &notes)
 	}
+	out.Unread = notes
 	return out, notes
 }
 

@@ -143,6 +143,7 @@ func TestFromObject(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.want.Name, tc.want.Target = "web-hpa", webKey
+			tc.want.Unread = tc.notes // the HPA carries its notes along
 			got, notes := FromObject(object(tc.spec))
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.notes, notes)

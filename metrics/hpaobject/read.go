@@ -84,7 +84,7 @@ func ReadFile(path string) (hpas []workload.HPA, skipped []error, err error) {
 // names, replica bounds, targets, behavior) and defaulted as it would be;
 // a bad one is skipped with a *DocumentError and the rest are kept, as is
 // the first of two HPAs that share a name or a workload. What FromObject
-// notes about an object it reads is not returned. err is set, and nothing
+// notes about an object it reads is in the HPA's Unread. err is set, and nothing
 // returned, when r cannot be read or holds more than MaxFileSize bytes or
 // MaxObjects objects.
 func Read(r io.Reader, name string) (hpas []workload.HPA, skipped []error, err error) {

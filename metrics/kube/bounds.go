@@ -83,7 +83,8 @@ func quotaOf(q *corev1.ResourceQuota) constraints.ResourceQuota {
 
 // hpaOf reads an HPA whole: bounds, every metric's target and the
 // behavior. What workload.HPA cannot hold (a metric's source type or
-// selector) is left out; the metric's name and target stay.
+// selector) is left out and noted in its Unread; the metric's name and
+// target stay.
 func hpaOf(h *autoscalingv2.HorizontalPodAutoscaler) workload.HPA {
 	out, _ := hpaobject.FromObject(h)
 	return out

@@ -528,6 +528,9 @@ func notesOf(h workload.HPA, critical bool) []string {
 	for _, n := range Review(h, critical) {
 		out = append(out, "current HPA "+h.Name+": "+n)
 	}
+	for _, n := range h.Unread {
+		out = append(out, "current HPA "+h.Name+", not seen by the replay and the recommendation: "+n)
+	}
 	return out
 }
 

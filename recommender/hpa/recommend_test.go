@@ -133,6 +133,12 @@ func TestRecommend(t *testing.T) {
 				assert.NotNil(t, a.Replay("current"))
 				assert.Contains(t, joined(a), "current HPA db: minReplicas 2")
 			}},
+		{"what the current HPA's object held and an HPA here cannot is said", Input{Key: web, Known: true, Load: synth(3, diurnal), PodCPU: 500,
+			Current: &workload.HPA{Name: "web", Target: web, MinReplicas: 3, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 60}},
+				Unread: []string{"spec.metrics[0]: the cpu target of container \"app\" is read as one on the pod"}}},
+			func(t *testing.T, a workload.Autoscaling) {
+				assert.Contains(t, a.Reasons, "current HPA web, not seen by the replay and the recommendation: spec.metrics[0]: the cpu target of container \"app\" is read as one on the pod")
+			}},
 		{"an HPA on other metrics keeps them", Input{Key: web, Known: true, Load: synth(3, diurnal), Current: &rps},
 			func(t *testing.T, a workload.Autoscaling) {
 				require.NotNil(t, a.Recommended)

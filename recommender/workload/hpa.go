@@ -19,6 +19,11 @@ type HPA struct {
 	// Replicas is the status' currentReplicas, the pods the HPA runs now,
 	// where the source says; 0 when unknown.
 	Replicas int
+	// Unread names what the object held that an HPA here cannot (a
+	// metric's source type or selector, a rule's tolerance), one note
+	// each: the reasons say it, so that nobody takes the recommendation
+	// for one that saw them.
+	Unread []string
 }
 
 // MetricTarget is one metric an HPA scales on.
