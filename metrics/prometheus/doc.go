@@ -50,7 +50,8 @@
 // with the connection options as shorthands.
 //
 // The server is not trusted: credentials, headers and parameters go to the
-// configured scheme, host and port only (a redirect elsewhere is refused);
+// configured scheme, host and port only (a redirect elsewhere is refused,
+// and one that would turn a POSTed query into a GET without it);
 // no response is read beyond Options.MaxResponseSize after decompression (a
 // chunk over it is split); Retry-After is honoured within bounds; values
 // and timestamps that are no usable numbers are skipped and counted; and

@@ -176,6 +176,7 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 	var netErr net.Error
 	var local localError
 	var cross *crossHostError
+	var lost *lostQueryError
 	var tooLarge *responseTooLargeError
 	var malformed *malformedError
 	switch {
@@ -183,6 +184,8 @@ func classify(err error, status int, attemptTimedOut bool) (verdict, error) {
 		return fail, local
 	case errors.As(cause, &cross):
 		return fail, cross
+	case errors.As(cause, &lost):
+		return fail, lost
 	case errors.As(cause, &tooLarge):
 		return split, tooLarge
 	case errors.As(cause, &malformed):

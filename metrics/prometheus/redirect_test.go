@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -196,5 +197,40 @@ func TestOriginOf(t *testing.T) {
 		"http://[::1]:9090":           "http://[::1]:9090",
 	} {
 		assert.Equal(t, want, originOfURL(t, in), in)
+	}
+}
+
+// TestRedirectThatDropsTheQueryIsRefused: a 301, 302 or 303 turns the
+// POSTed query into a GET without it; the collector stops there and names
+// the URL to use instead of asking the server an empty question.
+func TestRedirectThatDropsTheQueryIsRefused(t *testing.T) {
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var mu sync.Mutex
+			var reached []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if rest, ok := strings.CutPrefix(r.URL.Path, "/old"); ok {
+					u := *r.URL
+					u.Path = "/new" + rest
+					http.Redirect(w, r, u.String(), status)
+					return
+				}
+				mu.Lock()
+				reached = append(reached, r.Method+" "+r.URL.Path)
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\""}`)
+			}))
+			t.Cleanup(srv.Close)
+
+			q := testQuerier(t, Options{URL: srv.URL + "/old", Params: url.Values{"tenant": {"team-a"}}})
+			_, err := q.query(context.Background(), "reading owners", "up", time.Unix(1_800_000_000, 0))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("redirect (%d) to %s/new/api/v1/query, which HTTP clients follow as a GET without the query: not followed; use %s/new as the server's URL", status, srv.URL, srv.URL))
+			assert.NotContains(t, err.Error(), "team-a", "the parameters are not printed")
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Empty(t, reached, "no query without its body reaches the server")
+		})
 	}
 }

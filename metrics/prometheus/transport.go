@@ -207,8 +207,35 @@ func checkRedirect(origin string, follow bool) func(*http.Request, []*http.Reque
 		if o := originOf(req.URL); o != origin {
 			return &crossHostError{from: origin, to: o}
 		}
+		if via[0].Method == http.MethodPost && req.Method != http.MethodPost {
+			// A 301, 302 or 303 turns the POST into a GET without the
+			// form: the server would answer a query nobody asked.
+			status := 0
+			if req.Response != nil {
+				status = req.Response.StatusCode
+			}
+			return &lostQueryError{status: status, to: req.URL}
+		}
 		return nil
 	}
+}
+
+// lostQueryError is a redirect that would drop a POSTed query, refused.
+type lostQueryError struct {
+	status int
+	to     *url.URL
+}
+
+func (e *lostQueryError) Error() string {
+	// Without the parameters, which may name a tenant.
+	to := *e.to
+	to.RawQuery, to.Fragment, to.User = "", "", nil
+	base := to
+	if i := strings.Index(base.Path, "/api/v1/"); i >= 0 {
+		base.Path = base.Path[:i]
+	}
+	return fmt.Sprintf("the server answers a query with a redirect (%d) to %s, which HTTP clients follow as a GET without the query: not followed; use %s as the server's URL (or make the server redirect with 307 or 308)",
+		e.status, serverText(to.String()), serverText(base.String()))
 }
 
 // crossHostError is a redirect (or request) to a host other than the
