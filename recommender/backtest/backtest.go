@@ -230,10 +230,19 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 	for i := range scores {
 		scores[i] = make([]score, len(keys))
 	}
+	// The hindsight bound's cells are gathered on the way, in parallel.
+	var gathered []cellGatherer
+	if o.Headroom {
+		gathered = make([]cellGatherer, len(keys))
+	}
 	if err := parallel(ctx, len(keys), o.Workers, func(j int) {
 		c := newContainer(keys[j], st.Series(keys[j]), podContainers[keys[j].Workload])
 		for i, sc := range c.replay(deciders, sch) {
 			scores[i][j] = sc
+		}
+		if gathered != nil {
+			gathered[j].add(c, sch)
+			gathered[j].buf = nil
 		}
 	}); err != nil {
 		return nil, err
@@ -261,7 +270,19 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 		results[i].Window = Window{Start: first, End: last, Warmup: o.Warmup.String(), Interval: o.Interval.String()}
 	}
 	if o.Headroom {
-		if err := addHeadroom(ctx, st, results, sch, o); err != nil {
+		// In the order of the containers, as hindsightCells gathers them.
+		var all cellGatherer
+		n := 0
+		for j := range gathered {
+			n += len(gathered[j].cells)
+		}
+		all.cells = make([]cell, 0, n)
+		for j := range gathered {
+			all.merge(&gathered[j])
+			gathered[j].cells = nil
+		}
+		packCells(all.cells)
+		if err := addHeadroom(ctx, results, all.cells, all.lambdaMax()); err != nil {
 			return nil, err
 		}
 	}
@@ -269,8 +290,7 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 }
 
 // addHeadroom sets each result's hindsight bound, once per distinct risk.
-func addHeadroom(ctx context.Context, st *history.Store, results []Result, sch schedule, o Options) error {
-	cells, lambdaMax := hindsightCells(st, sch, o)
+func addHeadroom(ctx context.Context, results []Result, cells []cell, lambdaMax float64) error {
 	if len(cells) == 0 {
 		return nil
 	}
@@ -650,30 +670,35 @@ func (d externalDecider) decide(c *container, r *policyRun, tk, next time.Time) 
 type oracleDecider struct{}
 
 func (oracleDecider) decide(c *container, _ *policyRun, tk, next time.Time) workload.Recommendation {
-	var cpu, mem history.Window
+	var cpu, mem []float64
 	for _, s := range c.series {
 		lo, hi := s.Search(tk.UnixMilli()), s.Search(next.UnixMilli())
-		for i := lo; i < hi; i++ {
-			t := time.UnixMilli(s.Time[i])
-			if u := s.CPU[i]; u == u {
-				cpu.Add(float64(u), t)
-			}
-			if u := s.Memory[i]; u == u {
-				mem.Add(float64(u), t)
-			}
-		}
+		cpu, mem = appendValues(cpu, s.CPU[lo:hi]), appendValues(mem, s.Memory[lo:hi])
 	}
 	var r workload.Recommendation
-	if cpu.Count > 0 {
+	if len(cpu) > 0 {
+		slices.Sort(cpu)
 		r.HasCPU = true
-		r.Target.Requests.CPU = workload.MillicoresOf(workload.Cores(cpu.Quantile(0.98)))
+		r.Target.Requests.CPU = workload.MillicoresOf(workload.Cores(history.SortedQuantile(cpu, 0.98)))
 	}
-	if mem.Count > 0 {
+	if len(mem) > 0 {
+		slices.Sort(mem)
 		r.HasMemory = true
-		r.Target.Requests.Memory = workload.BytesOf(mem.Quantile(0.98))
-		r.Target.Limits.Memory = workload.BytesOf(mem.Max)
+		r.Target.Requests.Memory = workload.BytesOf(history.SortedQuantile(mem, 0.98))
+		// The highest, held at 0 or above as a history.Window's is.
+		r.Target.Limits.Memory = workload.BytesOf(max(0, mem[len(mem)-1]))
 	}
 	return r
+}
+
+// appendValues appends the values that are not NaN.
+func appendValues(dst, vs []float64) []float64 {
+	for _, v := range vs {
+		if v == v {
+			dst = append(dst, v)
+		}
+	}
+	return dst
 }
 
 // Half splits containers into two halves by a hash of their key: 0 is the

@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 
 	"rightsize.dev/rightsize/recommender/history"
@@ -47,6 +46,22 @@ type cell struct {
 	k    []float64 // intercepts of the hull's lines
 }
 
+// choice is a cell's place in budgetLambda's bisection on λ: the hull
+// positions of its best candidates at the bracket's ends, lo and hi, and at
+// the last midpoint, with that candidate's figures. The position only grows
+// with λ, so a midpoint's lies between the ends', and once they meet the
+// cell's candidate is known without a search. Choices are kept apart from
+// the cells, one cache line each, read in order: the bisection visits every
+// cell 28 times per ρ, and reaching into the cells' slices each time was
+// most of its cost.
+type choice struct {
+	lo, hi, mid int32
+	// The candidate at mid: intercept, request, idle and short time.
+	k, x, idle, short float64
+	// The cell's Σ dt and Σ u·dt.
+	total, usage float64
+}
+
 // HindsightBound computes, for each risk level, the lowest fleet CPU slack
 // that any per-interval, per-container request could reach with the same
 // replay, window and weights as Run. It is a yardstick for what statistics
@@ -67,6 +82,7 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 		return nil, err
 	}
 	cells, lambdaMax := hindsightCells(st, sch, o)
+	packCells(cells)
 	out := make([]Bound, 0, len(risks))
 	for _, beta := range risks {
 		if err := ctx.Err(); err != nil {
@@ -81,65 +97,122 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 }
 
 // hindsightCells gathers the cells and a λ (cores) large enough that every
-// cell covers all its samples: raising a request from one sample value to
-// the next costs at most the step × the cell's time in idle and saves at
-// least the shortest dt in short time.
+// cell covers all its samples.
 func hindsightCells(st *history.Store, sch schedule, o Options) ([]cell, float64) {
-	var cells []cell
-	var maxUse, maxTotal float64
-	minDt := math.Inf(1)
+	var g cellGatherer
 	for _, k := range st.Containers() {
 		if o.Include != nil && !o.Include(k) {
 			continue
 		}
 		// The replay's container: its series with their weight caps.
-		ctr := newContainer(k, st.Series(k), 0)
-		// A cell is one of the replay's intervals; an empty one has none.
-		sch.intervals(ctr.series, func(_ int64, lo, hi []int) {
-			type sample struct{ u, dt float64 }
-			var ss []sample
-			for si, s := range ctr.series {
-				for i := max(lo[si], 1); i < hi[si]; i++ {
-					u := s.CPU[i]
-					if u != u {
-						continue
-					}
-					ss = append(ss, sample{float64(u), ctr.weight(si, i)})
-				}
-			}
-			if len(ss) == 0 {
-				return
-			}
-			slices.SortFunc(ss, func(a, b sample) int { return cmp.Compare(a.u, b.u) })
-			var c cell
-			for _, x := range ss {
-				c.total += x.dt
-				c.usage += x.u * x.dt
-				maxUse = max(maxUse, x.u)
-				if x.dt > 0 {
-					minDt = min(minDt, x.dt)
-				}
-			}
-			if ss[0].u > 0 {
-				c.add(0, 0, c.total) // no request: all of the time short
-			}
-			var below, useBelow float64 // Σ dt and Σ u·dt of samples ≤ the candidate
-			for i, x := range ss {
-				below += x.dt
-				useBelow += x.u * x.dt
-				if i+1 < len(ss) && ss[i+1].u == x.u {
+		g.add(newContainer(k, st.Series(k), 0), sch)
+	}
+	return g.cells, g.lambdaMax()
+}
+
+// cellGatherer collects containers' cells, with what the λ bound needs.
+type cellGatherer struct {
+	cells            []cell
+	maxUse, maxTotal float64
+	minDt            float64 // 0: none yet
+	buf              []cellSample
+}
+
+// cellSample is one scored CPU sample: usage and weight (hours).
+type cellSample struct{ u, dt float64 }
+
+// merge appends o's cells to g's, in that order.
+func (g *cellGatherer) merge(o *cellGatherer) {
+	g.cells = append(g.cells, o.cells...)
+	g.maxUse, g.maxTotal = max(g.maxUse, o.maxUse), max(g.maxTotal, o.maxTotal)
+	if o.minDt > 0 && (g.minDt == 0 || o.minDt < g.minDt) {
+		g.minDt = o.minDt
+	}
+}
+
+// lambdaMax is a λ large enough that every cell covers all its samples:
+// raising a request from one sample value to the next costs at most the
+// step × the cell's time in idle and saves at least the shortest dt in
+// short time.
+func (g *cellGatherer) lambdaMax() float64 {
+	if len(g.cells) == 0 || g.minDt == 0 {
+		return 1
+	}
+	return 2 * (g.maxUse + 1) * (g.maxTotal/g.minDt + 1)
+}
+
+// add gathers the cells of one container: one per replay interval holding
+// CPU samples.
+func (g *cellGatherer) add(ctr *container, sch schedule) {
+	sch.intervals(ctr.series, func(_ int64, lo, hi []int) {
+		ss := g.buf[:0]
+		for si, s := range ctr.series {
+			for i := max(lo[si], 1); i < hi[si]; i++ {
+				u := s.CPU[i]
+				if u != u {
 					continue
 				}
-				c.add(x.u, x.u*below-useBelow, c.total-below)
+				ss = append(ss, cellSample{float64(u), ctr.weight(si, i)})
 			}
-			maxTotal = max(maxTotal, c.total)
-			cells = append(cells, c)
-		})
+		}
+		g.buf = ss
+		if len(ss) == 0 {
+			return
+		}
+		slices.SortFunc(ss, func(a, b cellSample) int { return cmp.Compare(a.u, b.u) })
+		// One allocation for the candidates' columns: at most one per
+		// sample and the request 0.
+		n := len(ss) + 1
+		cols := make([]float64, 3*n)
+		c := cell{x: cols[0:0:n], idle: cols[n : n : 2*n], short: cols[2*n : 2*n : 3*n]}
+		for _, x := range ss {
+			c.total += x.dt
+			c.usage += x.u * x.dt
+			g.maxUse = max(g.maxUse, x.u)
+			if x.dt > 0 && (g.minDt == 0 || x.dt < g.minDt) {
+				g.minDt = x.dt
+			}
+		}
+		if ss[0].u > 0 {
+			c.add(0, 0, c.total) // no request: all of the time short
+		}
+		var below, useBelow float64 // Σ dt and Σ u·dt of samples ≤ the candidate
+		for i, x := range ss {
+			below += x.dt
+			useBelow += x.u * x.dt
+			if i+1 < len(ss) && ss[i+1].u == x.u {
+				continue
+			}
+			c.add(x.u, x.u*below-useBelow, c.total-below)
+		}
+		g.maxTotal = max(g.maxTotal, c.total)
+		g.cells = append(g.cells, c)
+	})
+}
+
+// packCells lays every cell's columns and envelope out in one block of
+// memory, cell after cell. The bound passes over all cells some 500 times
+// per risk; with each cell's slices where the allocator put them, those
+// passes waited on memory more than they computed.
+func packCells(cells []cell) {
+	n := 0
+	for i := range cells {
+		n += len(cells[i].x)
 	}
-	if len(cells) == 0 || math.IsInf(minDt, 1) {
-		return cells, 1
+	floats, ints := make([]float64, 5*n), make([]int32, n)
+	off := 0
+	for i := range cells {
+		c := &cells[i]
+		m := len(c.x)
+		f := floats[5*off : 5*(off+m) : 5*(off+m)]
+		copy(f[0:m], c.x)
+		copy(f[m:2*m], c.idle)
+		copy(f[2*m:3*m], c.short)
+		c.x, c.idle, c.short = f[0:m:m], f[m:2*m:2*m], f[2*m:3*m:3*m]
+		c.from, c.k = f[3*m:3*m:4*m], f[4*m:4*m:5*m]
+		c.hull = ints[off : off : off+m]
+		off += m
 	}
-	return cells, 2 * (maxUse + 1) * (maxTotal/minDt + 1)
 }
 
 func (c *cell) add(x, idle, short float64) {
@@ -152,34 +225,54 @@ func (c *cell) add(x, idle, short float64) {
 // prepare builds the cell's lower envelope for ρ. The lines come in order
 // of decreasing slope (short time), so one pass with a stack does it: a line
 // whose range of λ is empty once a flatter one arrives is dropped.
+//
+// It runs once per cell and ρ, the bound's inner loop: the slices are
+// locals so that the appends do not reload them, and the top line's slope
+// is read from short directly.
 func (c *cell) prepare(rho float64) {
 	c.rho = rho
-	c.hull, c.from, c.k = c.hull[:0], c.from[:0], c.k[:0]
-	for j := range c.x {
-		m, k := c.short[j], c.line(j)
-		from := math.Inf(-1)
-		for n := len(c.hull); n > 0; n = len(c.hull) {
+	hull, from, ks := c.hull[:0], c.from[:0], c.k[:0]
+	x, idle, short, total := c.x, c.idle, c.short, c.total
+	for j := range x {
+		// Candidate j's line: intercept idle − ρ·x·total, slope short.
+		m, k := short[j], idle[j]-rho*x[j]*total
+		f := math.Inf(-1)
+		for n := len(hull); n > 0; n = len(hull) {
 			// Where line j gets cheaper than the top: kt + mt·λ = k + m·λ.
-			from = (k - c.k[n-1]) / (c.short[c.hull[n-1]] - m)
-			if from > c.from[n-1] {
+			f = (k - ks[n-1]) / (short[hull[n-1]] - m)
+			if f > from[n-1] {
 				break
 			}
-			c.hull, c.from, c.k = c.hull[:n-1], c.from[:n-1], c.k[:n-1]
-			from = math.Inf(-1)
+			hull, from, ks = hull[:n-1], from[:n-1], ks[:n-1]
+			f = math.Inf(-1)
 		}
-		c.hull, c.from, c.k = append(c.hull, int32(j)), append(c.from, from), append(c.k, k)
+		hull, from, ks = append(hull, int32(j)), append(from, f), append(ks, k)
 	}
+	c.hull, c.from, c.k = hull, from, ks
 }
 
-// line is candidate j's intercept: idle − ρ·x·total.
-func (c *cell) line(j int) float64 { return c.idle[j] - c.rho*c.x[j]*c.total }
-
 // best returns the candidate minimising idle(r) − ρ·r·t + λ·short(r) for the
-// prepared ρ, with the minimum.
-func (c *cell) best(lambda float64) (j int, value float64) {
-	i := max(sort.Search(len(c.from), func(i int) bool { return c.from[i] > lambda })-1, 0)
-	j = int(c.hull[i])
-	return j, c.k[i] + lambda*c.short[j]
+// prepared ρ, with the minimum, and its position on the hull.
+func (c *cell) best(lambda float64) (j int, value float64, at int32) {
+	return c.bestIn(lambda, 0, int32(len(c.from)-1))
+}
+
+// bestIn is best knowing that the position lies in [lo, hi]: the last one
+// whose line starts at or below λ (the first starts at −∞).
+func (c *cell) bestIn(lambda float64, lo, hi int32) (j int, value float64, at int32) {
+	// The first position in (lo, hi] whose line starts above λ, or hi + 1.
+	a, b := lo+1, hi+1
+	for a < b {
+		h := int32(uint32(a+b) >> 1)
+		if c.from[h] > lambda {
+			b = h
+		} else {
+			a = h + 1
+		}
+	}
+	at = a - 1
+	j = int(c.hull[at])
+	return j, c.k[at] + lambda*c.short[j], at
 }
 
 // sums is one pass over the cells at (ρ, λ): the dual's sum and the
@@ -205,8 +298,18 @@ func prepareAll(cells []cell, rho float64) {
 	wg.Wait()
 }
 
-// evaluate runs the per-cell minimisations for the prepared ρ in parallel.
-func evaluate(cells []cell, lambda float64) sums {
+// bracket says where evaluate looks for each cell's best candidate.
+type bracket int
+
+const (
+	anywhere bracket = iota // the whole hull
+	between                 // between the bisection's ends, choice.lo and choice.hi
+)
+
+// evaluate runs the per-cell minimisations for the prepared ρ in parallel,
+// noting each cell's candidate in its choice. The partial sums go worker by
+// worker, in a fixed order, so that the figures do not depend on timing.
+func evaluate(cells []cell, choices []choice, lambda float64, where bracket) sums {
 	n := workers(cells)
 	parts := make([]sums, n)
 	var wg sync.WaitGroup
@@ -216,14 +319,16 @@ func evaluate(cells []cell, lambda float64) sums {
 			defer wg.Done()
 			var p sums
 			for i := w; i < len(cells); i += n {
-				c := &cells[i]
-				j, v := c.best(lambda)
-				p.dual += v
-				p.req += c.x[j] * c.total
-				p.use += c.usage
-				p.idle += c.idle[j]
-				p.short += c.short[j]
-				p.total += c.total
+				ch := &choices[i]
+				if where == anywhere || ch.lo != ch.hi {
+					ch.choose(&cells[i], lambda, where)
+				} // else the ends met: the candidate at mid is theirs
+				p.dual += ch.k + lambda*ch.short
+				p.req += ch.x * ch.total
+				p.use += ch.usage
+				p.idle += ch.idle
+				p.short += ch.short
+				p.total += ch.total
 			}
 			parts[w] = p
 		}()
@@ -241,37 +346,71 @@ func evaluate(cells []cell, lambda float64) sums {
 	return s
 }
 
+// choose finds cell c's best candidate at λ and makes it the midpoint's.
+func (ch *choice) choose(c *cell, lambda float64, where bracket) {
+	var j int
+	if where == between {
+		j, _, ch.mid = c.bestIn(lambda, ch.lo, ch.hi)
+	} else {
+		j, _, ch.mid = c.best(lambda)
+	}
+	ch.k, ch.x, ch.idle, ch.short = c.k[ch.mid], c.x[j], c.idle[j], c.short[j]
+	ch.total, ch.usage = c.total, c.usage
+}
+
 // budgetLambda bisects for the smallest λ whose allocation at ρ keeps short
 // time within β·T. The dual Σ min(…) − λβT is concave in λ with
 // supergradient short(λ) − βT, so the same λ also maximises the dual: the
 // tightest certificate and the allocation come from one search. It returns
 // the dual's best value found and the allocation within the budget.
-func budgetLambda(cells []cell, rho, beta, lambdaMax float64) (dual float64, within sums) {
+func budgetLambda(cells []cell, choices []choice, rho, beta, lambdaMax float64) (dual float64, within sums) {
 	prepareAll(cells, rho)
 	// λ spans many orders of magnitude (cores per hour of risk): bisect its
 	// logarithm, from λmax·2^-48 (as good as 0) to λmax.
 	lo, hi := lambdaMax*math.Exp2(-48), lambdaMax
-	hiSums := evaluate(cells, hi)
-	loSums := evaluate(cells, lo)
+	hiSums := evaluate(cells, choices, hi, anywhere)
+	settle(choices, true)
+	loSums := evaluate(cells, choices, lo, anywhere)
+	settle(choices, false)
+	where := between
 	for range 26 {
 		mid := math.Sqrt(lo * hi)
-		s := evaluate(cells, mid)
+		// Each cell's position at mid lies between those at the ends
+		// while mid does (it may not, by rounding, where lo·hi overflows).
+		if !(lo <= mid && mid <= hi) {
+			where = anywhere
+		}
+		s := evaluate(cells, choices, mid, where)
 		if s.short > beta*s.total {
 			lo, loSums = mid, s
 		} else {
 			hi, hiSums = mid, s
 		}
+		settle(choices, s.short <= beta*s.total)
 	}
 	// The top of the dual lies between lo and hi.
 	return max(loSums.dual-lo*beta*loSums.total, hiSums.dual-hi*beta*hiSums.total), hiSums
 }
 
+// settle makes the last midpoint an end of the bracket: hi where it is true.
+func settle(choices []choice, hi bool) {
+	for i := range choices {
+		ch := &choices[i]
+		if hi {
+			ch.hi = ch.mid
+		} else {
+			ch.lo = ch.mid
+		}
+	}
+}
+
 func bound(cells []cell, beta, lambdaMax float64) Bound {
 	// 2^-17 of slack is well below the figures' two decimals.
+	choices := make([]choice, len(cells))
 	lo, hi := 0.0, 1.0
 	for range 17 {
 		mid := (lo + hi) / 2
-		if d, _ := budgetLambda(cells, mid, beta, lambdaMax); d > 0 {
+		if d, _ := budgetLambda(cells, choices, mid, beta, lambdaMax); d > 0 {
 			lo = mid // some λ proves slack mid unreachable
 		} else {
 			hi = mid
@@ -279,7 +418,7 @@ func bound(cells []cell, beta, lambdaMax float64) Bound {
 	}
 	b := Bound{Insufficient: beta, Slack: lo}
 	// A reachable allocation at the bound's ρ, within the budget.
-	_, s := budgetLambda(cells, lo, beta, lambdaMax)
+	_, s := budgetLambda(cells, choices, lo, beta, lambdaMax)
 	b.Achieved = CPU{RequestCoreHours: s.req, UsageCoreHours: s.use, Slack: ratio(s.idle, s.req), Insufficient: ratio(s.short, s.total)}
 	return b
 }

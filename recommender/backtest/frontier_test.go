@@ -159,3 +159,19 @@ func TestPerContainerAddsUp(t *testing.T) {
 		assert.Equal(t, most.Container, top.ByContainer[0].Container, "the most idle container leads")
 	}
 }
+
+// TestRunHeadroomIsTheBound: Run gathers the bound's cells while it
+// replays, in parallel; its hindsight slack is HindsightBound's at the same
+// risk, to the bit.
+func TestRunHeadroomIsTheBound(t *testing.T) {
+	st, _ := smallFleet(5, 40, 3*24*60)
+	o := backtest.Options{Warmup: 24 * time.Hour, Interval: 12 * time.Hour, Headroom: true, Workers: 3}
+	res, err := backtest.Run(context.Background(), st, []string{"balanced", "krr", "oracle"}, o)
+	require.NoError(t, err)
+	for _, r := range res {
+		require.NotNil(t, r.CPU.HindsightSlack, r.Profile)
+		b, err := backtest.HindsightBound(context.Background(), st, []float64{r.CPU.Insufficient}, o)
+		require.NoError(t, err)
+		assert.Equal(t, b[0].Slack, *r.CPU.HindsightSlack, r.Profile)
+	}
+}

@@ -31,9 +31,10 @@ import (
 //     (from a copy kept after that pod): nothing for a single pod, what
 //     Summarize does for replicas running side by side;
 //   - the exact windows' values, kept sorted: the samples entering and
-//     leaving a window are sorted (a day's worth) and merged in; their mean
-//     is still summed in Summarize's order, which a running sum would not
-//     reproduce;
+//     leaving a window are sorted (a day's worth) and merged in, and only
+//     when a quantile is asked for (Max and Mean do not need the order);
+//     the mean is still summed in Summarize's order, which a running sum
+//     would not reproduce;
 //   - per pod, sample counts, the observed time and the memory peaks of the
 //     intervals that are over (recomputed only when an OOM kill lands in
 //     one).
@@ -339,12 +340,11 @@ func (w *windowState) advance(f *Follower, u, start int64) *windowState {
 	for i, ser := range f.series {
 		lo[i] = min(ser.Search(start), f.ends[i])
 	}
-	w.cpu.slide(f.series, w.lo, w.end, lo, f.ends, cpuOf)
-	w.mem.slide(f.series, w.lo, w.end, lo, f.ends, memoryOf)
 	w.lo, w.end = lo, slices.Clone(f.ends)
-	w.cpuOut, w.memOut = Window{}, Window{}
-	w.cpu.fill(&w.cpuOut, f.series, w.lo, w.end, cpuOf)
-	w.mem.fill(&w.memOut, f.series, w.lo, w.end, memoryOf)
+	w.cpuOut = Window{lazy: &lazyValues{w: &w.cpu, series: f.series, lo: w.lo, end: w.end, col: cpuOf}}
+	w.memOut = Window{lazy: &lazyValues{w: &w.mem, series: f.series, lo: w.lo, end: w.end, col: memoryOf}}
+	w.cpuOut.fill(f.series, w.lo, w.end, cpuOf)
+	w.memOut.fill(f.series, w.lo, w.end, memoryOf)
 	w.throttling(f)
 	return w
 }
@@ -370,30 +370,58 @@ func (w *windowState) throttling(f *Follower) {
 func cpuOf(s *Series) []float64    { return s.CPU }
 func memoryOf(s *Series) []float64 { return s.Memory }
 
-// sortedWindow is one resource's exact window, its values kept sorted
-// across decisions: the samples leaving and entering it are sorted (a
+// sortedWindow is one resource's exact window values, sorted, for the
+// pods' samples [lo, end): the samples leaving and entering it are sorted (a
 // day's worth) and merged in, instead of sorting the whole window again.
 type sortedWindow struct {
 	values, spare  []float64
+	lo, end        []int // nil: empty
 	added, removed []float64
 }
 
-// slide moves the window from the pods' samples [oldLo, oldEnd) to
-// [lo, end).
-func (w *sortedWindow) slide(series []*Series, oldLo, oldEnd, lo, end []int, col func(*Series) []float64) {
+// lazyValues is a Window's way to its sorted values, the pods' samples
+// [lo, end) of column col, brought up to date on demand.
+type lazyValues struct {
+	w       *sortedWindow
+	series  []*Series
+	lo, end []int
+	col     func(*Series) []float64
+}
+
+func (l *lazyValues) sorted() []float64 { return l.w.slide(l.series, l.lo, l.end, l.col) }
+
+// slide moves the values to the pods' samples [lo, end) and returns them.
+// Windows only move forward; one that does not, or that moved by more than
+// it holds, is sorted afresh.
+func (w *sortedWindow) slide(series []*Series, lo, end []int, col func(*Series) []float64) []float64 {
+	if slices.Equal(lo, w.lo) && slices.Equal(end, w.end) {
+		return w.values
+	}
 	w.added, w.removed = w.added[:0], w.removed[:0]
+	afresh := w.lo == nil
 	for i, ser := range series {
+		if afresh || lo[i] < w.lo[i] || end[i] < w.end[i] {
+			afresh = true
+			break
+		}
 		vs := col(ser)
-		w.removed = appendValues(w.removed, vs[oldLo[i]:min(lo[i], oldEnd[i])])
-		w.added = appendValues(w.added, vs[max(oldEnd[i], lo[i]):end[i]])
+		w.removed = appendValues(w.removed, vs[w.lo[i]:min(lo[i], w.end[i])])
+		w.added = appendValues(w.added, vs[max(w.end[i], lo[i]):end[i]])
 	}
-	if len(w.added) == 0 && len(w.removed) == 0 {
-		return
+	if afresh || len(w.added) > len(w.values) {
+		w.values = w.values[:0]
+		for i, ser := range series {
+			w.values = appendValues(w.values, col(ser)[lo[i]:end[i]])
+		}
+		slices.Sort(w.values)
+	} else {
+		slices.Sort(w.added)
+		slices.Sort(w.removed)
+		w.spare = mergeSorted(w.spare[:0], w.values, w.removed, w.added)
+		w.values, w.spare = w.spare, w.values
 	}
-	slices.Sort(w.added)
-	slices.Sort(w.removed)
-	w.spare = mergeSorted(w.spare[:0], w.values, w.removed, w.added)
-	w.values, w.spare = w.spare, w.values
+	w.lo, w.end = lo, end
+	return w.values
 }
 
 // appendValues appends the values that are not NaN.
@@ -428,36 +456,38 @@ func mergeSorted(dst, old, removed, added []float64) []float64 {
 	return append(dst, added[a:]...)
 }
 
-// fill sets out as Summarize's window of the pods' samples [lo, end): the
-// sorted values, their count and highest, the first and last times and the
-// sum, added in Summarize's order (pod after pod) so that the mean is the
-// same to the bit. finish derives First, Last and Mean.
-func (w *sortedWindow) fill(out *Window, series []*Series, lo, end []int, col func(*Series) []float64) {
-	out.values, out.sorted, out.Count = w.values, true, len(w.values)
-	if out.Count == 0 {
-		return
-	}
-	out.Max = max(0, w.values[len(w.values)-1]) // Summarize's Max starts at 0
-	out.firstMs, out.lastMs = math.MaxInt64, math.MinInt64
+// fill sets w as Summarize's window of the pods' samples [lo, end), but
+// for the sorted values (lazy): their count and highest, the first and last
+// times and the sum, added in Summarize's order (pod after pod) so that the
+// mean is the same to the bit. finish derives First, Last and Mean.
+func (w *Window) fill(series []*Series, lo, end []int, col func(*Series) []float64) {
+	w.firstMs, w.lastMs = math.MaxInt64, math.MinInt64
 	for i, ser := range series {
-		vs, times := col(ser)[lo[i]:end[i]], ser.Time[lo[i]:end[i]]
-		first := -1
-		for j, v := range vs {
-			if !math.IsNaN(v) {
-				if first < 0 {
-					first = j
-				}
-				out.sum += v
-			}
+		vs := col(ser)[lo[i]:end[i]]
+		first, last := 0, len(vs)-1
+		for first <= last && math.IsNaN(vs[first]) {
+			first++
 		}
-		if first < 0 {
+		if first > last {
 			continue
 		}
-		last := len(vs) - 1
 		for math.IsNaN(vs[last]) {
 			last--
 		}
-		out.firstMs, out.lastMs = min(out.firstMs, times[first]), max(out.lastMs, times[last])
+		w.firstMs = min(w.firstMs, ser.Time[lo[i]+first])
+		w.lastMs = max(w.lastMs, ser.Time[lo[i]+last])
+		n, sum, high := 0, w.sum, w.Max
+		for _, v := range vs[first : last+1] {
+			if v == v { // not NaN
+				n++
+				sum += v
+				high = max(high, v) // from 0, as Summarize's
+			}
+		}
+		w.Count, w.sum, w.Max = w.Count+n, sum, high
+	}
+	if w.Count == 0 {
+		w.firstMs, w.lastMs = 0, 0
 	}
 }
 

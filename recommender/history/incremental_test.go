@@ -126,6 +126,9 @@ func TestIncrementalMatchesSummarize(t *testing.T) {
 						want, err := Summarize(key, series, ooms[i], until, o)
 						require.NoError(t, err)
 						got := incs[i].Summarize(ooms[i], until)
+						if r.IntN(3) == 0 {
+							continue // unread: the lazy windows catch up later
+						}
 						requireSameSummary(t, want, got, "seed %d, options %d, until %s", seed, i, until)
 					}
 				}
@@ -160,8 +163,9 @@ func requireSameSummary(t *testing.T, want, got *Summary, msg string, args ...an
 	t.Helper()
 	w, g := *want, *got
 	for _, win := range []*Window{&w.CPUWindow, &w.MemoryWindow, &g.CPUWindow, &g.MemoryWindow} {
-		win.values = slices.Sorted(slices.Values(win.values))
-		win.sorted = true
+		win.Quantile(0.5) // sorts, or brings the lazy values
+		win.values = slices.Clone(win.values)
+		win.sorted, win.lazy = true, nil
 		if len(win.values) == 0 {
 			win.values = nil
 		}

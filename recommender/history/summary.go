@@ -123,6 +123,9 @@ type Window struct {
 	// hist answers Quantile for a window kept without its values (an
 	// Accumulator's).
 	hist *sketch.Histogram
+	// lazy supplies the sorted values on the first Quantile, for a window
+	// an Incremental keeps sorted only when asked.
+	lazy *lazyValues
 }
 
 // Span is the time from the window's first to its last sample.
@@ -136,6 +139,9 @@ func (w *Window) Span() time.Duration {
 // Quantile returns the q-quantile by linear interpolation between the
 // closest ranks (numpy's default), 0 for an empty window.
 func (w *Window) Quantile(q float64) float64 {
+	if len(w.values) == 0 && w.lazy != nil && w.Count > 0 {
+		w.values, w.sorted = w.lazy.sorted(), true
+	}
 	if len(w.values) == 0 {
 		if w.hist != nil && w.Count > 0 {
 			return min(w.hist.Quantile(q), w.hist.Max())
@@ -146,21 +152,31 @@ func (w *Window) Quantile(q float64) float64 {
 		slices.Sort(w.values)
 		w.sorted = true
 	}
+	return SortedQuantile(w.values, q)
+}
+
+// SortedQuantile is Window.Quantile of values already sorted: the
+// q-quantile by linear interpolation between the closest ranks, 0 for
+// none. A backtest's oracle takes it of each interval's samples.
+func SortedQuantile(values []float64, q float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
 	if !(q >= 0) {
 		q = 0 // NaN too: the int conversion below needs a finite number
 	}
 	q = min(q, 1)
-	pos := q * float64(len(w.values)-1)
+	pos := q * float64(len(values)-1)
 	lo := int(math.Floor(pos))
-	if lo >= len(w.values)-1 {
-		return w.values[len(w.values)-1]
+	if lo >= len(values)-1 {
+		return values[len(values)-1]
 	}
 	frac := pos - float64(lo)
-	if frac == 0 || w.values[lo] == w.values[lo+1] {
+	if frac == 0 || values[lo] == values[lo+1] {
 		// Exact as it is, and no Inf − Inf = NaN between infinite values.
-		return w.values[lo]
+		return values[lo]
 	}
-	return w.values[lo] + frac*(w.values[lo+1]-w.values[lo])
+	return values[lo] + frac*(values[lo+1]-values[lo])
 }
 
 // add is Add without finish, for Summarize's hot path: only the ends (in
