@@ -194,15 +194,21 @@ func Run(t testing.TB, dir string, args ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopAtCleanup(t, s, "prometheus")
+	return s
+}
+
+// stopAtCleanup stops the server when the test ends, showing the tail of
+// its logs (named by what) if the test failed.
+func stopAtCleanup(t testing.TB, s *Server, what string) {
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Log(err)
 		}
 		if t.Failed() {
-			t.Logf("prometheus logs:\n%s", tail(s.Logs()))
+			t.Logf("%s logs:\n%s", what, tail(s.Logs()))
 		}
 	})
-	return s
 }
 
 func freePort() (int, error) {

@@ -113,14 +113,7 @@ func RunVM(t testing.TB, args ...string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Log(err)
-		}
-		if t.Failed() {
-			t.Logf("victoria-metrics logs:\n%s", tail(s.Logs()))
-		}
-	})
+	stopAtCleanup(t, s, "victoria-metrics")
 	return s
 }
 
