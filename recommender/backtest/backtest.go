@@ -242,7 +242,7 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 		}
 		if gathered != nil {
 			gathered[j].add(c, sch)
-			gathered[j].buf = nil
+			gathered[j].buf, gathered[j].x, gathered[j].idle, gathered[j].short = nil, nil, nil, nil
 		}
 	}); err != nil {
 		return nil, err

@@ -108,15 +108,24 @@ func BenchmarkHPAReplayAzure(b *testing.B) {
 
 // BenchmarkBacktestBitbrains replays bitbrains-2013-7 (500 VMs, CPU and
 // memory, a month at 5-minute steps) through the five profiles of
-// docs/benchmarks.md's time table, the hindsight bound included, as
-// `rightsize backtest --profile current,balanced,vpa,krr,oracle` does.
+// docs/benchmarks.md's time table, as `rightsize backtest --profile
+// current,balanced,vpa,krr,oracle` does after reading the file: the replay
+// alone, and with the hindsight bound of each profile's risk.
 func BenchmarkBacktestBitbrains(b *testing.B) {
 	st := loadStore(b, sharedData(b, "bitbrains-2013-7.csv.gz"))
-	o := backtest.DefaultOptions()
-	o.Headroom = true
-	for range b.N {
-		if _, err := backtest.Run(context.Background(), st, []string{"current", "balanced", "vpa", "krr", "oracle"}, o); err != nil {
-			b.Fatal(err)
+	for _, headroom := range []bool{false, true} {
+		name := "replay"
+		if headroom {
+			name = "with-headroom"
 		}
+		b.Run(name, func(b *testing.B) {
+			o := backtest.DefaultOptions()
+			o.Headroom = headroom
+			for range b.N {
+				if _, err := backtest.Run(context.Background(), st, []string{"current", "balanced", "vpa", "krr", "oracle"}, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -115,7 +115,9 @@ type cellGatherer struct {
 	cells            []cell
 	maxUse, maxTotal float64
 	minDt            float64 // 0: none yet
-	buf              []cellSample
+	// Scratch space reused from cell to cell.
+	buf            []cellSample
+	x, idle, short []float64
 }
 
 // cellSample is one scored CPU sample: usage and weight (hours).
@@ -160,11 +162,10 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 			return
 		}
 		slices.SortFunc(ss, func(a, b cellSample) int { return cmp.Compare(a.u, b.u) })
-		// One allocation for the candidates' columns: at most one per
-		// sample and the request 0.
-		n := len(ss) + 1
-		cols := make([]float64, 3*n)
-		c := cell{x: cols[0:0:n], idle: cols[n : n : 2*n], short: cols[2*n : 2*n : 3*n]}
+		// The candidates go to the gatherer's scratch columns first, then
+		// to one allocation of their size: they are far fewer than the
+		// samples, and the cells are kept until the bound is computed.
+		c := cell{x: g.x[:0], idle: g.idle[:0], short: g.short[:0]}
 		for _, x := range ss {
 			c.total += x.dt
 			c.usage += x.u * x.dt
@@ -186,6 +187,13 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 			c.add(x.u, x.u*below-useBelow, c.total-below)
 		}
 		g.maxTotal = max(g.maxTotal, c.total)
+		g.x, g.idle, g.short = c.x, c.idle, c.short
+		m := len(c.x)
+		cols := make([]float64, 3*m)
+		copy(cols[0:m], c.x)
+		copy(cols[m:2*m], c.idle)
+		copy(cols[2*m:3*m], c.short)
+		c.x, c.idle, c.short = cols[0:m:m], cols[m:2*m:2*m], cols[2*m:3*m:3*m]
 		g.cells = append(g.cells, c)
 	})
 }
