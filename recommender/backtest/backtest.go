@@ -294,21 +294,28 @@ func addHeadroom(ctx context.Context, results []Result, cells []cell, lambdaMax 
 	if len(cells) == 0 {
 		return nil
 	}
-	known := map[float64]float64{}
-	for i := range results {
-		r := &results[i]
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The distinct risks, and each result's among them (-1: nothing
+	// covered, nothing to compare).
+	var risks []float64
+	at := make([]int, len(results))
+	for i, r := range results {
+		at[i] = -1
 		if r.CPU.RequestCoreHours == 0 {
-			continue // nothing covered, nothing to compare
+			continue
 		}
-		if err := ctx.Err(); err != nil {
-			return err
+		if at[i] = slices.Index(risks, r.CPU.Insufficient); at[i] < 0 {
+			at[i], risks = len(risks), append(risks, r.CPU.Insufficient)
 		}
-		beta := r.CPU.Insufficient
-		if _, ok := known[beta]; !ok {
-			known[beta] = bound(cells, beta, lambdaMax).Slack
+	}
+	bounds := slacks(cells, risks, lambdaMax)
+	for i := range results {
+		if at[i] >= 0 {
+			v := bounds[at[i]]
+			results[i].CPU.HindsightSlack = &v
 		}
-		v := known[beta]
-		r.CPU.HindsightSlack = &v
 	}
 	return nil
 }

@@ -373,6 +373,11 @@ func (ch *choice) choose(c *cell, lambda float64, where bracket) {
 // the dual's best value found and the allocation within the budget.
 func budgetLambda(cells []cell, choices []choice, rho, beta, lambdaMax float64) (dual float64, within sums) {
 	prepareAll(cells, rho)
+	return searchLambda(cells, choices, beta, lambdaMax)
+}
+
+// searchLambda is budgetLambda for the cells' prepared ρ.
+func searchLambda(cells []cell, choices []choice, beta, lambdaMax float64) (dual float64, within sums) {
 	// λ spans many orders of magnitude (cores per hour of risk): bisect its
 	// logarithm, from λmax·2^-48 (as good as 0) to λmax.
 	lo, hi := lambdaMax*math.Exp2(-48), lambdaMax
@@ -400,6 +405,41 @@ func budgetLambda(cells []cell, choices []choice, rho, beta, lambdaMax float64) 
 	return max(loSums.dual-lo*beta*loSums.total, hiSums.dual-hi*beta*hiSums.total), hiSums
 }
 
+// slacks returns the bound's slack (Bound.Slack) at each risk, by
+// bisection on ρ. The risks' bisections run side by side and, where several
+// stand at the same ρ (all at the first step, risks close together for a
+// few more), share its envelopes, the costliest part of a step.
+func slacks(cells []cell, betas []float64, lambdaMax float64) []float64 {
+	choices := make([]choice, len(cells))
+	lo, hi := make([]float64, len(betas)), make([]float64, len(betas))
+	for i := range hi {
+		hi[i] = 1
+	}
+	// 2^-17 of slack is well below the figures' two decimals.
+	for range 17 {
+		stepped := make([]bool, len(betas))
+		for i := range betas {
+			if stepped[i] {
+				continue
+			}
+			rho := (lo[i] + hi[i]) / 2
+			prepareAll(cells, rho)
+			for j := i; j < len(betas); j++ {
+				if stepped[j] || (lo[j]+hi[j])/2 != rho {
+					continue
+				}
+				stepped[j] = true
+				if d, _ := searchLambda(cells, choices, betas[j], lambdaMax); d > 0 {
+					lo[j] = rho // some λ proves slack ρ unreachable
+				} else {
+					hi[j] = rho
+				}
+			}
+		}
+	}
+	return lo
+}
+
 // settle makes the last midpoint an end of the bracket: hi where it is true.
 func settle(choices []choice, hi bool) {
 	for i := range choices {
@@ -413,20 +453,10 @@ func settle(choices []choice, hi bool) {
 }
 
 func bound(cells []cell, beta, lambdaMax float64) Bound {
-	// 2^-17 of slack is well below the figures' two decimals.
-	choices := make([]choice, len(cells))
-	lo, hi := 0.0, 1.0
-	for range 17 {
-		mid := (lo + hi) / 2
-		if d, _ := budgetLambda(cells, choices, mid, beta, lambdaMax); d > 0 {
-			lo = mid // some λ proves slack mid unreachable
-		} else {
-			hi = mid
-		}
-	}
+	lo := slacks(cells, []float64{beta}, lambdaMax)[0]
 	b := Bound{Insufficient: beta, Slack: lo}
 	// A reachable allocation at the bound's ρ, within the budget.
-	_, s := budgetLambda(cells, choices, lo, beta, lambdaMax)
+	_, s := budgetLambda(cells, make([]choice, len(cells)), lo, beta, lambdaMax)
 	b.Achieved = CPU{RequestCoreHours: s.req, UsageCoreHours: s.use, Slack: ratio(s.idle, s.req), Insufficient: ratio(s.short, s.total)}
 	return b
 }
