@@ -281,7 +281,6 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 			all.merge(&gathered[j])
 			gathered[j].cells = nil
 		}
-		packCells(all.cells)
 		if err := addHeadroom(ctx, results, all.cells, all.lambdaMax()); err != nil {
 			return nil, err
 		}

@@ -82,7 +82,6 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 		return nil, err
 	}
 	cells, lambdaMax := hindsightCells(st, sch, o)
-	packCells(cells)
 	out := make([]Bound, 0, len(risks))
 	for _, beta := range risks {
 		if err := ctx.Err(); err != nil {
@@ -188,39 +187,24 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 		}
 		g.maxTotal = max(g.maxTotal, c.total)
 		g.x, g.idle, g.short = c.x, c.idle, c.short
-		m := len(c.x)
-		cols := make([]float64, 3*m)
-		copy(cols[0:m], c.x)
-		copy(cols[m:2*m], c.idle)
-		copy(cols[2*m:3*m], c.short)
-		c.x, c.idle, c.short = cols[0:m:m], cols[m:2*m:2*m], cols[2*m:3*m:3*m]
+		c.own()
 		g.cells = append(g.cells, c)
 	})
 }
 
-// packCells lays every cell's columns and envelope out in one block of
-// memory, cell after cell. The bound passes over all cells some 500 times
-// per risk; with each cell's slices where the allocator put them, those
-// passes waited on memory more than they computed.
-func packCells(cells []cell) {
-	n := 0
-	for i := range cells {
-		n += len(cells[i].x)
-	}
-	floats, ints := make([]float64, 5*n), make([]int32, n)
-	off := 0
-	for i := range cells {
-		c := &cells[i]
-		m := len(c.x)
-		f := floats[5*off : 5*(off+m) : 5*(off+m)]
-		copy(f[0:m], c.x)
-		copy(f[m:2*m], c.idle)
-		copy(f[2*m:3*m], c.short)
-		c.x, c.idle, c.short = f[0:m:m], f[m:2*m:2*m], f[2*m:3*m:3*m]
-		c.from, c.k = f[3*m:3*m:4*m], f[4*m:4*m:5*m]
-		c.hull = ints[off : off : off+m]
-		off += m
-	}
+// own moves the cell's candidates, built in scratch space, to one block
+// of memory of their size, with room for the envelope: the cells are kept
+// until the bound is computed, and its passes over them, some 500 per risk,
+// run faster on a cell's data side by side.
+func (c *cell) own() {
+	m := len(c.x)
+	f := make([]float64, 5*m)
+	copy(f[0:m], c.x)
+	copy(f[m:2*m], c.idle)
+	copy(f[2*m:3*m], c.short)
+	c.x, c.idle, c.short = f[0:m:m], f[m:2*m:2*m], f[2*m:3*m:3*m]
+	c.from, c.k = f[3*m:3*m:4*m], f[4*m:4*m:5*m]
+	c.hull = make([]int32, 0, m)
 }
 
 func (c *cell) add(x, idle, short float64) {

@@ -169,8 +169,9 @@ func plainBudgetLambda(cells []cell, rho, beta, lambdaMax float64) (float64, sum
 	return max(loSums.dual-lo*beta*loSums.total, hiSums.dual-hi*beta*hiSums.total), hiSums
 }
 
-// TestBisectionMatchesPlain: the bracketed λ bisection, on packed cells or
-// not, gives the plain one's figures to the bit, and so the same bound.
+// TestBisectionMatchesPlain: the bracketed λ bisection, on cells in one
+// block or not, gives the plain one's figures to the bit, and so the same
+// bound.
 func TestBisectionMatchesPlain(t *testing.T) {
 	cases := []struct {
 		name  string
@@ -180,14 +181,16 @@ func TestBisectionMatchesPlain(t *testing.T) {
 		{"one cell", 1, false},
 		{"few cells", 7, false},
 		{"many cells, two workers", 300, false},
-		{"many cells, packed", 300, true},
+		{"many cells, each in one block", 300, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.cells), 9))
 			cells, lambdaMax := randomCells(rng, tc.cells)
 			if tc.pack {
-				packCells(cells)
+				for i := range cells {
+					cells[i].own()
+				}
 			}
 			choices := make([]choice, len(cells))
 			for _, rho := range []float64{0, 0.13, 0.5, 0.87} {
