@@ -160,12 +160,6 @@ func (f *Follower) Incremental(o Options) (*Incremental, error) {
 	return z, nil
 }
 
-// NewIncremental returns a summarizer of one container's series for
-// options o, sharing nothing.
-func NewIncremental(key workload.ContainerKey, series []*Series, o Options) (*Incremental, error) {
-	return NewFollower(key, series).Incremental(o)
-}
-
 // Summarize returns what Summarize returns for the container's series,
 // ooms and until. Calls come with until not decreasing and ooms only
 // growing (a backtest appends the kills it replays); an earlier until
