@@ -26,9 +26,17 @@ func more(n int) string { return fmt.Sprintf("… and %d more in the HTML or JSO
 func WriteMarkdown(w io.Writer, r *Report) error {
 	v := r.view()
 	bw := bufio.NewWriter(w)
+	for _, section := range []func(io.Writer, *view){mdHeadline, mdSavings, mdRisks, mdGroups, mdQoS, mdHPAs, mdConfidence} {
+		section(bw, &v)
+	}
+	fmt.Fprintf(bw, "\n<sub>Prices: %s. Idle is max(request − usage, 0) per sample; savings price today's minus the recommended requests over the pod-hours each container ran.</sub>\n", mdText(v.Prices))
+	return bw.Flush()
+}
+
+// mdHeadline is the title, the period and the headline figures.
+func mdHeadline(bw io.Writer, v *view) {
 	fmt.Fprintf(bw, "## %s\n\n", mdText(v.Title))
 	fmt.Fprintf(bw, "**%s** (%s) · source %s · profile %s\n\n", mdText(v.Period), mdText(v.PeriodLength), mdCode(v.Source), mdCode(v.Profile))
-
 	fmt.Fprintln(bw, "| | This period | Previous | Change |")
 	fmt.Fprintln(bw, "|---|---:|---:|---:|")
 	for i, h := range v.Headline {
@@ -39,7 +47,10 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintln(bw, mdRow(label, now, mdText(h.Before), mdText(h.Change)))
 	}
 	fmt.Fprintf(bw, "\n%s. Idle is %s of requested. Potential savings: %s.\n", mdText(capitalize(v.Counts)), mdText(v.IdleShare), mdText(v.SavingsNote))
+}
 
+// mdSavings is the top savings and the workloads that would cost more.
+func mdSavings(bw io.Writer, v *view) {
 	fmt.Fprint(bw, "\n### Top savings\n\n")
 	if len(v.TopSavings) == 0 {
 		fmt.Fprintln(bw, "No workload would save by applying its recommendations.")
@@ -57,7 +68,10 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(bw, "\nWould cost more (under-provisioned): %s.\n", strings.Join(items, ", "))
 	}
+}
 
+// mdRisks lists the risks, capped.
+func mdRisks(bw io.Writer, v *view) {
 	fmt.Fprintf(bw, "\n### Risks (%d)\n\n", len(v.Risks))
 	if len(v.Risks) == 0 {
 		fmt.Fprintln(bw, "No OOM kills, throttling, usage above requests, missing settings or BestEffort pods in this period.")
@@ -73,21 +87,32 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(bw, "- **%s** %s: %s (%s)\n", mdText(k.Severity), where, mdText(k.Detail), mdText(k.Rule))
 	}
+}
 
+// mdGroups is the cost by namespace and, where a team label is set, by
+// team.
+func mdGroups(bw io.Writer, v *view) {
 	fmt.Fprint(bw, "\n### Cost by namespace\n\n")
 	writeGroupTable(bw, "Namespace", v.Namespaces, true)
 	if v.TeamLabel != "" {
 		fmt.Fprintf(bw, "\n### Cost by team (label %s)\n\n", mdCode(v.TeamLabel))
 		writeGroupTable(bw, "Team", v.Teams, false)
 	}
+}
 
+// mdQoS is the QoS classes today and recommended.
+func mdQoS(bw io.Writer, v *view) {
 	fmt.Fprint(bw, "\n### QoS classes\n\n")
 	fmt.Fprintln(bw, "| Class | Workloads today | Replicas today | Workloads recommended | Replicas recommended |")
 	fmt.Fprintln(bw, "|---|---:|---:|---:|---:|")
 	for _, q := range v.QoS {
 		fmt.Fprintln(bw, mdRow(mdText(q.Class), q.Workloads, q.Pods, q.WorkloadsAfter, q.PodsAfter))
 	}
+}
 
+// mdHPAs is the HPA section: coverage, the HPAs in place and the ones
+// recommended where there is none, capped.
+func mdHPAs(bw io.Writer, v *view) {
 	fmt.Fprint(bw, "\n### Horizontal autoscaling\n\n")
 	fmt.Fprint(bw, mdText(v.HPA.Coverage))
 	if v.HPA.Note != "" {
@@ -121,7 +146,10 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	if len(v.HPA.Existing) > 0 || len(v.HPA.Suggested) > 0 {
 		fmt.Fprintf(bw, "\n%s\n", mdText(v.HPA.Behavior))
 	}
+}
 
+// mdConfidence lists the low-confidence recommendations, capped.
+func mdConfidence(bw io.Writer, v *view) {
 	fmt.Fprint(bw, "\n### Confidence\n\n")
 	for i, c := range v.Confidence {
 		if i == markdownRows {
@@ -130,8 +158,6 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(bw, "- %s\n", mdText(c))
 	}
-	fmt.Fprintf(bw, "\n<sub>Prices: %s. Idle is max(request − usage, 0) per sample; savings price today's minus the recommended requests over the pod-hours each container ran.</sub>\n", mdText(v.Prices))
-	return bw.Flush()
 }
 
 func writeGroupTable(w io.Writer, what string, rows []groupRow, code bool) {
