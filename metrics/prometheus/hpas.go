@@ -129,89 +129,111 @@ type hpaBuild struct {
 // out alone; replicas out of bounds leave the whole HPA out, whose range
 // would be a guess.
 func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) {
-	r := hpaReading{skipped: map[string]int{}}
-	byName := map[nsName]*hpaBuild{}
+	h := &hpaAssembly{nsLabel: nsLabel, r: hpaReading{skipped: map[string]int{}},
+		byName: map[nsName]*hpaBuild{}, withInfo: map[nsName]bool{}, orphans: map[nsName]bool{}}
+	h.addInfo(a.info)
+	h.addReplicas(a.minReplicas, func(b *hpaBuild, n int) { b.hpa.MinReplicas = n })
+	h.addReplicas(a.maxReplicas, func(b *hpaBuild, n int) { b.hpa.MaxReplicas, b.hasMax = n, true })
+	h.addCurrent(a.current)
+	h.addTargets(a.targets)
+	return h.finish()
+}
+
+// hpaAssembly builds the HPAs from kube-state-metrics' series, one kind of
+// series after the other.
+type hpaAssembly struct {
+	nsLabel model.LabelName
+	r       hpaReading
+	byName  map[nsName]*hpaBuild
 	// withInfo holds the HPAs with an info series, valid or not: only the
-	// others show an older kube-state-metrics.
-	withInfo := map[nsName]bool{}
-	for _, s := range a.info {
-		k, ok := hpaNameOf(s.Metric, nsLabel)
+	// others show an older kube-state-metrics (orphans).
+	withInfo, orphans map[nsName]bool
+}
+
+// addInfo starts an HPA per valid info series; a second target for one
+// name spoils it.
+func (h *hpaAssembly) addInfo(info model.Vector) {
+	for _, s := range info {
+		k, ok := hpaNameOf(s.Metric, h.nsLabel)
 		if ok {
-			withInfo[k] = true
+			h.withInfo[k] = true
 		}
 		target, tok := hpaTargetOf(k.namespace, s.Metric)
 		if !ok || !tok {
-			r.skipped[skipHPANames]++
+			h.r.skipped[skipHPANames]++
 			continue
 		}
-		if b := byName[k]; b != nil {
+		if b := h.byName[k]; b != nil {
 			b.retarget = true
 			continue
 		}
-		byName[k] = &hpaBuild{
+		h.byName[k] = &hpaBuild{
 			hpa:     workload.HPA{Name: k.name, Target: target, MinReplicas: 1},
 			metrics: map[string]*workload.MetricTarget{},
 		}
 	}
-	orphans := map[nsName]bool{}
-	// find returns the HPA a spec series belongs to; nil for one without
-	// a valid name (counted) or without an info series (remembered).
-	find := func(s *model.Sample) *hpaBuild {
-		k, ok := hpaNameOf(s.Metric, nsLabel)
+}
+
+// find returns the HPA a spec series belongs to; nil for one without a
+// valid name (counted) or without an info series (remembered).
+func (h *hpaAssembly) find(s *model.Sample) *hpaBuild {
+	k, ok := hpaNameOf(s.Metric, h.nsLabel)
+	if !ok {
+		h.r.skipped[skipHPANames]++
+		return nil
+	}
+	b := h.byName[k]
+	if b == nil && !h.withInfo[k] {
+		h.orphans[k] = true
+	}
+	return b
+}
+
+// addReplicas sets a replica bound; a bad value spoils the HPA.
+func (h *hpaAssembly) addReplicas(vec model.Vector, set func(b *hpaBuild, n int)) {
+	for _, s := range vec {
+		b := h.find(s)
+		if b == nil {
+			continue
+		}
+		n, ok := wholeWithin(float64(s.Value), 1, maxHPAReplicas)
 		if !ok {
-			r.skipped[skipHPANames]++
-			return nil
+			h.r.skipped[skipHPAValues]++
+			b.bad = true
+			continue
 		}
-		b := byName[k]
-		if b == nil && !withInfo[k] {
-			orphans[k] = true
-		}
-		return b
+		set(b, n)
 	}
-	for _, rep := range []struct {
-		vec model.Vector
-		set func(b *hpaBuild, n int)
-	}{
-		{a.minReplicas, func(b *hpaBuild, n int) { b.hpa.MinReplicas = n }},
-		{a.maxReplicas, func(b *hpaBuild, n int) { b.hpa.MaxReplicas, b.hasMax = n, true }},
-	} {
-		for _, s := range rep.vec {
-			b := find(s)
-			if b == nil {
-				continue
-			}
-			n, ok := wholeWithin(float64(s.Value), 1, maxHPAReplicas)
-			if !ok {
-				r.skipped[skipHPAValues]++
-				b.bad = true
-				continue
-			}
-			rep.set(b, n)
-		}
-	}
-	// The pods an HPA runs now: informative, so a bad value leaves out
-	// only itself.
-	for _, s := range a.current {
-		b := find(s)
+}
+
+// addCurrent sets the pods an HPA runs now: informative, so a bad value
+// leaves out only itself.
+func (h *hpaAssembly) addCurrent(vec model.Vector) {
+	for _, s := range vec {
+		b := h.find(s)
 		if b == nil {
 			continue
 		}
 		n, ok := wholeWithin(float64(s.Value), 0, maxHPAReplicas)
 		if !ok {
-			r.skipped[skipHPAValues]++
+			h.r.skipped[skipHPAValues]++
 			continue
 		}
 		b.hpa.Replicas = n
 	}
-	for _, s := range a.targets {
-		b := find(s)
+}
+
+// addTargets sets the metrics' targets; a bad one leaves out only itself.
+func (h *hpaAssembly) addTargets(vec model.Vector) {
+	for _, s := range vec {
+		b := h.find(s)
 		if b == nil {
 			continue
 		}
 		name := string(s.Metric["metric_name"])
 		typ := s.Metric["metric_target_type"]
 		if !hpaMetricName(name) || typ != "utilization" && typ != "average" && typ != "value" {
-			r.skipped[skipHPANames]++
+			h.r.skipped[skipHPANames]++
 			continue
 		}
 		m := b.metrics[name]
@@ -222,14 +244,14 @@ func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) 
 		if typ == "utilization" {
 			n, ok := wholeWithin(v, 1, maxHPAUtilization)
 			if !ok {
-				r.skipped[skipHPAValues]++
+				h.r.skipped[skipHPAValues]++
 				continue
 			}
 			m.AverageUtilization = n
 		} else {
 			q, ok := quantityOf(name, v)
 			if !ok {
-				r.skipped[skipHPAValues]++
+				h.r.skipped[skipHPAValues]++
 				continue
 			}
 			// Kubernetes allows one of the two; an average wins should
@@ -240,12 +262,16 @@ func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) 
 		}
 		b.metrics[name] = m
 	}
+}
+
+// finish keeps the whole HPAs, sorted, and counts the others.
+func (h *hpaAssembly) finish() ([]workload.HPA, hpaReading) {
 	var out []workload.HPA
-	for _, b := range byName {
+	for _, b := range h.byName {
 		switch {
 		case b.bad:
 		case !b.hasMax, b.retarget, b.hpa.MinReplicas > b.hpa.MaxReplicas:
-			r.skipped[skipHPAShape]++
+			h.r.skipped[skipHPAShape]++
 		default:
 			for _, m := range b.metrics {
 				b.hpa.Metrics = append(b.hpa.Metrics, *m)
@@ -254,11 +280,11 @@ func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) 
 			out = append(out, b.hpa)
 		}
 	}
-	r.withoutInfo = len(orphans)
+	h.r.withoutInfo = len(h.orphans)
 	slices.SortFunc(out, func(x, y workload.HPA) int {
 		return cmp.Or(strings.Compare(x.Target.Namespace, y.Target.Namespace), strings.Compare(x.Name, y.Name))
 	})
-	return out, r
+	return out, h.r
 }
 
 // hpaNameOf names the HPA of a series; ok is false unless both names are
