@@ -146,117 +146,146 @@ var authKeys = []string{"authorization", "bearer_token", "bearer_token_file", "b
 // there is one, with the options filled in. A setting both make is an
 // error (ConflictError), as is a configuration the library refuses.
 func (o Options) httpClientConfig() (config.HTTPClientConfig, error) {
-	cfg := config.DefaultHTTPClientConfig
-	keys := yamlKeys{}
+	m := configMerge{o: o, cfg: config.DefaultHTTPClientConfig, keys: yamlKeys{}}
 	if o.HTTPConfigFile != "" {
 		file, k, err := loadHTTPConfigFile(o.HTTPConfigFile)
 		if err != nil {
-			return cfg, err
+			return m.cfg, err
 		}
-		cfg, keys = *file, k
+		m.cfg, m.keys = *file, k
 	}
-	var errs []error
-	conflict := func(setting, key string, options ...string) {
-		errs = append(errs, &ConflictError{Setting: setting, Options: options, Key: key, File: o.HTTPConfigFile})
-	}
-	type field struct {
-		name string
-		set  bool
-	}
-	given := func(fields ...field) []string {
-		var names []string
-		for _, f := range fields {
-			if f.set {
-				names = append(names, f.name)
-			}
-		}
-		return names
-	}
-
-	if opts := given(field{"BearerToken", o.BearerToken != ""}, field{"BearerTokenFile", o.BearerTokenFile != ""},
-		field{"Username", o.Username != ""}, field{"Password", o.Password != ""}, field{"PasswordFile", o.PasswordFile != ""}); len(opts) > 0 {
-		switch key := keys.first(authKeys...); {
-		case key != "":
-			conflict("authentication", key, opts...)
-		case o.BearerToken != "" || o.BearerTokenFile != "":
-			cfg.Authorization = &config.Authorization{Type: "Bearer", Credentials: o.BearerToken, CredentialsFile: o.BearerTokenFile}
-		default:
-			cfg.BasicAuth = &config.BasicAuth{Username: o.Username, Password: o.Password, PasswordFile: o.PasswordFile}
-		}
-	}
-
-	tlsKeys := keys["tls_config"]
-	if o.CAFile != "" {
-		if key := tlsKeys.first("ca", "ca_file", "ca_ref"); key != "" {
-			conflict("the CA certificates", "tls_config."+key, "CAFile")
-		} else {
-			cfg.TLSConfig.CAFile = o.CAFile
-		}
-	}
-	if opts := given(field{"CertFile", o.CertFile != ""}, field{"KeyFile", o.KeyFile != ""}); len(opts) > 0 {
-		if key := tlsKeys.first("cert", "cert_file", "cert_ref", "key", "key_file", "key_ref"); key != "" {
-			conflict("the client certificate", "tls_config."+key, opts...)
-		} else {
-			cfg.TLSConfig.CertFile, cfg.TLSConfig.KeyFile = o.CertFile, o.KeyFile
-		}
-	}
-	if o.InsecureSkipVerify {
-		if tlsKeys.has("insecure_skip_verify") {
-			conflict("certificate verification", "tls_config.insecure_skip_verify", "InsecureSkipVerify")
-		} else {
-			cfg.TLSConfig.InsecureSkipVerify = true
-		}
-	}
-
-	if len(o.Headers) > 0 {
-		h := &config.Headers{Headers: map[string]config.Header{}}
-		if cfg.HTTPHeaders != nil {
-			for name, v := range cfg.HTTPHeaders.Headers {
-				h.Headers[name] = v
-			}
-		}
-		fileNames := map[string]string{}
-		for name := range h.Headers {
-			fileNames[http.CanonicalHeaderKey(name)] = name
-		}
-		for _, name := range sortedKeys(o.Headers) {
-			if reservedHeader(name) {
-				continue // refused by Validate, with the reason
-			}
-			if fileName, ok := fileNames[http.CanonicalHeaderKey(name)]; ok {
-				conflict("header "+untrusted.Clip(name, untrusted.MaxQuoted), "http_headers."+untrusted.Clip(fileName, untrusted.MaxQuoted), "Headers")
-				continue
-			}
-			// Secrets: a header may carry a tenant's key, and a Secret is
-			// never written out with the configuration.
-			var values []config.Secret
-			for _, v := range o.Headers[name] {
-				values = append(values, config.Secret(v))
-			}
-			h.Headers[name] = config.Header{Secrets: values}
-		}
-		cfg.HTTPHeaders = h
-	}
-
+	m.auth()
+	m.tls()
+	m.headers()
 	// Proxies come from the environment (HTTPS_PROXY, NO_PROXY) unless the
 	// file says otherwise.
-	if keys.first("proxy_url", "no_proxy", "proxy_from_environment") == "" {
-		cfg.ProxyFromEnvironment = true
+	if m.keys.first("proxy_url", "no_proxy", "proxy_from_environment") == "" {
+		m.cfg.ProxyFromEnvironment = true
 	}
 	// HTTP/1.1 unless the file asks for HTTP/2: the concurrent requests go
 	// over connections of their own, each with its own flow control,
 	// rather than share one.
-	if !keys.has("enable_http2") {
-		cfg.EnableHTTP2 = false
+	if !m.keys.has("enable_http2") {
+		m.cfg.EnableHTTP2 = false
 	}
+	if err := errors.Join(m.errs...); err != nil {
+		return m.cfg, err
+	}
+	if err := m.cfg.Validate(); err != nil {
+		return m.cfg, fmt.Errorf("HTTP client configuration: %w", err)
+	}
+	return m.cfg, nil
+}
 
-	if err := errors.Join(errs...); err != nil {
-		return cfg, err
+// configMerge fills the options into the file's configuration, a conflict
+// for each setting both give.
+type configMerge struct {
+	o    Options
+	cfg  config.HTTPClientConfig
+	keys yamlKeys
+	errs []error
+}
+
+func (m *configMerge) conflict(setting, key string, options ...string) {
+	m.errs = append(m.errs, &ConflictError{Setting: setting, Options: options, Key: key, File: m.o.HTTPConfigFile})
+}
+
+// optionField is an option by name and whether it was given.
+type optionField struct {
+	name string
+	set  bool
+}
+
+// given names the options given.
+func given(fields ...optionField) []string {
+	var names []string
+	for _, f := range fields {
+		if f.set {
+			names = append(names, f.name)
+		}
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("HTTP client configuration: %w", err)
+	return names
+}
+
+// auth sets a bearer token or basic authentication.
+func (m *configMerge) auth() {
+	o := m.o
+	opts := given(optionField{"BearerToken", o.BearerToken != ""}, optionField{"BearerTokenFile", o.BearerTokenFile != ""},
+		optionField{"Username", o.Username != ""}, optionField{"Password", o.Password != ""}, optionField{"PasswordFile", o.PasswordFile != ""})
+	if len(opts) == 0 {
+		return
 	}
-	return cfg, nil
+	switch key := m.keys.first(authKeys...); {
+	case key != "":
+		m.conflict("authentication", key, opts...)
+	case o.BearerToken != "" || o.BearerTokenFile != "":
+		m.cfg.Authorization = &config.Authorization{Type: "Bearer", Credentials: o.BearerToken, CredentialsFile: o.BearerTokenFile}
+	default:
+		m.cfg.BasicAuth = &config.BasicAuth{Username: o.Username, Password: o.Password, PasswordFile: o.PasswordFile}
+	}
+}
+
+// tls sets the CA certificates, the client certificate and whether
+// certificates are verified.
+func (m *configMerge) tls() {
+	o := m.o
+	tlsKeys := m.keys["tls_config"]
+	if o.CAFile != "" {
+		if key := tlsKeys.first("ca", "ca_file", "ca_ref"); key != "" {
+			m.conflict("the CA certificates", "tls_config."+key, "CAFile")
+		} else {
+			m.cfg.TLSConfig.CAFile = o.CAFile
+		}
+	}
+	if opts := given(optionField{"CertFile", o.CertFile != ""}, optionField{"KeyFile", o.KeyFile != ""}); len(opts) > 0 {
+		if key := tlsKeys.first("cert", "cert_file", "cert_ref", "key", "key_file", "key_ref"); key != "" {
+			m.conflict("the client certificate", "tls_config."+key, opts...)
+		} else {
+			m.cfg.TLSConfig.CertFile, m.cfg.TLSConfig.KeyFile = o.CertFile, o.KeyFile
+		}
+	}
+	if o.InsecureSkipVerify {
+		if tlsKeys.has("insecure_skip_verify") {
+			m.conflict("certificate verification", "tls_config.insecure_skip_verify", "InsecureSkipVerify")
+		} else {
+			m.cfg.TLSConfig.InsecureSkipVerify = true
+		}
+	}
+}
+
+// headers adds the options' headers to the file's, a header both name
+// being a conflict.
+func (m *configMerge) headers() {
+	if len(m.o.Headers) == 0 {
+		return
+	}
+	h := &config.Headers{Headers: map[string]config.Header{}}
+	if m.cfg.HTTPHeaders != nil {
+		for name, v := range m.cfg.HTTPHeaders.Headers {
+			h.Headers[name] = v
+		}
+	}
+	fileNames := map[string]string{}
+	for name := range h.Headers {
+		fileNames[http.CanonicalHeaderKey(name)] = name
+	}
+	for _, name := range sortedKeys(m.o.Headers) {
+		if reservedHeader(name) {
+			continue // refused by Validate, with the reason
+		}
+		if fileName, ok := fileNames[http.CanonicalHeaderKey(name)]; ok {
+			m.conflict("header "+untrusted.Clip(name, untrusted.MaxQuoted), "http_headers."+untrusted.Clip(fileName, untrusted.MaxQuoted), "Headers")
+			continue
+		}
+		// Secrets: a header may carry a tenant's key, and a Secret is
+		// never written out with the configuration.
+		var values []config.Secret
+		for _, v := range m.o.Headers[name] {
+			values = append(values, config.Secret(v))
+		}
+		h.Headers[name] = config.Header{Secrets: values}
+	}
+	m.cfg.HTTPHeaders = h
 }
 
 // checkCA reads the CA certificates up front: the library would refuse
