@@ -144,9 +144,12 @@ func TestDecide(t *testing.T) {
 		{name: "no request today: set it (R5)", w: func() Workload {
 			return healthy(plan([4]int64{0, 0, 0, 0}, [4]int64{250, 0, 300, 600}, 0.9))
 		}, reason: ReasonApply, to: [4]int64{250, 0, 300, 600}},
-		{name: "cpu limit dropped as recommended (R4)", w: func() Workload {
+		{name: "no cpu limit recommended (R4): today's stays", w: func() Workload {
 			return healthy(plan([4]int64{500, 500, 1000, 2000}, [4]int64{450, 0, 1000, 2000}, 0.9))
-		}, reason: ReasonApply, to: [4]int64{450, 0, 1000, 2000}},
+		}, reason: ReasonApply, to: [4]int64{450, 500, 1000, 2000}},
+		{name: "no cpu limit recommended, request above today's limit: the limit follows", w: func() Workload {
+			return healthy(plan([4]int64{500, 500, 1000, 2000}, [4]int64{800, 0, 1000, 2000}, 0.9))
+		}, reason: ReasonApply, to: [4]int64{800, 800, 1000, 2000}},
 		{name: "HPA on CPU: cpu held, memory goes", w: func() Workload { w := healthy(base); w.HPAOnCPU = true; return w },
 			reason: ReasonApply, to: [4]int64{500, 1000, 900, 1800}},
 		{name: "HPA on CPU with its own recommendation: both", w: func() Workload { w := healthy(base); w.HPAOnCPU, w.HPAJoint = true, true; return w },

@@ -101,7 +101,11 @@ const (
 // Change is one container's settings today and after the apply.
 type Change struct {
 	Container string
-	From, To  workload.Settings
+	// Sidecar says the container is an init container that runs for the
+	// pod's lifetime (restartPolicy Always): written among the init
+	// containers.
+	Sidecar  bool
+	From, To workload.Settings
 	// Notes say what a guard rail held back.
 	Notes []string
 }
@@ -154,7 +158,7 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 			d.Held = append(d.Held, fmt.Sprintf("%s: confidence %.2f below %.2f", c.Name, r.Confidence, g.MinConfidence))
 			continue
 		}
-		ch := Change{Container: c.Name, From: c.Current, To: c.Current}
+		ch := Change{Container: c.Name, Sidecar: c.Sidecar, From: c.Current, To: c.Current}
 		if r.HasCPU {
 			if w.HPAOnCPU && !w.HPAJoint {
 				d.Held = append(d.Held, c.Name+": cpu held: an HPA scales on it, and its own recommendation is not applied with it (R10)")
@@ -221,8 +225,11 @@ func step(ch *Change, name string, curReq, wantReq, curLim, wantLim int64, g Gua
 		return curReq, curLim
 	}
 	switch {
-	case wantLim == 0:
-		lim = 0 // no limit recommended (R4 for CPU)
+	case wantLim == 0 && curLim != 0:
+		// None recommended (R4 for CPU), but removing a limit is its
+		// owners' call: a write only moves the values it owns.
+		lim = curLim
+		ch.Notes = append(ch.Notes, fmt.Sprintf("%s limit %s left: none is recommended, removing it is the owners' call", name, text(curLim)))
 	case curLim == 0:
 		lim = wantLim
 	default:
