@@ -121,9 +121,15 @@ func Start(ctx context.Context, prometheus, dir string, args ...string) (*Server
 // StartWithConfig is Start with a configuration file of the caller's, to
 // scrape targets.
 func StartWithConfig(ctx context.Context, prometheus, dir, config string, args ...string) (*Server, error) {
+	return onFreePort(func() (*Server, error) { return start(ctx, prometheus, dir, config, args) })
+}
+
+// onFreePort starts a server, again if the free port it was given was
+// taken between the probe and the start (up to three times).
+func onFreePort(start func() (*Server, error)) (*Server, error) {
 	var lastErr error
-	for range 3 { // the free port may be taken between probe and start
-		s, err := start(ctx, prometheus, dir, config, args)
+	for range 3 {
+		s, err := start()
 		if err == nil {
 			return s, nil
 		}

@@ -50,18 +50,7 @@ func RequireVM(t testing.TB) string {
 // to the command line (e.g. -search.maxPointsPerTimeseries=1000); with
 // -http.pathPrefix the server's URL ends in the prefix.
 func StartVM(ctx context.Context, bin, dir string, args ...string) (*Server, error) {
-	var lastErr error
-	for range 3 { // the free port may be taken between probe and start
-		s, err := startVM(ctx, bin, dir, args)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	return nil, lastErr
+	return onFreePort(func() (*Server, error) { return startVM(ctx, bin, dir, args) })
 }
 
 func startVM(ctx context.Context, bin, dir string, args []string) (*Server, error) {
