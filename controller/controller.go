@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"rightsize.dev/rightsize/controller/apply"
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/kube"
 	"rightsize.dev/rightsize/metrics/metricsserver"
@@ -81,6 +82,10 @@ type Options struct {
 	Recommender recommender.Recommender
 	Autoscaling hpa.Options
 
+	// Apply says whether and how recommendations are written into the
+	// workloads that opted in; the zero value writes nothing.
+	Apply ApplyOptions
+
 	Log *slog.Logger
 	Now func() time.Time
 }
@@ -107,6 +112,7 @@ type Controller struct {
 	metrics  metricsserver.API
 	plans    *exporter.Plans
 	health   *exporter.Health
+	applies  *prometheus.CounterVec
 	state    livestate.Options
 	host     string
 	recorder record.EventRecorder
@@ -192,6 +198,9 @@ func New(o Options) (*Controller, error) {
 	}
 	if c.health, err = exporter.NewHealth(o.Registry, o.Now); err != nil {
 		return nil, fmt.Errorf("registering the health metrics: %w", err)
+	}
+	if c.applies, err = newApplyCounter(o.Registry); err != nil {
+		return nil, fmt.Errorf("registering the apply metrics: %w", err)
 	}
 	// The history is kept as the profile's sketches, not samples: memory
 	// stays flat however long the controller runs.
@@ -352,6 +361,7 @@ func (c *Controller) lead(ctx context.Context, holds func() bool) error {
 		cp:      &Checkpoints{ConfigMaps: c.kube.CoreV1(), Namespace: o.Namespace, FieldManager: FieldManager, MaxSize: o.CheckpointMaxSize},
 		written: map[workload.Key]written{}, baseline: map[workload.Key]workload.WorkloadPlan{},
 		started: o.Now(), ooms: map[oomID]int32{}}
+	l.applier = &applier{l: l, told: map[workload.Key]string{}, budget: apply.Budget{N: o.Apply.Rate, Per: o.Apply.RatePer}}
 	l.restore(ctx)
 
 	ticker := time.NewTicker(o.Interval)
@@ -381,6 +391,7 @@ type leader struct {
 	watcher Watcher
 	sampler *metricsserver.Sampler
 	cp      *Checkpoints
+	applier *applier
 
 	started, lastPlan, lastCheckpoint time.Time
 	// ooms are the restart counts of the OOM kills counted.
@@ -598,7 +609,9 @@ func (l *leader) recommend(ctx context.Context, inv *kube.Inventory, now time.Ti
 	}
 	plan.Generated = now
 	l.log.Debug("planned", "containers", states.Len(), "workloads", len(plan.Workloads))
-	return l.publish(ctx, plan, inv.Specs, now)
+	n, err := l.publish(ctx, plan, inv.Specs, now)
+	l.applier.run(ctx, plan, inv, now)
+	return n, err
 }
 
 // checkpoint writes the state; failures are counted and logged, and the

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
+	"rightsize.dev/rightsize/controller/apply"
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/metrics/cluster"
 	promsource "rightsize.dev/rightsize/metrics/prometheus"
@@ -38,6 +39,13 @@ type Flags struct {
 	// metrics-server.
 	Prometheus      promsource.Flags
 	Backfill, Delay time.Duration
+	// Apply, Window and the guards: writing recommendations into the
+	// workloads that opted in.
+	Apply, Window string
+	Guards        apply.Guards
+	Rate          int
+	RatePer       time.Duration
+	Force         bool
 }
 
 // NewFlags returns the flags at their defaults.
@@ -47,7 +55,8 @@ func NewFlags() *Flags {
 		LeaseDuration: d.LeaseDuration, RenewDeadline: d.RenewDeadline, RetryPeriod: d.RetryPeriod,
 		Interval: d.Interval, Recommend: d.Recommend, Checkpoint: d.Checkpoint, Retention: 14 * 24 * time.Hour,
 		CheckpointMaxSize: d.CheckpointMaxSize, EventThreshold: d.EventThreshold, LogFormat: "json",
-		Delay: promsource.DefaultFollowDelay, Backfill: 14 * 24 * time.Hour}
+		Delay: promsource.DefaultFollowDelay, Backfill: 14 * 24 * time.Hour,
+		Apply: string(DefaultApplyOptions.Switch), Guards: DefaultApplyOptions.Guards, Rate: DefaultApplyOptions.Rate, RatePer: DefaultApplyOptions.RatePer}
 }
 
 // AddFlags registers the flags on fs.
@@ -69,6 +78,18 @@ func (o *Flags) AddFlags(f *pflag.FlagSet) {
 	o.Prometheus.AddFlags(f)
 	f.Var(cliflag.Duration(&o.Backfill), "prometheus-backfill", "history read from Prometheus by a leader without a checkpoint of it, at most --retention")
 	f.Var(cliflag.Duration(&o.Delay), "prometheus-delay", "how long after a step ends it is read: the time a scrape takes to reach the store")
+	f.StringVar(&o.Apply, "apply", o.Apply, "write recommendations into the workloads that opted in ("+apply.Key+" on the workload or its namespace): off, dry-run (say what would be written, in Events and logs) or on")
+	g := &o.Guards
+	f.Float64Var(&g.MinConfidence, "apply-min-confidence", g.MinConfidence, "least confidence of a container's recommendation that is applied")
+	f.Float64Var(&g.MaxDecrease, "apply-max-decrease", g.MaxDecrease, "largest cut of a request or limit in one apply, as a fraction of today's (0.3: 30 %)")
+	f.Float64Var(&g.MaxIncrease, "apply-max-increase", g.MaxIncrease, "largest rise of a request or limit in one apply, as a fraction of today's (1: twice)")
+	f.Float64Var(&g.MinChange, "apply-min-change", g.MinChange, "smallest change of a request worth an apply, as a fraction of today's")
+	f.Var(cliflag.Duration(&g.Cooldown), "apply-cooldown", "least time between two applies to a workload")
+	f.Var(cliflag.Duration(&g.RollbackCooldown), "apply-rollback-cooldown", "least time after a rollback before a workload is applied again")
+	f.StringVar(&o.Window, "apply-window", "", `when applies are allowed, UTC, e.g. "Mon-Fri 22:00-02:00; Sat,Sun 01:00-05:00" (default always)`)
+	f.IntVar(&o.Rate, "apply-rate", o.Rate, "most applies across the cluster within --apply-rate-per")
+	f.Var(cliflag.Duration(&o.RatePer), "apply-rate-per", "the period of --apply-rate")
+	f.BoolVar(&o.Force, "force-conflicts", false, "take the resources over when another field manager (Argo CD, Flux, kubectl) owns them, instead of reporting the conflict")
 }
 
 // Validate checks the flags.
@@ -101,6 +122,18 @@ func (o *Flags) Validate() error {
 	if o.Backfill < 0 || o.Delay <= 0 {
 		errs = append(errs, errors.New("--prometheus-backfill must not be negative and --prometheus-delay must be positive"))
 	}
+	if _, err := apply.ParseSwitch(o.Apply); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Guards.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("--apply-*: %w", err))
+	}
+	if _, err := apply.ParseWindow(o.Window); err != nil {
+		errs = append(errs, fmt.Errorf("--apply-window: %w", err))
+	}
+	if o.Rate < 0 || o.RatePer <= 0 {
+		errs = append(errs, errors.New("--apply-rate must not be negative and --apply-rate-per must be positive"))
+	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: %w", o.Listen, err))
 	}
@@ -131,6 +164,14 @@ func (o *Flags) Options(cc cluster.Config, profile policy.Profile, reg prometheu
 		}
 		follow = &promsource.Follower{Options: po, Delay: o.Delay, Log: log}
 	}
+	sw, err := apply.ParseSwitch(o.Apply)
+	if err != nil {
+		return Options{}, err
+	}
+	guards := o.Guards
+	if guards.Window, err = apply.ParseWindow(o.Window); err != nil {
+		return Options{}, fmt.Errorf("--apply-window: %w", err)
+	}
 	return Options{
 		Cluster: cc, Registry: reg, LeaseName: o.LeaseName,
 		Namespace: LeaseNamespace(o.LeaseNamespace, os.Getenv), Identity: Identity(o.Identity, os.Getenv),
@@ -138,6 +179,7 @@ func (o *Flags) Options(cc cluster.Config, profile policy.Profile, reg prometheu
 		Interval: o.Interval, Recommend: o.Recommend, Checkpoint: o.Checkpoint, CheckpointMaxSize: o.CheckpointMaxSize,
 		EventThreshold: o.EventThreshold, Retention: o.Retention,
 		Prometheus: follow, Backfill: o.Backfill,
+		Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: o.Rate, RatePer: o.RatePer, ForceConflicts: o.Force},
 		Recommender: recommender.Recommender{Profile: profile, Logger: log},
 		Log:         log,
 	}, nil

@@ -276,9 +276,14 @@ func specOf(k workload.Key, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec,
 func containerSpec(c corev1.Container, init, sidecar bool) workload.ContainerSpec {
 	return workload.ContainerSpec{
 		Name: c.Name, Init: init, Sidecar: sidecar,
-		Settings: workload.Settings{Requests: resourcesOf(c.Resources.Requests), Limits: resourcesOf(c.Resources.Limits)},
+		Settings: Settings(c.Resources),
 		JVM:      detectJVM(c),
 	}
+}
+
+// Settings are a container's resources as rightsize counts them.
+func Settings(r corev1.ResourceRequirements) workload.Settings {
+	return workload.Settings{Requests: resourcesOf(r.Requests), Limits: resourcesOf(r.Limits)}
 }
 
 func resourcesOf(rl corev1.ResourceList) workload.Resources {

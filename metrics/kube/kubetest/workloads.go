@@ -291,3 +291,20 @@ func (f *Fixture) WaitForMetrics(t testing.TB, cfg *rest.Config) {
 		return len(l.Items) >= f.RunningPods, fmt.Errorf("%d of %d pods have metrics", len(l.Items), f.RunningPods)
 	})
 }
+
+// Deployment is a Deployment of one container, app, on the kwok nodes:
+// its requests, the usage kwok emulates for it, and the Deployment's
+// annotations.
+func Deployment(name string, replicas int32, reqCPU, reqMem, useCPU, useMem string, annotations map[string]string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: selector(name),
+			Template: template(name, usage(useCPU, useMem), container("app", reqCPU, reqMem, "", ""))},
+	}
+}
+
+// WaitForPodMetrics waits until metrics-server reports n pods in ns.
+func WaitForPodMetrics(t testing.TB, cfg *rest.Config, ns string, n int) {
+	t.Helper()
+	(&Fixture{Namespace: ns, RunningPods: n}).WaitForMetrics(t, cfg)
+}

@@ -1,0 +1,426 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	"rightsize.dev/rightsize/controller/apply"
+	"rightsize.dev/rightsize/metrics/kube"
+	"rightsize.dev/rightsize/recommender/constraints"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// ApplyFieldManager names the controller in the managed fields of the
+// workloads it writes: GitOps tools see who owns the resources it set.
+const ApplyFieldManager = "rightsize"
+
+// The reasons of the Events on a workload about applying.
+const (
+	EventApplied    = "RecommendationApplied"
+	EventWouldApply = "RecommendationWouldApply"
+	EventNotApplied = "RecommendationNotApplied"
+)
+
+// Skip reasons the controller adds to apply's when it carries a decision
+// out.
+const (
+	reasonConflict  = "conflict"
+	reasonForbidden = "forbidden"
+	reasonError     = "error"
+	reasonGone      = "not-found"
+)
+
+// ApplyOptions say whether and how the controller writes recommendations
+// into the workloads that opted in (apply.ModeOf).
+type ApplyOptions struct {
+	// Switch is --apply: off, dry-run (the default: say, write nothing)
+	// or on.
+	Switch apply.Switch
+	Guards apply.Guards
+	// Rate is how many applies the whole cluster takes within RatePer.
+	Rate    int
+	RatePer time.Duration
+	// ForceConflicts takes the resources over from another field manager
+	// (Argo CD, Flux, kubectl) instead of reporting the conflict.
+	ForceConflicts bool
+}
+
+// DefaultApplyOptions are the defaults of the apply flags.
+var DefaultApplyOptions = ApplyOptions{Switch: apply.SwitchDryRun, Guards: apply.DefaultGuards, Rate: 10, RatePer: time.Hour}
+
+// applyCounter is rightsize_apply_total.
+func newApplyCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rightsize_apply_total",
+		Help: "Decisions about writing a recommendation into a workload, by result (applied, dry-run, skipped, failed) and reason.",
+	}, []string{"result", "reason"})
+	return c, reg.Register(c)
+}
+
+// applier carries apply's decisions out for one term as leader.
+type applier struct {
+	l      *leader
+	budget apply.Budget
+	// told is the last decision told per workload, so that a decision
+	// that stays the same is not an Event every cycle.
+	told map[workload.Key]string
+}
+
+// appliable are the kinds whose pod template the controller writes.
+var appliable = []workload.Kind{workload.Deployment, workload.StatefulSet, workload.DaemonSet}
+
+// run decides for every workload of the plan and, as the switch says,
+// tells or writes. A workload that did not opt in is never read nor
+// written: only counted.
+func (a *applier) run(ctx context.Context, plan workload.Plan, inv *kube.Inventory, now time.Time) {
+	o := a.l.c.o.Apply
+	if o.Switch == apply.SwitchOff || o.Switch == "" {
+		return
+	}
+	nsLabels := map[string]map[string]string{}
+	for _, wp := range plan.Workloads {
+		if ctx.Err() != nil {
+			return
+		}
+		spec, ok := inv.Specs[wp.Key]
+		if !ok || !slices.Contains(appliable, wp.Key.Kind) {
+			continue
+		}
+		labels, known := nsLabels[wp.Key.Namespace]
+		if !known {
+			labels = a.namespaceLabels(ctx, wp.Key.Namespace)
+			nsLabels[wp.Key.Namespace] = labels
+		}
+		mode, from, err := apply.ModeOf(spec.Annotations, labels)
+		switch {
+		case err != nil:
+			a.tell(wp.Key, spec.UID, "skipped", apply.ReasonBadOptIn, corev1.EventTypeWarning, EventNotApplied, err.Error()+" (the "+from+"): left as it is")
+			continue
+		case mode == apply.ModeOff:
+			a.count("skipped", apply.ReasonNotOptedIn)
+			delete(a.told, wp.Key)
+			continue
+		case mode == apply.ModeInPlaceOnly:
+			a.tell(wp.Key, spec.UID, "skipped", apply.ReasonNoInPlace, corev1.EventTypeNormal, EventNotApplied,
+				"in-place-only: this controller does not resize running pods yet; the workload is left as it is")
+			continue
+		}
+		a.one(ctx, wp, spec, inv, now)
+	}
+}
+
+// one decides for an opted-in workload from its live object and carries
+// the decision out.
+func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec workload.Spec, inv *kube.Inventory, now time.Time) {
+	o := a.l.c.o.Apply
+	k := wp.Key
+	lw, err := a.live(ctx, k)
+	if err != nil {
+		reason := reasonError
+		if apierrors.IsNotFound(err) {
+			reason = reasonGone
+		}
+		a.failed(k, spec.UID, reason, fmt.Sprintf("reading %s: %v", k, err))
+		return
+	}
+	w := apply.Workload{Plan: withLive(wp, lw.template), Mode: apply.ModeAuto,
+		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
+		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace)}
+	if v, ok := lw.annotations[apply.RecordKey]; ok {
+		rec, err := apply.ParseRecord(v)
+		if err != nil {
+			// Someone edited it: the last apply is unknown, so wait a
+			// cooldown from now rather than guess.
+			a.tell(k, spec.UID, "skipped", apply.ReasonCooldown, corev1.EventTypeWarning, EventNotApplied,
+				fmt.Sprintf("the annotation of the last apply does not read (%v): not applying until it is removed or rewritten", err))
+			return
+		}
+		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
+	}
+	d := apply.Decide(w, o.Guards, now)
+	if !d.Apply {
+		a.tell(k, spec.UID, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
+		return
+	}
+	if o.Switch == apply.SwitchDryRun {
+		a.tell(k, spec.UID, "dry-run", d.Reason, corev1.EventTypeNormal, EventWouldApply, "dry run, would apply: "+d.Message)
+		return
+	}
+	if !a.budget.Allow(now) {
+		a.tell(k, spec.UID, "skipped", apply.ReasonRateLimited, corev1.EventTypeNormal, EventNotApplied,
+			fmt.Sprintf("the cluster's rate of %d applies per %s is spent; next at %s", o.Rate, o.RatePer, a.budget.Next(now).UTC().Format(time.RFC3339)))
+		return
+	}
+	rec := apply.RecordOf(d.Changes, now)
+	if err := a.write(ctx, k, lw, d.Changes, rec); err != nil {
+		switch {
+		case apierrors.IsConflict(err):
+			a.failed(k, spec.UID, reasonConflict, fmt.Sprintf("another field manager owns the resources (give --force-conflicts to take them over): %v", err))
+		case apierrors.IsForbidden(err):
+			a.failed(k, spec.UID, reasonForbidden, fmt.Sprintf("not allowed to write %s: is the apply role bound (deploy/controller/overlays/apply)? %v", k, err))
+		default:
+			a.failed(k, spec.UID, reasonError, fmt.Sprintf("writing %s: %v", k, err))
+		}
+		return
+	}
+	a.budget.Take(now)
+	a.told[k] = "" // a later skip is news
+	a.count("applied", apply.ReasonApply)
+	a.l.c.recorder.Event(workloadRef(k, spec.UID), corev1.EventTypeNormal, EventApplied, "applied: "+d.Message)
+	a.l.log.Info("applied", "workload", k.String(), "change", d.Message, "held", d.Held)
+}
+
+// tell counts a decision, and logs it and makes it an Event when it is not
+// the one told last for the workload.
+func (a *applier) tell(k workload.Key, uid, result, reason, eventType, eventReason, msg string) {
+	a.count(result, reason)
+	said := result + "/" + reason + "/" + msg
+	if a.told[k] == said {
+		return
+	}
+	a.told[k] = said
+	a.l.c.recorder.Event(workloadRef(k, uid), eventType, eventReason, msg)
+	a.l.log.Info("apply "+result, "workload", k.String(), "reason", reason, "message", msg)
+}
+
+// failed tells a write or read that failed, as a warning.
+func (a *applier) failed(k workload.Key, uid, reason, msg string) {
+	a.count("failed", reason)
+	said := "failed/" + reason
+	if a.told[k] == said { // once per workload until it changes: no storm
+		return
+	}
+	a.told[k] = said
+	a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeWarning, EventNotApplied, msg)
+	a.l.log.Warn("apply failed", "workload", k.String(), "reason", reason, "err", msg)
+}
+
+func (a *applier) count(result, reason string) {
+	a.l.c.applies.WithLabelValues(result, reason).Inc()
+}
+
+// namespaceLabels are a namespace's labels; none when it cannot be read
+// (then only workload annotations opt in, and the log says why).
+func (a *applier) namespaceLabels(ctx context.Context, ns string) map[string]string {
+	n, err := a.l.c.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		a.l.log.Warn("reading a namespace's opt-in label", "namespace", ns, "err", err)
+		return nil
+	}
+	return n.Labels
+}
+
+// liveWorkload is what a decision needs of the workload as the server has
+// it now, not as the informers last saw it.
+type liveWorkload struct {
+	obj            any // *appsv1.Deployment, StatefulSet or DaemonSet
+	annotations    map[string]string
+	template       corev1.PodSpec
+	rolling        bool
+	ready, desired int32
+}
+
+func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, error) {
+	apps := a.l.c.kube.AppsV1()
+	get := metav1.GetOptions{}
+	switch k.Kind {
+	case workload.Deployment:
+		d, err := apps.Deployments(k.Namespace).Get(ctx, k.Name, get)
+		if err != nil {
+			return nil, err
+		}
+		desired, st := replicas(d.Spec.Replicas), d.Status
+		return &liveWorkload{obj: d, annotations: d.Annotations, template: d.Spec.Template.Spec,
+			rolling: st.ObservedGeneration < d.Generation || st.UpdatedReplicas < desired || st.Replicas > st.UpdatedReplicas,
+			ready:   st.ReadyReplicas, desired: desired}, nil
+	case workload.StatefulSet:
+		s, err := apps.StatefulSets(k.Namespace).Get(ctx, k.Name, get)
+		if err != nil {
+			return nil, err
+		}
+		desired, st := replicas(s.Spec.Replicas), s.Status
+		return &liveWorkload{obj: s, annotations: s.Annotations, template: s.Spec.Template.Spec,
+			rolling: st.ObservedGeneration < s.Generation || st.UpdatedReplicas < desired || st.CurrentRevision != st.UpdateRevision,
+			ready:   st.ReadyReplicas, desired: desired}, nil
+	case workload.DaemonSet:
+		ds, err := apps.DaemonSets(k.Namespace).Get(ctx, k.Name, get)
+		if err != nil {
+			return nil, err
+		}
+		st := ds.Status
+		return &liveWorkload{obj: ds, annotations: ds.Annotations, template: ds.Spec.Template.Spec,
+			rolling: st.ObservedGeneration < ds.Generation || st.UpdatedNumberScheduled < st.DesiredNumberScheduled,
+			ready:   st.NumberReady, desired: st.DesiredNumberScheduled}, nil
+	}
+	return nil, fmt.Errorf("%s: the controller writes Deployments, StatefulSets and DaemonSets only", k)
+}
+
+func replicas(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+// write applies the changes and the record in one server-side apply: the
+// fields this manager owns already (so that none is dropped) with the
+// changed ones over them.
+func (a *applier) write(ctx context.Context, k workload.Key, lw *liveWorkload, changes []apply.Change, rec apply.Record) error {
+	apps := a.l.c.kube.AppsV1()
+	opts := metav1.ApplyOptions{FieldManager: ApplyFieldManager, Force: a.l.c.o.Apply.ForceConflicts}
+	ann := map[string]string{apply.RecordKey: rec.Encode()}
+	switch obj := lw.obj.(type) {
+	case *appsv1.Deployment:
+		ac, err := appsv1ac.ExtractDeployment(obj, ApplyFieldManager)
+		if err != nil {
+			return fmt.Errorf("the fields %s owns: %w", ApplyFieldManager, err)
+		}
+		if ac.Spec == nil {
+			ac.Spec = appsv1ac.DeploymentSpec()
+		}
+		ac.Spec.Template = withChanges(ac.Spec.Template, changes)
+		_, err = apps.Deployments(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
+		return err
+	case *appsv1.StatefulSet:
+		ac, err := appsv1ac.ExtractStatefulSet(obj, ApplyFieldManager)
+		if err != nil {
+			return fmt.Errorf("the fields %s owns: %w", ApplyFieldManager, err)
+		}
+		if ac.Spec == nil {
+			ac.Spec = appsv1ac.StatefulSetSpec()
+		}
+		ac.Spec.Template = withChanges(ac.Spec.Template, changes)
+		_, err = apps.StatefulSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
+		return err
+	case *appsv1.DaemonSet:
+		ac, err := appsv1ac.ExtractDaemonSet(obj, ApplyFieldManager)
+		if err != nil {
+			return fmt.Errorf("the fields %s owns: %w", ApplyFieldManager, err)
+		}
+		if ac.Spec == nil {
+			ac.Spec = appsv1ac.DaemonSetSpec()
+		}
+		ac.Spec.Template = withChanges(ac.Spec.Template, changes)
+		_, err = apps.DaemonSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
+		return err
+	}
+	return errors.New("not a kind the controller writes")
+}
+
+// withChanges sets the changed resources of each container on the
+// template this manager owns: only values that change, or that it owns
+// already, so that it claims no field it leaves as it was.
+func withChanges(t *corev1ac.PodTemplateSpecApplyConfiguration, changes []apply.Change) *corev1ac.PodTemplateSpecApplyConfiguration {
+	if t == nil {
+		t = corev1ac.PodTemplateSpec()
+	}
+	if t.Spec == nil {
+		t.Spec = corev1ac.PodSpec()
+	}
+	for _, ch := range changes {
+		list := &t.Spec.Containers
+		if ch.Sidecar {
+			list = &t.Spec.InitContainers
+		}
+		i := slices.IndexFunc(*list, func(c corev1ac.ContainerApplyConfiguration) bool { return c.Name != nil && *c.Name == ch.Container })
+		if i < 0 {
+			*list = append(*list, *corev1ac.Container().WithName(ch.Container))
+			i = len(*list) - 1
+		}
+		c := &(*list)[i]
+		if c.Resources == nil {
+			c.Resources = corev1ac.ResourceRequirements()
+		}
+		c.Resources.Requests = setAmounts(c.Resources.Requests, ch.From.Requests, ch.To.Requests)
+		c.Resources.Limits = setAmounts(c.Resources.Limits, ch.From.Limits, ch.To.Limits)
+	}
+	return t
+}
+
+func setAmounts(owned *corev1.ResourceList, from, to workload.Resources) *corev1.ResourceList {
+	l := corev1.ResourceList{}
+	if owned != nil {
+		l = owned.DeepCopy()
+	}
+	set := func(name corev1.ResourceName, was, now int64, q func(int64) *resource.Quantity) {
+		_, mine := l[name]
+		switch {
+		case now <= 0:
+			delete(l, name) // nothing to say: the owners' value stands
+		case now != was || mine:
+			l[name] = *q(now)
+		}
+	}
+	set(corev1.ResourceCPU, int64(from.CPU), int64(to.CPU), func(v int64) *resource.Quantity { return resource.NewMilliQuantity(v, resource.DecimalSI) })
+	set(corev1.ResourceMemory, int64(from.Memory), int64(to.Memory), func(v int64) *resource.Quantity { return resource.NewQuantity(v, resource.BinarySI) })
+	if len(l) == 0 {
+		return nil
+	}
+	return &l
+}
+
+// withLive is the plan with each container's settings as the live
+// template has them: the decision steps from what runs, not from what the
+// informers last saw.
+func withLive(wp workload.WorkloadPlan, spec corev1.PodSpec) workload.WorkloadPlan {
+	out := wp
+	out.Containers = slices.Clone(wp.Containers)
+	for i, c := range out.Containers {
+		list := spec.Containers
+		if c.Init {
+			list = spec.InitContainers
+		}
+		j := slices.IndexFunc(list, func(x corev1.Container) bool { return x.Name == c.Name })
+		if j < 0 {
+			continue
+		}
+		out.Containers[i].Current = kube.Settings(list[j].Resources)
+	}
+	return out
+}
+
+// hpaOnCPU says whether an HPA scales the workload on CPU utilization.
+func hpaOnCPU(hpas []workload.HPA, k workload.Key) bool {
+	for _, h := range hpas {
+		if h.Target == k && h.Metric("cpu") != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// headroom is what the namespace's unscoped ResourceQuotas leave of
+// requests (R14): the least over the quotas; nil without one.
+func headroom(quotas []constraints.ResourceQuota, ns string) *workload.Resources {
+	var h *workload.Resources
+	for _, q := range quotas {
+		if q.Namespace != ns || q.Scoped {
+			continue
+		}
+		if h == nil {
+			h = &workload.Resources{CPU: maxQuota, Memory: maxQuota}
+		}
+		if hard, ok := q.Hard[constraints.RequestsCPU]; ok {
+			h.CPU = min(h.CPU, workload.Millicores(hard-q.Used[constraints.RequestsCPU]))
+		}
+		if hard, ok := q.Hard[constraints.RequestsMemory]; ok {
+			h.Memory = min(h.Memory, workload.Bytes(hard-q.Used[constraints.RequestsMemory]))
+		}
+	}
+	return h
+}
+
+// maxQuota stands for a resource no quota caps.
+const maxQuota = 1 << 62

@@ -1,0 +1,92 @@
+package controller
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	"rightsize.dev/rightsize/controller/apply"
+	"rightsize.dev/rightsize/recommender/constraints"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+func TestSetAmounts(t *testing.T) {
+	list := func(kv ...string) *corev1.ResourceList {
+		l := corev1.ResourceList{}
+		for i := 0; i < len(kv); i += 2 {
+			l[corev1.ResourceName(kv[i])] = resource.MustParse(kv[i+1])
+		}
+		return &l
+	}
+	r := func(cpu workload.Millicores, mem workload.Bytes) workload.Resources {
+		return workload.Resources{CPU: cpu, Memory: mem}
+	}
+	for _, tc := range []struct {
+		name     string
+		owned    *corev1.ResourceList
+		from, to workload.Resources
+		want     map[string]string
+	}{
+		{"only what changes is claimed", nil, r(500, workload.GiB), r(350, workload.GiB), map[string]string{"cpu": "350m"}},
+		{"what is owned is kept, at its new value", list("memory", "1Gi"), r(500, workload.GiB), r(350, workload.GiB), map[string]string{"cpu": "350m", "memory": "1Gi"}},
+		{"nothing changes, nothing owned", nil, r(500, workload.GiB), r(500, workload.GiB), nil},
+		{"zero says nothing: the owners' value stands", list("cpu", "1"), r(1000, 0), r(0, 0), nil},
+		{"set where none was", nil, r(0, 0), r(250, 300*workload.MiB), map[string]string{"cpu": "250m", "memory": "300Mi"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := setAmounts(tc.owned, tc.from, tc.to)
+			if tc.want == nil {
+				assert.Nil(t, got)
+				return
+			}
+			require.NotNil(t, got)
+			m := map[string]string{}
+			for k, v := range *got {
+				m[string(k)] = v.String()
+			}
+			assert.Equal(t, tc.want, m)
+		})
+	}
+}
+
+func TestWithChanges(t *testing.T) {
+	// Owned already: app's memory request; proxy (a sidecar) is new.
+	owned := corev1ac.PodTemplateSpec().WithSpec(corev1ac.PodSpec().WithContainers(
+		corev1ac.Container().WithName("app").WithResources(corev1ac.ResourceRequirements().WithRequests(corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}))))
+	set := func(cpu workload.Millicores, mem workload.Bytes) workload.Settings {
+		return workload.Settings{Requests: workload.Resources{CPU: cpu, Memory: mem}}
+	}
+	got := withChanges(owned, []apply.Change{
+		{Container: "app", From: set(500, workload.GiB), To: set(350, 800*workload.MiB)},
+		{Container: "proxy", Sidecar: true, From: set(100, 64*workload.MiB), To: set(50, 64*workload.MiB)},
+	})
+	require.Len(t, got.Spec.Containers, 1)
+	app := got.Spec.Containers[0]
+	assert.Equal(t, "app", *app.Name)
+	assert.Equal(t, "350m", app.Resources.Requests.Cpu().String())
+	assert.Equal(t, "800Mi", app.Resources.Requests.Memory().String())
+	require.Len(t, got.Spec.InitContainers, 1)
+	proxy := got.Spec.InitContainers[0]
+	assert.Equal(t, "proxy", *proxy.Name)
+	assert.Equal(t, corev1.ResourceList{corev1.ResourceCPU: *resource.NewMilliQuantity(50, resource.DecimalSI)}, *proxy.Resources.Requests)
+	assert.Nil(t, proxy.Resources.Limits)
+
+	assert.NotNil(t, withChanges(nil, nil).Spec, "a template from nothing")
+}
+
+func TestHeadroom(t *testing.T) {
+	q := func(ns string, scoped bool, hardCPU, usedCPU int64) constraints.ResourceQuota {
+		return constraints.ResourceQuota{Namespace: ns, Scoped: scoped,
+			Hard: map[constraints.QuotaResource]int64{constraints.RequestsCPU: hardCPU}, Used: map[constraints.QuotaResource]int64{constraints.RequestsCPU: usedCPU}}
+	}
+	assert.Nil(t, headroom(nil, "shop"))
+	assert.Nil(t, headroom([]constraints.ResourceQuota{q("other", false, 1000, 0), q("shop", true, 1000, 900)}, "shop"), "other namespaces and scoped quotas do not count")
+	h := headroom([]constraints.ResourceQuota{q("shop", false, 2000, 500), q("shop", false, 4000, 3800)}, "shop")
+	require.NotNil(t, h)
+	assert.EqualValues(t, 200, h.CPU, "the tightest quota")
+	assert.EqualValues(t, maxQuota, h.Memory, "memory uncapped")
+}

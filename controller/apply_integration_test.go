@@ -1,0 +1,199 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"rightsize.dev/rightsize/controller/apply"
+	"rightsize.dev/rightsize/metrics/cluster"
+	"rightsize.dev/rightsize/metrics/kube/kubetest"
+	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/policy"
+)
+
+const crdFile = "../deploy/controller/crd/rightsize.dev_recommendations.yaml"
+
+// TestIntegrationApply runs the controller against the real control plane
+// with three Deployments that use a fifth of their requests: opted
+// (annotation auto), plain (no opt-in) and optout (annotation off), in
+// every position of --apply. Dry run says what it would write and writes
+// nothing; on, the resources the test's client owns are a conflict,
+// reported and left; with --force-conflicts opted is written once, within
+// the step's bounds, with its record, and a new leader does not write it
+// again; plain is written only once its namespace opts in, optout never.
+func TestIntegrationApply(t *testing.T) {
+	kubetest.Kubeconfig(t)
+	cfg := kubetest.Config(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	kubetest.ApplyCRD(t, cfg, crdFile)
+	ns := kubetest.Namespace(t, cs, "apply")
+	system := kubetest.Namespace(t, cs, "apply-system")
+	ctx := context.Background()
+	for _, d := range []*appsv1.Deployment{
+		kubetest.Deployment("opted", 2, "500m", "512Mi", "100m", "100Mi", map[string]string{apply.Key: "auto"}),
+		kubetest.Deployment("plain", 2, "500m", "512Mi", "100m", "100Mi", nil),
+		kubetest.Deployment("optout", 2, "500m", "512Mi", "100m", "100Mi", map[string]string{apply.Key: "off"}),
+	} {
+		_, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	kubetest.WaitForPodMetrics(t, cfg, ns, 6)
+	for _, name := range []string{"opted", "plain", "optout"} {
+		waitAvailable(t, cs, ns, name)
+	}
+
+	profile, err := policy.ByName("vpa")
+	require.NoError(t, err)
+	guards := apply.DefaultGuards
+	guards.MinConfidence = 0 // minutes of history
+	run := func(t *testing.T, id string, sw apply.Switch, force bool, until func(*Controller) (bool, error)) *Controller {
+		t.Helper()
+		c, err := New(Options{Cluster: cluster.Config{REST: rest.CopyConfig(cfg), Namespace: ns}, Registry: prometheus.NewRegistry(),
+			Namespace: system, Identity: id, LeaseDuration: 6 * time.Second, RenewDeadline: 4 * time.Second, RetryPeriod: time.Second,
+			Interval: time.Second, Recommend: 2 * time.Second, Checkpoint: 2 * time.Second,
+			Recommender: recommender.Recommender{Profile: profile},
+			Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force}})
+		require.NoError(t, err)
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- c.Run(rctx) }()
+		defer func() {
+			cancel()
+			assert.NoError(t, <-done)
+		}()
+		kubetest.Eventually(t, 90*time.Second, id+": "+string(sw), func(context.Context) (bool, error) { return until(c) })
+		return c
+	}
+	applies := func(c *Controller, result, reason string) float64 {
+		return testutil.ToFloat64(c.applies.WithLabelValues(result, reason))
+	}
+	untouched := func(t *testing.T, names ...string) {
+		t.Helper()
+		for _, name := range names {
+			d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, int64(1), d.Generation, "%s written", name)
+			assert.NotContains(t, d.Annotations, apply.RecordKey, name)
+			for _, m := range d.ManagedFields {
+				assert.NotEqual(t, ApplyFieldManager, m.Manager, "%s: fields owned by the controller", name)
+			}
+			assert.Equal(t, "500m", d.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String(), name)
+		}
+	}
+
+	t.Run("dry run", func(t *testing.T) {
+		c := run(t, "dry", apply.SwitchDryRun, false, func(c *Controller) (bool, error) {
+			n := applies(c, "dry-run", apply.ReasonApply)
+			return n > 0 && hasEvent(cs, ns, "opted", EventWouldApply, "cpu request 500m → 350m"), fmt.Errorf("%v dry runs", n)
+		})
+		assert.Positive(t, applies(c, "skipped", apply.ReasonNotOptedIn))
+		untouched(t, "opted", "plain", "optout")
+		for _, r := range []string{EventWouldApply, EventNotApplied, EventApplied} {
+			assert.False(t, hasEvent(cs, ns, "plain", r, ""), "an Event %s on a workload that did not opt in", r)
+		}
+	})
+	t.Run("on, owned by another manager", func(t *testing.T) {
+		run(t, "conflict", apply.SwitchOn, false, func(c *Controller) (bool, error) {
+			n := applies(c, "failed", reasonConflict)
+			return n > 0 && hasEvent(cs, ns, "opted", EventNotApplied, "another field manager owns the resources"), fmt.Errorf("%v conflicts", n)
+		})
+		untouched(t, "opted", "plain", "optout")
+	})
+	t.Run("on, forced", func(t *testing.T) {
+		c := run(t, "on", apply.SwitchOn, true, func(c *Controller) (bool, error) {
+			n := applies(c, "applied", apply.ReasonApply)
+			// A cycle after the apply: the cooldown holds it.
+			return n > 0 && applies(c, "skipped", apply.ReasonCooldown) > 0, fmt.Errorf("%v applies", n)
+		})
+		assert.Equal(t, 1.0, applies(c, "applied", apply.ReasonApply))
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), d.Generation)
+		res := d.Spec.Template.Spec.Containers[0].Resources
+		// 100m used of 500m: at most 30 % down in one step.
+		assert.Equal(t, "350m", res.Requests.Cpu().String())
+		assert.Equal(t, int64(math.Ceil(0.7*512*(1<<20))), res.Requests.Memory().Value())
+		rec, err := apply.ParseRecord(d.Annotations[apply.RecordKey])
+		require.NoError(t, err)
+		require.Len(t, rec.Containers, 1)
+		assert.Equal(t, "app", rec.Containers[0].Name)
+		assert.EqualValues(t, 500, rec.Containers[0].From.Requests.CPU)
+		assert.EqualValues(t, 350, rec.Containers[0].To.Requests.CPU)
+		owners := map[string]bool{}
+		for _, m := range d.ManagedFields {
+			owners[m.Manager] = true
+		}
+		assert.True(t, owners[ApplyFieldManager], "managers %v", owners)
+		assert.True(t, hasEvent(cs, ns, "opted", EventApplied, "app: cpu request 500m → 350m"))
+		untouched(t, "plain", "optout")
+	})
+	t.Run("a new leader does not apply again", func(t *testing.T) {
+		c := run(t, "again", apply.SwitchOn, true, func(c *Controller) (bool, error) {
+			n := applies(c, "skipped", apply.ReasonCooldown)
+			return n > 0, fmt.Errorf("%v cooldowns", n)
+		})
+		assert.Zero(t, applies(c, "applied", apply.ReasonApply))
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), d.Generation)
+	})
+	t.Run("the namespace opts in", func(t *testing.T) {
+		n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		require.NoError(t, err)
+		n.Labels[apply.Key] = "auto"
+		_, err = cs.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		waitAvailable(t, cs, ns, "opted")
+		run(t, "label", apply.SwitchOn, true, func(c *Controller) (bool, error) {
+			n := applies(c, "applied", apply.ReasonApply)
+			return n > 0, fmt.Errorf("%v applies", n)
+		})
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "plain", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "350m", d.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String())
+		untouched(t, "optout")
+	})
+}
+
+// hasEvent says whether an Event of reason on the Deployment name says msg.
+func hasEvent(cs kubernetes.Interface, ns, name, reason, msg string) bool {
+	sel := fields.Set{"involvedObject.name": name, "involvedObject.kind": "Deployment", "reason": reason}
+	l, err := cs.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: sel.AsSelector().String()})
+	if err != nil {
+		return false
+	}
+	for _, e := range l.Items {
+		if strings.Contains(e.Message, msg) && e.Source.Component == FieldManager {
+			return true
+		}
+	}
+	return false
+}
+
+// waitAvailable waits until the Deployment's rollout is done.
+func waitAvailable(t *testing.T, cs kubernetes.Interface, ns, name string) {
+	t.Helper()
+	kubetest.Eventually(t, 90*time.Second, name+" rolled out", func(ctx context.Context) (bool, error) {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		st := d.Status
+		return st.ObservedGeneration == d.Generation && st.UpdatedReplicas == *d.Spec.Replicas && st.ReadyReplicas == *d.Spec.Replicas &&
+			st.Replicas == st.UpdatedReplicas, fmt.Errorf("status %+v", st)
+	})
+}
