@@ -29,10 +29,11 @@ import (
 // The controller's base and the files next to it.
 const (
 	baseDir        = "../../deploy/controller"
-	rulesFile      = baseDir + "/rules/rightsize.rules.yaml"
-	rulesTestFile  = baseDir + "/rules/rightsize.rules.test.yaml"
-	ruleObjectFile = baseDir + "/prometheusrule.yaml"
-	dashboardFile  = baseDir + "/dashboards/rightsize.json"
+	applyDir       = baseDir + "/overlays/apply"
+	rulesFile      = baseDir + "/base/rules/rightsize.rules.yaml"
+	rulesTestFile  = baseDir + "/base/rules/rightsize.rules.test.yaml"
+	ruleObjectFile = baseDir + "/base/prometheusrule.yaml"
+	dashboardFile  = baseDir + "/base/dashboards/rightsize.json"
 	docsFile       = "../../docs/controller.md"
 
 	namespace      = "rightsize-system"
@@ -119,10 +120,10 @@ func TestControllerBase(t *testing.T) {
 	var kust struct {
 		Resources []string `json:"resources"`
 	}
-	kdata, err := os.ReadFile(filepath.Join(baseDir, "kustomization.yaml"))
+	kdata, err := os.ReadFile(filepath.Join(baseDir, "base", "kustomization.yaml"))
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(kdata, &kust))
-	if slices.Contains(kust.Resources, "crd") {
+	if slices.Contains(kust.Resources, "../crd") {
 		crd := r.find(t, "CustomResourceDefinition", "recommendations.rightsize.dev")
 		group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 		assert.Equal(t, "rightsize.dev", group)

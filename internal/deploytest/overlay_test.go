@@ -47,3 +47,30 @@ func TestPrometheusKustomization(t *testing.T) {
 	assert.True(t, f.Prometheus.Enabled())
 	assert.Equal(t, "168h0m0s", f.Backfill.String())
 }
+
+// TestApplyOverlay checks overlays/apply: the base, the apply role bound to
+// the controller's ServiceAccount, and --apply=on; the base alone has
+// neither (its Deployment keeps the dry-run default).
+func TestApplyOverlay(t *testing.T) {
+	base, over := render(t), renderDir(t, applyDir)
+	assert.Len(t, over.objects, len(base.objects)+2, "the base and the apply role and binding")
+	require.Len(t, over.deployments, 1)
+	assert.Contains(t, over.deployments[0].Spec.Template.Spec.Containers[0].Args, "--apply=on")
+	assert.NotContains(t, strings.Join(base.deployments[0].Spec.Template.Spec.Containers[0].Args, " "), "--apply")
+
+	role, ok := over.roles["ClusterRole//rightsize-controller-apply"]
+	require.True(t, ok, "the apply ClusterRole")
+	require.Len(t, role.Rules, 1)
+	assert.Equal(t, []string{"apps"}, role.Rules[0].APIGroups)
+	assert.ElementsMatch(t, []string{"deployments", "statefulsets", "daemonsets"}, role.Rules[0].Resources)
+	assert.Equal(t, []string{"patch"}, role.Rules[0].Verbs)
+	_, inBase := base.roles["ClusterRole//rightsize-controller-apply"]
+	assert.False(t, inBase)
+	bound := false
+	for _, b := range over.bindings {
+		if b.RoleRef.Name == role.Name {
+			bound = len(b.Subjects) == 1 && b.Subjects[0].Name == serviceAccount && b.Subjects[0].Namespace == namespace
+		}
+	}
+	assert.True(t, bound, "bound to %s/%s only", namespace, serviceAccount)
+}

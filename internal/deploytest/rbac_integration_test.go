@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -131,8 +132,70 @@ var accesses = []access{
 func TestIntegrationControllerRBAC(t *testing.T) {
 	cfg := kubetest.Config(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
+	// The overlay's binding, left by an interrupted run, would grant more.
+	err := cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), applyBinding, metav1.DeleteOptions{})
+	if !apierrors.IsNotFound(err) {
+		require.NoError(t, err)
+	}
+	checkRBAC(t, cs, render(t), 6, accesses)
+}
+
+// applyBinding binds the role of overlays/apply.
+const applyBinding = "rightsize-controller-apply"
+
+// applyAccesses are what overlays/apply adds, and what it still does not.
+var applyAccesses = []access{
+	{verb: "patch", group: "apps", resource: "deployments", namespace: "shop", name: "web", allowed: true},
+	{verb: "patch", group: "apps", resource: "statefulsets", namespace: "shop", name: "db", allowed: true},
+	{verb: "patch", group: "apps", resource: "daemonsets", namespace: "shop", name: "agent", allowed: true},
+	{verb: "get", group: "apps", resource: "deployments", namespace: "shop", name: "web", allowed: true},
+	{verb: "update", group: "apps", resource: "deployments", namespace: "shop", name: "web"},
+	{verb: "delete", group: "apps", resource: "deployments", namespace: "shop", name: "web"},
+	{verb: "create", group: "apps", resource: "deployments", namespace: "shop"},
+	{verb: "update", group: "apps", resource: "deployments", subresource: "scale", namespace: "shop", name: "web"},
+	{verb: "patch", group: "apps", resource: "deployments", subresource: "scale", namespace: "shop", name: "web"},
+	{verb: "patch", group: "apps", resource: "replicasets", namespace: "shop", name: "web-1"},
+	{verb: "patch", group: "batch", resource: "cronjobs", namespace: "shop", name: "report"},
+	{verb: "patch", resource: "pods", namespace: "shop", name: "web-1"},
+	{verb: "delete", resource: "pods", namespace: "shop", name: "web-1"},
+	{verb: "create", resource: "pods", subresource: "eviction", namespace: "shop", name: "web-1"},
+	{verb: "patch", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop", name: "web"},
+	{verb: "get", resource: "secrets", namespace: "shop", name: "db"},
+}
+
+// TestIntegrationApplyOverlayRBAC does the same for overlays/apply: the
+// base's accesses less the workload writes it grants, and those. Its
+// binding is removed at the end, so the base's test sees the base alone.
+func TestIntegrationApplyOverlayRBAC(t *testing.T) {
+	cfg := kubetest.Config(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	t.Cleanup(func() {
+		err := cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), applyBinding, metav1.DeleteOptions{})
+		if !apierrors.IsNotFound(err) {
+			assert.NoError(t, err)
+		}
+	})
+	var want []access
+	granted := map[string]bool{}
+	for _, a := range applyAccesses {
+		granted[a.String()] = true
+		want = append(want, a)
+	}
+	for _, a := range accesses {
+		if !granted[a.String()] {
+			if a.group == "apps" && a.verb == "patch" && a.subresource == "" {
+				continue // what the overlay is for
+			}
+			want = append(want, a)
+		}
+	}
+	checkRBAC(t, cs, renderDir(t, applyDir), 8, want)
+}
+
+// checkRBAC creates the Namespace, ServiceAccount and RBAC objects of r
+// (n in all) and checks each access with a SubjectAccessReview.
+func checkRBAC(t *testing.T, cs kubernetes.Interface, r rendered, n int, accesses []access) {
 	ctx := context.Background()
-	r := render(t)
 
 	applied := 0
 	for _, o := range r.objects {
@@ -174,7 +237,7 @@ func TestIntegrationControllerRBAC(t *testing.T) {
 		require.NoError(t, err, "%s %s", o.GetKind(), o.GetName())
 		applied++
 	}
-	require.Equal(t, 6, applied, "the Namespace, ServiceAccount and RBAC objects")
+	require.Equal(t, n, applied, "the Namespace, ServiceAccount and RBAC objects")
 
 	user := "system:serviceaccount:" + namespace + ":" + serviceAccount
 	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"}
