@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,7 @@ const (
 	EventApplied    = "RecommendationApplied"
 	EventWouldApply = "RecommendationWouldApply"
 	EventNotApplied = "RecommendationNotApplied"
+	EventRolledBack = "RecommendationRolledBack"
 )
 
 // Skip reasons the controller adds to apply's when it carries a decision
@@ -55,10 +57,13 @@ type ApplyOptions struct {
 	// ForceConflicts takes the resources over from another field manager
 	// (Argo CD, Flux, kubectl) instead of reporting the conflict.
 	ForceConflicts bool
+	// Watch is how long after an apply an OOM kill or a readiness drop
+	// rolls it back.
+	Watch time.Duration
 }
 
 // DefaultApplyOptions are the defaults of the apply flags.
-var DefaultApplyOptions = ApplyOptions{Switch: apply.SwitchDryRun, Guards: apply.DefaultGuards, Rate: 10, RatePer: time.Hour}
+var DefaultApplyOptions = ApplyOptions{Switch: apply.SwitchDryRun, Guards: apply.DefaultGuards, Rate: 10, RatePer: time.Hour, Watch: time.Hour}
 
 // applyCounter is rightsize_apply_total.
 func newApplyCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
@@ -148,6 +153,10 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 			return
 		}
 		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
+		if h := apply.Harmed(rec, a.kills(k, inv), lw.rolling, lw.ready, lw.desired, now, o.Watch); h != nil {
+			a.rollback(ctx, k, spec.UID, lw, rec, *h, now)
+			return
+		}
 	}
 	d := apply.Decide(w, o.Guards, now)
 	if !d.Apply {
@@ -180,6 +189,63 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	a.count("applied", apply.ReasonApply)
 	a.l.c.recorder.Event(workloadRef(k, spec.UID), corev1.EventTypeNormal, EventApplied, "applied: "+d.Message)
 	a.l.log.Info("applied", "workload", k.String(), "change", d.Message, "held", d.Held)
+}
+
+// kills are the OOM kills the pods' statuses show for the workload's
+// containers.
+func (a *applier) kills(k workload.Key, inv *kube.Inventory) []apply.Kill {
+	var out []apply.Kill
+	for _, o := range a.l.watcher.OOMKills() {
+		if wk, ok := inv.Workload(o.Namespace, o.Pod); ok && wk == k {
+			out = append(out, apply.Kill{Pod: o.Pod, Container: o.Container, At: o.At})
+		}
+	}
+	return out
+}
+
+// rollback writes back what the record says the containers had before the
+// apply (memory only after an OOM kill), and records the rollback: the
+// next apply waits for the rollback cooldown. It takes no share of the
+// rate: undoing harm does not wait.
+func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *liveWorkload, rec apply.Record, h apply.Harm, now time.Time) {
+	live := func(name string) (workload.Settings, bool) {
+		list := lw.template.Containers
+		if c, ok := rec.Container(name); ok && c.Sidecar {
+			list = lw.template.InitContainers
+		}
+		i := slices.IndexFunc(list, func(c corev1.Container) bool { return c.Name == name })
+		if i < 0 {
+			return workload.Settings{}, false
+		}
+		return kube.Settings(list[i].Resources), true
+	}
+	undo := apply.Undo(rec, live, h)
+	msg := h.Why + ": " + describe(undo)
+	if a.l.c.o.Apply.Switch == apply.SwitchDryRun {
+		a.tell(k, uid, "dry-run", h.Reason, corev1.EventTypeWarning, EventRolledBack, "dry run, would roll back: "+msg)
+		return
+	}
+	rec.RolledBack, rec.Why = now.UTC().Truncate(time.Second), h.Why
+	if err := a.write(ctx, k, lw, undo, rec); err != nil {
+		a.failed(k, uid, reasonError, fmt.Sprintf("rolling back %s (%s): %v", k, h.Why, err))
+		return
+	}
+	a.told[k] = ""
+	a.count("rolled-back", h.Reason)
+	a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeWarning, EventRolledBack, "rolled back: "+msg)
+	a.l.log.Warn("rolled back", "workload", k.String(), "why", h.Why, "change", describe(undo))
+}
+
+// describe says the changes as the Events do.
+func describe(cs []apply.Change) string {
+	if len(cs) == 0 {
+		return "the settings are as before already"
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // tell counts a decision, and logs it and makes it an Event when it is not

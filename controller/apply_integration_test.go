@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
@@ -66,7 +67,7 @@ func TestIntegrationApply(t *testing.T) {
 			Namespace: system, Identity: id, LeaseDuration: 6 * time.Second, RenewDeadline: 4 * time.Second, RetryPeriod: time.Second,
 			Interval: time.Second, Recommend: 2 * time.Second, Checkpoint: 2 * time.Second,
 			Recommender: recommender.Recommender{Profile: profile},
-			Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force}})
+			Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force, Watch: time.Hour}})
 		require.NoError(t, err)
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -150,6 +151,41 @@ func TestIntegrationApply(t *testing.T) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, int64(2), d.Generation)
+	})
+	t.Run("an OOM kill after the apply rolls the memory back", func(t *testing.T) {
+		waitAvailable(t, cs, ns, "opted")
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=opted"})
+		require.NoError(t, err)
+		var pod *corev1.Pod
+		for i := range pods.Items {
+			if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1 {
+				pod = p
+			}
+		}
+		require.NotNil(t, pod, "a running pod of opted")
+		// What the kubelet reports after an OOM kill, kwok's pod status
+		// written as it would be.
+		st := &pod.Status.ContainerStatuses[0]
+		st.RestartCount++
+		st.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: 137, Reason: "OOMKilled", StartedAt: metav1.NewTime(time.Now().Add(-time.Minute)), FinishedAt: metav1.Now()}}
+		_, err = cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		c := run(t, "oom", apply.SwitchOn, true, func(c *Controller) (bool, error) {
+			n := applies(c, "rolled-back", apply.ReasonOOMKill)
+			return n > 0, fmt.Errorf("%v rollbacks", n)
+		})
+		assert.Equal(t, 1.0, applies(c, "rolled-back", apply.ReasonOOMKill))
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
+		require.NoError(t, err)
+		res := d.Spec.Template.Spec.Containers[0].Resources
+		assert.Equal(t, "512Mi", res.Requests.Memory().String(), "memory back")
+		assert.Equal(t, "350m", res.Requests.Cpu().String(), "the CPU step stays")
+		rec, err := apply.ParseRecord(d.Annotations[apply.RecordKey])
+		require.NoError(t, err)
+		assert.False(t, rec.RolledBack.IsZero())
+		assert.Contains(t, rec.Why, "container app of pod "+pod.Name+" was OOM killed")
+		assert.True(t, hasEvent(cs, ns, "opted", EventRolledBack, "rolled back: container app of pod "+pod.Name))
 	})
 	t.Run("the namespace opts in", func(t *testing.T) {
 		n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})

@@ -41,11 +41,11 @@ type Flags struct {
 	Backfill, Delay time.Duration
 	// Apply, Window and the guards: writing recommendations into the
 	// workloads that opted in.
-	Apply, Window string
-	Guards        apply.Guards
-	Rate          int
-	RatePer       time.Duration
-	Force         bool
+	Apply, Window  string
+	Guards         apply.Guards
+	Rate           int
+	RatePer, Watch time.Duration
+	Force          bool
 }
 
 // NewFlags returns the flags at their defaults.
@@ -56,7 +56,8 @@ func NewFlags() *Flags {
 		Interval: d.Interval, Recommend: d.Recommend, Checkpoint: d.Checkpoint, Retention: 14 * 24 * time.Hour,
 		CheckpointMaxSize: d.CheckpointMaxSize, EventThreshold: d.EventThreshold, LogFormat: "json",
 		Delay: promsource.DefaultFollowDelay, Backfill: 14 * 24 * time.Hour,
-		Apply: string(DefaultApplyOptions.Switch), Guards: DefaultApplyOptions.Guards, Rate: DefaultApplyOptions.Rate, RatePer: DefaultApplyOptions.RatePer}
+		Apply: string(DefaultApplyOptions.Switch), Guards: DefaultApplyOptions.Guards, Rate: DefaultApplyOptions.Rate, RatePer: DefaultApplyOptions.RatePer,
+		Watch: DefaultApplyOptions.Watch}
 }
 
 // AddFlags registers the flags on fs.
@@ -89,6 +90,7 @@ func (o *Flags) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Window, "apply-window", "", `when applies are allowed, UTC, e.g. "Mon-Fri 22:00-02:00; Sat,Sun 01:00-05:00" (default always)`)
 	f.IntVar(&o.Rate, "apply-rate", o.Rate, "most applies across the cluster within --apply-rate-per")
 	f.Var(cliflag.Duration(&o.RatePer), "apply-rate-per", "the period of --apply-rate")
+	f.Var(cliflag.Duration(&o.Watch), "apply-watch", "how long after an apply an OOM kill of a changed container, or fewer replicas ready once it rolled out, rolls it back")
 	f.BoolVar(&o.Force, "force-conflicts", false, "take the resources over when another field manager (Argo CD, Flux, kubectl) owns them, instead of reporting the conflict")
 }
 
@@ -131,8 +133,8 @@ func (o *Flags) Validate() error {
 	if _, err := apply.ParseWindow(o.Window); err != nil {
 		errs = append(errs, fmt.Errorf("--apply-window: %w", err))
 	}
-	if o.Rate < 0 || o.RatePer <= 0 {
-		errs = append(errs, errors.New("--apply-rate must not be negative and --apply-rate-per must be positive"))
+	if o.Rate < 0 || o.RatePer <= 0 || o.Watch < 0 {
+		errs = append(errs, errors.New("--apply-rate and --apply-watch must not be negative and --apply-rate-per must be positive"))
 	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: %w", o.Listen, err))
@@ -179,7 +181,7 @@ func (o *Flags) Options(cc cluster.Config, profile policy.Profile, reg prometheu
 		Interval: o.Interval, Recommend: o.Recommend, Checkpoint: o.Checkpoint, CheckpointMaxSize: o.CheckpointMaxSize,
 		EventThreshold: o.EventThreshold, Retention: o.Retention,
 		Prometheus: follow, Backfill: o.Backfill,
-		Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: o.Rate, RatePer: o.RatePer, ForceConflicts: o.Force},
+		Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: o.Rate, RatePer: o.RatePer, ForceConflicts: o.Force, Watch: o.Watch},
 		Recommender: recommender.Recommender{Profile: profile, Logger: log},
 		Log:         log,
 	}, nil

@@ -78,3 +78,62 @@ func FuzzParseRecord(f *testing.F) {
 		}
 	})
 }
+
+func TestHarmedAndUndo(t *testing.T) {
+	at := time.Date(2026, 12, 6, 19, 0, 0, 0, time.UTC)
+	set := func(cpu workload.Millicores, mem workload.Bytes) workload.Settings {
+		return workload.Settings{Requests: workload.Resources{CPU: cpu, Memory: mem}, Limits: workload.Resources{Memory: 2 * mem}}
+	}
+	rec := RecordOf([]Change{{Container: "app", From: set(500, workload.GiB), To: set(350, 700*workload.MiB)},
+		{Container: "cpu-only", From: set(200, workload.GiB), To: set(140, workload.GiB)}}, at)
+	kill := func(c string, after time.Duration) Kill { return Kill{Pod: "web-1", Container: c, At: at.Add(after)} }
+	const watch = time.Hour
+	for _, tc := range []struct {
+		name           string
+		rec            Record
+		kills          []Kill
+		rolling        bool
+		ready, desired int32
+		now            time.Duration
+		reason         string
+		memoryOnly     bool
+	}{
+		{name: "quiet", rec: rec, ready: 3, desired: 3, now: 10 * time.Minute},
+		{name: "OOM kill of a container whose memory moved", rec: rec, kills: []Kill{kill("app", 5*time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute, reason: ReasonOOMKill, memoryOnly: true},
+		{name: "a kill before the apply", rec: rec, kills: []Kill{kill("app", -time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute},
+		{name: "a kill of a container whose memory stayed", rec: rec, kills: []Kill{kill("cpu-only", time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute},
+		{name: "a kill of another container", rec: rec, kills: []Kill{kill("proxy", time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute},
+		{name: "not ready once rolled out", rec: rec, ready: 2, desired: 3, now: 10 * time.Minute, reason: ReasonNotReady},
+		{name: "not ready while rolling out: wait", rec: rec, rolling: true, ready: 2, desired: 3, now: 10 * time.Minute},
+		{name: "past the watch", rec: rec, kills: []Kill{kill("app", 2*time.Hour)}, ready: 3, desired: 3, now: 2 * time.Hour},
+		{name: "rolled back already", rec: func() Record { r := rec; r.RolledBack = at.Add(time.Minute); return r }(), kills: []Kill{kill("app", 5*time.Minute)}, now: 10 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := Harmed(tc.rec, tc.kills, tc.rolling, tc.ready, tc.desired, at.Add(tc.now), watch)
+			if tc.reason == "" {
+				assert.Nil(t, h)
+				return
+			}
+			require.NotNil(t, h)
+			assert.Equal(t, tc.reason, h.Reason)
+			assert.Equal(t, tc.memoryOnly, h.MemoryOnly)
+		})
+	}
+
+	live := func(c string) (workload.Settings, bool) {
+		switch c {
+		case "app":
+			return set(350, 700*workload.MiB), true
+		case "cpu-only":
+			return set(140, workload.GiB), true
+		}
+		return workload.Settings{}, false
+	}
+	undo := Undo(rec, live, Harm{MemoryOnly: true})
+	require.Len(t, undo, 1, "cpu-only's memory did not move")
+	assert.Equal(t, set(350, workload.GiB), undo[0].To, "memory back, cpu kept")
+	undo = Undo(rec, live, Harm{})
+	require.Len(t, undo, 2)
+	assert.Equal(t, set(500, workload.GiB), undo[0].To)
+	assert.Equal(t, set(200, workload.GiB), undo[1].To)
+}
