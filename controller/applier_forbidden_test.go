@@ -1,0 +1,82 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/record"
+
+	"rightsize.dev/rightsize/controller/apply"
+	"rightsize.dev/rightsize/metrics/kube"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+type noWatcher struct{}
+
+func (noWatcher) Start(context.Context) error                  { return nil }
+func (noWatcher) Inventory() (*kube.Inventory, []kube.Warning) { return &kube.Inventory{}, nil }
+func (noWatcher) OOMKills() []kube.OOMKill                     { return nil }
+
+// TestApplyForbidden: without the apply role every write is refused (403).
+// The controller says so once per workload, counts every refusal, and goes
+// on with the next cycle: no crash, no Event storm.
+func TestApplyForbidden(t *testing.T) {
+	replicas := int32(2)
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", Generation: 1},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}}},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2},
+	}
+	cs := fake.NewClientset(dep, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
+	patches := 0
+	cs.PrependReactor("patch", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+		patches++
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", nil)
+	})
+	reg := prometheus.NewRegistry()
+	counter, err := newApplyCounter(reg)
+	require.NoError(t, err)
+	events := record.NewFakeRecorder(10)
+	guards := apply.DefaultGuards
+	guards.MinConfidence = 0
+	c := &Controller{kube: cs, recorder: events, applies: counter,
+		o: Options{Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 100, RatePer: time.Hour}}}
+	l := &leader{c: c, log: slog.New(slog.DiscardHandler), watcher: noWatcher{}}
+	a := &applier{l: l, told: map[workload.Key]string{}, budget: apply.Budget{N: 100, Per: time.Hour}}
+
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	set := func(cpu workload.Millicores) workload.Settings {
+		return workload.Settings{Requests: workload.Resources{CPU: cpu}}
+	}
+	plan := workload.Plan{Workloads: []workload.WorkloadPlan{{Key: k, Replicas: 2, Containers: []workload.ContainerPlan{{
+		Name: "app", Current: set(500), Recommendation: workload.Recommendation{HasCPU: true, Target: set(400), Confidence: 1}}}}}}
+	inv := &kube.Inventory{Specs: map[workload.Key]workload.Spec{k: {Key: k, Annotations: map[string]string{apply.Key: "auto"}}}}
+
+	now := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		a.run(context.Background(), plan, inv, now.Add(time.Duration(i)*time.Minute))
+	}
+	assert.Equal(t, 3, patches, "tried each cycle")
+	assert.Equal(t, 3.0, testutil.ToFloat64(counter.WithLabelValues("failed", reasonForbidden)))
+	assert.Zero(t, testutil.ToFloat64(counter.WithLabelValues("applied", apply.ReasonApply)))
+	require.Len(t, events.Events, 1, "one Event for the three refusals")
+	ev := <-events.Events
+	assert.Contains(t, ev, "Warning "+EventNotApplied)
+	assert.Contains(t, ev, "is the apply role bound (deploy/controller/overlays/apply)?")
+}
