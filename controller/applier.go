@@ -81,6 +81,9 @@ type applier struct {
 	// told is the last decision told per workload, so that a decision
 	// that stays the same is not an Event every cycle.
 	told map[workload.Key]string
+	// resizes says whether the server resizes pods in place; nil until
+	// asked.
+	resizes *bool
 }
 
 // appliable are the kinds whose pod template the controller writes.
@@ -117,18 +120,14 @@ func (a *applier) run(ctx context.Context, plan workload.Plan, inv *kube.Invento
 			a.count("skipped", apply.ReasonNotOptedIn)
 			delete(a.told, wp.Key)
 			continue
-		case mode == apply.ModeInPlaceOnly:
-			a.tell(wp.Key, spec.UID, "skipped", apply.ReasonNoInPlace, corev1.EventTypeNormal, EventNotApplied,
-				"in-place-only: this controller does not resize running pods yet; the workload is left as it is")
-			continue
 		}
-		a.one(ctx, wp, spec, inv, now)
+		a.one(ctx, wp, spec, inv, now, mode)
 	}
 }
 
 // one decides for an opted-in workload from its live object and carries
 // the decision out.
-func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec workload.Spec, inv *kube.Inventory, now time.Time) {
+func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec workload.Spec, inv *kube.Inventory, now time.Time, mode apply.Mode) {
 	o := a.l.c.o.Apply
 	k := wp.Key
 	lw, err := a.live(ctx, k)
@@ -143,20 +142,26 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	w := apply.Workload{Plan: withLive(wp, lw.template), Mode: apply.ModeAuto,
 		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
 		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace)}
+	var last *apply.Record
 	if v, ok := lw.annotations[apply.RecordKey]; ok {
 		rec, err := apply.ParseRecord(v)
 		if err != nil {
-			// Someone edited it: the last apply is unknown, so wait a
-			// cooldown from now rather than guess.
+			// Someone edited it: the last apply is unknown, so wait
+			// rather than guess.
 			a.tell(k, spec.UID, "skipped", apply.ReasonCooldown, corev1.EventTypeWarning, EventNotApplied,
 				fmt.Sprintf("the annotation of the last apply does not read (%v): not applying until it is removed or rewritten", err))
 			return
 		}
+		last = &rec
 		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
 		if h := apply.Harmed(rec, a.kills(k, inv), lw.rolling, lw.ready, lw.desired, now, o.Watch); h != nil {
-			a.rollback(ctx, k, spec.UID, lw, rec, *h, now)
+			a.rollback(ctx, k, spec.UID, lw, rec, *h, now, mode, inv)
 			return
 		}
+	}
+	if mode == apply.ModeInPlaceOnly {
+		a.inPlace(ctx, wp, spec.UID, lw, last, inv, now)
+		return
 	}
 	d := apply.Decide(w, o.Guards, now)
 	if !d.Apply {
@@ -174,14 +179,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	}
 	rec := apply.RecordOf(d.Changes, now)
 	if err := a.write(ctx, k, lw, d.Changes, rec); err != nil {
-		switch {
-		case apierrors.IsConflict(err):
-			a.failed(k, spec.UID, reasonConflict, fmt.Sprintf("another field manager owns the resources (give --force-conflicts to take them over): %v", err))
-		case apierrors.IsForbidden(err):
-			a.failed(k, spec.UID, reasonForbidden, fmt.Sprintf("not allowed to write %s: is the apply role bound (deploy/controller/overlays/apply)? %v", k, err))
-		default:
-			a.failed(k, spec.UID, reasonError, fmt.Sprintf("writing %s: %v", k, err))
-		}
+		a.writeFailed(k, spec.UID, err)
 		return
 	}
 	a.budget.Take(now)
@@ -207,11 +205,24 @@ func (a *applier) kills(k workload.Key, inv *kube.Inventory) []apply.Kill {
 // apply (memory only after an OOM kill), and records the rollback: the
 // next apply waits for the rollback cooldown. It takes no share of the
 // rate: undoing harm does not wait.
-func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *liveWorkload, rec apply.Record, h apply.Harm, now time.Time) {
+//
+// In-place-only workloads are rolled back in place: the pods are resized
+// back and the template, which the apply did not change, stays.
+func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *liveWorkload, rec apply.Record, h apply.Harm, now time.Time, mode apply.Mode, inv *kube.Inventory) {
+	spec := lw.template
+	var pods []corev1.Pod
+	if mode == apply.ModeInPlaceOnly {
+		var err error
+		if pods, err = a.pods(ctx, k, lw, inv); err != nil || len(pods) == 0 {
+			a.failed(k, uid, reasonError, fmt.Sprintf("rolling back %s (%s): no running pod to resize (%v)", k, h.Why, err))
+			return
+		}
+		spec = pods[0].Spec
+	}
 	live := func(name string) (workload.Settings, bool) {
-		list := lw.template.Containers
+		list := spec.Containers
 		if c, ok := rec.Container(name); ok && c.Sidecar {
-			list = lw.template.InitContainers
+			list = spec.InitContainers
 		}
 		i := slices.IndexFunc(list, func(c corev1.Container) bool { return c.Name == name })
 		if i < 0 {
@@ -226,7 +237,15 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 		return
 	}
 	rec.RolledBack, rec.Why = now.UTC().Truncate(time.Second), h.Why
-	if err := a.write(ctx, k, lw, undo, rec); err != nil {
+	var err error
+	if mode == apply.ModeInPlaceOnly {
+		if err = a.writeRecord(ctx, k, lw, rec); err == nil {
+			a.resizeTo(ctx, k, uid, pods, apply.RecordOf(undo, now).Containers, apply.SwitchOn)
+		}
+	} else {
+		err = a.write(ctx, k, lw, undo, rec)
+	}
+	if err != nil {
 		a.failed(k, uid, reasonError, fmt.Sprintf("rolling back %s (%s): %v", k, h.Why, err))
 		return
 	}
@@ -246,6 +265,18 @@ func describe(cs []apply.Change) string {
 		parts[i] = c.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// writeFailed tells a write to a workload that failed, by its cause.
+func (a *applier) writeFailed(k workload.Key, uid string, err error) {
+	switch {
+	case apierrors.IsConflict(err):
+		a.failed(k, uid, reasonConflict, fmt.Sprintf("another field manager owns the resources (give --force-conflicts to take them over): %v", err))
+	case apierrors.IsForbidden(err):
+		a.failed(k, uid, reasonForbidden, fmt.Sprintf("not allowed to write %s: is the apply role bound (deploy/controller/overlays/apply)? %v", k, err))
+	default:
+		a.failed(k, uid, reasonError, fmt.Sprintf("writing %s: %v", k, err))
+	}
 }
 
 // tell counts a decision, and logs it and makes it an Event when it is not

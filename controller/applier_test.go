@@ -90,3 +90,31 @@ func TestHeadroom(t *testing.T) {
 	assert.EqualValues(t, 200, h.CPU, "the tightest quota")
 	assert.EqualValues(t, maxQuota, h.Memory, "memory uncapped")
 }
+
+func TestInPlaceHelpers(t *testing.T) {
+	set := func(cpu workload.Millicores, mem workload.Bytes) workload.Settings {
+		return workload.Settings{Requests: workload.Resources{CPU: cpu, Memory: mem}}
+	}
+	spec := corev1.PodSpec{Containers: []corev1.Container{
+		{Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("1Gi")}},
+			ResizePolicy: []corev1.ContainerResizePolicy{{ResourceName: corev1.ResourceMemory, RestartPolicy: corev1.RestartContainer}}},
+		{Name: "cache", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m")}}},
+	}}
+	keep, held := restartFree([]apply.Change{
+		{Container: "app", From: set(500, workload.GiB), To: set(350, 800*workload.MiB)},
+		{Container: "mem-only", From: set(0, workload.GiB), To: set(0, 800*workload.MiB)},
+		{Container: "proxy", Sidecar: true, From: set(100, 0), To: set(50, 0)},
+	}, spec)
+	require.Len(t, keep, 1)
+	assert.Equal(t, set(350, workload.GiB), keep[0].To, "app's memory restarts the container: left")
+	assert.Equal(t, []string{"app: memory resize restarts the container (resizePolicy), left", "proxy: a sidecar, resized through its template only"}, held)
+
+	want := []apply.RecordedContainer{{Name: "app", To: set(350, workload.GiB)}, {Name: "cache", To: set(200, 0)}, {Name: "gone", To: set(1, 1)}}
+	assert.JSONEq(t, `{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"350m"}}}]}}`, string(resizePatch(spec, want)),
+		"app's cpu moves (a strategic merge keeps its memory), cache is there, gone is not in the pod")
+	assert.Nil(t, resizePatch(spec, []apply.RecordedContainer{{Name: "cache", To: set(200, 0)}}), "at the values already")
+
+	p := corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodResizePending, Status: corev1.ConditionTrue, Reason: corev1.PodReasonInfeasible, Message: "Node didn't have enough capacity: cpu"}}}}
+	assert.Equal(t, "resize infeasible: Node didn't have enough capacity: cpu", pendingResize(p))
+	assert.Empty(t, pendingResize(corev1.Pod{}))
+}

@@ -3,7 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
-	"math"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -48,12 +48,13 @@ func TestIntegrationApply(t *testing.T) {
 		kubetest.Deployment("opted", 2, "500m", "512Mi", "100m", "100Mi", map[string]string{apply.Key: "auto"}),
 		kubetest.Deployment("plain", 2, "500m", "512Mi", "100m", "100Mi", nil),
 		kubetest.Deployment("optout", 2, "500m", "512Mi", "100m", "100Mi", map[string]string{apply.Key: "off"}),
+		kubetest.Deployment("inplace", 2, "500m", "512Mi", "100m", "100Mi", map[string]string{apply.Key: "in-place-only"}),
 	} {
 		_, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
 		require.NoError(t, err)
 	}
-	kubetest.WaitForPodMetrics(t, cfg, ns, 6)
-	for _, name := range []string{"opted", "plain", "optout"} {
+	kubetest.WaitForPodMetrics(t, cfg, ns, 8)
+	for _, name := range []string{"opted", "plain", "optout", "inplace"} {
 		waitAvailable(t, cs, ns, name)
 	}
 
@@ -66,8 +67,8 @@ func TestIntegrationApply(t *testing.T) {
 		c, err := New(Options{Cluster: cluster.Config{REST: rest.CopyConfig(cfg), Namespace: ns}, Registry: prometheus.NewRegistry(),
 			Namespace: system, Identity: id, LeaseDuration: 6 * time.Second, RenewDeadline: 4 * time.Second, RetryPeriod: time.Second,
 			Interval: time.Second, Recommend: 2 * time.Second, Checkpoint: 2 * time.Second,
-			Recommender: recommender.Recommender{Profile: profile},
-			Apply:       ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force, Watch: time.Hour}})
+			Recommender: recommender.Recommender{Profile: profile}, Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
+			Apply: ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force, Watch: time.Hour}})
 		require.NoError(t, err)
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -96,13 +97,17 @@ func TestIntegrationApply(t *testing.T) {
 		}
 	}
 
+	podCPU := func(t *testing.T, name, want string) { t.Helper(); podCPUIn(t, cs, ns, name, want) }
+
 	t.Run("dry run", func(t *testing.T) {
 		c := run(t, "dry", apply.SwitchDryRun, false, func(c *Controller) (bool, error) {
 			n := applies(c, "dry-run", apply.ReasonApply)
 			return n > 0 && hasEvent(cs, ns, "opted", EventWouldApply, "cpu request 500m → 350m"), fmt.Errorf("%v dry runs", n)
 		})
 		assert.Positive(t, applies(c, "skipped", apply.ReasonNotOptedIn))
-		untouched(t, "opted", "plain", "optout")
+		untouched(t, "opted", "plain", "optout", "inplace")
+		podCPU(t, "inplace", "500m")
+		assert.True(t, hasEvent(cs, ns, "inplace", EventWouldApply, "dry run, would resize 2 pods in place: app: cpu request 500m → 350m"))
 		for _, r := range []string{EventWouldApply, EventNotApplied, EventApplied} {
 			assert.False(t, hasEvent(cs, ns, "plain", r, ""), "an Event %s on a workload that did not opt in", r)
 		}
@@ -110,9 +115,33 @@ func TestIntegrationApply(t *testing.T) {
 	t.Run("on, owned by another manager", func(t *testing.T) {
 		run(t, "conflict", apply.SwitchOn, false, func(c *Controller) (bool, error) {
 			n := applies(c, "failed", reasonConflict)
-			return n > 0 && hasEvent(cs, ns, "opted", EventNotApplied, "another field manager owns the resources"), fmt.Errorf("%v conflicts", n)
+			// In place, nothing the test's client owns is written: the
+			// pods' resize and the record annotation.
+			m := applies(c, "applied", apply.ReasonApply)
+			return n > 0 && m > 0 && hasEvent(cs, ns, "opted", EventNotApplied, "another field manager owns the resources"), fmt.Errorf("%v conflicts, %v applies", n, m)
 		})
 		untouched(t, "opted", "plain", "optout")
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "inplace", metav1.GetOptions{})
+		require.NoError(t, err)
+		rss, err := cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=inplace"})
+		require.NoError(t, err)
+		assert.Len(t, rss.Items, 1, "in place: no rollout")
+		assert.Equal(t, "500m", d.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String(), "in place: the template stays")
+		_, err = apply.ParseRecord(d.Annotations[apply.RecordKey])
+		require.NoError(t, err, "in place: the record")
+		podCPU(t, "inplace", "350m")
+		assert.True(t, hasEvent(cs, ns, "inplace", EventApplied, "resized 2 of 2 pods in place: app: cpu request 500m → 350m"))
+	})
+	t.Run("in place: a new pod takes the last apply's values", func(t *testing.T) {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=inplace"})
+		require.NoError(t, err)
+		require.NoError(t, cs.CoreV1().Pods(ns).Delete(ctx, pods.Items[0].Name, metav1.DeleteOptions{}))
+		waitAvailable(t, cs, ns, "inplace")
+		run(t, "newpod", apply.SwitchOn, false, func(c *Controller) (bool, error) {
+			n := applies(c, "applied", reasonInPlace)
+			return n > 0, fmt.Errorf("%v pods resized", n)
+		})
+		podCPU(t, "inplace", "350m")
 	})
 	t.Run("on, forced", func(t *testing.T) {
 		c := run(t, "on", apply.SwitchOn, true, func(c *Controller) (bool, error) {
@@ -127,7 +156,7 @@ func TestIntegrationApply(t *testing.T) {
 		res := d.Spec.Template.Spec.Containers[0].Resources
 		// 100m used of 500m: at most 30 % down in one step.
 		assert.Equal(t, "350m", res.Requests.Cpu().String())
-		assert.Equal(t, int64(math.Ceil(0.7*512*(1<<20))), res.Requests.Memory().Value())
+		assert.Equal(t, "359Mi", res.Requests.Memory().String(), "512Mi less 30 %, up to a whole MiB")
 		rec, err := apply.ParseRecord(d.Annotations[apply.RecordKey])
 		require.NoError(t, err)
 		require.Len(t, rec.Containers, 1)
@@ -203,6 +232,23 @@ func TestIntegrationApply(t *testing.T) {
 		assert.Equal(t, "350m", d.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String())
 		untouched(t, "optout")
 	})
+}
+
+// podCPUIn checks the CPU request of app in every running pod of the
+// Deployment.
+func podCPUIn(t *testing.T, cs kubernetes.Interface, ns, name, want string) {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + name})
+	require.NoError(t, err)
+	n := 0
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		n++
+		assert.Equal(t, want, p.Spec.Containers[0].Resources.Requests.Cpu().String(), "pod %s", p.Name)
+	}
+	assert.Positive(t, n, "running pods of %s", name)
 }
 
 // hasEvent says whether an Event of reason on the Deployment name says msg.

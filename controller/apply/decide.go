@@ -213,7 +213,11 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 // toward the recommended ones, within the step's bounds, and not at all
 // when the request would change by less than MinChange.
 func step(ch *Change, name string, curReq, wantReq, curLim, wantLim int64, g Guards, text func(int64) string) (req, lim int64) {
-	req = bound(curReq, wantReq, g)
+	unit := int64(1)
+	if name == "memory" {
+		unit = int64(workload.MiB) // a bounded step lands on whole MiB, as people write it
+	}
+	req = bound(curReq, wantReq, g, unit)
 	if req != wantReq {
 		ch.Notes = append(ch.Notes, fmt.Sprintf("%s request %s → %s of %s this step (at most −%.0f %%/+%.0f %%)",
 			name, text(curReq), text(req), text(wantReq), g.MaxDecrease*100, g.MaxIncrease*100))
@@ -233,7 +237,7 @@ func step(ch *Change, name string, curReq, wantReq, curLim, wantLim int64, g Gua
 	case curLim == 0:
 		lim = wantLim
 	default:
-		lim = bound(curLim, wantLim, g)
+		lim = bound(curLim, wantLim, g, unit)
 	}
 	if lim != 0 && lim < req {
 		lim = req
@@ -241,15 +245,20 @@ func step(ch *Change, name string, curReq, wantReq, curLim, wantLim int64, g Gua
 	return req, lim
 }
 
-// bound is want within the step's bounds around cur; want when either is
-// unset (setting a request where none was is R5, not a step).
-func bound(cur, want int64, g Guards) int64 {
+// bound is want within the step's bounds around cur, the bounds on whole
+// units where cur is at least one; want when either is unset (setting a
+// request where none was is R5, not a step).
+func bound(cur, want int64, g Guards, unit int64) int64 {
 	if cur <= 0 || want <= 0 {
 		return want
 	}
-	lo := int64(math.Ceil(float64(cur) * (1 - g.MaxDecrease)))
-	hi := int64(math.Floor(float64(cur) * (1 + g.MaxIncrease)))
-	return min(max(want, lo), hi)
+	if cur < unit {
+		unit = 1
+	}
+	u := float64(unit)
+	lo := int64(math.Ceil(float64(cur)*(1-g.MaxDecrease)/u)) * unit
+	hi := int64(math.Floor(float64(cur)*(1+g.MaxIncrease)/u)) * unit
+	return min(max(want, lo), max(hi, cur))
 }
 
 // growth is what the changes add to the namespace's requests over the

@@ -87,7 +87,14 @@ KWOK_MOD=$(cd "$HACK_CLUSTER/tools/kwok" && go mod download -json sigs.k8s.io/kw
 		metrics/resource/metrics-resource.yaml; do
 		echo "---"
 		echo "# from sigs.k8s.io/kwok/kustomize/$f"
-		cat "$KWOK_MOD/kustomize/$f"
+		if [ "$f" = stage/pod/fast/pod-ready.yaml ]; then
+			# A kubelet that resizes pods in place reports each container's
+			# resources in its status; the apiserver refuses pods/resize
+			# for a running container without them (node without support).
+			sed 's/^\(        \)restartCount: 0$/&\n\1resources:{{ YAML .resources 5 }}/' "$KWOK_MOD/kustomize/$f"
+		else
+			cat "$KWOK_MOD/kustomize/$f"
+		fi
 	done
 	echo "---"
 	cat "$HACK_CLUSTER/kwok-usage.yaml"

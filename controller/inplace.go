@@ -1,0 +1,307 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+
+	"rightsize.dev/rightsize/controller/apply"
+	"rightsize.dev/rightsize/metrics/kube"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// reasonInPlace counts pods resized to complete an in-place apply (pods
+// started since from the unchanged template, or left by a leader that
+// stopped half-way).
+const reasonInPlace = "in-place"
+
+// resizable says whether the server resizes running pods: it serves the
+// pods/resize subresource (Kubernetes 1.33 and later, or earlier with the
+// InPlacePodVerticalScaling gate). Asked once a term.
+func (a *applier) resizable(ctx context.Context) bool {
+	if a.resizes == nil {
+		rl, err := a.l.c.kube.Discovery().ServerResourcesForGroupVersion("v1")
+		if err != nil {
+			a.l.log.Warn("asking the server whether it resizes pods in place", "err", err)
+			return false // asked again next time
+		}
+		ok := slices.ContainsFunc(rl.APIResources, func(r metav1.APIResource) bool { return r.Name == "pods/resize" })
+		a.resizes = &ok
+		a.l.log.Info("in-place resize", "served", ok)
+	}
+	return *a.resizes
+}
+
+// pods are the workload's running pods, as the server has them now.
+func (a *applier) pods(ctx context.Context, k workload.Key, lw *liveWorkload, inv *kube.Inventory) ([]corev1.Pod, error) {
+	var sel *metav1.LabelSelector
+	switch o := lw.obj.(type) {
+	case *appsv1.Deployment:
+		sel = o.Spec.Selector
+	case *appsv1.StatefulSet:
+		sel = o.Spec.Selector
+	case *appsv1.DaemonSet:
+		sel = o.Spec.Selector
+	}
+	if sel == nil {
+		return nil, fmt.Errorf("%s has no selector", k)
+	}
+	l, err := a.l.c.kube.CoreV1().Pods(k.Namespace).List(ctx, metav1.ListOptions{LabelSelector: metav1.FormatLabelSelector(sel)})
+	if err != nil {
+		return nil, fmt.Errorf("listing the pods of %s: %w", k, err)
+	}
+	var out []corev1.Pod
+	for _, p := range l.Items {
+		if wk, ok := inv.Workload(p.Namespace, p.Name); ok && wk == k && p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// inPlace is the in-place-only path: running pods are resized through
+// pods/resize, the template stays (no rollout), and the workload carries
+// the record. The record is written first: a pod that is not at the
+// record's values (started since from the template, or left by a leader
+// that stopped half-way) is resized to them at once, cooldown or not —
+// that completes the apply, it is not a new one.
+func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid string, lw *liveWorkload, rec *apply.Record, inv *kube.Inventory, now time.Time) {
+	o := a.l.c.o.Apply
+	k := wp.Key
+	if !a.resizable(ctx) {
+		a.tell(k, uid, "skipped", apply.ReasonNoInPlace, corev1.EventTypeNormal, EventNotApplied,
+			"in-place-only, and the server does not resize pods in place (no pods/resize): left as it is")
+		return
+	}
+	pods, err := a.pods(ctx, k, lw, inv)
+	if err != nil || len(pods) == 0 {
+		if err == nil {
+			err = fmt.Errorf("no running pod")
+		}
+		a.failed(k, uid, reasonError, err.Error())
+		return
+	}
+	a.resizeStatus(k, uid, pods)
+	if rec != nil && rec.RolledBack.IsZero() {
+		if n := a.resizeTo(ctx, k, uid, pods, rec.Containers, o.Switch); n > 0 {
+			if o.Switch == apply.SwitchDryRun {
+				a.tell(k, uid, "dry-run", reasonInPlace, corev1.EventTypeNormal, EventWouldApply,
+					fmt.Sprintf("dry run, would resize %d pods to the last apply's values", n))
+				return
+			}
+			a.told[k] = ""
+			a.count("applied", reasonInPlace)
+			a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeNormal, EventApplied, fmt.Sprintf("resized %d pods to the last apply's values", n))
+			a.l.log.Info("resized pods to the last apply's values", "workload", k.String(), "pods", n)
+			return
+		}
+	}
+	// Decide from what the pods run: the template has not moved.
+	w := apply.Workload{Plan: withLive(wp, pods[0].Spec), Mode: apply.ModeInPlaceOnly, InPlace: true,
+		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
+		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace)}
+	if rec != nil {
+		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
+	}
+	d := apply.Decide(w, o.Guards, now)
+	var held []string
+	d.Changes, held = restartFree(d.Changes, pods[0].Spec)
+	d.Held = append(d.Held, held...)
+	if d.Apply && len(d.Changes) == 0 {
+		d.Apply, d.Reason, d.Message = false, apply.ReasonNothingToDo, "nothing resizes in place: "+strings.Join(held, ", ")
+	}
+	if !d.Apply {
+		a.tell(k, uid, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
+		return
+	}
+	if o.Switch == apply.SwitchDryRun {
+		a.tell(k, uid, "dry-run", d.Reason, corev1.EventTypeNormal, EventWouldApply,
+			fmt.Sprintf("dry run, would resize %d pods in place: %s", len(pods), d.Message))
+		return
+	}
+	if !a.budget.Allow(now) {
+		a.tell(k, uid, "skipped", apply.ReasonRateLimited, corev1.EventTypeNormal, EventNotApplied,
+			fmt.Sprintf("the cluster's rate of %d applies per %s is spent", o.Rate, o.RatePer))
+		return
+	}
+	r := apply.RecordOf(d.Changes, now)
+	if err := a.writeRecord(ctx, k, lw, r); err != nil {
+		a.writeFailed(k, uid, err)
+		return
+	}
+	a.budget.Take(now)
+	n := a.resizeTo(ctx, k, uid, pods, r.Containers, o.Switch)
+	if n == 0 {
+		return // each refusal told; the record's values are tried again next cycle
+	}
+	a.told[k] = ""
+	a.count("applied", apply.ReasonApply)
+	msg := fmt.Sprintf("resized %d of %d pods in place: %s", n, len(pods), d.Message)
+	a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeNormal, EventApplied, msg)
+	a.l.log.Info("applied in place", "workload", k.String(), "pods", n, "change", d.Message, "held", d.Held)
+}
+
+// restartFree keeps the changes a running container takes without a
+// restart: a resource whose resizePolicy is RestartContainer stays, and
+// so do sidecars (init containers), which this path leaves to the
+// template.
+func restartFree(cs []apply.Change, spec corev1.PodSpec) (keep []apply.Change, held []string) {
+	for _, ch := range cs {
+		if ch.Sidecar {
+			held = append(held, ch.Container+": a sidecar, resized through its template only")
+			continue
+		}
+		i := slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == ch.Container })
+		if i < 0 {
+			continue
+		}
+		for _, p := range spec.Containers[i].ResizePolicy {
+			if p.RestartPolicy != corev1.RestartContainer {
+				continue
+			}
+			switch p.ResourceName {
+			case corev1.ResourceCPU:
+				ch.To.Requests.CPU, ch.To.Limits.CPU = ch.From.Requests.CPU, ch.From.Limits.CPU
+			case corev1.ResourceMemory:
+				ch.To.Requests.Memory, ch.To.Limits.Memory = ch.From.Requests.Memory, ch.From.Limits.Memory
+			}
+			held = append(held, fmt.Sprintf("%s: %s resize restarts the container (resizePolicy), left", ch.Container, p.ResourceName))
+		}
+		if ch.To != ch.From {
+			keep = append(keep, ch)
+		}
+	}
+	return keep, held
+}
+
+// resizeTo patches each pod whose containers differ from the recorded
+// values through pods/resize; it returns how many it resized. Pods the
+// server refuses are told (a resize it cannot take is refused at once,
+// e.g. a memory limit below what the container uses, or a QoS class
+// change).
+func (a *applier) resizeTo(ctx context.Context, k workload.Key, uid string, pods []corev1.Pod, want []apply.RecordedContainer, sw apply.Switch) int {
+	n := 0
+	for _, p := range pods {
+		patch := resizePatch(p.Spec, want)
+		if patch == nil {
+			continue
+		}
+		if sw == apply.SwitchDryRun {
+			n++
+			continue
+		}
+		_, err := a.l.c.kube.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.StrategicMergePatchType, patch,
+			metav1.PatchOptions{FieldManager: ApplyFieldManager}, "resize")
+		if err != nil {
+			if apierrors.IsForbidden(err) {
+				a.failed(k, uid, reasonForbidden, fmt.Sprintf("not allowed to resize pod %s: is the apply role bound (deploy/controller/overlays/apply)? %v", p.Name, err))
+				return n
+			}
+			a.failed(k, uid, reasonError, fmt.Sprintf("resizing pod %s: %v", p.Name, err))
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// resizePatch is the strategic-merge patch that takes the pod's containers
+// to the recorded values; nil when they are there.
+func resizePatch(spec corev1.PodSpec, want []apply.RecordedContainer) []byte {
+	type resources struct {
+		Requests corev1.ResourceList `json:"requests,omitempty"`
+		Limits   corev1.ResourceList `json:"limits,omitempty"`
+	}
+	type container struct {
+		Name      string    `json:"name"`
+		Resources resources `json:"resources"`
+	}
+	var cs []container
+	for _, w := range want {
+		if w.Sidecar {
+			continue
+		}
+		i := slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == w.Name })
+		if i < 0 {
+			continue
+		}
+		cur := kube.Settings(spec.Containers[i].Resources)
+		if cur == w.To {
+			continue
+		}
+		c := container{Name: w.Name}
+		if l := setAmounts(nil, cur.Requests, w.To.Requests); l != nil {
+			c.Resources.Requests = *l
+		}
+		if l := setAmounts(nil, cur.Limits, w.To.Limits); l != nil {
+			c.Resources.Limits = *l
+		}
+		if len(c.Resources.Requests)+len(c.Resources.Limits) > 0 {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(map[string]any{"spec": map[string]any{"containers": cs}})
+	return b
+}
+
+// resizeStatus tells what the kubelet says of a resize it has not done:
+// PodResizePending with Infeasible (never on this node) or Deferred (not
+// now).
+func (a *applier) resizeStatus(k workload.Key, uid string, pods []corev1.Pod) {
+	for _, p := range pods {
+		if why := pendingResize(p); why != "" {
+			a.tell(k, uid, "skipped", "resize-pending", corev1.EventTypeWarning, EventNotApplied, "pod "+p.Name+": "+why)
+			return
+		}
+	}
+}
+
+// pendingResize says why a pod's resize waits, "" when none does.
+func pendingResize(p corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodResizePending && c.Status == corev1.ConditionTrue {
+			return fmt.Sprintf("resize %s: %s", strings.ToLower(c.Reason), c.Message)
+		}
+	}
+	return ""
+}
+
+// writeRecord writes only the record annotation (no template change, so no
+// rollout), as the fields this manager owns and the annotation.
+func (a *applier) writeRecord(ctx context.Context, k workload.Key, lw *liveWorkload, rec apply.Record) error {
+	apps := a.l.c.kube.AppsV1()
+	opts := metav1.ApplyOptions{FieldManager: ApplyFieldManager, Force: a.l.c.o.Apply.ForceConflicts}
+	ann := map[string]string{apply.RecordKey: rec.Encode()}
+	var err error
+	switch obj := lw.obj.(type) {
+	case *appsv1.Deployment:
+		var ac *appsv1ac.DeploymentApplyConfiguration
+		if ac, err = appsv1ac.ExtractDeployment(obj, ApplyFieldManager); err == nil {
+			_, err = apps.Deployments(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
+		}
+	case *appsv1.StatefulSet:
+		var ac *appsv1ac.StatefulSetApplyConfiguration
+		if ac, err = appsv1ac.ExtractStatefulSet(obj, ApplyFieldManager); err == nil {
+			_, err = apps.StatefulSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
+		}
+	case *appsv1.DaemonSet:
+		var ac *appsv1ac.DaemonSetApplyConfiguration
+		if ac, err = appsv1ac.ExtractDaemonSet(obj, ApplyFieldManager); err == nil {
+			_, err = apps.DaemonSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
+		}
+	}
+	return err
+}
