@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
@@ -21,6 +22,7 @@ import (
 	"rightsize.dev/rightsize/metrics/kube"
 	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report/crd/v1alpha1"
 )
 
 // ApplyFieldManager names the controller in the managed fields of the
@@ -84,7 +86,60 @@ type applier struct {
 	// resizes says whether the server resizes pods in place; nil until
 	// asked.
 	resizes *bool
+	// conditions are the Applied conditions to write into the
+	// Recommendations at the end of the cycle, the last per workload.
+	conditions map[workload.Key]metav1.Condition
 }
+
+// ConditionApplied is the Recommendation's condition that says what last
+// came of writing it into the workload: True once applied; False when
+// rolled back, when a write failed, or in a dry run (what it would do).
+const ConditionApplied = "Applied"
+
+// event records an Event on the workload and, but for a guard rail's
+// skip, the same as the Recommendation's Applied condition.
+func (a *applier) event(k workload.Key, uid, eventType, reason, msg string) {
+	a.l.c.recorder.Event(workloadRef(k, uid), eventType, reason, msg)
+	if reason == EventNotApplied && eventType == corev1.EventTypeNormal {
+		return // a guard rail's skip: the Event says it, the condition keeps the last outcome
+	}
+	status := metav1.ConditionFalse
+	if reason == EventApplied {
+		status = metav1.ConditionTrue
+	}
+	if a.conditions == nil {
+		a.conditions = map[workload.Key]metav1.Condition{}
+	}
+	a.conditions[k] = metav1.Condition{Type: ConditionApplied, Status: status, Reason: strings.TrimPrefix(reason, "Recommendation"), Message: msg}
+}
+
+// writeConditions writes the cycle's Applied conditions into the
+// Recommendations, as a field manager of their own: the plan's writes
+// (which own the Recommended condition) leave them be.
+func (a *applier) writeConditions(ctx context.Context, now time.Time) {
+	for k, c := range a.conditions {
+		c.LastTransitionTime = metav1.NewTime(now)
+		if len(c.Message) > maxConditionMessage {
+			c.Message = c.Message[:maxConditionMessage]
+		}
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": v1alpha1.GroupVersion.String(), "kind": v1alpha1.Kind,
+			"metadata": map[string]any{"name": v1alpha1.Name(k), "namespace": k.Namespace},
+			"status": map[string]any{"conditions": []any{map[string]any{
+				"type": c.Type, "status": string(c.Status), "reason": c.Reason, "message": c.Message,
+				"lastTransitionTime": c.LastTransitionTime.UTC().Format(time.RFC3339)}}},
+		}}
+		_, err := a.l.c.dynamic.Resource(v1alpha1.GroupVersionResource).Namespace(k.Namespace).ApplyStatus(ctx, v1alpha1.Name(k), u,
+			metav1.ApplyOptions{FieldManager: ApplyFieldManager, Force: true})
+		if err != nil && !apierrors.IsNotFound(err) {
+			a.l.log.Warn("writing the Applied condition", "workload", k.String(), "err", err)
+		}
+	}
+	clear(a.conditions)
+}
+
+// maxConditionMessage is the CRD's bound of a condition's message.
+const maxConditionMessage = 32768
 
 // appliable are the kinds whose pod template the controller writes.
 var appliable = []workload.Kind{workload.Deployment, workload.StatefulSet, workload.DaemonSet}
@@ -98,6 +153,7 @@ func (a *applier) run(ctx context.Context, plan workload.Plan, inv *kube.Invento
 		return
 	}
 	nsLabels := map[string]map[string]string{}
+	defer a.writeConditions(ctx, now)
 	for _, wp := range plan.Workloads {
 		if ctx.Err() != nil {
 			return
@@ -185,7 +241,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	a.budget.Take(now)
 	a.told[k] = "" // a later skip is news
 	a.count("applied", apply.ReasonApply)
-	a.l.c.recorder.Event(workloadRef(k, spec.UID), corev1.EventTypeNormal, EventApplied, "applied: "+d.Message)
+	a.event(k, spec.UID, corev1.EventTypeNormal, EventApplied, "applied: "+d.Message)
 	a.l.log.Info("applied", "workload", k.String(), "change", d.Message, "held", d.Held)
 }
 
@@ -251,7 +307,7 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 	}
 	a.told[k] = ""
 	a.count("rolled-back", h.Reason)
-	a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeWarning, EventRolledBack, "rolled back: "+msg)
+	a.event(k, uid, corev1.EventTypeWarning, EventRolledBack, "rolled back: "+msg)
 	a.l.log.Warn("rolled back", "workload", k.String(), "why", h.Why, "change", describe(undo))
 }
 
@@ -288,7 +344,7 @@ func (a *applier) tell(k workload.Key, uid, result, reason, eventType, eventReas
 		return
 	}
 	a.told[k] = said
-	a.l.c.recorder.Event(workloadRef(k, uid), eventType, eventReason, msg)
+	a.event(k, uid, eventType, eventReason, msg)
 	a.l.log.Info("apply "+result, "workload", k.String(), "reason", reason, "message", msg)
 }
 
@@ -300,7 +356,7 @@ func (a *applier) failed(k workload.Key, uid, reason, msg string) {
 		return
 	}
 	a.told[k] = said
-	a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeWarning, EventNotApplied, msg)
+	a.event(k, uid, corev1.EventTypeWarning, EventNotApplied, msg)
 	a.l.log.Warn("apply failed", "workload", k.String(), "reason", reason, "err", msg)
 }
 

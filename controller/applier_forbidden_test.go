@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/record"
@@ -55,7 +56,7 @@ func TestApplyForbidden(t *testing.T) {
 	events := record.NewFakeRecorder(10)
 	guards := apply.DefaultGuards
 	guards.MinConfidence = 0
-	c := &Controller{kube: cs, recorder: events, applies: counter,
+	c := &Controller{kube: cs, dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()), recorder: events, applies: counter,
 		o: Options{Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 100, RatePer: time.Hour}}}
 	l := &leader{c: c, log: slog.New(slog.DiscardHandler), watcher: noWatcher{}}
 	a := &applier{l: l, told: map[workload.Key]string{}, budget: apply.Budget{N: 100, Per: time.Hour}}

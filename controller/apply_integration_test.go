@@ -16,6 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -24,6 +26,8 @@ import (
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/recommender/workload"
+	"rightsize.dev/rightsize/report/crd/v1alpha1"
 )
 
 const crdFile = "../deploy/controller/crd/rightsize.dev_recommendations.yaml"
@@ -98,6 +102,24 @@ func TestIntegrationApply(t *testing.T) {
 	}
 
 	podCPU := func(t *testing.T, name, want string) { t.Helper(); podCPUIn(t, cs, ns, name, want) }
+	dc := dynamic.NewForConfigOrDie(cfg)
+	// applied is the Applied condition of the workload's Recommendation.
+	applied := func(name string) (metav1.Condition, error) {
+		u, err := dc.Resource(v1alpha1.GroupVersionResource).Namespace(ns).Get(ctx, v1alpha1.Name(workload.Key{Namespace: ns, Kind: workload.Deployment, Name: name}), metav1.GetOptions{})
+		if err != nil {
+			return metav1.Condition{}, err
+		}
+		var rec v1alpha1.Recommendation
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &rec); err != nil {
+			return metav1.Condition{}, err
+		}
+		for _, c := range rec.Status.Conditions {
+			if c.Type == ConditionApplied {
+				return c, nil
+			}
+		}
+		return metav1.Condition{}, fmt.Errorf("%s: no %s condition in %+v", name, ConditionApplied, rec.Status.Conditions)
+	}
 
 	t.Run("dry run", func(t *testing.T) {
 		c := run(t, "dry", apply.SwitchDryRun, false, func(c *Controller) (bool, error) {
@@ -169,6 +191,11 @@ func TestIntegrationApply(t *testing.T) {
 		}
 		assert.True(t, owners[ApplyFieldManager], "managers %v", owners)
 		assert.True(t, hasEvent(cs, ns, "opted", EventApplied, "app: cpu request 500m → 350m"))
+		cond, err := applied("opted")
+		require.NoError(t, err)
+		assert.Equal(t, metav1.ConditionTrue, cond.Status)
+		assert.Equal(t, "Applied", cond.Reason)
+		assert.Contains(t, cond.Message, "app: cpu request 500m → 350m")
 		untouched(t, "plain", "optout")
 	})
 	t.Run("a new leader does not apply again", func(t *testing.T) {
@@ -202,7 +229,9 @@ func TestIntegrationApply(t *testing.T) {
 		require.NoError(t, err)
 		c := run(t, "oom", apply.SwitchOn, true, func(c *Controller) (bool, error) {
 			n := applies(c, "rolled-back", apply.ReasonOOMKill)
-			return n > 0, fmt.Errorf("%v rollbacks", n)
+			// The cycle's conditions are written at its end.
+			cond, err := applied("opted")
+			return n > 0 && cond.Reason == "RolledBack", fmt.Errorf("%v rollbacks, condition %+v (%v)", n, cond, err)
 		})
 		assert.Equal(t, 1.0, applies(c, "rolled-back", apply.ReasonOOMKill))
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
@@ -215,6 +244,11 @@ func TestIntegrationApply(t *testing.T) {
 		assert.False(t, rec.RolledBack.IsZero())
 		assert.Contains(t, rec.Why, "container app of pod "+pod.Name+" was OOM killed")
 		assert.True(t, hasEvent(cs, ns, "opted", EventRolledBack, "rolled back: container app of pod "+pod.Name))
+		cond, err := applied("opted")
+		require.NoError(t, err)
+		assert.Equal(t, metav1.ConditionFalse, cond.Status)
+		assert.Equal(t, "RolledBack", cond.Reason)
+		assert.Contains(t, cond.Message, "was OOM killed")
 	})
 	t.Run("the namespace opts in", func(t *testing.T) {
 		n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})

@@ -101,7 +101,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 			}
 			a.told[k] = ""
 			a.count("applied", reasonInPlace)
-			a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeNormal, EventApplied, fmt.Sprintf("resized %d pods to the last apply's values", n))
+			a.event(k, uid, corev1.EventTypeNormal, EventApplied, fmt.Sprintf("resized %d pods to the last apply's values", n))
 			a.l.log.Info("resized pods to the last apply's values", "workload", k.String(), "pods", n)
 			return
 		}
@@ -147,7 +147,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 	a.told[k] = ""
 	a.count("applied", apply.ReasonApply)
 	msg := fmt.Sprintf("resized %d of %d pods in place: %s", n, len(pods), d.Message)
-	a.l.c.recorder.Event(workloadRef(k, uid), corev1.EventTypeNormal, EventApplied, msg)
+	a.event(k, uid, corev1.EventTypeNormal, EventApplied, msg)
 	a.l.log.Info("applied in place", "workload", k.String(), "pods", n, "change", d.Message, "held", d.Held)
 }
 
