@@ -210,7 +210,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		}
 		last = &rec
 		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
-		if h := apply.Harmed(rec, a.kills(k, inv), lw.rolling, lw.ready, lw.desired, now, o.Watch); h != nil {
+		if h := apply.Harmed(rec, a.kills(k, inv), a.loops(ctx, k, lw, inv, rec, now), lw.rolling, lw.ready, lw.desired, now, o.Watch); h != nil {
 			a.rollback(ctx, k, spec.UID, lw, rec, *h, now, mode, inv)
 			return
 		}
@@ -257,6 +257,28 @@ func (a *applier) kills(k workload.Key, inv *kube.Inventory) []apply.Kill {
 	return out
 }
 
+// loops are the workload's containers in CrashLoopBackOff now, read live
+// only while an apply is watched.
+func (a *applier) loops(ctx context.Context, k workload.Key, lw *liveWorkload, inv *kube.Inventory, rec apply.Record, now time.Time) []apply.Kill {
+	if !rec.RolledBack.IsZero() || now.Sub(rec.At) > a.l.c.o.Apply.Watch {
+		return nil
+	}
+	pods, err := a.pods(ctx, k, lw, inv)
+	if err != nil {
+		a.l.log.Warn("reading the pods of an applied workload", "workload", k.String(), "err", err)
+		return nil
+	}
+	var out []apply.Kill
+	for _, p := range pods {
+		for _, st := range p.Status.ContainerStatuses {
+			if w := st.State.Waiting; w != nil && w.Reason == "CrashLoopBackOff" {
+				out = append(out, apply.Kill{Pod: p.Name, Container: st.Name, At: now})
+			}
+		}
+	}
+	return out
+}
+
 // rollback writes back what the record says the containers had before the
 // apply (memory only after an OOM kill), and records the rollback: the
 // next apply waits for the rollback cooldown. It takes no share of the
@@ -295,7 +317,7 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 	rec.RolledBack, rec.Why = now.UTC().Truncate(time.Second), h.Why
 	var err error
 	if mode == apply.ModeInPlaceOnly {
-		if err = a.writeRecord(ctx, k, lw, rec); err == nil {
+		if err = a.write(ctx, k, lw, nil, rec); err == nil {
 			a.resizeTo(ctx, k, uid, pods, apply.RecordOf(undo, now).Containers, apply.SwitchOn)
 		}
 	} else {
@@ -429,7 +451,8 @@ func replicas(p *int32) int32 {
 
 // write applies the changes and the record in one server-side apply: the
 // fields this manager owns already (so that none is dropped) with the
-// changed ones over them.
+// changed ones over them. Without changes it writes the record alone: no
+// template change, no rollout.
 func (a *applier) write(ctx context.Context, k workload.Key, lw *liveWorkload, changes []apply.Change, rec apply.Record) error {
 	apps := a.l.c.kube.AppsV1()
 	opts := metav1.ApplyOptions{FieldManager: ApplyFieldManager, Force: a.l.c.o.Apply.ForceConflicts}
@@ -440,10 +463,12 @@ func (a *applier) write(ctx context.Context, k workload.Key, lw *liveWorkload, c
 		if err != nil {
 			return fmt.Errorf("the fields %s owns: %w", ApplyFieldManager, err)
 		}
-		if ac.Spec == nil {
-			ac.Spec = appsv1ac.DeploymentSpec()
+		if len(changes) > 0 {
+			if ac.Spec == nil {
+				ac.Spec = appsv1ac.DeploymentSpec()
+			}
+			ac.Spec.Template = withChanges(ac.Spec.Template, changes)
 		}
-		ac.Spec.Template = withChanges(ac.Spec.Template, changes)
 		_, err = apps.Deployments(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
 		return err
 	case *appsv1.StatefulSet:
@@ -451,10 +476,12 @@ func (a *applier) write(ctx context.Context, k workload.Key, lw *liveWorkload, c
 		if err != nil {
 			return fmt.Errorf("the fields %s owns: %w", ApplyFieldManager, err)
 		}
-		if ac.Spec == nil {
-			ac.Spec = appsv1ac.StatefulSetSpec()
+		if len(changes) > 0 {
+			if ac.Spec == nil {
+				ac.Spec = appsv1ac.StatefulSetSpec()
+			}
+			ac.Spec.Template = withChanges(ac.Spec.Template, changes)
 		}
-		ac.Spec.Template = withChanges(ac.Spec.Template, changes)
 		_, err = apps.StatefulSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
 		return err
 	case *appsv1.DaemonSet:
@@ -462,10 +489,12 @@ func (a *applier) write(ctx context.Context, k workload.Key, lw *liveWorkload, c
 		if err != nil {
 			return fmt.Errorf("the fields %s owns: %w", ApplyFieldManager, err)
 		}
-		if ac.Spec == nil {
-			ac.Spec = appsv1ac.DaemonSetSpec()
+		if len(changes) > 0 {
+			if ac.Spec == nil {
+				ac.Spec = appsv1ac.DaemonSetSpec()
+			}
+			ac.Spec.Template = withChanges(ac.Spec.Template, changes)
 		}
-		ac.Spec.Template = withChanges(ac.Spec.Template, changes)
 		_, err = apps.DaemonSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
 		return err
 	}

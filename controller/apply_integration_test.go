@@ -210,22 +210,14 @@ func TestIntegrationApply(t *testing.T) {
 	})
 	t.Run("an OOM kill after the apply rolls the memory back", func(t *testing.T) {
 		waitAvailable(t, cs, ns, "opted")
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=opted"})
-		require.NoError(t, err)
-		var pod *corev1.Pod
-		for i := range pods.Items {
-			if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1 {
-				pod = p
-			}
-		}
-		require.NotNil(t, pod, "a running pod of opted")
+		pod := runningPod(t, cs, ns, "opted")
 		// What the kubelet reports after an OOM kill, kwok's pod status
 		// written as it would be.
 		st := &pod.Status.ContainerStatuses[0]
 		st.RestartCount++
 		st.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 			ExitCode: 137, Reason: "OOMKilled", StartedAt: metav1.NewTime(time.Now().Add(-time.Minute)), FinishedAt: metav1.Now()}}
-		_, err = cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+		_, err := cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 		require.NoError(t, err)
 		c := run(t, "oom", apply.SwitchOn, true, func(c *Controller) (bool, error) {
 			n := applies(c, "rolled-back", apply.ReasonOOMKill)
@@ -266,6 +258,42 @@ func TestIntegrationApply(t *testing.T) {
 		assert.Equal(t, "350m", d.Spec.Template.Spec.Containers[0].Resources.Requests.Cpu().String())
 		untouched(t, "optout")
 	})
+	t.Run("a restart loop after the apply rolls everything back", func(t *testing.T) {
+		waitAvailable(t, cs, ns, "plain")
+		pod := runningPod(t, cs, ns, "plain")
+		st := &pod.Status.ContainerStatuses[0]
+		st.RestartCount += 5
+		st.Ready = false
+		st.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 5m0s restarting failed container"}}
+		_, err := cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		run(t, "loop", apply.SwitchOn, true, func(c *Controller) (bool, error) {
+			n := applies(c, "rolled-back", apply.ReasonRestartLoop)
+			return n > 0, fmt.Errorf("%v rollbacks", n)
+		})
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "plain", metav1.GetOptions{})
+		require.NoError(t, err)
+		res := d.Spec.Template.Spec.Containers[0].Resources
+		assert.Equal(t, "500m", res.Requests.Cpu().String(), "cpu back")
+		assert.Equal(t, "512Mi", res.Requests.Memory().String(), "memory back")
+		rec, err := apply.ParseRecord(d.Annotations[apply.RecordKey])
+		require.NoError(t, err)
+		assert.Contains(t, rec.Why, "restarts in a loop")
+	})
+}
+
+// runningPod is a running pod of the Deployment name.
+func runningPod(t *testing.T, cs kubernetes.Interface, ns, name string) *corev1.Pod {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + name})
+	require.NoError(t, err)
+	for i := range pods.Items {
+		if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && len(p.Status.ContainerStatuses) == 1 {
+			return p
+		}
+	}
+	t.Fatalf("no running pod of %s", name)
+	return nil
 }
 
 // podCPUIn checks the CPU request of app in every running pod of the

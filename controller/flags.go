@@ -90,7 +90,7 @@ func (o *Flags) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Window, "apply-window", "", `when applies are allowed, UTC, e.g. "Mon-Fri 22:00-02:00; Sat,Sun 01:00-05:00" (default always)`)
 	f.IntVar(&o.Rate, "apply-rate", o.Rate, "most applies across the cluster within --apply-rate-per")
 	f.Var(cliflag.Duration(&o.RatePer), "apply-rate-per", "the period of --apply-rate")
-	f.Var(cliflag.Duration(&o.Watch), "apply-watch", "how long after an apply an OOM kill of a changed container, or fewer replicas ready once it rolled out, rolls it back")
+	f.Var(cliflag.Duration(&o.Watch), "apply-watch", "how long after an apply an OOM kill or a restart loop of a changed container, or fewer replicas ready once it rolled out, rolls it back")
 	f.BoolVar(&o.Force, "force-conflicts", false, "take the resources over when another field manager (Argo CD, Flux, kubectl) owns them, instead of reporting the conflict")
 }
 

@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 
 	"rightsize.dev/rightsize/controller/apply"
 	"rightsize.dev/rightsize/metrics/kube"
@@ -135,7 +134,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 		return
 	}
 	r := apply.RecordOf(d.Changes, now)
-	if err := a.writeRecord(ctx, k, lw, r); err != nil {
+	if err := a.write(ctx, k, lw, nil, r); err != nil {
 		a.writeFailed(k, uid, err)
 		return
 	}
@@ -277,31 +276,4 @@ func pendingResize(p corev1.Pod) string {
 		}
 	}
 	return ""
-}
-
-// writeRecord writes only the record annotation (no template change, so no
-// rollout), as the fields this manager owns and the annotation.
-func (a *applier) writeRecord(ctx context.Context, k workload.Key, lw *liveWorkload, rec apply.Record) error {
-	apps := a.l.c.kube.AppsV1()
-	opts := metav1.ApplyOptions{FieldManager: ApplyFieldManager, Force: a.l.c.o.Apply.ForceConflicts}
-	ann := map[string]string{apply.RecordKey: rec.Encode()}
-	var err error
-	switch obj := lw.obj.(type) {
-	case *appsv1.Deployment:
-		var ac *appsv1ac.DeploymentApplyConfiguration
-		if ac, err = appsv1ac.ExtractDeployment(obj, ApplyFieldManager); err == nil {
-			_, err = apps.Deployments(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
-		}
-	case *appsv1.StatefulSet:
-		var ac *appsv1ac.StatefulSetApplyConfiguration
-		if ac, err = appsv1ac.ExtractStatefulSet(obj, ApplyFieldManager); err == nil {
-			_, err = apps.StatefulSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
-		}
-	case *appsv1.DaemonSet:
-		var ac *appsv1ac.DaemonSetApplyConfiguration
-		if ac, err = appsv1ac.ExtractDaemonSet(obj, ApplyFieldManager); err == nil {
-			_, err = apps.DaemonSets(k.Namespace).Apply(ctx, ac.WithAnnotations(ann), opts)
-		}
-	}
-	return err
 }

@@ -91,7 +91,7 @@ func TestHarmedAndUndo(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
 		rec            Record
-		kills          []Kill
+		kills, loops   []Kill
 		rolling        bool
 		ready, desired int32
 		now            time.Duration
@@ -103,13 +103,15 @@ func TestHarmedAndUndo(t *testing.T) {
 		{name: "a kill before the apply", rec: rec, kills: []Kill{kill("app", -time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute},
 		{name: "a kill of a container whose memory stayed", rec: rec, kills: []Kill{kill("cpu-only", time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute},
 		{name: "a kill of another container", rec: rec, kills: []Kill{kill("proxy", time.Minute)}, ready: 3, desired: 3, now: 10 * time.Minute},
+		{name: "a changed container in a restart loop: everything back", rec: rec, loops: []Kill{kill("cpu-only", 0)}, ready: 2, desired: 3, now: 10 * time.Minute, reason: ReasonRestartLoop},
+		{name: "another container in a restart loop", rec: rec, loops: []Kill{kill("proxy", 0)}, ready: 3, desired: 3, now: 10 * time.Minute},
 		{name: "not ready once rolled out", rec: rec, ready: 2, desired: 3, now: 10 * time.Minute, reason: ReasonNotReady},
 		{name: "not ready while rolling out: wait", rec: rec, rolling: true, ready: 2, desired: 3, now: 10 * time.Minute},
 		{name: "past the watch", rec: rec, kills: []Kill{kill("app", 2*time.Hour)}, ready: 3, desired: 3, now: 2 * time.Hour},
 		{name: "rolled back already", rec: func() Record { r := rec; r.RolledBack = at.Add(time.Minute); return r }(), kills: []Kill{kill("app", 5*time.Minute)}, now: 10 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := Harmed(tc.rec, tc.kills, tc.rolling, tc.ready, tc.desired, at.Add(tc.now), watch)
+			h := Harmed(tc.rec, tc.kills, tc.loops, tc.rolling, tc.ready, tc.desired, at.Add(tc.now), watch)
 			if tc.reason == "" {
 				assert.Nil(t, h)
 				return

@@ -24,15 +24,17 @@ type Harm struct {
 
 // The reasons of a rollback.
 const (
-	ReasonOOMKill  = "oom-kill"
-	ReasonNotReady = "not-ready"
+	ReasonOOMKill     = "oom-kill"
+	ReasonRestartLoop = "restart-loop"
+	ReasonNotReady    = "not-ready"
 )
 
 // Harmed says whether the apply rec recorded did harm, watched for watch
-// after it: an OOM kill of a container it changed, or, once the rollout it
+// after it: an OOM kill of a container it changed, a container it changed
+// in a restart loop (loops: CrashLoopBackOff now), or, once the rollout it
 // started is done, fewer replicas ready than desired. nil when none, when
 // the apply is older than the watch, or was rolled back already.
-func Harmed(rec Record, kills []Kill, rolling bool, ready, desired int32, now time.Time, watch time.Duration) *Harm {
+func Harmed(rec Record, kills, loops []Kill, rolling bool, ready, desired int32, now time.Time, watch time.Duration) *Harm {
 	if rec.At.IsZero() || !rec.RolledBack.IsZero() || now.Sub(rec.At) > watch {
 		return nil
 	}
@@ -43,6 +45,12 @@ func Harmed(rec Record, kills []Kill, rolling bool, ready, desired int32, now ti
 		}
 		return &Harm{Reason: ReasonOOMKill, MemoryOnly: true,
 			Why: fmt.Sprintf("container %s of pod %s was OOM killed at %s, %s after the apply", k.Container, k.Pod, k.At.UTC().Format(time.RFC3339), k.At.Sub(rec.At).Round(time.Second))}
+	}
+	for _, k := range loops {
+		if c, ok := rec.Container(k.Container); ok && c.To != c.From {
+			return &Harm{Reason: ReasonRestartLoop,
+				Why: fmt.Sprintf("container %s of pod %s restarts in a loop (CrashLoopBackOff) since the apply", k.Container, k.Pod)}
+		}
 	}
 	if !rolling && ready < desired {
 		return &Harm{Reason: ReasonNotReady,
