@@ -197,7 +197,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	}
 	w := apply.Workload{Plan: withLive(wp, lw.template), Mode: apply.ModeAuto,
 		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
-		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace)}
+		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
 	var last *apply.Record
 	if v, ok := lw.annotations[apply.RecordKey]; ok {
 		rec, err := apply.ParseRecord(v)
@@ -602,6 +602,34 @@ func headroom(quotas []constraints.ResourceQuota, ns string) *workload.Resources
 		}
 	}
 	return h
+}
+
+// containerRange is what the namespace's LimitRanges allow a container
+// (R13): the highest minimum and the lowest maximum over their Container
+// items.
+func containerRange(lrs []constraints.LimitRange, ns string) apply.Range {
+	var r apply.Range
+	tighten := func(lo, hi *int64, min, max int64) {
+		if min > *lo {
+			*lo = min
+		}
+		if max > 0 && (*hi == 0 || max < *hi) {
+			*hi = max
+		}
+	}
+	for _, lr := range lrs {
+		if lr.Namespace != ns {
+			continue
+		}
+		for _, it := range lr.Items {
+			if it.Type != constraints.LimitContainer {
+				continue
+			}
+			tighten((*int64)(&r.Min.CPU), (*int64)(&r.Max.CPU), int64(it.Min.CPU), int64(it.Max.CPU))
+			tighten((*int64)(&r.Min.Memory), (*int64)(&r.Max.Memory), int64(it.Min.Memory), int64(it.Max.Memory))
+		}
+	}
+	return r
 }
 
 // maxQuota stands for a resource no quota caps.

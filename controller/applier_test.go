@@ -118,3 +118,17 @@ func TestInPlaceHelpers(t *testing.T) {
 	assert.Equal(t, "resize infeasible: Node didn't have enough capacity: cpu", pendingResize(p))
 	assert.Empty(t, pendingResize(corev1.Pod{}))
 }
+
+func TestContainerRange(t *testing.T) {
+	item := func(typ constraints.LimitType, minCPU, maxCPU workload.Millicores, maxMem workload.Bytes) constraints.LimitItem {
+		return constraints.LimitItem{Type: typ, Min: workload.Resources{CPU: minCPU}, Max: workload.Resources{CPU: maxCPU, Memory: maxMem}}
+	}
+	lrs := []constraints.LimitRange{
+		{Namespace: "shop", Items: []constraints.LimitItem{item(constraints.LimitContainer, 10, 2000, 0), item(constraints.LimitPod, 500, 100, workload.MiB)}},
+		{Namespace: "shop", Items: []constraints.LimitItem{item(constraints.LimitContainer, 50, 4000, 2*workload.GiB)}},
+		{Namespace: "other", Items: []constraints.LimitItem{item(constraints.LimitContainer, 900, 1000, workload.MiB)}},
+	}
+	assert.Equal(t, apply.Range{Min: workload.Resources{CPU: 50}, Max: workload.Resources{CPU: 2000, Memory: 2 * workload.GiB}}, containerRange(lrs, "shop"),
+		"the tightest Container bounds of the namespace; Pod items and other namespaces aside")
+	assert.Equal(t, apply.Range{}, containerRange(lrs, "empty"))
+}

@@ -108,7 +108,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 	// Decide from what the pods run: the template has not moved.
 	w := apply.Workload{Plan: withLive(wp, pods[0].Spec), Mode: apply.ModeInPlaceOnly, InPlace: true,
 		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
-		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace)}
+		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
 	if rec != nil {
 		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
 	}

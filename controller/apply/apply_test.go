@@ -150,6 +150,11 @@ func TestDecide(t *testing.T) {
 		{name: "no cpu limit recommended, request above today's limit: the limit follows", w: func() Workload {
 			return healthy(plan([4]int64{500, 500, 1000, 2000}, [4]int64{800, 0, 1000, 2000}, 0.9))
 		}, reason: ReasonApply, to: [4]int64{800, 800, 1000, 2000}},
+		{name: "a step lands within the LimitRange (R13)", w: func() Workload {
+			w := healthy(plan([4]int64{2000, 4000, 1000, 2000}, [4]int64{800, 1000, 900, 1800}, 0.9))
+			w.Range = Range{Min: workload.Resources{Memory: 950 * workload.MiB}, Max: workload.Resources{CPU: 1000, Memory: 4 * workload.GiB}}
+			return w
+		}, reason: ReasonApply, to: [4]int64{1000, 1000, 950, 1800}, msg: "cpu request 2 → 1"},
 		{name: "HPA on CPU: cpu held, memory goes", w: func() Workload { w := healthy(base); w.HPAOnCPU = true; return w },
 			reason: ReasonApply, to: [4]int64{500, 1000, 900, 1800}},
 		{name: "HPA on CPU with its own recommendation: both", w: func() Workload { w := healthy(base); w.HPAOnCPU, w.HPAJoint = true, true; return w },

@@ -78,6 +78,49 @@ type Workload struct {
 	// Headroom is what the namespace's ResourceQuotas leave of requests,
 	// nil without a quota on them (R14).
 	Headroom *workload.Resources
+	// Range is what the namespace's LimitRanges allow a container (R13):
+	// a step stays within it, else the pods it makes would be refused.
+	// Zero amounts are unbounded.
+	Range Range
+}
+
+// Range bounds each request and limit of a container.
+type Range struct{ Min, Max workload.Resources }
+
+// clamp puts v within the range of one resource; 0 (unset) stays.
+func clamp(v, lo, hi int64) int64 {
+	if v == 0 {
+		return 0
+	}
+	if hi > 0 && v > hi {
+		v = hi
+	}
+	if lo > 0 && v < lo {
+		v = lo
+	}
+	return v
+}
+
+// within puts a container's settings within the range, and says what
+// moved.
+func (r Range) within(s *workload.Settings) (notes []string) {
+	for _, f := range []struct {
+		name   string
+		v      *int64
+		lo, hi int64
+		text   func(int64) string
+	}{
+		{"cpu request", (*int64)(&s.Requests.CPU), int64(r.Min.CPU), int64(r.Max.CPU), millicores},
+		{"cpu limit", (*int64)(&s.Limits.CPU), int64(r.Min.CPU), int64(r.Max.CPU), millicores},
+		{"memory request", (*int64)(&s.Requests.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
+		{"memory limit", (*int64)(&s.Limits.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
+	} {
+		if c := clamp(*f.v, f.lo, f.hi); c != *f.v {
+			notes = append(notes, fmt.Sprintf("%s %s → %s, within the namespace's LimitRange (R13)", f.name, f.text(*f.v), f.text(c)))
+			*f.v = c
+		}
+	}
+	return notes
 }
 
 // Why a workload is or is not written: short words for the counter's
@@ -173,6 +216,7 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 				int64(c.Current.Limits.Memory), int64(r.Target.Limits.Memory), g, bytesText)
 			ch.To.Requests.Memory, ch.To.Limits.Memory = workload.Bytes(req), workload.Bytes(lim)
 		}
+		ch.Notes = append(ch.Notes, w.Range.within(&ch.To)...)
 		if ch.To != ch.From {
 			d.Changes = append(d.Changes, ch)
 		} else if len(ch.Notes) > 0 {
