@@ -198,6 +198,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	w := apply.Workload{Plan: withLive(wp, lw.template), Mode: apply.ModeAuto,
 		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
 		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
+	w.VPAMode, w.VPA = vpaOf(inv.VPAs, wp)
 	var last *apply.Record
 	if v, ok := lw.annotations[apply.RecordKey]; ok {
 		rec, err := apply.ParseRecord(v)
@@ -630,6 +631,29 @@ func containerRange(lrs []constraints.LimitRange, ns string) apply.Range {
 		}
 	}
 	return r
+}
+
+// vpaOf is the update mode of the workload's VerticalPodAutoscaler ("" if
+// none) and its allowed range per container: the container's own policy,
+// else the "*" one (R15).
+func vpaOf(vpas []constraints.VPA, wp workload.WorkloadPlan) (string, map[string]apply.Range) {
+	for _, v := range vpas {
+		if v.Target != wp.Key {
+			continue
+		}
+		ranges := map[string]apply.Range{}
+		for _, c := range wp.Containers {
+			i := slices.IndexFunc(v.Policies, func(p constraints.VPAContainerPolicy) bool { return p.Container == c.Name })
+			if i < 0 {
+				i = slices.IndexFunc(v.Policies, func(p constraints.VPAContainerPolicy) bool { return p.Container == "*" })
+			}
+			if i >= 0 && !v.Policies[i].Off {
+				ranges[c.Name] = apply.Range{Min: v.Policies[i].MinAllowed, Max: v.Policies[i].MaxAllowed}
+			}
+		}
+		return v.UpdateMode, ranges
+	}
+	return "", nil
 }
 
 // maxQuota stands for a resource no quota caps.

@@ -132,3 +132,25 @@ func TestContainerRange(t *testing.T) {
 		"the tightest Container bounds of the namespace; Pod items and other namespaces aside")
 	assert.Equal(t, apply.Range{}, containerRange(lrs, "empty"))
 }
+
+func TestVPAOf(t *testing.T) {
+	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
+	wp := workload.WorkloadPlan{Key: k, Containers: []workload.ContainerPlan{{Name: "app"}, {Name: "proxy"}, {Name: "log"}}}
+	vpas := []constraints.VPA{
+		{Target: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "db"}, UpdateMode: "Auto"},
+		{Target: k, UpdateMode: "Off", Policies: []constraints.VPAContainerPolicy{
+			{Container: "*", MinAllowed: workload.Resources{CPU: 100}},
+			{Container: "app", MaxAllowed: workload.Resources{Memory: workload.GiB}},
+			{Container: "log", Off: true},
+		}},
+	}
+	mode, ranges := vpaOf(vpas, wp)
+	assert.Equal(t, "Off", mode)
+	assert.Equal(t, map[string]apply.Range{
+		"app":   {Max: workload.Resources{Memory: workload.GiB}},
+		"proxy": {Min: workload.Resources{CPU: 100}},
+	}, ranges, "the container's own policy over *; a container the VPA leaves alone is unbounded")
+	mode, ranges = vpaOf(vpas[:1], wp)
+	assert.Empty(t, mode)
+	assert.Nil(t, ranges)
+}

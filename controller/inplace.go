@@ -109,6 +109,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 	w := apply.Workload{Plan: withLive(wp, pods[0].Spec), Mode: apply.ModeInPlaceOnly, InPlace: true,
 		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
 		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
+	w.VPAMode, w.VPA = vpaOf(inv.VPAs, wp)
 	if rec != nil {
 		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
 	}

@@ -155,6 +155,14 @@ func TestDecide(t *testing.T) {
 			w.Range = Range{Min: workload.Resources{Memory: 950 * workload.MiB}, Max: workload.Resources{CPU: 1000, Memory: 4 * workload.GiB}}
 			return w
 		}, reason: ReasonApply, to: [4]int64{1000, 1000, 950, 1800}, msg: "cpu request 2 → 1"},
+		{name: "a VPA that resizes the workload: left", w: func() Workload { w := healthy(base); w.VPAMode = "Auto"; return w },
+			reason: ReasonVPA, msg: "mode Auto"},
+		{name: "a VPA that only recommends: its allowed range bounds the requests (R15)", w: func() Workload {
+			w := healthy(base)
+			w.VPAMode = "Off"
+			w.VPA = map[string]Range{"app": {Min: workload.Resources{CPU: 450}}}
+			return w
+		}, reason: ReasonApply, to: [4]int64{450, 800, 900, 1800}},
 		{name: "HPA on CPU: cpu held, memory goes", w: func() Workload { w := healthy(base); w.HPAOnCPU = true; return w },
 			reason: ReasonApply, to: [4]int64{500, 1000, 900, 1800}},
 		{name: "HPA on CPU with its own recommendation: both", w: func() Workload { w := healthy(base); w.HPAOnCPU, w.HPAJoint = true, true; return w },

@@ -82,6 +82,11 @@ type Workload struct {
 	// a step stays within it, else the pods it makes would be refused.
 	// Zero amounts are unbounded.
 	Range Range
+	// VPAMode is the update mode of a VerticalPodAutoscaler of the
+	// workload, "" without one; VPA bounds each container's requests by
+	// its minAllowed and maxAllowed (R15).
+	VPAMode string
+	VPA     map[string]Range
 }
 
 // Range bounds each request and limit of a container.
@@ -101,9 +106,9 @@ func clamp(v, lo, hi int64) int64 {
 	return v
 }
 
-// within puts a container's settings within the range, and says what
-// moved.
-func (r Range) within(s *workload.Settings) (notes []string) {
+// within puts a container's requests, and its limits too, within the
+// range, and says what moved and by what.
+func (r Range) within(s *workload.Settings, limits bool, by string) (notes []string) {
 	for _, f := range []struct {
 		name   string
 		v      *int64
@@ -115,8 +120,11 @@ func (r Range) within(s *workload.Settings) (notes []string) {
 		{"memory request", (*int64)(&s.Requests.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
 		{"memory limit", (*int64)(&s.Limits.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
 	} {
+		if !limits && strings.HasSuffix(f.name, "limit") {
+			continue
+		}
 		if c := clamp(*f.v, f.lo, f.hi); c != *f.v {
-			notes = append(notes, fmt.Sprintf("%s %s → %s, within the namespace's LimitRange (R13)", f.name, f.text(*f.v), f.text(c)))
+			notes = append(notes, fmt.Sprintf("%s %s → %s, within %s", f.name, f.text(*f.v), f.text(c), by))
 			*f.v = c
 		}
 	}
@@ -139,6 +147,7 @@ const (
 	ReasonQuota        = "quota"
 	ReasonRateLimited  = "rate-limited"
 	ReasonLowConfident = "low-confidence"
+	ReasonVPA          = "vpa-managed"
 )
 
 // Change is one container's settings today and after the apply.
@@ -184,6 +193,8 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 		return skip(ReasonRolledBack, "rolled back %s ago; next try after %s", now.Sub(w.LastRolledBack).Round(time.Minute), g.RollbackCooldown)
 	case !w.LastApplied.IsZero() && now.Sub(w.LastApplied) < g.Cooldown:
 		return skip(ReasonCooldown, "applied %s ago; next after %s", now.Sub(w.LastApplied).Round(time.Minute), g.Cooldown)
+	case w.VPAMode != "" && w.VPAMode != "Off" && w.VPAMode != "Initial":
+		return skip(ReasonVPA, "a VerticalPodAutoscaler in mode %s resizes this workload: two writers would undo each other", w.VPAMode)
 	case !g.Window.Allows(now):
 		return skip(ReasonWindow, "outside the maintenance window %s", g.Window)
 	}
@@ -216,7 +227,10 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 				int64(c.Current.Limits.Memory), int64(r.Target.Limits.Memory), g, bytesText)
 			ch.To.Requests.Memory, ch.To.Limits.Memory = workload.Bytes(req), workload.Bytes(lim)
 		}
-		ch.Notes = append(ch.Notes, w.Range.within(&ch.To)...)
+		ch.Notes = append(ch.Notes, w.Range.within(&ch.To, true, "the namespace's LimitRange (R13)")...)
+		if r, ok := w.VPA[c.Name]; ok {
+			ch.Notes = append(ch.Notes, r.within(&ch.To, false, "the VPA's allowed range (R15)")...)
+		}
 		if ch.To != ch.From {
 			d.Changes = append(d.Changes, ch)
 		} else if len(ch.Notes) > 0 {
