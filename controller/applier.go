@@ -154,13 +154,14 @@ func (a *applier) run(ctx context.Context, plan workload.Plan, inv *kube.Invento
 	}
 	nsLabels := map[string]map[string]string{}
 	defer a.writeConditions(ctx, now)
+	defer a.forget(plan)
 	for _, wp := range plan.Workloads {
 		if ctx.Err() != nil {
 			return
 		}
 		spec, ok := inv.Specs[wp.Key]
-		if !ok || !slices.Contains(appliable, wp.Key.Kind) {
-			continue
+		if !ok || spec.Ignore || !slices.Contains(appliable, wp.Key.Kind) {
+			continue // rightsize.dev/ignore wins over an opt-in
 		}
 		labels, known := nsLabels[wp.Key.Namespace]
 		if !known {
@@ -181,6 +182,20 @@ func (a *applier) run(ctx context.Context, plan workload.Plan, inv *kube.Invento
 	}
 }
 
+// forget drops what was told of workloads no longer planned (deleted, or
+// out of scope), so that the map does not grow with churn.
+func (a *applier) forget(plan workload.Plan) {
+	planned := make(map[workload.Key]bool, len(plan.Workloads))
+	for _, wp := range plan.Workloads {
+		planned[wp.Key] = true
+	}
+	for k := range a.told {
+		if !planned[k] {
+			delete(a.told, k)
+		}
+	}
+}
+
 // one decides for an opted-in workload from its live object and carries
 // the decision out.
 func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec workload.Spec, inv *kube.Inventory, now time.Time, mode apply.Mode) {
@@ -196,7 +211,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		return
 	}
 	w := apply.Workload{Plan: withLive(wp, lw.template), Mode: apply.ModeAuto,
-		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
+		Rolling: lw.rolling, Paused: lw.paused, Ready: lw.ready, Desired: lw.desired,
 		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
 	w.VPAMode, w.VPA = vpaOf(inv.VPAs, wp)
 	var last *apply.Record
@@ -401,10 +416,13 @@ func (a *applier) namespaceLabels(ctx context.Context, ns string) map[string]str
 // liveWorkload is what a decision needs of the workload as the server has
 // it now, not as the informers last saw it.
 type liveWorkload struct {
-	obj            any // *appsv1.Deployment, StatefulSet or DaemonSet
-	annotations    map[string]string
-	template       corev1.PodSpec
-	rolling        bool
+	obj         any // *appsv1.Deployment, StatefulSet or DaemonSet
+	annotations map[string]string
+	template    corev1.PodSpec
+	rolling     bool
+	// paused: a Deployment whose rollouts are paused takes no template
+	// change until its owners resume it.
+	paused         bool
 	ready, desired int32
 }
 
@@ -418,7 +436,7 @@ func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, erro
 			return nil, err
 		}
 		desired, st := replicas(d.Spec.Replicas), d.Status
-		return &liveWorkload{obj: d, annotations: d.Annotations, template: d.Spec.Template.Spec,
+		return &liveWorkload{obj: d, annotations: d.Annotations, template: d.Spec.Template.Spec, paused: d.Spec.Paused,
 			rolling: st.ObservedGeneration < d.Generation || st.UpdatedReplicas < desired || st.Replicas > st.UpdatedReplicas,
 			ready:   st.ReadyReplicas, desired: desired}, nil
 	case workload.StatefulSet:

@@ -33,10 +33,20 @@ func (noWatcher) Start(context.Context) error                  { return nil }
 func (noWatcher) Inventory() (*kube.Inventory, []kube.Warning) { return &kube.Inventory{}, nil }
 func (noWatcher) OOMKills() []kube.OOMKill                     { return nil }
 
-// TestApplyForbidden: without the apply role every write is refused (403).
-// The controller says so once per workload, counts every refusal, and goes
-// on with the next cycle: no crash, no Event storm.
-func TestApplyForbidden(t *testing.T) {
+// applySetup is a leader's applier over a fake clientset holding the
+// Deployment shop/web (two ready replicas, app at 500m), and a plan that
+// cuts app to 400m; every patch of a Deployment is refused (403) and
+// counted in patches.
+type applySetup struct {
+	a       *applier
+	counter *prometheus.CounterVec
+	events  *record.FakeRecorder
+	plan    workload.Plan
+	inv     *kube.Inventory
+	patches *int
+}
+
+func newApplySetup(t *testing.T, annotations map[string]string) applySetup {
 	replicas := int32(2)
 	dep := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", Generation: 1},
@@ -50,8 +60,7 @@ func TestApplyForbidden(t *testing.T) {
 		patches++
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", nil)
 	})
-	reg := prometheus.NewRegistry()
-	counter, err := newApplyCounter(reg)
+	counter, err := newApplyCounter(prometheus.NewRegistry())
 	require.NoError(t, err)
 	events := record.NewFakeRecorder(10)
 	guards := apply.DefaultGuards
@@ -59,25 +68,55 @@ func TestApplyForbidden(t *testing.T) {
 	c := &Controller{kube: cs, dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()), recorder: events, applies: counter,
 		o: Options{Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 100, RatePer: time.Hour}}}
 	l := &leader{c: c, log: slog.New(slog.DiscardHandler), watcher: noWatcher{}}
-	a := &applier{l: l, told: map[workload.Key]string{}, budget: apply.Budget{N: 100, Per: time.Hour}}
-
 	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
 	set := func(cpu workload.Millicores) workload.Settings {
 		return workload.Settings{Requests: workload.Resources{CPU: cpu}}
 	}
-	plan := workload.Plan{Workloads: []workload.WorkloadPlan{{Key: k, Replicas: 2, Containers: []workload.ContainerPlan{{
-		Name: "app", Current: set(500), Recommendation: workload.Recommendation{HasCPU: true, Target: set(400), Confidence: 1}}}}}}
-	inv := &kube.Inventory{Specs: map[workload.Key]workload.Spec{k: {Key: k, Annotations: map[string]string{apply.Key: "auto"}}}}
+	return applySetup{
+		a: &applier{l: l, told: map[workload.Key]string{}, budget: apply.Budget{N: 100, Per: time.Hour}}, counter: counter, events: events,
+		plan: workload.Plan{Workloads: []workload.WorkloadPlan{{Key: k, Replicas: 2, Containers: []workload.ContainerPlan{{
+			Name: "app", Current: set(500), Recommendation: workload.Recommendation{HasCPU: true, Target: set(400), Confidence: 1}}}}}},
+		inv:     &kube.Inventory{Specs: map[workload.Key]workload.Spec{k: {Key: k, Annotations: annotations}}},
+		patches: &patches,
+	}
+}
 
+// TestApplyForbidden: without the apply role every write is refused (403).
+// The controller says so once per workload, counts every refusal, and goes
+// on with the next cycle: no crash, no Event storm.
+func TestApplyForbidden(t *testing.T) {
+	s := newApplySetup(t, map[string]string{apply.Key: "auto"})
 	now := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		a.run(context.Background(), plan, inv, now.Add(time.Duration(i)*time.Minute))
+		s.a.run(context.Background(), s.plan, s.inv, now.Add(time.Duration(i)*time.Minute))
 	}
-	assert.Equal(t, 3, patches, "tried each cycle")
-	assert.Equal(t, 3.0, testutil.ToFloat64(counter.WithLabelValues("failed", reasonForbidden)))
-	assert.Zero(t, testutil.ToFloat64(counter.WithLabelValues("applied", apply.ReasonApply)))
-	require.Len(t, events.Events, 1, "one Event for the three refusals")
-	ev := <-events.Events
+	assert.Equal(t, 3, *s.patches, "tried each cycle")
+	assert.Equal(t, 3.0, testutil.ToFloat64(s.counter.WithLabelValues("failed", reasonForbidden)))
+	assert.Zero(t, testutil.ToFloat64(s.counter.WithLabelValues("applied", apply.ReasonApply)))
+	require.Len(t, s.events.Events, 1, "one Event for the three refusals")
+	ev := <-s.events.Events
 	assert.Contains(t, ev, "Warning "+EventNotApplied)
 	assert.Contains(t, ev, "is the apply role bound (deploy/controller/overlays/apply)?")
+}
+
+// TestApplyIgnoredOrGone: rightsize.dev/ignore wins over an opt-in (no
+// read, no write, no count), and what was told of a workload is forgotten
+// once it leaves the plan.
+func TestApplyIgnoredOrGone(t *testing.T) {
+	s := newApplySetup(t, map[string]string{apply.Key: "auto"})
+	k := s.plan.Workloads[0].Key
+	spec := s.inv.Specs[k]
+	spec.Ignore = true
+	s.inv.Specs[k] = spec
+	s.a.run(context.Background(), s.plan, s.inv, time.Now())
+	assert.Zero(t, *s.patches)
+	assert.Zero(t, testutil.CollectAndCount(s.counter))
+	assert.Empty(t, s.events.Events)
+
+	spec.Ignore = false
+	s.inv.Specs[k] = spec
+	s.a.run(context.Background(), s.plan, s.inv, time.Now())
+	assert.Contains(t, s.a.told, k)
+	s.a.run(context.Background(), workload.Plan{}, s.inv, time.Now())
+	assert.NotContains(t, s.a.told, k, "forgotten once not planned")
 }

@@ -155,6 +155,8 @@ func TestDecide(t *testing.T) {
 			w.Range = Range{Min: workload.Resources{Memory: 950 * workload.MiB}, Max: workload.Resources{CPU: 1000, Memory: 4 * workload.GiB}}
 			return w
 		}, reason: ReasonApply, to: [4]int64{1000, 1000, 950, 1800}, msg: "cpu request 2 → 1"},
+		{name: "paused rollouts: left", w: func() Workload { w := healthy(base); w.Paused = true; return w },
+			reason: ReasonPaused, msg: "paused"},
 		{name: "a VPA that resizes the workload: left", w: func() Workload { w := healthy(base); w.VPAMode = "Auto"; return w },
 			reason: ReasonVPA, msg: "mode Auto"},
 		{name: "a VPA that only recommends: its allowed range bounds the requests (R15)", w: func() Workload {

@@ -61,8 +61,9 @@ type Workload struct {
 	// Mode is the opt-in in force (ModeOf).
 	Mode Mode
 	// Rolling says a rollout is under way: the template's last change
-	// has not reached every replica.
-	Rolling bool
+	// has not reached every replica. Paused says its owners paused the
+	// rollouts (a template change would wait unseen).
+	Rolling, Paused bool
 	// Ready and Desired replicas: the workload is unhealthy with fewer
 	// ready than desired.
 	Ready, Desired int32
@@ -138,6 +139,7 @@ const (
 	ReasonNotOptedIn   = "not-opted-in"
 	ReasonBadOptIn     = "invalid-opt-in"
 	ReasonRolling      = "rollout-in-progress"
+	ReasonPaused       = "paused"
 	ReasonUnhealthy    = "unhealthy"
 	ReasonCooldown     = "cooldown"
 	ReasonRolledBack   = "rolled-back"
@@ -185,6 +187,8 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 		return skip(ReasonNotOptedIn, "not opted in: neither the workload's annotation nor its namespace's label %s says auto or in-place-only", Key)
 	case w.Mode == ModeInPlaceOnly && !w.InPlace:
 		return skip(ReasonNoInPlace, "in-place-only, and the server does not resize pods in place")
+	case w.Paused:
+		return skip(ReasonPaused, "its rollouts are paused: a template change would wait unseen")
 	case w.Rolling:
 		return skip(ReasonRolling, "a rollout is under way")
 	case w.Ready < w.Desired:
