@@ -214,6 +214,8 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		Rolling: lw.rolling, Paused: lw.paused, Ready: lw.ready, Desired: lw.desired,
 		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
 	w.VPAMode, w.VPA = vpaOf(inv.VPAs, wp)
+	joint, jointOK, jointWhy := jointHPA(wp)
+	w.HPAJoint = w.HPAOnCPU && jointOK
 	var last *apply.Record
 	if v, ok := lw.annotations[apply.RecordKey]; ok {
 		rec, err := apply.ParseRecord(v)
@@ -236,6 +238,13 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		return
 	}
 	d := apply.Decide(w, o.Guards, now)
+	if w.HPAOnCPU && !jointOK {
+		d.Message += " (HPA " + jointWhy + ")"
+	}
+	withHPA := w.HPAJoint && cpuChanged(d.Changes) && joint.From != joint.To
+	if withHPA {
+		d.Message += "; HPA " + joint.Name + " " + joint.From.String() + " → " + joint.To.String() + " (R10: chosen with the request)"
+	}
 	if !d.Apply {
 		a.tell(k, spec.UID, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
 		return
@@ -250,7 +259,22 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		return
 	}
 	rec := apply.RecordOf(d.Changes, now)
+	if withHPA {
+		// The HPA first: a request cut under the old target would make
+		// it scale out until the new target is there.
+		if err := a.writeHPA(ctx, k.Namespace, joint.Name, joint.To); err != nil {
+			a.writeFailed(k, spec.UID, err)
+			return
+		}
+		rec.HPA = &joint
+	}
 	if err := a.write(ctx, k, lw, d.Changes, rec); err != nil {
+		if withHPA {
+			// Not half: the HPA goes back to what it was.
+			if herr := a.writeHPA(ctx, k.Namespace, joint.Name, joint.From); herr != nil {
+				a.l.log.Error("the HPA written with a request that failed could not be written back", "workload", k.String(), "hpa", joint.Name, "err", herr)
+			}
+		}
 		a.writeFailed(k, spec.UID, err)
 		return
 	}
@@ -337,7 +361,13 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 			a.resizeTo(ctx, k, uid, pods, apply.RecordOf(undo, now).Containers, apply.SwitchOn)
 		}
 	} else {
-		err = a.write(ctx, k, lw, undo, rec)
+		if rec.HPA != nil && !h.MemoryOnly {
+			err = a.writeHPA(ctx, k.Namespace, rec.HPA.Name, rec.HPA.From)
+			msg += "; HPA " + rec.HPA.Name + " back to " + rec.HPA.From.String()
+		}
+		if err == nil {
+			err = a.write(ctx, k, lw, undo, rec)
+		}
 	}
 	if err != nil {
 		a.failed(k, uid, reasonError, fmt.Sprintf("rolling back %s (%s): %v", k, h.Why, err))

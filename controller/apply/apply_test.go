@@ -167,6 +167,11 @@ func TestDecide(t *testing.T) {
 		}, reason: ReasonApply, to: [4]int64{450, 800, 900, 1800}},
 		{name: "HPA on CPU: cpu held, memory goes", w: func() Workload { w := healthy(base); w.HPAOnCPU = true; return w },
 			reason: ReasonApply, to: [4]int64{500, 1000, 900, 1800}},
+		{name: "HPA on CPU with its own recommendation, the request's step bounded: cpu held", w: func() Workload {
+			w := healthy(plan([4]int64{1000, 0, 1024, 2048}, [4]int64{500, 0, 900, 1800}, 0.9))
+			w.HPAOnCPU, w.HPAJoint = true, true
+			return w
+		}, reason: ReasonApply, to: [4]int64{1000, 0, 900, 1800}},
 		{name: "HPA on CPU with its own recommendation: both", w: func() Workload { w := healthy(base); w.HPAOnCPU, w.HPAJoint = true, true; return w },
 			reason: ReasonApply, to: [4]int64{400, 800, 900, 1800}},
 		{name: "quota: growth beyond the headroom", w: func() Workload {

@@ -74,7 +74,8 @@ type Workload struct {
 	LastApplied, LastRolledBack time.Time
 	// HPAOnCPU says an HPA scales the workload on CPU utilization;
 	// HPAJoint that its recommended HPA is applied in the same step. A
-	// CPU request an HPA scales on is changed only together with it (R10).
+	// CPU request an HPA scales on is changed only together with it, and
+	// only whole, as the two were chosen (R10).
 	HPAOnCPU, HPAJoint bool
 	// Headroom is what the namespace's ResourceQuotas leave of requests,
 	// nil without a quota on them (R14).
@@ -223,7 +224,15 @@ func Decide(w Workload, g Guards, now time.Time) Decision {
 			} else {
 				req, lim := step(&ch, "cpu", int64(c.Current.Requests.CPU), int64(r.Target.Requests.CPU),
 					int64(c.Current.Limits.CPU), int64(r.Target.Limits.CPU), g, millicores)
-				ch.To.Requests.CPU, ch.To.Limits.CPU = workload.Millicores(req), workload.Millicores(lim)
+				if w.HPAOnCPU && req != int64(r.Target.Requests.CPU) && req != int64(c.Current.Requests.CPU) {
+					// The HPA's target is sized for the whole change: half
+					// of it with the new target would not be what was
+					// chosen together.
+					d.Held = append(d.Held, fmt.Sprintf("%s: cpu held: the request would stop at %s of %s this step, and the HPA's target is sized for the whole change (R10)",
+						c.Name, millicores(req), r.Target.Requests.CPU))
+				} else {
+					ch.To.Requests.CPU, ch.To.Limits.CPU = workload.Millicores(req), workload.Millicores(lim)
+				}
 			}
 		}
 		if r.HasMemory {

@@ -26,6 +26,8 @@ const MaxRecordSize = 64 << 10
 type Record struct {
 	At         time.Time
 	Containers []RecordedContainer
+	// HPA is the HPA written in the same step (R10); nil without one.
+	HPA *RecordedHPA
 	// RolledBack is when the apply was undone, and Why; zero if not.
 	RolledBack time.Time
 	Why        string
@@ -36,6 +38,21 @@ type RecordedContainer struct {
 	Name     string
 	Sidecar  bool
 	From, To workload.Settings
+}
+
+// RecordedHPA is an HPA's settings before and after.
+type RecordedHPA struct {
+	Name     string
+	From, To HPASettings
+}
+
+// HPASettings are what the controller writes of an HPA scaling on CPU.
+type HPASettings struct {
+	MinReplicas, MaxReplicas, CPUUtilization int32
+}
+
+func (h HPASettings) String() string {
+	return fmt.Sprintf("%d–%d replicas at %d %% CPU", h.MinReplicas, h.MaxReplicas, h.CPUUtilization)
 }
 
 // Container is the recorded container of that name.
@@ -61,8 +78,21 @@ func RecordOf(changes []Change, now time.Time) Record {
 type recordJSON struct {
 	At         string          `json:"at"`
 	Containers []containerJSON `json:"containers"`
+	HPA        *hpaJSON        `json:"hpa,omitempty"`
 	RolledBack string          `json:"rolledBack,omitempty"`
 	Why        string          `json:"why,omitempty"`
+}
+
+type hpaJSON struct {
+	Name string      `json:"name"`
+	From hpaSettings `json:"from"`
+	To   hpaSettings `json:"to"`
+}
+
+type hpaSettings struct {
+	MinReplicas    int32 `json:"minReplicas"`
+	MaxReplicas    int32 `json:"maxReplicas"`
+	CPUUtilization int32 `json:"cpuUtilization"`
 }
 
 type containerJSON struct {
@@ -85,6 +115,9 @@ func (r Record) Encode() string {
 	}
 	for _, c := range r.Containers {
 		j.Containers = append(j.Containers, containerJSON{Name: c.Name, Sidecar: c.Sidecar, From: settingsOut(c.From), To: settingsOut(c.To)})
+	}
+	if h := r.HPA; h != nil {
+		j.HPA = &hpaJSON{Name: h.Name, From: hpaSettings(h.From), To: hpaSettings(h.To)}
 	}
 	b, _ := json.Marshal(j) // strings and maps of strings only
 	return string(b)
@@ -143,6 +176,17 @@ func ParseRecord(s string) (Record, error) {
 			return Record{}, fmt.Errorf("%s: container %q: to: %w", RecordKey, c.Name, err)
 		}
 		r.Containers = append(r.Containers, rc)
+	}
+	if h := j.HPA; h != nil {
+		if h.Name == "" || len(h.Name) > 253 {
+			return Record{}, fmt.Errorf("%s: hpa: name %q: want 1 to 253 characters", RecordKey, h.Name)
+		}
+		for _, v := range []hpaSettings{h.From, h.To} {
+			if v.MinReplicas < 0 || v.MaxReplicas < 1 || v.MinReplicas > v.MaxReplicas || v.CPUUtilization < 1 || v.CPUUtilization > 1000 {
+				return Record{}, fmt.Errorf("%s: hpa %s: %+v: want 0 ≤ minReplicas ≤ maxReplicas, maxReplicas ≥ 1, cpuUtilization 1 to 1000", RecordKey, h.Name, v)
+			}
+		}
+		r.HPA = &RecordedHPA{Name: h.Name, From: HPASettings(h.From), To: HPASettings(h.To)}
 	}
 	return r, nil
 }

@@ -29,6 +29,9 @@ func TestRecordRoundTrip(t *testing.T) {
 	_, ok = back.Container("db")
 	assert.False(t, ok)
 
+	r.HPA = &RecordedHPA{Name: "web", From: HPASettings{MinReplicas: 2, MaxReplicas: 10, CPUUtilization: 70}, To: HPASettings{MinReplicas: 3, MaxReplicas: 8, CPUUtilization: 60}}
+	assert.Contains(t, r.Encode(), `"hpa":{"name":"web","from":{"minReplicas":2,"maxReplicas":10,"cpuUtilization":70},"to":{"minReplicas":3,"maxReplicas":8,"cpuUtilization":60}}`)
+	assert.Equal(t, "3–8 replicas at 60 % CPU", r.HPA.To.String())
 	r.RolledBack, r.Why = at.Add(time.Hour), "OOM kill of app in web-1"
 	back, err = ParseRecord(r.Encode())
 	require.NoError(t, err)
@@ -49,6 +52,9 @@ func TestParseRecordRefuses(t *testing.T) {
 		{`{"at":"2026-12-06T19:00:00Z","containers":[{"name":"a","from":{"limits":{"memory":"lots"}}}]}`, `limits memory "lots"`},
 		{`{"at":"2026-12-06T19:00:00Z","containers":[{"name":"a","from":{"limits":{"gpu":"1"}}}]}`, "want cpu or memory"},
 		{`{"at":"2026-12-06T19:00:00Z","why":"` + strings.Repeat("x", MaxRecordSize) + `"}`, "more than"},
+		{`{"at":"2026-12-06T19:00:00Z","hpa":{"name":"","from":{"minReplicas":1,"maxReplicas":2,"cpuUtilization":70},"to":{"minReplicas":1,"maxReplicas":2,"cpuUtilization":70}}}`, "hpa: name"},
+		{`{"at":"2026-12-06T19:00:00Z","hpa":{"name":"web","from":{"minReplicas":5,"maxReplicas":2,"cpuUtilization":70},"to":{"minReplicas":1,"maxReplicas":2,"cpuUtilization":70}}}`, "want 0 ≤ minReplicas"},
+		{`{"at":"2026-12-06T19:00:00Z","hpa":{"name":"web","from":{"minReplicas":1,"maxReplicas":2,"cpuUtilization":0},"to":{"minReplicas":1,"maxReplicas":2,"cpuUtilization":70}}}`, "cpuUtilization 1 to 1000"},
 	} {
 		_, err := ParseRecord(tc.in)
 		require.Error(t, err, tc.in)
@@ -63,6 +69,7 @@ func TestParseRecordRefuses(t *testing.T) {
 func FuzzParseRecord(f *testing.F) {
 	f.Add(`{"at":"2026-12-06T19:00:00Z","containers":[{"name":"app","from":{"requests":{"cpu":"500m"}},"to":{"requests":{"cpu":"350m","memory":"800Mi"}}}]}`)
 	f.Add(`{"at":"2026-12-06T19:00:00Z","rolledBack":"2026-12-06T20:00:00Z","why":"oom"}`)
+	f.Add(`{"at":"2026-12-06T19:00:00Z","hpa":{"name":"web","from":{"minReplicas":2,"maxReplicas":10,"cpuUtilization":70},"to":{"minReplicas":3,"maxReplicas":8,"cpuUtilization":60}}}`)
 	f.Add(`{"at":"2026-12-06T19:00:00Z","containers":[{"name":"a","to":{"limits":{"memory":"1.5Gi","cpu":"0.001"}}}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseRecord(s)

@@ -60,13 +60,16 @@ func TestApplyOverlay(t *testing.T) {
 
 	role, ok := over.roles["ClusterRole//rightsize-controller-apply"]
 	require.True(t, ok, "the apply ClusterRole")
-	require.Len(t, role.Rules, 2)
+	require.Len(t, role.Rules, 3)
 	assert.Equal(t, []string{"apps"}, role.Rules[0].APIGroups)
 	assert.ElementsMatch(t, []string{"deployments", "statefulsets", "daemonsets"}, role.Rules[0].Resources)
 	assert.Equal(t, []string{"patch"}, role.Rules[0].Verbs)
 	assert.Equal(t, []string{""}, role.Rules[1].APIGroups)
 	assert.Equal(t, []string{"pods/resize"}, role.Rules[1].Resources, "of a pod, its resize only")
 	assert.Equal(t, []string{"patch"}, role.Rules[1].Verbs)
+	assert.Equal(t, []string{"autoscaling"}, role.Rules[2].APIGroups)
+	assert.Equal(t, []string{"horizontalpodautoscalers"}, role.Rules[2].Resources, "written with a CPU request they scale on (R10)")
+	assert.Equal(t, []string{"patch"}, role.Rules[2].Verbs)
 	_, inBase := base.roles["ClusterRole//rightsize-controller-apply"]
 	assert.False(t, inBase)
 	bound := false

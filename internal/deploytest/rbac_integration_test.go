@@ -162,7 +162,11 @@ var applyAccesses = []access{
 	{verb: "patch", resource: "pods", subresource: "status", namespace: "shop", name: "web-1"},
 	{verb: "delete", resource: "pods", namespace: "shop", name: "web-1"},
 	{verb: "create", resource: "pods", subresource: "eviction", namespace: "shop", name: "web-1"},
-	{verb: "patch", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop", name: "web"},
+	{verb: "patch", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop", name: "web", allowed: true},
+	{verb: "update", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop", name: "web"},
+	{verb: "delete", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop", name: "web"},
+	{verb: "create", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop"},
+	{verb: "patch", group: "autoscaling.k8s.io", resource: "verticalpodautoscalers", namespace: "shop", name: "web"},
 	{verb: "get", resource: "secrets", namespace: "shop", name: "db"},
 }
 

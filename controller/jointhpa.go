@@ -1,0 +1,63 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
+
+	"rightsize.dev/rightsize/controller/apply"
+	"rightsize.dev/rightsize/recommender/workload"
+)
+
+// jointHPA is the HPA to write with a CPU request it scales on (R10): the
+// plan's recommended HPA for the workload's HPA, where the request was
+// sized with it (PodCPU) and both scale on CPU utilization alone — the
+// only metric list the controller replaces without guessing another
+// metric's source. ok is false, with why, otherwise.
+func jointHPA(wp workload.WorkloadPlan) (h apply.RecordedHPA, ok bool, why string) {
+	a := wp.Autoscaling
+	switch {
+	case a == nil || a.Current == nil || a.Recommended == nil:
+		return h, false, "no HPA recommended with it"
+	case a.PodCPU <= 0:
+		return h, false, "the request was not sized with the HPA (too little history)"
+	case len(a.Current.Metrics) != 1 || a.Current.Utilization("cpu") <= 0 || len(a.Recommended.Metrics) != 1 || a.Recommended.Utilization("cpu") <= 0:
+		return h, false, "the HPA scales on more than CPU utilization"
+	case a.Current.Name == "":
+		return h, false, "the HPA has no name"
+	}
+	settings := func(x *workload.HPA) apply.HPASettings {
+		return apply.HPASettings{MinReplicas: int32(max(x.MinReplicas, 1)), MaxReplicas: int32(x.MaxReplicas), CPUUtilization: int32(x.Utilization("cpu"))}
+	}
+	return apply.RecordedHPA{Name: a.Current.Name, From: settings(a.Current), To: settings(a.Recommended)}, true, ""
+}
+
+// writeHPA writes an HPA's replica bounds and CPU target by server-side
+// apply, field manager rightsize.
+func (a *applier) writeHPA(ctx context.Context, ns string, name string, s apply.HPASettings) error {
+	ac := autoscalingv2ac.HorizontalPodAutoscaler(name, ns).WithSpec(autoscalingv2ac.HorizontalPodAutoscalerSpec().
+		WithMinReplicas(s.MinReplicas).WithMaxReplicas(s.MaxReplicas).
+		WithMetrics(autoscalingv2ac.MetricSpec().WithType(autoscalingv2.ResourceMetricSourceType).
+			WithResource(autoscalingv2ac.ResourceMetricSource().WithName(corev1.ResourceCPU).
+				WithTarget(autoscalingv2ac.MetricTarget().WithType(autoscalingv2.UtilizationMetricType).WithAverageUtilization(s.CPUUtilization)))))
+	_, err := a.l.c.kube.AutoscalingV2().HorizontalPodAutoscalers(ns).Apply(ctx, ac,
+		metav1.ApplyOptions{FieldManager: ApplyFieldManager, Force: a.l.c.o.Apply.ForceConflicts})
+	if err != nil {
+		return fmt.Errorf("HPA %s/%s: %w", ns, name, err)
+	}
+	return nil
+}
+
+// cpuChanged says whether a change moves a CPU request.
+func cpuChanged(cs []apply.Change) bool {
+	for _, c := range cs {
+		if c.To.Requests.CPU != c.From.Requests.CPU {
+			return true
+		}
+	}
+	return false
+}
