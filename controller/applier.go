@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
@@ -44,6 +45,7 @@ const (
 	reasonForbidden = "forbidden"
 	reasonError     = "error"
 	reasonGone      = "not-found"
+	reasonPDB       = "disruption-budget"
 )
 
 // ApplyOptions say whether and how the controller writes recommendations
@@ -258,6 +260,10 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 			fmt.Sprintf("the cluster's rate of %d applies per %s is spent; next at %s", o.Rate, o.RatePer, a.budget.Next(now).UTC().Format(time.RFC3339)))
 		return
 	}
+	if why := a.disruptionBudget(ctx, k, lw); why != "" {
+		a.tell(k, spec.UID, "skipped", reasonPDB, corev1.EventTypeNormal, EventNotApplied, why)
+		return
+	}
 	rec := apply.RecordOf(d.Changes, now)
 	if withHPA {
 		// The HPA first: a request cut under the old target would make
@@ -283,6 +289,31 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	a.count("applied", apply.ReasonApply)
 	a.event(k, spec.UID, corev1.EventTypeNormal, EventApplied, "applied: "+d.Message)
 	a.l.log.Info("applied", "workload", k.String(), "change", d.Message, "held", d.Held)
+}
+
+// disruptionBudget says why a rollout should wait for the workload's
+// PodDisruptionBudgets: one that selects its pods allows no disruption
+// now. A rolling update does not ask the budget (only evictions do), so
+// the controller does. "" when none holds it, or when the budgets cannot
+// be read (said in the log: the rollout's own maxUnavailable still
+// applies).
+func (a *applier) disruptionBudget(ctx context.Context, k workload.Key, lw *liveWorkload) string {
+	pdbs, err := a.l.c.kube.PolicyV1().PodDisruptionBudgets(k.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		a.l.log.Warn("reading the PodDisruptionBudgets", "namespace", k.Namespace, "err", err)
+		return ""
+	}
+	for _, p := range pdbs.Items {
+		sel, err := metav1.LabelSelectorAsSelector(p.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(lw.podLabels)) {
+			continue
+		}
+		if p.Status.ObservedGeneration >= p.Generation && p.Status.DisruptionsAllowed < 1 {
+			return fmt.Sprintf("PodDisruptionBudget %s allows no disruption now (%d of %d pods healthy, %d desired): a rollout would take pods it protects",
+				p.Name, p.Status.CurrentHealthy, p.Status.ExpectedPods, p.Status.DesiredHealthy)
+		}
+	}
+	return ""
 }
 
 // kills are the OOM kills the pods' statuses show for the workload's
@@ -449,6 +480,7 @@ type liveWorkload struct {
 	obj         any // *appsv1.Deployment, StatefulSet or DaemonSet
 	annotations map[string]string
 	template    corev1.PodSpec
+	podLabels   map[string]string
 	rolling     bool
 	// paused: a Deployment whose rollouts are paused takes no template
 	// change until its owners resume it.
@@ -466,7 +498,7 @@ func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, erro
 			return nil, err
 		}
 		desired, st := replicas(d.Spec.Replicas), d.Status
-		return &liveWorkload{obj: d, annotations: d.Annotations, template: d.Spec.Template.Spec, paused: d.Spec.Paused,
+		return &liveWorkload{obj: d, annotations: d.Annotations, template: d.Spec.Template.Spec, podLabels: d.Spec.Template.Labels, paused: d.Spec.Paused,
 			rolling: st.ObservedGeneration < d.Generation || st.UpdatedReplicas < desired || st.Replicas > st.UpdatedReplicas,
 			ready:   st.ReadyReplicas, desired: desired}, nil
 	case workload.StatefulSet:
@@ -475,7 +507,7 @@ func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, erro
 			return nil, err
 		}
 		desired, st := replicas(s.Spec.Replicas), s.Status
-		return &liveWorkload{obj: s, annotations: s.Annotations, template: s.Spec.Template.Spec,
+		return &liveWorkload{obj: s, annotations: s.Annotations, template: s.Spec.Template.Spec, podLabels: s.Spec.Template.Labels,
 			rolling: st.ObservedGeneration < s.Generation || st.UpdatedReplicas < desired || st.CurrentRevision != st.UpdateRevision,
 			ready:   st.ReadyReplicas, desired: desired}, nil
 	case workload.DaemonSet:
@@ -484,7 +516,7 @@ func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, erro
 			return nil, err
 		}
 		st := ds.Status
-		return &liveWorkload{obj: ds, annotations: ds.Annotations, template: ds.Spec.Template.Spec,
+		return &liveWorkload{obj: ds, annotations: ds.Annotations, template: ds.Spec.Template.Spec, podLabels: ds.Spec.Template.Labels,
 			rolling: st.ObservedGeneration < ds.Generation || st.UpdatedNumberScheduled < st.DesiredNumberScheduled,
 			ready:   st.NumberReady, desired: st.DesiredNumberScheduled}, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,15 +47,17 @@ type applySetup struct {
 	patches *int
 }
 
-func newApplySetup(t *testing.T, annotations map[string]string) applySetup {
+func newApplySetup(t *testing.T, annotations map[string]string, objects ...runtime.Object) applySetup {
 	replicas := int32(2)
 	dep := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", Generation: 1},
-		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
-			Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}}},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}}},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 2, ReadyReplicas: 2},
 	}
-	cs := fake.NewClientset(dep, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
+	cs := fake.NewClientset(append(objects, dep, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})...)
 	patches := 0
 	cs.PrependReactor("patch", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
 		patches++
@@ -119,4 +122,25 @@ func TestApplyIgnoredOrGone(t *testing.T) {
 	assert.Contains(t, s.a.told, k)
 	s.a.run(context.Background(), workload.Plan{}, s.inv, time.Now())
 	assert.NotContains(t, s.a.told, k, "forgotten once not planned")
+}
+
+// TestApplyWaitsForDisruptionBudget: a PodDisruptionBudget that selects
+// the workload's pods and allows no disruption now holds the rollout (a
+// rolling update does not ask it); one that selects other pods does not.
+func TestApplyWaitsForDisruptionBudget(t *testing.T) {
+	pdb := func(name, app string, allowed int32) *policyv1.PodDisruptionBudget {
+		return &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name},
+			Spec:   policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}},
+			Status: policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: allowed, CurrentHealthy: 2, DesiredHealthy: 2, ExpectedPods: 2}}
+	}
+	s := newApplySetup(t, map[string]string{apply.Key: "auto"}, pdb("web", "web", 0), pdb("db", "db", 0))
+	s.a.run(context.Background(), s.plan, s.inv, time.Now())
+	assert.Zero(t, *s.patches, "held")
+	assert.Equal(t, 1.0, testutil.ToFloat64(s.counter.WithLabelValues("skipped", reasonPDB)))
+	require.Len(t, s.events.Events, 1)
+	assert.Contains(t, <-s.events.Events, "PodDisruptionBudget web allows no disruption now (2 of 2 pods healthy, 2 desired)")
+
+	s = newApplySetup(t, map[string]string{apply.Key: "auto"}, pdb("web", "web", 1))
+	s.a.run(context.Background(), s.plan, s.inv, time.Now())
+	assert.Equal(t, 1, *s.patches, "a budget with room lets the write go (refused here by the fake's 403)")
 }

@@ -60,7 +60,7 @@ func TestApplyOverlay(t *testing.T) {
 
 	role, ok := over.roles["ClusterRole//rightsize-controller-apply"]
 	require.True(t, ok, "the apply ClusterRole")
-	require.Len(t, role.Rules, 3)
+	require.Len(t, role.Rules, 4)
 	assert.Equal(t, []string{"apps"}, role.Rules[0].APIGroups)
 	assert.ElementsMatch(t, []string{"deployments", "statefulsets", "daemonsets"}, role.Rules[0].Resources)
 	assert.Equal(t, []string{"patch"}, role.Rules[0].Verbs)
@@ -70,6 +70,9 @@ func TestApplyOverlay(t *testing.T) {
 	assert.Equal(t, []string{"autoscaling"}, role.Rules[2].APIGroups)
 	assert.Equal(t, []string{"horizontalpodautoscalers"}, role.Rules[2].Resources, "written with a CPU request they scale on (R10)")
 	assert.Equal(t, []string{"patch"}, role.Rules[2].Verbs)
+	assert.Equal(t, []string{"policy"}, role.Rules[3].APIGroups)
+	assert.Equal(t, []string{"poddisruptionbudgets"}, role.Rules[3].Resources)
+	assert.Equal(t, []string{"list"}, role.Rules[3].Verbs, "read only")
 	_, inBase := base.roles["ClusterRole//rightsize-controller-apply"]
 	assert.False(t, inBase)
 	bound := false

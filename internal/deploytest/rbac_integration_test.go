@@ -167,6 +167,8 @@ var applyAccesses = []access{
 	{verb: "delete", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop", name: "web"},
 	{verb: "create", group: "autoscaling", resource: "horizontalpodautoscalers", namespace: "shop"},
 	{verb: "patch", group: "autoscaling.k8s.io", resource: "verticalpodautoscalers", namespace: "shop", name: "web"},
+	{verb: "list", group: "policy", resource: "poddisruptionbudgets", namespace: "shop", allowed: true},
+	{verb: "patch", group: "policy", resource: "poddisruptionbudgets", namespace: "shop", name: "web"},
 	{verb: "get", resource: "secrets", namespace: "shop", name: "db"},
 }
 
