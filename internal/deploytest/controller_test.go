@@ -451,7 +451,7 @@ func TestDashboard(t *testing.T) {
 		"rightsize_recommendation_cpu_cores", "rightsize_recommendation_memory_bytes",
 		"rightsize_current_cpu_cores", "rightsize_current_memory_bytes", "rightsize_confidence",
 		"rightsize_oom_kills_total", "rightsize_cycle_duration_seconds_bucket", "rightsize_collection_errors_total",
-		"rightsize_checkpoint_age_seconds", "rightsize_leader", "rightsize_samples_ingested_total",
+		"rightsize_checkpoint_age_seconds", "rightsize_leader", "rightsize_samples_ingested_total", "rightsize_apply_total",
 	} {
 		assert.Contains(t, all, metric, "a panel shows %s", metric)
 	}
