@@ -61,19 +61,19 @@ type ApplyOptions struct {
 	// ForceConflicts takes the resources over from another field manager
 	// (Argo CD, Flux, kubectl) instead of reporting the conflict.
 	ForceConflicts bool
-	// Watch is how long after an apply an OOM kill or a readiness drop
-	// rolls it back.
+	// Watch is how long after an apply an OOM kill, a restart loop or a
+	// readiness drop rolls it back.
 	Watch time.Duration
 }
 
 // DefaultApplyOptions are the defaults of the apply flags.
 var DefaultApplyOptions = ApplyOptions{Switch: apply.SwitchDryRun, Guards: apply.DefaultGuards, Rate: 10, RatePer: time.Hour, Watch: time.Hour}
 
-// applyCounter is rightsize_apply_total.
+// newApplyCounter registers rightsize_apply_total.
 func newApplyCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rightsize_apply_total",
-		Help: "Decisions about writing a recommendation into a workload, by result (applied, dry-run, skipped, failed) and reason.",
+		Help: "Decisions about writing a recommendation into a workload, by result (applied, dry-run, skipped, failed, rolled-back) and reason.",
 	}, []string{"result", "reason"})
 	return c, reg.Register(c)
 }
@@ -216,8 +216,6 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		Rolling: lw.rolling, Paused: lw.paused, Ready: lw.ready, Desired: lw.desired,
 		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
 	w.VPAMode, w.VPA = vpaOf(inv.VPAs, wp)
-	joint, jointOK, jointWhy := jointHPA(wp)
-	w.HPAJoint = w.HPAOnCPU && jointOK
 	var last *apply.Record
 	if v, ok := lw.annotations[apply.RecordKey]; ok {
 		rec, err := apply.ParseRecord(v)
@@ -236,9 +234,11 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		}
 	}
 	if mode == apply.ModeInPlaceOnly {
-		a.inPlace(ctx, wp, spec.UID, lw, last, inv, now)
+		a.inPlace(ctx, w, wp, spec.UID, lw, last, inv, now)
 		return
 	}
+	joint, jointOK, jointWhy := jointHPA(wp)
+	w.HPAJoint = w.HPAOnCPU && jointOK
 	d := apply.Decide(w, o.Guards, now)
 	if w.HPAOnCPU && !jointOK {
 		d.Message += " (HPA " + jointWhy + ")"
@@ -255,9 +255,7 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		a.tell(k, spec.UID, "dry-run", d.Reason, corev1.EventTypeNormal, EventWouldApply, "dry run, would apply: "+d.Message)
 		return
 	}
-	if !a.budget.Allow(now) {
-		a.tell(k, spec.UID, "skipped", apply.ReasonRateLimited, corev1.EventTypeNormal, EventNotApplied,
-			fmt.Sprintf("the cluster's rate of %d applies per %s is spent; next at %s", o.Rate, o.RatePer, a.budget.Next(now).UTC().Format(time.RFC3339)))
+	if a.rateLimited(k, spec.UID, now) {
 		return
 	}
 	if why := a.disruptionBudget(ctx, k, lw); why != "" {
@@ -289,6 +287,18 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 	a.count("applied", apply.ReasonApply)
 	a.event(k, spec.UID, corev1.EventTypeNormal, EventApplied, "applied: "+d.Message)
 	a.l.log.Info("applied", "workload", k.String(), "change", d.Message, "held", d.Held)
+}
+
+// rateLimited says, and tells, that the cluster's rate of applies is
+// spent.
+func (a *applier) rateLimited(k workload.Key, uid string, now time.Time) bool {
+	if a.budget.Allow(now) {
+		return false
+	}
+	o := a.l.c.o.Apply
+	a.tell(k, uid, "skipped", apply.ReasonRateLimited, corev1.EventTypeNormal, EventNotApplied,
+		fmt.Sprintf("the cluster's rate of %d applies per %s is spent; next at %s", o.Rate, o.RatePer, a.budget.Next(now).UTC().Format(time.RFC3339)))
+	return true
 }
 
 // disruptionBudget says why a rollout should wait for the workload's
@@ -369,15 +379,8 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 		spec = pods[0].Spec
 	}
 	live := func(name string) (workload.Settings, bool) {
-		list := spec.Containers
-		if c, ok := rec.Container(name); ok && c.Sidecar {
-			list = spec.InitContainers
-		}
-		i := slices.IndexFunc(list, func(c corev1.Container) bool { return c.Name == name })
-		if i < 0 {
-			return workload.Settings{}, false
-		}
-		return kube.Settings(list[i].Resources), true
+		c, _ := rec.Container(name)
+		return podContainer(spec, name, c.Sidecar)
 	}
 	undo := apply.Undo(rec, live, h)
 	msg := h.Why + ": " + describe(undo)
@@ -486,6 +489,10 @@ type liveWorkload struct {
 	// change until its owners resume it.
 	paused         bool
 	ready, desired int32
+	// running are its running pods once listed (pods): one list a
+	// decision, however many steps look at them.
+	running []corev1.Pod
+	listed  bool
 }
 
 func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, error) {
@@ -641,17 +648,25 @@ func withLive(wp workload.WorkloadPlan, spec corev1.PodSpec) workload.WorkloadPl
 	out := wp
 	out.Containers = slices.Clone(wp.Containers)
 	for i, c := range out.Containers {
-		list := spec.Containers
-		if c.Init {
-			list = spec.InitContainers
+		if cur, ok := podContainer(spec, c.Name, c.Init); ok {
+			out.Containers[i].Current = cur
 		}
-		j := slices.IndexFunc(list, func(x corev1.Container) bool { return x.Name == c.Name })
-		if j < 0 {
-			continue
-		}
-		out.Containers[i].Current = kube.Settings(list[j].Resources)
 	}
 	return out
+}
+
+// podContainer is the settings of the container of that name among the
+// pod spec's init containers (init) or its containers.
+func podContainer(spec corev1.PodSpec, name string, init bool) (workload.Settings, bool) {
+	list := spec.Containers
+	if init {
+		list = spec.InitContainers
+	}
+	i := slices.IndexFunc(list, func(c corev1.Container) bool { return c.Name == name })
+	if i < 0 {
+		return workload.Settings{}, false
+	}
+	return kube.Settings(list[i].Resources), true
 }
 
 // hpaOnCPU says whether an HPA scales the workload on CPU utilization.

@@ -41,8 +41,12 @@ func (a *applier) resizable(ctx context.Context) bool {
 	return *a.resizes
 }
 
-// pods are the workload's running pods, as the server has them now.
+// pods are the workload's running pods, as the server has them now,
+// listed once for lw.
 func (a *applier) pods(ctx context.Context, k workload.Key, lw *liveWorkload, inv *kube.Inventory) ([]corev1.Pod, error) {
+	if lw.listed {
+		return lw.running, nil
+	}
 	var sel *metav1.LabelSelector
 	switch o := lw.obj.(type) {
 	case *appsv1.Deployment:
@@ -65,6 +69,7 @@ func (a *applier) pods(ctx context.Context, k workload.Key, lw *liveWorkload, in
 			out = append(out, p)
 		}
 	}
+	lw.running, lw.listed = out, true
 	return out, nil
 }
 
@@ -74,7 +79,10 @@ func (a *applier) pods(ctx context.Context, k workload.Key, lw *liveWorkload, in
 // record's values (started since from the template, or left by a leader
 // that stopped half-way) is resized to them at once, cooldown or not —
 // that completes the apply, it is not a new one.
-func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid string, lw *liveWorkload, rec *apply.Record, inv *kube.Inventory, now time.Time) {
+//
+// w is the workload as the template path sees it; here it steps from the
+// pods' values, in place, and a paused rollout does not matter.
+func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.WorkloadPlan, uid string, lw *liveWorkload, rec *apply.Record, inv *kube.Inventory, now time.Time) {
 	o := a.l.c.o.Apply
 	k := wp.Key
 	if !a.resizable(ctx) {
@@ -106,13 +114,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 		}
 	}
 	// Decide from what the pods run: the template has not moved.
-	w := apply.Workload{Plan: withLive(wp, pods[0].Spec), Mode: apply.ModeInPlaceOnly, InPlace: true,
-		Rolling: lw.rolling, Ready: lw.ready, Desired: lw.desired,
-		HPAOnCPU: hpaOnCPU(inv.HPAs, k), Headroom: headroom(inv.Quotas, k.Namespace), Range: containerRange(inv.LimitRanges, k.Namespace)}
-	w.VPAMode, w.VPA = vpaOf(inv.VPAs, wp)
-	if rec != nil {
-		w.LastApplied, w.LastRolledBack = rec.At, rec.RolledBack
-	}
+	w.Plan, w.Mode, w.InPlace, w.Paused = withLive(wp, pods[0].Spec), apply.ModeInPlaceOnly, true, false
 	d := apply.Decide(w, o.Guards, now)
 	var held []string
 	d.Changes, held = restartFree(d.Changes, pods[0].Spec)
@@ -129,9 +131,7 @@ func (a *applier) inPlace(ctx context.Context, wp workload.WorkloadPlan, uid str
 			fmt.Sprintf("dry run, would resize %d pods in place: %s", len(pods), d.Message))
 		return
 	}
-	if !a.budget.Allow(now) {
-		a.tell(k, uid, "skipped", apply.ReasonRateLimited, corev1.EventTypeNormal, EventNotApplied,
-			fmt.Sprintf("the cluster's rate of %d applies per %s is spent", o.Rate, o.RatePer))
+	if a.rateLimited(k, uid, now) {
 		return
 	}
 	r := apply.RecordOf(d.Changes, now)
@@ -231,12 +231,8 @@ func resizePatch(spec corev1.PodSpec, want []apply.RecordedContainer) []byte {
 		if w.Sidecar {
 			continue
 		}
-		i := slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == w.Name })
-		if i < 0 {
-			continue
-		}
-		cur := kube.Settings(spec.Containers[i].Resources)
-		if cur == w.To {
+		cur, ok := podContainer(spec, w.Name, false)
+		if !ok || cur == w.To {
 			continue
 		}
 		c := container{Name: w.Name}

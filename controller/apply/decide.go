@@ -113,16 +113,17 @@ func clamp(v, lo, hi int64) int64 {
 func (r Range) within(s *workload.Settings, limits bool, by string) (notes []string) {
 	for _, f := range []struct {
 		name   string
+		limit  bool
 		v      *int64
 		lo, hi int64
 		text   func(int64) string
 	}{
-		{"cpu request", (*int64)(&s.Requests.CPU), int64(r.Min.CPU), int64(r.Max.CPU), millicores},
-		{"cpu limit", (*int64)(&s.Limits.CPU), int64(r.Min.CPU), int64(r.Max.CPU), millicores},
-		{"memory request", (*int64)(&s.Requests.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
-		{"memory limit", (*int64)(&s.Limits.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
+		{"cpu request", false, (*int64)(&s.Requests.CPU), int64(r.Min.CPU), int64(r.Max.CPU), millicores},
+		{"cpu limit", true, (*int64)(&s.Limits.CPU), int64(r.Min.CPU), int64(r.Max.CPU), millicores},
+		{"memory request", false, (*int64)(&s.Requests.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
+		{"memory limit", true, (*int64)(&s.Limits.Memory), int64(r.Min.Memory), int64(r.Max.Memory), bytesText},
 	} {
-		if !limits && strings.HasSuffix(f.name, "limit") {
+		if f.limit && !limits {
 			continue
 		}
 		if c := clamp(*f.v, f.lo, f.hi); c != *f.v {
