@@ -36,6 +36,8 @@ const (
 	EventWouldApply = "RecommendationWouldApply"
 	EventNotApplied = "RecommendationNotApplied"
 	EventRolledBack = "RecommendationRolledBack"
+	// EventResized: the kubelets run the values applied in place.
+	EventResized = "RecommendationResized"
 )
 
 // Skip reasons the controller adds to apply's when it carries a decision
@@ -46,6 +48,11 @@ const (
 	reasonError     = "error"
 	reasonGone      = "not-found"
 	reasonPDB       = "disruption-budget"
+	// In place: the kubelet has not yet resized every pod, says it
+	// cannot now (PodResizePending) or failed to.
+	reasonResizing      = "resizing"
+	reasonResizePending = "resize-pending"
+	reasonResizeError   = "resize-error"
 )
 
 // ApplyOptions say whether and how the controller writes recommendations
@@ -73,7 +80,7 @@ var DefaultApplyOptions = ApplyOptions{Switch: apply.SwitchDryRun, Guards: apply
 func newApplyCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rightsize_apply_total",
-		Help: "Decisions about writing a recommendation into a workload, by result (applied, dry-run, skipped, failed, rolled-back) and reason.",
+		Help: "Decisions about writing a recommendation into a workload, by result (applied, dry-run, skipped, failed, rolled-back, resized) and reason.",
 	}, []string{"result", "reason"})
 	return c, reg.Register(c)
 }
@@ -88,6 +95,9 @@ type applier struct {
 	// resizes says whether the server resizes pods in place; nil until
 	// asked.
 	resizes *bool
+	// resized is, per workload, the in-place apply whose end was told
+	// (RecommendationResized), so that it is told once.
+	resized map[workload.Key]time.Time
 	// conditions are the Applied conditions to write into the
 	// Recommendations at the end of the cycle, the last per workload.
 	conditions map[workload.Key]metav1.Condition
@@ -106,7 +116,7 @@ func (a *applier) event(k workload.Key, uid, eventType, reason, msg string) {
 		return // a guard rail's skip: the Event says it, the condition keeps the last outcome
 	}
 	status := metav1.ConditionFalse
-	if reason == EventApplied {
+	if reason == EventApplied || reason == EventResized {
 		status = metav1.ConditionTrue
 	}
 	if a.conditions == nil {
@@ -196,6 +206,11 @@ func (a *applier) forget(plan workload.Plan) {
 			delete(a.told, k)
 		}
 	}
+	for k := range a.resized {
+		if !planned[k] {
+			delete(a.resized, k)
+		}
+	}
 }
 
 // one decides for an opted-in workload from its live object and carries
@@ -237,16 +252,9 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		a.inPlace(ctx, w, wp, spec.UID, lw, last, inv, now)
 		return
 	}
-	joint, jointOK, jointWhy := jointHPA(wp)
-	w.HPAJoint = w.HPAOnCPU && jointOK
+	w.HPAJoint = w.HPAOnCPU && jointReady(wp)
 	d := apply.Decide(w, o.Guards, now)
-	if w.HPAOnCPU && !jointOK {
-		d.Message += " (HPA " + jointWhy + ")"
-	}
-	withHPA := w.HPAJoint && cpuChanged(d.Changes) && joint.From != joint.To
-	if withHPA {
-		d.Message += "; HPA " + joint.Name + " " + joint.From.String() + " → " + joint.To.String() + " (R10: chosen with the request)"
-	}
+	hpa := withJoint(&d, w, wp)
 	if !d.Apply {
 		a.tell(k, spec.UID, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
 		return
@@ -263,22 +271,8 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		return
 	}
 	rec := apply.RecordOf(d.Changes, now)
-	if withHPA {
-		// The HPA first: a request cut under the old target would make
-		// it scale out until the new target is there.
-		if err := a.writeHPA(ctx, k.Namespace, joint.Name, joint.To); err != nil {
-			a.writeFailed(k, spec.UID, err)
-			return
-		}
-		rec.HPA = &joint
-	}
-	if err := a.write(ctx, k, lw, d.Changes, rec); err != nil {
-		if withHPA {
-			// Not half: the HPA goes back to what it was.
-			if herr := a.writeHPA(ctx, k.Namespace, joint.Name, joint.From); herr != nil {
-				a.l.log.Error("the HPA written with a request that failed could not be written back", "workload", k.String(), "hpa", joint.Name, "err", herr)
-			}
-		}
+	rec.HPA = hpa
+	if err := a.writeJoint(ctx, k, hpa, func() error { return a.write(ctx, k, lw, d.Changes, rec) }); err != nil {
 		a.writeFailed(k, spec.UID, err)
 		return
 	}
@@ -390,18 +384,18 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 	}
 	rec.RolledBack, rec.Why = now.UTC().Truncate(time.Second), h.Why
 	var err error
-	if mode == apply.ModeInPlaceOnly {
+	if rec.HPA != nil && !h.MemoryOnly {
+		err = a.writeHPA(ctx, k.Namespace, rec.HPA.Name, rec.HPA.From)
+		msg += "; HPA " + rec.HPA.Name + " back to " + rec.HPA.From.String()
+	}
+	switch {
+	case err != nil:
+	case mode == apply.ModeInPlaceOnly:
 		if err = a.write(ctx, k, lw, nil, rec); err == nil {
 			a.resizeTo(ctx, k, uid, pods, apply.RecordOf(undo, now).Containers, apply.SwitchOn)
 		}
-	} else {
-		if rec.HPA != nil && !h.MemoryOnly {
-			err = a.writeHPA(ctx, k.Namespace, rec.HPA.Name, rec.HPA.From)
-			msg += "; HPA " + rec.HPA.Name + " back to " + rec.HPA.From.String()
-		}
-		if err == nil {
-			err = a.write(ctx, k, lw, undo, rec)
-		}
+	default:
+		err = a.write(ctx, k, lw, undo, rec)
 	}
 	if err != nil {
 		a.failed(k, uid, reasonError, fmt.Sprintf("rolling back %s (%s): %v", k, h.Why, err))

@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/utils/ptr"
 
 	"rightsize.dev/rightsize/controller/apply"
 	"rightsize.dev/rightsize/recommender/constraints"
@@ -100,23 +102,74 @@ func TestInPlaceHelpers(t *testing.T) {
 			ResizePolicy: []corev1.ContainerResizePolicy{{ResourceName: corev1.ResourceMemory, RestartPolicy: corev1.RestartContainer}}},
 		{Name: "cache", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m")}}},
 	}}
+	spec.InitContainers = []corev1.Container{{Name: "proxy", RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}}}
 	keep, held := restartFree([]apply.Change{
 		{Container: "app", From: set(500, workload.GiB), To: set(350, 800*workload.MiB)},
 		{Container: "mem-only", From: set(0, workload.GiB), To: set(0, 800*workload.MiB)},
 		{Container: "proxy", Sidecar: true, From: set(100, 0), To: set(50, 0)},
 	}, spec)
-	require.Len(t, keep, 1)
+	require.Len(t, keep, 2)
 	assert.Equal(t, set(350, workload.GiB), keep[0].To, "app's memory restarts the container: left")
-	assert.Equal(t, []string{"app: memory resize restarts the container (resizePolicy), left", "proxy: a sidecar, resized through its template only"}, held)
+	assert.Equal(t, "proxy", keep[1].Container, "a sidecar resizes in place")
+	assert.Equal(t, []string{"app: memory resize restarts the container (resizePolicy), left"}, held)
 
-	want := []apply.RecordedContainer{{Name: "app", To: set(350, workload.GiB)}, {Name: "cache", To: set(200, 0)}, {Name: "gone", To: set(1, 1)}}
-	assert.JSONEq(t, `{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"350m"}}}]}}`, string(resizePatch(spec, want)),
-		"app's cpu moves (a strategic merge keeps its memory), cache is there, gone is not in the pod")
+	want := []apply.RecordedContainer{{Name: "app", To: set(350, workload.GiB)}, {Name: "cache", To: set(200, 0)}, {Name: "gone", To: set(1, 1)},
+		{Name: "proxy", Sidecar: true, To: set(50, 0)}}
+	assert.JSONEq(t, `{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"350m"}}}],"initContainers":[{"name":"proxy","resources":{"requests":{"cpu":"50m"}}}]}}`,
+		string(resizePatch(spec, want)), "app's cpu moves (a strategic merge keeps its memory), cache is there, gone is not in the pod, the sidecar among the init containers")
 	assert.Nil(t, resizePatch(spec, []apply.RecordedContainer{{Name: "cache", To: set(200, 0)}}), "at the values already")
+}
 
-	p := corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodResizePending, Status: corev1.ConditionTrue, Reason: corev1.PodReasonInfeasible, Message: "Node didn't have enough capacity: cpu"}}}}
-	assert.Equal(t, "resize infeasible: Node didn't have enough capacity: cpu", pendingResize(p))
-	assert.Empty(t, pendingResize(corev1.Pod{}))
+func TestPodResize(t *testing.T) {
+	res := func(cpu, mem string) corev1.ResourceRequirements {
+		return corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}}
+	}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	pod := func(spec, status *corev1.ResourceRequirements, conds ...corev1.PodCondition) corev1.Pod {
+		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1"}}
+		p.Spec.Containers = []corev1.Container{{Name: "app", Resources: *spec}}
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: running, Resources: status}}
+		p.Status.Conditions = conds
+		return p
+	}
+	r := func(cpu, mem string) *corev1.ResourceRequirements { x := res(cpu, mem); return &x }
+	for _, tc := range []struct {
+		name string
+		pod  corev1.Pod
+		want resizeProgress
+		why  string
+	}{
+		{"actuated", pod(r("350m", "359Mi"), r("350m", "359Mi")), resizeDone, ""},
+		{"rounded by the runtime", pod(r("350m", "359Mi"), r("351m", "359Mi")), resizeDone, ""},
+		{"not yet", pod(r("350m", "359Mi"), r("500m", "359Mi")), resizeInProgress, ""},
+		{"memory not yet", pod(r("350m", "359Mi"), r("350m", "512Mi")), resizeInProgress, ""},
+		{"no status resources", pod(r("350m", "359Mi"), nil), resizeUnknown, ""},
+		{"in progress", pod(r("350m", "359Mi"), r("350m", "359Mi"), corev1.PodCondition{Type: corev1.PodResizeInProgress, Status: corev1.ConditionTrue}), resizeInProgress, ""},
+		{"infeasible", pod(r("350m", "359Mi"), r("500m", "359Mi"), corev1.PodCondition{Type: corev1.PodResizePending, Status: corev1.ConditionTrue,
+			Reason: corev1.PodReasonInfeasible, Message: "Node didn't have enough capacity: cpu"}), resizePending, "pod web-1: resize infeasible: Node didn't have enough capacity: cpu"},
+		{"deferred", pod(r("350m", "359Mi"), r("500m", "359Mi"), corev1.PodCondition{Type: corev1.PodResizePending, Status: corev1.ConditionTrue,
+			Reason: corev1.PodReasonDeferred, Message: "not now"}), resizePending, "pod web-1: resize deferred: not now"},
+		{"error", pod(r("350m", "359Mi"), r("500m", "359Mi"), corev1.PodCondition{Type: corev1.PodResizeInProgress, Status: corev1.ConditionTrue,
+			Reason: corev1.PodReasonError, Message: "runtime refused"}), resizeFailed, "pod web-1: the kubelet failed to resize: runtime refused"},
+		{"a condition no longer true", pod(r("350m", "359Mi"), r("350m", "359Mi"), corev1.PodCondition{Type: corev1.PodResizePending, Status: corev1.ConditionFalse}), resizeDone, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := podResize(tc.pod)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.why, why)
+		})
+	}
+	t.Run("a sidecar not yet resized", func(t *testing.T) {
+		p := pod(r("350m", "359Mi"), r("350m", "359Mi"))
+		p.Spec.InitContainers = []corev1.Container{{Name: "proxy", Resources: res("50m", "64Mi")}}
+		p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "proxy", State: running, Resources: r("100m", "64Mi")}}
+		got, _ := podResize(p)
+		assert.Equal(t, resizeInProgress, got)
+		p.Status.InitContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{}}
+		got, _ = podResize(p)
+		assert.Equal(t, resizeDone, got, "an init container that ran to its end is not resized")
+	})
 }
 
 func TestContainerRange(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 
 	"rightsize.dev/rightsize/controller/apply"
 	"rightsize.dev/rightsize/metrics/cluster"
@@ -165,6 +169,32 @@ func TestIntegrationApply(t *testing.T) {
 		})
 		podCPU(t, "inplace", "350m")
 	})
+	t.Run("in place: the kubelet's answer", func(t *testing.T) {
+		// What the kubelet reports: first that one pod's resize cannot
+		// be done on its node, then that every pod runs the new values.
+		pod := runningPods(t, cs, ns, "inplace")[0]
+		pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: corev1.PodResizePending, Status: corev1.ConditionTrue,
+			Reason: corev1.PodReasonInfeasible, Message: "Node didn't have enough capacity: cpu"})
+		_, err := cs.CoreV1().Pods(ns).UpdateStatus(ctx, &pod, metav1.UpdateOptions{})
+		require.NoError(t, err)
+		run(t, "pending", apply.SwitchOn, false, func(c *Controller) (bool, error) {
+			n := applies(c, "skipped", reasonResizePending)
+			return n > 0, fmt.Errorf("%v pending", n)
+		})
+		assert.True(t, hasEvent(cs, ns, "inplace", EventNotApplied, "pod "+pod.Name+": resize infeasible: Node didn't have enough capacity: cpu"))
+
+		actuate(t, cs, ns, "inplace")
+		c := run(t, "resized", apply.SwitchOn, false, func(c *Controller) (bool, error) {
+			n := applies(c, "resized", reasonInPlace)
+			return n > 0 && applies(c, "skipped", apply.ReasonCooldown) > 0, fmt.Errorf("%v told resized", n)
+		})
+		assert.Equal(t, 1.0, applies(c, "resized", reasonInPlace), "told once")
+		assert.True(t, hasEvent(cs, ns, "inplace", EventResized, "resized in place: the kubelet runs the applied values in 2 of 2 pods"))
+		cond, err := applied("inplace")
+		require.NoError(t, err)
+		assert.Equal(t, metav1.ConditionTrue, cond.Status)
+		assert.Equal(t, "Resized", cond.Reason)
+	})
 	t.Run("on, forced", func(t *testing.T) {
 		c := run(t, "on", apply.SwitchOn, true, func(c *Controller) (bool, error) {
 			n := applies(c, "applied", apply.ReasonApply)
@@ -280,6 +310,76 @@ func TestIntegrationApply(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, rec.Why, "restarts in a loop")
 	})
+}
+
+// TestIntegrationResizeSidecar sends the patch the in-place path makes
+// through pods/resize for a pod with a native sidecar: the apiserver takes
+// a restartable init container's new resources as a container's.
+// (kwok's emulated kubelet reports no usage of init containers, so the
+// controller's own run cannot recommend one here.)
+func TestIntegrationResizeSidecar(t *testing.T) {
+	kubetest.Kubeconfig(t)
+	cfg := kubetest.Config(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ns := kubetest.Namespace(t, cs, "sidecar")
+	ctx := context.Background()
+	d := kubetest.Deployment("sidecar", 1, "500m", "512Mi", "100m", "100Mi", nil)
+	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "proxy", Image: d.Spec.Template.Spec.Containers[0].Image,
+		RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
+		Resources:     corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")}}}}
+	_, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
+	require.NoError(t, err)
+	waitAvailable(t, cs, ns, "sidecar")
+	pod := runningPods(t, cs, ns, "sidecar")[0]
+	set := func(cpu workload.Millicores, mem workload.Bytes) workload.Settings {
+		return workload.Settings{Requests: workload.Resources{CPU: cpu, Memory: mem}}
+	}
+	patch := resizePatch(pod.Spec, []apply.RecordedContainer{{Name: "app", To: set(350, 512*workload.MiB)}, {Name: "proxy", Sidecar: true, To: set(140, 90*workload.MiB)}})
+	require.NotNil(t, patch)
+	_, err = cs.CoreV1().Pods(ns).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: ApplyFieldManager}, "resize")
+	require.NoError(t, err)
+	got, err := cs.CoreV1().Pods(ns).Get(ctx, pod.Name, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "350m", got.Spec.Containers[0].Resources.Requests.Cpu().String())
+	assert.Equal(t, "512Mi", got.Spec.Containers[0].Resources.Requests.Memory().String())
+	assert.Equal(t, "140m", got.Spec.InitContainers[0].Resources.Requests.Cpu().String())
+	assert.Equal(t, "90Mi", got.Spec.InitContainers[0].Resources.Requests.Memory().String())
+	assert.Nil(t, resizePatch(got.Spec, []apply.RecordedContainer{{Name: "proxy", Sidecar: true, To: set(140, 90*workload.MiB)}}), "at the values: nothing to send")
+}
+
+// runningPods are the running pods of the Deployment name.
+func runningPods(t *testing.T, cs kubernetes.Interface, ns, name string) []corev1.Pod {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + name})
+	require.NoError(t, err)
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning {
+			out = append(out, p)
+		}
+	}
+	require.NotEmpty(t, out, "running pods of %s", name)
+	return out
+}
+
+// actuate writes into each running pod of the Deployment what a kubelet
+// reports once it resized the pod: every container's resources in the
+// status as its spec has them, no resize condition.
+func actuate(t *testing.T, cs kubernetes.Interface, ns, name string) {
+	t.Helper()
+	for _, p := range runningPods(t, cs, ns, name) {
+		for i, c := range p.Spec.Containers {
+			p.Status.ContainerStatuses[i].Resources = c.Resources.DeepCopy()
+		}
+		for i, c := range p.Spec.InitContainers {
+			p.Status.InitContainerStatuses[i].Resources = c.Resources.DeepCopy()
+		}
+		p.Status.Conditions = slices.DeleteFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+			return c.Type == corev1.PodResizePending || c.Type == corev1.PodResizeInProgress
+		})
+		_, err := cs.CoreV1().Pods(ns).UpdateStatus(context.Background(), &p, metav1.UpdateOptions{})
+		require.NoError(t, err)
+	}
 }
 
 // runningPod is a running pod of the Deployment name.

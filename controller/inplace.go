@@ -78,10 +78,12 @@ func (a *applier) pods(ctx context.Context, k workload.Key, lw *liveWorkload, in
 // the record. The record is written first: a pod that is not at the
 // record's values (started since from the template, or left by a leader
 // that stopped half-way) is resized to them at once, cooldown or not —
-// that completes the apply, it is not a new one.
+// that completes the apply, it is not a new one. Until the kubelets run
+// the new values no new step is taken (resizing).
 //
 // w is the workload as the template path sees it; here it steps from the
-// pods' values, in place, and a paused rollout does not matter.
+// pods' values, in place, and a paused rollout does not matter. A CPU
+// request an HPA scales on moves with its HPA (R10), the HPA first.
 func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.WorkloadPlan, uid string, lw *liveWorkload, rec *apply.Record, inv *kube.Inventory, now time.Time) {
 	o := a.l.c.o.Apply
 	k := wp.Key
@@ -98,7 +100,6 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 		a.failed(k, uid, reasonError, err.Error())
 		return
 	}
-	a.resizeStatus(k, uid, pods)
 	if rec != nil && rec.RolledBack.IsZero() {
 		if n := a.resizeTo(ctx, k, uid, pods, rec.Containers, o.Switch); n > 0 {
 			if o.Switch == apply.SwitchDryRun {
@@ -113,8 +114,12 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 			return
 		}
 	}
+	if a.resizing(k, uid, pods, rec) {
+		return
+	}
 	// Decide from what the pods run: the template has not moved.
 	w.Plan, w.Mode, w.InPlace, w.Paused = withLive(wp, pods[0].Spec), apply.ModeInPlaceOnly, true, false
+	w.HPAJoint = w.HPAOnCPU && jointReady(wp)
 	d := apply.Decide(w, o.Guards, now)
 	var held []string
 	d.Changes, held = restartFree(d.Changes, pods[0].Spec)
@@ -122,6 +127,7 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 	if d.Apply && len(d.Changes) == 0 {
 		d.Apply, d.Reason, d.Message = false, apply.ReasonNothingToDo, "nothing resizes in place: "+strings.Join(held, ", ")
 	}
+	hpa := withJoint(&d, w, wp)
 	if !d.Apply {
 		a.tell(k, uid, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
 		return
@@ -135,7 +141,8 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 		return
 	}
 	r := apply.RecordOf(d.Changes, now)
-	if err := a.write(ctx, k, lw, nil, r); err != nil {
+	r.HPA = hpa
+	if err := a.writeJoint(ctx, k, hpa, func() error { return a.write(ctx, k, lw, nil, r) }); err != nil {
 		a.writeFailed(k, uid, err)
 		return
 	}
@@ -152,20 +159,20 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 }
 
 // restartFree keeps the changes a running container takes without a
-// restart: a resource whose resizePolicy is RestartContainer stays, and
-// so do sidecars (init containers), which this path leaves to the
-// template.
+// restart: a resource whose resizePolicy is RestartContainer stays (a
+// sidecar's too: restartable init containers resize in place as the
+// others do).
 func restartFree(cs []apply.Change, spec corev1.PodSpec) (keep []apply.Change, held []string) {
 	for _, ch := range cs {
+		list := spec.Containers
 		if ch.Sidecar {
-			held = append(held, ch.Container+": a sidecar, resized through its template only")
-			continue
+			list = spec.InitContainers
 		}
-		i := slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == ch.Container })
+		i := slices.IndexFunc(list, func(c corev1.Container) bool { return c.Name == ch.Container })
 		if i < 0 {
 			continue
 		}
-		for _, p := range spec.Containers[i].ResizePolicy {
+		for _, p := range list[i].ResizePolicy {
 			if p.RestartPolicy != corev1.RestartContainer {
 				continue
 			}
@@ -226,12 +233,9 @@ func resizePatch(spec corev1.PodSpec, want []apply.RecordedContainer) []byte {
 		Name      string    `json:"name"`
 		Resources resources `json:"resources"`
 	}
-	var cs []container
+	var cs, init []container
 	for _, w := range want {
-		if w.Sidecar {
-			continue
-		}
-		cur, ok := podContainer(spec, w.Name, false)
+		cur, ok := podContainer(spec, w.Name, w.Sidecar)
 		if !ok || cur == w.To {
 			continue
 		}
@@ -242,35 +246,137 @@ func resizePatch(spec corev1.PodSpec, want []apply.RecordedContainer) []byte {
 		if l := setAmounts(nil, cur.Limits, w.To.Limits); l != nil {
 			c.Resources.Limits = *l
 		}
-		if len(c.Resources.Requests)+len(c.Resources.Limits) > 0 {
+		if len(c.Resources.Requests)+len(c.Resources.Limits) == 0 {
+			continue
+		}
+		if w.Sidecar {
+			init = append(init, c)
+		} else {
 			cs = append(cs, c)
 		}
 	}
-	if len(cs) == 0 {
+	if len(cs)+len(init) == 0 {
 		return nil
 	}
-	b, _ := json.Marshal(map[string]any{"spec": map[string]any{"containers": cs}})
+	podSpec := map[string]any{}
+	if len(cs) > 0 {
+		podSpec["containers"] = cs
+	}
+	if len(init) > 0 {
+		podSpec["initContainers"] = init
+	}
+	b, _ := json.Marshal(map[string]any{"spec": podSpec})
 	return b
 }
 
-// resizeStatus tells what the kubelet says of a resize it has not done:
-// PodResizePending with Infeasible (never on this node) or Deferred (not
-// now).
-func (a *applier) resizeStatus(k workload.Key, uid string, pods []corev1.Pod) {
-	for _, p := range pods {
-		if why := pendingResize(p); why != "" {
-			a.tell(k, uid, "skipped", "resize-pending", corev1.EventTypeWarning, EventNotApplied, "pod "+p.Name+": "+why)
-			return
+// resizeProgress is where the kubelet is with a pod's last resize.
+type resizeProgress int
+
+const (
+	// resizeUnknown: the pod's status does not say (no container reports
+	// its resources).
+	resizeUnknown resizeProgress = iota
+	resizeDone
+	resizeInProgress
+	// resizePending: PodResizePending, Infeasible (never on this node)
+	// or Deferred (not now).
+	resizePending
+	// resizeFailed: PodResizeInProgress with reason Error.
+	resizeFailed
+)
+
+// podResize says where the kubelet is with the pod's resize, and why when
+// it waits or failed: its conditions first, then whether each running
+// container's resources in the status (what the kubelet actuated) are
+// those of the spec.
+func podResize(p corev1.Pod) (resizeProgress, string) {
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case corev1.PodResizePending:
+			return resizePending, fmt.Sprintf("pod %s: resize %s: %s", p.Name, strings.ToLower(c.Reason), c.Message)
+		case corev1.PodResizeInProgress:
+			if c.Reason == corev1.PodReasonError {
+				return resizeFailed, fmt.Sprintf("pod %s: the kubelet failed to resize: %s", p.Name, c.Message)
+			}
+			return resizeInProgress, ""
 		}
 	}
+	known := false
+	for _, l := range [...]struct {
+		spec []corev1.Container
+		st   []corev1.ContainerStatus
+	}{{p.Spec.Containers, p.Status.ContainerStatuses}, {p.Spec.InitContainers, p.Status.InitContainerStatuses}} {
+		for _, c := range l.spec {
+			i := slices.IndexFunc(l.st, func(s corev1.ContainerStatus) bool { return s.Name == c.Name })
+			if i < 0 || l.st[i].Resources == nil || l.st[i].State.Running == nil {
+				continue // not running (an init container done), or not said
+			}
+			known = true
+			if !actuated(kube.Settings(c.Resources), kube.Settings(*l.st[i].Resources)) {
+				return resizeInProgress, ""
+			}
+		}
+	}
+	if !known {
+		return resizeUnknown, ""
+	}
+	return resizeDone, ""
 }
 
-// pendingResize says why a pod's resize waits, "" when none does.
-func pendingResize(p corev1.Pod) string {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodResizePending && c.Status == corev1.ConditionTrue {
-			return fmt.Sprintf("resize %s: %s", strings.ToLower(c.Reason), c.Message)
+// actuated says whether what a container runs is what its spec asks, up to
+// the rounding a runtime may do (within 1 %, or 2m of CPU): far below the
+// smallest change the controller makes, so an apply not yet actuated is
+// never taken for one that is.
+func actuated(want, got workload.Settings) bool {
+	near := func(a, b, abs int64) bool {
+		d := a - b
+		if d < 0 {
+			d = -d
+		}
+		return d <= abs || d*100 <= max(a, b)
+	}
+	return near(int64(want.Requests.CPU), int64(got.Requests.CPU), 2) && near(int64(want.Limits.CPU), int64(got.Limits.CPU), 2) &&
+		near(int64(want.Requests.Memory), int64(got.Requests.Memory), 0) && near(int64(want.Limits.Memory), int64(got.Limits.Memory), 0)
+}
+
+// resizing tells where the kubelets are with the workload's last resize
+// and says whether one is still under way — a failed, pending or
+// unfinished resize holds the next step as a rollout does. Once every pod
+// that says runs the record's values, that is told once a term (an Event
+// RecommendationResized, and the Applied condition).
+func (a *applier) resizing(k workload.Key, uid string, pods []corev1.Pod, rec *apply.Record) bool {
+	done, busy := 0, 0
+	for _, p := range pods {
+		switch st, why := podResize(p); st {
+		case resizeFailed:
+			a.failed(k, uid, reasonResizeError, why)
+			return true
+		case resizePending:
+			a.tell(k, uid, "skipped", reasonResizePending, corev1.EventTypeWarning, EventNotApplied, why+": no new step until it is done")
+			return true
+		case resizeInProgress:
+			busy++
+		case resizeDone:
+			done++
 		}
 	}
-	return ""
+	if busy > 0 {
+		a.tell(k, uid, "skipped", reasonResizing, corev1.EventTypeNormal, EventNotApplied,
+			fmt.Sprintf("%d of %d pods not yet running their resized values: no new step until they do", busy, len(pods)))
+		return true
+	}
+	if rec != nil && rec.RolledBack.IsZero() && done > 0 && !a.resized[k].Equal(rec.At) {
+		if a.resized == nil {
+			a.resized = map[workload.Key]time.Time{}
+		}
+		a.resized[k] = rec.At
+		a.count("resized", reasonInPlace)
+		msg := fmt.Sprintf("resized in place: the kubelet runs the applied values in %d of %d pods", done, len(pods))
+		a.event(k, uid, corev1.EventTypeNormal, EventResized, msg)
+		a.l.log.Info("resized in place", "workload", k.String(), "pods", done)
+	}
+	return false
 }

@@ -36,6 +36,48 @@ func jointHPA(wp workload.WorkloadPlan) (h apply.RecordedHPA, ok bool, why strin
 	return apply.RecordedHPA{Name: a.Current.Name, From: settings(a.Current), To: settings(a.Recommended)}, true, ""
 }
 
+// withJoint is the HPA to write with the decision's changes (R10), nil
+// when none is: the workload's HPA scales on CPU, its recommendation was
+// made with the request, and the step moves a CPU request. The decision's
+// message says it, or why a CPU request waits.
+func withJoint(d *apply.Decision, w apply.Workload, wp workload.WorkloadPlan) *apply.RecordedHPA {
+	joint, ok, why := jointHPA(wp)
+	if w.HPAOnCPU && !ok {
+		d.Message += " (HPA " + why + ")"
+	}
+	if !w.HPAJoint || !ok || !cpuChanged(d.Changes) || joint.From == joint.To {
+		return nil
+	}
+	d.Message += "; HPA " + joint.Name + " " + joint.From.String() + " → " + joint.To.String() + " (R10: chosen with the request)"
+	return &joint
+}
+
+// jointReady says whether the HPA recommended with the workload's CPU
+// request can be written with it (jointHPA).
+func jointReady(wp workload.WorkloadPlan) bool {
+	_, ok, _ := jointHPA(wp)
+	return ok
+}
+
+// writeJoint writes the HPA, when there is one, and then the rest: the
+// HPA first, since a request cut under the old target would make it scale
+// out until the new target is there. When the rest fails the HPA is
+// written back: not half.
+func (a *applier) writeJoint(ctx context.Context, k workload.Key, hpa *apply.RecordedHPA, rest func() error) error {
+	if hpa != nil {
+		if err := a.writeHPA(ctx, k.Namespace, hpa.Name, hpa.To); err != nil {
+			return err
+		}
+	}
+	err := rest()
+	if err != nil && hpa != nil {
+		if herr := a.writeHPA(ctx, k.Namespace, hpa.Name, hpa.From); herr != nil {
+			a.l.log.Error("the HPA written with a request that failed could not be written back", "workload", k.String(), "hpa", hpa.Name, "err", herr)
+		}
+	}
+	return err
+}
+
 // writeHPA writes an HPA's replica bounds and CPU target by server-side
 // apply, field manager rightsize.
 func (a *applier) writeHPA(ctx context.Context, ns string, name string, s apply.HPASettings) error {
