@@ -391,7 +391,7 @@ func (a *applier) rollback(ctx context.Context, k workload.Key, uid string, lw *
 	switch {
 	case err != nil:
 	case mode == apply.ModeInPlaceOnly:
-		if err = a.write(ctx, k, lw, nil, rec); err == nil {
+		if _, err = a.recordInPlace(ctx, k, lw, undo, rec); err == nil {
 			a.resizeTo(ctx, k, uid, pods, apply.RecordOf(undo, now).Containers, apply.SwitchOn)
 		}
 	default:
@@ -483,6 +483,10 @@ type liveWorkload struct {
 	// change until its owners resume it.
 	paused         bool
 	ready, desired int32
+	// onDelete: a StatefulSet or DaemonSet that updates its pods only
+	// when they are deleted. Its template can be written without a
+	// rollout; pods of the old template are not a rollout under way.
+	onDelete bool
 	// running are its running pods once listed (pods): one list a
 	// decision, however many steps look at them.
 	running []corev1.Pod
@@ -508,8 +512,9 @@ func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, erro
 			return nil, err
 		}
 		desired, st := replicas(s.Spec.Replicas), s.Status
-		return &liveWorkload{obj: s, annotations: s.Annotations, template: s.Spec.Template.Spec, podLabels: s.Spec.Template.Labels,
-			rolling: st.ObservedGeneration < s.Generation || st.UpdatedReplicas < desired || st.CurrentRevision != st.UpdateRevision,
+		onDelete := s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType
+		return &liveWorkload{obj: s, annotations: s.Annotations, template: s.Spec.Template.Spec, podLabels: s.Spec.Template.Labels, onDelete: onDelete,
+			rolling: st.ObservedGeneration < s.Generation || (!onDelete && (st.UpdatedReplicas < desired || st.CurrentRevision != st.UpdateRevision)),
 			ready:   st.ReadyReplicas, desired: desired}, nil
 	case workload.DaemonSet:
 		ds, err := apps.DaemonSets(k.Namespace).Get(ctx, k.Name, get)
@@ -517,8 +522,9 @@ func (a *applier) live(ctx context.Context, k workload.Key) (*liveWorkload, erro
 			return nil, err
 		}
 		st := ds.Status
-		return &liveWorkload{obj: ds, annotations: ds.Annotations, template: ds.Spec.Template.Spec, podLabels: ds.Spec.Template.Labels,
-			rolling: st.ObservedGeneration < ds.Generation || st.UpdatedNumberScheduled < st.DesiredNumberScheduled,
+		onDelete := ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType
+		return &liveWorkload{obj: ds, annotations: ds.Annotations, template: ds.Spec.Template.Spec, podLabels: ds.Spec.Template.Labels, onDelete: onDelete,
+			rolling: st.ObservedGeneration < ds.Generation || (!onDelete && st.UpdatedNumberScheduled < st.DesiredNumberScheduled),
 			ready:   st.NumberReady, desired: st.DesiredNumberScheduled}, nil
 	}
 	return nil, fmt.Errorf("%s: the controller writes Deployments, StatefulSets and DaemonSets only", k)

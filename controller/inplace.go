@@ -74,8 +74,8 @@ func (a *applier) pods(ctx context.Context, k workload.Key, lw *liveWorkload, in
 }
 
 // inPlace is the in-place-only path: running pods are resized through
-// pods/resize, the template stays (no rollout), and the workload carries
-// the record. The record is written first: a pod that is not at the
+// pods/resize, the template stays (no rollout) but where it updates pods
+// on delete (recordInPlace), and the workload carries the record. The record is written first: a pod that is not at the
 // record's values (started since from the template, or left by a leader
 // that stopped half-way) is resized to them at once, cooldown or not —
 // that completes the apply, it is not a new one. Until the kubelets run
@@ -142,10 +142,12 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 	}
 	r := apply.RecordOf(d.Changes, now)
 	r.HPA = hpa
-	if err := a.writeJoint(ctx, k, hpa, func() error { return a.write(ctx, k, lw, nil, r) }); err != nil {
+	var note string
+	if err := a.writeJoint(ctx, k, hpa, func() (err error) { note, err = a.recordInPlace(ctx, k, lw, d.Changes, r); return err }); err != nil {
 		a.writeFailed(k, uid, err)
 		return
 	}
+	d.Message += note
 	a.budget.Take(now)
 	n := a.resizeTo(ctx, k, uid, pods, r.Containers, o.Switch)
 	if n == 0 {
@@ -156,6 +158,30 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 	msg := fmt.Sprintf("resized %d of %d pods in place: %s", n, len(pods), d.Message)
 	a.event(k, uid, corev1.EventTypeNormal, EventApplied, msg)
 	a.l.log.Info("applied in place", "workload", k.String(), "pods", n, "change", d.Message, "held", d.Held)
+}
+
+// recordInPlace writes the record of an in-place apply and, where that
+// rolls nothing out (a StatefulSet or DaemonSet that updates on delete),
+// the template's changes with it, so that pods started later start at the
+// new values. When another field manager owns the template's resources
+// (and --force-conflicts is not given) the record is written alone and the
+// note says so: the controller resizes pods started later itself, as it
+// does for a Deployment, whose template cannot change without a rollout.
+func (a *applier) recordInPlace(ctx context.Context, k workload.Key, lw *liveWorkload, changes []apply.Change, rec apply.Record) (note string, err error) {
+	if !lw.onDelete {
+		return "", a.write(ctx, k, lw, nil, rec)
+	}
+	err = a.write(ctx, k, lw, changes, rec)
+	if err == nil {
+		return "; the template too (it updates pods on delete: no rollout)", nil
+	}
+	if !apierrors.IsConflict(err) {
+		return "", err
+	}
+	if err := a.write(ctx, k, lw, nil, rec); err != nil {
+		return "", err
+	}
+	return "; the template's resources are another field manager's: left, pods started later are resized to these values", nil
 }
 
 // restartFree keeps the changes a running container takes without a
