@@ -125,6 +125,21 @@ func TestIntegrationApply(t *testing.T) {
 		return metav1.Condition{}, fmt.Errorf("%s: no %s condition in %+v", name, ConditionApplied, rec.Status.Conditions)
 	}
 
+	t.Run("off", func(t *testing.T) {
+		c := run(t, "off", apply.SwitchOff, true, func(c *Controller) (bool, error) {
+			// A cycle done: the Recommendations are there.
+			_, err := dc.Resource(v1alpha1.GroupVersionResource).Namespace(ns).Get(ctx, v1alpha1.Name(workload.Key{Namespace: ns, Kind: workload.Deployment, Name: "opted"}), metav1.GetOptions{})
+			return err == nil, err
+		})
+		assert.Zero(t, testutil.CollectAndCount(c.applies), "off decides nothing")
+		untouched(t, "opted", "plain", "optout", "inplace")
+		podCPU(t, "inplace", "500m")
+		for _, name := range []string{"opted", "plain", "optout", "inplace"} {
+			for _, r := range []string{EventWouldApply, EventNotApplied, EventApplied} {
+				assert.False(t, hasEvent(cs, ns, name, r, ""), "%s: an Event %s with --apply=off", name, r)
+			}
+		}
+	})
 	t.Run("dry run", func(t *testing.T) {
 		c := run(t, "dry", apply.SwitchDryRun, false, func(c *Controller) (bool, error) {
 			n := applies(c, "dry-run", apply.ReasonApply)
