@@ -22,7 +22,14 @@ var csvHeader = []string{
 // columns and confidence, as the json document omits them.
 func writeCSV(w io.Writer, p workload.Plan) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	// A plan of several clusters names each row's first; one of a single
+	// cluster keeps the columns it always had.
+	clusters := manyClusters(p)
+	header := csvHeader
+	if clusters {
+		header = append([]string{"cluster"}, csvHeader...)
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	for _, wp := range sortedWorkloads(p) {
@@ -50,6 +57,9 @@ func writeCSV(w io.Writer, p workload.Plan) error {
 				strings.Join(c.Recommendation.Reasons, "; "),
 				hpaCur, hpaRec,
 			}
+			if clusters {
+				record = append([]string{wp.Key.Cluster}, record...)
+			}
 			if err := cw.Write(record); err != nil {
 				return err
 			}
@@ -57,6 +67,16 @@ func writeCSV(w io.Writer, p workload.Plan) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// manyClusters says whether any workload of the plan names its cluster.
+func manyClusters(p workload.Plan) bool {
+	for _, wp := range p.Workloads {
+		if wp.Key.Cluster != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // cores renders millicores as a decimal number of cores ("0.25", "2"), empty

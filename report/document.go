@@ -53,6 +53,9 @@ type TotalDocument struct {
 
 // WorkloadDocument is one workload of the plan.
 type WorkloadDocument struct {
+	// Cluster is set where the run read several (a usage file's cluster
+	// column, a store's cluster label).
+	Cluster    string              `json:"cluster,omitempty"`
 	Namespace  string              `json:"namespace"`
 	Kind       string              `json:"kind"`
 	Name       string              `json:"name"`
@@ -137,6 +140,7 @@ func NewPlanDocument(p workload.Plan) PlanDocument {
 
 func workloadDocument(wp workload.WorkloadPlan) WorkloadDocument {
 	d := WorkloadDocument{
+		Cluster:   wp.Key.Cluster,
 		Namespace: wp.Key.Namespace,
 		Kind:      string(wp.Key.Kind),
 		Name:      wp.Key.Name,

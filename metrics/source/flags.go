@@ -77,6 +77,7 @@ func (s *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(cliflag.Cores(&s.Accept.MaxCPU), "accept-max-cpu", "skip usage-file rows with CPU usage, request or limit above this many cores")
 	fs.BoolVar(&s.Accept.Strict, "strict", false, "fail on the first usage-file row that would be skipped (an unknown kind, an invalid name, a value or timestamp out of bounds), naming its line and why; unparsable values always fail")
 	fs.Var(cliflag.Bytes(&s.Accept.MaxMemory), "accept-max-memory", "skip usage-file rows with memory usage, request or limit above this many bytes (a quantity: 1Pi, 512Gi)")
+	fs.StringSliceVar(&s.Accept.Clusters, "clusters", nil, "read only these clusters' workloads, comma-separated: a usage file's cluster column; with --prometheus-cluster-label, the store's label (\"\" for rows of no named cluster)")
 	s.Prometheus.AddFlags(fs)
 	s.Cluster, s.Source = cluster.NewFlags(), Auto
 	s.Cluster.AddFlags(fs)

@@ -31,10 +31,14 @@ const (
 	colMemoryLimit
 	colOOMKilled
 	colThrottled
+	// colCluster is this project's addition to the format: which cluster
+	// a row is of, where one file holds several (empty: none named).
+	colCluster
 	numColumns
 )
 
-// columns lists every column of the format in the order a Writer writes them.
+// columns lists every column of the format in the order a Writer writes them
+// (cluster only when asked: Writer.Cluster).
 var columns = [numColumns]string{
 	"timestamp",
 	"namespace",
@@ -50,6 +54,7 @@ var columns = [numColumns]string{
 	"memory_limit_bytes",
 	"oom_killed",
 	"cpu_throttled_fraction",
+	"cluster",
 }
 
 // The reasons a Reader skips a row, as counted in Stats.Skipped.
@@ -65,6 +70,10 @@ const (
 	SkipInvalidName   = "invalid name"
 	SkipNoUsage       = "no usage"
 	SkipThrottleRange = "throttled fraction out of range"
+	// SkipOtherCluster counts the rows of clusters not asked for
+	// (Options.Clusters): a choice, not bad input, so --strict lets them
+	// be.
+	SkipOtherCluster = "other cluster"
 	// SkipDuplicate is not counted by a Reader; the store that finds
 	// duplicates reports them with Stats.SkipLine and Stats.Skip.
 	SkipDuplicate = "duplicate"

@@ -42,8 +42,12 @@ type Options struct {
 	// container.
 	MaxMemory workload.Bytes
 	// Strict makes any row that would be skipped an error naming its line
-	// and reason.
+	// and reason (but a row of a cluster not asked for: Clusters).
 	Strict bool
+	// Clusters, when set, are the only clusters whose rows are read (the
+	// cluster column); the others are skipped as SkipOtherCluster. A row of
+	// no named cluster is read when "" is among them.
+	Clusters []string
 }
 
 // DefaultOptions returns the bounds NewReader and Load use.

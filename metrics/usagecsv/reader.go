@@ -42,7 +42,9 @@ type Reader struct {
 	strict bool // a row to skip is an error
 	sp     splitter
 	col    [numColumns]int // field index of each column, -1 when absent
-	width  int             // fields per record, from the header
+	// clusters are the clusters read (Options.Clusters); nil: all.
+	clusters map[string]bool
+	width    int // fields per record, from the header
 
 	// names interns namespace, workload, pod and container names, so rows
 	// share one string per name and hold no reference to the read buffer.
@@ -148,6 +150,12 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 		stats:    Stats{Skipped: make(map[string]int), First: make(map[string]int), Lines: make(map[string][]int)},
 		stop:     stop,
 		strict:   o.Strict,
+	}
+	if o.Clusters != nil {
+		rd.clusters = make(map[string]bool, len(o.Clusters))
+		for _, c := range o.Clusters {
+			rd.clusters[c] = true
+		}
 	}
 	for _, c := range [...]int{colCPU, colCPURequest, colCPULimit} {
 		rd.max[c], rd.maxSkip[c] = float64(o.MaxCPU), o.SkipCPU()
@@ -293,7 +301,7 @@ func (r *Reader) Read() (Row, error) {
 		if err != nil {
 			return Row{}, r.fail(err)
 		}
-		if skip != "" && r.strict {
+		if skip != "" && skip != SkipOtherCluster && r.strict {
 			return Row{}, r.fail(&ParseError{File: r.name, Line: line, Err: fmt.Errorf("%s (--strict skips no row)", skip)})
 		}
 		// Counted once parsed, so that Read = Used + skipped also when
@@ -489,7 +497,10 @@ func (r *Reader) lookup(f [][]byte) series {
 	// The lookup key holds each field with its length in front, so that no
 	// two different rows share a key whatever their names contain.
 	k := r.scratch[:0]
-	for _, c := range [...]int{colNamespace, colKind, colWorkload, colPod, colContainer} {
+	for _, c := range [...]int{colNamespace, colKind, colWorkload, colPod, colContainer, colCluster} {
+		if r.col[c] < 0 {
+			continue // the cluster column is optional
+		}
 		b := trim(f[r.col[c]])
 		k = binary.AppendUvarint(k, uint64(len(b)))
 		k = append(k, b...)
@@ -499,9 +510,9 @@ func (r *Reader) lookup(f [][]byte) series {
 		return sr
 	}
 	sr := r.resolve(f)
-	if sr.skip == "" || r.unfit < maxUnfitSeries {
+	if sr.skip == "" || sr.skip == SkipOtherCluster || r.unfit < maxUnfitSeries {
 		r.series[string(k)] = sr
-		if sr.skip != "" {
+		if sr.skip != "" && sr.skip != SkipOtherCluster {
 			r.unfit++
 		}
 	}
@@ -538,14 +549,31 @@ func (r *Reader) resolve(f [][]byte) series {
 	for _, c := range cols {
 		names[c] = r.intern(f[r.col[c]])
 	}
+	if c := r.col[colCluster]; c >= 0 {
+		// Any label value names a cluster (an EKS ARN has ":" and "/"),
+		// but one a terminal would not print as itself, or longer than an
+		// object name, is no name.
+		b := trim(f[c])
+		if len(b) > maxClusterName || !untrusted.Printable(string(b)) {
+			return series{skip: SkipInvalidName}
+		}
+		names[colCluster] = r.intern(b)
+	}
+	if r.clusters != nil && !r.clusters[names[colCluster]] {
+		return series{skip: SkipOtherCluster}
+	}
 	return series{
 		key: workload.ContainerKey{
-			Workload:  workload.Key{Namespace: names[colNamespace], Kind: kind, Name: names[colWorkload]},
+			Workload:  workload.Key{Namespace: names[colNamespace], Kind: kind, Name: names[colWorkload], Cluster: names[colCluster]},
 			Container: names[colContainer],
 		},
 		pod: names[colPod],
 	}
 }
+
+// maxClusterName bounds a cluster's name: an ARN of an EKS cluster
+// (about 100 bytes) fits with room to spare.
+const maxClusterName = 253
 
 // intern returns the trimmed name in b as a string shared by every row that
 // has it.

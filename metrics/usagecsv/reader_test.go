@@ -398,12 +398,68 @@ func TestTimestamps(t *testing.T) {
 	}
 }
 
+// TestCluster: the cluster column names each row's cluster; the same
+// workload in two clusters is two workloads, a row without a cluster is of
+// none, and a name no terminal prints as itself is skipped.
+func TestCluster(t *testing.T) {
+	data := "timestamp,namespace,kind,workload,pod,container,cpu_cores,cluster\n" +
+		"1700000000,shop,Deployment,web,web-1,app,0.5,prod-eu\n" +
+		"1700000000,shop,Deployment,web,web-1,app,0.5,arn:aws:eks:eu-west-1:123456789012:cluster/prod\n" +
+		"1700000000,shop,Deployment,web,web-1,app,0.5,\n" +
+		"1700000000,shop,Deployment,web,web-1,app,0.5,\"bad\x1b[31m\"\n" +
+		"1700000000,shop,Deployment,web,web-1,app,0.5," + strings.Repeat("c", 254) + "\n"
+	rows, st, err := readAll(t, data, "usage.csv")
+	require.NoError(t, err)
+	require.Len(t, rows, 3)
+	assert.Equal(t, "prod-eu", rows[0].Key.Workload.Cluster)
+	assert.Equal(t, "shop/Deployment/web@prod-eu/app", rows[0].Key.String())
+	assert.Equal(t, "arn:aws:eks:eu-west-1:123456789012:cluster/prod", rows[1].Key.Workload.Cluster)
+	assert.Empty(t, rows[2].Key.Workload.Cluster)
+	assert.NotEqual(t, rows[0].Key, rows[1].Key)
+	assert.Equal(t, 2, st.Skipped[SkipInvalidName], "a control character, a name too long")
+
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.Cluster = true
+	for _, r := range rows {
+		require.NoError(t, w.Write(r))
+	}
+	require.NoError(t, w.Flush())
+	back, _, err := readAll(t, buf.String(), "again.csv")
+	require.NoError(t, err)
+	require.Len(t, back, 3)
+	for i := range rows {
+		assert.Equal(t, rows[i].Key, back[i].Key, "written and read back")
+	}
+	assert.True(t, strings.HasSuffix(strings.SplitN(buf.String(), "\n", 2)[0], ",cluster"))
+
+	// Only the clusters asked for, even with --strict: a choice, not bad
+	// input.
+	o := DefaultOptions()
+	o.Clusters, o.Strict = []string{"prod-eu", ""}, true
+	cr, err := o.NewReader(strings.NewReader(buf.String()), "again.csv")
+	require.NoError(t, err)
+	var keys []workload.ContainerKey
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		keys = append(keys, row.Key)
+	}
+	require.Len(t, keys, 2)
+	assert.Equal(t, "prod-eu", keys[0].Workload.Cluster)
+	assert.Empty(t, keys[1].Workload.Cluster, "\"\" asks for the rows of no named cluster")
+	assert.Equal(t, 1, cr.Stats().Skipped[SkipOtherCluster])
+}
+
 func TestLayout(t *testing.T) {
 	t.Run("column order, extra columns, spaces, BOM, CRLF", func(t *testing.T) {
-		data := "\ufeff\" container \", pod,cluster,memory_bytes,namespace,kind,workload,timestamp\r\n" +
-			"app,web-1,prod-eu,1048576,shop,Deployment,web,1700000000\r\n" +
+		data := "\ufeff\" container \", pod,zone,memory_bytes,namespace,kind,workload,timestamp\r\n" +
+			"app,web-1,eu-1a,1048576,shop,Deployment,web,1700000000\r\n" +
 			"\r\n" +
-			"app,web-1,prod-eu,2097152,shop,Deployment,web,1700000300"
+			"app,web-1,eu-1a,2097152,shop,Deployment,web,1700000300"
 		rows, st, err := readAll(t, data, "usage.csv")
 		require.NoError(t, err)
 		require.Len(t, rows, 2)

@@ -14,6 +14,9 @@ import (
 // Writer writes rows in the usage CSV format, every column, header first.
 // Call Flush when done.
 type Writer struct {
+	// Cluster adds the cluster column (the rows' Key.Workload.Cluster);
+	// set it before the first Write.
+	Cluster     bool
 	w           *bufio.Writer
 	buf         []byte
 	wroteHeader bool
@@ -57,6 +60,9 @@ func (w *Writer) Write(r Row) error {
 	if s.HasThrottled {
 		b = strconv.AppendFloat(b, s.Throttled, 'g', -1, 64)
 	}
+	if w.Cluster {
+		b = appendString(append(b, ','), r.Key.Workload.Cluster)
+	}
 	b = append(b, '\n')
 	w.buf = b
 	_, err := w.w.Write(b)
@@ -77,7 +83,11 @@ func (w *Writer) header() error {
 		return nil
 	}
 	w.wroteHeader = true
-	_, err := w.w.WriteString(strings.Join(columns[:], ",") + "\n")
+	cols := columns[:colCluster]
+	if w.Cluster {
+		cols = columns[:]
+	}
+	_, err := w.w.WriteString(strings.Join(cols, ",") + "\n")
 	return err
 }
 

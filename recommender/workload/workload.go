@@ -52,12 +52,27 @@ type Key struct {
 	Namespace string
 	Kind      Kind
 	Name      string
+	// Cluster names the cluster where one run reads several (a usage
+	// file's cluster column, a store's cluster label); empty for one, and
+	// then left out of the JSON a Key is written in.
+	Cluster string `json:",omitempty"`
 }
 
-func (k Key) String() string { return fmt.Sprintf("%s/%s/%s", k.Namespace, k.Kind, k.Name) }
+// String is NAMESPACE/KIND/NAME, and @CLUSTER after it where a cluster is
+// named.
+func (k Key) String() string {
+	s := k.Namespace + "/" + string(k.Kind) + "/" + k.Name
+	if k.Cluster != "" {
+		s += "@" + k.Cluster
+	}
+	return s
+}
 
-// Less orders keys by namespace, kind, then name.
+// Less orders keys by cluster, namespace, kind, then name.
 func (k Key) Less(o Key) bool {
+	if k.Cluster != o.Cluster {
+		return k.Cluster < o.Cluster
+	}
 	if k.Namespace != o.Namespace {
 		return k.Namespace < o.Namespace
 	}
@@ -147,5 +162,9 @@ func PrintableName(s string) string {
 
 // Printable returns the key with each part passed through PrintableName.
 func (k Key) Printable() string {
-	return PrintableName(k.Namespace) + "/" + PrintableName(string(k.Kind)) + "/" + PrintableName(k.Name)
+	s := PrintableName(k.Namespace) + "/" + PrintableName(string(k.Kind)) + "/" + PrintableName(k.Name)
+	if k.Cluster != "" {
+		s += "@" + PrintableName(k.Cluster)
+	}
+	return s
 }

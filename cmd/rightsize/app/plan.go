@@ -137,20 +137,23 @@ func (o *PlanOptions) Run(cmd *cobra.Command, streams IOStreams, g *globalOption
 		return fmt.Errorf("writing plan: %w", err)
 	}
 	if o.Patches != "" {
-		written, skipped, err := patch.Write(o.Patches, plan)
-		if err != nil {
-			return fmt.Errorf("writing patches: %w", err)
-		}
-		// written ends with kustomization.yaml, which is not a patch.
-		patches := 0
-		for _, name := range written {
-			if name != patch.KustomizationFile {
-				patches++
+		// One directory per cluster where the plan names several.
+		dirs, err := patch.WriteClusters(o.Patches, plan)
+		for _, d := range dirs {
+			// written ends with kustomization.yaml, which is not a patch.
+			patches := 0
+			for _, name := range d.Written {
+				if name != patch.KustomizationFile {
+					patches++
+				}
+			}
+			fmt.Fprintf(streams.ErrOut, "wrote %d patch file(s) and %s to %s\n", patches, patch.KustomizationFile, d.Dir)
+			for _, s := range d.Skipped {
+				fmt.Fprintf(streams.ErrOut, "no patch for %s\n", s)
 			}
 		}
-		fmt.Fprintf(streams.ErrOut, "wrote %d patch file(s) and %s to %s\n", patches, patch.KustomizationFile, o.Patches)
-		for _, s := range skipped {
-			fmt.Fprintf(streams.ErrOut, "no patch for %s\n", s)
+		if err != nil {
+			return fmt.Errorf("writing patches: %w", err)
 		}
 	}
 	return nil

@@ -1,16 +1,21 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"rightsize.dev/rightsize/internal/golden"
+	"rightsize.dev/rightsize/metrics/usagecsv"
+	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
 	"rightsize.dev/rightsize/report/patch"
 )
@@ -108,4 +113,63 @@ func TestPlanHPAFileSkipsBadObjects(t *testing.T) {
 	code, _, errOut = run(t, "plan", "--hpa", filepath.Join(t.TempDir(), "missing.yaml"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "--hpa: ")
+}
+
+// TestPlanClusters: a usage file of two clusters with the same workload
+// plans two workloads, each named with its cluster in every format;
+// --clusters reads one; --patches writes one directory per cluster.
+func TestPlanClusters(t *testing.T) {
+	var buf bytes.Buffer
+	w := usagecsv.NewWriter(&buf)
+	w.Cluster = true
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 2 * 288 {
+		for c, cluster := range []string{"prod-eu", "prod-us"} {
+			require.NoError(t, w.Write(usagecsv.Row{
+				Key: workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web", Cluster: cluster}, Container: "app"},
+				Sample: workload.Sample{Time: start.Add(time.Duration(i) * 5 * time.Minute), Pod: "web-1",
+					CPU: workload.Cores(0.1 + 0.4*float64(c)), HasCPU: true, Memory: workload.Bytes(100+200*c) * workload.MiB, HasMemory: true,
+					Settings: workload.Settings{Requests: workload.Resources{CPU: 2000, Memory: 2 * workload.GiB}}},
+			}))
+		}
+	}
+	require.NoError(t, w.Flush())
+	file := filepath.Join(t.TempDir(), "usage.csv")
+	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o600))
+
+	code, out, errOut := run(t, "plan", "--input", file, "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	var doc report.PlanDocument
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	require.Len(t, doc.Workloads, 2)
+	assert.Equal(t, "prod-eu", doc.Workloads[0].Cluster)
+	assert.Equal(t, "prod-us", doc.Workloads[1].Cluster)
+	assert.NotEqual(t, doc.Workloads[0].Containers[0].Recommended, doc.Workloads[1].Containers[0].Recommended, "each from its own cluster's usage")
+
+	code, out, errOut = run(t, "plan", "--input", file)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "shop/Deployment/web@prod-eu")
+	assert.Contains(t, out, "shop/Deployment/web@prod-us")
+
+	code, out, errOut = run(t, "plan", "--input", file, "-o", "csv")
+	require.Equal(t, 0, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "cluster,namespace,kind,workload,"), out)
+	assert.Contains(t, out, "\nprod-us,shop,Deployment,web,app,")
+
+	code, out, errOut = run(t, "plan", "--input", file, "--clusters", "prod-us", "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	doc = report.PlanDocument{}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	require.Len(t, doc.Workloads, 1)
+	assert.Equal(t, "prod-us", doc.Workloads[0].Cluster)
+	assert.Contains(t, errOut, "576 other cluster")
+
+	dir := t.TempDir()
+	code, _, errOut = run(t, "plan", "--input", file, "--patches", dir)
+	require.Equal(t, 0, code, errOut)
+	for _, c := range []string{"prod-eu", "prod-us"} {
+		assert.FileExists(t, filepath.Join(dir, c, patch.KustomizationFile))
+		assert.FileExists(t, filepath.Join(dir, c, "shop-deployment-web.yaml"))
+		assert.Contains(t, errOut, "wrote 1 patch file(s) and kustomization.yaml to "+filepath.Join(dir, c)+"\n")
+	}
 }

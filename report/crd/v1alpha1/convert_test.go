@@ -94,7 +94,10 @@ func TestFromPlanCarriesTheDocument(t *testing.T) {
 // document's fields, JSON names and Go kinds, all the way down, so a field
 // added to the document cannot be left out of the resource unnoticed.
 func TestDocumentTypesMirrorReport(t *testing.T) {
-	assert.Equal(t, jsonShape(reflect.TypeFor[report.WorkloadDocument]()), jsonShape(reflect.TypeFor[WorkloadDocument]()))
+	// A Recommendation lives in the cluster of its workload: the report's
+	// cluster, which names one of several, has no place in it.
+	want := strings.Replace(jsonShape(reflect.TypeFor[report.WorkloadDocument]()), "cluster,omitempty:string, ", "", 1)
+	assert.Equal(t, want, jsonShape(reflect.TypeFor[WorkloadDocument]()))
 }
 
 // jsonShape describes a type by its JSON names and the Go kinds under
