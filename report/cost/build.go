@@ -333,6 +333,11 @@ func (b *builder) groups() {
 	r := b.r
 	ns := map[string]*Group{}
 	teams := map[string]*Group{}
+	clusters := map[string]*Group{}
+	named := false
+	for _, wc := range r.Workloads {
+		named = named || wc.Key.Cluster != ""
+	}
 	add := func(m map[string]*Group, name string, wc WorkloadCost) {
 		g := m[name]
 		if g == nil {
@@ -362,13 +367,17 @@ func (b *builder) groups() {
 				t.tot.ExtraCost -= t.s
 			}
 		}
-		add(ns, wc.Key.Namespace, wc)
+		add(ns, namespaceGroup(wc.Key), wc)
+		if named {
+			add(clusters, clusterGroup(wc.Key), wc)
+		}
 		if r.TeamLabel != "" {
 			add(teams, wc.Team, wc)
 		}
 	}
 	r.Totals.Pods = b.podsIn(r.Period)
 	r.PreviousTotals.Pods = b.podsIn(r.PreviousPeriod)
+	r.Clusters = sortedGroups(clusters)
 	r.Namespaces = sortedGroups(ns)
 	r.Teams = sortedGroups(teams)
 	slices.SortStableFunc(r.Workloads, func(a, b WorkloadCost) int {
@@ -384,16 +393,35 @@ func (b *builder) groups() {
 
 // podsIn counts the distinct pods with a sample in w.
 func (b *builder) podsIn(w Window) int {
-	pods := map[[2]string]bool{}
+	pods := map[[3]string]bool{}
 	for _, ck := range b.in.Store.Containers() {
 		for _, s := range b.in.Store.Series(ck) {
 			lo, hi := s.Search(w.Start.UnixMilli()), s.Search(w.End.UnixMilli())
 			if lo < hi {
-				pods[[2]string{ck.Workload.Namespace, s.Pod}] = true
+				pods[[3]string{ck.Workload.Cluster, ck.Workload.Namespace, s.Pod}] = true
 			}
 		}
 	}
 	return len(pods)
+}
+
+// namespaceGroup names a workload's namespace group: the namespace, and
+// its cluster after an @ where one is named, so that a namespace of the
+// same name in two clusters is two groups.
+func namespaceGroup(k workload.Key) string {
+	if k.Cluster != "" {
+		return k.Namespace + "@" + k.Cluster
+	}
+	return k.Namespace
+}
+
+// clusterGroup names a workload's cluster group; NoLabel for a workload of
+// no named cluster among others that name theirs.
+func clusterGroup(k workload.Key) string {
+	if k.Cluster == "" {
+		return NoLabel
+	}
+	return k.Cluster
 }
 
 // sortedGroups orders groups by requested cost, highest first, the "no

@@ -46,6 +46,9 @@ func WriteCSV(w io.Writer, r *Report) error {
 		return append(rec, money(prev.Requested), money(prev.Used), money(prev.Idle), money(prev.Savings))
 	}
 	records := [][]string{row("total", "total", "", "", "", "", "", r.Totals.Cost, &r.PreviousTotals.Cost)}
+	for _, g := range r.Clusters {
+		records = append(records, row("cluster", g.Name, "", "", "", "", "", g.Cost, &g.Previous))
+	}
 	for _, g := range r.Namespaces {
 		records = append(records, row("namespace", g.Name, g.Name, "", "", "", "", g.Cost, &g.Previous))
 	}

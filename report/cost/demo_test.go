@@ -140,3 +140,31 @@ func demoInputWithTeams(t testing.TB) Input {
 	in.Plan, in.Previous = plans(t, in.Store, in.Specs, in.HPAs, in.End, in.Period)
 	return in
 }
+
+// demoInputClusters is the demo data as two clusters would report it:
+// every workload in prod-eu, and web and api also in prod-us (the same
+// names, the same usage).
+func demoInputClusters(t testing.TB) Input {
+	t.Helper()
+	src := loadDemo(t)
+	st := history.NewStore()
+	for _, ck := range src.Containers() {
+		for _, cluster := range []string{"prod-eu", "prod-us"} {
+			if cluster == "prod-us" && ck.Workload.Name != "web" && ck.Workload.Name != "api" {
+				continue
+			}
+			k := ck
+			k.Workload.Cluster = cluster
+			for _, ser := range src.Series(ck) {
+				for i := range ser.Len() {
+					st.Add(k, ser.At(i))
+				}
+			}
+		}
+	}
+	st.Finalize()
+	in := demoInput(t)
+	in.Store = st
+	in.Plan, in.Previous = plans(t, st, nil, nil, in.End, in.Period)
+	return in
+}

@@ -109,5 +109,11 @@ func fmtWindow(w Window) string {
 	return fmtTime(w.Start) + " → " + fmtTime(w.End) + " UTC"
 }
 
-// workloadName is a workload's short name for charts: "namespace/name".
-func workloadName(k workload.Key) string { return k.Namespace + "/" + k.Name }
+// workloadName is a workload's short name for charts: "namespace/name",
+// and "@cluster" after it where one is named.
+func workloadName(k workload.Key) string {
+	if k.Cluster != "" {
+		return k.Namespace + "/" + k.Name + "@" + k.Cluster
+	}
+	return k.Namespace + "/" + k.Name
+}

@@ -12,7 +12,8 @@ import (
 )
 
 // TestGolden pins the Markdown and CSV reports on the demo data with a
-// fixed end, and the Markdown with teams and node-pool prices.
+// fixed end, the Markdown with teams and node-pool prices, and the
+// Markdown of two clusters.
 func TestGolden(t *testing.T) {
 	teams := demoInputWithTeams(t)
 	teams.Pricing.Currency = "EUR"
@@ -25,6 +26,7 @@ func TestGolden(t *testing.T) {
 		{"demo.md", demoInput(t), func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
 		{"demo.csv", demoInput(t), func(b *bytes.Buffer, r *Report) error { return WriteCSV(b, r) }},
 		{"demo-teams.md", teams, func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
+		{"demo-clusters.md", demoInputClusters(t), func(b *bytes.Buffer, r *Report) error { return WriteMarkdown(b, r) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {

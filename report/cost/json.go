@@ -36,8 +36,10 @@ type Document struct {
 	Totals  TotalsDocument `json:"totals"`
 	// Previous and Change are absent when the previous period has no data;
 	// Change holds relative changes (0.1 = +10 %).
-	Previous   *TotalsDocument       `json:"previous,omitempty"`
-	Change     *ChangeDocument       `json:"change,omitempty"`
+	Previous *TotalsDocument `json:"previous,omitempty"`
+	Change   *ChangeDocument `json:"change,omitempty"`
+	// Clusters are set where workloads name several.
+	Clusters   []GroupDocument       `json:"clusters,omitempty"`
 	Namespaces []GroupDocument       `json:"namespaces"`
 	TeamLabel  string                `json:"teamLabel,omitempty"`
 	Teams      []GroupDocument       `json:"teams,omitempty"`
@@ -125,6 +127,7 @@ type GroupDocument struct {
 
 // WorkloadDocument is one workload's cost and what the plan would change.
 type WorkloadDocument struct {
+	Cluster    string            `json:"cluster,omitempty"`
 	Namespace  string            `json:"namespace"`
 	Kind       string            `json:"kind"`
 	Name       string            `json:"name"`
@@ -168,6 +171,7 @@ type DayDocument struct {
 
 // WorkloadRefDocument names a workload with its savings.
 type WorkloadRefDocument struct {
+	Cluster   string  `json:"cluster,omitempty"`
 	Namespace string  `json:"namespace"`
 	Kind      string  `json:"kind"`
 	Name      string  `json:"name"`
@@ -178,6 +182,7 @@ type WorkloadRefDocument struct {
 type RiskDocument struct {
 	Severity     string `json:"severity"`
 	Kind         string `json:"kind"`
+	Cluster      string `json:"cluster,omitempty"`
 	Namespace    string `json:"namespace"`
 	WorkloadKind string `json:"workloadKind"`
 	Workload     string `json:"workload"`
@@ -209,6 +214,7 @@ type HPASectionDocument struct {
 // HPADocument is an existing HPA (its bounds and targets) or a suggested
 // one (the recommendation's, with Replicas and Why).
 type HPADocument struct {
+	Cluster     string              `json:"cluster,omitempty"`
 	Namespace   string              `json:"namespace"`
 	Kind        string              `json:"kind"`
 	Name        string              `json:"name"`
@@ -286,12 +292,15 @@ func NewDocument(r *Report) Document {
 	for _, g := range r.Namespaces {
 		d.Namespaces = append(d.Namespaces, GroupDocument{Name: g.Name, Workloads: g.Workloads, Cost: costDoc(g.Cost), Previous: costDoc(g.Previous)})
 	}
+	for _, g := range r.Clusters {
+		d.Clusters = append(d.Clusters, GroupDocument{Name: g.Name, Workloads: g.Workloads, Cost: costDoc(g.Cost), Previous: costDoc(g.Previous)})
+	}
 	for _, g := range r.Teams {
 		d.Teams = append(d.Teams, GroupDocument{Name: g.Name, Workloads: g.Workloads, Cost: costDoc(g.Cost), Previous: costDoc(g.Previous)})
 	}
 	for _, w := range r.Workloads {
 		d.Workloads = append(d.Workloads, WorkloadDocument{
-			Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name,
+			Cluster: w.Key.Cluster, Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name,
 			Team: w.Team, NodePool: w.NodePool, Replicas: w.Replicas, Critical: w.Critical,
 			QoS:        QoSChangeDocument{Current: string(w.QoS), Recommended: string(w.QoSRecommended)},
 			Requests:   RequestsDocument{Current: resources(w.Requests), Recommended: resources(w.Recommended)},
@@ -311,7 +320,7 @@ func NewDocument(r *Report) Document {
 	}
 	for _, k := range r.Risks {
 		d.Risks = append(d.Risks, RiskDocument{Severity: k.Severity.String(), Kind: string(k.Kind),
-			Namespace: k.Workload.Namespace, WorkloadKind: string(k.Workload.Kind), Workload: k.Workload.Name,
+			Cluster: k.Workload.Cluster, Namespace: k.Workload.Namespace, WorkloadKind: string(k.Workload.Kind), Workload: k.Workload.Name,
 			Container: k.Container, Rule: k.Rule, Detail: k.Detail})
 	}
 	for _, q := range r.QoS {
@@ -387,7 +396,7 @@ func resources(r workload.Resources) ResourcesDocument {
 }
 
 func ref(w WorkloadCost) WorkloadRefDocument {
-	return WorkloadRefDocument{Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name, Savings: money4(w.Savings)}
+	return WorkloadRefDocument{Cluster: w.Key.Cluster, Namespace: w.Key.Namespace, Kind: string(w.Key.Kind), Name: w.Key.Name, Savings: money4(w.Savings)}
 }
 
 // planned adds what the plan says: the pod CPU request, the reasons and
@@ -414,7 +423,7 @@ func (d *HPADocument) planned(p HPAPlan) {
 }
 
 func hpaDoc(h workload.HPA) HPADocument {
-	d := HPADocument{Namespace: h.Target.Namespace, Kind: string(h.Target.Kind), Name: h.Target.Name,
+	d := HPADocument{Cluster: h.Target.Cluster, Namespace: h.Target.Namespace, Kind: string(h.Target.Kind), Name: h.Target.Name,
 		MinReplicas: h.MinReplicas, MaxReplicas: h.MaxReplicas, Targets: []HPATargetDocument{}}
 	for _, t := range h.Metrics {
 		d.Targets = append(d.Targets, HPATargetDocument(t))

@@ -89,9 +89,13 @@ func mdRisks(bw io.Writer, v *view) {
 	}
 }
 
-// mdGroups is the cost by namespace and, where a team label is set, by
-// team.
+// mdGroups is the cost by cluster where several are named, by namespace
+// and, where a team label is set, by team.
 func mdGroups(bw io.Writer, v *view) {
+	if len(v.Clusters) > 0 {
+		fmt.Fprint(bw, "\n### Cost by cluster\n\n")
+		writeGroupTable(bw, "Cluster", v.Clusters, false)
+	}
 	fmt.Fprint(bw, "\n### Cost by namespace\n\n")
 	writeGroupTable(bw, "Namespace", v.Namespaces, true)
 	if v.TeamLabel != "" {

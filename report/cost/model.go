@@ -61,6 +61,11 @@ type Report struct {
 	// HasPrevious is false when no sample fell into the previous period.
 	HasPrevious bool
 
+	// Clusters are the costs by cluster where workloads name theirs (a
+	// usage file's cluster column, a store's cluster label); empty for one
+	// unnamed cluster. A namespace is then grouped per cluster
+	// (namespace@cluster).
+	Clusters   []Group
 	Namespaces []Group
 	// TeamLabel is the label teams come from; Teams is empty without one.
 	TeamLabel string

@@ -20,6 +20,7 @@ type view struct {
 	// SavingsNote explains gross savings against extra cost.
 	SavingsNote string
 
+	Clusters   []groupRow
 	Namespaces []groupRow
 	TeamLabel  string
 	Teams      []groupRow
@@ -111,6 +112,9 @@ func (r *Report) view() view {
 			r.Money(t.GrossSavings), r.Money(t.ExtraCost)),
 	}
 	v.Headline[0].Note = v.Counts
+	for _, g := range r.Clusters {
+		v.Clusters = append(v.Clusters, r.groupRow(g))
+	}
 	for _, g := range r.Namespaces {
 		v.Namespaces = append(v.Namespaces, r.groupRow(g))
 	}
