@@ -103,9 +103,14 @@ type starting struct {
 	n  int
 }
 
-type recommendation struct {
-	at       int64
-	replicas int
+// recommendations are the desired counts of consecutive syncs that
+// agreed, from the sync at first to the one at last: a stabilization
+// window asks only whether a count was recommended within it, so one run
+// answers for its syncs (a window holds tens of syncs, and the count
+// seldom changes from one to the next).
+type recommendations struct {
+	first, last int64
+	replicas    int
 }
 
 // sim is one replay's controller and pods.
@@ -119,10 +124,12 @@ type sim struct {
 	ready        int
 	pending      []starting // starting pods by the time they are ready, oldest first
 	starting     int        // the pods in pending
-	recs         []recommendation
+	recs         []recommendations
 	events       []scaleEvent
 	keepRecs     int64 // ms of recommendations the windows need
 	keepEvents   int64 // ms of events the policies need
+	upWindow     int64 // ms of the stabilization windows
+	downWindow   int64
 	fig          Figures
 	replicaMs    float64
 	coreMs       float64
@@ -137,7 +144,8 @@ type sim struct {
 func newSim(h workload.HPA, u, r float64, o ReplayOptions) *sim {
 	s := &sim{h: h, u: u, r: r, o: o, up: h.Behavior.Up(), down: h.Behavior.Down(),
 		min: min(max(h.MinReplicas, 1), maxReplicas), max: min(max(h.MaxReplicas, h.MinReplicas, 1), maxReplicas), toleranceTop: u * (1 + o.Tolerance)}
-	s.keepRecs = max(s.up.StabilizationWindow, s.down.StabilizationWindow).Milliseconds()
+	s.upWindow, s.downWindow = s.up.StabilizationWindow.Milliseconds(), s.down.StabilizationWindow.Milliseconds()
+	s.keepRecs = max(s.upWindow, s.downWindow)
 	for _, p := range append(append([]workload.ScalingPolicy{}, s.up.Policies...), s.down.Policies...) {
 		s.keepEvents = max(s.keepEvents, p.Period.Milliseconds())
 	}
@@ -200,22 +208,32 @@ func (s *sim) step(t int64, load float64) {
 	// Stabilization: scaling up takes the lowest recommendation of its
 	// window, scaling down the highest of its.
 	upRec, downRec := desired, desired
-	upFrom, downFrom := t-s.up.StabilizationWindow.Milliseconds(), t-s.down.StabilizationWindow.Milliseconds()
+	upFrom, downFrom := t-s.upWindow, t-s.downWindow
 	for _, rc := range s.recs {
-		if rc.at > upFrom {
+		// A run has a sync within the window if its last one is.
+		if rc.last > upFrom {
 			upRec = min(upRec, rc.replicas)
 		}
-		if rc.at > downFrom {
+		if rc.last > downFrom {
 			downRec = max(downRec, rc.replicas)
 		}
 	}
-	s.recs = append(s.recs, recommendation{t, desired})
+	if n := len(s.recs); n > 0 && s.recs[n-1].replicas == desired {
+		s.recs[n-1].last = t
+	} else {
+		s.recs = append(s.recs, recommendations{t, t, desired})
+	}
 	next := current
 	if next < upRec {
 		next = upRec
 	}
 	if next > downRec {
 		next = downRec
+	}
+	if next == current {
+		// The limits bound a change and never move a count from where it
+		// is: current is within [min, max] and between the two limits.
+		return
 	}
 	// Rate policies, then min and max.
 	upLimit := max(s.scaleUpLimit(t, current), current)
@@ -275,8 +293,10 @@ func (s *sim) desired(load float64) int {
 
 // trim drops recommendations and events no window or period needs.
 func (s *sim) trim(t int64) {
+	// A run is dropped once its last sync is out of every window; one
+	// partly out answers for its syncs still in.
 	k := 0
-	for k < len(s.recs) && s.recs[k].at <= t-s.keepRecs {
+	for k < len(s.recs) && s.recs[k].last <= t-s.keepRecs {
 		k++
 	}
 	if k > 0 {
@@ -294,6 +314,9 @@ func (s *sim) trim(t int64) {
 // periodStart is the replica count at the start of a policy's period: the
 // current count without the changes made within it.
 func (s *sim) periodStart(t int64, current int, period time.Duration) int {
+	if len(s.events) == 0 {
+		return current
+	}
 	n := current
 	from := t - period.Milliseconds()
 	for _, e := range s.events {
@@ -305,15 +328,16 @@ func (s *sim) periodStart(t int64, current int, period time.Duration) int {
 }
 
 func (s *sim) scaleUpLimit(t int64, current int) int {
-	switch s.up.Select {
-	case workload.SelectDisabled:
+	switch {
+	case s.up.Select == workload.SelectDisabled:
 		return current
+	case len(s.up.Policies) == 0:
+		return math.MaxInt
 	}
-	result, pick := math.MinInt, func(a, b int) int { return max(a, b) }
-	if s.up.Select == workload.SelectMin {
-		result, pick = math.MaxInt, func(a, b int) int { return min(a, b) }
-	}
-	for _, p := range s.up.Policies {
+	// Max (the default) selects the policy allowing the biggest change.
+	lowest := s.up.Select == workload.SelectMin
+	result := 0
+	for i, p := range s.up.Policies {
 		start := s.periodStart(t, current, p.Period)
 		var proposed int
 		switch p.Type {
@@ -322,25 +346,24 @@ func (s *sim) scaleUpLimit(t int64, current int) int {
 		default:
 			proposed = ceilInt(float64(start) * (1 + float64(p.Value)/100))
 		}
-		result = pick(result, proposed)
-	}
-	if len(s.up.Policies) == 0 {
-		return math.MaxInt
+		if i == 0 || lowest && proposed < result || !lowest && proposed > result {
+			result = proposed
+		}
 	}
 	return result
 }
 
 func (s *sim) scaleDownLimit(t int64, current int) int {
-	switch s.down.Select {
-	case workload.SelectDisabled:
+	switch {
+	case s.down.Select == workload.SelectDisabled:
 		return current
+	case len(s.down.Policies) == 0:
+		return math.MinInt
 	}
 	// Max selects the policy allowing the biggest change: the lowest count.
-	result, pick := math.MaxInt, func(a, b int) int { return min(a, b) }
-	if s.down.Select == workload.SelectMin {
-		result, pick = math.MinInt, func(a, b int) int { return max(a, b) }
-	}
-	for _, p := range s.down.Policies {
+	highest := s.down.Select == workload.SelectMin
+	result := 0
+	for i, p := range s.down.Policies {
 		start := s.periodStart(t, current, p.Period)
 		var proposed int
 		switch p.Type {
@@ -349,10 +372,9 @@ func (s *sim) scaleDownLimit(t int64, current int) int {
 		default:
 			proposed = int(float64(start) * (1 - float64(p.Value)/100))
 		}
-		result = pick(result, proposed)
-	}
-	if len(s.down.Policies) == 0 {
-		return math.MinInt
+		if i == 0 || highest && proposed > result || !highest && proposed < result {
+			result = proposed
+		}
 	}
 	return result
 }

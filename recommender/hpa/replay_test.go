@@ -104,3 +104,22 @@ func TestReplayFixed(t *testing.T) {
 	assert.InDelta(t, 0.25, f.Saturated, 1e-9)
 	assert.InDelta(t, 25*40*15/3600.0, f.ReplicaHours, 1e-9)
 }
+
+// BenchmarkReplayThirtyDays is one replay of 30 days of a spiky diurnal load at
+// 5-minute points with Kubernetes' defaults (15 s syncs): what a
+// recommendation repeats for every target and window it tries.
+func BenchmarkReplayThirtyDays(b *testing.B) {
+	l := synth(30, spiky)
+	// 5-minute points, as usage files and Prometheus give them.
+	five := Load{Step: 5 * time.Minute, MemoryCorrelation: math.NaN()}
+	for i := 0; i < len(l.CPU); i += 5 {
+		five.CPU, five.Pods = append(five.CPU, l.CPU[i]), append(five.Pods, 1)
+	}
+	h := workload.HPA{MinReplicas: 2, MaxReplicas: 40, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := Replay(five, 0.5, h, DefaultReplay); !ok {
+			b.Fatal("no replay")
+		}
+	}
+}
