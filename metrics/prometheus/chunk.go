@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -214,7 +215,9 @@ func (c *collector) scopeOf(ch chunk) chunkScope {
 
 // refinement is the pods the coarse reads cannot settle, read again step
 // by step: those whose settings changed, and those that restarted (an OOM
-// kill, maybe).
+// kill, maybe). They are named as the queries select them, by pod name: a
+// pod of the same name in another namespace or cluster of the chunk is
+// read again too, whole.
 type refinement struct {
 	settings, ooms map[string]bool
 }
@@ -494,8 +497,9 @@ func (c *collector) readOOMKills(ctx context.Context, sc chunkScope, d *chunkDat
 }
 
 const (
-	skipInvalid = "invalid values (NaN, infinite, out of range, negative or off the step grid)"
-	skipNames   = "series with a namespace, pod, container or owner name Kubernetes does not allow"
+	skipInvalid  = "invalid values (NaN, infinite, out of range, negative or off the step grid)"
+	skipNames    = "series with a namespace, pod, container or owner name Kubernetes does not allow"
+	skipClusters = "series with a cluster label value that is not printable or longer than 253 bytes"
 )
 
 // stepIndex returns a function that maps a timestamp to its step in a
@@ -520,16 +524,52 @@ func seriesOf(ls model.LabelSet, l labelNames) podSeries {
 		namespace: string(ls[model.LabelName(l.namespace)]),
 		pod:       string(ls[model.LabelName(l.pod)]),
 		container: string(ls[model.LabelName(l.container)]),
+		cluster:   clusterOf(ls, l.cluster),
 	}
 }
 
-// valid reports whether the series names a pod container Kubernetes could
-// have: anything else is not read (kubeName).
-func (s podSeries) valid() bool {
-	return kubeName(s.namespace) && kubeName(s.pod) && kubeName(s.container)
+// clusterOf returns a series' cluster: the cluster label's value, "" when
+// no cluster label is set (a label without a name in a hostile answer is
+// no cluster).
+func clusterOf(ls model.LabelSet, label string) string {
+	if label == "" {
+		return ""
+	}
+	return string(ls[model.LabelName(label)])
 }
 
+// clusterName reports whether s can name a cluster. Any label value may
+// (an EKS cluster's ARN holds ':' and '/'), but one a terminal would not
+// print as itself, or longer than an object name, names none: its series
+// are skipped, so that no such text reaches a table or a file name.
+func clusterName(s string) bool {
+	return len(s) <= maxClusterName && untrusted.Printable(s)
+}
+
+// maxClusterName bounds a cluster's name, as a usage file's cluster
+// column is bounded.
+const maxClusterName = 253
+
+// unusable returns why the series cannot be read, or "": a name
+// Kubernetes does not allow (kubeName), or a cluster that is none.
+func (s podSeries) unusable() string {
+	switch {
+	case !kubeName(s.namespace) || !kubeName(s.pod) || !kubeName(s.container):
+		return skipNames
+	case !clusterName(s.cluster):
+		return skipClusters
+	}
+	return ""
+}
+
+// valid reports whether the series names a pod container Kubernetes could
+// have, in a cluster that can be named: anything else is not read.
+func (s podSeries) valid() bool { return s.unusable() == "" }
+
 func (s podSeries) compare(o podSeries) int {
+	if c := strings.Compare(s.cluster, o.cluster); c != 0 {
+		return c
+	}
 	if c := strings.Compare(s.namespace, o.namespace); c != 0 {
 		return c
 	}
@@ -552,12 +592,13 @@ func (c *collector) load(d *chunkData) {
 	unresolved := map[resolution]map[nsName]bool{}
 	for _, s := range keys {
 		sv := d.usage[s]
-		wk, why := c.owners.workloadOf(s.namespace, s.pod)
+		pod := s.podName()
+		wk, why := c.owners.workloadOf(pod)
 		if why != resolved {
 			if unresolved[why] == nil {
 				unresolved[why] = map[nsName]bool{}
 			}
-			unresolved[why][nsName{s.namespace, s.pod}] = true
+			unresolved[why][pod] = true
 		}
 		ck := workload.ContainerKey{Workload: wk, Container: s.container}
 		var req, lim *settingsTrack

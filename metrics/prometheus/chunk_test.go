@@ -35,8 +35,8 @@ func TestChurnedPods(t *testing.T) {
 	late := &stepValues{}
 	late.cpu.add(2, 1)
 	late.mem.add(3, 1)
-	a1, a2 := podSeries{"ns", "a", "app"}, podSeries{"ns", "a", "sidecar"}
-	b, c, d := podSeries{"ns", "b", "app"}, podSeries{"ns", "c", "app"}, podSeries{"ns", "d", "app"}
+	a1, a2 := podSeries{"ns", "a", "app", ""}, podSeries{"ns", "a", "sidecar", ""}
+	b, c, d := podSeries{"ns", "b", "app", ""}, podSeries{"ns", "c", "app", ""}, podSeries{"ns", "d", "app", ""}
 	data := &chunkData{c: chunk{start: 0, end: 4}, usage: map[podSeries]*stepValues{
 		a1: spanning(), a2: late, // a started within the chunk
 		b: spanning(), // b lived through it, restart count seen

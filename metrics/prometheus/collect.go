@@ -27,9 +27,9 @@ type Result struct {
 	// at the last step, for workloads with pods running then.
 	Specs map[workload.Key]workload.Spec
 	// HPAs are the HorizontalPodAutoscalers kube-state-metrics exports at
-	// the last step, by namespace and name. HPAsKnown says they could be
-	// read: with it, no HPAs means there are none; without it, a warning
-	// says why they are unknown.
+	// the last step, by cluster, namespace and name. HPAsKnown says they
+	// could be read: with it, no HPAs means there are none; without it, a
+	// warning says why they are unknown.
 	HPAs      []workload.HPA
 	HPAsKnown bool
 	// URL is the server, without credentials.
@@ -39,6 +39,9 @@ type Result struct {
 	Step        time.Duration
 	// Series counts the pod containers found; Samples the samples kept.
 	Series, Samples int
+	// Clusters are the clusters of the pod containers read, in order ("" for
+	// series without the label); nil without a cluster label.
+	Clusters []string
 	// Queries counts API calls; Requests the HTTP requests sent for them,
 	// retries included; Retries and Splits how often a request was retried
 	// and a chunk split in two after a "too large" answer.
@@ -76,6 +79,10 @@ func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Log
 		log = slog.New(slog.DiscardHandler)
 	}
 	user, _ := ParseSelector(o.Selector) // validated above
+	if len(o.Clusters) > 0 {
+		// The store leaves the other clusters out, listings included.
+		user = append(user, anyOf(o.Names.ClusterLabel, uniqueSorted(o.Clusters)))
+	}
 	c := &collector{
 		o:       o,
 		w:       newWindow(o.End, o.History, o.Step),
@@ -243,6 +250,13 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		Failed:        c.failed,
 		Skipped:       c.skipped,
 	}
+	if c.o.Names.ClusterLabel != "" {
+		res.Clusters = []string{}
+		for s := range c.lastSeen {
+			res.Clusters = append(res.Clusters, s.cluster)
+		}
+		res.Clusters = uniqueSorted(res.Clusters)
+	}
 	res.Warnings = append(res.Warnings, c.q.serverWarnings()...)
 	res.Warnings = append(res.Warnings, c.notes...)
 	for _, why := range []resolution{noPodOwner, unknownOwnerKind, replicaSetUnowned} {
@@ -320,16 +334,18 @@ func (c *collector) discover(ctx context.Context) ([]podSeries, error) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		invalid := 0
+		unusable := map[string]int{}
 		for _, ls := range sets {
 			s := seriesOf(ls, c.o.Names.cadvisorLabels())
-			if s.valid() {
-				found[s] = true
-			} else {
-				invalid++
+			if why := s.unusable(); why != "" {
+				unusable[why]++
+				continue
 			}
+			found[s] = true
 		}
-		c.skip(skipNames, invalid)
+		for _, why := range sortedKeys(unusable) {
+			c.skip(why, unusable[why])
+		}
 		return nil
 	}
 	n := (len(namespaces) + batch - 1) / batch
@@ -374,11 +390,18 @@ func (c *collector) readOwners(ctx context.Context, groups []group) (map[int]boo
 				jobs, err = c.ownersOf(ctx, "reading Job owners of "+g.String(), c.o.Names.JobOwner, "job_name", nsOnly, uniqueSorted(jobNames), span)
 			}
 			if err == nil {
-				nsl, pl := model.LabelName(c.o.Names.KSMNamespaceLabel), model.LabelName(c.o.Names.KSMPodLabel)
+				n := c.o.Names
+				nsl := model.LabelName(n.KSMNamespaceLabel)
 				mu.Lock()
-				c.skip(skipNames, addOwners(c.owners.pods, pods, nsl, pl)+
-					addOwners(c.owners.replicaSets, rs, nsl, "replicaset")+
-					addOwners(c.owners.jobs, jobs, nsl, "job_name"))
+				for _, skipped := range []map[string]int{
+					addOwners(c.owners.pods, pods, objectLabels{nsl, model.LabelName(n.KSMPodLabel), n.ClusterLabel}),
+					addOwners(c.owners.replicaSets, rs, objectLabels{nsl, "replicaset", n.ClusterLabel}),
+					addOwners(c.owners.jobs, jobs, objectLabels{nsl, "job_name", n.ClusterLabel}),
+				} {
+					for _, why := range sortedKeys(skipped) {
+						c.skip(why, skipped[why])
+					}
+				}
 				ok[g.id] = true
 				mu.Unlock()
 				return nil

@@ -27,6 +27,12 @@
 // cAdvisor's pod-level and pause-container series are left out with
 // container!="" and container!="POD".
 //
+// A store holding several clusters is read per cluster with
+// Names.ClusterLabel: every aggregation and join keeps that label, so
+// same-named pods of two clusters stay apart, and every workload names its
+// cluster (workload.Key.Cluster); Options.Clusters has the store leave the
+// other clusters out.
+//
 // The reduction happens in Prometheus: every raw sample falls into exactly
 // one step (rate over step+1ms, max_over_time over step−1ms), so the mean of
 // CPU, the memory peaks and the OOM and settings events are the same as if

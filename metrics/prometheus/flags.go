@@ -37,6 +37,7 @@ type Flags struct {
 	Concurrency     int
 	Retries         int
 	Selector        string
+	ClusterLabel    string
 	Metrics         []string
 	Labels          []string
 	MaxPoints       int
@@ -71,6 +72,13 @@ func (p *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&p.Labels, "prometheus-label", nil, "use another label name, as KEY=NAME with KEY one of "+strings.Join(LabelKeys(), ", ")+"; repeatable")
 	fs.IntVar(&p.MaxPoints, "prometheus-max-points", p.MaxPoints, "most points (series × steps) one response may hold; the window is split to stay below")
 	fs.Var(cliflag.ByteSize(&p.MaxResponseSize), "prometheus-max-response-size", "most bytes of one response after decompression, a quantity (64Mi, 100M); a larger answer is split in time or fails; auto: 160 bytes per --prometheus-max-points point, at least 16Mi (31Mi for 200000)")
+}
+
+// AddClusterFlag registers --prometheus-cluster-label, for the commands
+// that read several clusters at once (with --clusters): a process that
+// acts on one cluster has no use for it.
+func (p *Flags) AddClusterFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&p.ClusterLabel, "prometheus-cluster-label", "", "the label that tells clusters apart in a store holding several (Thanos, Mimir, VictoriaMetrics), e.g. cluster: every query keeps it, and each workload is read in its cluster and named NAMESPACE/KIND/NAME@CLUSTER")
 }
 
 // Enabled tells whether --prometheus-url was given.
@@ -161,6 +169,18 @@ func (p *Flags) Options() (Options, error) {
 			if err := o.Names.SetName(k, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", set.flag, err))
 			}
+		}
+	}
+	if p.ClusterLabel != "" {
+		// Checked against the label names set above; said here in terms
+		// of the flag, and left out of the options when invalid so that
+		// it is said once.
+		n := o.Names
+		n.ClusterLabel = p.ClusterLabel
+		if err := n.validateClusterLabel(); err != nil {
+			errs = append(errs, fmt.Errorf("--prometheus-cluster-label: %w", err))
+		} else {
+			o.Names = n
 		}
 	}
 	if err := o.Validate(); err != nil {

@@ -61,6 +61,12 @@ func (f *Follower) Source() string {
 	if o.Selector != "" {
 		s += " selector " + o.Selector
 	}
+	if o.Names.ClusterLabel != "" {
+		s += " cluster label " + o.Names.ClusterLabel
+	}
+	if len(o.Clusters) > 0 {
+		s += fmt.Sprintf(" clusters %q", uniqueSorted(o.Clusters))
+	}
 	return s
 }
 

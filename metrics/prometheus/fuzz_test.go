@@ -213,6 +213,7 @@ var answerSeeds = []string{
 	`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1, "2"] , [ 3 ,"4" ]]}]}}`,
 	`{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"2",3]]}]}}`,
 	`{"status":"success","data":{"resultType":"matrix","result":[{`,
+	`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"cluster":"\u001b[2J\u202e","namespace":"shop","pod":"web-0","container":"app"},"values":[[1731110400,"0.25"]]},{"metric":{"cluster":"` + strings.Repeat("c", 300) + `","namespace":"shop","pod":"web-0","container":"app"},"values":[[1731110400,"0.5"]]}]}}`,
 }
 
 // encodeSeries renders decoded series as the API would, so that they can
@@ -394,63 +395,89 @@ func FuzzCollect(f *testing.F) {
 	// Every instant query gets the one body: the HPA queries read it as
 	// scale targets, replicas and metric targets at once.
 	f.Add(steady, []byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"shop","pod":"web-0","owner_kind":"<none>","owner_name":"<none>","horizontalpodautoscaler":"web","scaletargetref_kind":"Deployment","scaletargetref_name":"web","metric_name":"cpu","metric_target_type":"utilization"},"value":[1763121600,"3"]}]}}`))
+	// Two clusters of the same names, and clusters that are no names.
+	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"cluster":"east","namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.25"]]},{"metric":{"cluster":"west","namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.5"]]},{"metric":{"cluster":"\u001b]0;x\u0007","namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"1"]]}]}}`),
+		[]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"cluster":"east","namespace":"shop","pod":"web-0","owner_kind":"StatefulSet","owner_name":"web","horizontalpodautoscaler":"web","scaletargetref_kind":"StatefulSet","scaletargetref_name":"web"},"value":[1763121600,"2"]},{"metric":{"cluster":"\u202e\u001b[2J","namespace":"shop","pod":"web-0","owner_kind":"DaemonSet","owner_name":"evil","horizontalpodautoscaler":"web","scaletargetref_kind":"Deployment","scaletargetref_name":"web"},"value":[1763121600,"3"]}]}}`))
 	series := []byte(`{"status":"success","data":[{"namespace":"shop","pod":"web-0","container":"app"}]}`)
+	// With a cluster label the listing names the pod container in a
+	// cluster, and in one that is no name.
+	clustered := []byte(`{"status":"success","data":[{"cluster":"east","namespace":"shop","pod":"web-0","container":"app"},{"cluster":"\u001b[2J","namespace":"shop","pod":"web-0","container":"app"}]}`)
 	f.Fuzz(func(t *testing.T, rangeBody, instantBody []byte) {
-		o := fakeOptions("http://prometheus:9090")
-		o.End = time.Unix(1763121600, 0) // 2025-11-14T12:00:00Z, a step
-		o.Transport = fakeRoundTripper(func(r *http.Request) *http.Response {
-			switch {
-			case strings.HasSuffix(r.URL.Path, "/values"):
-				return fakeResponse(200, nil, []byte(`{"status":"success","data":["shop"]}`))
-			case strings.HasSuffix(r.URL.Path, "/series"):
-				return fakeResponse(200, nil, series)
-			case strings.HasSuffix(r.URL.Path, "/query_range"):
-				return fakeResponse(200, nil, rangeBody)
-			}
-			return fakeResponse(200, nil, instantBody)
-		})
-		var res *Result
-		var err error
-		alloclimit.Check(t, alloclimit.Bound(len(rangeBody)+len(instantBody)), func() { res, err = Collect(context.Background(), o, nil, nil) })
-		if err != nil {
-			safeMessage(t, err.Error())
-			return
+		fuzzCollect(t, "", series, rangeBody, instantBody)
+		fuzzCollect(t, "cluster", clustered, rangeBody, instantBody)
+	})
+}
+
+// fuzzCollect runs one collection of FuzzCollect, with clusterLabel as the
+// cluster label, the listing answered with series. Every cluster read is
+// a name (none without the label).
+func fuzzCollect(t *testing.T, clusterLabel string, series, rangeBody, instantBody []byte) {
+	o := fakeOptions("http://prometheus:9090")
+	o.End = time.Unix(1763121600, 0) // 2025-11-14T12:00:00Z, a step
+	o.Names.ClusterLabel = clusterLabel
+	o.Transport = fakeRoundTripper(func(r *http.Request) *http.Response {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/values"):
+			return fakeResponse(200, nil, []byte(`{"status":"success","data":["shop"]}`))
+		case strings.HasSuffix(r.URL.Path, "/series"):
+			return fakeResponse(200, nil, series)
+		case strings.HasSuffix(r.URL.Path, "/query_range"):
+			return fakeResponse(200, nil, rangeBody)
 		}
-		if testing.Verbose() {
-			t.Logf("%d samples, %d failed, %d HPAs, warnings %q", res.Samples, len(res.Failed), len(res.HPAs), res.Warnings)
+		return fakeResponse(200, nil, instantBody)
+	})
+	var res *Result
+	var err error
+	alloclimit.Check(t, alloclimit.Bound(len(rangeBody)+len(instantBody)), func() { res, err = Collect(context.Background(), o, nil, nil) })
+	if err != nil {
+		safeMessage(t, err.Error())
+		return
+	}
+	if testing.Verbose() {
+		t.Logf("cluster label %q: %d samples, %d failed, %d HPAs, clusters %q, warnings %q", clusterLabel, res.Samples, len(res.Failed), len(res.HPAs), res.Clusters, res.Warnings)
+	}
+	for _, w := range res.Warnings {
+		safeMessage(t, w)
+	}
+	for _, f := range res.Failed {
+		safeMessage(t, f.Error())
+	}
+	cluster := func(k workload.Key) {
+		t.Helper()
+		if clusterLabel == "" && k.Cluster != "" || !clusterName(k.Cluster) {
+			t.Fatalf("%+v: cluster %q", k, k.Cluster)
 		}
-		for _, w := range res.Warnings {
-			safeMessage(t, w)
+	}
+	if !res.HPAsKnown && len(res.HPAs) > 0 {
+		t.Fatalf("%d HPAs, unknown", len(res.HPAs))
+	}
+	for _, h := range res.HPAs {
+		if !kubeName(h.Name) || !kubeName(h.Target.Name) || h.MinReplicas < 1 || h.MinReplicas > h.MaxReplicas || h.MaxReplicas > maxHPAReplicas {
+			t.Fatalf("HPA %+v", h)
 		}
-		for _, f := range res.Failed {
-			safeMessage(t, f.Error())
-		}
-		if !res.HPAsKnown && len(res.HPAs) > 0 {
-			t.Fatalf("%d HPAs, unknown", len(res.HPAs))
-		}
-		for _, h := range res.HPAs {
-			if !kubeName(h.Name) || !kubeName(h.Target.Name) || h.MinReplicas < 1 || h.MinReplicas > h.MaxReplicas || h.MaxReplicas > maxHPAReplicas {
-				t.Fatalf("HPA %+v", h)
-			}
-		}
-		first, last := o.End.Add(-o.History), o.End
-		for _, k := range res.Store.Containers() {
-			for _, s := range res.Store.Series(k) {
-				for i := range s.Len() {
-					smp := s.At(i)
-					if smp.Time.Before(first) || smp.Time.After(last) {
-						t.Fatalf("sample at %s outside the window", smp.Time)
-					}
-					if smp.HasCPU && (math.IsNaN(float64(smp.CPU)) || math.IsInf(float64(smp.CPU), 0) || smp.CPU < 0) {
-						t.Fatalf("CPU %v", smp.CPU)
-					}
-					if smp.HasThrottled && !(smp.Throttled >= 0 && smp.Throttled <= 1) {
-						t.Fatalf("throttled %v", smp.Throttled)
-					}
+		cluster(h.Target)
+	}
+	for k := range res.Specs {
+		cluster(k)
+	}
+	first, last := o.End.Add(-o.History), o.End
+	for _, k := range res.Store.Containers() {
+		cluster(k.Workload)
+		for _, s := range res.Store.Series(k) {
+			for i := range s.Len() {
+				smp := s.At(i)
+				if smp.Time.Before(first) || smp.Time.After(last) {
+					t.Fatalf("sample at %s outside the window", smp.Time)
+				}
+				if smp.HasCPU && (math.IsNaN(float64(smp.CPU)) || math.IsInf(float64(smp.CPU), 0) || smp.CPU < 0) {
+					t.Fatalf("CPU %v", smp.CPU)
+				}
+				if smp.HasThrottled && !(smp.Throttled >= 0 && smp.Throttled <= 1) {
+					t.Fatalf("throttled %v", smp.Throttled)
 				}
 			}
 		}
-	})
+	}
 }
 
 // FuzzHPAs converts the answers of the four HPA queries, decoded as
@@ -487,7 +514,7 @@ func FuzzHPAs(f *testing.F) {
 					*in.vec = vector(series)
 				}
 			}
-			hpas, _ = a.hpas("namespace")
+			hpas, _ = a.hpas("namespace", "")
 		})
 		for i, h := range hpas {
 			if !kubeName(h.Name) || !kubeName(h.Target.Namespace) || !kubeName(h.Target.Name) || !kindName(string(h.Target.Kind)) {

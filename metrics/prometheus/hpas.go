@@ -73,7 +73,7 @@ func (c *collector) readHPAs(ctx context.Context, ksmSeen bool) (hpas []workload
 		}
 		*q.answer = v
 	}
-	hpas, r := a.hpas(model.LabelName(c.o.Names.KSMNamespaceLabel))
+	hpas, r := a.hpas(model.LabelName(c.o.Names.KSMNamespaceLabel), c.o.Names.ClusterLabel)
 	for _, reason := range sortedKeys(r.skipped) {
 		c.skip(reason, r.skipped[reason])
 	}
@@ -123,13 +123,14 @@ type hpaBuild struct {
 	bad      bool // replicas out of bounds
 }
 
-// hpas converts the answers into HPAs, by namespace and name. An HPA is
-// one info series (its scale target) with its max replicas; min replicas
+// hpas converts the answers into HPAs, by cluster (clusterLabel's value;
+// none without it), namespace and name. An HPA is one info series (its
+// scale target, in its cluster) with its max replicas; min replicas
 // default to 1, as in Kubernetes. A metric target out of bounds is left
 // out alone; replicas out of bounds leave the whole HPA out, whose range
 // would be a guess.
-func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) {
-	h := &hpaAssembly{nsLabel: nsLabel, r: hpaReading{skipped: map[string]int{}},
+func (a *hpaAnswers) hpas(nsLabel model.LabelName, clusterLabel string) ([]workload.HPA, hpaReading) {
+	h := &hpaAssembly{nsLabel: nsLabel, clusterLabel: clusterLabel, r: hpaReading{skipped: map[string]int{}},
 		byName: map[nsName]*hpaBuild{}, withInfo: map[nsName]bool{}, orphans: map[nsName]bool{}}
 	h.addInfo(a.info)
 	h.addReplicas(a.minReplicas, func(b *hpaBuild, n int) { b.hpa.MinReplicas = n })
@@ -142,9 +143,10 @@ func (a *hpaAnswers) hpas(nsLabel model.LabelName) ([]workload.HPA, hpaReading) 
 // hpaAssembly builds the HPAs from kube-state-metrics' series, one kind of
 // series after the other.
 type hpaAssembly struct {
-	nsLabel model.LabelName
-	r       hpaReading
-	byName  map[nsName]*hpaBuild
+	nsLabel      model.LabelName
+	clusterLabel string
+	r            hpaReading
+	byName       map[nsName]*hpaBuild
 	// withInfo holds the HPAs with an info series, valid or not: only the
 	// others show an older kube-state-metrics (orphans).
 	withInfo, orphans map[nsName]bool
@@ -154,13 +156,16 @@ type hpaAssembly struct {
 // name spoils it.
 func (h *hpaAssembly) addInfo(info model.Vector) {
 	for _, s := range info {
-		k, ok := hpaNameOf(s.Metric, h.nsLabel)
-		if ok {
+		k, why := h.nameOf(s.Metric)
+		if why == "" {
 			h.withInfo[k] = true
 		}
-		target, tok := hpaTargetOf(k.namespace, s.Metric)
-		if !ok || !tok {
-			h.r.skipped[skipHPANames]++
+		target, tok := hpaTargetOf(k, s.Metric)
+		if why == "" && !tok {
+			why = skipHPANames
+		}
+		if why != "" {
+			h.r.skipped[why]++
 			continue
 		}
 		if b := h.byName[k]; b != nil {
@@ -177,9 +182,9 @@ func (h *hpaAssembly) addInfo(info model.Vector) {
 // find returns the HPA a spec series belongs to; nil for one without a
 // valid name (counted) or without an info series (remembered).
 func (h *hpaAssembly) find(s *model.Sample) *hpaBuild {
-	k, ok := hpaNameOf(s.Metric, h.nsLabel)
-	if !ok {
-		h.r.skipped[skipHPANames]++
+	k, why := h.nameOf(s.Metric)
+	if why != "" {
+		h.r.skipped[why]++
 		return nil
 	}
 	b := h.byName[k]
@@ -282,22 +287,30 @@ func (h *hpaAssembly) finish() ([]workload.HPA, hpaReading) {
 	}
 	h.r.withoutInfo = len(h.orphans)
 	slices.SortFunc(out, func(x, y workload.HPA) int {
-		return cmp.Or(strings.Compare(x.Target.Namespace, y.Target.Namespace), strings.Compare(x.Name, y.Name))
+		return cmp.Or(strings.Compare(x.Target.Cluster, y.Target.Cluster), strings.Compare(x.Target.Namespace, y.Target.Namespace), strings.Compare(x.Name, y.Name))
 	})
 	return out, h.r
 }
 
-// hpaNameOf names the HPA of a series; ok is false unless both names are
-// ones Kubernetes allows.
-func hpaNameOf(m model.Metric, nsLabel model.LabelName) (nsName, bool) {
-	k := nsName{string(m[nsLabel]), string(m[hpaLabel])}
-	return k, kubeName(k.namespace) && kubeName(k.name)
+// nameOf names the HPA of a series, in its cluster; why says what makes
+// the series unusable: names Kubernetes does not allow, or a cluster that
+// is none.
+func (h *hpaAssembly) nameOf(m model.Metric) (k nsName, why string) {
+	k = nsName{string(m[h.nsLabel]), string(m[hpaLabel]), clusterOf(model.LabelSet(m), h.clusterLabel)}
+	switch {
+	case !kubeName(k.namespace) || !kubeName(k.name):
+		return k, skipHPANames
+	case !clusterName(k.cluster):
+		return k, skipClusters
+	}
+	return k, ""
 }
 
-// hpaTargetOf reads the workload an info series scales. A kind rightsize
-// does not know (an Argo Rollout, say) is kept as it is, as the cluster
-// source does, if it is a kind's name at all.
-func hpaTargetOf(namespace string, m model.Metric) (workload.Key, bool) {
+// hpaTargetOf reads the workload an info series of the HPA hpa scales, in
+// the HPA's namespace and cluster. A kind rightsize does not know (an
+// Argo Rollout, say) is kept as it is, as the cluster source does, if it
+// is a kind's name at all.
+func hpaTargetOf(hpa nsName, m model.Metric) (workload.Key, bool) {
 	kind, name := string(m["scaletargetref_kind"]), string(m["scaletargetref_name"])
 	k, ok := workload.ParseKind(kind)
 	if !ok {
@@ -306,7 +319,7 @@ func hpaTargetOf(namespace string, m model.Metric) (workload.Key, bool) {
 		}
 		k = workload.Kind(kind)
 	}
-	return workload.Key{Namespace: namespace, Kind: k, Name: name}, kubeName(name)
+	return workload.Key{Namespace: hpa.namespace, Kind: k, Name: name, Cluster: hpa.cluster}, kubeName(name)
 }
 
 // kindName reports whether s can be a Kubernetes kind: an upper-case

@@ -159,7 +159,7 @@ func TestHPAsOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, r := tt.answers.hpas("namespace")
+			got, r := tt.answers.hpas("namespace", "")
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.skipped, r.skipped)
 			assert.Equal(t, tt.withoutInfo, r.withoutInfo)
@@ -182,7 +182,7 @@ func TestHPAsOfSortsByNamespaceAndName(t *testing.T) {
 		info:        model.Vector{info("b", "x"), info("a", "y"), info("a", "x")},
 		maxReplicas: model.Vector{max("b", "x"), max("a", "y"), max("a", "x")},
 	}
-	got, _ := a.hpas("exported_namespace")
+	got, _ := a.hpas("exported_namespace", "")
 	var names []string
 	for _, h := range got {
 		names = append(names, h.Target.Namespace+"/"+h.Name)

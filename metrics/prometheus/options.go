@@ -96,6 +96,10 @@ type Options struct {
 	// cluster="prod" or namespace=~"shop|cart", for stores that hold
 	// several clusters or to read a part of one.
 	Selector string
+	// Clusters, with Names.ClusterLabel, are the only clusters read: a
+	// matcher on the label joins every selector, so that the store does
+	// the filtering. "" stands for series without the label.
+	Clusters []string
 
 	// Transport, if set, carries the requests instead of the one the HTTP
 	// client configuration builds, without its authentication, TLS and
@@ -135,17 +139,26 @@ type Names struct {
 	// its namespace label became exported_namespace).
 	NamespaceLabel, PodLabel, ContainerLabel          string
 	KSMNamespaceLabel, KSMPodLabel, KSMContainerLabel string
+
+	// ClusterLabel, when set, tells clusters apart in a store that holds
+	// several (an external label of Thanos, Mimir or VictoriaMetrics):
+	// every aggregation keeps it, so that same-named pods of two clusters
+	// never mix, and every workload read names its value as its cluster.
+	// Empty, the default, reads one cluster. It is no key of SetName: a
+	// default would turn it on.
+	ClusterLabel string
 }
 
-// labelNames are the three labels that name a pod container.
-type labelNames struct{ namespace, pod, container string }
+// labelNames are the labels that name a pod container: the three on a
+// series, and the cluster label where one is set.
+type labelNames struct{ namespace, pod, container, cluster string }
 
 func (n Names) cadvisorLabels() labelNames {
-	return labelNames{n.NamespaceLabel, n.PodLabel, n.ContainerLabel}
+	return labelNames{n.NamespaceLabel, n.PodLabel, n.ContainerLabel, n.ClusterLabel}
 }
 
 func (n Names) ksmLabels() labelNames {
-	return labelNames{n.KSMNamespaceLabel, n.KSMPodLabel, n.KSMContainerLabel}
+	return labelNames{n.KSMNamespaceLabel, n.KSMPodLabel, n.KSMContainerLabel, n.ClusterLabel}
 }
 
 // DefaultNames returns the names of cAdvisor (as the kubelet exports it) and
@@ -257,7 +270,33 @@ func (n Names) validate() error {
 			errs = append(errs, fmt.Errorf("name %s: %q is not a valid name", f.key, v))
 		}
 	}
+	if err := n.validateClusterLabel(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// validateClusterLabel checks the cluster label: a label name that is
+// none of those the queries read or make themselves, which a grouping by
+// it would clash with.
+func (n Names) validateClusterLabel() error {
+	l := n.ClusterLabel
+	switch {
+	case l == "":
+		return nil
+	case !labelNameRE.MatchString(l):
+		return fmt.Errorf("cluster label %q is not a valid label name", l)
+	}
+	d := n.withDefaults()
+	for i, f := range d.nameFields() {
+		if i >= metricNames && *f.field == l {
+			return fmt.Errorf("cluster label %q is the %s label already", l, f.key)
+		}
+	}
+	if slices.Contains(fixedLabels, l) {
+		return fmt.Errorf("cluster label %q is a label the queries read already", l)
+	}
+	return nil
 }
 
 // Compression is whether responses come gzip-compressed. Compression cuts
@@ -446,6 +485,9 @@ func (o Options) Validate() error {
 	}
 	if _, err := ParseSelector(o.Selector); err != nil {
 		errs = append(errs, fmt.Errorf("selector: %w", err))
+	}
+	if len(o.Clusters) > 0 && o.Names.ClusterLabel == "" {
+		errs = append(errs, errors.New("clusters to read need the cluster label that tells them apart"))
 	}
 	if err := o.Names.validate(); err != nil {
 		errs = append(errs, err)

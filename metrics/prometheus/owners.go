@@ -6,8 +6,14 @@ import (
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
-// nsName is a namespaced object name.
-type nsName struct{ namespace, name string }
+// nsName is a namespaced object name, in its cluster where a cluster
+// label is set: same-named objects of two clusters are two objects.
+type nsName struct{ namespace, name, cluster string }
+
+// podName names the pod of a pod container.
+func (s podSeries) podName() nsName {
+	return nsName{namespace: s.namespace, name: s.pod, cluster: s.cluster}
+}
 
 // owner is an object's controlling owner as kube-state-metrics reports it.
 type owner struct{ kind, name string }
@@ -24,15 +30,27 @@ func newOwners() *owners {
 	return &owners{pods: map[nsName]owner{}, replicaSets: map[nsName]owner{}, jobs: map[nsName]owner{}}
 }
 
-// addOwners records owners from a result with the label naming the owned
-// object. It returns how many it left out for names Kubernetes does not
-// allow.
-func addOwners(m map[nsName]owner, vec model.Vector, nsLabel, objLabel model.LabelName) (invalid int) {
+// objectLabels are the labels that name an owned object: its namespace,
+// its name (objLabel: pod, replicaset or job_name) and its cluster.
+type objectLabels struct {
+	namespace, object model.LabelName
+	cluster           string
+}
+
+// addOwners records owners from a result. It returns how many series it
+// left out, by reason: names Kubernetes does not allow, or a cluster that
+// is none.
+func addOwners(m map[nsName]owner, vec model.Vector, l objectLabels) (skipped map[string]int) {
+	skipped = map[string]int{}
 	for _, s := range vec {
-		k := nsName{string(s.Metric[nsLabel]), string(s.Metric[objLabel])}
+		k := nsName{string(s.Metric[l.namespace]), string(s.Metric[l.object]), clusterOf(model.LabelSet(s.Metric), l.cluster)}
 		o := owner{string(s.Metric["owner_kind"]), string(s.Metric["owner_name"])}
 		if !kubeName(k.namespace) || !kubeName(k.name) || !o.none() && !kubeName(o.name) {
-			invalid++
+			skipped[skipNames]++
+			continue
+		}
+		if !clusterName(k.cluster) {
+			skipped[skipClusters]++
 			continue
 		}
 		// A controlling owner wins over "<none>" should both be seen.
@@ -41,7 +59,7 @@ func addOwners(m map[nsName]owner, vec model.Vector, nsLabel, objLabel model.Lab
 		}
 		m[k] = o
 	}
-	return invalid
+	return skipped
 }
 
 // resolution is how a pod's workload was found; anything but resolved is
@@ -55,14 +73,17 @@ const (
 	replicaSetUnowned resolution = "pods of ReplicaSets owned by a kind other than Deployment, planned as ReplicaSets"
 )
 
-// workloadOf resolves a pod to its top-level workload: ReplicaSet →
-// Deployment, Job → CronJob, StatefulSet and DaemonSet directly, no owner →
-// the pod itself.
-func (o *owners) workloadOf(namespace, pod string) (workload.Key, resolution) {
+// workloadOf resolves a pod to its top-level workload, in the pod's
+// cluster: ReplicaSet → Deployment, Job → CronJob, StatefulSet and
+// DaemonSet directly, no owner → the pod itself.
+func (o *owners) workloadOf(p nsName) (workload.Key, resolution) {
+	namespace, pod := p.namespace, p.name
 	key := func(k workload.Kind, name string) workload.Key {
-		return workload.Key{Namespace: namespace, Kind: k, Name: name}
+		return workload.Key{Namespace: namespace, Kind: k, Name: name, Cluster: p.cluster}
 	}
-	po, ok := o.pods[nsName{namespace, pod}]
+	// The owners of a pod's owner are in the pod's cluster.
+	in := func(name string) nsName { return nsName{namespace: namespace, name: name, cluster: p.cluster} }
+	po, ok := o.pods[p]
 	if !ok {
 		return key(workload.Pod, pod), noPodOwner
 	}
@@ -72,7 +93,7 @@ func (o *owners) workloadOf(namespace, pod string) (workload.Key, resolution) {
 	}
 	switch po.kind {
 	case string(workload.ReplicaSet):
-		ro := o.replicaSets[nsName{namespace, po.name}]
+		ro := o.replicaSets[in(po.name)]
 		switch {
 		case ro.kind == string(workload.Deployment):
 			return key(workload.Deployment, ro.name), resolved
@@ -82,7 +103,7 @@ func (o *owners) workloadOf(namespace, pod string) (workload.Key, resolution) {
 			return key(workload.ReplicaSet, po.name), replicaSetUnowned
 		}
 	case string(workload.Job):
-		jo := o.jobs[nsName{namespace, po.name}]
+		jo := o.jobs[in(po.name)]
 		if jo.kind == string(workload.CronJob) {
 			return key(workload.CronJob, jo.name), resolved
 		}

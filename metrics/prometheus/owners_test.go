@@ -29,16 +29,16 @@ func TestWorkloadOf(t *testing.T) {
 		[3]string{"debug", "<none>", "<none>"},
 		[3]string{"kube-apiserver-node1", "Node", "node1"},
 		[3]string{"legacy-abc", "ReplicationController", "legacy"},
-	), "namespace", "pod")
+	), objectLabels{"namespace", "pod", ""})
 	addOwners(o.replicaSets, vec("replicaset",
 		[3]string{"web-7d9f", "Deployment", "web"},
 		[3]string{"bare-rs", "<none>", "<none>"},
 		[3]string{"rollout-6c", "Rollout", "rollout"},
-	), "namespace", "replicaset")
+	), objectLabels{"namespace", "replicaset", ""})
 	addOwners(o.jobs, vec("job_name",
 		[3]string{"report-29891580", "CronJob", "report"},
 		[3]string{"once", "<none>", "<none>"},
-	), "namespace", "job_name")
+	), objectLabels{"namespace", "job_name", ""})
 
 	key := func(k workload.Kind, name string) workload.Key {
 		return workload.Key{Namespace: "shop", Kind: k, Name: name}
@@ -62,7 +62,7 @@ func TestWorkloadOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pod, func(t *testing.T) {
-			got, why := o.workloadOf("shop", tt.pod)
+			got, why := o.workloadOf(nsName{"shop", tt.pod, ""})
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.why, why)
 		})
@@ -74,6 +74,6 @@ func TestAddOwnersPrefersController(t *testing.T) {
 	addOwners(m, model.Vector{
 		{Metric: model.Metric{"namespace": "a", "pod": "p", "owner_kind": "ReplicaSet", "owner_name": "rs"}},
 		{Metric: model.Metric{"namespace": "a", "pod": "p", "owner_kind": "<none>", "owner_name": "<none>"}},
-	}, "namespace", "pod")
-	assert.Equal(t, owner{"ReplicaSet", "rs"}, m[nsName{"a", "p"}])
+	}, objectLabels{"namespace", "pod", ""})
+	assert.Equal(t, owner{"ReplicaSet", "rs"}, m[nsName{"a", "p", ""}])
 }

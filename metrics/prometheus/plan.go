@@ -41,13 +41,17 @@ func (w window) at(i int) time.Time { return w.first.Add(time.Duration(i) * w.st
 // last returns the time of the last step.
 func (w window) last() time.Time { return w.at(w.n - 1) }
 
-// podSeries is one pod container found in the index.
+// podSeries is one pod container found in the index. cluster is the
+// cluster label's value: empty without the label, or for a series without
+// it.
 type podSeries struct {
-	namespace, pod, container string
+	namespace, pod, container, cluster string
 }
 
 // group is a set of pod containers one selector picks: whole namespaces, or
-// a list of pods of one large namespace.
+// a list of pods of one large namespace, in every cluster that has them
+// (results tell clusters apart by the label, and a group is sized for all
+// its clusters' pods).
 type group struct {
 	id         int
 	namespaces []string

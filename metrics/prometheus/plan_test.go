@@ -44,7 +44,7 @@ func TestGroupSeries(t *testing.T) {
 	add := func(ns string, pods, containers int) {
 		for p := range pods {
 			for c := range containers {
-				all = append(all, podSeries{ns, fmt.Sprintf("%s-pod-%03d", ns, p), fmt.Sprintf("c%d", c)})
+				all = append(all, podSeries{ns, fmt.Sprintf("%s-pod-%03d", ns, p), fmt.Sprintf("c%d", c), ""})
 			}
 		}
 	}

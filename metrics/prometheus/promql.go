@@ -1,7 +1,6 @@
 package prometheus
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -31,15 +30,28 @@ func (p promql) ksm(g []Matcher, extra ...Matcher) []Matcher {
 	return append(append(append([]Matcher{}, p.user...), g...), extra...)
 }
 
+// labels lists the labels of a grouping or a join: the cluster label
+// first where one is set, so that no result merges or matches series of
+// two clusters.
+func (p promql) labels(names ...string) string {
+	if p.n.ClusterLabel != "" {
+		names = append([]string{p.n.ClusterLabel}, names...)
+	}
+	return strings.Join(names, ", ")
+}
+
+// by is the aggregation of every query: the max by the labels read.
+func (p promql) by(names ...string) string { return "max by (" + p.labels(names...) + ") " }
+
 // byContainer is the grouping of per-container results of cAdvisor series.
 func (p promql) byContainer(extra ...string) string {
-	return "max by (" + strings.Join(append([]string{p.n.NamespaceLabel, p.n.PodLabel, p.n.ContainerLabel}, extra...), ", ") + ") "
+	return p.by(append([]string{p.n.NamespaceLabel, p.n.PodLabel, p.n.ContainerLabel}, extra...)...)
 }
 
 // byKSMContainer is the grouping of per-container results of
 // kube-state-metrics series.
 func (p promql) byKSMContainer(extra ...string) string {
-	return "max by (" + strings.Join(append([]string{p.n.KSMNamespaceLabel, p.n.KSMPodLabel, p.n.KSMContainerLabel}, extra...), ", ") + ") "
+	return p.by(append([]string{p.n.KSMNamespaceLabel, p.n.KSMPodLabel, p.n.KSMContainerLabel}, extra...)...)
 }
 
 // promDuration renders d in the largest unit that keeps it exact.
@@ -129,7 +141,7 @@ func (p promql) throttled(g []Matcher, step time.Duration) string {
 // termination reason is OOMKilled: only those steps are returned.
 func (p promql) ooms(g []Matcher, step time.Duration) string {
 	restarts := selector(p.n.Restarts, p.ksm(g)...)
-	on := p.n.KSMNamespaceLabel + ", " + p.n.KSMPodLabel + ", " + p.n.KSMContainerLabel
+	on := p.labels(p.n.KSMNamespaceLabel, p.n.KSMPodLabel, p.n.KSMContainerLabel)
 	return "((" + p.byKSMContainer() + "(" + p.current(restarts) + ") - " + p.byKSMContainer() + "(" + p.currentAgo(restarts, step) + ")) > 0)" +
 		" and on (" + on + ") (" + p.byKSMContainer() + "(" + p.current(selector(p.n.LastTerminatedReason, p.ksm(g, Matcher{Name: "reason", Op: "=", Value: "OOMKilled"})...)) + ") == 1)"
 }
@@ -137,6 +149,13 @@ func (p promql) ooms(g []Matcher, step time.Duration) string {
 // settingsSelector selects requests or limits of app and init containers.
 func (p promql) settingsSelector(g []Matcher, names ...string) string {
 	return selector("", p.ksm(g, anyOf("__name__", names), Matcher{Name: "resource", Op: "=~", Value: "cpu|memory"})...)
+}
+
+// fixedLabels are the labels the queries read or make whose names are not
+// configurable (Names).
+var fixedLabels = []string{
+	"__name__", "resource", "reason", "owner_kind", "owner_name", "owner_is_controller", "replicaset", "job_name", "restart_policy",
+	hpaLabel, "scaletargetref_kind", "scaletargetref_name", "metric_name", "metric_target_type", settingLabel,
 }
 
 // The setting label tells requests, limits and restarts apart in the
@@ -210,14 +229,14 @@ func (p promql) settingsAt(g []Matcher, names ...string) string {
 // podOwners returns each pod's controlling owner seen within the range
 // ending at the query's instant.
 func (p promql) podOwners(g []Matcher, r time.Duration) string {
-	return "max by (" + p.n.KSMNamespaceLabel + ", " + p.n.KSMPodLabel + ", owner_kind, owner_name) (last_over_time(" +
+	return p.by(p.n.KSMNamespaceLabel, p.n.KSMPodLabel, "owner_kind", "owner_name") + "(last_over_time(" +
 		selector(p.n.PodOwner, p.ksm(g, Matcher{Name: "owner_is_controller", Op: "!=", Value: "false"})...) + "[" + promDuration(r) + "]))"
 }
 
 // owners returns the controlling owners of ReplicaSets or Jobs (label is
 // replicaset or job_name) named in names.
 func (p promql) owners(metric, label string, g []Matcher, names []string, r time.Duration) string {
-	return "max by (" + p.n.KSMNamespaceLabel + ", " + label + ", owner_kind, owner_name) (last_over_time(" +
+	return p.by(p.n.KSMNamespaceLabel, label, "owner_kind", "owner_name") + "(last_over_time(" +
 		selector(metric, p.ksm(g, anyOf(label, names), Matcher{Name: "owner_is_controller", Op: "!=", Value: "false"})...) + "[" + promDuration(r) + "]))"
 }
 
@@ -234,7 +253,7 @@ func (p promql) initContainers(g []Matcher) string {
 
 // podCreated returns each pod's creation time.
 func (p promql) podCreated(g []Matcher) string {
-	return fmt.Sprintf("max by (%s, %s) (%s)", p.n.KSMNamespaceLabel, p.n.KSMPodLabel, selector(p.n.PodCreated, p.ksm(g)...))
+	return p.by(p.n.KSMNamespaceLabel, p.n.KSMPodLabel) + "(" + selector(p.n.PodCreated, p.ksm(g)...) + ")"
 }
 
 // podsSelector returns the series selector of the discovery: the cAdvisor
@@ -247,18 +266,18 @@ func (p promql) podsSelector(g []Matcher) string {
 // API version kube-state-metrics adds is left out: the kind and name
 // name the workload.
 func (p promql) hpaInfo() string {
-	return "max by (" + p.n.KSMNamespaceLabel + ", " + hpaLabel + ", scaletargetref_kind, scaletargetref_name) (" + selector(hpaInfo, p.ksm(nil)...) + ")"
+	return p.by(p.n.KSMNamespaceLabel, hpaLabel, "scaletargetref_kind", "scaletargetref_name") + "(" + selector(hpaInfo, p.ksm(nil)...) + ")"
 }
 
 // hpaReplicas returns each HPA's min or max replicas (metric says which).
 func (p promql) hpaReplicas(metric string) string {
-	return "max by (" + p.n.KSMNamespaceLabel + ", " + hpaLabel + ") (" + selector(metric, p.ksm(nil)...) + ")"
+	return p.by(p.n.KSMNamespaceLabel, hpaLabel) + "(" + selector(metric, p.ksm(nil)...) + ")"
 }
 
 // hpaTargets returns each HPA's metric targets, one series per metric and
 // target type, the target as the value.
 func (p promql) hpaTargets() string {
-	return "max by (" + p.n.KSMNamespaceLabel + ", " + hpaLabel + ", metric_name, metric_target_type) (" + selector(hpaTargetMetric, p.ksm(nil)...) + ")"
+	return p.by(p.n.KSMNamespaceLabel, hpaLabel, "metric_name", "metric_target_type") + "(" + selector(hpaTargetMetric, p.ksm(nil)...) + ")"
 }
 
 // hpaV1 counts kube-state-metrics v1's HPA series.

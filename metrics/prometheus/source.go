@@ -37,8 +37,12 @@ func (s Source) Load(ctx context.Context, report progress.Func) (*recommender.Da
 // Summary is the one line said about a collection.
 func (r *Result) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "prometheus %s: %d pod containers, %d samples from %s to %s at %s steps, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
-		r.URL, r.Series, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step),
+	clusters := ""
+	if r.Clusters != nil {
+		clusters = fmt.Sprintf(" in %d clusters", len(r.Clusters))
+	}
+	fmt.Fprintf(&b, "prometheus %s: %d pod containers%s, %d samples from %s to %s at %s steps, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
+		r.URL, r.Series, clusters, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step),
 		len(r.Specs), r.Queries, progress.Bytes(r.BytesReceived), progress.Bytes(r.BytesOnWire))
 	if r.Retries > 0 || r.Splits > 0 {
 		fmt.Fprintf(&b, ", %d retries, %d splits", r.Retries, r.Splits)

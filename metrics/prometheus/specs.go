@@ -46,10 +46,10 @@ func (c *collector) livePods() (live, atEnd map[nsName]bool) {
 	live, atEnd = map[nsName]bool{}, map[nsName]bool{}
 	for s, t := range c.lastSeen {
 		if t.After(newest.Add(-time.Hour)) {
-			live[nsName{s.namespace, s.pod}] = true
+			live[s.podName()] = true
 		}
 		if t.Equal(c.w.last()) {
-			atEnd[nsName{s.namespace, s.pod}] = true
+			atEnd[s.podName()] = true
 		}
 	}
 	return live, atEnd
@@ -86,9 +86,10 @@ type templateAnswers struct {
 }
 
 // queryTemplates asks kube-state-metrics about the group's live pods at the
-// last step. It returns nil for a group without any, and for one where a
-// query failed short of the server being unreachable: the current settings
-// of its workloads then come from the history.
+// last step, by name in every cluster that has them. It returns nil for a
+// group without any, and for one where a query failed short of the server
+// being unreachable: the current settings of its workloads then come from
+// the history.
 func (c *collector) queryTemplates(ctx context.Context, g group, live map[nsName]bool) (*templateAnswers, error) {
 	var pods []string
 	for p := range live {
@@ -141,8 +142,7 @@ func (ts podTemplates) add(a *templateAnswers, kl labelNames) {
 
 // podOf names the pod of a kube-state-metrics series.
 func podOf(m model.Metric, kl labelNames) nsName {
-	s := seriesOf(model.LabelSet(m), kl)
-	return nsName{s.namespace, s.pod}
+	return seriesOf(model.LabelSet(m), kl).podName()
 }
 
 func (ts podTemplates) addContainers(vec model.Vector, kl labelNames, init bool) {
@@ -204,7 +204,7 @@ type workloadTemplate struct {
 func (c *collector) workloadTemplates(live, atEnd map[nsName]bool, templates podTemplates) map[workload.Key]*workloadTemplate {
 	byKey := map[workload.Key]*workloadTemplate{}
 	for p := range live {
-		k, _ := c.owners.workloadOf(p.namespace, p.name)
+		k, _ := c.owners.workloadOf(p)
 		w := byKey[k]
 		if w == nil {
 			w = &workloadTemplate{}

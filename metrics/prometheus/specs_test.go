@@ -37,7 +37,7 @@ func TestPodTemplatesAdd(t *testing.T) {
 	}, kl)
 
 	assert.Len(t, ts, 1)
-	a := ts[nsName{"ns", "a"}]
+	a := ts[nsName{"ns", "a", ""}]
 	assert.Equal(t, 100.0, a.created)
 	assert.Equal(t, []workload.ContainerSpec{
 		{Name: "app", Settings: workload.Settings{

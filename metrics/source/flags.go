@@ -79,6 +79,7 @@ func (s *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(cliflag.Bytes(&s.Accept.MaxMemory), "accept-max-memory", "skip usage-file rows with memory usage, request or limit above this many bytes (a quantity: 1Pi, 512Gi)")
 	fs.StringSliceVar(&s.Accept.Clusters, "clusters", nil, "read only these clusters' workloads, comma-separated: a usage file's cluster column; with --prometheus-cluster-label, the store's label (\"\" for rows of no named cluster)")
 	s.Prometheus.AddFlags(fs)
+	s.Prometheus.AddClusterFlag(fs)
 	s.Cluster, s.Source = cluster.NewFlags(), Auto
 	s.Cluster.AddFlags(fs)
 	fs.StringVar(&s.Source, "source", s.Source, "usage source: "+strings.Join(Names, "|")+"; "+AutoUsage)
@@ -104,6 +105,9 @@ func (s *Flags) Validate() error {
 	}
 	if s.Input != "" && s.Prometheus.Enabled() {
 		errs = append(errs, errors.New("--input and --prometheus-url exclude each other"))
+	}
+	if len(s.Accept.Clusters) > 0 && s.Prometheus.Enabled() && s.Prometheus.ClusterLabel == "" {
+		errs = append(errs, errors.New("--clusters needs --prometheus-cluster-label with --prometheus-url: the label that tells the store's clusters apart"))
 	}
 	errs = append(errs, s.Prometheus.Validate())
 	if s.Cluster != nil {
@@ -188,8 +192,12 @@ func (s *Flags) usage(log *slog.Logger) (recommender.Source, error) {
 		if o.End.IsZero() {
 			o.End = time.Now()
 		}
+		o.Clusters = s.Accept.Clusters
 		var usage recommender.Source = prometheus.Source{Options: o, Log: log}
-		if s.Cluster == nil || !s.Cluster.Configured() {
+		// With a cluster label the store holds several clusters: their
+		// specs and HPAs come from each one's kube-state-metrics, not from
+		// the one cluster configured here, whose keys name no cluster.
+		if s.Cluster == nil || !s.Cluster.Configured() || o.Names.ClusterLabel != "" {
 			return usage, nil
 		}
 		// Prometheus supplies the history, the cluster the specs.

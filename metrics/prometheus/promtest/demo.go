@@ -58,9 +58,10 @@ func DemoEnd(st *history.Store) time.Time {
 	return last.Add(time.Second)
 }
 
-// decoy copies the first day of the first pod of the demo's web workload
-// at five times the usage.
-func decoy(st *history.Store) *history.Store {
+// DecoyStore is what DemoTSDB holds of the decoy cluster: the first day of
+// the first pod of the demo's web workload (st, DemoStore) at five times
+// the usage, under the same namespace, pod and container names.
+func DecoyStore(st *history.Store) *history.Store {
 	out := history.NewStore()
 	key := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Container: "app"}
 	series := st.Series(key)
@@ -220,7 +221,7 @@ func WriteDemo(w io.Writer) error {
 func writeDemo(w io.Writer, st *history.Store) error {
 	return openmetrics.Write(w, openmetrics.Options{Step: DemoStep, PodLevel: true},
 		openmetrics.Source{Store: st, Labels: map[string]string{"cluster": DemoCluster}},
-		openmetrics.Source{Store: decoy(st), Labels: map[string]string{"cluster": DecoyCluster}},
+		openmetrics.Source{Store: DecoyStore(st), Labels: map[string]string{"cluster": DecoyCluster}},
 		openmetrics.Source{Store: ResizeStore(ResizeStart), Labels: map[string]string{"cluster": ResizeCluster}, HPAs: ResizeHPAs(ResizeStart)})
 }
 
