@@ -179,10 +179,20 @@ func (v byteSizeValue) Set(s string) error {
 	return nil
 }
 
-// WorkloadKey parses NAMESPACE/KIND/NAME. The namespace must be a DNS-1123
-// label and the name a DNS-1123 subdomain, as Kubernetes requires: no
-// workload has another name, so a key that is not valid is a mistake.
+// WorkloadKey parses NAMESPACE/KIND/NAME, and NAMESPACE/KIND/NAME@CLUSTER
+// for a workload of one of several clusters (as plans write it). The
+// namespace must be a DNS-1123 label and the name a DNS-1123 subdomain, as
+// Kubernetes requires: no workload has another name, so a key that is not
+// valid is a mistake. No such name holds an @, so the first one starts the
+// cluster, whose name may hold anything printable (an EKS ARN has / and :).
 func WorkloadKey(s string) (workload.Key, error) {
+	cluster := ""
+	if key, c, ok := strings.Cut(s, "@"); ok {
+		if c == "" || len(c) > 253 || !untrusted.Printable(c) {
+			return workload.Key{}, fmt.Errorf("%s: invalid cluster name after @", untrusted.Quote(s, untrusted.MaxQuoted))
+		}
+		s, cluster = key, c
+	}
 	parts := strings.Split(s, "/")
 	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
 		return workload.Key{}, fmt.Errorf("%s is not NAMESPACE/KIND/NAME", untrusted.Quote(s, untrusted.MaxQuoted))
@@ -197,7 +207,7 @@ func WorkloadKey(s string) (workload.Key, error) {
 	if errs := validation.IsDNS1123Subdomain(parts[2]); len(errs) > 0 {
 		return workload.Key{}, fmt.Errorf("%s: invalid name: %s", untrusted.Quote(s, untrusted.MaxQuoted), strings.Join(errs, "; "))
 	}
-	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2]}, nil
+	return workload.Key{Namespace: parts[0], Kind: kind, Name: parts[2], Cluster: cluster}, nil
 }
 
 // WorkloadKeys parses each of keys (--critical) into a set; the errors

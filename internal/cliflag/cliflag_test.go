@@ -252,3 +252,16 @@ func TestWorkloadKeys(t *testing.T) {
 	assert.Contains(t, err.Error(), `--critical: "shop/web" is not NAMESPACE/KIND/NAME`)
 	assert.Contains(t, err.Error(), `--critical: "x/Gadget/y": unknown kind "Gadget"`)
 }
+
+// TestWorkloadKeyCluster: a key may name its cluster after an @, as plans
+// write it; the cluster's name may hold / and :, not a control character.
+func TestWorkloadKeyCluster(t *testing.T) {
+	k, err := WorkloadKey("shop/Deployment/web@arn:aws:eks:eu-west-1:123456789012:cluster/prod")
+	require.NoError(t, err)
+	assert.Equal(t, workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web", Cluster: "arn:aws:eks:eu-west-1:123456789012:cluster/prod"}, k)
+	assert.Equal(t, "shop/Deployment/web@arn:aws:eks:eu-west-1:123456789012:cluster/prod", k.String(), "read back as written")
+	for _, bad := range []string{"shop/Deployment/web@", "shop/Deployment/web@a\x1b[2J", "shop/Deployment@prod/web"} {
+		_, err := WorkloadKey(bad)
+		assert.Error(t, err, bad)
+	}
+}

@@ -73,7 +73,7 @@ rightsize controller published in the cluster as Recommendations.`,
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
-	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
+	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME (NAMESPACE/KIND/NAME@CLUSTER where several clusters are read); repeatable")
 	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
 		"profile": profiles(), "output": completion.OneOf(report.PlanFormats), "source": fixed(planSources...)})
 	return cmd

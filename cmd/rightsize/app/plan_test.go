@@ -164,6 +164,15 @@ func TestPlanClusters(t *testing.T) {
 	assert.Equal(t, "prod-us", doc.Workloads[0].Cluster)
 	assert.Contains(t, errOut, "576 other cluster")
 
+	// --critical names the workload of one cluster as the plan writes it.
+	code, out, errOut = run(t, "plan", "--input", file, "--critical", "shop/Deployment/web@prod-us", "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	doc = report.PlanDocument{}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	require.Len(t, doc.Workloads, 2)
+	assert.False(t, doc.Workloads[0].Critical, "prod-eu's web")
+	assert.True(t, doc.Workloads[1].Critical, "prod-us's web")
+
 	dir := t.TempDir()
 	code, _, errOut = run(t, "plan", "--input", file, "--patches", dir)
 	require.Equal(t, 0, code, errOut)

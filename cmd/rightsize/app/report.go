@@ -88,7 +88,7 @@ charts), csv and json; --out picks the format from its extension.`,
 	o.Prices.AddFlags(f)
 	f.StringVar(&o.GroupByLabel, "group-by-label", "", "break costs down by team: the value of this workload label")
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile for the savings: "+strings.Join(policy.Names(), ", "))
-	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME; repeatable")
+	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME (NAMESPACE/KIND/NAME@CLUSTER where several clusters are read); repeatable")
 	f.StringVar(&o.WebhookURLFile, "webhook-url-file", "", "also post the Markdown report to the Slack/Mattermost-compatible webhook whose URL this file holds")
 	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
 		"profile": profiles(), "format": completion.OneOf(report.CostOutput.List), "source": fixed(source.Names...)})
