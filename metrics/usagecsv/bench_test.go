@@ -128,3 +128,23 @@ func BenchmarkSplitVersusEncodingCSV(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLoad reads a file into a store, rows in time order across
+// 10,000 containers (as a fleet's export lists them): every row goes to
+// another series than the row before it.
+func BenchmarkLoad(b *testing.B) {
+	const rows = 1_000_000
+	plain := benchFile(b, rows, 10_000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(plain)))
+	for b.Loop() {
+		st, _, err := Load(bytes.NewReader(plain), "bench.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Samples() != rows {
+			b.Fatalf("%d samples, want %d", st.Samples(), rows)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

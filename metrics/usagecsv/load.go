@@ -30,6 +30,9 @@ func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 	st := history.NewStore()
 	dups := 0
 	var lines []int
+	// The store's series by the reader's number for them: one lookup a
+	// series, not one a row.
+	var series []*history.Series
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -38,7 +41,16 @@ func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 		if err != nil {
 			return nil, cr.Stats(), err
 		}
-		if !st.Record(row.Key, row.Sample) {
+		id := cr.Series()
+		for len(series) <= id {
+			series = append(series, nil)
+		}
+		s := series[id]
+		if s == nil || id == 0 {
+			s = st.SeriesOf(row.Key, row.Sample.Pod)
+			series[id] = s
+		}
+		if !st.RecordTo(s, row.Sample) {
 			if o.Strict {
 				return nil, cr.Stats(), &ParseError{File: name, Line: cr.Line(),
 					Err: fmt.Errorf("%s: the same pod, container and timestamp as the row before it (--strict skips no row)", SkipDuplicate)}

@@ -44,6 +44,9 @@ type Reader struct {
 	col    [numColumns]int // field index of each column, -1 when absent
 	// clusters are the clusters read (Options.Clusters); nil: all.
 	clusters map[string]bool
+	// ids is the number of usable series met (series.id); seriesID the
+	// one of the row parsed last.
+	ids, seriesID int
 	width    int // fields per record, from the header
 
 	// names interns namespace, workload, pod and container names, so rows
@@ -323,6 +326,11 @@ func (r *Reader) Read() (Row, error) {
 	}
 }
 
+// Series numbers the pod container of the row Read returned last, from 1
+// in the order the Reader met them: a loader keeps its series by number
+// instead of looking the names up again for every row.
+func (r *Reader) Series() int { return r.seriesID }
+
 // fail ends reading with err.
 func (r *Reader) fail(err error) error {
 	r.err = err
@@ -402,6 +410,7 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 		return row, SkipNoUsage, nil
 	}
 	row.Key, s.Pod = sr.key, sr.pod
+	r.seriesID = sr.id
 	s.CPU, s.HasCPU = workload.Cores(v[colCPU]), has[colCPU]
 	s.Memory, s.HasMemory = workload.BytesOf(v[colMemory]), has[colMemory]
 	s.Throttled, s.HasThrottled = v[colThrottled], has[colThrottled]
@@ -489,6 +498,7 @@ type series struct {
 	key  workload.ContainerKey
 	pod  string
 	skip string
+	id   int // Reader.Series; 0 for one skipped
 }
 
 // lookup resolves the row's kind and names, or returns the reason to skip the
@@ -510,6 +520,10 @@ func (r *Reader) lookup(f [][]byte) series {
 		return sr
 	}
 	sr := r.resolve(f)
+	if sr.skip == "" {
+		r.ids++
+		sr.id = r.ids
+	}
 	if sr.skip == "" || sr.skip == SkipOtherCluster || r.unfit < maxUnfitSeries {
 		r.series[string(k)] = sr
 		if sr.skip != "" && sr.skip != SkipOtherCluster {

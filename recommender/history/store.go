@@ -23,9 +23,32 @@ type Series struct {
 	// keeps them out of the per-sample cost.
 	settings   []workload.Settings
 	settingsAt []int
+
+	// stage holds the newest samples row by row until stageLen of them
+	// go into the columns at once (flush; Finalize flushes the rest). A
+	// file in time order touches every series once a timestamp: a row
+	// staged is one cache line written, where the columns take one each.
+	stage  *[stageLen]stagedSample
+	staged int
+	// lastSettings mirrors settings' last entry where synced, so that an
+	// unchanged setting is checked without reading the column.
+	lastSettings workload.Settings
+	synced       bool
 }
 
-// Len returns the number of samples.
+// stageLen is how many samples a series stages before its columns take
+// them.
+const stageLen = 16
+
+// stagedSample is a sample waiting for the columns.
+type stagedSample struct {
+	t        int64
+	cpu, mem float64
+	thr      float32
+	oom      bool
+}
+
+// Len returns the number of samples (once the store is finalized).
 func (s *Series) Len() int { return len(s.Time) }
 
 // At returns sample i.
@@ -83,21 +106,51 @@ func medianStep(times []int64) time.Duration {
 // would) so that repeated rows cost no memory. It reports whether it kept
 // the sample.
 func (s *Series) add(smp workload.Sample) bool {
-	n := len(s.Time)
+	n := len(s.Time) + s.staged
 	t := smp.Time.UnixMilli()
-	if n > 0 && s.Time[n-1] == t {
-		return false
+	switch {
+	case s.staged > 0:
+		if s.stage[s.staged-1].t == t {
+			return false
+		}
+	case n > 0:
+		if s.Time[n-1] == t {
+			return false
+		}
 	}
-	s.Time = append(s.Time, t)
-	s.CPU = append(s.CPU, orNaN(float64(smp.CPU), smp.HasCPU))
-	s.Memory = append(s.Memory, orNaN(float64(smp.Memory), smp.HasMemory))
-	s.Throttled = append(s.Throttled, float32(orNaN(smp.Throttled, smp.HasThrottled)))
-	s.OOM = append(s.OOM, smp.OOMKilled)
-	if len(s.settings) == 0 || s.settings[len(s.settings)-1] != smp.Settings {
+	if s.stage == nil {
+		s.stage = new([stageLen]stagedSample)
+	}
+	s.stage[s.staged] = stagedSample{t: t, cpu: orNaN(float64(smp.CPU), smp.HasCPU), mem: orNaN(float64(smp.Memory), smp.HasMemory),
+		thr: float32(orNaN(smp.Throttled, smp.HasThrottled)), oom: smp.OOMKilled}
+	s.staged++
+	if !s.synced {
+		s.lastSettings, s.synced = workload.Settings{}, true
+		if k := len(s.settings); k > 0 {
+			s.lastSettings = s.settings[k-1]
+		}
+	}
+	if len(s.settings) == 0 || s.lastSettings != smp.Settings {
 		s.settings = append(s.settings, smp.Settings)
 		s.settingsAt = append(s.settingsAt, n)
+		s.lastSettings = smp.Settings
+	}
+	if s.staged == stageLen {
+		s.flush()
 	}
 	return true
+}
+
+// flush moves the staged samples into the columns.
+func (s *Series) flush() {
+	for _, x := range s.stage[:s.staged] {
+		s.Time = append(s.Time, x.t)
+		s.CPU = append(s.CPU, x.cpu)
+		s.Memory = append(s.Memory, x.mem)
+		s.Throttled = append(s.Throttled, x.thr)
+		s.OOM = append(s.OOM, x.oom)
+	}
+	s.staged = 0
 }
 
 // sortAndDedup orders the samples by time, keeping arrival order among equal
@@ -190,12 +243,25 @@ func (st *Store) Add(k workload.ContainerKey, smp workload.Sample) { st.Record(k
 // Record reports whether it kept the sample. Other duplicates are dropped by
 // Finalize.
 func (st *Store) Record(k workload.ContainerKey, smp workload.Sample) bool {
-	sk := seriesKey{k, smp.Pod}
+	return st.RecordTo(st.SeriesOf(k, smp.Pod), smp)
+}
+
+// SeriesOf returns the series of container k in pod, made when new: a
+// reader that knows its rows' series records into it with RecordTo and
+// spares the store's lookup of every row.
+func (st *Store) SeriesOf(k workload.ContainerKey, pod string) *Series {
+	sk := seriesKey{k, pod}
 	s := st.series[sk]
 	if s == nil {
-		s = &Series{Pod: smp.Pod}
+		s = &Series{Pod: pod}
 		st.series[sk] = s
 	}
+	return s
+}
+
+// RecordTo is Record into s, a series of this store (SeriesOf) whose pod is
+// smp.Pod.
+func (st *Store) RecordTo(s *Series, smp workload.Sample) bool {
 	if !s.add(smp) {
 		st.repeats++
 		return false
@@ -214,6 +280,10 @@ func (st *Store) Finalize() (duplicates int) {
 	st.byKey = map[workload.ContainerKey][]*Series{}
 	st.n = 0
 	for k, s := range st.series {
+		if s.stage != nil {
+			s.flush()
+			s.stage = nil // a finalized store keeps its samples in columns only
+		}
 		duplicates += s.sortAndDedup()
 		st.byKey[k.container] = append(st.byKey[k.container], s)
 		st.n += s.Len()
