@@ -11,7 +11,7 @@ PKGS      ?= ./...
 BIG_CSV   ?= _out/usage-2m.csv.gz
 SHARED    ?= ../shared/data
 
-.PHONY: all build image test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-controller bench-prometheus bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
+.PHONY: all build image test test-short test-integration fuzz vulncheck bench bench-plan bench-backtest bench-discovery bench-controller bench-prometheus bench-fleet bench-hostile demo lint generate demo-data big-data backtest-shared cluster-up cluster-down clean
 
 all: lint test build
 
@@ -145,6 +145,10 @@ bench-controller: build
 ## bench-prometheus: plan against a real Prometheus holding 2,000 containers × 14 days at 1 minute, and the naive way
 bench-prometheus:
 	hack/prometheus/scale-bench.sh
+
+## bench-fleet: plan --input of 20 million rows (10,000 containers) against the floor of reading them (docs/benchmarks.md)
+bench-fleet: build
+	hack/fleet-bench.sh
 
 ## bench-hostile: time and memory on inputs shaped to exhaust rightsize (docs/benchmarks.md)
 bench-hostile: build
