@@ -47,7 +47,7 @@ type Reader struct {
 	// ids is the number of usable series met (series.id); seriesID the
 	// one of the row parsed last.
 	ids, seriesID int
-	width    int // fields per record, from the header
+	width         int // fields per record, from the header
 
 	// names interns namespace, workload, pod and container names, so rows
 	// share one string per name and hold no reference to the read buffer.
