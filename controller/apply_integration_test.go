@@ -66,18 +66,9 @@ func TestIntegrationApply(t *testing.T) {
 		waitAvailable(t, cs, ns, name)
 	}
 
-	profile, err := policy.ByName("vpa")
-	require.NoError(t, err)
-	guards := apply.DefaultGuards
-	guards.MinConfidence = 0 // minutes of history
 	run := func(t *testing.T, id string, sw apply.Switch, force bool, until func(*Controller) (bool, error)) *Controller {
 		t.Helper()
-		c, err := New(Options{Cluster: cluster.Config{REST: rest.CopyConfig(cfg), Namespace: ns}, Registry: prometheus.NewRegistry(),
-			Namespace: system, Identity: id, LeaseDuration: 6 * time.Second, RenewDeadline: 4 * time.Second, RetryPeriod: time.Second,
-			Interval: time.Second, Recommend: 2 * time.Second, Checkpoint: 2 * time.Second,
-			Recommender: recommender.Recommender{Profile: profile}, Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
-			Apply: ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force, Watch: time.Hour}})
-		require.NoError(t, err)
+		c := applyTestController(t, cfg, ns, system, id, sw, force)
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- c.Run(rctx) }()
@@ -360,6 +351,25 @@ func TestIntegrationResizeSidecar(t *testing.T) {
 	assert.Equal(t, "140m", got.Spec.InitContainers[0].Resources.Requests.Cpu().String())
 	assert.Equal(t, "90Mi", got.Spec.InitContainers[0].Resources.Requests.Memory().String())
 	assert.Nil(t, resizePatch(got.Spec, []apply.RecordedContainer{{Name: "proxy", Sidecar: true, To: set(140, 90*workload.MiB)}}), "at the values: nothing to send")
+}
+
+// applyTestController is a controller of the apply tests: ns's workloads
+// on cfg's apiserver, its lease in system, cycles of a second, the vpa
+// profile and every guard rail but confidence (the history is minutes
+// long), --apply sw.
+func applyTestController(t *testing.T, cfg *rest.Config, ns, system, id string, sw apply.Switch, force bool) *Controller {
+	t.Helper()
+	profile, err := policy.ByName("vpa")
+	require.NoError(t, err)
+	guards := apply.DefaultGuards
+	guards.MinConfidence = 0
+	c, err := New(Options{Cluster: cluster.Config{REST: rest.CopyConfig(cfg), Namespace: ns}, Registry: prometheus.NewRegistry(),
+		Namespace: system, Identity: id, LeaseDuration: 6 * time.Second, RenewDeadline: 4 * time.Second, RetryPeriod: time.Second,
+		Interval: time.Second, Recommend: 2 * time.Second, Checkpoint: 2 * time.Second,
+		Recommender: recommender.Recommender{Profile: profile}, Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Apply: ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force, Watch: time.Hour}})
+	require.NoError(t, err)
+	return c
 }
 
 // runningPods are the running pods of the Deployment name.

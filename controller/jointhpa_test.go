@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/ptr"
@@ -62,23 +63,9 @@ func TestApplyWithHPA(t *testing.T) {
 			Name: "app", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}}}}},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 3, UpdatedReplicas: 3, ReadyReplicas: 3},
 	}
-	target := int32(70)
-	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
-			MaxReplicas:    10,
-			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &target}}}}}}
+	hpa := webHPA()
 	cs := fake.NewClientset(dep, hpa, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
-	counter, err := newApplyCounter(prometheus.NewRegistry())
-	require.NoError(t, err)
-	guards := apply.DefaultGuards
-	guards.MinConfidence = 0
-	c := &Controller{kube: cs, dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()), recorder: record.NewFakeRecorder(10), applies: counter,
-		// The objects made by the fake are owned by another manager, as
-		// kubectl's would be: taken over.
-		o: Options{Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 10, RatePer: time.Hour, Watch: time.Hour, ForceConflicts: true}}}
-	a := &applier{l: &leader{c: c, log: slog.New(slog.DiscardHandler), watcher: noWatcher{}}, told: map[workload.Key]string{}, budget: apply.Budget{N: 10, Per: time.Hour}}
+	a, counter := forcingApplier(t, cs)
 
 	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
 	cur := &workload.HPA{Name: "web", Target: k, MinReplicas: 1, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}
@@ -147,22 +134,10 @@ func TestApplyInPlaceWithHPA(t *testing.T) {
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app",
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}, Resources: ptr.To(res("500m"))}}}}
 	}
-	target := int32(70)
-	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
-		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
-			MaxReplicas:    10,
-			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
-				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &target}}}}}}
+	hpa := webHPA()
 	cs := fake.NewClientset(dep, hpa, pod("web-a"), pod("web-b"), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
 	cs.Resources = []*metav1.APIResourceList{{GroupVersion: "v1", APIResources: []metav1.APIResource{{Name: "pods"}, {Name: "pods/resize"}}}}
-	counter, err := newApplyCounter(prometheus.NewRegistry())
-	require.NoError(t, err)
-	guards := apply.DefaultGuards
-	guards.MinConfidence = 0
-	c := &Controller{kube: cs, dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()), recorder: record.NewFakeRecorder(20), applies: counter,
-		o: Options{Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 10, RatePer: time.Hour, Watch: time.Hour, ForceConflicts: true}}}
-	a := &applier{l: &leader{c: c, log: slog.New(slog.DiscardHandler), watcher: noWatcher{}}, told: map[workload.Key]string{}, budget: apply.Budget{N: 10, Per: time.Hour}}
+	a, counter := forcingApplier(t, cs)
 
 	k := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}
 	cur := &workload.HPA{Name: "web", Target: k, MinReplicas: 1, MaxReplicas: 10, Metrics: []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 70}}}
@@ -213,4 +188,30 @@ func TestApplyInPlaceWithHPA(t *testing.T) {
 	assert.Equal(t, 1.0, testutil.ToFloat64(counter.WithLabelValues("rolled-back", apply.ReasonNotReady)))
 	hpaIs(1, 10, 70)
 	podCPU("500m")
+}
+
+// webHPA is shop's HPA of the Deployment web on CPU at 70 %, up to 10.
+func webHPA() *autoscalingv2.HorizontalPodAutoscaler {
+	target := int32(70)
+	return &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MaxReplicas:    10,
+			Metrics: []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+				Name: corev1.ResourceCPU, Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &target}}}}}}
+}
+
+// forcingApplier is an applier on cs with --apply=on and every guard rail
+// but confidence (the plans are made up), taking the resources over from
+// another manager: the objects the fake makes are owned by one, as
+// kubectl's would be.
+func forcingApplier(t *testing.T, cs kubernetes.Interface) (*applier, *prometheus.CounterVec) {
+	t.Helper()
+	counter, err := newApplyCounter(prometheus.NewRegistry())
+	require.NoError(t, err)
+	guards := apply.DefaultGuards
+	guards.MinConfidence = 0
+	c := &Controller{kube: cs, dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()), recorder: record.NewFakeRecorder(20), applies: counter,
+		o: Options{Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 10, RatePer: time.Hour, Watch: time.Hour, ForceConflicts: true}}}
+	return &applier{l: &leader{c: c, log: slog.New(slog.DiscardHandler), watcher: noWatcher{}}, told: map[workload.Key]string{}, budget: apply.Budget{N: 10, Per: time.Hour}}, counter
 }

@@ -3,26 +3,20 @@ package controller
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"rightsize.dev/rightsize/controller/apply"
-	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/kube/kubetest"
-	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/policy"
 )
 
 // TestIntegrationApplyAPIServerRestart restarts the apiserver, as the
@@ -61,19 +55,10 @@ func TestIntegrationApplyAPIServerRestart(t *testing.T) {
 		return r.Method == http.MethodPatch && r.URL.Path == "/apis/apps/v1/namespaces/"+ns+"/deployments/tmpl"
 	})
 
-	profile, err := policy.ByName("vpa")
-	require.NoError(t, err)
-	guards := apply.DefaultGuards
-	guards.MinConfidence = 0 // minutes of history
 	// term runs one controller process until done says so or Run returns
 	// (the lease lost): it says which, and Run's error.
 	term := func(id string, done func(*Controller) bool) (*Controller, bool, error) {
-		c, err := New(Options{Cluster: cluster.Config{REST: rest.CopyConfig(cfg), Namespace: ns}, Registry: prometheus.NewRegistry(),
-			Namespace: system, Identity: id, LeaseDuration: 6 * time.Second, RenewDeadline: 4 * time.Second, RetryPeriod: time.Second,
-			Interval: time.Second, Recommend: 2 * time.Second, Checkpoint: 2 * time.Second,
-			Recommender: recommender.Recommender{Profile: profile}, Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
-			Apply: ApplyOptions{Switch: apply.SwitchOn, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: true, Watch: time.Hour}})
-		require.NoError(t, err)
+		c := applyTestController(t, cfg, ns, system, id, apply.SwitchOn, true)
 		rctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		ran := make(chan error, 1)
