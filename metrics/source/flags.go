@@ -16,6 +16,7 @@ import (
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
 )
 
 // The values of --source.
@@ -58,6 +59,9 @@ type Flags struct {
 	// Now is the clock usage files are checked against; nil means the
 	// wall clock.
 	Now func() time.Time
+	// Sketches, when set, reads a usage file into sketches with these
+	// options (usagecsv.File.Sketches); plan's --bounded-memory sets it.
+	Sketches *livestate.Options
 }
 
 // AddFlags registers the flags of every source on fs: the usage file's,
@@ -212,7 +216,7 @@ func (s *Flags) usage(log *slog.Logger) (recommender.Source, error) {
 	case Demo:
 		return demo.Source{Options: s.ReaderOptions()}, nil
 	default: // File: Choose made sure there is an --input
-		return usagecsv.File{Path: s.Input, Options: s.ReaderOptions(), Log: log}, nil
+		return usagecsv.File{Path: s.Input, Options: s.ReaderOptions(), Log: log, Sketches: s.Sketches}, nil
 	}
 }
 

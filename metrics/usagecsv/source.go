@@ -2,6 +2,7 @@ package usagecsv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
 )
 
 // File is a usage file as a recommender.Source: rows outside the bounds of
@@ -19,10 +21,27 @@ type File struct {
 	// Log, when set, gets at debug level (-v) the lines of the first rows
 	// skipped for each reason.
 	Log *slog.Logger
+	// Sketches, when set, reads the file into sketches (LoadSketches)
+	// with these options instead of keeping every sample; a file whose
+	// rows are not in time order is read again as samples, and a warning
+	// says so.
+	Sketches *livestate.Options
 }
 
 // Load implements recommender.Source.
 func (f File) Load(ctx context.Context, _ progress.Func) (*recommender.Data, error) {
+	var warnings []string
+	if f.Sketches != nil {
+		d, stats, err := f.loadSketches()
+		if err == nil {
+			f.summarize(d, stats)
+			return d, ctx.Err()
+		}
+		if !errors.Is(err, ErrOutOfOrder) {
+			return nil, err
+		}
+		warnings = append(warnings, err.Error()+": read again keeping every sample, memory growing with the rows")
+	}
 	file, err := os.Open(f.Path)
 	if err != nil {
 		return nil, fmt.Errorf("opening usage file: %w", err)
@@ -32,13 +51,29 @@ func (f File) Load(ctx context.Context, _ progress.Func) (*recommender.Data, err
 	if err != nil {
 		return nil, err
 	}
+	d.Warnings = append(warnings, d.Warnings...)
+	f.summarize(d, stats)
+	return d, ctx.Err()
+}
+
+func (f File) loadSketches() (*recommender.Data, Stats, error) {
+	file, err := os.Open(f.Path)
+	if err != nil {
+		return nil, Stats{}, fmt.Errorf("opening usage file: %w", err)
+	}
+	defer file.Close()
+	return f.Options.LoadSketches(file, f.Path, *f.Sketches)
+}
+
+// summarize says what was read: the summary line, and at debug level the
+// lines of the first rows skipped for each reason.
+func (f File) summarize(d *recommender.Data, stats Stats) {
 	d.Summary = f.Path + ": " + stats.String()
 	if f.Log != nil {
 		for _, line := range stats.Details() {
 			f.Log.Debug("skipped rows", "file", f.Path, "rows", line)
 		}
 	}
-	return d, ctx.Err()
 }
 
 // LoadData reads a whole usage file as a run's data: recorded history with

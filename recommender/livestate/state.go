@@ -3,6 +3,7 @@ package livestate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -143,6 +144,50 @@ func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
 	l.AddSample(k.Container, smp)
 }
 
+// Sink is the way of one pod container's samples into a state, for a
+// reader that knows which container each sample is of: Add without the
+// lookups of State.Add. Done tells the state when the container was last
+// sampled.
+type Sink struct {
+	s    *State
+	k    workload.ContainerKey
+	acc  *history.Accumulator
+	load *hpa.LoadState
+	last int64 // Unix ms; math.MinInt64 before a sample
+}
+
+// Sink returns a sink into container k's history and, for a workload an
+// HPA can scale, its load.
+func (s *State) Sink(k workload.ContainerKey) *Sink {
+	sk := &Sink{s: s, k: k, acc: s.containers.Get(k, true), last: math.MinInt64}
+	if hpa.Scalable(k.Workload.Kind) {
+		l := s.loads[k.Workload]
+		if l == nil {
+			l, _ = hpa.NewLoadState(s.o.LoadStep, s.o.LoadRetention) // checked by New
+			s.loads[k.Workload] = l
+		}
+		sk.load = l
+	}
+	return sk
+}
+
+// Add records one sample, as State.Add does.
+func (k *Sink) Add(smp workload.Sample) {
+	k.acc.Add(smp)
+	k.last = max(k.last, smp.Time.UnixMilli())
+	if k.load != nil {
+		k.load.AddSample(k.k.Container, smp)
+	}
+}
+
+// Done tells the state when the container was last sampled through the
+// sink (Expire reads it).
+func (k *Sink) Done() {
+	if k.last != math.MinInt64 {
+		k.s.seen[k.k] = max(k.s.seen[k.k], k.last)
+	}
+}
+
 // AddOOM records an OOM kill of container k, which raises the memory peak
 // of its interval as a kill among the samples would. A kill told again is
 // counted once.
@@ -187,6 +232,20 @@ func (s *State) Expire(now time.Time) {
 		}
 		l.Advance(now)
 	}
+}
+
+// Dropped is how many samples the containers' histories and the loads
+// left out for coming before a newer one of their pod container (the
+// loads: before a point they had closed).
+func (s *State) Dropped() int {
+	n := 0
+	for _, k := range s.containers.Containers() {
+		n += s.containers.Get(k, false).Dropped()
+	}
+	for _, l := range s.loads {
+		n += l.Dropped()
+	}
+	return n
 }
 
 // States is the containers' history, for recommender.Data.States.

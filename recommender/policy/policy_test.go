@@ -355,3 +355,13 @@ func TestQuantilesCappedAtTheHighest(t *testing.T) {
 		}
 	})
 }
+
+// TestWindowQuantile: krr alone reads a quantile of an exact window, which
+// sketches cannot answer to the few percent the other statistics keep.
+func TestWindowQuantile(t *testing.T) {
+	for _, name := range Names() {
+		p, err := ByName(name)
+		require.NoError(t, err)
+		assert.Equal(t, name == "krr", p.WindowQuantile(), name)
+	}
+}

@@ -415,3 +415,19 @@ func KRR() Profile {
 		Departures:    "departs from R1 (requests = mean): krr's p95 and max (reference profile)",
 	}
 }
+
+// WindowQuantile says whether the profile takes a quantile of an exact
+// window (krr's p95): a history kept in sketches (history.Accumulator)
+// answers it from the decaying histogram instead, which can be far off,
+// where every other statistic stays within a few percent.
+func (p Profile) WindowQuantile() bool {
+	window := func(e Estimate) bool {
+		if e.Source != CPUWindow && e.Source != MemoryWindow {
+			return false
+		}
+		return e.Stat == Quantile || e.CapQ > 0 || e.AtLeastQ > 0
+	}
+	return window(p.CPURequest) || window(p.MemoryRequest) ||
+		p.CPULimit.Mode == FromEstimate && window(p.CPULimit.Estimate) ||
+		p.MemoryLimit.Mode == FromEstimate && window(p.MemoryLimit.Estimate)
+}

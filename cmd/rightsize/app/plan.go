@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/source"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
@@ -29,6 +31,8 @@ type PlanOptions struct {
 	Output   string
 	Patches  string
 	Critical []string
+	// BoundedMemory reads a usage file into sketches, not samples.
+	BoundedMemory bool
 
 	format   report.Format
 	profile  policy.Profile
@@ -73,6 +77,7 @@ rightsize controller published in the cluster as Recommendations.`,
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
+	f.BoolVar(&o.BoundedMemory, "bounded-memory", false, "with --input: keep each container's history as the controller does, in sketches, instead of every sample: memory grows with the containers, not the rows; recommendations within a few percent of the samples' (not for krr, whose window p95 needs the samples); rows must come in time order per pod, else the file is read again with every sample")
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME (NAMESPACE/KIND/NAME@CLUSTER where several clusters are read); repeatable")
 	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
 		"profile": profiles(), "output": completion.OneOf(report.PlanFormats), "source": fixed(planSources...)})
@@ -110,6 +115,15 @@ func (o *PlanOptions) Validate() error {
 	}
 	if o.profile, err = policy.ByName(o.Profile); err != nil {
 		return err
+	}
+	if o.BoundedMemory {
+		switch {
+		case o.Input == "":
+			return errors.New("--bounded-memory reads a usage file: give --input")
+		case o.profile.WindowQuantile():
+			return fmt.Errorf("--bounded-memory: profile %s takes a quantile of the exact window, which sketches do not keep", o.profile.Name)
+		}
+		o.Sketches = &livestate.Options{History: o.profile.History}
 	}
 	// Checked before the work: a file where the directory should be.
 	if st, err := os.Stat(o.Patches); o.Patches != "" && err == nil && !st.IsDir() {

@@ -182,3 +182,44 @@ func TestPlanClusters(t *testing.T) {
 		assert.Contains(t, errOut, "wrote 1 patch file(s) and kustomization.yaml to "+filepath.Join(dir, c)+"\n")
 	}
 }
+
+// TestPlanBoundedMemory: --bounded-memory reads a usage file into sketches;
+// it needs a file, and refuses a profile whose window quantile the
+// sketches do not keep.
+func TestPlanBoundedMemory(t *testing.T) {
+	code, _, errOut := run(t, "plan", "--bounded-memory")
+	assert.Equal(t, 2, code, errOut)
+	assert.Contains(t, errOut, "--bounded-memory reads a usage file: give --input")
+
+	file := filepath.Join(t.TempDir(), "usage.csv")
+	var buf bytes.Buffer
+	w := usagecsv.NewWriter(&buf)
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 * 288 {
+		require.NoError(t, w.Write(usagecsv.Row{
+			Key: workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "web"}, Container: "app"},
+			Sample: workload.Sample{Time: start.Add(time.Duration(i) * 5 * time.Minute), Pod: "web-1", CPU: workload.Cores(0.2 + 0.1*float64(i%7)), HasCPU: true,
+				Memory: 300 * workload.MiB, HasMemory: true},
+		}))
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, os.WriteFile(file, buf.Bytes(), 0o600))
+
+	code, _, errOut = run(t, "plan", "--input", file, "--bounded-memory", "--profile", "krr")
+	assert.Equal(t, 2, code, errOut)
+	assert.Contains(t, errOut, "profile krr takes a quantile of the exact window")
+
+	code, sketched, errOut := run(t, "plan", "--input", file, "--bounded-memory", "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	code, sampled, errOut := run(t, "plan", "--input", file, "-o", "json")
+	require.Equal(t, 0, code, errOut)
+	var a, b report.PlanDocument
+	require.NoError(t, json.Unmarshal([]byte(sampled), &a))
+	require.NoError(t, json.Unmarshal([]byte(sketched), &b))
+	require.Len(t, b.Workloads, 1)
+	// The same requests, limits and HPA; the HPA's replay figures differ
+	// in their last digits (the load kept as float32 on an aligned grid).
+	assert.Equal(t, a.Workloads[0].Containers[0].Recommended, b.Workloads[0].Containers[0].Recommended)
+	require.NotNil(t, b.Workloads[0].HPA)
+	assert.Equal(t, a.Workloads[0].HPA.Recommended, b.Workloads[0].HPA.Recommended)
+}

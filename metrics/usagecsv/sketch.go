@@ -1,0 +1,122 @@
+package usagecsv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"rightsize.dev/rightsize/internal/untrusted"
+	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
+)
+
+// ErrOutOfOrder says a usage file's rows are not in time order per pod
+// container (nor, within a workload, roughly in time order overall): the
+// sketches of LoadSketches cannot take them, the samples of Load can.
+var ErrOutOfOrder = errors.New("rows not in time order per pod container")
+
+// neverExpire keeps every container a file holds, however long before
+// the file's end its samples stopped, as the samples' plan does.
+const neverExpire = 100 * 365 * 24 * time.Hour
+
+// loadRetention is the span of aggregate load a sketched file keeps: a
+// year, the most a load state holds at minute steps.
+const loadRetention = 365 * 24 * time.Hour
+
+// LoadSketches reads a whole usage file into the history a controller
+// keeps — each workload container's sketches and each workload's aggregate
+// load — instead of every sample: memory grows with the containers, not
+// with the rows. The recommendations match the samples' within the
+// sketches' error (history.Accumulator). The rows must come in time order
+// per pod container, and within a workload roughly in time order (within
+// hpa.Lateness, or a step): a file exported series by series of workloads
+// of several pods, or shuffled, is ErrOutOfOrder, and the caller reads it
+// again with Load. Skips and duplicates are counted as Load counts them,
+// but a duplicate is told by the count alone.
+func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*recommender.Data, Stats, error) {
+	cr, err := o.NewReader(r, name)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	lo.ExpireAfter = neverExpire
+	if lo.LoadRetention == 0 {
+		// The whole file, as the samples' aggregate load takes it: a
+		// point is 8 bytes, allocated as the history grows.
+		lo.LoadRetention = loadRetention
+	}
+	st, err := livestate.New(lo)
+	if err != nil {
+		return nil, Stats{}, err
+	}
+	var newest time.Time
+	rows, dups := 0, 0
+	var lines []int
+	// The newest time of each pod container, by the reader's number: a
+	// row that repeats it is a duplicate, skipped as Load skips it; one
+	// before it ends this way of reading. Each has its sink into the state.
+	var last []int64
+	var sinks []*livestate.Sink
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, cr.Stats(), err
+		}
+		id, t := cr.Series(), row.Sample.Time.UnixMilli()
+		for len(last) <= id {
+			last = append(last, math.MinInt64)
+		}
+		switch {
+		case t == last[id]:
+			if o.Strict {
+				return nil, cr.Stats(), &ParseError{File: name, Line: cr.Line(),
+					Err: fmt.Errorf("%s: the same pod, container and timestamp as an earlier row (--strict skips no row)", SkipDuplicate)}
+			}
+			if len(lines) < ListedLines {
+				lines = append(lines, cr.Line())
+			}
+			dups++
+			continue
+		case t < last[id]:
+			return nil, cr.Stats(), fmt.Errorf("%s:%d: %w", untrusted.Escape(name), cr.Line(), ErrOutOfOrder)
+		}
+		last[id] = t
+		for len(sinks) <= id {
+			sinks = append(sinks, nil)
+		}
+		if sinks[id] == nil {
+			sinks[id] = st.Sink(row.Key)
+		}
+		sinks[id].Add(row.Sample)
+		if row.Sample.Time.After(newest) {
+			newest = row.Sample.Time
+		}
+		rows++
+	}
+	stats := cr.Stats()
+	if len(lines) > 0 {
+		stats.SkipAt(SkipDuplicate, dups, lines[0])
+		if stats.Lines == nil {
+			stats.Lines = make(map[string][]int)
+		}
+		stats.Lines[SkipDuplicate] = lines
+	}
+	if rows == 0 {
+		return nil, stats, fmt.Errorf("%s: no usable samples (%s)", untrusted.Escape(name), stats)
+	}
+	for _, k := range sinks {
+		if k != nil {
+			k.Done()
+		}
+	}
+	// Close the loads' last points: the file is all there is.
+	st.Expire(newest.Add(time.Millisecond))
+	if n := st.Dropped(); n > 0 {
+		return nil, stats, fmt.Errorf("%s: %w (%d samples came before a newer one of theirs)", untrusted.Escape(name), ErrOutOfOrder, n)
+	}
+	return &recommender.Data{Name: name, States: st.States(), Loads: st.Loads(), Recorded: true}, stats, nil
+}
