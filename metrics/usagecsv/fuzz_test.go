@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/recommender/livestate"
+	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -198,5 +200,32 @@ func FuzzParseTime(f *testing.F) {
 		if err != nil || !back.Equal(tm) {
 			t.Fatalf("parseTime(%q) = %v, written %q, read back %v, %v", s, tm, w, back, err)
 		}
+	})
+}
+
+// FuzzLoadSketches reads any input into sketches: no panic, memory bounded
+// by the input, and where the rows are in order the same rows used as the
+// samples' reading uses.
+func FuzzLoadSketches(f *testing.F) {
+	for _, s := range readerSeeds(f) {
+		f.Add(s)
+	}
+	o := testOptions()
+	o.MaxCPU, o.MaxMemory = 64, 256*workload.GiB
+	lo := livestate.Options{History: policy.Balanced().History}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		alloclimit.Check(t, alloclimit.Bound(len(data)), func() {
+			_, sk, err := o.LoadSketches(bytes.NewReader(data), "fuzz.csv", lo)
+			if err != nil {
+				return // a ParseError, no usable row, or rows out of order: the samples' reading goes on
+			}
+			_, st, err := o.Load(bytes.NewReader(data), "fuzz.csv")
+			if err != nil {
+				t.Fatalf("sketches read it, samples not: %v", err)
+			}
+			if sk.Used != st.Used || sk.Read != st.Read {
+				t.Fatalf("sketches used %d of %d rows, samples %d of %d", sk.Used, sk.Read, st.Used, st.Read)
+			}
+		})
 	})
 }
