@@ -16,6 +16,7 @@ import (
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/livestate"
 )
 
@@ -88,6 +89,10 @@ func (s *Flags) AddFlags(fs *pflag.FlagSet) {
 	s.Cluster.AddFlags(fs)
 	fs.StringVar(&s.Source, "source", s.Source, "usage source: "+strings.Join(Names, "|")+"; "+AutoUsage)
 }
+
+// KeepSketches makes a usage file read into sketches kept with a
+// profile's history options (plan's --bounded-memory) instead of samples.
+func (s *Flags) KeepSketches(h history.Options) { s.Sketches = &livestate.Options{History: h} }
 
 // AddHPAFlag registers --hpa: backtest, whose --hpa selects its HPA
 // replay, does not take it.

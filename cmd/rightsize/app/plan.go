@@ -17,7 +17,6 @@ import (
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/source"
 	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report"
@@ -123,7 +122,7 @@ func (o *PlanOptions) Validate() error {
 		case o.profile.WindowQuantile():
 			return fmt.Errorf("--bounded-memory: profile %s takes a quantile of the exact window, which sketches do not keep", o.profile.Name)
 		}
-		o.Sketches = &livestate.Options{History: o.profile.History}
+		o.KeepSketches(o.profile.History)
 	}
 	// Checked before the work: a file where the directory should be.
 	if st, err := os.Stat(o.Patches); o.Patches != "" && err == nil && !st.IsDir() {
