@@ -87,18 +87,47 @@ type written struct {
 	at          time.Time
 }
 
-// fingerprint identifies a Recommendation's content, its times aside.
+// fingerprint identifies what a Recommendation says that matters: the
+// settings today and recommended, the QoS class, the HPA today and
+// recommended, the notes, the columns kubectl shows and the conditions'
+// states. What drifts every cycle as samples come in — sample counts,
+// the exact confidence, the bounds, the reasons' figures, the replicas,
+// the HPA's replay figures, the times — is left out: it is written with
+// the next material change or the hourly refresh, not every cycle, so
+// that a fleet's Recommendations are not rewritten every few minutes.
 func fingerprint(rec v1alpha1.Recommendation) [sha256.Size]byte {
-	st := rec.Status.DeepCopy()
-	st.Generated = nil
-	for i := range st.Conditions {
-		st.Conditions[i].LastTransitionTime = metav1.Time{}
+	st := rec.Status
+	type container struct {
+		Name                 string
+		Init, Sidecar        bool
+		Current, Recommended *v1alpha1.SettingsDocument
 	}
-	b, _ := json.Marshal(struct {
-		Labels map[string]string
-		Spec   v1alpha1.RecommendationSpec
-		Status *v1alpha1.RecommendationStatus
-	}{rec.Labels, rec.Spec, st})
+	type condition struct{ Type, Status, Reason string }
+	m := struct {
+		Labels                                                      map[string]string
+		Spec                                                        v1alpha1.RecommendationSpec
+		Source, Profile, Target, CPUChange, MemoryChange, QoS, Conf string
+		Critical                                                    bool
+		WorkloadProfile                                             string
+		QoSDoc                                                      v1alpha1.QoSDocument
+		Notes                                                       []string
+		Containers                                                  []container
+		HPACurrent, HPARecommended                                  *v1alpha1.HPASpecDocument
+		PodCPU                                                      string
+		Conditions                                                  []condition
+	}{Labels: rec.Labels, Spec: rec.Spec, Source: st.Source, Profile: st.Profile, Target: st.Target, CPUChange: st.CPUChange,
+		MemoryChange: st.MemoryChange, QoS: st.QoS, Conf: st.Confidence,
+		Critical: st.Workload.Critical, WorkloadProfile: st.Workload.Profile, QoSDoc: st.Workload.QoS, Notes: st.Workload.Notes}
+	for _, c := range st.Workload.Containers {
+		m.Containers = append(m.Containers, container{c.Name, c.Init, c.Sidecar, c.Current, c.Recommended})
+	}
+	if h := st.Workload.HPA; h != nil {
+		m.HPACurrent, m.HPARecommended, m.PodCPU = h.Current, h.Recommended, h.PodCPU
+	}
+	for _, c := range st.Conditions {
+		m.Conditions = append(m.Conditions, condition{c.Type, string(c.Status), c.Reason})
+	}
+	b, _ := json.Marshal(m)
 	return sha256.Sum256(b)
 }
 
