@@ -18,12 +18,8 @@ import (
 // them kube_hpa_* and did not say which workload an HPA scales, which makes
 // them of no use here: they are only looked for, to say why the HPAs are
 // unknown.
+// Their names are Names' HPA fields, which --prometheus-metric overrides.
 const (
-	hpaInfo          = "kube_horizontalpodautoscaler_info" // scaletargetref_kind, scaletargetref_name
-	hpaMinReplicas   = "kube_horizontalpodautoscaler_spec_min_replicas"
-	hpaMaxReplicas   = "kube_horizontalpodautoscaler_spec_max_replicas"
-	hpaTargetMetric  = "kube_horizontalpodautoscaler_spec_target_metric" // metric_name, metric_target_type
-	hpaReplicasNow   = "kube_horizontalpodautoscaler_status_current_replicas"
 	hpaV1MaxReplicas = "kube_hpa_spec_max_replicas"
 	hpaLabel         = "horizontalpodautoscaler"
 )
@@ -58,10 +54,10 @@ func (c *collector) readHPAs(ctx context.Context, ksmSeen bool) (hpas []workload
 		answer     *model.Vector
 	}{
 		{"reading HPA scale targets", c.p.hpaInfo(), &a.info},
-		{"reading HPA min replicas", c.p.hpaReplicas(hpaMinReplicas), &a.minReplicas},
-		{"reading HPA max replicas", c.p.hpaReplicas(hpaMaxReplicas), &a.maxReplicas},
+		{"reading HPA min replicas", c.p.hpaReplicas(c.p.n.HPAMinReplicas), &a.minReplicas},
+		{"reading HPA max replicas", c.p.hpaReplicas(c.p.n.HPAMaxReplicas), &a.maxReplicas},
 		{"reading HPA metric targets", c.p.hpaTargets(), &a.targets},
-		{"reading HPA current replicas", c.p.hpaReplicas(hpaReplicasNow), &a.current},
+		{"reading HPA current replicas", c.p.hpaReplicas(c.p.n.HPACurrentReplicas), &a.current},
 	} {
 		v, err := c.q.query(ctx, q.what, q.expr, c.w.last())
 		if err != nil {
@@ -78,7 +74,7 @@ func (c *collector) readHPAs(ctx context.Context, ksmSeen bool) (hpas []workload
 		c.skip(reason, r.skipped[reason])
 	}
 	if r.withoutInfo > 0 {
-		c.note("%d HPAs have no %s series, which names the workload an HPA scales (an older kube-state-metrics, or the series denied): the HPAs are unknown", r.withoutInfo, hpaInfo)
+		c.note("%d HPAs have no %s series, which names the workload an HPA scales (an older kube-state-metrics, or the series denied): the HPAs are unknown", r.withoutInfo, c.p.n.HPAInfo)
 		return nil, false, nil
 	}
 	if len(a.info) > 0 {

@@ -132,6 +132,13 @@ type Names struct {
 	ReplicaSetOwner      string // replicaset, owner_kind, owner_name labels
 	JobOwner             string // job_name, owner_kind, owner_name labels
 	PodCreated           string // creation time in Unix seconds
+	// kube-state-metrics v2's HorizontalPodAutoscaler series, labelled
+	// namespace and horizontalpodautoscaler.
+	HPAInfo            string // scaletargetref_kind, scaletargetref_name
+	HPAMinReplicas     string
+	HPAMaxReplicas     string
+	HPATargetMetric    string // metric_name, metric_target_type
+	HPACurrentReplicas string
 
 	// Labels naming a container's namespace, pod and container on the
 	// cAdvisor series, and on the kube-state-metrics series (they differ
@@ -181,6 +188,11 @@ func DefaultNames() Names {
 		ReplicaSetOwner:      "kube_replicaset_owner",
 		JobOwner:             "kube_job_owner",
 		PodCreated:           "kube_pod_created",
+		HPAInfo:              "kube_horizontalpodautoscaler_info",
+		HPAMinReplicas:       "kube_horizontalpodautoscaler_spec_min_replicas",
+		HPAMaxReplicas:       "kube_horizontalpodautoscaler_spec_max_replicas",
+		HPATargetMetric:      "kube_horizontalpodautoscaler_spec_target_metric",
+		HPACurrentReplicas:   "kube_horizontalpodautoscaler_status_current_replicas",
 		NamespaceLabel:       "namespace",
 		PodLabel:             "pod",
 		ContainerLabel:       "container",
@@ -208,6 +220,8 @@ func (n *Names) nameFields() []struct {
 		{"container-info", &n.ContainerInfo}, {"init-container-info", &n.InitContainerInfo},
 		{"pod-owner", &n.PodOwner}, {"replicaset-owner", &n.ReplicaSetOwner},
 		{"job-owner", &n.JobOwner}, {"pod-created", &n.PodCreated},
+		{"hpa-info", &n.HPAInfo}, {"hpa-min-replicas", &n.HPAMinReplicas}, {"hpa-max-replicas", &n.HPAMaxReplicas},
+		{"hpa-target-metric", &n.HPATargetMetric}, {"hpa-current-replicas", &n.HPACurrentReplicas},
 		{"namespace", &n.NamespaceLabel}, {"pod", &n.PodLabel}, {"container", &n.ContainerLabel},
 		{"ksm-namespace", &n.KSMNamespaceLabel}, {"ksm-pod", &n.KSMPodLabel}, {"ksm-container", &n.KSMContainerLabel},
 	}
@@ -215,7 +229,7 @@ func (n *Names) nameFields() []struct {
 
 // metricNames is how many of the names are metric names; the rest are
 // label names.
-const metricNames = 16
+const metricNames = 21
 
 // MetricKeys lists the metric keys SetName accepts.
 func MetricKeys() []string { return nameKeys()[:metricNames] }

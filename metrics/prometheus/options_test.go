@@ -56,7 +56,7 @@ func TestSetName(t *testing.T) {
 	err := n.SetName("gpu", "x")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `unknown name "gpu"`)
-	assert.Len(t, MetricKeys(), 16)
+	assert.Len(t, MetricKeys(), 21)
 	assert.Equal(t, []string{"namespace", "pod", "container", "ksm-namespace", "ksm-pod", "ksm-container"}, LabelKeys())
 
 	var partial Names
@@ -66,6 +66,16 @@ func TestSetName(t *testing.T) {
 	assert.Equal(t, "mem", full.Memory)
 	assert.Equal(t, DefaultNames().CPU, full.CPU, "empty names take the defaults")
 	assert.Equal(t, "pod", full.KSMPodLabel, "kube-state-metrics labels have their own defaults")
+	assert.Equal(t, DefaultNames().HPAInfo, full.HPAInfo)
+
+	// The HPA series are renamed as the others are.
+	require.NoError(t, n.SetName("hpa-info", "ksm_hpa_info"))
+	require.NoError(t, n.SetName("hpa-target-metric", "ksm_hpa_target"))
+	p := promql{n: n}
+	assert.Contains(t, p.hpaInfo(), "(ksm_hpa_info{")
+	assert.Contains(t, p.hpaTargets(), "(ksm_hpa_target{")
+	require.NoError(t, n.SetName("hpa-max-replicas", "ksm_hpa_max"))
+	assert.Contains(t, p.hpaReplicas(n.HPAMaxReplicas), "(ksm_hpa_max{")
 }
 
 func TestRedactedURL(t *testing.T) {

@@ -266,7 +266,7 @@ func (p promql) podsSelector(g []Matcher) string {
 // API version kube-state-metrics adds is left out: the kind and name
 // name the workload.
 func (p promql) hpaInfo() string {
-	return p.by(p.n.KSMNamespaceLabel, hpaLabel, "scaletargetref_kind", "scaletargetref_name") + "(" + selector(hpaInfo, p.ksm(nil)...) + ")"
+	return p.by(p.n.KSMNamespaceLabel, hpaLabel, "scaletargetref_kind", "scaletargetref_name") + "(" + selector(p.n.HPAInfo, p.ksm(nil)...) + ")"
 }
 
 // hpaReplicas returns each HPA's min or max replicas (metric says which).
@@ -277,7 +277,7 @@ func (p promql) hpaReplicas(metric string) string {
 // hpaTargets returns each HPA's metric targets, one series per metric and
 // target type, the target as the value.
 func (p promql) hpaTargets() string {
-	return p.by(p.n.KSMNamespaceLabel, hpaLabel, "metric_name", "metric_target_type") + "(" + selector(hpaTargetMetric, p.ksm(nil)...) + ")"
+	return p.by(p.n.KSMNamespaceLabel, hpaLabel, "metric_name", "metric_target_type") + "(" + selector(p.n.HPATargetMetric, p.ksm(nil)...) + ")"
 }
 
 // hpaV1 counts kube-state-metrics v1's HPA series.
