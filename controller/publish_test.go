@@ -65,7 +65,9 @@ func TestFingerprintIgnoresWhatDrifts(t *testing.T) {
 			wp.Containers[0].Recommendation.Target.Requests.CPU = 101
 		}, false},
 		{"the confidence shown", func(wp *workload.WorkloadPlan, _ *workload.Plan) { wp.Containers[0].Recommendation.Confidence = 0.4 }, false},
-		{"a note", func(wp *workload.WorkloadPlan, _ *workload.Plan) { wp.Notes = []string{"container app sets no requests (R5)"} }, false},
+		{"a note", func(wp *workload.WorkloadPlan, _ *workload.Plan) {
+			wp.Notes = []string{"container app sets no requests (R5)"}
+		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wp, p := base(), plan
