@@ -28,8 +28,7 @@ func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 		return nil, Stats{}, err
 	}
 	st := history.NewStore()
-	dups := 0
-	var lines []int
+	var dups duplicates
 	// The store's series by the reader's number for them: one lookup a
 	// series, not one a row.
 	var series []*history.Series
@@ -51,25 +50,14 @@ func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 			series[id] = s
 		}
 		if !st.RecordTo(s, row.Sample) {
-			if o.Strict {
-				return nil, cr.Stats(), &ParseError{File: name, Line: cr.Line(),
-					Err: fmt.Errorf("%s: the same pod, container and timestamp as the row before it (--strict skips no row)", SkipDuplicate)}
+			if err := dups.add(o, cr, name); err != nil {
+				return nil, cr.Stats(), err
 			}
-			if len(lines) < ListedLines {
-				lines = append(lines, cr.Line())
-			}
-			dups++
 		}
 	}
 	stats := cr.Stats()
-	if len(lines) > 0 {
-		stats.SkipAt(SkipDuplicate, dups, lines[0])
-		if stats.Lines == nil {
-			stats.Lines = make(map[string][]int)
-		}
-		stats.Lines[SkipDuplicate] = lines
-	}
-	if sorted := st.Finalize() - dups; sorted > 0 {
+	dups.count(&stats)
+	if sorted := st.Finalize() - dups.n; sorted > 0 {
 		if o.Strict {
 			what := "rows repeat"
 			if sorted == 1 {
@@ -81,4 +69,36 @@ func (o Options) Load(r io.Reader, name string) (*history.Store, Stats, error) {
 		stats.Skip(SkipDuplicate, sorted)
 	}
 	return st, stats, nil
+}
+
+// duplicates counts the rows that repeat the pod, container and timestamp
+// of the row before them of their pod container, keeping the first lines.
+type duplicates struct {
+	n     int
+	lines []int
+}
+
+// add counts the row cr read last; with --strict it is the error instead.
+func (d *duplicates) add(o Options, cr *Reader, name string) error {
+	if o.Strict {
+		return &ParseError{File: name, Line: cr.Line(),
+			Err: fmt.Errorf("%s: the same pod, container and timestamp as the row before it (--strict skips no row)", SkipDuplicate)}
+	}
+	if len(d.lines) < ListedLines {
+		d.lines = append(d.lines, cr.Line())
+	}
+	d.n++
+	return nil
+}
+
+// count adds them to the reader's stats, with their first lines.
+func (d *duplicates) count(stats *Stats) {
+	if len(d.lines) == 0 {
+		return
+	}
+	stats.SkipAt(SkipDuplicate, d.n, d.lines[0])
+	if stats.Lines == nil {
+		stats.Lines = make(map[string][]int)
+	}
+	stats.Lines[SkipDuplicate] = d.lines
 }

@@ -51,8 +51,8 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 		return nil, Stats{}, err
 	}
 	var newest time.Time
-	rows, dups := 0, 0
-	var lines []int
+	rows := 0
+	var dups duplicates
 	// The newest time of each pod container, by the reader's number: a
 	// row that repeats it is a duplicate, skipped as Load skips it; one
 	// before it ends this way of reading. Each has its sink into the state.
@@ -72,14 +72,9 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 		}
 		switch {
 		case t == last[id]:
-			if o.Strict {
-				return nil, cr.Stats(), &ParseError{File: name, Line: cr.Line(),
-					Err: fmt.Errorf("%s: the same pod, container and timestamp as an earlier row (--strict skips no row)", SkipDuplicate)}
+			if err := dups.add(o, cr, name); err != nil {
+				return nil, cr.Stats(), err
 			}
-			if len(lines) < ListedLines {
-				lines = append(lines, cr.Line())
-			}
-			dups++
 			continue
 		case t < last[id]:
 			return nil, cr.Stats(), fmt.Errorf("%s:%d: %w", untrusted.Escape(name), cr.Line(), ErrOutOfOrder)
@@ -98,13 +93,7 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 		rows++
 	}
 	stats := cr.Stats()
-	if len(lines) > 0 {
-		stats.SkipAt(SkipDuplicate, dups, lines[0])
-		if stats.Lines == nil {
-			stats.Lines = make(map[string][]int)
-		}
-		stats.Lines[SkipDuplicate] = lines
-	}
+	dups.count(&stats)
 	if rows == 0 {
 		return nil, stats, fmt.Errorf("%s: no usable samples (%s)", untrusted.Escape(name), stats)
 	}
