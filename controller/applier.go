@@ -252,9 +252,10 @@ func (a *applier) one(ctx context.Context, wp workload.WorkloadPlan, spec worklo
 		a.inPlace(ctx, w, wp, spec.UID, lw, last, inv, now)
 		return
 	}
-	w.HPAJoint = w.HPAOnCPU && jointReady(wp)
+	j := jointOf(wp)
+	w.HPAJoint = w.HPAOnCPU && j.ok
 	d := apply.Decide(w, o.Guards, now)
-	hpa := withJoint(&d, w, wp)
+	hpa := j.with(&d, w)
 	if !d.Apply {
 		a.tell(k, spec.UID, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
 		return

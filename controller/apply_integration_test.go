@@ -68,20 +68,9 @@ func TestIntegrationApply(t *testing.T) {
 
 	run := func(t *testing.T, id string, sw apply.Switch, force bool, until func(*Controller) (bool, error)) *Controller {
 		t.Helper()
-		c := applyTestController(t, cfg, ns, system, id, sw, force)
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- c.Run(rctx) }()
-		defer func() {
-			cancel()
-			assert.NoError(t, <-done)
-		}()
-		kubetest.Eventually(t, 90*time.Second, id+": "+string(sw), func(context.Context) (bool, error) { return until(c) })
-		return c
+		return runUntil(t, applyTestController(t, cfg, ns, system, id, sw, force), id+": "+string(sw), until)
 	}
-	applies := func(c *Controller, result, reason string) float64 {
-		return testutil.ToFloat64(c.applies.WithLabelValues(result, reason))
-	}
+	applies := appliesOf
 	untouched := func(t *testing.T, names ...string) {
 		t.Helper()
 		for _, name := range names {
@@ -370,6 +359,26 @@ func applyTestController(t *testing.T, cfg *rest.Config, ns, system, id string, 
 		Apply: ApplyOptions{Switch: sw, Guards: guards, Rate: 10, RatePer: time.Hour, ForceConflicts: force, Watch: time.Hour}})
 	require.NoError(t, err)
 	return c
+}
+
+// runUntil runs c until until holds (90 s at most), then stops it: Run
+// ends without an error.
+func runUntil(t *testing.T, c *Controller, what string, until func(*Controller) (bool, error)) *Controller {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		assert.NoError(t, <-done)
+	}()
+	kubetest.Eventually(t, 90*time.Second, what, func(context.Context) (bool, error) { return until(c) })
+	return c
+}
+
+// appliesOf is c's rightsize_apply_total of result and reason.
+func appliesOf(c *Controller, result, reason string) float64 {
+	return testutil.ToFloat64(c.applies.WithLabelValues(result, reason))
 }
 
 // runningPods are the running pods of the Deployment name.

@@ -119,7 +119,8 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 	}
 	// Decide from what the pods run: the template has not moved.
 	w.Plan, w.Mode, w.InPlace, w.Paused = withLive(wp, pods[0].Spec), apply.ModeInPlaceOnly, true, false
-	w.HPAJoint = w.HPAOnCPU && jointReady(wp)
+	j := jointOf(wp)
+	w.HPAJoint = w.HPAOnCPU && j.ok
 	d := apply.Decide(w, o.Guards, now)
 	var held []string
 	d.Changes, held = restartFree(d.Changes, pods[0].Spec)
@@ -127,7 +128,7 @@ func (a *applier) inPlace(ctx context.Context, w apply.Workload, wp workload.Wor
 	if d.Apply && len(d.Changes) == 0 {
 		d.Apply, d.Reason, d.Message = false, apply.ReasonNothingToDo, "nothing resizes in place: "+strings.Join(held, ", ")
 	}
-	hpa := withJoint(&d, w, wp)
+	hpa := j.with(&d, w)
 	if !d.Apply {
 		a.tell(k, uid, "skipped", d.Reason, corev1.EventTypeNormal, EventNotApplied, d.Message)
 		return

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -44,20 +43,10 @@ func TestIntegrationApplyInPlaceOnDelete(t *testing.T) {
 	require.Len(t, before, 2)
 
 	run := func(id string, until func(*Controller) bool) *Controller {
-		c := applyTestController(t, cfg, ns, system, id, apply.SwitchOn, true)
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- c.Run(rctx) }()
-		defer func() {
-			cancel()
-			assert.NoError(t, <-done)
-		}()
-		kubetest.Eventually(t, 90*time.Second, id, func(context.Context) (bool, error) { return until(c), nil })
-		return c
+		return runUntil(t, applyTestController(t, cfg, ns, system, id, apply.SwitchOn, true), id,
+			func(c *Controller) (bool, error) { return until(c), nil })
 	}
-	applies := func(c *Controller, result, reason string) float64 {
-		return testutil.ToFloat64(c.applies.WithLabelValues(result, reason))
-	}
+	applies := appliesOf
 
 	c := run("apply", func(c *Controller) bool {
 		// A cycle after the apply: resizing (kwok does not actuate),

@@ -36,27 +36,32 @@ func jointHPA(wp workload.WorkloadPlan) (h apply.RecordedHPA, ok bool, why strin
 	return apply.RecordedHPA{Name: a.Current.Name, From: settings(a.Current), To: settings(a.Recommended)}, true, ""
 }
 
-// withJoint is the HPA to write with the decision's changes (R10), nil
-// when none is: the workload's HPA scales on CPU, its recommendation was
-// made with the request, and the step moves a CPU request. The decision's
-// message says it, or why a CPU request waits.
-func withJoint(d *apply.Decision, w apply.Workload, wp workload.WorkloadPlan) *apply.RecordedHPA {
-	joint, ok, why := jointHPA(wp)
-	if w.HPAOnCPU && !ok {
-		d.Message += " (HPA " + why + ")"
-	}
-	if !w.HPAJoint || !ok || !cpuChanged(d.Changes) || joint.From == joint.To {
-		return nil
-	}
-	d.Message += "; HPA " + joint.Name + " " + joint.From.String() + " → " + joint.To.String() + " (R10: chosen with the request)"
-	return &joint
+// joint is jointHPA's answer for one decision.
+type joint struct {
+	hpa apply.RecordedHPA
+	ok  bool
+	why string
 }
 
-// jointReady says whether the HPA recommended with the workload's CPU
-// request can be written with it (jointHPA).
-func jointReady(wp workload.WorkloadPlan) bool {
-	_, ok, _ := jointHPA(wp)
-	return ok
+func jointOf(wp workload.WorkloadPlan) joint {
+	h, ok, why := jointHPA(wp)
+	return joint{h, ok, why}
+}
+
+// with is the HPA to write with the decision's changes (R10), nil when
+// none is: the workload's HPA scales on CPU, its recommendation was made
+// with the request, and the step moves a CPU request. The decision's
+// message says it, or why a CPU request waits.
+func (j joint) with(d *apply.Decision, w apply.Workload) *apply.RecordedHPA {
+	if w.HPAOnCPU && !j.ok {
+		d.Message += " (HPA " + j.why + ")"
+	}
+	h := j.hpa
+	if !w.HPAJoint || !j.ok || !cpuChanged(d.Changes) || h.From == h.To {
+		return nil
+	}
+	d.Message += "; HPA " + h.Name + " " + h.From.String() + " → " + h.To.String() + " (R10: chosen with the request)"
+	return &h
 }
 
 // writeJoint writes the HPA, when there is one, and then the rest: the

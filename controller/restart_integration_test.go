@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -79,9 +78,7 @@ func TestIntegrationApplyAPIServerRestart(t *testing.T) {
 			}
 		}
 	}
-	applies := func(c *Controller, result, reason string) float64 {
-		return testutil.ToFloat64(c.applies.WithLabelValues(result, reason))
-	}
+	applies := appliesOf
 
 	// Until both restarts are done and both workloads applied: a term
 	// that lost its lease is followed by a new process, as the

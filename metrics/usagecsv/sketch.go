@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"rightsize.dev/rightsize/internal/untrusted"
@@ -50,13 +49,10 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	var newest time.Time
-	rows := 0
 	var dups duplicates
-	// The newest time of each pod container, by the reader's number: a
-	// row that repeats it is a duplicate, skipped as Load skips it; one
-	// before it ends this way of reading. Each has its sink into the state.
-	var last []int64
+	// Each pod container's sink into the state, by the reader's number for
+	// it. A row that repeats its newest time is a duplicate, skipped as
+	// Load skips it; one before it ends this way of reading.
 	var sinks []*livestate.Sink
 	for {
 		row, err := cr.Read()
@@ -66,35 +62,29 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 		if err != nil {
 			return nil, cr.Stats(), err
 		}
-		id, t := cr.Series(), row.Sample.Time.UnixMilli()
-		for len(last) <= id {
-			last = append(last, math.MinInt64)
+		id := cr.Series()
+		for len(sinks) <= id {
+			sinks = append(sinks, nil)
 		}
-		switch {
-		case t == last[id]:
+		sk := sinks[id]
+		if sk == nil {
+			sk = st.Sink(row.Key)
+			sinks[id] = sk
+		}
+		switch t := row.Sample.Time.UnixMilli(); {
+		case t == sk.Last():
 			if err := dups.add(o, cr, name); err != nil {
 				return nil, cr.Stats(), err
 			}
 			continue
-		case t < last[id]:
+		case t < sk.Last():
 			return nil, cr.Stats(), fmt.Errorf("%s:%d: %w", untrusted.Escape(name), cr.Line(), ErrOutOfOrder)
 		}
-		last[id] = t
-		for len(sinks) <= id {
-			sinks = append(sinks, nil)
-		}
-		if sinks[id] == nil {
-			sinks[id] = st.Sink(row.Key)
-		}
-		sinks[id].Add(row.Sample)
-		if row.Sample.Time.After(newest) {
-			newest = row.Sample.Time
-		}
-		rows++
+		sk.Add(row.Sample)
 	}
 	stats := cr.Stats()
 	dups.count(&stats)
-	if rows == 0 {
+	if stats.Used == 0 {
 		return nil, stats, fmt.Errorf("%s: no usable samples (%s)", untrusted.Escape(name), stats)
 	}
 	for _, k := range sinks {
@@ -103,7 +93,7 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 		}
 	}
 	// Close the loads' last points: the file is all there is.
-	st.Expire(newest.Add(time.Millisecond))
+	st.Expire(st.States().Last().Add(time.Millisecond))
 	if n := st.Dropped(); n > 0 {
 		return nil, stats, fmt.Errorf("%s: %w (%d samples came before a newer one of theirs)", untrusted.Escape(name), ErrOutOfOrder, n)
 	}

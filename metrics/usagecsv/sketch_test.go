@@ -40,26 +40,7 @@ func TestLoadSketchesMatchSamples(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200_000, stats.Used)
 	require.NotNil(t, sketches.States)
-	want, got := plan(samples), plan(sketches)
-	require.Len(t, got.Workloads, len(want.Workloads))
-	var diffs []float64
-	for i, wp := range want.Workloads {
-		gp := got.Workloads[i]
-		require.Equal(t, wp.Key, gp.Key)
-		require.Len(t, gp.Containers, len(wp.Containers))
-		for j, c := range wp.Containers {
-			a, b := c.Recommended(), gp.Containers[j].Recommended()
-			for _, v := range [][2]float64{{float64(a.Requests.CPU), float64(b.Requests.CPU)}, {float64(a.Limits.CPU), float64(b.Limits.CPU)},
-				{float64(a.Requests.Memory), float64(b.Requests.Memory)}, {float64(a.Limits.Memory), float64(b.Limits.Memory)}} {
-				d := 0.0
-				if v[0] != v[1] {
-					d = math.Abs(v[0]-v[1]) / max(math.Abs(v[0]), math.Abs(v[1]))
-				}
-				diffs = append(diffs, d)
-			}
-		}
-	}
-	slices.Sort(diffs)
+	diffs := SettingsDiffs(t, plan(samples), plan(sketches))
 	over5 := 0
 	for _, d := range diffs {
 		if d > 0.05 {
@@ -102,4 +83,31 @@ func TestLoadSketchesOrder(t *testing.T) {
 	require.Len(t, d.Warnings, 1)
 	assert.Contains(t, d.Warnings[0], "read again keeping every sample")
 	assert.Equal(t, 2, d.Store.Samples())
+}
+
+// SettingsDiffs are the relative differences of every recommended request
+// and limit between two plans of the same workloads, sorted. (Exported for
+// the tests of package usagecsv_test.)
+func SettingsDiffs(t testing.TB, want, got workload.Plan) []float64 {
+	t.Helper()
+	require.Len(t, got.Workloads, len(want.Workloads))
+	var diffs []float64
+	for i, wp := range want.Workloads {
+		gp := got.Workloads[i]
+		require.Equal(t, wp.Key, gp.Key)
+		require.Len(t, gp.Containers, len(wp.Containers))
+		for j, c := range wp.Containers {
+			a, b := c.Recommended(), gp.Containers[j].Recommended()
+			for _, v := range [][2]float64{{float64(a.Requests.CPU), float64(b.Requests.CPU)}, {float64(a.Limits.CPU), float64(b.Limits.CPU)},
+				{float64(a.Requests.Memory), float64(b.Requests.Memory)}, {float64(a.Limits.Memory), float64(b.Limits.Memory)}} {
+				d := 0.0
+				if v[0] != v[1] {
+					d = math.Abs(v[0]-v[1]) / max(math.Abs(v[0]), math.Abs(v[1]))
+				}
+				diffs = append(diffs, d)
+			}
+		}
+	}
+	slices.Sort(diffs)
+	return diffs
 }

@@ -3,10 +3,8 @@ package usagecsv_test
 import (
 	"context"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -52,7 +50,7 @@ func TestSketchesMatchSamplesOnTraces(t *testing.T) {
 			require.NoError(t, err)
 			require.NotNil(t, sketched.States, "read as sketches: %v", sketched.Warnings)
 			want, got := plan(t, sampled), plan(t, sketched)
-			diffs := settingsDiffs(t, want, got)
+			diffs := usagecsv.SettingsDiffs(t, want, got)
 			over5 := 0
 			for _, d := range diffs {
 				if d > 0.05 {
@@ -89,30 +87,4 @@ func plan(t *testing.T, d *recommender.Data) workload.Plan {
 	pl, err := p.Plan(context.Background(), d, time.Time{})
 	require.NoError(t, err)
 	return pl
-}
-
-// settingsDiffs are the relative differences of every recommended request
-// and limit, sorted.
-func settingsDiffs(t *testing.T, want, got workload.Plan) []float64 {
-	t.Helper()
-	require.Len(t, got.Workloads, len(want.Workloads))
-	var diffs []float64
-	for i, wp := range want.Workloads {
-		gp := got.Workloads[i]
-		require.Equal(t, wp.Key, gp.Key)
-		require.Len(t, gp.Containers, len(wp.Containers))
-		for j, c := range wp.Containers {
-			a, b := c.Recommended(), gp.Containers[j].Recommended()
-			for _, v := range [][2]float64{{float64(a.Requests.CPU), float64(b.Requests.CPU)}, {float64(a.Limits.CPU), float64(b.Limits.CPU)},
-				{float64(a.Requests.Memory), float64(b.Requests.Memory)}, {float64(a.Limits.Memory), float64(b.Limits.Memory)}} {
-				d := 0.0
-				if v[0] != v[1] {
-					d = math.Abs(v[0]-v[1]) / max(math.Abs(v[0]), math.Abs(v[1]))
-				}
-				diffs = append(diffs, d)
-			}
-		}
-	}
-	slices.Sort(diffs)
-	return diffs
 }

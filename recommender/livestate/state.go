@@ -133,15 +133,23 @@ func New(o Options) (*State, error) {
 func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
 	s.containers.Add(k, smp)
 	s.seen[k] = max(s.seen[k], smp.Time.UnixMilli())
-	if !hpa.Scalable(k.Workload.Kind) {
-		return
+	if l := s.load(k.Workload); l != nil {
+		l.AddSample(k.Container, smp)
 	}
-	l := s.loads[k.Workload]
+}
+
+// load is workload w's aggregate load, made when new; nil for a workload
+// no HPA can scale.
+func (s *State) load(w workload.Key) *hpa.LoadState {
+	if !hpa.Scalable(w.Kind) {
+		return nil
+	}
+	l := s.loads[w]
 	if l == nil {
 		l, _ = hpa.NewLoadState(s.o.LoadStep, s.o.LoadRetention) // checked by New
-		s.loads[k.Workload] = l
+		s.loads[w] = l
 	}
-	l.AddSample(k.Container, smp)
+	return l
 }
 
 // Sink is the way of one pod container's samples into a state, for a
@@ -159,17 +167,12 @@ type Sink struct {
 // Sink returns a sink into container k's history and, for a workload an
 // HPA can scale, its load.
 func (s *State) Sink(k workload.ContainerKey) *Sink {
-	sk := &Sink{s: s, k: k, acc: s.containers.Get(k, true), last: math.MinInt64}
-	if hpa.Scalable(k.Workload.Kind) {
-		l := s.loads[k.Workload]
-		if l == nil {
-			l, _ = hpa.NewLoadState(s.o.LoadStep, s.o.LoadRetention) // checked by New
-			s.loads[k.Workload] = l
-		}
-		sk.load = l
-	}
-	return sk
+	return &Sink{s: s, k: k, acc: s.containers.Get(k, true), load: s.load(k.Workload), last: math.MinInt64}
 }
+
+// Last is the newest sample's time through the sink, Unix ms;
+// math.MinInt64 before one.
+func (k *Sink) Last() int64 { return k.last }
 
 // Add records one sample, as State.Add does.
 func (k *Sink) Add(smp workload.Sample) {
