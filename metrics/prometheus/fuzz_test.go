@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -274,6 +276,15 @@ func FuzzDecodeAnswer(f *testing.F) {
 			var err error
 			alloclimit.Check(t, alloclimit.Bound(len(body)), func() { series, _, err = decodeAnswer(http.StatusOK, body, want) })
 			if err != nil {
+				// An error answer stays raw for classify to read the
+				// server's words; what it makes of them is the message.
+				if _, ok := errors.AsType[*v1.Error](err); ok {
+					for _, status := range []int{http.StatusOK, http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusServiceUnavailable} {
+						_, cerr := classify(err, status, false)
+						safeMessage(t, cerr.Error())
+					}
+					continue
+				}
 				safeMessage(t, err.Error())
 				continue
 			}

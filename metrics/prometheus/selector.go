@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 var (
@@ -37,7 +39,7 @@ func ParseSelector(s string) ([]Matcher, error) {
 			i++
 		}
 		if i == 0 {
-			return nil, fmt.Errorf("expected a label name at %q", s)
+			return nil, fmt.Errorf("expected a label name at %s", untrusted.Quote(s, untrusted.MaxQuoted))
 		}
 		m := Matcher{Name: s[:i]}
 		s = strings.TrimLeft(s[i:], " \t")
@@ -48,15 +50,15 @@ func ParseSelector(s string) ([]Matcher, error) {
 			}
 		}
 		if m.Op == "" {
-			return nil, fmt.Errorf("label %s: expected =, !=, =~ or !~", m.Name)
+			return nil, fmt.Errorf("label %s: expected =, !=, =~ or !~", untrusted.Clip(m.Name, untrusted.MaxQuoted))
 		}
 		s = strings.TrimLeft(s[len(m.Op):], " \t")
 		if s == "" || !strings.ContainsRune("\"'`", rune(s[0])) {
-			return nil, fmt.Errorf("label %s: expected a quoted value", m.Name)
+			return nil, fmt.Errorf("label %s: expected a quoted value", untrusted.Clip(m.Name, untrusted.MaxQuoted))
 		}
 		end := closingQuote(s)
 		if end < 0 {
-			return nil, fmt.Errorf("label %s: unterminated value", m.Name)
+			return nil, fmt.Errorf("label %s: unterminated value", untrusted.Clip(m.Name, untrusted.MaxQuoted))
 		}
 		lit := s[:end+1]
 		if lit[0] == '\'' {
@@ -65,12 +67,12 @@ func ParseSelector(s string) ([]Matcher, error) {
 		}
 		v, err := strconv.Unquote(lit)
 		if err != nil {
-			return nil, fmt.Errorf("label %s: bad value %s", m.Name, s[:end+1])
+			return nil, fmt.Errorf("label %s: bad value %s", untrusted.Clip(m.Name, untrusted.MaxQuoted), untrusted.Clip(s[:end+1], untrusted.MaxQuoted))
 		}
 		m.Value = v
 		if m.Op == "=~" || m.Op == "!~" {
 			if _, err := regexp.Compile("^(?:" + v + ")$"); err != nil {
-				return nil, fmt.Errorf("label %s: %w", m.Name, err)
+				return nil, fmt.Errorf("label %s: %w", untrusted.Clip(m.Name, untrusted.MaxQuoted), cleanError(err))
 			}
 		}
 		out = append(out, m)
@@ -79,7 +81,7 @@ func ParseSelector(s string) ([]Matcher, error) {
 			break
 		}
 		if s[0] != ',' {
-			return nil, fmt.Errorf("expected a comma before %q", s)
+			return nil, fmt.Errorf("expected a comma before %s", untrusted.Quote(s, untrusted.MaxQuoted))
 		}
 		s = strings.TrimLeft(s[1:], " \t")
 	}
