@@ -32,34 +32,35 @@ type Bound struct {
 // two values the objective is linear in r and short time drops at each), so
 // a cell keeps those candidates, ascending, with what each would cost.
 type cell struct {
+	// The lower envelope, over λ, of the lines idle − ρ·x·total + λ·short
+	// for the current ρ: line i is the cheapest from λ = from[i], its
+	// intercept and slope at km[2i] and km[2i+1], its candidate hull[i].
+	// The bisection reads only from and km: intercept and slope side by
+	// side are one cache line to fetch, not two.
+	from []float64
+	km   []float64
+	hull []int32
+	rho  float64
+
 	x     []float64 // candidate requests, cores
 	idle  []float64 // idle core-hours at x[j]
 	short []float64 // short hours at x[j]; strictly decreasing
 	total float64   // Σ dt, hours
 	usage float64   // Σ u·dt, core-hours
-
-	// The lower envelope, over λ, of the lines idle − ρ·x·total + λ·short
-	// for the current ρ: hull[i] is the cheapest candidate from λ = from[i].
-	rho  float64
-	hull []int32
-	from []float64
-	k    []float64 // intercepts of the hull's lines
 }
 
 // choice is a cell's place in budgetLambda's bisection on λ: the hull
 // positions of its best candidates at the bracket's ends, lo and hi, and at
-// the last midpoint, with that candidate's figures. The position only grows
-// with λ, so a midpoint's lies between the ends', and once they meet the
-// cell's candidate is known without a search. Choices are kept apart from
-// the cells, one cache line each, read in order: the bisection visits every
-// cell 28 times per ρ, and reaching into the cells' slices each time was
-// most of its cost.
+// the last midpoint, with that line's intercept and slope. The position
+// only grows with λ, so a midpoint's lies between the ends', and once they
+// meet the cell's candidate is known without a search. Choices are kept
+// apart from the cells, each worker's side by side, read in order: the
+// bisection visits every cell 28 times per ρ, and reaching into the cells'
+// slices each time was most of its cost.
 type choice struct {
 	lo, hi, mid int32
-	// The candidate at mid: intercept, request, idle and short time.
-	k, x, idle, short float64
-	// The cell's Σ dt and Σ u·dt.
-	total, usage float64
+	// The line at mid: intercept and slope (short time).
+	k, short float64
 }
 
 // HindsightBound computes, for each risk level, the lowest fleet CPU slack
@@ -82,6 +83,7 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 		return nil, err
 	}
 	cells, lambdaMax := hindsightCells(st, sch, o)
+	f := newFleet(cells)
 	out := make([]Bound, 0, len(risks))
 	for _, beta := range risks {
 		if err := ctx.Err(); err != nil {
@@ -90,7 +92,7 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 		if beta < 0 || beta >= 1 {
 			return nil, fmt.Errorf("risk %v outside [0, 1)", beta)
 		}
-		out = append(out, bound(cells, beta, lambdaMax))
+		out = append(out, bound(f, beta, lambdaMax))
 	}
 	return out, nil
 }
@@ -168,7 +170,9 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 		for _, x := range ss {
 			c.total += x.dt
 			c.usage += x.u * x.dt
-			g.maxUse = max(g.maxUse, x.u)
+			if x.u > g.maxUse { // max, for values not NaN from 0
+				g.maxUse = x.u
+			}
 			if x.dt > 0 && (g.minDt == 0 || x.dt < g.minDt) {
 				g.minDt = x.dt
 			}
@@ -198,12 +202,12 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 // run faster on a cell's data side by side.
 func (c *cell) own() {
 	m := len(c.x)
-	f := make([]float64, 5*m)
+	f := make([]float64, 6*m)
 	copy(f[0:m], c.x)
 	copy(f[m:2*m], c.idle)
 	copy(f[2*m:3*m], c.short)
 	c.x, c.idle, c.short = f[0:m:m], f[m:2*m:2*m], f[2*m:3*m:3*m]
-	c.from, c.k = f[3*m:3*m:4*m], f[4*m:4*m:5*m]
+	c.from, c.km = f[3*m:3*m:4*m], f[4*m:4*m:6*m]
 	c.hull = make([]int32, 0, m)
 }
 
@@ -218,29 +222,72 @@ func (c *cell) add(x, idle, short float64) {
 // of decreasing slope (short time), so one pass with a stack does it: a line
 // whose range of λ is empty once a flatter one arrives is dropped.
 //
-// It runs once per cell and ρ, the bound's inner loop: the slices are
-// locals so that the appends do not reload them, and the top line's slope
-// is read from short directly.
+// The intercepts idle − ρ·x·total fall while fewer than ρ of the cell's
+// time lies below x, and rise after: the candidates before the lowest
+// intercept are as short and costlier than it at every λ ≥ 0, and the pass
+// starts at the lowest. The envelope it builds is the full pass's from that
+// line on, to the bit: the full pass keeps the line (a later line meets it
+// at some λ > 0, and the full pass's own start for it is at or below 0,
+// where it meets an earlier and costlier line), and the lines after it see
+// the same stack above it. Where rounding could break that (an intercept
+// after the lowest that is not higher, a meeting point that rounds to 0),
+// prepare makes the full pass instead. The positions on the envelope differ
+// by the lines left out, which only the bisection's brackets hold, made
+// afresh for each ρ; its choice at every λ > 0 is the same line.
 func (c *cell) prepare(rho float64) {
 	c.rho = rho
-	hull, from, ks := c.hull[:0], c.from[:0], c.k[:0]
+	x, idle, total := c.x, c.idle, c.total
+	// The last candidate of the falling run of intercepts from the first:
+	// the lowest intercept, if those after it are all higher.
+	j0 := 0
+	if len(x) > 1 {
+		k0 := idle[0] - rho*x[0]*total
+		for j := 1; j < len(x); j++ {
+			k := idle[j] - rho*x[j]*total
+			if !(k <= k0) {
+				break
+			}
+			j0, k0 = j, k
+		}
+	}
+	if j0 > 0 && c.envelope(rho, j0, true) {
+		return
+	}
+	c.envelope(rho, 0, false)
+}
+
+// envelope is prepare's pass from candidate start. With check, it reports
+// false where the start's line would not hold (see prepare).
+//
+// It runs once per cell and ρ, the bound's inner loop: the slices are
+// locals so that the appends do not reload them, and the top line's
+// intercept and slope are read from the stack.
+func (c *cell) envelope(rho float64, start int, check bool) bool {
+	hull, from, km := c.hull[:0], c.from[:0], c.km[:0]
 	x, idle, short, total := c.x, c.idle, c.short, c.total
-	for j := range x {
+	for j := start; j < len(x); j++ {
 		// Candidate j's line: intercept idle − ρ·x·total, slope short.
 		m, k := short[j], idle[j]-rho*x[j]*total
 		f := math.Inf(-1)
 		for n := len(hull); n > 0; n = len(hull) {
 			// Where line j gets cheaper than the top: kt + mt·λ = k + m·λ.
-			f = (k - ks[n-1]) / (short[hull[n-1]] - m)
+			f = (k - km[2*n-2]) / (km[2*n-1] - m)
 			if f > from[n-1] {
+				if check && n == 1 && !(f > 0) {
+					return false
+				}
 				break
 			}
-			hull, from, ks = hull[:n-1], from[:n-1], ks[:n-1]
+			if check && n == 1 {
+				return false
+			}
+			hull, from, km = hull[:n-1], from[:n-1], km[:2*n-2]
 			f = math.Inf(-1)
 		}
-		hull, from, ks = append(hull, int32(j)), append(from, f), append(ks, k)
+		hull, from, km = append(hull, int32(j)), append(from, f), append(km, k, m)
 	}
-	c.hull, c.from, c.k = hull, from, ks
+	c.hull, c.from, c.km = hull, from, km
+	return true
 }
 
 // best returns the candidate minimising idle(r) − ρ·r·t + λ·short(r) for the
@@ -249,22 +296,28 @@ func (c *cell) best(lambda float64) (j int, value float64, at int32) {
 	return c.bestIn(lambda, 0, int32(len(c.from)-1))
 }
 
-// bestIn is best knowing that the position lies in [lo, hi]: the last one
-// whose line starts at or below λ (the first starts at −∞).
+// bestIn is best knowing that the position lies in [lo, hi].
 func (c *cell) bestIn(lambda float64, lo, hi int32) (j int, value float64, at int32) {
+	at = c.position(lambda, lo, hi)
+	j = int(c.hull[at])
+	return j, c.km[2*at] + lambda*c.km[2*at+1], at
+}
+
+// position is the envelope's line at λ, knowing that it lies in [lo, hi]:
+// the last one whose range starts at or below λ (the first starts at −∞).
+func (c *cell) position(lambda float64, lo, hi int32) int32 {
 	// The first position in (lo, hi] whose line starts above λ, or hi + 1.
+	from := c.from
 	a, b := lo+1, hi+1
 	for a < b {
 		h := int32(uint32(a+b) >> 1)
-		if c.from[h] > lambda {
+		if from[h] > lambda {
 			b = h
 		} else {
 			a = h + 1
 		}
 	}
-	at = a - 1
-	j = int(c.hull[at])
-	return j, c.k[at] + lambda*c.short[j], at
+	return a - 1
 }
 
 // sums is one pass over the cells at (ρ, λ): the dual's sum and the
@@ -274,20 +327,60 @@ type sums struct{ dual, req, use, idle, short, total float64 }
 // workers splits cells between goroutines; each cell is independent.
 func workers(cells []cell) int { return min(runtime.GOMAXPROCS(0), max(len(cells)/64, 1)) }
 
-// prepareAll builds every cell's envelope for ρ.
-func prepareAll(cells []cell, rho float64) {
+// fleet is the cells as the bound's passes go over them. Worker w takes
+// the cells w, w+n, w+2n, … (n workers) and adds up their figures in that
+// order; the fleet keeps each worker's cells, and their choices, side by
+// side, so that the workers walk memory of their own.
+type fleet struct {
+	cells   []cell
+	choices []choice
+	// Worker w has cells[parts[w]:parts[w+1]].
+	parts []int
+	// Σ u·dt and Σ dt over the cells as a pass adds them: the same at
+	// every (ρ, λ).
+	use, total float64
+	sums       []sums // each worker's, reused from pass to pass
+}
+
+func newFleet(cells []cell) *fleet {
 	n := workers(cells)
-	var wg sync.WaitGroup
+	f := &fleet{cells: make([]cell, 0, len(cells)), choices: make([]choice, len(cells)), parts: make([]int, n+1), sums: make([]sums, n)}
 	for w := range n {
+		var use, total float64
+		for i := w; i < len(cells); i += n {
+			f.cells = append(f.cells, cells[i])
+			use += cells[i].usage
+			total += cells[i].total
+		}
+		f.parts[w+1] = len(f.cells)
+		f.use += use
+		f.total += total
+	}
+	return f
+}
+
+// run calls do for each worker's share of the cells, in parallel.
+func (f *fleet) run(do func(w int, cells []cell, choices []choice)) {
+	var wg sync.WaitGroup
+	for w := 1; w < len(f.parts)-1; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(cells); i += n {
-				cells[i].prepare(rho)
-			}
+			a, b := f.parts[w], f.parts[w+1]
+			do(w, f.cells[a:b], f.choices[a:b])
 		}()
 	}
+	do(0, f.cells[:f.parts[1]], f.choices[:f.parts[1]])
 	wg.Wait()
+}
+
+// prepareAll builds every cell's envelope for ρ.
+func (f *fleet) prepareAll(rho float64) {
+	f.run(func(_ int, cells []cell, _ []choice) {
+		for i := range cells {
+			cells[i].prepare(rho)
+		}
+	})
 }
 
 // bracket says where evaluate looks for each cell's best candidate.
@@ -298,56 +391,61 @@ const (
 	between                 // between the bisection's ends, choice.lo and choice.hi
 )
 
+// settling is what the last pass's midpoints become before a pass looks:
+// the bisection's new end, if any.
+type settling int
+
+const (
+	unsettled settling = iota
+	settleLo
+	settleHi
+)
+
 // evaluate runs the per-cell minimisations for the prepared ρ in parallel,
-// noting each cell's candidate in its choice. The partial sums go worker by
-// worker, in a fixed order, so that the figures do not depend on timing.
-func evaluate(cells []cell, choices []choice, lambda float64, where bracket) sums {
-	n := workers(cells)
-	parts := make([]sums, n)
-	var wg sync.WaitGroup
-	for w := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var p sums
-			for i := w; i < len(cells); i += n {
-				ch := &choices[i]
-				if where == anywhere || ch.lo != ch.hi {
-					ch.choose(&cells[i], lambda, where)
-				} // else the ends met: the candidate at mid is theirs
-				p.dual += ch.k + lambda*ch.short
-				p.req += ch.x * ch.total
-				p.use += ch.usage
-				p.idle += ch.idle
-				p.short += ch.short
-				p.total += ch.total
+// noting each cell's candidate in its choice, after making each choice's
+// last midpoint an end of the bracket as settle says. The partial sums go
+// worker by worker, in a fixed order, so that the figures do not depend on
+// timing. Only with full does it sum the allocation's requests and idle
+// time, which the bisections on ρ do not need.
+func (f *fleet) evaluate(lambda float64, where bracket, settle settling, full bool) sums {
+	f.run(func(w int, cells []cell, choices []choice) {
+		var p sums
+		for i := range choices {
+			ch := &choices[i]
+			switch settle {
+			case settleLo:
+				ch.lo = ch.mid
+			case settleHi:
+				ch.hi = ch.mid
 			}
-			parts[w] = p
-		}()
-	}
-	wg.Wait()
-	var s sums
-	for _, p := range parts {
+			if where == anywhere || ch.lo != ch.hi {
+				c := &cells[i]
+				if where == anywhere {
+					ch.mid = c.position(lambda, 0, int32(len(c.from)-1))
+				} else {
+					ch.mid = c.position(lambda, ch.lo, ch.hi)
+				}
+				ch.k, ch.short = c.km[2*ch.mid], c.km[2*ch.mid+1]
+			} // else the ends met: the line at mid is theirs
+			p.dual += ch.k + lambda*ch.short
+			p.short += ch.short
+			if full {
+				c := &cells[i]
+				j := c.hull[ch.mid]
+				p.req += c.x[j] * c.total
+				p.idle += c.idle[j]
+			}
+		}
+		f.sums[w] = p
+	})
+	s := sums{use: f.use, total: f.total}
+	for _, p := range f.sums {
 		s.dual += p.dual
 		s.req += p.req
-		s.use += p.use
 		s.idle += p.idle
 		s.short += p.short
-		s.total += p.total
 	}
 	return s
-}
-
-// choose finds cell c's best candidate at λ and makes it the midpoint's.
-func (ch *choice) choose(c *cell, lambda float64, where bracket) {
-	var j int
-	if where == between {
-		j, _, ch.mid = c.bestIn(lambda, ch.lo, ch.hi)
-	} else {
-		j, _, ch.mid = c.best(lambda)
-	}
-	ch.k, ch.x, ch.idle, ch.short = c.k[ch.mid], c.x[j], c.idle[j], c.short[j]
-	ch.total, ch.usage = c.total, c.usage
 }
 
 // budgetLambda bisects for the smallest λ whose allocation at ρ keeps short
@@ -355,21 +453,20 @@ func (ch *choice) choose(c *cell, lambda float64, where bracket) {
 // supergradient short(λ) − βT, so the same λ also maximises the dual: the
 // tightest certificate and the allocation come from one search. It returns
 // the dual's best value found and the allocation within the budget.
-func budgetLambda(cells []cell, choices []choice, rho, beta, lambdaMax float64) (dual float64, within sums) {
-	prepareAll(cells, rho)
-	return searchLambda(cells, choices, beta, lambdaMax)
+func budgetLambda(f *fleet, rho, beta, lambdaMax float64) (dual float64, within sums) {
+	f.prepareAll(rho)
+	return f.searchLambda(beta, lambdaMax, true)
 }
 
-// searchLambda is budgetLambda for the cells' prepared ρ.
-func searchLambda(cells []cell, choices []choice, beta, lambdaMax float64) (dual float64, within sums) {
+// searchLambda is budgetLambda for the cells' prepared ρ; the allocation's
+// requests and idle time only with full.
+func (f *fleet) searchLambda(beta, lambdaMax float64, full bool) (dual float64, within sums) {
 	// λ spans many orders of magnitude (cores per hour of risk): bisect its
 	// logarithm, from λmax·2^-48 (as good as 0) to λmax.
 	lo, hi := lambdaMax*math.Exp2(-48), lambdaMax
-	hiSums := evaluate(cells, choices, hi, anywhere)
-	settle(choices, true)
-	loSums := evaluate(cells, choices, lo, anywhere)
-	settle(choices, false)
-	where := between
+	hiSums := f.evaluate(hi, anywhere, unsettled, full)
+	loSums := f.evaluate(lo, anywhere, settleHi, full)
+	where, settle := between, settleLo
 	for range 26 {
 		mid := math.Sqrt(lo * hi)
 		// Each cell's position at mid lies between those at the ends
@@ -377,13 +474,12 @@ func searchLambda(cells []cell, choices []choice, beta, lambdaMax float64) (dual
 		if !(lo <= mid && mid <= hi) {
 			where = anywhere
 		}
-		s := evaluate(cells, choices, mid, where)
+		s := f.evaluate(mid, where, settle, full)
 		if s.short > beta*s.total {
-			lo, loSums = mid, s
+			lo, loSums, settle = mid, s, settleLo
 		} else {
-			hi, hiSums = mid, s
+			hi, hiSums, settle = mid, s, settleHi
 		}
-		settle(choices, s.short <= beta*s.total)
 	}
 	// The top of the dual lies between lo and hi.
 	return max(loSums.dual-lo*beta*loSums.total, hiSums.dual-hi*beta*hiSums.total), hiSums
@@ -393,8 +489,7 @@ func searchLambda(cells []cell, choices []choice, beta, lambdaMax float64) (dual
 // bisection on ρ. The risks' bisections run side by side and, where several
 // stand at the same ρ (all at the first step, risks close together for a
 // few more), share its envelopes, the costliest part of a step.
-func slacks(cells []cell, betas []float64, lambdaMax float64) []float64 {
-	choices := make([]choice, len(cells))
+func slacks(f *fleet, betas []float64, lambdaMax float64) []float64 {
 	lo, hi := make([]float64, len(betas)), make([]float64, len(betas))
 	for i := range hi {
 		hi[i] = 1
@@ -407,13 +502,13 @@ func slacks(cells []cell, betas []float64, lambdaMax float64) []float64 {
 				continue
 			}
 			rho := (lo[i] + hi[i]) / 2
-			prepareAll(cells, rho)
+			f.prepareAll(rho)
 			for j := i; j < len(betas); j++ {
 				if stepped[j] || (lo[j]+hi[j])/2 != rho {
 					continue
 				}
 				stepped[j] = true
-				if d, _ := searchLambda(cells, choices, betas[j], lambdaMax); d > 0 {
+				if d, _ := f.searchLambda(betas[j], lambdaMax, false); d > 0 {
 					lo[j] = rho // some λ proves slack ρ unreachable
 				} else {
 					hi[j] = rho
@@ -424,23 +519,11 @@ func slacks(cells []cell, betas []float64, lambdaMax float64) []float64 {
 	return lo
 }
 
-// settle makes the last midpoint an end of the bracket: hi where it is true.
-func settle(choices []choice, hi bool) {
-	for i := range choices {
-		ch := &choices[i]
-		if hi {
-			ch.hi = ch.mid
-		} else {
-			ch.lo = ch.mid
-		}
-	}
-}
-
-func bound(cells []cell, beta, lambdaMax float64) Bound {
-	lo := slacks(cells, []float64{beta}, lambdaMax)[0]
+func bound(f *fleet, beta, lambdaMax float64) Bound {
+	lo := slacks(f, []float64{beta}, lambdaMax)[0]
 	b := Bound{Insufficient: beta, Slack: lo}
 	// A reachable allocation at the bound's ρ, within the budget.
-	_, s := budgetLambda(cells, make([]choice, len(cells)), lo, beta, lambdaMax)
+	_, s := budgetLambda(f, lo, beta, lambdaMax)
 	b.Achieved = CPU{RequestCoreHours: s.req, UsageCoreHours: s.use, Slack: ratio(s.idle, s.req), Insufficient: ratio(s.short, s.total)}
 	return b
 }

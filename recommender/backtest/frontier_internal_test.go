@@ -127,7 +127,9 @@ func randomCells(rng *rand.Rand, n int) ([]cell, float64) {
 // plainBudgetLambda is budgetLambda as first written: every cell searched
 // on its whole envelope at every λ, its figures read from the cell.
 func plainBudgetLambda(cells []cell, rho, beta, lambdaMax float64) (float64, sums) {
-	prepareAll(cells, rho)
+	for i := range cells {
+		cells[i].prepare(rho)
+	}
 	eval := func(lambda float64) sums {
 		n := workers(cells)
 		parts := make([]sums, n)
@@ -192,15 +194,51 @@ func TestBisectionMatchesPlain(t *testing.T) {
 					cells[i].own()
 				}
 			}
-			choices := make([]choice, len(cells))
+			f := newFleet(cells)
 			for _, rho := range []float64{0, 0.13, 0.5, 0.87} {
 				for _, beta := range []float64{0, 0.01, 0.05, 0.3} {
 					wantD, wantS := plainBudgetLambda(cells, rho, beta, lambdaMax)
-					gotD, gotS := budgetLambda(cells, choices, rho, beta, lambdaMax)
+					gotD, gotS := budgetLambda(f, rho, beta, lambdaMax)
 					assert.Equal(t, math.Float64bits(wantD), math.Float64bits(gotD), "ρ %v, β %v: dual", rho, beta)
 					assert.Equal(t, wantS, gotS, "ρ %v, β %v", rho, beta)
 				}
 			}
 		})
+	}
+}
+
+// TestEnvelopeFromLowestIsTheFullOne: prepare's envelope, started at the
+// lowest intercept, chooses at every λ > 0 the line the full pass chooses,
+// with the same value to the bit, on random cells with ties, zero usage
+// and zero weights, and at ρ where the intercepts tie.
+func TestEnvelopeFromLowestIsTheFullOne(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 19))
+	cells, lambdaMax := randomCells(rng, 400)
+	// Intercepts that fall, rise and fall lower (rounding could make
+	// such): the pass from the first low one gives way to the full one.
+	cells = append(cells, cell{x: []float64{0, 1, 2, 3}, idle: []float64{5, 3, 4, 2}, short: []float64{4, 3, 2, 1}, total: 4},
+		cell{x: []float64{0, 1, 2, 3, 4}, idle: []float64{5, 3, 3.5, 2.9, 9}, short: []float64{4, 3, 2, 1, 0}, total: 4})
+	lambdas := []float64{lambdaMax * math.Exp2(-48), 1e-9, 1e-3, 0.01, 0.3, 1, 2.5, 10, 1e3, lambdaMax}
+	for i := range cells {
+		c := &cells[i]
+		var full cell
+		full.x, full.idle, full.short, full.total = c.x, c.idle, c.short, c.total
+		rhos := []float64{0, 0.01, 0.13, 0.25, 0.5, 0.75, 0.87, 0.999, rng.Float64()}
+		if c.total > 0 {
+			// Where the time below a candidate is exactly ρ of it.
+			for j := range c.short {
+				rhos = append(rhos, 1-c.short[j]/c.total)
+			}
+		}
+		for _, rho := range rhos {
+			c.prepare(rho)
+			full.envelope(rho, 0, false)
+			for _, l := range lambdas {
+				j, v, _ := c.best(l)
+				wj, wv, _ := full.best(l)
+				assert.Equal(t, wj, j, "cell %d, ρ %v, λ %v", i, rho, l)
+				assert.Equal(t, math.Float64bits(wv), math.Float64bits(v), "cell %d, ρ %v, λ %v", i, rho, l)
+			}
+		}
 	}
 }

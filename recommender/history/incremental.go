@@ -470,12 +470,17 @@ func (w *Window) fill(series []*Series, lo, end []int, col func(*Series) []float
 		}
 		w.firstMs = min(w.firstMs, ser.Time[lo[i]+first])
 		w.lastMs = max(w.lastMs, ser.Time[lo[i]+last])
+		// The highest from 0, as Summarize's: with no NaN among them and
+		// high never −0, a plain comparison is max (whose NaN and signed
+		// zero handling put two dependent MINSDs on every sample's path).
 		n, sum, high := 0, w.sum, w.Max
 		for _, v := range vs[first : last+1] {
 			if v == v { // not NaN
 				n++
 				sum += v
-				high = max(high, v) // from 0, as Summarize's
+				if v > high {
+					high = v
+				}
 			}
 		}
 		w.Count, w.sum, w.Max = w.Count+n, sum, high
