@@ -309,7 +309,7 @@ func addHeadroom(ctx context.Context, results []Result, cells []cell, lambdaMax 
 			at[i], risks = len(risks), append(risks, r.CPU.Insufficient)
 		}
 	}
-	bounds := slacks(newFleet(cells), risks, lambdaMax)
+	bounds := slacks(newFleet(cells, lambdaMax), risks)
 	for i := range results {
 		if at[i] >= 0 {
 			v := bounds[at[i]]
@@ -565,13 +565,26 @@ func (c *container) replay(deciders []decider, sch schedule) []score {
 func (c *container) interval(r *policyRun, tk, next time.Time, lo, hi []int) {
 	rec := r.d.decide(c, r, tk, next)
 	sc := &r.sc
+	// The sums in locals, each added to in the same order as in place: in
+	// the score they went through memory at every sample.
+	cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr := sc.cpuReq, sc.cpuUse, sc.cpuSlack, sc.cpuDt, sc.cpuShort, sc.cpuThr
+	memReq, memUse, memSlack, memDt, memShort := sc.memReq, sc.memUse, sc.memSlack, sc.memDt, sc.memShort
+	memLim, memLimSlack := sc.memLim, sc.memLimSlack
+	covered := false
+	const gib = float64(workload.GiB)
 	var newOOMs []history.OOMEvent
 	for si, s := range c.series {
+		// The recorded settings change rarely: looked up where they do.
+		var recorded workload.Settings
+		until := lo[si]
 		for i := lo[si]; i < hi[si]; i++ {
+			if i >= until {
+				recorded, until = s.SettingsFrom(i)
+			}
 			// A series' first sample weighs nothing (dt = 0) but is
 			// still judged: an OOM episode may start there.
 			dt := c.weight(si, i)
-			set := s.SettingsAt(i)
+			set := recorded
 			if rec.HasCPU {
 				set.Requests.CPU, set.Limits.CPU = rec.Target.Requests.CPU, rec.Target.Limits.CPU
 			}
@@ -579,36 +592,35 @@ func (c *container) interval(r *policyRun, tk, next time.Time, lo, hi []int) {
 				set.Requests.Memory, set.Limits.Memory = rec.Target.Requests.Memory, rec.Target.Limits.Memory
 			}
 			if u := s.CPU[i]; u == u && (rec.HasCPU || set.Requests.CPU.IsSet() || set.Limits.CPU.IsSet()) {
-				sc.coveredContainers = 1 // per container, summed over the fleet
+				covered = true // per container, summed over the fleet
 				use := float64(u)
 				req := float64(set.Requests.CPU.Cores())
-				sc.cpuReq += req * dt
-				sc.cpuUse += use * dt
-				sc.cpuSlack += max(req-use, 0) * dt
-				sc.cpuDt += dt
+				cpuReq += req * dt
+				cpuUse += use * dt
+				cpuSlack += positive(req-use) * dt
+				cpuDt += dt
 				if use > req {
-					sc.cpuShort += dt
+					cpuShort += dt
 				}
 				if lim := float64(set.Limits.CPU.Cores()); lim > 0 && use > lim {
-					sc.cpuThr += dt
+					cpuThr += dt
 				}
 			}
 			if u := s.Memory[i]; u == u && (rec.HasMemory || set.Requests.Memory.IsSet() || set.Limits.Memory.IsSet()) {
-				sc.coveredContainers = 1 // per container, summed over the fleet
+				covered = true
 				use := float64(u)
 				req := float64(set.Requests.Memory)
-				gib := float64(workload.GiB)
-				sc.memReq += req / gib * dt
-				sc.memUse += use / gib * dt
-				sc.memSlack += max(req-use, 0) / gib * dt
-				sc.memDt += dt
+				memReq += req / gib * dt
+				memUse += use / gib * dt
+				memSlack += positive(req-use) / gib * dt
+				memDt += dt
 				if use > req {
-					sc.memShort += dt
+					memShort += dt
 				}
 				lim := float64(set.Limits.Memory)
 				if lim > 0 {
-					sc.memLim += lim / gib * dt
-					sc.memLimSlack += max(lim-use, 0) / gib * dt
+					memLim += lim / gib * dt
+					memLimSlack += positive(lim-use) / gib * dt
 				}
 				if lim > 0 && use > lim {
 					if !r.inEpisode[si] {
@@ -626,8 +638,24 @@ func (c *container) interval(r *policyRun, tk, next time.Time, lo, hi []int) {
 			}
 		}
 	}
+	if covered {
+		sc.coveredContainers = 1
+	}
+	sc.cpuReq, sc.cpuUse, sc.cpuSlack, sc.cpuDt, sc.cpuShort, sc.cpuThr = cpuReq, cpuUse, cpuSlack, cpuDt, cpuShort, cpuThr
+	sc.memReq, sc.memUse, sc.memSlack, sc.memDt, sc.memShort = memReq, memUse, memSlack, memDt, memShort
+	sc.memLim, sc.memLimSlack = memLim, memLimSlack
 	// Episodes reach the recommender before its next decision.
 	r.ooms = append(r.ooms, newOOMs...)
+}
+
+// positive is max(x, 0) for x not NaN and not −0 (a difference of a
+// request or limit, never −0, and a usage), without the NaN and signed
+// zero handling that puts max's two dependent MINSDs on every sample.
+func positive(x float64) float64 {
+	if x < 0 {
+		return 0
+	}
+	return x
 }
 
 // currentDecider keeps the recorded settings.

@@ -1,7 +1,6 @@
 package backtest
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -83,7 +82,7 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 		return nil, err
 	}
 	cells, lambdaMax := hindsightCells(st, sch, o)
-	f := newFleet(cells)
+	f := newFleet(cells, lambdaMax)
 	out := make([]Bound, 0, len(risks))
 	for _, beta := range risks {
 		if err := ctx.Err(); err != nil {
@@ -92,7 +91,7 @@ func HindsightBound(ctx context.Context, st *history.Store, risks []float64, o O
 		if beta < 0 || beta >= 1 {
 			return nil, fmt.Errorf("risk %v outside [0, 1)", beta)
 		}
-		out = append(out, bound(f, beta, lambdaMax))
+		out = append(out, bound(f, beta))
 	}
 	return out, nil
 }
@@ -162,7 +161,17 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 		if len(ss) == 0 {
 			return
 		}
-		slices.SortFunc(ss, func(a, b cellSample) int { return cmp.Compare(a.u, b.u) })
+		slices.SortFunc(ss, func(a, b cellSample) int {
+			// cmp.Compare without its NaN cases (there are none): the
+			// same answers, so the same order.
+			if a.u < b.u {
+				return -1
+			}
+			if a.u > b.u {
+				return 1
+			}
+			return 0
+		})
 		// The candidates go to the gatherer's scratch columns first, then
 		// to one allocation of their size: they are far fewer than the
 		// samples, and the cells are kept until the bound is computed.
@@ -339,12 +348,25 @@ type fleet struct {
 	// Σ u·dt and Σ dt over the cells as a pass adds them: the same at
 	// every (ρ, λ).
 	use, total float64
-	sums       []sums // each worker's, reused from pass to pass
+	// The ends of λ's bisection, λmax·2^-48 and λmax.
+	lambdaLo, lambdaHi float64
+	// At the prepared ρ: each cell's choice once the bisection has its
+	// ends (the positions at both, the line at the lower), and the sums at
+	// the ends. They do not depend on the risk.
+	start          []choice
+	loSums, hiSums sums
+	// Each worker's sums, reused from pass to pass.
+	sums, hiParts []sums
 }
 
-func newFleet(cells []cell) *fleet {
+func newFleet(cells []cell, lambdaMax float64) *fleet {
 	n := workers(cells)
-	f := &fleet{cells: make([]cell, 0, len(cells)), choices: make([]choice, len(cells)), parts: make([]int, n+1), sums: make([]sums, n)}
+	f := &fleet{cells: make([]cell, 0, len(cells)), choices: make([]choice, len(cells)), start: make([]choice, len(cells)),
+		parts: make([]int, n+1), sums: make([]sums, n), hiParts: make([]sums, n),
+		// λ spans many orders of magnitude (cores per hour of risk): the
+		// bisection halves its logarithm, from λmax·2^-48 (as good as 0)
+		// to λmax.
+		lambdaLo: lambdaMax * math.Exp2(-48), lambdaHi: lambdaMax}
 	for w := range n {
 		var use, total float64
 		for i := w; i < len(cells); i += n {
@@ -359,28 +381,67 @@ func newFleet(cells []cell) *fleet {
 	return f
 }
 
-// run calls do for each worker's share of the cells, in parallel.
-func (f *fleet) run(do func(w int, cells []cell, choices []choice)) {
+// run calls do for each worker's share of the cells, from a to b, in
+// parallel.
+func (f *fleet) run(do func(w, a, b int)) {
 	var wg sync.WaitGroup
 	for w := 1; w < len(f.parts)-1; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, b := f.parts[w], f.parts[w+1]
-			do(w, f.cells[a:b], f.choices[a:b])
+			do(w, f.parts[w], f.parts[w+1])
 		}()
 	}
-	do(0, f.cells[:f.parts[1]], f.choices[:f.parts[1]])
+	do(0, 0, f.parts[1])
 	wg.Wait()
 }
 
-// prepareAll builds every cell's envelope for ρ.
-func (f *fleet) prepareAll(rho float64) {
-	f.run(func(_ int, cells []cell, _ []choice) {
+// prepareAll builds every cell's envelope for ρ and, while the cell is at
+// hand, finds its lines at both ends of λ's bisection: every risk's
+// bisection at this ρ starts there. Only with full does it sum the
+// allocations' requests and idle time.
+func (f *fleet) prepareAll(rho float64, full bool) {
+	lo, hi := f.lambdaLo, f.lambdaHi
+	f.run(func(w, a, b int) {
+		var pl, ph sums
+		cells, start := f.cells[a:b], f.start[a:b]
 		for i := range cells {
-			cells[i].prepare(rho)
+			c := &cells[i]
+			c.prepare(rho)
+			last := int32(len(c.from) - 1)
+			atHi, atLo := c.position(hi, 0, last), c.position(lo, 0, last)
+			kHi, shortHi := c.km[2*atHi], c.km[2*atHi+1]
+			kLo, shortLo := c.km[2*atLo], c.km[2*atLo+1]
+			ph.dual += kHi + hi*shortHi
+			ph.short += shortHi
+			pl.dual += kLo + lo*shortLo
+			pl.short += shortLo
+			if full {
+				j := c.hull[atHi]
+				ph.req += c.x[j] * c.total
+				ph.idle += c.idle[j]
+				j = c.hull[atLo]
+				pl.req += c.x[j] * c.total
+				pl.idle += c.idle[j]
+			}
+			start[i] = choice{lo: atLo, hi: atHi, mid: atLo, k: kLo, short: shortLo}
 		}
+		f.sums[w], f.hiParts[w] = pl, ph
 	})
+	f.loSums, f.hiSums = f.add(f.sums), f.add(f.hiParts)
+}
+
+// add sums the workers' parts in their order, with the fleet's usage and
+// time.
+func (f *fleet) add(parts []sums) sums {
+	s := sums{use: f.use, total: f.total}
+	for _, p := range parts {
+		s.dual += p.dual
+		s.req += p.req
+		s.idle += p.idle
+		s.short += p.short
+	}
+	return s
 }
 
 // bracket says where evaluate looks for each cell's best candidate.
@@ -408,8 +469,9 @@ const (
 // timing. Only with full does it sum the allocation's requests and idle
 // time, which the bisections on ρ do not need.
 func (f *fleet) evaluate(lambda float64, where bracket, settle settling, full bool) sums {
-	f.run(func(w int, cells []cell, choices []choice) {
+	f.run(func(w, a, b int) {
 		var p sums
+		cells, choices := f.cells[a:b], f.choices[a:b]
 		for i := range choices {
 			ch := &choices[i]
 			switch settle {
@@ -438,14 +500,7 @@ func (f *fleet) evaluate(lambda float64, where bracket, settle settling, full bo
 		}
 		f.sums[w] = p
 	})
-	s := sums{use: f.use, total: f.total}
-	for _, p := range f.sums {
-		s.dual += p.dual
-		s.req += p.req
-		s.idle += p.idle
-		s.short += p.short
-	}
-	return s
+	return f.add(f.sums)
 }
 
 // budgetLambda bisects for the smallest λ whose allocation at ρ keeps short
@@ -453,20 +508,20 @@ func (f *fleet) evaluate(lambda float64, where bracket, settle settling, full bo
 // supergradient short(λ) − βT, so the same λ also maximises the dual: the
 // tightest certificate and the allocation come from one search. It returns
 // the dual's best value found and the allocation within the budget.
-func budgetLambda(f *fleet, rho, beta, lambdaMax float64) (dual float64, within sums) {
-	f.prepareAll(rho)
-	return f.searchLambda(beta, lambdaMax, true)
+func budgetLambda(f *fleet, rho, beta float64) (dual float64, within sums) {
+	f.prepareAll(rho, true)
+	return f.searchLambda(beta, true)
 }
 
-// searchLambda is budgetLambda for the cells' prepared ρ; the allocation's
-// requests and idle time only with full.
-func (f *fleet) searchLambda(beta, lambdaMax float64, full bool) (dual float64, within sums) {
-	// λ spans many orders of magnitude (cores per hour of risk): bisect its
-	// logarithm, from λmax·2^-48 (as good as 0) to λmax.
-	lo, hi := lambdaMax*math.Exp2(-48), lambdaMax
-	hiSums := f.evaluate(hi, anywhere, unsettled, full)
-	loSums := f.evaluate(lo, anywhere, settleHi, full)
-	where, settle := between, settleLo
+// searchLambda is budgetLambda for the cells' prepared ρ, made with the
+// same full.
+func (f *fleet) searchLambda(beta float64, full bool) (dual float64, within sums) {
+	// The ends are prepareAll's: each cell's positions there bracket its
+	// position at every λ between.
+	lo, hi := f.lambdaLo, f.lambdaHi
+	loSums, hiSums := f.loSums, f.hiSums
+	copy(f.choices, f.start)
+	where, settle := between, unsettled
 	for range 26 {
 		mid := math.Sqrt(lo * hi)
 		// Each cell's position at mid lies between those at the ends
@@ -489,7 +544,7 @@ func (f *fleet) searchLambda(beta, lambdaMax float64, full bool) (dual float64, 
 // bisection on ρ. The risks' bisections run side by side and, where several
 // stand at the same ρ (all at the first step, risks close together for a
 // few more), share its envelopes, the costliest part of a step.
-func slacks(f *fleet, betas []float64, lambdaMax float64) []float64 {
+func slacks(f *fleet, betas []float64) []float64 {
 	lo, hi := make([]float64, len(betas)), make([]float64, len(betas))
 	for i := range hi {
 		hi[i] = 1
@@ -502,13 +557,13 @@ func slacks(f *fleet, betas []float64, lambdaMax float64) []float64 {
 				continue
 			}
 			rho := (lo[i] + hi[i]) / 2
-			f.prepareAll(rho)
+			f.prepareAll(rho, false)
 			for j := i; j < len(betas); j++ {
 				if stepped[j] || (lo[j]+hi[j])/2 != rho {
 					continue
 				}
 				stepped[j] = true
-				if d, _ := f.searchLambda(betas[j], lambdaMax, false); d > 0 {
+				if d, _ := f.searchLambda(betas[j], false); d > 0 {
 					lo[j] = rho // some λ proves slack ρ unreachable
 				} else {
 					hi[j] = rho
@@ -519,11 +574,11 @@ func slacks(f *fleet, betas []float64, lambdaMax float64) []float64 {
 	return lo
 }
 
-func bound(f *fleet, beta, lambdaMax float64) Bound {
-	lo := slacks(f, []float64{beta}, lambdaMax)[0]
+func bound(f *fleet, beta float64) Bound {
+	lo := slacks(f, []float64{beta})[0]
 	b := Bound{Insufficient: beta, Slack: lo}
 	// A reachable allocation at the bound's ρ, within the budget.
-	_, s := budgetLambda(f, lo, beta, lambdaMax)
+	_, s := budgetLambda(f, lo, beta)
 	b.Achieved = CPU{RequestCoreHours: s.req, UsageCoreHours: s.use, Slack: ratio(s.idle, s.req), Insufficient: ratio(s.short, s.total)}
 	return b
 }

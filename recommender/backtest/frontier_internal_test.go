@@ -194,11 +194,11 @@ func TestBisectionMatchesPlain(t *testing.T) {
 					cells[i].own()
 				}
 			}
-			f := newFleet(cells)
+			f := newFleet(cells, lambdaMax)
 			for _, rho := range []float64{0, 0.13, 0.5, 0.87} {
 				for _, beta := range []float64{0, 0.01, 0.05, 0.3} {
 					wantD, wantS := plainBudgetLambda(cells, rho, beta, lambdaMax)
-					gotD, gotS := budgetLambda(f, rho, beta, lambdaMax)
+					gotD, gotS := budgetLambda(f, rho, beta)
 					assert.Equal(t, math.Float64bits(wantD), math.Float64bits(gotD), "ρ %v, β %v: dual", rho, beta)
 					assert.Equal(t, wantS, gotS, "ρ %v, β %v", rho, beta)
 				}

@@ -75,6 +75,21 @@ func (s *Series) SettingsAt(i int) workload.Settings {
 	return s.settings[j]
 }
 
+// SettingsFrom returns the recorded settings in force at sample i, as
+// SettingsAt, and the first sample after i where others are (Len() where
+// none): a walk over the samples asks again only there.
+func (s *Series) SettingsFrom(i int) (set workload.Settings, until int) {
+	j := sort.SearchInts(s.settingsAt, i+1) - 1
+	until = len(s.Time)
+	if j+1 < len(s.settingsAt) {
+		until = s.settingsAt[j+1]
+	}
+	if j < 0 {
+		return workload.Settings{}, until
+	}
+	return s.settings[j], until
+}
+
 // Search returns the index of the first sample at or after t (Unix ms).
 func (s *Series) Search(t int64) int {
 	return sort.Search(len(s.Time), func(i int) bool { return s.Time[i] >= t })
