@@ -403,7 +403,11 @@ func (w *sortedWindow) slide(series []*Series, lo, end []int, col func(*Series) 
 		w.added = appendValues(w.added, vs[max(w.end[i], lo[i]):end[i]])
 	}
 	if afresh || len(w.added) > len(w.values) {
-		w.values = w.values[:0]
+		n := 0
+		for i := range series {
+			n += end[i] - lo[i]
+		}
+		w.values = slices.Grow(w.values[:0], n)
 		for i, ser := range series {
 			w.values = appendValues(w.values, col(ser)[lo[i]:end[i]])
 		}
@@ -432,6 +436,9 @@ func appendValues(dst, vs []float64) []float64 {
 // removed (a sub-multiset of old) and with those of added; all three are
 // sorted.
 func mergeSorted(dst, old, removed, added []float64) []float64 {
+	// Room for all at once: appended one by one, a window's values grew
+	// the slice again and again.
+	dst = slices.Grow(dst, len(old)-len(removed)+len(added))
 	r, a := 0, 0
 	for _, v := range old {
 		if r < len(removed) && removed[r] == v {
