@@ -489,7 +489,9 @@ const (
 // time, which the bisections on ρ do not need.
 func (f *fleet) evaluate(lambda float64, where bracket, settle settling, full bool) sums {
 	f.run(func(w, a, b int) {
-		var p sums
+		// The sums in locals, not in a sums, which lives in memory: each
+		// addition waited for the last one's store.
+		var dual, short, req, idle float64
 		cells, choices := f.cells[a:b], f.choices[a:b]
 		for i := range choices {
 			ch := &choices[i]
@@ -508,16 +510,16 @@ func (f *fleet) evaluate(lambda float64, where bracket, settle settling, full bo
 				}
 				ch.k, ch.short = c.km[2*ch.mid], c.km[2*ch.mid+1]
 			} // else the ends met: the line at mid is theirs
-			p.dual += ch.k + lambda*ch.short
-			p.short += ch.short
+			dual += ch.k + lambda*ch.short
+			short += ch.short
 			if full {
 				c := &cells[i]
 				j := c.hull[ch.mid]
-				p.req += c.x[j] * c.total
-				p.idle += c.idle[j]
+				req += c.x[j] * c.total
+				idle += c.idle[j]
 			}
 		}
-		f.sums[w] = p
+		f.sums[w] = sums{dual: dual, short: short, req: req, idle: idle}
 	})
 	return f.add(f.sums)
 }
