@@ -31,6 +31,7 @@ func main() {
 	files := flag.String("files", "gcd-2011.csv.gz,azure-2017-cpu.csv.gz,bitbrains-2013-7.csv.gz", "comma-separated traces in -data")
 	cpu := flag.String("cpu", "", "replay the CPU request rules of cpurules.go whose name matches this regular expression, beside vpa and balanced, instead of the variants")
 	headroom := flag.Bool("headroom", false, "report each variant's CPU headroom (slack above the hindsight bound at its own risk)")
+	fleet := flag.Bool("fleet", false, "replay the fleet rules of fleetrule.go matching -only (one price of time short for the whole fleet at each decision) beside vpa and balanced")
 	flag.Parse()
 	traceFiles = strings.Split(*files, ",")
 	withHeadroom = *headroom
@@ -38,6 +39,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tune: -only:", err)
 		os.Exit(2)
+	}
+	if *fleet {
+		if err := runFleet(*data, *interval, *warmup, re); err != nil {
+			fmt.Fprintln(os.Stderr, "tune:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if *cpu != "" {
 		cre, err := regexp.Compile(*cpu)

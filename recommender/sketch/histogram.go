@@ -423,3 +423,23 @@ func (h *Histogram) Merge(o *Histogram) error {
 	h.maxValue = max(h.maxValue, o.maxValue)
 	return nil
 }
+
+// Buckets calls fn for every bucket holding weight, lowest first, with its
+// start, its end (the largest value seen for the last, unbounded bucket)
+// and its weight. Quantile's buckets: minBucket to maxBucket.
+func (h *Histogram) Buckets(fn func(start, end, weight float64)) {
+	if h.IsEmpty() {
+		return
+	}
+	for b := h.minBucket; b <= h.maxBucket; b++ {
+		w := h.weights[b]
+		if w <= 0 {
+			continue
+		}
+		end := h.starts[b+1]
+		if b == h.n-1 || end > h.maxValue && h.maxValue >= h.starts[b] {
+			end = h.maxValue
+		}
+		fn(h.starts[b], end, w)
+	}
+}

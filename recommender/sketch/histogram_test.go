@@ -578,3 +578,47 @@ func TestNewConcurrently(t *testing.T) {
 		assert.Equal(t, h.Options().BucketStart(h.Options().BucketIndex(1)+1), h.Quantile(0.5))
 	}
 }
+
+// TestBuckets checks that the buckets Buckets lists hold every value with
+// its weight, in order, each value within its bucket, the last ending at
+// the largest value.
+func TestBuckets(t *testing.T) {
+	o := Options{FirstBucket: 0.01, Growth: 1.05, Max: 100, HalfLife: 24 * time.Hour}
+	tests := []struct {
+		name   string
+		values []float64
+	}{
+		{"empty", nil},
+		{"one", []float64{0.5}},
+		{"spread", []float64{0.001, 0.02, 0.02, 0.3, 7, 99}},
+		{"above the last bucket", []float64{0.1, 250}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := MustNew(o)
+			for _, v := range tc.values {
+				h.Add(v, 1, t0)
+			}
+			var total, prevEnd float64
+			n := 0
+			h.Buckets(func(start, end, w float64) {
+				assert.LessOrEqual(t, prevEnd, start)
+				assert.Less(t, start, end)
+				total += w
+				prevEnd = end
+				n++
+			})
+			assert.InDelta(t, h.TotalWeight(), total, 1e-9)
+			if len(tc.values) == 0 {
+				assert.Zero(t, n)
+				return
+			}
+			assert.Equal(t, slices.Max(tc.values), prevEnd, "the last bucket ends at the largest value")
+			for _, v := range tc.values {
+				found := false
+				h.Buckets(func(start, end, _ float64) { found = found || start <= v && v <= end })
+				assert.True(t, found, "value %v in no bucket", v)
+			}
+		})
+	}
+}
