@@ -207,8 +207,7 @@ func (g *cellGatherer) add(ctr *container, sch schedule) {
 
 // own moves the cell's candidates, built in scratch space, to one block
 // of memory of their size: the cells are kept until the bound is computed
-// (newFleet then lays them out for its passes, with room for the
-// envelopes).
+// (newFleet gives them room for the envelopes).
 func (c *cell) own() {
 	m := len(c.x)
 	f := make([]float64, 3*m)
@@ -376,25 +375,21 @@ func newFleet(cells []cell, lambdaMax float64) *fleet {
 		f.use += use
 		f.total += total
 	}
-	// Each worker's cells' candidates and envelopes in one block, in the
-	// order it goes over them: every step on ρ reads them all, and from
-	// one block the reads run ahead of the work.
+	// Each worker's cells' envelopes in one block, in the order it goes
+	// over them: every step on ρ writes them all, and the bisection on λ
+	// reads them.
 	f.run(func(_, a, b int) {
 		m := 0
 		for i := a; i < b; i++ {
 			m += len(f.cells[i].x)
 		}
-		fs, hs := make([]float64, 6*m), make([]int32, m)
+		fs, hs := make([]float64, 3*m), make([]int32, m)
 		for i := a; i < b; i++ {
 			c := &f.cells[i]
 			m := len(c.x)
-			copy(fs[0:m], c.x)
-			copy(fs[m:2*m], c.idle)
-			copy(fs[2*m:3*m], c.short)
-			c.x, c.idle, c.short = fs[0:m:m], fs[m:2*m:2*m], fs[2*m:3*m:3*m]
-			c.from, c.km = fs[3*m:3*m:4*m], fs[4*m:4*m:6*m]
+			c.from, c.km = fs[0:0:m], fs[m:m:3*m]
 			c.hull = hs[:0:m]
-			fs, hs = fs[6*m:], hs[m:]
+			fs, hs = fs[3*m:], hs[m:]
 		}
 	})
 	return f
