@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -78,21 +80,36 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 
 	step := now()
 	plan := workload.Plan{Profile: r.Profile.Name, Source: in.Source, Generated: until.Add(-time.Millisecond).UTC()}
-	for _, g := range groups {
+	profiles := make([]policy.Profile, len(groups))
+	notes := make([]string, len(groups))
+	for i, g := range groups {
+		profiles[i], notes[i] = r.profileFor(g.spec)
+		if p := profiles[i]; in.States != nil && p.Name != r.Profile.Name && p.History != in.States.Options() {
+			// A history kept as sketches answers only the options it was
+			// kept with: the run's profile's.
+			notes[i] = fmt.Sprintf("annotation %s=%s names a profile whose history options differ from those this history was kept with; sized with %s",
+				workload.ProfileKey, p.Name, r.Profile.Name)
+			profiles[i] = r.Profile
+		}
+	}
+	prices, err := fleetPrices(ctx, groups, profiles, in, until)
+	if err != nil {
+		return workload.Plan{}, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(prices)) {
+		log.Debug("fleet price of time short", "profile", name, "cores", prices[name])
+	}
+	for i, g := range groups {
 		if err := ctx.Err(); err != nil {
 			return workload.Plan{}, err
 		}
-		p, note := r.profileFor(g.spec)
-		if in.States != nil && p.Name != r.Profile.Name && p.History != in.States.Options() {
-			// A history kept as sketches answers only the options it was
-			// kept with: the run's profile's.
-			note = fmt.Sprintf("annotation %s=%s names a profile whose history options differ from those this history was kept with; sized with %s",
-				workload.ProfileKey, p.Name, r.Profile.Name)
-			p = r.Profile
-		}
+		p, note := profiles[i], notes[i]
 		wi, err := r.workloadInput(g, in, until, p)
 		if err != nil {
 			return workload.Plan{}, err
+		}
+		if price, ok := prices[p.Name]; ok {
+			wi.CPUPrice, wi.CPUPriced = price, true
 		}
 		wp := policy.PlanWorkload(p, wi)
 		wp.Profile = p.Name
@@ -103,6 +120,46 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 	}
 	log.Debug("applied profile", "profile", r.Profile.Name, "workloads", len(plan.Workloads), "took", now().Sub(step))
 	return plan, nil
+}
+
+// fleetPrices returns the fleet's price of time short for each profile
+// that sets one (policy.FleetPrice), from the containers it sizes: a pass
+// over their summaries before the plan's own.
+func fleetPrices(ctx context.Context, groups []group, profiles []policy.Profile, in Input, until time.Time) (map[string]float64, error) {
+	risks := map[string]*policy.FleetRisk{}
+	for i, g := range groups {
+		p := profiles[i]
+		if p.CPUFleetPrice == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f := risks[p.Name]
+		if f == nil {
+			f = &policy.FleetRisk{}
+			risks[p.Name] = f
+		}
+		for _, ck := range g.containers {
+			s, err := summarize(in, ck, until, p)
+			if err != nil {
+				return nil, fmt.Errorf("summarizing %s: %w", ck, err)
+			}
+			if pr, ok := policy.Probe(p, s); ok {
+				f.Add(pr)
+			}
+		}
+	}
+	prices := map[string]float64{}
+	for i := range groups {
+		p := profiles[i]
+		if f := risks[p.Name]; f != nil {
+			if price, ok := f.Price(*p.CPUFleetPrice); ok {
+				prices[p.Name] = price
+			}
+		}
+	}
+	return prices, nil
 }
 
 // workloadInput gathers one workload's containers with their summaries.

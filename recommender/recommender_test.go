@@ -77,3 +77,59 @@ func TestRunOnce(t *testing.T) {
 		assert.False(t, c.Recommendation.HasCPU, "four samples are too few")
 	})
 }
+
+// TestFleetPrice checks the plan's fleet step: one price for every
+// workload a profile sizes, set by the fleet's in-sample risk, raising the
+// request of a small bursty container (cheap to cover) and not that of a
+// large steady one; a fleet of the steady one alone needs no price.
+func TestFleetPrice(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	small := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "cron-ish"}, Container: "app"}
+	big := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "db"}, Container: "app"}
+	build := func(keys ...workload.ContainerKey) *history.Store {
+		st := history.NewStore()
+		for i := 0; i < 7*288; i++ {
+			at := t0.Add(time.Duration(i) * 5 * time.Minute)
+			for _, k := range keys {
+				cpu := 4.0 + 0.1*float64(i%7) // steady, large
+				if k == small {
+					cpu = 0.01 // idle, with a burst to 0.3 core one sample in ten
+					if i%10 == 0 {
+						cpu = 0.3
+					}
+				}
+				st.Add(k, workload.Sample{Time: at, Pod: k.Workload.Name + "-1", CPU: workload.Cores(cpu), HasCPU: true})
+			}
+		}
+		st.Finalize()
+		return st
+	}
+	cpuOf := func(t *testing.T, plan workload.Plan, name string) (workload.Millicores, string) {
+		t.Helper()
+		for _, w := range plan.Workloads {
+			if w.Key.Name == name {
+				c := w.Containers[0]
+				return c.Recommendation.Target.Requests.CPU, c.Recommendation.Reasons[0]
+			}
+		}
+		t.Fatalf("no workload %s", name)
+		return 0, ""
+	}
+	r := &Recommender{Profile: policy.Balanced()}
+	plan, err := r.RunOnce(context.Background(), Input{Store: build(small, big)})
+	require.NoError(t, err)
+	got, why := cpuOf(t, plan, "cron-ish")
+	assert.GreaterOrEqual(t, got, workload.Millicores(300), "the burst is covered: %s", why)
+	assert.Contains(t, why, "at the fleet's price")
+	_, why = cpuOf(t, plan, "db")
+	assert.NotContains(t, why, "raised to", "the steady container keeps its own request")
+
+	// Without the fleet step (a profile without a price) the small one
+	// stays at its cap, short in every burst.
+	noPrice := policy.Balanced()
+	noPrice.CPUFleetPrice = nil
+	plain, err := (&Recommender{Profile: noPrice}).RunOnce(context.Background(), Input{Store: build(small, big)})
+	require.NoError(t, err)
+	got, _ = cpuOf(t, plain, "cron-ish")
+	assert.Less(t, got, workload.Millicores(300))
+}

@@ -181,6 +181,20 @@ func Variants() []policy.Profile {
 		p := f()
 		out = append(out, p)
 	}
+	// CPU: the fleet's price of time short at other shares of VPA's
+	// rule's risk, and balanced as it was before the price.
+	for _, f := range []float64{0.6, 0.7, 0.8, 0.9, 1} {
+		add(fmt.Sprintf("cpu fleet price at %.1f × vpa's risk", f), func(p *policy.Profile) { p.CPUFleetPrice = &policy.FleetPrice{RiskFactor: f} })
+	}
+	add("cpu balanced before the fleet price", func(p *policy.Profile) { p.CPUFleetPrice, p.CPURequest.CapMargin = nil, 0.6 })
+	add("cpu fleet price 0.85, p98≤p75×1.3", func(p *policy.Profile) { p.CPURequest.CapMargin = 0.3 })
+	add("cpu fleet price 0.8, p98≤p75×1.3", func(p *policy.Profile) {
+		p.CPURequest.CapMargin, p.CPUFleetPrice = 0.3, &policy.FleetPrice{RiskFactor: 0.8}
+	})
+	add("cpu fleet price 0.85, p98≤p75×1.6 +3%", func(p *policy.Profile) { p.CPURequest.CapMargin, p.CPURequest.Margin = 0.6, 0.03 })
+	add("cpu fleet price 1, +3%", func(p *policy.Profile) {
+		p.CPURequest.Margin, p.CPUFleetPrice = 0.03, &policy.FleetPrice{RiskFactor: 1}
+	})
 	// CPU: bitbrains' VMs are short more often under balanced than vpa.
 	add("cpu floor 25m", func(p *policy.Profile) { p.Floor.CPU = 25 })
 	add("cpu floor 50m", func(p *policy.Profile) { p.Floor.CPU = 50 })

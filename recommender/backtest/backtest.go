@@ -183,7 +183,7 @@ func builtin(n string) (decider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return profileDecider{p}, nil
+	return profileDecider{p: p}, nil
 }
 
 // RunProfiles replays the history through profiles given as values, for
@@ -192,7 +192,7 @@ func RunProfiles(ctx context.Context, st *history.Store, profiles []policy.Profi
 	names := make([]string, len(profiles))
 	deciders := make([]decider, len(profiles))
 	for i, p := range profiles {
-		names[i], deciders[i] = p.Name, profileDecider{p}
+		names[i], deciders[i] = p.Name, profileDecider{p: p}
 	}
 	return run(ctx, st, names, deciders, o)
 }
@@ -223,6 +223,9 @@ func run(ctx context.Context, st *history.Store, names []string, deciders []deci
 	podContainers := map[workload.Key]int{}
 	for _, k := range keys {
 		podContainers[k.Workload]++
+	}
+	if err := priceFleet(ctx, st, keys, deciders, sch, o.Workers); err != nil {
+		return nil, err
 	}
 	// Each container replays every policy side by side, so that the policies
 	// share what their summaries have in common (history.Follower).
@@ -666,7 +669,81 @@ func (currentDecider) decide(*container, *policyRun, time.Time, time.Time) workl
 }
 
 // profileDecider asks a policy profile, as a controller would.
-type profileDecider struct{ p policy.Profile }
+type profileDecider struct {
+	p policy.Profile
+	// prices are the fleet's price of time short at each decision time
+	// (Unix ms), for a profile that sets one (priceFleet).
+	prices map[int64]float64
+}
+
+// priceFleet sets, for every profile that prices time short for the whole
+// fleet (policy.FleetPrice), its price at each decision: a first pass over
+// the containers' summaries at every decision, as a controller deciding all
+// of them at once reads them. The CPU history a probe reads does not depend
+// on earlier decisions (OOM kills change memory peaks only), so a pass of
+// its own sees what the replay will.
+func priceFleet(ctx context.Context, st *history.Store, keys []workload.ContainerKey, deciders []decider, sch schedule, workers int) error {
+	var which []int
+	for i, d := range deciders {
+		if pd, ok := d.(profileDecider); ok && pd.p.CPUFleetPrice != nil {
+			which = append(which, i)
+		}
+	}
+	if len(which) == 0 {
+		return nil
+	}
+	type probeAt struct {
+		k  int64
+		pr policy.PriceProbe
+	}
+	probes := make([][][]probeAt, len(which)) // [fleet profile][container]
+	for w := range which {
+		probes[w] = make([][]probeAt, len(keys))
+	}
+	if err := parallel(ctx, len(keys), workers, func(j int) {
+		series := st.Series(keys[j])
+		f := history.NewFollower(keys[j], series)
+		for w, i := range which {
+			p := deciders[i].(profileDecider).p
+			inc, err := f.Incremental(p.History)
+			if err != nil {
+				// Options were validated up front; nothing else fails.
+				panic(fmt.Sprintf("backtest: summarizing %s: %v", keys[j], err))
+			}
+			sch.intervals(series, func(k int64, _, _ []int) {
+				s := inc.Summarize(nil, time.UnixMilli(sch.at(k)).UTC())
+				if pr, ok := policy.Probe(p, s); ok {
+					probes[w][j] = append(probes[w][j], probeAt{k, pr})
+				}
+			})
+		}
+	}); err != nil {
+		return err
+	}
+	for w, i := range which {
+		pd := deciders[i].(profileDecider)
+		// Summed in the containers' order: the same sums every run.
+		risks := map[int64]*policy.FleetRisk{}
+		for _, ps := range probes[w] {
+			for _, x := range ps {
+				f := risks[x.k]
+				if f == nil {
+					f = &policy.FleetRisk{}
+					risks[x.k] = f
+				}
+				f.Add(x.pr)
+			}
+		}
+		pd.prices = make(map[int64]float64, len(risks))
+		for k, f := range risks {
+			if price, ok := f.Price(*pd.p.CPUFleetPrice); ok {
+				pd.prices[sch.at(k)] = price
+			}
+		}
+		deciders[i] = pd
+	}
+	return nil
+}
 
 // The summary is carried from one decision to the next (the replay asks at
 // increasing times, its OOM kills only added to) and shared between the
@@ -688,7 +765,9 @@ func (d profileDecider) decide(c *container, r *policyRun, tk, _ time.Time) work
 	if s.CPUSamples == 0 && s.MemorySamples == 0 {
 		return workload.Recommendation{}
 	}
-	return policy.Apply(d.p, s, policy.Input{Current: s.Current, ContainersInPod: c.nPod})
+	in := policy.Input{Current: s.Current, ContainersInPod: c.nPod}
+	in.CPUPrice, in.CPUPriced = d.prices[tk.UnixMilli()]
+	return policy.Apply(d.p, s, in)
 }
 
 // externalDecider asks an External policy.

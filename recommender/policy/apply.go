@@ -14,6 +14,11 @@ type Input struct {
 	ContainersInPod int
 	// Critical asks for Guaranteed (R8) where the profile honours it.
 	Critical bool
+	// CPUPrice is the fleet's price of time short (FleetRisk.Price) where
+	// the profile sets a fleet price and CPUPriced is true; without it the
+	// request has no fleet floor.
+	CPUPrice  float64
+	CPUPriced bool
 }
 
 // resource abstracts CPU and memory so one code path serves both.
@@ -35,6 +40,10 @@ type resource struct {
 	human          func(float64) string
 	lowerQ, upperQ func() float64
 	hasData        bool
+	// price is the fleet's price of time short for the CPU request, when
+	// priced (FleetPrice).
+	price  float64
+	priced bool
 }
 
 // amounts are one resource's recommendation, in cores or bytes.
@@ -88,6 +97,8 @@ func newCPU(p Profile, s *history.Summary, in Input) *resource {
 		hasData: s.HasCPU(),
 		lowerQ:  func() float64 { return histogramQuantile(s.CPU, 0.5) },
 		upperQ:  func() float64 { return histogramQuantile(s.CPU, 0.99) },
+		price:   in.CPUPrice,
+		priced:  in.CPUPriced && p.CPUFleetPrice != nil,
 	}
 }
 

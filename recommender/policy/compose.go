@@ -6,8 +6,8 @@ import "rightsize.dev/rightsize/recommender/history"
 // estimator taking its step on what the ones before it gave. balanced's CPU,
 // for example:
 //
-//	request: Statistic p98 → Cap at p75 × 1.6 → AtLeast the mean → Margin 5 %
-//	         → ConfidenceMultiplier (+ 50 % until confidence 0.5) → MinResources 10m
+//	request: Statistic p98 → Cap at p75 × 1.5 → AtLeast the mean → Margin 5 %
+//	         → FleetFloor at the fleet's price → ConfidenceMultiplier (+ 50 % until confidence 0.5) → MinResources 10m
 //	limit:   Statistic highest in 14 days → Margin 50 % → ConfidenceMultiplier
 //	         → MinRatio 2 × request → ThrottleRaise from 5 % throttled
 //
@@ -60,6 +60,9 @@ func estimateDetail(e Estimate, s *history.Summary) Estimation { return e.estima
 // container's share of the floor per pod.
 func (r *resource) requestEstimate(p Profile, s *history.Summary, buf []Step) Estimation {
 	x := r.request.estimate(buf, s)
+	if r.priced {
+		x = FleetFloor{Price: r.price}.Apply(x, s)
+	}
 	x = ConfidenceMultiplier{Extra: p.ShortHistoryMargin, Full: p.FullConfidence}.Apply(x, s)
 	return MinResources{Min: max(r.floor, r.podFloor)}.Apply(x, s)
 }

@@ -79,11 +79,12 @@ const (
 	StepGuaranteed            // guarantee
 	StepRound                 // roundPair
 	StepMaxRatio              // MaxRatio
+	StepFleetPrice            // FleetFloor
 )
 
 var stepNames = [...]string{"unknown", "quantile", "mean", "max", "statistic", "cap", "at-least", "margin",
 	"short-history", "floor", "min-ratio", "no-limit", "equal", "ratio", "throttled", "trend", "ceiling",
-	"guaranteed", "round", "max-ratio"}
+	"guaranteed", "round", "max-ratio", "fleet-price"}
 
 // String names the kind: "quantile", "cap", ….
 func (k StepKind) String() string {
@@ -258,7 +259,7 @@ func (e Statistic) ofWindow(w *history.Window) float64 {
 }
 
 // Cap holds the amount at At where that is lower. balanced takes the p98
-// where usage is steady and holds it at 1.6 × p75 where usage is spiky and
+// where usage is steady and holds it at 1.5 × p75 where usage is spiky and
 // a high quantile is dear; the generous CPU limit absorbs the spikes (R4).
 type Cap struct {
 	Base, At Estimator
@@ -517,6 +518,26 @@ func (c Ceiling) Apply(e Estimation, _ *history.Summary) Estimation {
 	st := Step{Kind: StepCeiling, Value: e.Value(), Bound: c.Max}
 	if c.Max > 0 && st.Value > c.Max {
 		st.Value, st.Changed = c.Max, true
+	}
+	return e.Then(st)
+}
+
+// FleetFloor raises a CPU request to the newsvendor request at Price, the
+// fleet's price of time short (FleetPrice): where covering the container's
+// tail costs less than the price says the risk is worth.
+type FleetFloor struct {
+	Base  Estimator
+	Price float64
+}
+
+// Estimate implements Estimator.
+func (f FleetFloor) Estimate(s *history.Summary) Estimation { return f.Apply(f.Base.Estimate(s), s) }
+
+// Apply takes the step on e.
+func (f FleetFloor) Apply(e Estimation, s *history.Summary) Estimation {
+	st := Step{Kind: StepFleetPrice, Value: e.Value(), Input: f.Price, Bound: newsvendorRequest(s.CPU, f.Price)}
+	if st.Bound > st.Value {
+		st.Value, st.Changed = st.Bound, true
 	}
 	return e.Then(st)
 }

@@ -153,10 +153,10 @@ func TestApplyBalanced(t *testing.T) {
 	rec := Apply(p, s, Input{})
 	require.True(t, rec.HasCPU)
 	require.True(t, rec.HasMemory)
-	// p98 (1.0) is dear here: the request is held at p75 × 1.6, p75 being
+	// p98 (1.0) is dear here: the request is held at p75 × 1.5, p75 being
 	// the top of the 0.2 bucket (≤ 5 % above 0.2), then + 5 %.
-	assert.GreaterOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.6*1.05*1000)
-	assert.LessOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.6*1.05*1000*1.05+1)
+	assert.GreaterOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.5*1.05*1000)
+	assert.LessOrEqual(t, float64(rec.Target.Requests.CPU), 0.2*1.5*1.05*1000*1.05+1)
 	assert.Equal(t, workload.Millicores(1500), rec.Target.Limits.CPU, "peak × 1.5 (R2)")
 	assert.InDelta(t, 525, rec.Target.Requests.Memory.MiB(), 0.05*525+1)
 	assert.Equal(t, 750*workload.MiB, rec.Target.Limits.Memory, "highest in 14 days × 1.5 (R2, R4), ≤ 2 × request (R3)")
@@ -165,9 +165,24 @@ func TestApplyBalanced(t *testing.T) {
 	assert.GreaterOrEqual(t, rec.UpperBound.CPU, rec.Target.Requests.CPU)
 	assert.Greater(t, rec.Confidence, 0.9)
 	all := strings.Join(rec.Reasons, "\n")
-	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.6, at least the mean × 1.05 — here: p98 1 (capped at the highest), held at 335m (spiky usage) (R1)", "memory limit: highest of memory usage over 14d", "(R2, R4: strict for memory)", "departs", "R1"} {
+	for _, want := range []string{"cpu request: p98 of CPU usage (half-life 1d), at most p75 × 1.5, at least the mean × 1.05 — here: p98 1 (capped at the highest), held at 314m (spiky usage) (R1)", "memory limit: highest of memory usage over 14d", "(R2, R4: strict for memory)", "departs", "R1"} {
 		assert.Contains(t, all, want)
 	}
+
+	t.Run("the fleet's price raises the request where the tail is cheap", func(t *testing.T) {
+		// 10 % of the time at 1 core: at 5 cores per unit of time short
+		// covering it costs more idle cores than it saves, at 10 it pays.
+		cheap := Apply(p, s, Input{CPUPrice: 5, CPUPriced: true})
+		assert.Equal(t, rec.Target.Requests.CPU, cheap.Target.Requests.CPU, "price 5: balanced's own request")
+		dear := Apply(p, s, Input{CPUPrice: 10, CPUPriced: true})
+		assert.Equal(t, workload.Millicores(1000), dear.Target.Requests.CPU, "price 10: the peak")
+		assert.Equal(t, workload.Millicores(2000), dear.Target.Limits.CPU, "at least 2 × request (R3)")
+		all := strings.Join(dear.Reasons, "\n")
+		assert.Contains(t, all, "at least what the fleet's price of time short asks (the price that holds the fleet's risk to 0.85 × VPA's rule's)")
+		assert.Contains(t, all, "raised to 1 at the fleet's price, 10 cores per unit of time short (R1)")
+		unpriced := Apply(Documents(), s, Input{CPUPrice: 10, CPUPriced: true})
+		assert.Equal(t, Apply(Documents(), s, Input{}), unpriced, "a profile without a fleet price ignores it")
+	})
 
 	t.Run("critical gets Guaranteed (R8)", func(t *testing.T) {
 		rec := Apply(p, s, Input{Critical: true})

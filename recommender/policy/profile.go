@@ -108,7 +108,11 @@ type Profile struct {
 	Description string
 	History     history.Options
 
-	CPURequest    Estimate
+	CPURequest Estimate
+	// CPUFleetPrice, when set, raises each CPU request to the newsvendor
+	// request at the fleet's price of time short (see FleetPrice), after
+	// CPURequest and before the short-history widening and the floor.
+	CPUFleetPrice *FleetPrice
 	CPULimit      LimitRule
 	MemoryRequest Estimate
 	MemoryLimit   LimitRule
@@ -180,6 +184,9 @@ func (p Profile) Validate() error {
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			}
 		}
+	}
+	if fp := p.CPUFleetPrice; fp != nil && !(fp.RiskFactor > 0 && fp.RiskFactor <= 10) {
+		errs = append(errs, fmt.Errorf("cpu fleet price: risk factor %v outside (0, 10]", fp.RiskFactor))
 	}
 	if p.RoundCPU <= 0 || p.RoundMemory <= 0 {
 		errs = append(errs, errors.New("rounding steps must be positive"))
@@ -280,11 +287,14 @@ func Balanced() Profile {
 		Description: "robust quantiles for requests, peaks with headroom for limits; R4–R8 honoured",
 		History:     h,
 		// CPU request: the p98 of recent usage where usage is steady, held
-		// at 1.6 × its p75 where it is spiky (where a high quantile is dear),
+		// at 1.5 × its p75 where it is spiky (where a high quantile is dear),
 		// never below the mean (R1), plus 5 %. A request at the mean alone
 		// leaves a container short much of the time; docs/policy.md has the
 		// measurements.
-		CPURequest: Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.6, AtLeastMean: true, Margin: 0.05},
+		CPURequest: Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.98, CapQ: 0.75, CapMargin: 0.5, AtLeastMean: true, Margin: 0.05},
+		// ... raised where time short is cheap to avoid, at one price for
+		// the fleet: its in-sample risk 0.85 × VPA's rule's (FleetPrice).
+		CPUFleetPrice: &FleetPrice{RiskFactor: 0.85},
 		// CPU limit: generous (R4), peak × 1.5 (R2), at least 2 × request (R3).
 		CPULimit: LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}, MinRatio: 2},
 		// Memory request: the p90 of daily peaks, at least half the highest
@@ -314,26 +324,28 @@ func Balanced() Profile {
 }
 
 // Savings is balanced moved along the measured frontier towards less
-// reserved capacity: CPU margin + 3 % instead of + 5 %, memory request from
-// the p80 of daily peaks (still at least half the window's highest).
+// reserved capacity: the fleet's price of time short set at VPA's rule's
+// in-sample risk (not 0.8 ×), CPU margin + 3 %, memory request from the p80
+// of daily peaks (still at least half the window's highest).
 func Savings() Profile {
 	p := Balanced()
 	p.Name = "savings"
-	p.Description = "balanced with less reserved: CPU p98 ≤ p75 × 1.6 + 3 %, memory p80 of daily peaks; more time short"
+	p.Description = "balanced with less reserved: CPU at the fleet's price for VPA's risk, + 3 %, memory p80 of daily peaks; more time short"
 	p.CPURequest.Margin = 0.03
+	p.CPUFleetPrice = &FleetPrice{RiskFactor: 1}
 	p.MemoryRequest.Q = 0.8
 	return p
 }
 
 // Reliability is balanced moved along the measured frontier towards fewer
-// shortages and OOM kills: the CPU p98 capped at 1.3 × p90 rather than
-// 1.6 × p75, memory request from the p98 of daily peaks and the limit at
-// the top of R3's band (2 × request).
+// shortages and OOM kills: the fleet's price of time short set at 0.6 ×
+// VPA's rule's in-sample risk, memory request from the p98 of daily peaks
+// and the limit at the top of R3's band (2 × request).
 func Reliability() Profile {
 	p := Balanced()
 	p.Name = "reliability"
-	p.Description = "balanced with more room: CPU p98 ≤ p90 × 1.3, memory p98 of daily peaks, memory limit 2 × request"
-	p.CPURequest.CapQ, p.CPURequest.CapMargin = 0.9, 0.3
+	p.Description = "balanced with more room: CPU at the fleet's price for 0.6 × VPA's risk, memory p98 of daily peaks, memory limit 2 × request"
+	p.CPUFleetPrice = &FleetPrice{RiskFactor: 0.6}
 	p.MemoryRequest.Q = 0.98
 	p.MemoryLimit.Estimate.Margin = 1.0
 	return p
@@ -365,6 +377,7 @@ func Guaranteed() Profile {
 	p.Name = "guaranteed"
 	p.Description = "requests == limits at peak level for every container (R7, R8)"
 	p.CPURequest = Estimate{Source: CPUHistogram, Stat: Quantile, Q: 0.99, Margin: 0.10}
+	p.CPUFleetPrice = nil // at the p99 already
 	p.MemoryRequest = Estimate{Source: MemoryPeaks, Stat: Max, Margin: 0.2}
 	p.CPULimit = LimitRule{Mode: EqualRequest}
 	p.MemoryLimit = LimitRule{Mode: EqualRequest}

@@ -53,6 +53,10 @@ type WorkloadInput struct {
 	Replicas   int
 	Critical   bool
 	Containers []ContainerInput
+	// CPUPrice is the fleet's price of time short (FleetRisk.Price), where
+	// CPUPriced.
+	CPUPrice  float64
+	CPUPriced bool
 }
 
 // PlanWorkload applies the profile to every container of the workload and
@@ -66,7 +70,7 @@ func PlanWorkload(p Profile, w WorkloadInput) workload.WorkloadPlan {
 		if c.Summary != nil {
 			cp.Samples = max(c.Summary.CPUSamples, c.Summary.MemorySamples)
 		}
-		cp.Recommendation = Apply(p, c.Summary, Input{Current: c.Current, ContainersInPod: len(w.Containers), Critical: w.Critical})
+		cp.Recommendation = Apply(p, c.Summary, Input{Current: c.Current, ContainersInPod: len(w.Containers), Critical: w.Critical, CPUPrice: w.CPUPrice, CPUPriced: w.CPUPriced})
 		if !cp.Current.Requests.CPU.IsSet() && !cp.Current.Requests.Memory.IsSet() &&
 			!cp.Current.Limits.CPU.IsSet() && !cp.Current.Limits.Memory.IsSet() {
 			wp.Notes = append(wp.Notes, fmt.Sprintf("container %s sets no requests or limits today (R5)", c.Name))

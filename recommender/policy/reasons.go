@@ -61,6 +61,9 @@ func (r *resource) tooLittleHistory(p Profile) string {
 // request is what the scheduler reserves).
 func (r *resource) requestReason(p Profile, s *history.Summary, req Estimation) string {
 	rule := describe(r.request, p.History)
+	if fp := p.CPUFleetPrice; r.name == "cpu" && fp != nil && r.priced {
+		rule += fmt.Sprintf(", at least what the fleet's price of time short asks (the price that holds the fleet's risk to %s × VPA's rule's)", fmtFloat(fp.RiskFactor))
+	}
 	var b strings.Builder
 	b.Grow(len(rule) + 128)
 	b.WriteString(r.name)
@@ -129,7 +132,7 @@ func (r *resource) tells(st Step, request bool) bool {
 	switch st.Kind {
 	case StepQuantile, StepMean, StepMax, StepStatistic:
 		return true
-	case StepCap, StepAtLeast, StepFloor, StepMinRatio, StepMaxRatio:
+	case StepCap, StepAtLeast, StepFloor, StepMinRatio, StepMaxRatio, StepFleetPrice:
 		return st.Changed
 	case StepShortHistory:
 		// The request says what it widened by and why; the limit, only
@@ -162,6 +165,12 @@ func (r *resource) writeStep(b *strings.Builder, st Step, s *history.Summary, re
 		if request {
 			fmt.Fprintf(b, " (%s observed, confidence %.2f)", fmtDur(s.Observed.Round(time.Minute)), st.Input)
 		}
+	case StepFleetPrice:
+		b.WriteString("raised to ")
+		b.WriteString(r.format(st.Value))
+		b.WriteString(" at the fleet's price, ")
+		b.WriteString(fmtFloat(st.Input))
+		b.WriteString(" cores per unit of time short")
 	case StepFloor:
 		b.WriteString("raised to the floor ")
 		b.WriteString(r.format(st.Value))
