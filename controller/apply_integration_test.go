@@ -235,6 +235,13 @@ func TestIntegrationApply(t *testing.T) {
 	})
 	t.Run("an OOM kill after the apply rolls the memory back", func(t *testing.T) {
 		waitAvailable(t, cs, ns, "opted")
+		// The kill must come after the apply, and a status time has whole
+		// seconds: wait for the second after the apply's.
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
+		require.NoError(t, err)
+		before, err := apply.ParseRecord(d.Annotations[apply.RecordKey])
+		require.NoError(t, err)
+		time.Sleep(time.Until(before.At.Truncate(time.Second).Add(time.Second)))
 		pod := runningPod(t, cs, ns, "opted")
 		// What the kubelet reports after an OOM kill, kwok's pod status
 		// written as it would be.
@@ -242,7 +249,7 @@ func TestIntegrationApply(t *testing.T) {
 		st.RestartCount++
 		st.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 			ExitCode: 137, Reason: "OOMKilled", StartedAt: metav1.NewTime(time.Now().Add(-time.Minute)), FinishedAt: metav1.Now()}}
-		_, err := cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+		_, err = cs.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
 		require.NoError(t, err)
 		c := run(t, "oom", apply.SwitchOn, true, func(c *Controller) (bool, error) {
 			n := applies(c, "rolled-back", apply.ReasonOOMKill)
@@ -251,7 +258,7 @@ func TestIntegrationApply(t *testing.T) {
 			return n > 0 && cond.Reason == "RolledBack", fmt.Errorf("%v rollbacks, condition %+v (%v)", n, cond, err)
 		})
 		assert.Equal(t, 1.0, applies(c, "rolled-back", apply.ReasonOOMKill))
-		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
+		d, err = cs.AppsV1().Deployments(ns).Get(ctx, "opted", metav1.GetOptions{})
 		require.NoError(t, err)
 		res := d.Spec.Template.Spec.Containers[0].Resources
 		assert.Equal(t, "512Mi", res.Requests.Memory().String(), "memory back")
