@@ -310,6 +310,11 @@ func Variants() []policy.Profile {
 			p.MemoryLimit.MinRatio, p.MemoryLimit.MaxRatio = 1, 2
 		})
 	}
+	// Memory against vpa's slack, now that vpa's memory matches the real
+	// recommender's: balanced's rules with the request's quantile moved.
+	for _, q := range []float64{0.7, 0.75, 0.8, 0.85} {
+		add(fmt.Sprintf("memory request p%.0f of daily peaks (balanced otherwise)", 100*q), func(p *policy.Profile) { p.MemoryRequest.Q = q })
+	}
 	add("cpu floor 100m", func(p *policy.Profile) { p.Floor.CPU = 100 })
 	add("cpu floor 50m ≥p85", func(p *policy.Profile) { p.Floor.CPU = 50; p.CPURequest.AtLeastQ = 0.85 })
 	add("cpu floor 100m ≥p80", func(p *policy.Profile) { p.Floor.CPU = 100; p.CPURequest.AtLeastQ = 0.8 })

@@ -327,8 +327,8 @@ func TestQuantilesCappedAtTheHighest(t *testing.T) {
 		memory  bool // the memory request, else the CPU request
 		reason  string
 	}{
-		{"balanced memory p90 of peaks", Balanced(), []float64{0.2}, []workload.Bytes{400 * mib, 673 * mib}, true,
-			"memory request: p90 of memory peaks per 1d (8 intervals, half-life 1d), at least 0.5 × the highest memory usage over 14d × 1.05 — here: p90 673Mi (capped at the highest) (R1)"},
+		{"balanced memory p85 of peaks", Balanced(), []float64{0.2}, []workload.Bytes{400 * mib, 673 * mib}, true,
+			"memory request: p85 of memory peaks per 1d (8 intervals, half-life 1d), at least 0.5 × the highest memory usage over 14d × 1.05 — here: p85 673Mi (capped at the highest) (R1)"},
 		{"balanced cpu p98", Balanced(), []float64{1.2, 1.25, 1.286}, []workload.Bytes{100 * mib}, false,
 			"here: p98 1286m (capped at the highest)"},
 		{"guaranteed cpu p99", Guaranteed(), []float64{1.286}, []workload.Bytes{100 * mib}, false,

@@ -297,12 +297,12 @@ func Balanced() Profile {
 		CPUFleetPrice: &FleetPrice{RiskFactor: 0.85},
 		// CPU limit: generous (R4), peak × 1.5 (R2), at least 2 × request (R3).
 		CPULimit: LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: CPUWindow, Stat: Max, Margin: 0.5}, MinRatio: 2},
-		// Memory request: the p90 of daily peaks, at least half the highest
+		// Memory request: the p85 of daily peaks, at least half the highest
 		// usage of the 14-day window (a jump seen once is not forgotten when
 		// the decayed peaks move on); limit: that highest usage × 1.5 (R2),
 		// within 1–2 × request (R3's memory band), strict (R4). Measured on
 		// bitbrains' jumping VMs and gcd in docs/policy.md (issue 15).
-		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.9, Margin: 0.05, AtLeastMaxShare: 0.5},
+		MemoryRequest: Estimate{Source: MemoryPeaks, Stat: Quantile, Q: 0.85, Margin: 0.05, AtLeastMaxShare: 0.5},
 		MemoryLimit:   LimitRule{Mode: FromEstimate, Estimate: Estimate{Source: MemoryWindow, Stat: Max, WithOOMPeaks: true, Margin: 0.5}, MinRatio: 1, MaxRatio: 2},
 		MinSamples:    30,
 		MinSpan:       20 * time.Minute,
@@ -325,15 +325,15 @@ func Balanced() Profile {
 
 // Savings is balanced moved along the measured frontier towards less
 // reserved capacity: the fleet's price of time short set at VPA's rule's
-// in-sample risk (not 0.8 ×), CPU margin + 3 %, memory request from the p80
-// of daily peaks (still at least half the window's highest).
+// in-sample risk (not 0.85 ×), CPU margin + 3 %, memory request from the
+// p75 of daily peaks (still at least half the window's highest).
 func Savings() Profile {
 	p := Balanced()
 	p.Name = "savings"
-	p.Description = "balanced with less reserved: CPU at the fleet's price for VPA's risk, + 3 %, memory p80 of daily peaks; more time short"
+	p.Description = "balanced with less reserved: CPU at the fleet's price for VPA's risk, + 3 %, memory p75 of daily peaks; more time short"
 	p.CPURequest.Margin = 0.03
 	p.CPUFleetPrice = &FleetPrice{RiskFactor: 1}
-	p.MemoryRequest.Q = 0.8
+	p.MemoryRequest.Q = 0.75
 	return p
 }
 
