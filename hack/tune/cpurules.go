@@ -481,6 +481,12 @@ func runCPU(dir string, interval, warmup time.Duration, only *regexp.Regexp) err
 			fmt.Fprintf(os.Stderr, "%s half %d done\n", file, h)
 		}
 	}
+	return printAgainstVPA(names, cells)
+}
+
+// printAgainstVPA prints each rule's CPU slack/insufficient on every half
+// against vpa's (the first row), a star where it is better on both.
+func printAgainstVPA(names []string, cells [][]cell) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "rule\tgcd t\tgcd h\tazure t\tazure h\tbitbrains t\tbitbrains h\twins")
 	for i, n := range names {

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"rightsize.dev/rightsize/recommender/backtest"
@@ -320,24 +319,11 @@ func (r *probeReplayer) Decide(v backtest.View, tk, next time.Time) workload.Rec
 			if len(mid) == 0 {
 				return bal(c.s)
 			}
-			nv := nvHist(mid, end, w, lambdaGrid)
-			if r.choice == nil {
-				p := &probe{weight: day, refRisk: shareAboveHist(mid, end, w, r.rule.ref(c)), x: make([]float64, len(nv)), risk: make([]float64, len(nv))}
-				if r.rule.equal {
-					p.weight = 1
-				}
-				for j := range nv {
-					p.x[j] = max(base, nv[j])
-					p.risk[j] = shareAboveHist(mid, end, w, p.x[j])
-				}
-				r.tab.put(r.key, tk, p)
-				return bal(c.s)
+			weight := day
+			if r.rule.equal {
+				weight = 1
 			}
-			j, ok := r.choice[tk.UnixMilli()]
-			if !ok {
-				return bal(c.s)
-			}
-			return max(base, nv[j])
+			return r.probeOrDecide(c, tk, base, weight, nvHist(mid, end, w, lambdaGrid), func(x float64) float64 { return shareAboveHist(mid, end, w, x) })
 		}
 		if r.choice == nil && r.rule.holdout > 0 {
 			if p := holdoutProbe(c, r.rule.holdout, base); p != nil {
@@ -345,26 +331,33 @@ func (r *probeReplayer) Decide(v backtest.View, tk, next time.Time) workload.Rec
 			}
 			return bal(c.s)
 		}
-		if r.choice == nil {
-			p := &probe{weight: day, refRisk: shareShort(xs, r.rule.ref(c)), x: make([]float64, len(nv)), risk: make([]float64, len(nv))}
-			for j := range nv {
-				p.x[j] = max(base, nv[j])
-				p.risk[j] = shareShort(xs, p.x[j])
-			}
-			r.tab.put(r.key, tk, p)
-			return bal(c.s)
-		}
-		j, ok := r.choice[tk.UnixMilli()]
-		if !ok {
-			return bal(c.s)
-		}
-		return max(base, nv[j])
+		return r.probeOrDecide(c, tk, base, day, nv, func(x float64) float64 { return shareShort(xs, x) })
 	}}
 	if r.inner == nil {
 		r.inner = &cpuReplayer{key: r.key, rule: rule}
 	}
 	r.inner.rule = rule
 	return r.inner.Decide(v, tk, next)
+}
+
+// probeOrDecide records the container's probe in the first pass (and
+// answers balanced's request, which nothing reads), and in the second
+// returns max(base, newsvendor) at the price chosen for tk.
+func (r *probeReplayer) probeOrDecide(c *cpuCtx, tk time.Time, base, weight float64, nv []float64, share func(float64) float64) float64 {
+	if r.choice == nil {
+		p := &probe{weight: weight, refRisk: share(r.rule.ref(c)), x: make([]float64, len(nv)), risk: make([]float64, len(nv))}
+		for j := range nv {
+			p.x[j] = max(base, nv[j])
+			p.risk[j] = share(p.x[j])
+		}
+		r.tab.put(r.key, tk, p)
+		return bal(c.s)
+	}
+	j, ok := r.choice[tk.UnixMilli()]
+	if !ok {
+		return bal(c.s)
+	}
+	return max(base, nv[j])
 }
 
 // choose picks, per decision time, the lowest λ whose fleet risk is at
@@ -463,20 +456,5 @@ func runFleet(dir string, interval, warmup time.Duration, only *regexp.Regexp) e
 	for _, l := range lambdas {
 		fmt.Println(l)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "rule\tgcd t\tgcd h\tazure t\tazure h\tbitbrains t\tbitbrains h\twins")
-	for i, n := range names {
-		wins := 0
-		fmt.Fprintf(tw, "%s", n)
-		for _, c := range cells[i] {
-			mark := ""
-			if i > 0 && c.slack < c.vpaSlack && c.insuff <= c.vpaInsuff {
-				mark = "*"
-				wins++
-			}
-			fmt.Fprintf(tw, "\t%.2f/%.2f%s", c.slack, c.insuff, mark)
-		}
-		fmt.Fprintf(tw, "\t%d\n", wins)
-	}
-	return tw.Flush()
+	return printAgainstVPA(names, cells)
 }
