@@ -132,6 +132,16 @@ func TestApplyExtremeHistory(t *testing.T) {
 				series := st.Series(key)
 				s, err := history.Summarize(key, series, history.OOMsFromSeries(series, until), until, p.History)
 				require.NoError(t, err)
+				// The fleet's price, from this container alone and at the
+				// grid's ends: no amount out of range, no NaN in a reason.
+				if pr, ok := Probe(p, s); ok {
+					var f FleetRisk
+					f.Add(pr)
+					price, _ := f.Price(*p.CPUFleetPrice)
+					for _, x := range []float64{price, 0, 500} {
+						checkRecommendation(t, Apply(p, s, Input{Current: s.Current, ContainersInPod: 1, CPUPrice: x, CPUPriced: true}))
+					}
+				}
 				for _, critical := range []bool{false, true} {
 					rec := Apply(p, s, Input{Current: s.Current, ContainersInPod: 1, Critical: critical})
 					checkRecommendation(t, rec)
