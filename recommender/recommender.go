@@ -99,6 +99,9 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 	for _, name := range slices.Sorted(maps.Keys(prices)) {
 		log.Debug("fleet price of time short", "profile", name, "cores", prices[name])
 	}
+	if len(prices) > 0 {
+		plan.CPUPrices = prices
+	}
 	for i, g := range groups {
 		if err := ctx.Err(); err != nil {
 			return workload.Plan{}, err

@@ -28,8 +28,11 @@ type PlanDocument struct {
 	Profile    string `json:"profile"`
 	Source     string `json:"source"`
 	// Generated is RFC 3339 in UTC; absent when the plan has no time.
-	Generated string             `json:"generated,omitempty"`
-	Summary   SummaryDocument    `json:"summary"`
+	Generated string          `json:"generated,omitempty"`
+	Summary   SummaryDocument `json:"summary"`
+	// CPUPrices is the fleet's price of time short per profile that sets
+	// one, in cores (workload.Plan.CPUPrices); absent when none did.
+	CPUPrices map[string]float64 `json:"cpuPrices,omitempty"`
 	Workloads []WorkloadDocument `json:"workloads"`
 }
 
@@ -112,6 +115,7 @@ func NewPlanDocument(p workload.Plan) PlanDocument {
 		Kind:       Kind,
 		Profile:    p.Profile,
 		Source:     p.Source,
+		CPUPrices:  p.CPUPrices,
 		Workloads:  []WorkloadDocument{},
 	}
 	if !p.Generated.IsZero() {

@@ -84,6 +84,10 @@ type Plan struct {
 	// Generated is the "now" of the run: the newest sample for files.
 	Generated time.Time
 	Workloads []WorkloadPlan
+	// CPUPrices is the fleet's price of time short, in cores per unit
+	// share of time short, of each profile that sets one (policy.FleetPrice)
+	// and sized workloads in this plan.
+	CPUPrices map[string]float64
 }
 
 // PodRequests is a pod's effective request as the scheduler computes it from
