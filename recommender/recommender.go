@@ -144,7 +144,7 @@ func fleetPrices(ctx context.Context, groups []group, profiles []policy.Profile,
 			risks[p.Name] = f
 		}
 		for _, ck := range g.containers {
-			s, err := summarize(in, ck, until, p)
+			s, err := summarizeCPU(in, ck, until, p)
 			if err != nil {
 				return nil, fmt.Errorf("summarizing %s: %w", ck, err)
 			}
@@ -215,6 +215,16 @@ func summarize(in Input, ck workload.ContainerKey, until time.Time, p policy.Pro
 	}
 	series := in.Store.Series(ck)
 	return history.Summarize(ck, series, history.OOMsFromSeries(series, until), until, p.History)
+}
+
+// summarizeCPU is summarize's CPU figures: all a probe of the fleet's price
+// reads (history.SummarizeCPU), for half the work where the input has
+// samples.
+func summarizeCPU(in Input, ck workload.ContainerKey, until time.Time, p policy.Profile) (*history.Summary, error) {
+	if in.States != nil {
+		return summarize(in, ck, until, p)
+	}
+	return history.SummarizeCPU(ck, in.Store.Series(ck), until, p.History)
 }
 
 // profileFor returns the profile a workload is sized with: the one its

@@ -711,7 +711,7 @@ func priceFleet(ctx context.Context, st *history.Store, keys []workload.Containe
 				panic(fmt.Sprintf("backtest: summarizing %s: %v", keys[j], err))
 			}
 			sch.intervals(series, func(k int64, _, _ []int) {
-				s := inc.Summarize(nil, time.UnixMilli(sch.at(k)).UTC())
+				s := inc.SummarizeCPU(time.UnixMilli(sch.at(k)).UTC())
 				if pr, ok := policy.Probe(p, s); ok {
 					probes[w][j] = append(probes[w][j], probeAt{k, pr})
 				}

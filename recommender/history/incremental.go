@@ -198,6 +198,41 @@ func (z *Incremental) Summarize(ooms []OOMEvent, until time.Time) *Summary {
 	return &s
 }
 
+// SummarizeCPU is Summarize's CPU figures alone, for a reader of nothing
+// else (a fleet's first pass): the pod figures (CPUSamples, CPUFirst, the
+// pods and the span), the CPU histogram and the CPU window; the memory
+// parts, throttling, OOM kills and the confidence are left empty. Calls
+// follow Summarize's rules, and share its state: a Summarize after a
+// SummarizeCPU at a later until starts over.
+func (z *Incremental) SummarizeCPU(until time.Time) *Summary {
+	f := z.f
+	if z.scratch {
+		s, err := SummarizeCPU(f.key, f.series, until, z.o)
+		if err != nil {
+			panic(err) // the options were validated by Incremental
+		}
+		return s
+	}
+	u := until.UnixMilli()
+	if z.started && u < z.until {
+		clear(z.peaks)
+	}
+	z.started, z.until = true, u
+	f.advance(until)
+
+	s := *f.base.s
+	zs := newSummarizer(&s, z.o)
+	zs.cpuFirst = f.base.cpuFirst
+	s.CPU = z.cpu.advance(f, u)
+	w := z.win.advanceCPU(f, u, zs.windowStart)
+	s.CPUWindow = w.cpuOut
+	if s.CPUSamples > 0 {
+		s.CPUFirst = time.UnixMilli(zs.cpuFirst).UTC()
+	}
+	s.CPUWindow.finish()
+	return &s
+}
+
 // cpuKey is what the CPU histogram depends on.
 type cpuKey struct {
 	o      sketch.Options
@@ -340,6 +375,20 @@ func (w *windowState) advance(f *Follower, u, start int64) *windowState {
 	w.cpuOut.fill(f.series, w.lo, w.end, cpuOf)
 	w.memOut.fill(f.series, w.lo, w.end, memoryOf)
 	w.throttling(f)
+	return w
+}
+
+// advanceCPU is advance for the CPU window alone; the state it leaves is
+// not a full window's, so the next advance starts over.
+func (w *windowState) advanceCPU(f *Follower, u, start int64) *windowState {
+	*w = windowState{}
+	lo := make([]int, len(f.series))
+	for i, ser := range f.series {
+		lo[i] = min(ser.Search(start), f.ends[i])
+	}
+	w.lo, w.end = lo, slices.Clone(f.ends)
+	w.cpuOut = Window{lazy: &lazyValues{w: &w.cpu, series: f.series, lo: w.lo, end: w.end, col: cpuOf}}
+	w.cpuOut.fill(f.series, w.lo, w.end, cpuOf)
 	return w
 }
 

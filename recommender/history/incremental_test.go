@@ -216,3 +216,50 @@ func TestMergeSorted(t *testing.T) {
 	}
 	require.Panics(t, func() { mergeSorted(nil, []float64{1}, []float64{2}, nil) }, "a value removed that was not there")
 }
+
+// TestSummarizeCPUMatchesSummarize requires the CPU-only summaries, from
+// scratch and incremental, to hold the CPU figures Summarize's hold, to the
+// bit, decision after decision (going back once, which starts over).
+func TestSummarizeCPUMatchesSummarize(t *testing.T) {
+	lookback := DefaultOptions()
+	lookback.CPULookback = 3 * 24 * time.Hour
+	for _, o := range []Options{DefaultOptions(), lookback} {
+		for seed := range uint64(6) {
+			r := rand.New(rand.NewPCG(seed, 16))
+			series, first, last := randomHistory(r, 1+int(seed%4))
+			inc, err := NewFollower(key, series).Incremental(o)
+			require.NoError(t, err)
+			var times []time.Time
+			for until := first.Add(12 * time.Hour); until.Before(last.Add(24 * time.Hour)); until = until.Add(24 * time.Hour) {
+				times = append(times, until)
+			}
+			back := len(times) / 2
+			times = append(times[:back+len(times)/4], times[back:]...)
+			for _, until := range times {
+				want, err := Summarize(key, series, nil, until, o)
+				require.NoError(t, err)
+				scratch, err := SummarizeCPU(key, series, until, o)
+				require.NoError(t, err)
+				for name, got := range map[string]*Summary{"from scratch": scratch, "incremental": inc.SummarizeCPU(until)} {
+					msg := []any{"%s, seed %d, until %s", name, seed, until}
+					require.Equal(t, want.CPUSamples, got.CPUSamples, msg...)
+					require.Equal(t, want.CPUFirst, got.CPUFirst, msg...)
+					require.Equal(t, want.Pods, got.Pods, msg...)
+					require.Equal(t, want.CPUWindow.Count, got.CPUWindow.Count, msg...)
+					if want.CPUWindow.Count > 0 {
+						require.Equal(t, want.CPUWindow.First, got.CPUWindow.First, msg...)
+						require.Equal(t, want.CPUWindow.Last, got.CPUWindow.Last, msg...)
+						require.Equal(t, math.Float64bits(want.CPUWindow.Mean), math.Float64bits(got.CPUWindow.Mean), msg...)
+						require.Equal(t, want.CPUWindow.Max, got.CPUWindow.Max, msg...)
+						require.Equal(t, want.CPUWindow.Quantile(0.9), got.CPUWindow.Quantile(0.9), msg...)
+					}
+					for _, q := range []float64{0.5, 0.75, 0.9, 0.98} {
+						require.Equal(t, want.CPU.Quantile(q), got.CPU.Quantile(q), msg...)
+					}
+					require.Equal(t, math.Float64bits(want.CPU.Mean()), math.Float64bits(got.CPU.Mean()), msg...)
+					require.Equal(t, want.CPU.Max(), got.CPU.Max(), msg...)
+				}
+			}
+		}
+	}
+}

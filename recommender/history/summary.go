@@ -300,6 +300,30 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 	return z.s, nil
 }
 
+// SummarizeCPU is Summarize's CPU figures alone (see
+// Incremental.SummarizeCPU): what a reader of the CPU request needs, for
+// half the work.
+func SummarizeCPU(key workload.ContainerKey, series []*Series, until time.Time, o Options) (*Summary, error) {
+	cpu, err := sketch.New(o.CPU)
+	if err != nil {
+		return nil, fmt.Errorf("cpu histogram: %w", err)
+	}
+	z := newSummarizer(&Summary{Key: key, Until: until, CPU: cpu}, o)
+	for _, ser := range oldestFirst(series) {
+		end := ser.Search(z.until)
+		if end == 0 {
+			continue
+		}
+		z.addPod(ser, end)
+		z.addCPU(ser, end)
+	}
+	if z.s.CPUSamples > 0 {
+		z.s.CPUFirst = time.UnixMilli(z.cpuFirst).UTC()
+	}
+	z.s.CPUWindow.finish()
+	return z.s, nil
+}
+
 // summarizer is a Summary being built, with the bounds of its parts and the
 // running figures they keep between pods. Times are Unix milliseconds.
 type summarizer struct {

@@ -47,7 +47,8 @@ type PriceProbe struct {
 
 // Probe computes the container's PriceProbe under profile p; false where
 // the profile sets no fleet price or the container has too little CPU
-// history for a recommendation.
+// history for a recommendation. It reads the summary's CPU figures only
+// (history.SummarizeCPU's).
 func Probe(p Profile, s *history.Summary) (PriceProbe, bool) {
 	var pr PriceProbe
 	if p.CPUFleetPrice == nil || s == nil || !s.HasCPU() || s.CPUWindow.Count < max(p.MinSamples, 1) || s.CPUWindow.Span() < p.MinSpan {
