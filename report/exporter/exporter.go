@@ -38,6 +38,8 @@ var (
 		"Confidence of the container's recommendation, 0 to 1: it grows with the span and density of history.", containerLabels, nil)
 	generated = prometheus.NewDesc("rightsize_plan_generated_timestamp_seconds",
 		"When the published plan was made (its newest sample for recorded history), in Unix seconds.", nil, nil)
+	fleetPrice = prometheus.NewDesc("rightsize_fleet_cpu_price_cores",
+		"The fleet's price of time short that raised CPU requests where it was cheap to avoid, per profile, in cores per unit share of time short.", []string{"profile"}, nil)
 )
 
 // Plans is a prometheus.Collector of the latest published plan.
@@ -56,7 +58,7 @@ func (p *Plans) Publish(plan workload.Plan) {
 
 // Describe implements prometheus.Collector.
 func (p *Plans) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{recCPU, recMemory, curCPU, curMemory, confidence, generated} {
+	for _, d := range []*prometheus.Desc{recCPU, recMemory, curCPU, curMemory, confidence, generated, fleetPrice} {
 		ch <- d
 	}
 }
@@ -71,6 +73,9 @@ func (p *Plans) Collect(ch chan<- prometheus.Metric) {
 	}
 	if !p.plan.Generated.IsZero() {
 		ch <- prometheus.MustNewConstMetric(generated, prometheus.GaugeValue, float64(p.plan.Generated.UnixMilli())/1000)
+	}
+	for name, price := range p.plan.CPUPrices {
+		ch <- prometheus.MustNewConstMetric(fleetPrice, prometheus.GaugeValue, price, label(name))
 	}
 	for _, wp := range p.plan.Workloads {
 		for _, c := range wp.Containers {

@@ -28,7 +28,9 @@ func plan() workload.Plan {
 func TestPlansCollect(t *testing.T) {
 	var p Plans
 	assert.Zero(t, testutil.CollectAndCount(&p), "nothing before the first plan")
-	p.Publish(plan())
+	pl := plan()
+	pl.CPUPrices = map[string]float64{"balanced": 7}
+	p.Publish(pl)
 	want := `
 # HELP rightsize_confidence Confidence of the container's recommendation, 0 to 1: it grows with the span and density of history.
 # TYPE rightsize_confidence gauge
@@ -51,6 +53,9 @@ rightsize_recommendation_memory_bytes{bound="lower",container="app",kind="Deploy
 rightsize_recommendation_memory_bytes{bound="target",container="app",kind="Deployment",namespace="shop",resource_type="limit",workload="web"} 8.05306368e+08
 rightsize_recommendation_memory_bytes{bound="target",container="app",kind="Deployment",namespace="shop",resource_type="request",workload="web"} 5.36870912e+08
 rightsize_recommendation_memory_bytes{bound="upper",container="app",kind="Deployment",namespace="shop",resource_type="request",workload="web"} 7.340032e+08
+# HELP rightsize_fleet_cpu_price_cores The fleet's price of time short that raised CPU requests where it was cheap to avoid, per profile, in cores per unit share of time short.
+# TYPE rightsize_fleet_cpu_price_cores gauge
+rightsize_fleet_cpu_price_cores{profile="balanced"} 7
 # HELP rightsize_plan_generated_timestamp_seconds When the published plan was made (its newest sample for recorded history), in Unix seconds.
 # TYPE rightsize_plan_generated_timestamp_seconds gauge
 rightsize_plan_generated_timestamp_seconds 1.8e+09
