@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -165,6 +167,23 @@ func total(cur, rec float64, unit string) string {
 func countsLine(t planTotals, sep string) string {
 	return fmt.Sprintf("containers: %d with a recommendation, %d without, %d would change%sQoS class changes: %d %s",
 		t.recommended, t.without, t.changed, sep, t.qosChanges, plural(t.qosChanges, "workload", "workloads"))
+}
+
+// pricesLine names the fleet's price of time short of each profile that
+// set one above 0 (a price of 0 raises nothing), "" when none did: "CPU
+// requests raised where time short is cheap to avoid, at the fleet's
+// price: 2 cores (balanced)".
+func pricesLine(p workload.Plan) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(p.CPUPrices)) {
+		if price := p.CPUPrices[name]; price > 0 {
+			parts = append(parts, strconv.FormatFloat(price, 'g', 4, 64)+" cores ("+untrusted.Escape(name)+")")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "CPU requests raised where time short is cheap to avoid, at the fleet's price: " + strings.Join(parts, ", ")
 }
 
 func plural(n int, one, many string) string {

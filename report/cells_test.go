@@ -72,3 +72,20 @@ func TestPodRequests(t *testing.T) {
 		t.Errorf("podRequests = %+v, want %+v", got, want)
 	}
 }
+
+func TestPricesLine(t *testing.T) {
+	for _, tc := range []struct {
+		prices map[string]float64
+		want   string
+	}{
+		{nil, ""},
+		{map[string]float64{"balanced": 0}, ""},
+		{map[string]float64{"balanced": 2}, "CPU requests raised where time short is cheap to avoid, at the fleet's price: 2 cores (balanced)"},
+		{map[string]float64{"savings": 1.5, "balanced": 0, "reliability": 20}, "CPU requests raised where time short is cheap to avoid, at the fleet's price: 20 cores (reliability), 1.5 cores (savings)"},
+		{map[string]float64{"x\x1b[2J": 3}, "CPU requests raised where time short is cheap to avoid, at the fleet's price: 3 cores (x\\x1b[2J)"},
+	} {
+		if got := pricesLine(workload.Plan{CPUPrices: tc.prices}); got != tc.want {
+			t.Errorf("pricesLine(%v) = %q, want %q", tc.prices, got, tc.want)
+		}
+	}
+}

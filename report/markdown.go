@@ -39,6 +39,9 @@ func writeMarkdown(w io.Writer, p workload.Plan) error {
 	}
 	t := totalsOf(p)
 	fmt.Fprintf(bw, "\n**Totals** (all replicas): %s  \n%s\n", totalsLine(t, " · "), capitalize(countsLine(t, " · ")))
+	if l := pricesLine(p); l != "" {
+		fmt.Fprintf(bw, "\n%s\n", mdCell(l))
+	}
 	if rows := hpaRows(ws); len(rows) > 0 {
 		fmt.Fprint(bw, "\n### HPAs\n\n")
 		fmt.Fprintln(bw, "| Workload | Current | Recommended | Pod CPU | Replica-hours | Core-hours | Saturated |")

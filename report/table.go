@@ -65,6 +65,9 @@ func writeTable(w io.Writer, p workload.Plan) error {
 	}
 	t := totalsOf(p)
 	fmt.Fprintf(bw, "\n%s\n%s\n", totalsLine(t, "   "), countsLine(t, "   "))
+	if l := pricesLine(p); l != "" {
+		fmt.Fprintln(bw, l)
+	}
 	if err := writeHPATable(bw, ws); err != nil {
 		return err
 	}
