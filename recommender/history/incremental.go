@@ -174,13 +174,7 @@ func (z *Incremental) Summarize(ooms []OOMEvent, until time.Time) *Summary {
 		}
 		return s
 	}
-	u := until.UnixMilli()
-	if z.started && u < z.until {
-		clear(z.peaks)
-	}
-	z.started, z.until = true, u
-	f.advance(until)
-
+	u := z.begin(until)
 	s := *f.base.s
 	zs := newSummarizer(&s, z.o)
 	zs.cpuFirst, zs.memFirst, zs.observed = f.base.cpuFirst, f.base.memFirst, f.base.observed
@@ -213,24 +207,30 @@ func (z *Incremental) SummarizeCPU(until time.Time) *Summary {
 		}
 		return s
 	}
-	u := until.UnixMilli()
-	if z.started && u < z.until {
-		clear(z.peaks)
-	}
-	z.started, z.until = true, u
-	f.advance(until)
-
+	z.begin(until)
 	s := *f.base.s
 	zs := newSummarizer(&s, z.o)
 	zs.cpuFirst = f.base.cpuFirst
-	s.CPU = z.cpu.advance(f, u)
-	w := z.win.advanceCPU(f, u, zs.windowStart)
+	s.CPU = z.cpu.advance(f, z.until)
+	w := z.win.advanceCPU(f, zs.windowStart)
 	s.CPUWindow = w.cpuOut
 	if s.CPUSamples > 0 {
 		s.CPUFirst = time.UnixMilli(zs.cpuFirst).UTC()
 	}
 	s.CPUWindow.finish()
 	return &s
+}
+
+// begin moves the summarizer and its follower to until and returns it in
+// Unix ms; an earlier until than the last starts over.
+func (z *Incremental) begin(until time.Time) int64 {
+	u := until.UnixMilli()
+	if z.started && u < z.until {
+		clear(z.peaks)
+	}
+	z.started, z.until = true, u
+	z.f.advance(until)
+	return u
 }
 
 // cpuKey is what the CPU histogram depends on.
@@ -380,7 +380,7 @@ func (w *windowState) advance(f *Follower, u, start int64) *windowState {
 
 // advanceCPU is advance for the CPU window alone; the state it leaves is
 // not a full window's, so the next advance starts over.
-func (w *windowState) advanceCPU(f *Follower, u, start int64) *windowState {
+func (w *windowState) advanceCPU(f *Follower, start int64) *windowState {
 	*w = windowState{}
 	lo := make([]int, len(f.series))
 	for i, ser := range f.series {

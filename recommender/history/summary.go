@@ -275,40 +275,28 @@ func OOMsFromSeries(series []*Series, until time.Time) []OOMEvent {
 // their OOM bumps (podPeaks); finish derives the rest. The memory trend is
 // fitted when a policy asks for it (Summary.MemoryTrend).
 func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, until time.Time, o Options) (*Summary, error) {
-	cpu, err := sketch.New(o.CPU)
-	if err != nil {
-		return nil, fmt.Errorf("cpu histogram: %w", err)
-	}
-	mem, err := sketch.New(o.Memory)
-	if err != nil {
-		return nil, fmt.Errorf("memory histogram: %w", err)
-	}
-	z := newSummarizer(&Summary{Key: key, Until: until, CPU: cpu, MemoryPeaks: mem}, o)
-	for _, ser := range oldestFirst(series) {
-		end := ser.Search(z.until)
-		if end == 0 {
-			continue
-		}
-		z.addPod(ser, end)
-		z.addCPU(ser, end)
-		z.addMemory(ser, end)
-		z.addThrottling(ser, end)
-		z.observed = workload.AddSat(z.observed, observedMillis(ser, end))
-		z.s.Peaks = append(z.s.Peaks, podPeaks(ser, end, ooms, until, o)...)
-	}
-	z.finish(ooms)
-	return z.s, nil
+	return summarizeParts(key, series, ooms, until, o, false)
 }
 
 // SummarizeCPU is Summarize's CPU figures alone (see
 // Incremental.SummarizeCPU): what a reader of the CPU request needs, for
 // half the work.
 func SummarizeCPU(key workload.ContainerKey, series []*Series, until time.Time, o Options) (*Summary, error) {
+	return summarizeParts(key, series, nil, until, o, true)
+}
+
+func summarizeParts(key workload.ContainerKey, series []*Series, ooms []OOMEvent, until time.Time, o Options, cpuOnly bool) (*Summary, error) {
 	cpu, err := sketch.New(o.CPU)
 	if err != nil {
 		return nil, fmt.Errorf("cpu histogram: %w", err)
 	}
-	z := newSummarizer(&Summary{Key: key, Until: until, CPU: cpu}, o)
+	s := &Summary{Key: key, Until: until, CPU: cpu}
+	if !cpuOnly {
+		if s.MemoryPeaks, err = sketch.New(o.Memory); err != nil {
+			return nil, fmt.Errorf("memory histogram: %w", err)
+		}
+	}
+	z := newSummarizer(s, o)
 	for _, ser := range oldestFirst(series) {
 		end := ser.Search(z.until)
 		if end == 0 {
@@ -316,12 +304,23 @@ func SummarizeCPU(key workload.ContainerKey, series []*Series, until time.Time, 
 		}
 		z.addPod(ser, end)
 		z.addCPU(ser, end)
+		if cpuOnly {
+			continue
+		}
+		z.addMemory(ser, end)
+		z.addThrottling(ser, end)
+		z.observed = workload.AddSat(z.observed, observedMillis(ser, end))
+		z.s.Peaks = append(z.s.Peaks, podPeaks(ser, end, ooms, until, o)...)
 	}
-	if z.s.CPUSamples > 0 {
-		z.s.CPUFirst = time.UnixMilli(z.cpuFirst).UTC()
+	if cpuOnly {
+		if s.CPUSamples > 0 {
+			s.CPUFirst = time.UnixMilli(z.cpuFirst).UTC()
+		}
+		s.CPUWindow.finish()
+		return s, nil
 	}
-	z.s.CPUWindow.finish()
-	return z.s, nil
+	z.finish(ooms)
+	return s, nil
 }
 
 // summarizer is a Summary being built, with the bounds of its parts and the
