@@ -456,24 +456,37 @@ func runCPU(dir string, interval, warmup time.Duration, only *regexp.Regexp) err
 	for _, r := range rules {
 		names = append(names, r.name)
 	}
-	cells := make([][]cell, len(names))
+	cells, err := eachHalf(dir, interval, warmup, len(names), func(st *history.Store, file string, h int, o backtest.Options) ([]backtest.Result, error) {
+		o.PerContainer = os.Getenv("CPUDUMP") != ""
+		res, err := backtest.RunExternal(context.Background(), st, []string{"vpa", "balanced"}, ext, o)
+		if err == nil && o.PerContainer {
+			dump(st, file, h, res)
+		}
+		return res, err
+	})
+	if err != nil {
+		return err
+	}
+	return printAgainstVPA(names, cells)
+}
+
+// eachHalf runs replay on both halves of every trace (vpa's result first)
+// and returns each result's CPU cells against vpa's, per half.
+func eachHalf(dir string, interval, warmup time.Duration, n int, replay func(st *history.Store, file string, h int, o backtest.Options) ([]backtest.Result, error)) ([][]cell, error) {
+	cells := make([][]cell, n)
 	for _, file := range traceFiles {
 		st, err := load(filepath.Join(dir, file))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for h := range 2 {
 			o := backtest.DefaultOptions()
 			o.Interval = interval
 			o.Warmup = warmup
 			o.Include = func(k workload.ContainerKey) bool { return backtest.Half(k) == h }
-			o.PerContainer = os.Getenv("CPUDUMP") != ""
-			res, err := backtest.RunExternal(context.Background(), st, []string{"vpa", "balanced"}, ext, o)
+			res, err := replay(st, file, h, o)
 			if err != nil {
-				return err
-			}
-			if o.PerContainer {
-				dump(st, file, h, res)
+				return nil, err
 			}
 			for i, r := range res {
 				cells[i] = append(cells[i], cell{100 * r.CPU.Slack, 100 * r.CPU.Insufficient, 100 * res[0].CPU.Slack, 100 * res[0].CPU.Insufficient})
@@ -481,7 +494,7 @@ func runCPU(dir string, interval, warmup time.Duration, only *regexp.Regexp) err
 			fmt.Fprintf(os.Stderr, "%s half %d done\n", file, h)
 		}
 	}
-	return printAgainstVPA(names, cells)
+	return cells, nil
 }
 
 // printAgainstVPA prints each rule's CPU slack/insufficient on every half

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
 	"time"
 
 	"rightsize.dev/rightsize/recommender/backtest"
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -407,51 +407,36 @@ func runFleet(dir string, interval, warmup time.Duration, only *regexp.Regexp) e
 	for _, r := range rules {
 		names = append(names, r.name)
 	}
-	cells := make([][]cell, len(names))
 	var lambdas []string
-	for _, file := range traceFiles {
-		st, err := load(filepath.Join(dir, file))
-		if err != nil {
-			return err
+	cells, err := eachHalf(dir, interval, warmup, len(names), func(st *history.Store, file string, h int, o backtest.Options) ([]backtest.Result, error) {
+		tabs := make([]*fleetTable, len(rules))
+		var ext []backtest.External
+		for i, r := range rules {
+			tabs[i] = &fleetTable{by: map[string]map[int64]*probe{}}
+			ext = append(ext, backtest.External{Name: r.name, New: func(k workload.ContainerKey) backtest.Replayer {
+				return &probeReplayer{key: k, rule: r, tab: tabs[i]}
+			}})
 		}
-		for h := range 2 {
-			o := backtest.DefaultOptions()
-			o.Interval = interval
-			o.Warmup = warmup
-			o.Include = func(k workload.ContainerKey) bool { return backtest.Half(k) == h }
-			tabs := make([]*fleetTable, len(rules))
-			var ext []backtest.External
-			for i, r := range rules {
-				tabs[i] = &fleetTable{by: map[string]map[int64]*probe{}}
-				ext = append(ext, backtest.External{Name: r.name, New: func(k workload.ContainerKey) backtest.Replayer {
-					return &probeReplayer{key: k, rule: r, tab: tabs[i]}
-				}})
-			}
-			if _, err := backtest.RunExternal(context.Background(), st, nil, ext, o); err != nil {
-				return err
-			}
-			ext = ext[:0]
-			for i, r := range rules {
-				ch := choose(tabs[i], r.riskFactor)
-				var ls []float64
-				for _, j := range ch {
-					ls = append(ls, lambdaGrid[j])
-				}
-				slices.Sort(ls)
-				lambdas = append(lambdas, fmt.Sprintf("%s %s half %d: λ %v", file, r.name, h, ls))
-				ext = append(ext, backtest.External{Name: r.name, New: func(k workload.ContainerKey) backtest.Replayer {
-					return &probeReplayer{key: k, rule: r, choice: ch}
-				}})
-			}
-			res, err := backtest.RunExternal(context.Background(), st, []string{"vpa", "balanced"}, ext, o)
-			if err != nil {
-				return err
-			}
-			for i, r := range res {
-				cells[i] = append(cells[i], cell{100 * r.CPU.Slack, 100 * r.CPU.Insufficient, 100 * res[0].CPU.Slack, 100 * res[0].CPU.Insufficient})
-			}
-			fmt.Fprintf(os.Stderr, "%s half %d done\n", file, h)
+		if _, err := backtest.RunExternal(context.Background(), st, nil, ext, o); err != nil {
+			return nil, err
 		}
+		ext = ext[:0]
+		for i, r := range rules {
+			ch := choose(tabs[i], r.riskFactor)
+			var ls []float64
+			for _, j := range ch {
+				ls = append(ls, lambdaGrid[j])
+			}
+			slices.Sort(ls)
+			lambdas = append(lambdas, fmt.Sprintf("%s %s half %d: λ %v", file, r.name, h, ls))
+			ext = append(ext, backtest.External{Name: r.name, New: func(k workload.ContainerKey) backtest.Replayer {
+				return &probeReplayer{key: k, rule: r, choice: ch}
+			}})
+		}
+		return backtest.RunExternal(context.Background(), st, []string{"vpa", "balanced"}, ext, o)
+	})
+	if err != nil {
+		return err
 	}
 	for _, l := range lambdas {
 		fmt.Println(l)
