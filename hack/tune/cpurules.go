@@ -109,49 +109,11 @@ func quant(sorted []float64, q float64) float64 {
 // share of time short, over the samples of the last window weighted by the
 // decay half-life (exact samples).
 func newsvendor(c *cpuCtx, lambda float64, window, halfLife time.Duration) float64 {
-	type vw struct{ v, w float64 }
-	var xs []vw
-	lo, hi := c.tk.Add(-window).UnixMilli(), c.tk.UnixMilli()
-	for _, s := range c.series {
-		for i := s.Search(lo); i < s.Len() && s.Time[i] < hi; i++ {
-			if v := s.CPU[i]; !math.IsNaN(v) {
-				age := float64(hi-s.Time[i]) / float64(halfLife.Milliseconds())
-				xs = append(xs, vw{v, math.Exp2(-age)})
-			}
-		}
-	}
+	xs, _ := weightedBefore(c, c.tk, window, halfLife)
 	if len(xs) == 0 {
 		return bal(c.s)
 	}
-	slices.SortFunc(xs, func(a, b vw) int {
-		switch {
-		case a.v < b.v:
-			return -1
-		case a.v > b.v:
-			return 1
-		}
-		return 0
-	})
-	var tot float64
-	for _, x := range xs {
-		tot += x.w
-	}
-	// At r = xs[i].v: idle = Σ_{j≤i} w_j (r − v_j), short = Σ_{j: v_j > r} w_j.
-	best, bestCost := xs[len(xs)-1].v, math.Inf(1)
-	var wBelow, wvBelow float64
-	for i := 0; i < len(xs); i++ {
-		wBelow += xs[i].w
-		wvBelow += xs[i].w * xs[i].v
-		if i+1 < len(xs) && xs[i+1].v == xs[i].v {
-			continue
-		}
-		r := xs[i].v
-		cost := (r*wBelow-wvBelow)/tot + lambda*(tot-wBelow)/tot
-		if cost < bestCost {
-			best, bestCost = r, cost
-		}
-	}
-	return best
+	return nvAll(xs, []float64{lambda})[0]
 }
 
 // calibrated keeps, per container, the amounts the candidates would have
