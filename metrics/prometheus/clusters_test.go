@@ -43,6 +43,7 @@ func everyQuery(p promql) []struct{ name, expr string } {
 		{"init containers (instant at the last step)", p.initContainers(g)},
 		{"current requests (instant at the last step)", p.settingsAt(g, p.n.Requests, p.n.InitRequests)},
 		{"pod creation times (instant at the last step)", p.podCreated(g)},
+		{"profile annotations of the workloads (instant at the last step)", p.profiles(g[:1])},
 		{"HPA scale targets (instant at the last step)", p.hpaInfo()},
 		{"HPA min replicas (instant at the last step)", p.hpaReplicas(hpaMinReplicas)},
 		{"HPA max replicas (instant at the last step)", p.hpaReplicas(hpaMaxReplicas)},

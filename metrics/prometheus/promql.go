@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // promql builds the queries. Every selector carries the user's matchers;
@@ -156,6 +158,7 @@ func (p promql) settingsSelector(g []Matcher, names ...string) string {
 var fixedLabels = []string{
 	"__name__", "resource", "reason", "owner_kind", "owner_name", "owner_is_controller", "replicaset", "job_name", "restart_policy",
 	hpaLabel, "scaletargetref_kind", "scaletargetref_name", "metric_name", "metric_target_type", settingLabel,
+	"cronjob", "daemonset", "deployment", "statefulset", profileAnnotation,
 }
 
 // The setting label tells requests, limits and restarts apart in the
@@ -254,6 +257,35 @@ func (p promql) initContainers(g []Matcher) string {
 // podCreated returns each pod's creation time.
 func (p promql) podCreated(g []Matcher) string {
 	return p.by(p.n.KSMNamespaceLabel, p.n.KSMPodLabel) + "(" + selector(p.n.PodCreated, p.ksm(g)...) + ")"
+}
+
+// profileAnnotation is the label kube-state-metrics gives the
+// rightsize.dev/profile annotation on its kube_<kind>_annotations series
+// (exported where its --metric-annotations-allowlist names it).
+const profileAnnotation = "annotation_rightsize_dev_profile"
+
+// annotatedKinds are the workload kinds whose annotations series
+// kube-state-metrics exports, with the label naming the object.
+var annotatedKinds = []struct {
+	kind          workload.Kind
+	metric, label string
+}{
+	{workload.CronJob, "kube_cronjob_annotations", "cronjob"},
+	{workload.DaemonSet, "kube_daemonset_annotations", "daemonset"},
+	{workload.Deployment, "kube_deployment_annotations", "deployment"},
+	{workload.Job, "kube_job_annotations", "job_name"},
+	{workload.ReplicaSet, "kube_replicaset_annotations", "replicaset"},
+	{workload.StatefulSet, "kube_statefulset_annotations", "statefulset"},
+}
+
+// profiles returns the workloads' rightsize.dev/profile annotations where
+// kube-state-metrics exports them, at the query's instant.
+func (p promql) profiles(g []Matcher) string {
+	names := make([]string, len(annotatedKinds))
+	for i, k := range annotatedKinds {
+		names[i] = k.metric
+	}
+	return selector("", p.ksm(g, anyOf("__name__", names), Matcher{Name: profileAnnotation, Op: "!=", Value: ""})...)
 }
 
 // podsSelector returns the series selector of the discovery: the cAdvisor

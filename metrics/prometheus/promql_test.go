@@ -21,46 +21,10 @@ func TestQueriesGolden(t *testing.T) {
 	user, err := ParseSelector(`cluster="prod"`)
 	require.NoError(t, err)
 	p := promql{n: DefaultNames(), user: user}
-	g := group{namespaces: []string{"shop"}}.matchers(p.n.cadvisorLabels())
-	step := 5 * time.Minute
-	first := time.Date(2026, 11, 1, 0, 5, 0, 0, time.UTC)
-	queries := []struct{ name, expr string }{
-		{"discovery (series API match[])", p.podsSelector(g)},
-		{"cpu usage (range)", p.cpu(g, step)},
-		{"memory usage (range)", p.memory(g, step)},
-		{"cpu throttling (range)", p.throttled(g, step)},
-		{"requests, limits and restart counts (range, at a 6 h grid)", p.settingsGrid(g)},
-		{"requests, limits and restarts of pods between grid points (instant at the chunk's last step)", p.settingsWithin(append(g, anyOf("pod", []string{"report-29891580-x49cl"})), 400*step-time.Millisecond)},
-		{"requests step by step, for pods whose settings changed (range)", p.settingsChanges(g, step, first, p.n.Requests, p.n.InitRequests)},
-		{"OOM kills, for pods that restarted (range)", p.ooms(g, step)},
-		{"pod owners (instant at the last step)", p.podOwners(g, 14*24*time.Hour)},
-		{"ReplicaSet owners (instant at the last step)", p.owners(p.n.ReplicaSetOwner, "replicaset", g, []string{"web-7d9f", "api-5c6b"}, 14*24*time.Hour)},
-		{"Job owners (instant at the last step)", p.owners(p.n.JobOwner, "job_name", g, []string{"report-29891580"}, 14*24*time.Hour)},
-		{"containers (instant at the last step)", p.containers(g)},
-		{"init containers (instant at the last step)", p.initContainers(g)},
-		{"current requests (instant at the last step)", p.settingsAt(g, p.n.Requests, p.n.InitRequests)},
-		{"pod creation times (instant at the last step)", p.podCreated(g)},
-		{"HPA scale targets (instant at the last step)", p.hpaInfo()},
-		{"HPA min replicas (instant at the last step)", p.hpaReplicas(hpaMinReplicas)},
-		{"HPA max replicas (instant at the last step)", p.hpaReplicas(hpaMaxReplicas)},
-		{"HPA metric targets (instant at the last step)", p.hpaTargets()},
-		{"kube-state-metrics v1 HPAs, looked for when there is no info series (instant at the last step)", p.hpaV1()},
-	}
-	// VictoriaMetrics' forms, where they differ (promql.victoria).
-	vm := p
-	vm.victoria = true
-	queries = append(queries, []struct{ name, expr string }{
-		{"VictoriaMetrics: cpu usage (range)", vm.cpu(g, step)},
-		{"VictoriaMetrics: cpu throttling (range)", vm.throttled(g, step)},
-		{"VictoriaMetrics: requests, limits and restart counts (range, at a 6 h grid)", vm.settingsGrid(g)},
-		{"VictoriaMetrics: OOM kills, for pods that restarted (range)", vm.ooms(g, step)},
-	}...)
-	var b strings.Builder
-	for _, q := range queries {
-		b.WriteString("# " + q.name + "\n" + q.expr + "\n\n")
-	}
-	path := filepath.Join("testdata", "queries.golden")
-	golden.Assert(t, path, []byte(b.String()))
+	// The list, VictoriaMetrics' forms included (promql.victoria), is the
+	// one the cluster-label test renders too.
+	b := renderQueries(everyQuery(p))
+	golden.Assert(t, filepath.Join("testdata", "queries.golden"), b)
 }
 
 // TestKSMLabels reads kube-state-metrics series by their own label names

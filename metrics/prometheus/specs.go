@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -36,7 +37,68 @@ func (c *collector) readSpecs(ctx context.Context, groups []group) (map[workload
 	if without > 0 {
 		c.note("%d running workloads have no kube-state-metrics container series at %s: their containers and settings come from the history", without, c.w.last().Format(time.RFC3339))
 	}
+	if err := c.readProfiles(ctx, groups, specs); err != nil {
+		return nil, err
+	}
 	return specs, nil
+}
+
+// readProfiles sets the rightsize.dev/profile annotation of the specs'
+// workloads where kube-state-metrics exports it, a group's namespaces at a
+// time. A failed query leaves the run's profile to its workloads, said in
+// a note.
+func (c *collector) readProfiles(ctx context.Context, groups []group, specs map[workload.Key]workload.Spec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	kl := c.o.Names.ksmLabels()
+	seen := map[string]bool{}
+	for _, g := range groups {
+		key := strings.Join(g.namespaces, ",")
+		if seen[key] {
+			continue // a namespace cut into several groups is asked once
+		}
+		seen[key] = true
+		v, err := c.q.query(ctx, "reading profile annotations of "+g.String(), c.p.profiles([]Matcher{anyOf(kl.namespace, g.namespaces)}), c.w.last())
+		if err != nil {
+			if errors.Is(err, ErrUnreachable) {
+				return err
+			}
+			c.note("%v; its workloads are sized with the run's profile", err)
+			continue
+		}
+		setProfiles(v, kl, specs)
+	}
+	return nil
+}
+
+// setProfiles sets each spec's profile annotation from kube-state-metrics'
+// annotations series; series of other kinds, unknown workloads or without
+// a value change nothing.
+func setProfiles(v model.Vector, kl labelNames, specs map[workload.Key]workload.Spec) {
+	for _, s := range v {
+		name := string(s.Metric[model.MetricNameLabel])
+		profile := string(s.Metric[profileAnnotation])
+		for _, k := range annotatedKinds {
+			if k.metric != name || profile == "" {
+				continue
+			}
+			key := workload.Key{
+				Namespace: string(s.Metric[model.LabelName(kl.namespace)]), Kind: k.kind,
+				Name: string(s.Metric[model.LabelName(k.label)]), Cluster: clusterOf(model.LabelSet(s.Metric), kl.cluster),
+			}
+			spec, ok := specs[key]
+			if !ok {
+				continue
+			}
+			spec.Annotations = maps.Clone(spec.Annotations)
+			if spec.Annotations == nil {
+				spec.Annotations = map[string]string{}
+			}
+			spec.Annotations[workload.ProfileKey] = profile
+			specs[key] = spec
+		}
+	}
 }
 
 // livePods returns the pods with a sample in the last hour of the history,
