@@ -129,7 +129,11 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 // that sets one (policy.FleetPrice), from the containers it sizes: a pass
 // over their summaries before the plan's own.
 func fleetPrices(ctx context.Context, groups []group, profiles []policy.Profile, in Input, until time.Time) (map[string]float64, error) {
-	risks := map[string]*policy.FleetRisk{}
+	type fleet struct {
+		price policy.FleetPrice
+		risk  policy.FleetRisk
+	}
+	fleets := map[string]*fleet{}
 	for i, g := range groups {
 		p := profiles[i]
 		if p.CPUFleetPrice == nil {
@@ -138,10 +142,10 @@ func fleetPrices(ctx context.Context, groups []group, profiles []policy.Profile,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f := risks[p.Name]
+		f := fleets[p.Name]
 		if f == nil {
-			f = &policy.FleetRisk{}
-			risks[p.Name] = f
+			f = &fleet{price: *p.CPUFleetPrice}
+			fleets[p.Name] = f
 		}
 		for _, ck := range g.containers {
 			s, err := summarizeCPU(in, ck, until, p)
@@ -149,17 +153,14 @@ func fleetPrices(ctx context.Context, groups []group, profiles []policy.Profile,
 				return nil, fmt.Errorf("summarizing %s: %w", ck, err)
 			}
 			if pr, ok := policy.Probe(p, s); ok {
-				f.Add(pr)
+				f.risk.Add(pr)
 			}
 		}
 	}
 	prices := map[string]float64{}
-	for i := range groups {
-		p := profiles[i]
-		if f := risks[p.Name]; f != nil {
-			if price, ok := f.Price(*p.CPUFleetPrice); ok {
-				prices[p.Name] = price
-			}
+	for name, f := range fleets {
+		if price, ok := f.risk.Price(f.price); ok {
+			prices[name] = price
 		}
 	}
 	return prices, nil
