@@ -219,8 +219,8 @@ func summarize(in Input, ck workload.ContainerKey, until time.Time, p policy.Pro
 }
 
 // summarizeCPU is summarize's CPU figures: all a probe of the fleet's price
-// reads (history.SummarizeCPU), for half the work where the input has
-// samples.
+// reads (history.SummarizeCPU, where the input has samples; a history kept
+// as sketches answers whole summaries).
 func summarizeCPU(in Input, ck workload.ContainerKey, until time.Time, p policy.Profile) (*history.Summary, error) {
 	if in.States != nil {
 		return summarize(in, ck, until, p)

@@ -196,8 +196,9 @@ func (z *Incremental) Summarize(ooms []OOMEvent, until time.Time) *Summary {
 // else (a fleet's first pass): the pod figures (CPUSamples, CPUFirst, the
 // pods and the span), the CPU histogram and the CPU window; the memory
 // parts, throttling, OOM kills and the confidence are left empty. Calls
-// follow Summarize's rules, and share its state: a Summarize after a
-// SummarizeCPU at a later until starts over.
+// follow Summarize's rules. The exact window is filled anew at every call,
+// and the follower's next Summarize fills its windows anew too: a follower
+// is best kept for one or the other.
 func (z *Incremental) SummarizeCPU(until time.Time) *Summary {
 	f := z.f
 	if z.scratch {

@@ -279,8 +279,8 @@ func Summarize(key workload.ContainerKey, series []*Series, ooms []OOMEvent, unt
 }
 
 // SummarizeCPU is Summarize's CPU figures alone (see
-// Incremental.SummarizeCPU): what a reader of the CPU request needs, for
-// half the work.
+// Incremental.SummarizeCPU): what a reader of the CPU request needs,
+// without reading memory, throttling or peaks.
 func SummarizeCPU(key workload.ContainerKey, series []*Series, until time.Time, o Options) (*Summary, error) {
 	return summarizeParts(key, series, nil, until, o, true)
 }
