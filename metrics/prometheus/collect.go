@@ -56,6 +56,12 @@ type Result struct {
 	// Warnings are the server's warnings (e.g. Thanos partial responses)
 	// and notes on data that could not be used as is.
 	Warnings []string
+
+	// notes are Warnings without the counts of skipped series and
+	// unresolved pods, which a reading in stretches sums instead.
+	notes []string
+	// seen is when each pod container was last sampled.
+	seen map[podSeries]time.Time
 }
 
 // ChunkError is a chunk that could not be read.
@@ -71,6 +77,32 @@ func (e ChunkError) Error() string { return e.Chunk + ": " + e.Err.Error() }
 // container the options select, and the HPAs. report, when set, is told how the
 // collection advances.
 func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Logger) (*Result, error) {
+	return collect(ctx, o, report, log, collectMode{})
+}
+
+// collectMode is how much one collection reads, for a caller that reads
+// the window in stretches (Source.Sketches).
+type collectMode struct {
+	// usageOnly leaves out the pod templates and HPAs: they are read at
+	// the window's last step, so only the last stretch needs them.
+	usageOnly bool
+	// unresolved, when set, counts the pods whose workload was not found
+	// across collections, each pod once.
+	unresolved *unresolvedPods
+}
+
+// unresolvedPods counts pods whose workload was not found as such, by why,
+// each pod once.
+type unresolvedPods struct {
+	count map[resolution]int
+	seen  map[nsName]bool
+}
+
+func newUnresolvedPods() *unresolvedPods {
+	return &unresolvedPods{count: map[resolution]int{}, seen: map[nsName]bool{}}
+}
+
+func collect(ctx context.Context, o Options, report progress.Func, log *slog.Logger, mode collectMode) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -93,9 +125,10 @@ func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Log
 		owners:  newOwners(),
 		skipped: map[string]int{},
 		count:   &counters{},
-
-		unresolved:     map[resolution]int{},
-		seenUnresolved: map[nsName]bool{},
+		mode:    mode,
+	}
+	if c.mode.unresolved == nil {
+		c.mode.unresolved = newUnresolvedPods()
 	}
 	c.maxSteps.Store(maxStepsPerQuery)
 	if c.w.n == 0 {
@@ -139,9 +172,7 @@ type collector struct {
 	store    *history.Store
 	lastSeen map[podSeries]time.Time // last sample of each pod container
 
-	// unresolved counts pods whose workload was not found as such, by why.
-	unresolved     map[resolution]int
-	seenUnresolved map[nsName]bool
+	mode collectMode
 }
 
 // capSteps lowers the steps of the chunks to come to a server's limit.
@@ -214,21 +245,26 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		return nil, noDataError("no samples in the window")
 	}
 
-	step = time.Now()
-	specs, err := c.readSpecs(ctx, usable)
-	if err != nil {
-		return nil, err
-	}
-	c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
+	var specs map[workload.Key]workload.Spec
+	var hpas []workload.HPA
+	var hpasKnown bool
+	if !c.mode.usageOnly {
+		step = time.Now()
+		specs, err = c.readSpecs(ctx, usable)
+		if err != nil {
+			return nil, err
+		}
+		c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
 
-	step = time.Now()
-	// Pod owners or templates show that kube-state-metrics is scraped: no
-	// HPA series then means no HPAs.
-	hpas, hpasKnown, err := c.readHPAs(ctx, len(specs) > 0 || len(c.owners.pods) > 0)
-	if err != nil {
-		return nil, err
+		step = time.Now()
+		// Pod owners or templates show that kube-state-metrics is scraped: no
+		// HPA series then means no HPAs.
+		hpas, hpasKnown, err = c.readHPAs(ctx, len(specs) > 0 || len(c.owners.pods) > 0)
+		if err != nil {
+			return nil, err
+		}
+		c.log.Debug("read HPAs", "hpas", len(hpas), "known", hpasKnown, "took", time.Since(step))
 	}
-	c.log.Debug("read HPAs", "hpas", len(hpas), "known", hpasKnown, "took", time.Since(step))
 
 	res := &Result{
 		Store:         c.store,
@@ -249,6 +285,7 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		BytesOnWire:   c.count.wire.Load(),
 		Failed:        c.failed,
 		Skipped:       c.skipped,
+		seen:          c.lastSeen,
 	}
 	if c.o.Names.ClusterLabel != "" {
 		res.Clusters = []string{}
@@ -257,17 +294,24 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		}
 		res.Clusters = uniqueSorted(res.Clusters)
 	}
-	res.Warnings = append(res.Warnings, c.q.serverWarnings()...)
-	res.Warnings = append(res.Warnings, c.notes...)
+	res.notes = slices.Concat(c.q.serverWarnings(), c.notes)
+	res.Warnings = append(slices.Clone(res.notes), countWarnings(c.mode.unresolved.count, c.skipped)...)
+	return res, nil
+}
+
+// countWarnings says how many pods were planned other than as their
+// workload, and how many series or samples were skipped, by why.
+func countWarnings(unresolved map[resolution]int, skipped map[string]int) []string {
+	var out []string
 	for _, why := range []resolution{noPodOwner, unknownOwnerKind, replicaSetUnowned} {
-		if n := c.unresolved[why]; n > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%d %s", n, why))
+		if n := unresolved[why]; n > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n, why))
 		}
 	}
-	for _, r := range sortedKeys(c.skipped) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d %s", c.skipped[r], r))
+	for _, r := range sortedKeys(skipped) {
+		out = append(out, fmt.Sprintf("%d %s", skipped[r], r))
 	}
-	return res, nil
+	return out
 }
 
 // ErrNoData says a window held no usage to read: no container series, or
@@ -512,10 +556,11 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 func (c *collector) unresolvedPods(why resolution, pods map[nsName]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	u := c.mode.unresolved
 	for p := range pods {
-		if !c.seenUnresolved[p] {
-			c.seenUnresolved[p] = true
-			c.unresolved[why]++
+		if !u.seen[p] {
+			u.seen[p] = true
+			u.count[why]++
 		}
 	}
 }

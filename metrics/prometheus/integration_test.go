@@ -141,60 +141,80 @@ func TestIntegrationCollectMatchesUsageCSV(t *testing.T) {
 		assert.Positive(t, res.BytesReceived)
 		requireSameSamples(t, csv, res.Store)
 
-		critical := map[workload.Key]bool{}
-		for _, k := range demo.Critical() {
-			critical[k] = true
-		}
 		exact, total := 0, 0
 		for _, name := range policy.Names() {
 			p, err := policy.ByName(name)
 			require.NoError(t, err)
-			r := &recommender.Recommender{Profile: p, Critical: critical}
+			r := &recommender.Recommender{Profile: p, Critical: demoCritical()}
 			want, err := r.RunOnce(context.Background(), recommender.Input{Source: "csv", Store: csv})
 			require.NoError(t, err)
 			got, err := r.RunOnce(context.Background(), recommender.Input{Source: "prometheus", Store: res.Store, Specs: res.Specs})
 			require.NoError(t, err)
-			require.Len(t, got.Workloads, len(want.Workloads), name)
-			for i, ww := range want.Workloads {
-				gw := got.Workloads[i]
-				require.Equal(t, ww.Key, gw.Key, name)
-				assert.Equal(t, ww.Replicas, gw.Replicas, "%s %s: replicas", name, ww.Key)
-				assert.Equal(t, ww.QoSCurrent, gw.QoSCurrent, "%s %s: current QoS", name, ww.Key)
-				assert.Equal(t, ww.QoSRecommended, gw.QoSRecommended, "%s %s: recommended QoS", name, ww.Key)
-				require.Len(t, gw.Containers, len(ww.Containers), "%s %s", name, ww.Key)
-				for j, wc := range ww.Containers {
-					gc := gw.Containers[j]
-					where := fmt.Sprintf("%s %s/%s", name, ww.Key, wc.Name)
-					require.Equal(t, wc.Name, gc.Name, where)
-					assert.Equal(t, wc.Current, gc.Current, "%s: current settings", where)
-					assert.Equal(t, wc.Samples, gc.Samples, "%s: samples", where)
-					wr, gr := wc.Recommendation, gc.Recommendation
-					assert.Equal(t, wr.HasCPU, gr.HasCPU, where)
-					assert.Equal(t, wr.HasMemory, gr.HasMemory, where)
-					assert.InDelta(t, wr.Confidence, gr.Confidence, 0.01, where)
-					cpuTol := func(v workload.Millicores) float64 { return 0.04*float64(v) + float64(p.RoundCPU) }
-					memTol := func(v workload.Bytes) float64 { return 0.04*float64(v) + float64(p.RoundMemory) }
-					for _, pair := range []struct {
-						what     string
-						want     float64
-						got, tol float64
-					}{
-						{"cpu request", float64(wr.Target.Requests.CPU), float64(gr.Target.Requests.CPU), cpuTol(wr.Target.Requests.CPU)},
-						{"cpu limit", float64(wr.Target.Limits.CPU), float64(gr.Target.Limits.CPU), cpuTol(wr.Target.Limits.CPU)},
-						{"memory request", float64(wr.Target.Requests.Memory), float64(gr.Target.Requests.Memory), memTol(wr.Target.Requests.Memory)},
-						{"memory limit", float64(wr.Target.Limits.Memory), float64(gr.Target.Limits.Memory), memTol(wr.Target.Limits.Memory)},
-					} {
-						total++
-						if pair.want == pair.got {
-							exact++
-						}
-						assert.LessOrEqual(t, math.Abs(pair.want-pair.got), pair.tol, "%s: %s %v from the CSV, %v from Prometheus", where, pair.what, pair.want, pair.got)
-					}
-				}
-			}
+			e, n := requireClosePlans(t, p, want, got, true)
+			exact, total = exact+e, total+n
 		}
 		t.Logf("%d of %d requests and limits equal exactly across %d profiles", exact, total, len(policy.Names()))
 	})
+}
+
+// demoCritical are the demo's critical workloads (R8).
+func demoCritical() map[workload.Key]bool {
+	critical := map[workload.Key]bool{}
+	for _, k := range demo.Critical() {
+		critical[k] = true
+	}
+	return critical
+}
+
+// requireClosePlans checks that two plans of profile p recommend the same
+// workloads and containers, with requests and limits within one histogram
+// bucket (4 %) plus one rounding step and confidence within 0.01; with
+// samples, the same sample counts too. It returns how many requests and
+// limits are equal exactly, and how many were compared.
+func requireClosePlans(t *testing.T, p policy.Profile, want, got workload.Plan, samples bool) (exact, total int) {
+	t.Helper()
+	name := p.Name
+	require.Len(t, got.Workloads, len(want.Workloads), name)
+	for i, ww := range want.Workloads {
+		gw := got.Workloads[i]
+		require.Equal(t, ww.Key, gw.Key, name)
+		assert.Equal(t, ww.Replicas, gw.Replicas, "%s %s: replicas", name, ww.Key)
+		assert.Equal(t, ww.QoSCurrent, gw.QoSCurrent, "%s %s: current QoS", name, ww.Key)
+		assert.Equal(t, ww.QoSRecommended, gw.QoSRecommended, "%s %s: recommended QoS", name, ww.Key)
+		require.Len(t, gw.Containers, len(ww.Containers), "%s %s", name, ww.Key)
+		for j, wc := range ww.Containers {
+			gc := gw.Containers[j]
+			where := fmt.Sprintf("%s %s/%s", name, ww.Key, wc.Name)
+			require.Equal(t, wc.Name, gc.Name, where)
+			assert.Equal(t, wc.Current, gc.Current, "%s: current settings", where)
+			if samples {
+				assert.Equal(t, wc.Samples, gc.Samples, "%s: samples", where)
+			}
+			wr, gr := wc.Recommendation, gc.Recommendation
+			assert.Equal(t, wr.HasCPU, gr.HasCPU, where)
+			assert.Equal(t, wr.HasMemory, gr.HasMemory, where)
+			assert.InDelta(t, wr.Confidence, gr.Confidence, 0.01, where)
+			cpuTol := func(v workload.Millicores) float64 { return 0.04*float64(v) + float64(p.RoundCPU) }
+			memTol := func(v workload.Bytes) float64 { return 0.04*float64(v) + float64(p.RoundMemory) }
+			for _, pair := range []struct {
+				what     string
+				want     float64
+				got, tol float64
+			}{
+				{"cpu request", float64(wr.Target.Requests.CPU), float64(gr.Target.Requests.CPU), cpuTol(wr.Target.Requests.CPU)},
+				{"cpu limit", float64(wr.Target.Limits.CPU), float64(gr.Target.Limits.CPU), cpuTol(wr.Target.Limits.CPU)},
+				{"memory request", float64(wr.Target.Requests.Memory), float64(gr.Target.Requests.Memory), memTol(wr.Target.Requests.Memory)},
+				{"memory limit", float64(wr.Target.Limits.Memory), float64(gr.Target.Limits.Memory), memTol(wr.Target.Limits.Memory)},
+			} {
+				total++
+				if pair.want == pair.got {
+					exact++
+				}
+				assert.LessOrEqual(t, math.Abs(pair.want-pair.got), pair.tol, "%s: %s %v and %v", where, pair.what, pair.want, pair.got)
+			}
+		}
+	}
+	return exact, total
 }
 
 // TestIntegrationSelectorPicksCluster reads the decoy cluster alone: one

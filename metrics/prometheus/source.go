@@ -9,6 +9,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
 )
 
 // Source is a Prometheus-compatible API as a recommender.Source: it reads
@@ -17,11 +18,21 @@ import (
 type Source struct {
 	Options Options
 	Log     *slog.Logger
+	// Sketches, when set, reads the window a stretch at a time into the
+	// sketches a controller keeps, with these options, instead of holding
+	// every sample (plan's --bounded-memory).
+	Sketches *livestate.Options
+
+	// stretchSamples overrides the samples a stretch holds (tests).
+	stretchSamples int
 }
 
 // Load implements recommender.Source. Chunks that kept failing leave their
 // samples out and are named in the warnings; the run goes on.
 func (s Source) Load(ctx context.Context, report progress.Func) (*recommender.Data, error) {
+	if s.Sketches != nil {
+		return s.loadSketches(ctx, report)
+	}
 	res, err := Collect(ctx, s.Options, report, s.Log)
 	if err != nil {
 		return nil, err

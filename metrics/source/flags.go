@@ -60,8 +60,9 @@ type Flags struct {
 	// Now is the clock usage files are checked against; nil means the
 	// wall clock.
 	Now func() time.Time
-	// Sketches, when set, reads a usage file into sketches with these
-	// options (usagecsv.File.Sketches); plan's --bounded-memory sets it.
+	// Sketches, when set, reads a usage file or Prometheus into sketches
+	// with these options (usagecsv.File.Sketches, prometheus.Source.Sketches);
+	// plan's --bounded-memory sets it.
 	Sketches *livestate.Options
 }
 
@@ -90,8 +91,9 @@ func (s *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.Source, "source", s.Source, "usage source: "+strings.Join(Names, "|")+"; "+AutoUsage)
 }
 
-// KeepSketches makes a usage file read into sketches kept with a
-// profile's history options (plan's --bounded-memory) instead of samples.
+// KeepSketches makes a usage file or Prometheus read into sketches kept
+// with a profile's history options (plan's --bounded-memory) instead of
+// samples.
 func (s *Flags) KeepSketches(h history.Options) { s.Sketches = &livestate.Options{History: h} }
 
 // AddHPAFlag registers --hpa: backtest, whose --hpa selects its HPA
@@ -202,7 +204,7 @@ func (s *Flags) usage(log *slog.Logger) (recommender.Source, error) {
 			o.End = time.Now()
 		}
 		o.Clusters = s.Accept.Clusters
-		var usage recommender.Source = prometheus.Source{Options: o, Log: log}
+		var usage recommender.Source = prometheus.Source{Options: o, Log: log, Sketches: s.Sketches}
 		// With a cluster label the store holds several clusters: their
 		// specs and HPAs come from each one's kube-state-metrics, not from
 		// the one cluster configured here, whose keys name no cluster.

@@ -76,7 +76,7 @@ rightsize controller published in the cluster as Recommendations.`,
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile: "+strings.Join(policy.Names(), ", "))
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+joinFormats(report.PlanFormats))
 	f.StringVar(&o.Patches, "patches", "", "write one strategic-merge patch per changed workload and a kustomization.yaml into this directory")
-	f.BoolVar(&o.BoundedMemory, "bounded-memory", false, "with --input: keep each container's history as the controller does, in sketches, instead of every sample: memory grows with the containers, not the rows; recommendations within a few percent of the samples' (not for krr, whose window p95 needs the samples); rows must come in time order per pod, else the file is read again with every sample")
+	f.BoolVar(&o.BoundedMemory, "bounded-memory", false, "with --input or --prometheus-url: keep each container's history as the controller does, in sketches, instead of every sample: memory grows with the containers, not the rows or the history (Prometheus is read a stretch of the window at a time); recommendations within a few percent of the samples' (not for krr, whose window p95 needs the samples); a file's rows must come in time order per pod, else the file is read again with every sample")
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME (NAMESPACE/KIND/NAME@CLUSTER where several clusters are read); repeatable")
 	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
 		"profile": profiles(), "output": completion.OneOf(report.PlanFormats), "source": fixed(planSources...)})
@@ -117,8 +117,8 @@ func (o *PlanOptions) Validate() error {
 	}
 	if o.BoundedMemory {
 		switch {
-		case o.Input == "":
-			return errors.New("--bounded-memory reads a usage file: give --input")
+		case o.Input == "" && !o.Prometheus.Enabled():
+			return errors.New("--bounded-memory reads a usage file or Prometheus: give --input or --prometheus-url")
 		case o.profile.WindowQuantile():
 			return fmt.Errorf("--bounded-memory: profile %s takes a quantile of the exact window, which sketches do not keep", o.profile.Name)
 		}

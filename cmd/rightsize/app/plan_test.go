@@ -184,12 +184,12 @@ func TestPlanClusters(t *testing.T) {
 }
 
 // TestPlanBoundedMemory: --bounded-memory reads a usage file into sketches;
-// it needs a file, and refuses a profile whose window quantile the
+// it needs a file or Prometheus, and refuses a profile whose window quantile the
 // sketches do not keep.
 func TestPlanBoundedMemory(t *testing.T) {
 	code, _, errOut := run(t, "plan", "--bounded-memory")
 	assert.Equal(t, 2, code, errOut)
-	assert.Contains(t, errOut, "--bounded-memory reads a usage file: give --input")
+	assert.Contains(t, errOut, "--bounded-memory reads a usage file or Prometheus: give --input or --prometheus-url")
 
 	file := filepath.Join(t.TempDir(), "usage.csv")
 	var buf bytes.Buffer

@@ -198,6 +198,28 @@ func TestIntegrationPrometheusSource(t *testing.T) {
 		assert.Contains(t, lines[0], "prometheus "+srv.URL+": 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps, 6 workload specs from kube-state-metrics;")
 	})
 
+	t.Run("plan --bounded-memory", func(t *testing.T) {
+		// Read a stretch at a time into sketches: the demo's requests and
+		// limits come out as from its samples (the sketches' error stays
+		// within the rounding here); the summary says how it was read.
+		args := append([]string{"plan", "-o", "json", "--critical", "shop/StatefulSet/orders-db"}, prom...)
+		code, sampled, errOut := run(t, args...)
+		require.Equal(t, 0, code, errOut)
+		code, sketched, errOut := run(t, append(args, "--bounded-memory")...)
+		require.Equal(t, 0, code, errOut)
+		assert.Regexp(t, `40 pod containers, 53912 samples .*; read in \d+ stretches into sketches`, errOut)
+		var a, b report.PlanDocument
+		require.NoError(t, json.Unmarshal([]byte(sampled), &a))
+		require.NoError(t, json.Unmarshal([]byte(sketched), &b))
+		require.Len(t, b.Workloads, len(a.Workloads))
+		for i, w := range a.Workloads {
+			require.Len(t, b.Workloads[i].Containers, len(w.Containers), w.Name)
+			for j, c := range w.Containers {
+				assert.Equal(t, c.Recommended, b.Workloads[i].Containers[j].Recommended, "%s/%s", w.Name, c.Name)
+			}
+		}
+	})
+
 	t.Run("backtest", func(t *testing.T) {
 		// The hindsight bound is a bisection: the last digit may differ
 		// with the order of equal sums, so it is left out here.

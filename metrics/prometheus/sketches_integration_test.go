@@ -1,0 +1,83 @@
+package prometheus
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
+	"rightsize.dev/rightsize/recommender/policy"
+)
+
+// TestIntegrationSketchesMatchUsageCSV reads the demo back from a real
+// store a stretch at a time into sketches, and plans it beside the usage
+// CSV's samples put into the same sketches at once: the stretches must
+// not change what the sketches hold, so every profile's plan agrees within
+// the tolerance of TestIntegrationCollectMatchesUsageCSV (float rounding
+// of the rates), HPAs and the current settings included. Against the
+// CSV's samples themselves the plans differ by the sketches' error alone:
+// within one bucket and rounding step too on the demo.
+func TestIntegrationSketchesMatchUsageCSV(t *testing.T) {
+	eachStore(t, func(t *testing.T, s store) {
+		srv, csv := demoServer(t, s)
+		var updates []progress.Update
+		exact, total := 0, 0
+		for _, name := range policy.Names() {
+			p, err := policy.ByName(name)
+			require.NoError(t, err)
+			if p.WindowQuantile() {
+				continue // its window quantile needs the samples
+			}
+			lo := livestate.Options{History: p.History}
+			// At most 200 steps a stretch for 40 pod containers, more for
+			// fewer: many stretches over the 14 days.
+			src := Source{Options: demoOptions(srv.URL, csv), Sketches: &lo, stretchSamples: 40 * 200}
+			updates = updates[:0]
+			d, err := src.Load(context.Background(), func(u progress.Update) { updates = append(updates, u) })
+			require.NoError(t, err, name)
+			require.NotNil(t, d.States, name)
+			assert.Nil(t, d.Store, "%s: no samples kept", name)
+			assert.Empty(t, d.Warnings, name)
+			assert.True(t, d.HPAsKnown, name)
+			assert.NotEmpty(t, d.Specs, "%s: the last stretch reads the pod templates", name)
+			assert.Contains(t, d.Summary, "40 pod containers", name)
+			assert.Regexp(t, `read in ([5-9]|[1-9][0-9]) stretches into sketches`, d.Summary, name)
+
+			// The CSV's samples into sketches at once.
+			st, err := livestate.New(livestate.Options{History: p.History, ExpireAfter: neverExpire, LoadRetention: 15 * 24 * time.Hour})
+			require.NoError(t, err)
+			st.AddStore(csv, nil)
+			_, newest := csv.Span()
+			end := newest.Add(time.Millisecond)
+			st.Expire(end)
+
+			r := recommender.Recommender{Profile: p, Critical: demoCritical()}
+			plan := func(d *recommender.Data) recommender.Input {
+				return recommender.Input{Source: d.Name, Store: d.Store, States: d.States, Specs: d.Specs, End: end}
+			}
+			want, err := r.RunOnce(context.Background(), plan(&recommender.Data{Name: "csv", States: st.States()}))
+			require.NoError(t, err)
+			got, err := r.RunOnce(context.Background(), plan(d))
+			require.NoError(t, err)
+			e, n := requireClosePlans(t, p, want, got, true)
+			exact, total = exact+e, total+n
+
+			samples, err := r.RunOnce(context.Background(), recommender.Input{Source: "csv", Store: csv, End: end})
+			require.NoError(t, err)
+			requireClosePlans(t, p, samples, got, false)
+
+			require.NotEmpty(t, updates, name)
+			for i := 1; i < len(updates); i++ {
+				require.LessOrEqual(t, updates[i-1].Done, updates[i].Done, "%s: progress only advances", name)
+			}
+			last := updates[len(updates)-1]
+			assert.Equal(t, last.Total, last.Done, "%s: the last update is the whole window", name)
+		}
+		t.Logf("%d of %d requests and limits equal exactly to the CSV's sketches", exact, total)
+	})
+}
