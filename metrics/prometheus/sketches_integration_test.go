@@ -79,5 +79,21 @@ func TestIntegrationSketchesMatchUsageCSV(t *testing.T) {
 			assert.Equal(t, last.Total, last.Done, "%s: the last update is the whole window", name)
 		}
 		t.Logf("%d of %d requests and limits equal exactly to the CSV's sketches", exact, total)
+
+		// A window that starts six days before the data: its first
+		// stretches hold nothing and are read past.
+		o := demoOptions(srv.URL, csv)
+		o.History = 20 * 24 * time.Hour
+		lo := livestate.Options{History: policy.Balanced().History}
+		d, err := Source{Options: o, Sketches: &lo, stretchSamples: 40 * 200}.Load(context.Background(), nil)
+		require.NoError(t, err)
+		assert.Contains(t, d.Summary, "40 pod containers, 53912 samples from 2026-10-26T00:00Z to 2026-11-14T23:55Z")
+		assert.Empty(t, d.Warnings)
+
+		// A window with no data at all says so, as a reading at once does.
+		o.End = o.End.Add(-15 * 24 * time.Hour)
+		o.History = 24 * time.Hour
+		_, err = Source{Options: o, Sketches: &lo}.Load(context.Background(), nil)
+		require.ErrorIs(t, err, ErrNoData)
 	})
 }
