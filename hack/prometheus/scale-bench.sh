@@ -2,8 +2,9 @@
 # Scale benchmark of the Prometheus collector (docs/benchmarks.md, "Prometheus collector"):
 # a real Prometheus on this machine holding CONTAINERS pod containers × DAYS
 # days at 1-minute resolution; `rightsize plan --prometheus-url` against it
-# under /usr/bin/time, then the naive way (hack/prometheus/naive: raw samples,
-# one query per container) for comparison.
+# under /usr/bin/time, the same with --bounded-memory (the history in sketches,
+# the window read a stretch at a time), then the naive way
+# (hack/prometheus/naive: raw samples, one query per container) for comparison.
 #
 #   hack/prometheus/scale-bench.sh            # or: make bench-prometheus
 #
@@ -22,6 +23,7 @@ PORT=${PORT:-19099}
 RUNS=${RUNS:-3}  # runs of rightsize plan
 GZIP=${GZIP:-1}  # one more with compressed responses
 NAIVE=${NAIVE:-1}
+BOUNDED=${BOUNDED:-1} # runs of rightsize plan --bounded-memory (sketches, a stretch at a time)
 
 for tool in prometheus promtool curl /usr/bin/time; do
 	command -v "$tool" >/dev/null || {
@@ -78,6 +80,12 @@ echo "scale-bench: rightsize plan --prometheus-url $URL --end $END ($RUNS runs)"
 for i in $(seq 1 "$RUNS"); do
 	measure "plan-$i" bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json
 done
+if [ "$BOUNDED" -gt 0 ]; then
+	echo "scale-bench: rightsize plan --bounded-memory ($BOUNDED runs)"
+	for i in $(seq 1 "$BOUNDED"); do
+		measure "bounded-$i" bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json --bounded-memory
+	done
+fi
 if [ "$GZIP" = 1 ]; then
 	echo "scale-bench: the same with gzip-compressed responses (--prometheus-compression on)"
 	measure plan-gzip bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json --prometheus-compression on
