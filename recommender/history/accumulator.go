@@ -85,8 +85,12 @@ const WindowSlots = 14
 // MaxPeaks, MaxOOMs and MaxPods bound the closed memory peaks, the OOM
 // kills and the pods an Accumulator keeps: a workload whose pods come and go every minute would
 // otherwise keep one peak per pod for MemoryIntervals intervals.
+// MaxPeaks holds an hourly CronJob's 192 runs over the 8 days a memory
+// lookback reads, so its kills' raised peaks stay in the sketch: with 64
+// it kept the last 2.7 days' runs, and memory requests of such CronJobs
+// came out up to 29 % below the samples'.
 const (
-	MaxPeaks = 64
+	MaxPeaks = 256
 	MaxOOMs  = 16
 	// MaxPods bounds the pods remembered; the most idle go first.
 	MaxPods = 64
