@@ -239,12 +239,15 @@ func (s *Flags) ReaderOptions() usagecsv.Options {
 }
 
 // HoldsSamples tells whether s keeps many samples in memory at once while
-// it loads: Prometheus, whose answers are decoded whole, alone or under a
-// cluster's specs or an HPA file.
+// it loads, or is asked to keep its memory near what is live: Prometheus,
+// whose answers are decoded whole, alone or under a cluster's specs or an
+// HPA file, and a usage file read into sketches (--bounded-memory).
 func HoldsSamples(s recommender.Source) bool {
 	switch s := s.(type) {
 	case prometheus.Source:
 		return true
+	case usagecsv.File:
+		return s.Sketches != nil
 	case cluster.WithSpecs:
 		return HoldsSamples(s.Usage)
 	case hpafile.Source:

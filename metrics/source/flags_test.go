@@ -14,9 +14,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/metrics/hpafile"
+	"rightsize.dev/rightsize/metrics/prometheus"
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/recommender"
+	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -88,4 +91,25 @@ func loadData(t *testing.T, s *Flags) *recommender.Data {
 	d, err := (&recommender.Pipeline{Source: src}).Load(context.Background())
 	require.NoError(t, err)
 	return d
+}
+
+// TestHoldsSamples: the sources whose loading keeps its heap near what is
+// live are Prometheus (under specs or an HPA file too) and a usage file
+// read into sketches; a file read as samples and the demo are not.
+func TestHoldsSamples(t *testing.T) {
+	sketches := &livestate.Options{}
+	for _, tc := range []struct {
+		name string
+		src  recommender.Source
+		want bool
+	}{
+		{"prometheus", prometheus.Source{}, true},
+		{"prometheus into sketches", prometheus.Source{Sketches: sketches}, true},
+		{"prometheus under an HPA file", hpafile.Source{Source: prometheus.Source{}}, true},
+		{"usage file into sketches", usagecsv.File{Sketches: sketches}, true},
+		{"usage file as samples", usagecsv.File{}, false},
+		{"demo", demo.Source{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, HoldsSamples(tc.src)) })
+	}
 }
