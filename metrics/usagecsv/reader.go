@@ -58,6 +58,15 @@ type Reader struct {
 	series  map[string]series
 	unfit   int // series cached with a reason to skip
 	scratch []byte
+	// An export lists an instant's rows in the same order instant after
+	// instant, so the series that followed a row's last time mostly
+	// follows it again: byID holds each usable series with its lookup key
+	// (index id − 1), next the id that followed it last (0: none yet), and
+	// prev the id of the row before. A guess costs one comparison of the
+	// key instead of hashing it and probing the map.
+	byID []keyedSeries
+	next []int
+	prev int
 
 	// Exports list many rows per instant, so the last timestamp parsed is
 	// kept and reused while the text repeats.
@@ -516,21 +525,42 @@ func (r *Reader) lookup(f [][]byte) series {
 		k = append(k, b...)
 	}
 	r.scratch = k
-	if sr, ok := r.series[string(k)]; ok {
-		return sr
-	}
-	sr := r.resolve(f)
-	if sr.skip == "" {
-		r.ids++
-		sr.id = r.ids
-	}
-	if sr.skip == "" || sr.skip == SkipOtherCluster || r.unfit < maxUnfitSeries {
-		r.series[string(k)] = sr
-		if sr.skip != "" && sr.skip != SkipOtherCluster {
-			r.unfit++
+	if p := r.prev; p > 0 {
+		if g := r.next[p-1]; g > 0 && r.byID[g-1].key == string(k) {
+			r.prev = g
+			return r.byID[g-1].series
 		}
 	}
+	sr, ok := r.series[string(k)]
+	if !ok {
+		sr = r.resolve(f)
+		if sr.skip == "" {
+			r.ids++
+			sr.id = r.ids
+		}
+		if sr.skip == "" || sr.skip == SkipOtherCluster || r.unfit < maxUnfitSeries {
+			key := string(k)
+			r.series[key] = sr
+			if sr.skip != "" && sr.skip != SkipOtherCluster {
+				r.unfit++
+			}
+			if sr.id > 0 {
+				r.byID = append(r.byID, keyedSeries{key, sr})
+				r.next = append(r.next, 0)
+			}
+		}
+	}
+	if r.prev > 0 && sr.id > 0 {
+		r.next[r.prev-1] = sr.id
+	}
+	r.prev = sr.id
 	return sr
+}
+
+// keyedSeries is a usable series with its lookup key.
+type keyedSeries struct {
+	key string
+	series
 }
 
 // resolve checks the kind and names of a row not seen before, and interns
