@@ -18,7 +18,7 @@ import (
 func TestLookupGuessesTheNextSeries(t *testing.T) {
 	orders := [][]string{
 		{"a", "b", "c"}, {"a", "b", "c"}, {"a", "b", "c"},
-		{"c", "a", "b"}, // another order
+		{"c", "a", "b"},      // another order
 		{"a", "x", "b", "c"}, // x: an unknown kind between two series
 		{"a", "c"},           // b missing
 		{"a", "b", "c", "d"}, // a new one
