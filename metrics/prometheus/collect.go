@@ -60,8 +60,10 @@ type Result struct {
 	// notes are Warnings without the counts of skipped series and
 	// unresolved pods, which a reading in stretches sums instead.
 	notes []string
-	// seen is when each pod container was last sampled.
-	seen map[podSeries]time.Time
+	// seen is when each pod container was last sampled; ksmSeen says pod
+	// owners or templates showed kube-state-metrics.
+	seen    map[podSeries]time.Time
+	ksmSeen bool
 }
 
 // ChunkError is a chunk that could not be read.
@@ -89,6 +91,10 @@ type collectMode struct {
 	// unresolved, when set, counts the pods whose workload was not found
 	// across collections, each pod once.
 	unresolved *unresolvedPods
+	// hpasOnly reads the HPAs at the window's last step and nothing else:
+	// for a window whose last stretch no pod ran in. ksmSeen says earlier
+	// stretches showed kube-state-metrics (readHPAs).
+	hpasOnly, ksmSeen bool
 }
 
 // unresolvedPods counts pods whose workload was not found as such, by why,
@@ -206,6 +212,18 @@ func (c *collector) note(format string, args ...any) {
 }
 
 func (c *collector) run(ctx context.Context) (*Result, error) {
+	if c.mode.hpasOnly {
+		hpas, known, err := c.readHPAs(ctx, c.mode.ksmSeen)
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{HPAs: hpas, HPAsKnown: known, URL: c.url, First: c.w.at(0), Last: c.w.last(), Step: c.w.step,
+			Queries: int(c.q.queries.Load()), Requests: int(c.count.requests.Load()), Retries: int(c.q.retried.Load()),
+			BytesReceived: c.count.body.Load(), BytesOnWire: c.count.wire.Load(), Skipped: c.skipped}
+		res.notes = slices.Concat(c.q.serverWarnings(), c.notes)
+		res.Warnings = append(slices.Clone(res.notes), countWarnings(nil, c.skipped)...)
+		return res, nil
+	}
 	start := time.Now()
 	all, err := c.discover(ctx)
 	if err != nil {
@@ -286,6 +304,7 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		Failed:        c.failed,
 		Skipped:       c.skipped,
 		seen:          c.lastSeen,
+		ksmSeen:       len(specs) > 0 || len(c.owners.pods) > 0,
 	}
 	if c.o.Names.ClusterLabel != "" {
 		res.Clusters = []string{}

@@ -62,6 +62,8 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		noted    = map[string]bool{}
 		noData   error
 		stretchN int
+		ksmSeen  bool
+		lastRead bool // the last stretch held usage and read the HPAs
 	)
 	unresolved := newUnresolvedPods()
 	steps := min(firstStretchSteps, w.n)
@@ -107,8 +109,10 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 				notes = append(notes, n)
 			}
 		}
+		ksmSeen = ksmSeen || res.ksmSeen
 		if last {
 			sum.Specs, sum.HPAs, sum.HPAsKnown = res.Specs, res.HPAs, res.HPAsKnown
+			lastRead = true
 		}
 		if res.Series > 0 {
 			budget := s.stretchSamples
@@ -127,6 +131,31 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 			noData = noDataError("no samples in the window")
 		}
 		return nil, fmt.Errorf("prometheus %s: %w", url, noData)
+	}
+	if !lastRead {
+		// No pod ran in the last stretch: its templates are none, as a
+		// reading at once would find, but the HPAs are still there to read.
+		co := o
+		co.End, co.History = w.last(), o.Step
+		res, err := collect(ctx, co, nil, log, collectMode{hpasOnly: true, ksmSeen: ksmSeen})
+		if err != nil {
+			return nil, err
+		}
+		sum.HPAs, sum.HPAsKnown = res.HPAs, res.HPAsKnown
+		sum.Queries += res.Queries
+		sum.Requests += res.Requests
+		sum.Retries += res.Retries
+		sum.BytesReceived += res.BytesReceived
+		sum.BytesOnWire += res.BytesOnWire
+		for r, n := range res.Skipped {
+			sum.Skipped[r] += n
+		}
+		for _, n := range res.notes {
+			if !noted[n] {
+				noted[n] = true
+				notes = append(notes, n)
+			}
+		}
 	}
 	// Close the loads' last points: the window is all there is.
 	st.Expire(w.last().Add(time.Millisecond))

@@ -90,7 +90,20 @@ func TestIntegrationSketchesMatchUsageCSV(t *testing.T) {
 		assert.Contains(t, d.Summary, "40 pod containers, 53912 samples from 2026-10-26T00:00Z to 2026-11-14T23:55Z")
 		assert.Empty(t, d.Warnings)
 
+		// A window that ends three days after the data: its last stretch
+		// holds no pod, yet the HPAs are read at its end, and no pod
+		// template is running then.
+		o = demoOptions(srv.URL, csv)
+		o.End, o.History = o.End.Add(3*24*time.Hour), 17*24*time.Hour
+		d, err = Source{Options: o, Sketches: &lo, stretchSamples: 40 * 200}.Load(context.Background(), nil)
+		require.NoError(t, err)
+		assert.Contains(t, d.Summary, "40 pod containers, 53912 samples")
+		assert.True(t, d.HPAsKnown, "the HPAs are read with an empty last stretch")
+		assert.Empty(t, d.Specs, "no pod runs at the window's end")
+		assert.Empty(t, d.Warnings)
+
 		// A window with no data at all says so, as a reading at once does.
+		o = demoOptions(srv.URL, csv)
 		o.End = o.End.Add(-15 * 24 * time.Hour)
 		o.History = 24 * time.Hour
 		_, err = Source{Options: o, Sketches: &lo}.Load(context.Background(), nil)
