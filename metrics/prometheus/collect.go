@@ -217,12 +217,7 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res := &Result{HPAs: hpas, HPAsKnown: known, URL: c.url, First: c.w.at(0), Last: c.w.last(), Step: c.w.step,
-			Queries: int(c.q.queries.Load()), Requests: int(c.count.requests.Load()), Retries: int(c.q.retried.Load()),
-			BytesReceived: c.count.body.Load(), BytesOnWire: c.count.wire.Load(), Skipped: c.skipped}
-		res.notes = slices.Concat(c.q.serverWarnings(), c.notes)
-		res.Warnings = append(slices.Clone(res.notes), countWarnings(nil, c.skipped)...)
-		return res, nil
+		return c.result(&Result{HPAs: hpas, HPAsKnown: known}), nil
 	}
 	start := time.Now()
 	all, err := c.discover(ctx)
@@ -266,6 +261,8 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 	var specs map[workload.Key]workload.Spec
 	var hpas []workload.HPA
 	var hpasKnown bool
+	// Pod owners or templates show that kube-state-metrics is scraped.
+	ksmSeen := len(c.owners.pods) > 0
 	if !c.mode.usageOnly {
 		step = time.Now()
 		specs, err = c.readSpecs(ctx, usable)
@@ -274,38 +271,26 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		}
 		c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
 
+		ksmSeen = ksmSeen || len(specs) > 0
 		step = time.Now()
-		// Pod owners or templates show that kube-state-metrics is scraped: no
-		// HPA series then means no HPAs.
-		hpas, hpasKnown, err = c.readHPAs(ctx, len(specs) > 0 || len(c.owners.pods) > 0)
+		// With kube-state-metrics scraped, no HPA series means no HPAs.
+		hpas, hpasKnown, err = c.readHPAs(ctx, ksmSeen)
 		if err != nil {
 			return nil, err
 		}
 		c.log.Debug("read HPAs", "hpas", len(hpas), "known", hpasKnown, "took", time.Since(step))
 	}
 
-	res := &Result{
-		Store:         c.store,
-		Specs:         specs,
-		HPAs:          hpas,
-		HPAsKnown:     hpasKnown,
-		URL:           c.url,
-		First:         c.w.at(0),
-		Last:          c.w.last(),
-		Step:          c.w.step,
-		Series:        len(c.lastSeen),
-		Samples:       c.store.Samples(),
-		Queries:       int(c.q.queries.Load()),
-		Requests:      int(c.count.requests.Load()),
-		Retries:       int(c.q.retried.Load()),
-		Splits:        int(c.splits.Load()),
-		BytesReceived: c.count.body.Load(),
-		BytesOnWire:   c.count.wire.Load(),
-		Failed:        c.failed,
-		Skipped:       c.skipped,
-		seen:          c.lastSeen,
-		ksmSeen:       len(specs) > 0 || len(c.owners.pods) > 0,
-	}
+	res := c.result(&Result{
+		Store:     c.store,
+		Specs:     specs,
+		HPAs:      hpas,
+		HPAsKnown: hpasKnown,
+		Series:    len(c.lastSeen),
+		Samples:   c.store.Samples(),
+		seen:      c.lastSeen,
+		ksmSeen:   ksmSeen,
+	})
 	if c.o.Names.ClusterLabel != "" {
 		res.Clusters = []string{}
 		for s := range c.lastSeen {
@@ -313,9 +298,23 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		}
 		res.Clusters = uniqueSorted(res.Clusters)
 	}
+	return res, nil
+}
+
+// result completes res with what every collection says: the server and
+// window, the counts of queries and bytes, the failed chunks, what was
+// skipped, and the warnings.
+func (c *collector) result(res *Result) *Result {
+	res.URL, res.First, res.Last, res.Step = c.url, c.w.at(0), c.w.last(), c.w.step
+	res.Queries = int(c.q.queries.Load())
+	res.Requests = int(c.count.requests.Load())
+	res.Retries = int(c.q.retried.Load())
+	res.Splits = int(c.splits.Load())
+	res.BytesReceived, res.BytesOnWire = c.count.body.Load(), c.count.wire.Load()
+	res.Failed, res.Skipped = c.failed, c.skipped
 	res.notes = slices.Concat(c.q.serverWarnings(), c.notes)
 	res.Warnings = append(slices.Clone(res.notes), countWarnings(c.mode.unresolved.count, c.skipped)...)
-	return res, nil
+	return res
 }
 
 // countWarnings says how many pods were planned other than as their

@@ -66,6 +66,25 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		lastRead bool // the last stretch held usage and read the HPAs
 	)
 	unresolved := newUnresolvedPods()
+	// count adds what one collection read and said to the sums.
+	count := func(res *Result) {
+		sum.Queries += res.Queries
+		sum.Requests += res.Requests
+		sum.Retries += res.Retries
+		sum.Splits += res.Splits
+		sum.BytesReceived += res.BytesReceived
+		sum.BytesOnWire += res.BytesOnWire
+		sum.Failed = append(sum.Failed, res.Failed...)
+		for r, n := range res.Skipped {
+			sum.Skipped[r] += n
+		}
+		for _, n := range res.notes {
+			if !noted[n] {
+				noted[n] = true
+				notes = append(notes, n)
+			}
+		}
+	}
 	steps := min(firstStretchSteps, w.n)
 	for start := 0; start < w.n; {
 		end := min(start+steps, w.n)
@@ -88,25 +107,10 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		added := st.AddStore(res.Store, nil)
 		log.Debug("read a stretch into sketches", "from", w.at(start), "until", w.at(end-1), "pod containers", res.Series, "samples", added)
 		sum.Samples += added
-		sum.Queries += res.Queries
-		sum.Requests += res.Requests
-		sum.Retries += res.Retries
-		sum.Splits += res.Splits
-		sum.BytesReceived += res.BytesReceived
-		sum.BytesOnWire += res.BytesOnWire
-		sum.Failed = append(sum.Failed, res.Failed...)
-		for r, n := range res.Skipped {
-			sum.Skipped[r] += n
-		}
+		count(res)
 		for p, t := range res.seen {
 			if t.After(seen[p]) {
 				seen[p] = t
-			}
-		}
-		for _, n := range res.notes {
-			if !noted[n] {
-				noted[n] = true
-				notes = append(notes, n)
 			}
 		}
 		ksmSeen = ksmSeen || res.ksmSeen
@@ -142,20 +146,7 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 			return nil, err
 		}
 		sum.HPAs, sum.HPAsKnown = res.HPAs, res.HPAsKnown
-		sum.Queries += res.Queries
-		sum.Requests += res.Requests
-		sum.Retries += res.Retries
-		sum.BytesReceived += res.BytesReceived
-		sum.BytesOnWire += res.BytesOnWire
-		for r, n := range res.Skipped {
-			sum.Skipped[r] += n
-		}
-		for _, n := range res.notes {
-			if !noted[n] {
-				noted[n] = true
-				notes = append(notes, n)
-			}
-		}
+		count(res)
 	}
 	// Close the loads' last points: the window is all there is.
 	st.Expire(w.last().Add(time.Millisecond))

@@ -238,20 +238,20 @@ func (s *Flags) ReaderOptions() usagecsv.Options {
 	return o
 }
 
-// HoldsSamples tells whether s keeps many samples in memory at once while
-// it loads, or is asked to keep its memory near what is live: Prometheus,
-// whose answers are decoded whole, alone or under a cluster's specs or an
-// HPA file, and a usage file read into sketches (--bounded-memory).
-func HoldsSamples(s recommender.Source) bool {
+// PacesHeap tells whether loading s should keep the heap near what is
+// live (memlimit.FollowLiveHeap): Prometheus, whose answers are decoded
+// whole, alone or under a cluster's specs or an HPA file, and a usage file
+// read into sketches (--bounded-memory), whose point is little memory.
+func PacesHeap(s recommender.Source) bool {
 	switch s := s.(type) {
 	case prometheus.Source:
 		return true
 	case usagecsv.File:
 		return s.Sketches != nil
 	case cluster.WithSpecs:
-		return HoldsSamples(s.Usage)
+		return PacesHeap(s.Usage)
 	case hpafile.Source:
-		return HoldsSamples(s.Source)
+		return PacesHeap(s.Source)
 	}
 	return false
 }

@@ -93,10 +93,10 @@ func loadData(t *testing.T, s *Flags) *recommender.Data {
 	return d
 }
 
-// TestHoldsSamples: the sources whose loading keeps its heap near what is
+// TestPacesHeap: the sources whose loading keeps its heap near what is
 // live are Prometheus (under specs or an HPA file too) and a usage file
 // read into sketches; a file read as samples and the demo are not.
-func TestHoldsSamples(t *testing.T) {
+func TestPacesHeap(t *testing.T) {
 	sketches := &livestate.Options{}
 	for _, tc := range []struct {
 		name string
@@ -110,6 +110,6 @@ func TestHoldsSamples(t *testing.T) {
 		{"usage file as samples", usagecsv.File{}, false},
 		{"demo", demo.Source{}, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, HoldsSamples(tc.src)) })
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, PacesHeap(tc.src)) })
 	}
 }
