@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"rightsize.dev/rightsize/internal/untrusted"
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -30,6 +31,8 @@ type chunkData struct {
 	settings map[podSeries]*seriesSettings
 	// ooms holds the steps with an OOM kill.
 	ooms map[podSeries][]int
+	// shapes holds the CPU shapes of the hours the chunk's samples lie in.
+	shapes map[podSeries][]history.CPUShape
 	// points is the most points one usage query returned.
 	points int
 }
@@ -162,13 +165,19 @@ func (c *collector) fetch(ctx context.Context, ch chunk) ([]*chunkData, []ChunkE
 }
 
 // fetchOnce runs a chunk's queries: CPU, memory and throttling at every
-// step; requests, limits and restart counts at a coarse grid, read step by
+// step, and the CPU shapes of its hours; requests, limits and restart counts at a coarse grid, read step by
 // step only for the pods whose settings changed or that restarted.
 func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error) {
-	d := &chunkData{c: ch, usage: map[podSeries]*stepValues{}, settings: map[podSeries]*seriesSettings{}, ooms: map[podSeries][]int{}}
+	d := &chunkData{c: ch, usage: map[podSeries]*stepValues{}, settings: map[podSeries]*seriesSettings{}, ooms: map[podSeries][]int{},
+		shapes: map[podSeries][]history.CPUShape{}}
 	sc := c.scopeOf(ch)
 	if err := c.readChunkUsage(ctx, sc, d); err != nil {
 		return nil, err
+	}
+	if c.o.shapes() {
+		if err := c.readChunkShapes(ctx, sc, d); err != nil {
+			return nil, err
+		}
 	}
 	seen, r, err := c.readSettingsGrid(ctx, sc, d)
 	if err != nil {
@@ -500,6 +509,7 @@ const (
 	skipInvalid  = "invalid values (NaN, infinite, out of range, negative or off the step grid)"
 	skipNames    = "series with a namespace, pod, container or owner name Kubernetes does not allow"
 	skipClusters = "series with a cluster label value that is not printable or longer than 253 bytes"
+	skipShapes   = "hours of CPU shapes the server did not compute (their CPU percentiles are the steps' means')"
 )
 
 // stepIndex returns a function that maps a timestamp to its step in a
@@ -651,6 +661,14 @@ func (c *collector) load(d *chunkData) {
 			if t.After(c.lastSeen[s]) {
 				c.lastSeen[s] = t
 			}
+		}
+		// Shapes go with CPU samples only: they stand for them.
+		if shapes := d.shapes[s]; len(shapes) > 0 && len(sv.cpu.step) > 0 {
+			ser := c.store.SeriesOf(ck, s.pod)
+			for _, sh := range shapes {
+				ser.AddShape(sh) // valid: readShapes checked
+			}
+			c.shaped[s] = true
 		}
 	}
 	for why, pods := range unresolved {

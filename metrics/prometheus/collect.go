@@ -39,6 +39,11 @@ type Result struct {
 	Step        time.Duration
 	// Series counts the pod containers found; Samples the samples kept.
 	Series, Samples int
+	// Shaped counts the pod containers whose CPU percentiles are of
+	// CPUResolution rates (CPU shapes); CPUResolution is 0 where none were
+	// read.
+	Shaped        int
+	CPUResolution time.Duration
 	// Clusters are the clusters of the pod containers read, in order ("" for
 	// series without the label); nil without a cluster label.
 	Clusters []string
@@ -64,6 +69,8 @@ type Result struct {
 	// owners or templates showed kube-state-metrics.
 	seen    map[podSeries]time.Time
 	ksmSeen bool
+	// shaped are the pod containers whose CPU shapes were read.
+	shaped map[podSeries]bool
 }
 
 // ChunkError is a chunk that could not be read.
@@ -91,6 +98,9 @@ type collectMode struct {
 	// unresolved, when set, counts the pods whose workload was not found
 	// across collections, each pod once.
 	unresolved *unresolvedPods
+	// whole, when set, is the window a reading in stretches is part of:
+	// the CPU shapes are of the hours within it.
+	whole *window
 	// hpasOnly reads the HPAs at the window's last step and nothing else:
 	// for a window whose last stretch no pod ran in. ksmSeen says earlier
 	// stretches showed kube-state-metrics (readHPAs).
@@ -137,6 +147,10 @@ func collect(ctx context.Context, o Options, report progress.Func, log *slog.Log
 		c.mode.unresolved = newUnresolvedPods()
 	}
 	c.maxSteps.Store(maxStepsPerQuery)
+	c.shapeHours = hoursWithin(c.w)
+	if mode.whole != nil {
+		c.shapeHours = hoursWithin(*mode.whole)
+	}
 	if c.w.n == 0 {
 		return nil, fmt.Errorf("prometheus %s: the window holds no %s step", c.url, o.Step)
 	}
@@ -177,6 +191,10 @@ type collector struct {
 	failed   []ChunkError
 	store    *history.Store
 	lastSeen map[podSeries]time.Time // last sample of each pod container
+	// shaped are the pod containers whose CPU shapes were read.
+	shaped map[podSeries]bool
+	// shapeHours are the hours whose CPU shapes may be read.
+	shapeHours shapeHours
 
 	mode collectMode
 }
@@ -287,8 +305,10 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		HPAs:      hpas,
 		HPAsKnown: hpasKnown,
 		Series:    len(c.lastSeen),
+		Shaped:    len(c.shaped),
 		Samples:   c.store.Samples(),
 		seen:      c.lastSeen,
+		shaped:    c.shaped,
 		ksmSeen:   ksmSeen,
 	})
 	if c.o.Names.ClusterLabel != "" {
@@ -306,6 +326,9 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 // skipped, and the warnings.
 func (c *collector) result(res *Result) *Result {
 	res.URL, res.First, res.Last, res.Step = c.url, c.w.at(0), c.w.last(), c.w.step
+	if c.o.shapes() {
+		res.CPUResolution = c.o.CPUResolution
+	}
 	res.Queries = int(c.q.queries.Load())
 	res.Requests = int(c.count.requests.Load())
 	res.Retries = int(c.q.retried.Load())
@@ -524,6 +547,7 @@ func (c *collector) lastOver(ctx context.Context, what string, expr func(r time.
 func (c *collector) readUsage(ctx context.Context, groups []group) error {
 	c.store = history.NewStore()
 	c.lastSeen = map[podSeries]time.Time{}
+	c.shaped = map[podSeries]bool{}
 	var (
 		mu   sync.Mutex // guards the store, failed and done
 		done int

@@ -30,7 +30,12 @@ type fakeRequest struct {
 }
 
 func (f fakeRequest) cpu() bool {
-	return strings.HasSuffix(f.path, "/query_range") && strings.Contains(f.form.Get("query"), "container_cpu_usage_seconds_total")
+	return strings.HasSuffix(f.path, "/query_range") && strings.Contains(f.form.Get("query"), "container_cpu_usage_seconds_total") && !f.shape()
+}
+
+// shape tells the CPU shapes' query.
+func (f fakeRequest) shape() bool {
+	return strings.HasSuffix(f.path, "/query_range") && strings.Contains(f.form.Get("query"), shapeLabel)
 }
 
 func (f fakeRequest) memory() bool {

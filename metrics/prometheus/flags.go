@@ -34,6 +34,7 @@ type Flags struct {
 	Params          []string
 	Timeout         time.Duration
 	Step            time.Duration
+	CPUResolution   time.Duration
 	Concurrency     int
 	Retries         int
 	Selector        string
@@ -49,7 +50,7 @@ type Flags struct {
 // AddFlags registers the flags on fs.
 func (p *Flags) AddFlags(fs *pflag.FlagSet) {
 	p.fs = fs
-	p.Timeout, p.Step = DefaultTimeout, DefaultStep
+	p.Timeout, p.Step, p.CPUResolution = DefaultTimeout, DefaultStep, DefaultCPUResolution
 	p.Concurrency, p.Retries, p.MaxPoints = DefaultConcurrency, DefaultRetries, DefaultMaxPoints
 	fs.StringVar(&p.URL, "prometheus-url", "", "read history from this Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), e.g. http://prometheus:9090; no Kubernetes access needed")
 	fs.StringVar(&p.HTTPConfigFile, "prometheus-http-config-file", "", "HTTP client configuration for Prometheus in the YAML shape promtool's --http.config.file takes (basic_auth, authorization, oauth2, tls_config, http_headers, proxy_url, follow_redirects); the other connection flags fill in what it leaves out and must not set what it sets")
@@ -65,6 +66,7 @@ func (p *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&p.Params, "prometheus-param", nil, "add this query parameter to every request, as NAME=VALUE (e.g. dedup=true for Thanos); repeatable")
 	fs.Var(cliflag.Duration(&p.Timeout), "prometheus-timeout", "timeout of each request, the server's evaluation included")
 	fs.Var(cliflag.Duration(&p.Step), "prometheus-step", "resolution of the samples read: CPU is averaged and memory peaks are taken over each step")
+	fs.Var(cliflag.Duration(&p.CPUResolution), "prometheus-cpu-resolution", "CPU percentiles are those of rates over windows this long, computed by the server a few points an hour (at least two scrapes long; 0: the steps' means)")
 	fs.IntVar(&p.Concurrency, "prometheus-concurrency", p.Concurrency, "requests in flight at once")
 	fs.IntVar(&p.Retries, "prometheus-retries", p.Retries, "retries of a request after a 5xx or 429 answer, a timeout or a connection error")
 	fs.StringVar(&p.Selector, "prometheus-selector", "", `label matchers added to every query, e.g. cluster="prod" for a store holding several clusters, or namespace=~"shop|cart"`)
@@ -122,6 +124,7 @@ func (p *Flags) Options() (Options, error) {
 		Compression:        Compression(p.Compression),
 		Timeout:            p.Timeout,
 		Step:               p.Step,
+		CPUResolution:      p.CPUResolution,
 		Concurrency:        p.Concurrency,
 		Retries:            p.Retries,
 		MaxPoints:          p.MaxPoints,
@@ -133,6 +136,12 @@ func (p *Flags) Options() (Options, error) {
 	}
 	if p.Retries == 0 {
 		o.Retries = -1 // the flag's 0 means none, the options' 0 the default
+	}
+	if p.CPUResolution == 0 {
+		o.CPUResolution = -1 // likewise
+	}
+	if p.CPUResolution < 0 {
+		errs = append(errs, errors.New("--prometheus-cpu-resolution must not be negative"))
 	}
 	if p.Timeout <= 0 || p.Step <= 0 || p.Concurrency <= 0 || p.Retries < 0 || p.MaxPoints <= 0 {
 		errs = append(errs, errors.New("--prometheus-timeout, --prometheus-step, --prometheus-concurrency and --prometheus-max-points must be positive, --prometheus-retries not negative"))

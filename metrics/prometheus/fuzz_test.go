@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"rightsize.dev/rightsize/internal/alloclimit"
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -409,6 +410,18 @@ func FuzzCollect(f *testing.F) {
 	// Two clusters of the same names, and clusters that are no names.
 	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"cluster":"east","namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.25"]]},{"metric":{"cluster":"west","namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"0.5"]]},{"metric":{"cluster":"\u001b]0;x\u0007","namespace":"shop","pod":"web-0","container":"app"},"values":[[1763114700,"1"]]}]}}`),
 		[]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"cluster":"east","namespace":"shop","pod":"web-0","owner_kind":"StatefulSet","owner_name":"web","horizontalpodautoscaler":"web","scaletargetref_kind":"StatefulSet","scaletargetref_name":"web"},"value":[1763121600,"2"]},{"metric":{"cluster":"\u202e\u001b[2J","namespace":"shop","pod":"web-0","owner_kind":"DaemonSet","owner_name":"evil","horizontalpodautoscaler":"web","scaletargetref_kind":"Deployment","scaletargetref_name":"web"},"value":[1763121600,"3"]}]}}`))
+	// CPU shapes: two hours' nine levels, the second hour's out of order,
+	// and a level that is none.
+	var shape strings.Builder
+	shape.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
+	for i, l := range []string{"0", "0.25", "0.5", "0.75", "0.9", "0.95", "0.98", "0.99", "1", "2"} {
+		if i > 0 {
+			shape.WriteString(",")
+		}
+		fmt.Fprintf(&shape, `{"metric":{"namespace":"shop","pod":"web-0","container":"app","rightsize_quantile":%q},"values":[[1763118000,"%d"],[1763121600,"%d"]]}`, l, i, 10-i)
+	}
+	shape.WriteString(`]}}`)
+	f.Add([]byte(shape.String()), []byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
 	series := []byte(`{"status":"success","data":[{"namespace":"shop","pod":"web-0","container":"app"}]}`)
 	// With a cluster label the listing names the pod container in a
 	// cluster, and in one that is no name.
@@ -485,6 +498,12 @@ func fuzzCollect(t *testing.T, clusterLabel string, series, rangeBody, instantBo
 				}
 				if smp.HasThrottled && !(smp.Throttled >= 0 && smp.Throttled <= 1) {
 					t.Fatalf("throttled %v", smp.Throttled)
+				}
+			}
+			for i, sh := range s.Shapes {
+				end := time.UnixMilli(sh.End)
+				if !sh.Valid() || end.Add(-history.ShapeSpan).Before(first.Add(-o.Step)) || end.After(last) || i > 0 && sh.End <= s.Shapes[i-1].End {
+					t.Fatalf("shape %+v of a window from %s to %s", sh, first, last)
 				}
 			}
 		}

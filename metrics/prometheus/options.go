@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/config"
 	"k8s.io/utils/clock"
 
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -31,6 +32,14 @@ type Options struct {
 	// are aligned to multiples of Step since the Unix epoch, so the same
 	// End and History always give the same samples.
 	Step time.Duration
+	// CPUResolution is the window of the CPU rates whose percentiles the
+	// plan reads (default 1 minute; negative: none). Where it is shorter
+	// than Step, the server computes each hour's quantiles of the rates
+	// over such windows (history.CPUShape), so that the CPU percentiles
+	// are those of the short windows while the bytes stay those of Step.
+	// A window must hold two scrapes for Prometheus's rate: with a
+	// one-minute scrape, give 2m.
+	CPUResolution time.Duration
 
 	// Concurrency bounds the requests in flight (default 4).
 	Concurrency int
@@ -355,14 +364,17 @@ func (c Compression) compress(host string) bool {
 
 // Defaults of the options.
 const (
-	DefaultHistory     = 14 * 24 * time.Hour
-	DefaultStep        = 5 * time.Minute
-	DefaultConcurrency = 4
-	DefaultTimeout     = 2 * time.Minute
-	DefaultRetries     = 3
-	DefaultBackoff     = time.Second
-	DefaultMaxPoints   = 200_000
-	DefaultMaxSeries   = 500
+	DefaultHistory = 14 * 24 * time.Hour
+	DefaultStep    = 5 * time.Minute
+	// DefaultCPUResolution is the window of the CPU rates whose
+	// percentiles the plan reads.
+	DefaultCPUResolution = time.Minute
+	DefaultConcurrency   = 4
+	DefaultTimeout       = 2 * time.Minute
+	DefaultRetries       = 3
+	DefaultBackoff       = time.Second
+	DefaultMaxPoints     = 200_000
+	DefaultMaxSeries     = 500
 	// responseBytesPerPoint sizes the default response limit. A point of a
 	// range query is 25 to 45 bytes of JSON ([1731110400.123,"0.0123"],)
 	// and each series' labels add a few hundred bytes, so an answer the
@@ -398,6 +410,9 @@ func (o Options) withDefaults() Options {
 	if o.Step == 0 {
 		o.Step = DefaultStep
 	}
+	if o.CPUResolution == 0 {
+		o.CPUResolution = DefaultCPUResolution
+	}
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}
@@ -426,6 +441,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// shapes reports whether the CPU shapes are read: the rates' window is
+// shorter than a step, and a step no longer than a shape's hour.
+func (o Options) shapes() bool {
+	return o.CPUResolution > 0 && o.CPUResolution < o.Step && o.Step <= history.ShapeSpan
+}
+
 // DefaultMaxResponseSize is the response limit for a budget of maxPoints
 // points per response: 160 bytes a point (31Mi for the default 200,000),
 // rounded up to whole MiB, at least 16Mi.
@@ -450,6 +471,9 @@ func (o Options) Validate() error {
 	}
 	if o.Step < 0 || (o.Step > 0 && (o.Step < time.Second || o.Step%time.Second != 0)) {
 		errs = append(errs, fmt.Errorf("step %s must be a positive whole number of seconds", o.Step))
+	}
+	if o.CPUResolution > 0 && (o.CPUResolution < time.Second || o.CPUResolution%time.Second != 0) {
+		errs = append(errs, fmt.Errorf("cpu resolution %s must be a whole number of seconds", o.CPUResolution))
 	}
 	if o.Step > 0 && o.History > 0 && o.Step > o.History {
 		errs = append(errs, fmt.Errorf("step %s is longer than the history %s", o.Step, o.History))

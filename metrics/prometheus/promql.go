@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -128,6 +129,41 @@ func (p promql) cpu(g []Matcher, step time.Duration) string {
 	return p.byContainer() + "(" + p.counterIncrease(selector(p.n.CPU, p.cadvisor(g)...), step) + ")"
 }
 
+// shapeLabel tells a CPU shape's levels apart.
+const shapeLabel = "rightsize_quantile"
+
+// cpuShape is, at each hour's end, the quantiles at history.ShapeLevels
+// of the CPU rates over res windows within the hour: a subquery of the
+// rates at res steps, one millisecond shorter than the hour so that it
+// holds the hour's ShapeSpan/res windows under either range convention.
+// Each level is a series tagged with shapeLabel. VictoriaMetrics takes
+// all levels in one pass (quantiles_over_time); PromQL needs a subquery
+// per level.
+func (p promql) cpuShape(g []Matcher, res time.Duration) string {
+	sel := selector(p.n.CPU, p.cadvisor(g)...)
+	rates := p.counterIncrease(sel, res)
+	if p.victoria {
+		// VictoriaMetrics' increase reaches back to the sample before the
+		// window however far it is: scraped less often than res, one
+		// window would take a longer time's increase. As Prometheus's
+		// rate, a window must hold two samples to give a rate.
+		rates += " and count_over_time(" + sel + counterRange(res) + ") >= 2"
+	}
+	sub := "(" + rates + ")[" + promDuration(history.ShapeSpan-time.Millisecond) + ":" + promDuration(res) + "]"
+	levels := make([]string, len(history.ShapeLevels))
+	for i, l := range history.ShapeLevels {
+		levels[i] = strconv.FormatFloat(l, 'f', -1, 64)
+	}
+	if p.victoria {
+		return p.byContainer(shapeLabel) + `(quantiles_over_time("` + shapeLabel + `", ` + strings.Join(levels, ", ") + ", " + sub + "))"
+	}
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = `label_replace(` + p.byContainer() + "(quantile_over_time(" + l + ", " + sub + `)), "` + shapeLabel + `", "` + l + `", "", "")`
+	}
+	return strings.Join(parts, " or ")
+}
+
 // memory is the working set's peak within each step.
 func (p promql) memory(g []Matcher, step time.Duration) string {
 	return p.byContainer() + "(max_over_time(" + selector(p.n.Memory, p.cadvisor(g)...) + gaugeRange(step) + "))"
@@ -158,7 +194,7 @@ func (p promql) settingsSelector(g []Matcher, names ...string) string {
 var fixedLabels = []string{
 	"__name__", "resource", "reason", "owner_kind", "owner_name", "owner_is_controller", "replicaset", "job_name", "restart_policy",
 	hpaLabel, "scaletargetref_kind", "scaletargetref_name", "metric_name", "metric_target_type", settingLabel,
-	"cronjob", "daemonset", "deployment", "statefulset", profileAnnotation,
+	"cronjob", "daemonset", "deployment", "statefulset", profileAnnotation, shapeLabel,
 }
 
 // The setting label tells requests, limits and restarts apart in the

@@ -71,16 +71,19 @@ func TestPromDuration(t *testing.T) {
 // range query asks not to be aligned or cached (nocache=1).
 func TestVictoriaMetricsForms(t *testing.T) {
 	for _, tt := range []struct {
-		name     string
-		header   bool
-		wantCPU  string
-		wantGrid string
+		name      string
+		header    bool
+		wantCPU   string
+		wantGrid  string
+		wantShape string
 	}{
-		{"prometheus", false, "(rate(container_cpu_usage_seconds_total{", "(kube_pod_container_status_restarts_total{"},
-		{"victoriametrics", true, "(increase(container_cpu_usage_seconds_total{", "(last_over_time(kube_pod_container_status_restarts_total{"},
+		{"prometheus", false, "(rate(container_cpu_usage_seconds_total{", "(kube_pod_container_status_restarts_total{",
+			"(quantile_over_time(0.98, (rate(container_cpu_usage_seconds_total{"},
+		{"victoriametrics", true, "(increase(container_cpu_usage_seconds_total{", "(last_over_time(kube_pod_container_status_restarts_total{",
+			`(quantiles_over_time("rightsize_quantile", 0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 1, (increase(container_cpu_usage_seconds_total{`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var cpu, grid []string
+			var cpu, grid, shape []string
 			nocache := true
 			srv := fakeProm(t, []string{"web-1"}, func(w http.ResponseWriter, f fakeRequest) bool {
 				if tt.header {
@@ -91,6 +94,8 @@ func TestVictoriaMetricsForms(t *testing.T) {
 					switch q := f.form.Get("query"); {
 					case f.cpu():
 						cpu = append(cpu, q)
+					case f.shape():
+						shape = append(shape, q)
 					case strings.Contains(q, settingLabel):
 						grid = append(grid, q)
 					}
@@ -101,7 +106,9 @@ func TestVictoriaMetricsForms(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, cpu, 1)
 			require.Len(t, grid, 1)
+			require.Len(t, shape, 1)
 			assert.Contains(t, cpu[0], tt.wantCPU)
+			assert.Contains(t, shape[0], tt.wantShape)
 			assert.Contains(t, grid[0], tt.wantGrid)
 			assert.True(t, nocache, "nocache=1 on every range query")
 		})

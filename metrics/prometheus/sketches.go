@@ -58,6 +58,7 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 	var (
 		sum      = Result{URL: url, First: w.at(0), Last: w.last(), Step: w.step, Skipped: map[string]int{}}
 		seen     = map[podSeries]time.Time{}
+		shaped   = map[podSeries]bool{}
 		notes    []string
 		noted    = map[string]bool{}
 		noData   error
@@ -93,7 +94,7 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		co.End, co.History = w.at(end-1), time.Duration(end-start)*o.Step
 		stretchN++
 		res, err := collect(ctx, co, stretchProgress(report, start, end, w.n, stretchN), log,
-			collectMode{usageOnly: !last, unresolved: unresolved})
+			collectMode{usageOnly: !last, unresolved: unresolved, whole: &w})
 		if errors.Is(err, ErrNoData) && ctx.Err() == nil {
 			// No pod ran in this stretch: read on.
 			log.Debug("nothing to read", "from", w.at(start), "until", w.at(end-1), "reason", err)
@@ -108,6 +109,9 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		log.Debug("read a stretch into sketches", "from", w.at(start), "until", w.at(end-1), "pod containers", res.Series, "samples", added)
 		sum.Samples += added
 		count(res)
+		for p := range res.shaped {
+			shaped[p] = true
+		}
 		for p, t := range res.seen {
 			if t.After(seen[p]) {
 				seen[p] = t
@@ -151,7 +155,10 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 	// Close the loads' last points: the window is all there is.
 	st.Expire(w.last().Add(time.Millisecond))
 
-	sum.Series = len(seen)
+	sum.Series, sum.Shaped = len(seen), len(shaped)
+	if o.shapes() {
+		sum.CPUResolution = o.CPUResolution
+	}
 	if o.Names.ClusterLabel != "" {
 		sum.Clusters = []string{}
 		for p := range seen {

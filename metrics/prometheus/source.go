@@ -52,8 +52,16 @@ func (r *Result) Summary() string {
 	if r.Clusters != nil {
 		clusters = fmt.Sprintf(" in %d clusters", len(r.Clusters))
 	}
-	fmt.Fprintf(&b, "prometheus %s: %d pod containers%s, %d samples from %s to %s at %s steps, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
-		r.URL, r.Series, clusters, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step),
+	cpu := ""
+	switch {
+	case r.CPUResolution > 0 && r.Shaped > 0:
+		cpu = fmt.Sprintf(" (CPU percentiles of %s rates for %d)", stepString(r.CPUResolution), r.Shaped)
+	case r.CPUResolution > 0:
+		// Prometheus's rate needs two scrapes within the window.
+		cpu = fmt.Sprintf(" (no %s CPU rates: scraped less often?)", stepString(r.CPUResolution))
+	}
+	fmt.Fprintf(&b, "prometheus %s: %d pod containers%s, %d samples from %s to %s at %s steps%s, %d workload specs from kube-state-metrics; %d queries, %s received (%s on the wire)",
+		r.URL, r.Series, clusters, r.Samples, r.First.Format("2006-01-02T15:04Z"), r.Last.Format("2006-01-02T15:04Z"), stepString(r.Step), cpu,
 		len(r.Specs), r.Queries, progress.Bytes(r.BytesReceived), progress.Bytes(r.BytesOnWire))
 	if r.Retries > 0 || r.Splits > 0 {
 		fmt.Fprintf(&b, ", %d retries, %d splits", r.Retries, r.Splits)

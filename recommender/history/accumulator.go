@@ -76,6 +76,8 @@ type Accumulator struct {
 	currentAt                         int64
 	nextExpire                        int64
 	dropped                           int
+	// shape is the CPU shape of the sample being added (AddShaped).
+	shape *CPUShape
 }
 
 // WindowSlots is how many slots a window is kept in; one more holds the
@@ -315,8 +317,20 @@ func (a *Accumulator) add(tm time.Time, pod string, cpuUse workload.Cores, memUs
 	// Last, so that no value of this sample is kept across the call: the
 	// histogram is apart from the rest.
 	if hasCPU {
-		a.cpu.Add(cpu, a.o.CPUSampleWeight, tm)
+		if a.shape != nil {
+			a.shape.addTo(a.cpu, a.o.CPUSampleWeight, tm)
+		} else {
+			a.cpu.Add(cpu, a.o.CPUSampleWeight, tm)
+		}
 	}
+}
+
+// AddShaped is Add for a sample whose hour has a CPU shape (nil: none):
+// the sample weighs in the CPU histogram as the shape (shape.go).
+func (a *Accumulator) AddShaped(smp workload.Sample, shape *CPUShape) {
+	a.shape = shape
+	a.Add(smp)
+	a.shape = nil
 }
 
 // word is the 8 bytes of s from i, read as one (the compiler merges the
@@ -845,6 +859,12 @@ func (st *States) Delete(k workload.ContainerKey) { delete(st.m, k) }
 
 // Add records one sample of container k.
 func (st *States) Add(k workload.ContainerKey, smp workload.Sample) { st.Get(k, true).Add(smp) }
+
+// AddShaped records one sample of container k whose hour has a CPU shape
+// (Accumulator.AddShaped).
+func (st *States) AddShaped(k workload.ContainerKey, smp workload.Sample, shape *CPUShape) {
+	st.Get(k, true).AddShaped(smp, shape)
+}
 
 // Len is the number of containers held.
 func (st *States) Len() int { return len(st.m) }

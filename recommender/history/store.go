@@ -18,6 +18,9 @@ type Series struct {
 	Memory    []float64 // bytes
 	Throttled []float32 // share of CFS periods, 0..1
 	OOM       []bool
+	// Shapes are the hours whose CPU shape the source read (shape.go),
+	// sorted by End once the store is finalized.
+	Shapes []CPUShape
 	// settings holds the recorded settings as changes: settings[i] is in
 	// force from sample settingsAt[i] on. Settings rarely change, so this
 	// keeps them out of the per-sample cost.
@@ -191,7 +194,7 @@ func (s *Series) sortAndDedup() (dropped int) {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return s.Time[idx[a]] < s.Time[idx[b]] })
-	out := &Series{Pod: s.Pod}
+	out := &Series{Pod: s.Pod, Shapes: s.Shapes}
 	out.Time = make([]int64, 0, len(idx))
 	out.CPU = make([]float64, 0, len(idx))
 	out.Memory = make([]float64, 0, len(idx))
@@ -300,6 +303,7 @@ func (st *Store) Finalize() (duplicates int) {
 			s.stage = nil // a finalized store keeps its samples in columns only
 		}
 		duplicates += s.sortAndDedup()
+		s.sortShapes()
 		st.byKey[k.container] = append(st.byKey[k.container], s)
 		st.n += s.Len()
 	}

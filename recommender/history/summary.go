@@ -399,10 +399,15 @@ func (z *summarizer) addPod(ser *Series, end int) {
 }
 
 // addCPU feeds one pod's CPU samples to the decaying histogram (those inside
-// CPULookback, each weighing CPUSampleWeight) and to the exact window.
+// CPULookback, each weighing CPUSampleWeight, as their hour's shape where
+// the series has one) and to the exact window.
 func (z *summarizer) addCPU(ser *Series, end int) {
 	h, w, weight := z.s.CPU, &z.s.CPUWindow, z.o.CPUSampleWeight
 	w.reserve(ser, end, z.windowStart)
+	if len(ser.Shapes) > 0 {
+		z.addShapedCPU(ser, end)
+		return
+	}
 	// Locals, not fields: the loop calls out, and fields would be reloaded.
 	cpuStart, windowStart := z.cpuStart, z.windowStart
 	n, first := 0, z.cpuFirst
@@ -418,6 +423,37 @@ func (z *summarizer) addCPU(ser *Series, end int) {
 			h.Add(v, weight, time.UnixMilli(t))
 		}
 		if t >= windowStart {
+			w.add(v, t)
+		}
+	}
+	z.s.CPUSamples += n
+	z.cpuFirst = first
+}
+
+// addShapedCPU is addCPU for a series with CPU shapes.
+func (z *summarizer) addShapedCPU(ser *Series, end int) {
+	h, w, weight := z.s.CPU, &z.s.CPUWindow, z.o.CPUSampleWeight
+	shapes, k := ser.Shapes, 0
+	n, first := 0, z.cpuFirst
+	times := ser.Time[:end]
+	for i, v := range ser.CPU[:end] {
+		if math.IsNaN(v) {
+			continue
+		}
+		t := times[i]
+		first = min(first, t)
+		n++
+		if t >= z.cpuStart {
+			for k < len(shapes) && shapes[k].End < t {
+				k++
+			}
+			if k < len(shapes) && shapes[k].covers(t) {
+				shapes[k].addTo(h, weight, time.UnixMilli(t))
+			} else {
+				h.Add(v, weight, time.UnixMilli(t))
+			}
+		}
+		if t >= z.windowStart {
 			w.add(v, t)
 		}
 	}

@@ -108,7 +108,11 @@ func (s *State) AddStore(h *history.Store, keep func(workload.ContainerKey) bool
 		}
 		slices.SortStableFunc(batch, func(x, y keyed) int { return cmp.Compare(x.ser.Time[x.i], y.ser.Time[y.i]) })
 		for _, x := range batch {
-			s.Add(x.k, x.ser.At(x.i))
+			if len(x.ser.Shapes) > 0 {
+				s.addShaped(x.k, x.ser.At(x.i), x.ser.ShapeAt(x.ser.Time[x.i]))
+			} else {
+				s.Add(x.k, x.ser.At(x.i))
+			}
 		}
 		n += len(batch)
 	}
@@ -132,6 +136,16 @@ func New(o Options) (*State, error) {
 // workload an HPA can scale, into the workload's load.
 func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
 	s.containers.Add(k, smp)
+	s.seen[k] = max(s.seen[k], smp.Time.UnixMilli())
+	if l := s.load(k.Workload); l != nil {
+		l.AddSample(k.Container, smp)
+	}
+}
+
+// addShaped is Add for a sample whose hour has a CPU shape: the shape
+// goes into the histogram, the sample's mean into the load.
+func (s *State) addShaped(k workload.ContainerKey, smp workload.Sample, shape *history.CPUShape) {
+	s.containers.AddShaped(k, smp, shape)
 	s.seen[k] = max(s.seen[k], smp.Time.UnixMilli())
 	if l := s.load(k.Workload); l != nil {
 		l.AddSample(k.Container, smp)

@@ -1,0 +1,144 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"rightsize.dev/rightsize/recommender/history"
+)
+
+// CPU shapes: each hour's quantiles of the CPU rates over
+// Options.CPUResolution, computed by the server (history.CPUShape). The
+// steps' means stay what the HPA loads and the windows read; the shapes
+// give the CPU histogram the short windows' percentiles, in a few points
+// an hour however often the server scraped.
+
+// shapeHours are the hours whose shapes a collection may read: their ends,
+// on multiples of history.ShapeSpan since the epoch, from first to last.
+// An hour counts only where it lies within the window a plan reads (the
+// whole window, when it is read in stretches), so that no shape holds
+// usage from outside it.
+type shapeHours struct {
+	first, last int64 // Unix ms; first > last: none
+}
+
+// hoursWithin returns the hours that lie within window w's steps: each
+// step covers the step before it.
+func hoursWithin(w window) shapeHours {
+	h := history.ShapeSpan.Milliseconds()
+	from := w.at(0).Add(-w.step).UnixMilli()
+	return shapeHours{first: ceilDiv(from, h)*h + h, last: floorDiv(w.last().UnixMilli(), h) * h}
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// of returns the hours that the samples of steps [start, end] lie in.
+func (s shapeHours) of(start, end time.Time) (first, last int64, ok bool) {
+	h := history.ShapeSpan.Milliseconds()
+	first = max(ceilDiv(start.UnixMilli(), h)*h, s.first)
+	last = min(ceilDiv(end.UnixMilli(), h)*h, s.last)
+	return first, last, first <= last
+}
+
+// shapeLevel maps a level's label value to its index in ShapeLevels.
+func shapeLevel(v model.LabelValue) (int, bool) {
+	l, err := strconv.ParseFloat(string(v), 64)
+	if err != nil {
+		return 0, false
+	}
+	for i, x := range history.ShapeLevels {
+		if x == l {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// shapeParts gathers a shape's levels as they come, one series per level.
+type shapeParts struct {
+	sh   history.CPUShape
+	have uint16 // a bit per level
+}
+
+const allLevels = 1<<history.ShapePoints - 1
+
+// readChunkShapes reads the CPU shapes of the hours the chunk's samples
+// lie in. A shape query the server finds too large is read again an hour
+// range at a time in halves; one it still refuses leaves those hours to the
+// steps' means, and says so. Shapes of hours another chunk reads too are
+// kept once (history.Store.Finalize).
+func (c *collector) readChunkShapes(ctx context.Context, sc chunkScope, d *chunkData) error {
+	first, last, ok := c.shapeHours.of(sc.start, sc.end)
+	if !ok {
+		return nil
+	}
+	return c.readShapes(ctx, sc, d, first, last)
+}
+
+func (c *collector) readShapes(ctx context.Context, sc chunkScope, d *chunkData, first, last int64) error {
+	m, err := c.q.queryRange(ctx, "reading cpu shapes", c.p.cpuShape(sc.gm, c.o.CPUResolution),
+		time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC(), history.ShapeSpan)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUnreachable) || ctx.Err() != nil:
+		return err
+	case (errors.Is(err, ErrTooLarge) || errors.Is(err, ErrResponseTooLarge)) && last > first:
+		h := history.ShapeSpan.Milliseconds()
+		mid := first + (last-first)/h/2*h
+		if err := c.readShapes(ctx, sc, d, first, mid); err != nil {
+			return err
+		}
+		return c.readShapes(ctx, sc, d, mid+h, last)
+	default:
+		c.skip(skipShapes, int((last-first)/history.ShapeSpan.Milliseconds())+1)
+		c.log.Debug("cpu shapes not read", "chunk", sc.ch.name(c.w), "error", err)
+		return nil
+	}
+	parts := map[podSeries]map[int64]*shapeParts{}
+	invalid := 0
+	for _, ss := range m {
+		s := seriesOf(model.LabelSet(ss.Metric), sc.cl)
+		level, ok := shapeLevel(ss.Metric[shapeLabel])
+		if !s.valid() || !ok {
+			invalid += len(ss.Values)
+			continue
+		}
+		byHour := parts[s]
+		if byHour == nil {
+			byHour = map[int64]*shapeParts{}
+			parts[s] = byHour
+		}
+		for _, sp := range ss.Values {
+			t, v := int64(sp.Timestamp), float64(sp.Value)
+			if t < first || t > last || t%history.ShapeSpan.Milliseconds() != 0 || !(v >= 0) || v > math.MaxFloat32 {
+				invalid++
+				continue
+			}
+			p := byHour[t]
+			if p == nil {
+				p = &shapeParts{sh: history.CPUShape{End: t}}
+				byHour[t] = p
+			}
+			p.sh.Q[level] = float32(v)
+			p.have |= 1 << level
+		}
+	}
+	for s, byHour := range parts {
+		for _, p := range byHour {
+			// A shape lacks a level only in a hostile or broken answer;
+			// quantiles out of order likewise.
+			if p.have != allLevels || !p.sh.Valid() {
+				invalid++
+				continue
+			}
+			d.shapes[s] = append(d.shapes[s], p.sh)
+		}
+	}
+	c.skip(skipInvalid, invalid)
+	return nil
+}
