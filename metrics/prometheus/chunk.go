@@ -33,6 +33,8 @@ type chunkData struct {
 	ooms map[podSeries][]int
 	// shapes holds the CPU shapes of the hours the chunk's samples lie in.
 	shapes map[podSeries][]history.CPUShape
+	// cpu says the chunk held CPU usage.
+	cpu bool
 	// points is the most points one usage query returned.
 	points int
 }
@@ -174,7 +176,7 @@ func (c *collector) fetchOnce(ctx context.Context, ch chunk) (*chunkData, error)
 	if err := c.readChunkUsage(ctx, sc, d); err != nil {
 		return nil, err
 	}
-	if c.o.shapes() {
+	if ch.shapes {
 		if err := c.readChunkShapes(ctx, sc, d); err != nil {
 			return nil, err
 		}
@@ -244,7 +246,7 @@ type usageQuery struct {
 // readChunkUsage reads CPU, memory and throttling at every step.
 func (c *collector) readChunkUsage(ctx context.Context, sc chunkScope, d *chunkData) error {
 	for _, q := range []usageQuery{
-		{"reading cpu usage", c.p.cpu(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v) }, false},
+		{"reading cpu usage", c.p.cpu(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v); d.cpu = true }, false},
 		{"reading memory usage", c.p.memory(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.mem.add(i, v) }, false},
 		{"reading cpu throttling", c.p.throttled(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.throttled.add(i, min(v, 1)) }, true},
 	} {

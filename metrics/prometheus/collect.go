@@ -556,8 +556,9 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 	err := c.forEach(ctx, len(groups), func(ctx context.Context, gi int) error {
 		g := &groups[gi]
 		steps := c.chunkSteps(initialSteps(g.series, c.o.MaxPoints))
+		shapes := c.o.shapes()
 		for start, index := 0, 0; start < c.w.n; index++ {
-			ch := chunk{group: g, index: index, start: start, end: min(start+steps, c.w.n)}
+			ch := chunk{group: g, index: index, start: start, end: min(start+steps, c.w.n), shapes: shapes}
 			parts, failed := c.fetch(ctx, ch)
 			for _, f := range failed {
 				if errors.Is(f.Err, ErrUnreachable) {
@@ -567,11 +568,12 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			perStep := 0
+			perStep, cpu, shaped := 0, false, false
 			mu.Lock()
 			for _, d := range parts {
 				c.load(d)
 				perStep = max(perStep, (d.points+d.c.steps()-1)/d.c.steps())
+				cpu, shaped = cpu || d.cpu, shaped || len(d.shapes) > 0
 			}
 			c.failed = append(c.failed, failed...)
 			done += ch.steps()
@@ -579,6 +581,12 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			mu.Unlock()
 			if len(parts) > 0 {
 				steps = c.chunkSteps(nextSteps(steps, perStep, c.o.MaxPoints))
+			}
+			// A chunk with CPU rates over whole hours but no shape: the
+			// group is scraped less often than the resolution, and the
+			// server need not compute rates that are not there again.
+			if shapes && cpu && !shaped && ch.hours(c) {
+				shapes = false
 			}
 			start = ch.end
 		}

@@ -150,6 +150,8 @@ type chunk struct {
 	// index orders the chunks of a group in time.
 	index      int
 	start, end int // steps [start, end)
+	// shapes says the CPU shapes are read with the chunk.
+	shapes bool
 }
 
 func (c chunk) name(w window) string {

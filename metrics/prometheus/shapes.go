@@ -45,6 +45,12 @@ func (s shapeHours) of(start, end time.Time) (first, last int64, ok bool) {
 	return first, last, first <= last
 }
 
+// hours reports whether the chunk holds whole hours whose shapes it read.
+func (ch chunk) hours(c *collector) bool {
+	_, _, ok := c.shapeHours.of(c.w.at(ch.start), c.w.at(ch.end-1))
+	return ok
+}
+
 // shapeLevel maps a level's label value to its index in ShapeLevels.
 func shapeLevel(v model.LabelValue) (int, bool) {
 	l, err := strconv.ParseFloat(string(v), 64)

@@ -17,6 +17,13 @@ func TestResultSummary(t *testing.T) {
 	}
 	assert.Equal(t, "prometheus http://p:9090: 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps, 0 workload specs from kube-state-metrics; "+
 		"16 queries, 3.9 MB received (815.0 kB on the wire), 2 retries, 1 splits; 1 chunks failed", r.Summary())
+
+	// With CPU shapes asked for: for how many they were found, or that
+	// none were.
+	r.CPUResolution, r.Shaped = time.Minute, 38
+	assert.Contains(t, r.Summary(), " at 5m steps (CPU percentiles of 1m rates for 38), 0 workload specs")
+	r.CPUResolution, r.Shaped = 2*time.Minute, 0
+	assert.Contains(t, r.Summary(), " at 5m steps (no 2m CPU rates: scraped less often?), 0 workload specs")
 }
 
 func TestStepString(t *testing.T) {

@@ -195,7 +195,7 @@ func TestIntegrationPrometheusSource(t *testing.T) {
 		assert.Equal(t, want, got, "the same plan as from the usage CSV")
 		lines := strings.Split(strings.TrimSpace(errOut), "\n")
 		require.Len(t, lines, 1, "one summary line, no progress bar off a terminal for a short run: %s", errOut)
-		assert.Contains(t, lines[0], "prometheus "+srv.URL+": 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps, 6 workload specs from kube-state-metrics;")
+		assert.Contains(t, lines[0], "prometheus "+srv.URL+": 40 pod containers, 53912 samples from 2026-11-01T00:00Z to 2026-11-14T23:55Z at 5m steps (no 1m CPU rates: scraped less often?), 6 workload specs from kube-state-metrics;")
 	})
 
 	t.Run("plan --bounded-memory", func(t *testing.T) {
