@@ -24,6 +24,8 @@ RUNS=${RUNS:-3}  # runs of rightsize plan
 GZIP=${GZIP:-1}  # one more with compressed responses
 NAIVE=${NAIVE:-1}
 BOUNDED=${BOUNDED:-1} # runs of rightsize plan --bounded-memory (sketches, a stretch at a time)
+CPURES=${CPURES:-1}   # the CPU percentiles three ways: the shapes (the runs above), the 5-minute
+                      # means (--prometheus-cpu-resolution 0), 1-minute steps (the reference)
 
 for tool in prometheus promtool curl /usr/bin/time; do
 	command -v "$tool" >/dev/null || {
@@ -35,6 +37,7 @@ mkdir -p "$OUT" bin
 go build -o bin/rightsize ./cmd/rightsize
 go build -o "$OUT/naive" ./hack/prometheus/naive
 go build -o "$OUT/genbench" ./hack/prometheus/genbench
+go build -o "$OUT/cmpplans" ./hack/prometheus/cmpplans
 
 if [ ! -d "$OUT/tsdb" ]; then
 	echo "scale-bench: building the TSDB ($CONTAINERS containers × $DAYS days at 1 minute) in $OUT/tsdb"
@@ -85,6 +88,15 @@ if [ "$BOUNDED" -gt 0 ]; then
 	for i in $(seq 1 "$BOUNDED"); do
 		measure "bounded-$i" bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json --bounded-memory
 	done
+fi
+if [ "$CPURES" = 1 ] && [ "$RUNS" -gt 0 ]; then
+	echo "scale-bench: CPU percentiles from the 5-minute means, and from 1-minute steps"
+	measure means bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json --prometheus-cpu-resolution 0
+	measure onemin bin/rightsize plan --prometheus-url "$URL" --end "$END" -o json --prometheus-step 1m --bounded-memory
+	echo "scale-bench: against the 1-minute steps' plan, the shapes':"
+	"$OUT/cmpplans" "$OUT/onemin.out" "$OUT/plan-1.out"
+	echo "scale-bench: against the 1-minute steps' plan, the 5-minute means':"
+	"$OUT/cmpplans" "$OUT/onemin.out" "$OUT/means.out"
 fi
 if [ "$GZIP" = 1 ]; then
 	echo "scale-bench: the same with gzip-compressed responses (--prometheus-compression on)"

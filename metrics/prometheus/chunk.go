@@ -511,7 +511,7 @@ const (
 	skipInvalid  = "invalid values (NaN, infinite, out of range, negative or off the step grid)"
 	skipNames    = "series with a namespace, pod, container or owner name Kubernetes does not allow"
 	skipClusters = "series with a cluster label value that is not printable or longer than 253 bytes"
-	skipShapes   = "hours of CPU shapes the server did not compute (their CPU percentiles are the steps' means')"
+	skipShapes   = "hours of CPU shapes the server did not compute (their CPU percentiles are the steps' means)"
 )
 
 // stepIndex returns a function that maps a timestamp to its step in a

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"rightsize.dev/rightsize/recommender/history"
 )
 
 // Follower reads what Collect reads a stretch of time at a time, for a
@@ -32,6 +34,10 @@ type Follower struct {
 	// tries counts the reads of the stretch starting at failedFrom.
 	tries      int
 	failedFrom time.Time
+	// noShapes is set once a whole hour read held CPU usage but no CPU
+	// shape: the server has no short-window rates, and the follower reads
+	// step by step without them.
+	noShapes bool
 }
 
 // Defaults of the Follower.
@@ -50,6 +56,12 @@ type FollowStats struct {
 	BytesReceived int64
 	// Warnings are the collections' warnings and the chunks given up.
 	Warnings []string
+}
+
+// floorHour is the start of t's hour on the shapes' grid.
+func floorHour(t time.Time) time.Time {
+	h := history.ShapeSpan.Milliseconds()
+	return time.UnixMilli(floorDiv(t.UnixMilli(), h) * h).UTC()
 }
 
 // Source names the server (without credentials), the step and the
@@ -105,6 +117,13 @@ func (f *Follower) Read(ctx context.Context, since, now time.Time, add func(*Res
 	maxRange -= maxRange % o.Step
 	since = f.Align(since)
 	last := f.Align(now.Add(-delay))
+	// With CPU shapes, whole hours are read: an hour's shape stands for
+	// its samples, so they are read together, once the hour has ended.
+	// The history then lags the store by up to an hour.
+	shapes := o.shapes() && !f.noShapes
+	if shapes {
+		last = f.Align(floorHour(last))
+	}
 	log := f.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -114,12 +133,26 @@ func (f *Follower) Read(ctx context.Context, since, now time.Time, add func(*Res
 			return since, st, err
 		}
 		end := since.Add(maxRange)
+		if h := floorHour(end); shapes && h.After(since) {
+			end = f.Align(h)
+		}
 		if end.After(last) {
 			end = last
 		}
 		co := o
 		co.End, co.History = end, end.Sub(since)
+		if !shapes {
+			co.CPUResolution = -1
+		}
 		res, err := Collect(ctx, co, nil, log)
+		if shapes && err == nil && res.Samples > 0 && res.Shaped == 0 {
+			if h := hoursWithin(newWindow(co.End, co.History, co.Step)); h.first <= h.last {
+				log.Info("no short-window CPU rates in a whole hour: following step by step, CPU percentiles of the steps' means",
+					"resolution", o.CPUResolution, "from", since, "until", end)
+				f.noShapes, shapes = true, false
+				last = f.Align(now.Add(-delay))
+			}
+		}
 		if errors.Is(err, ErrNoData) {
 			log.Debug("nothing to read", "from", since, "until", end, "reason", err)
 			since = end

@@ -31,6 +31,7 @@ func TestIntegrationFollowerReadsEachStepOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, s store) {
 		srv, csv := demoServer(t, s)
 		o := demoOptions(srv.URL, csv)
+		o.CPUResolution = -1 // step by step (TestIntegrationFollowerShapes reads hours)
 		f := &Follower{Options: o, MaxRange: 2 * time.Hour, Delay: 30 * time.Second}
 		end := f.Align(o.End) // the demo's last step
 		o.End = end

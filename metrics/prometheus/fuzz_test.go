@@ -414,7 +414,7 @@ func FuzzCollect(f *testing.F) {
 	// and a level that is none.
 	var shape strings.Builder
 	shape.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
-	for i, l := range []string{"0", "0.25", "0.5", "0.75", "0.9", "0.95", "0.98", "0.99", "1", "2"} {
+	for i, l := range append(shapeLevelStrings(time.Minute), "2") {
 		if i > 0 {
 			shape.WriteString(",")
 		}

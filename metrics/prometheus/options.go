@@ -472,8 +472,8 @@ func (o Options) Validate() error {
 	if o.Step < 0 || (o.Step > 0 && (o.Step < time.Second || o.Step%time.Second != 0)) {
 		errs = append(errs, fmt.Errorf("step %s must be a positive whole number of seconds", o.Step))
 	}
-	if o.CPUResolution > 0 && (o.CPUResolution < time.Second || o.CPUResolution%time.Second != 0) {
-		errs = append(errs, fmt.Errorf("cpu resolution %s must be a whole number of seconds", o.CPUResolution))
+	if o.CPUResolution > 0 && (o.CPUResolution < time.Second || o.CPUResolution%time.Second != 0 || history.ShapeSpan%o.CPUResolution != 0) {
+		errs = append(errs, fmt.Errorf("cpu resolution %s must be a whole number of seconds that divides an hour", o.CPUResolution))
 	}
 	if o.Step > 0 && o.History > 0 && o.Step > o.History {
 		errs = append(errs, fmt.Errorf("step %s is longer than the history %s", o.Step, o.History))

@@ -132,13 +132,13 @@ func (p promql) cpu(g []Matcher, step time.Duration) string {
 // shapeLabel tells a CPU shape's levels apart.
 const shapeLabel = "rightsize_quantile"
 
-// cpuShape is, at each hour's end, the quantiles at history.ShapeLevels
-// of the CPU rates over res windows within the hour: a subquery of the
-// rates at res steps, one millisecond shorter than the hour so that it
-// holds the hour's ShapeSpan/res windows under either range convention.
-// Each level is a series tagged with shapeLabel. VictoriaMetrics takes
-// all levels in one pass (quantiles_over_time); PromQL needs a subquery
-// per level.
+// cpuShape is, at each hour's end, the values of the CPU rates over res
+// windows within the hour at the ranks a shape holds: quantiles at
+// history.ShapeLevels of the hour's windows, of a subquery of the rates at
+// res steps, one millisecond shorter than the hour so that it holds the
+// hour's windows under either range convention. Each level is a series
+// tagged with shapeLabel. VictoriaMetrics takes all levels in one pass
+// (quantiles_over_time); PromQL needs a subquery per level.
 func (p promql) cpuShape(g []Matcher, res time.Duration) string {
 	sel := selector(p.n.CPU, p.cadvisor(g)...)
 	rates := p.counterIncrease(sel, res)
@@ -150,10 +150,7 @@ func (p promql) cpuShape(g []Matcher, res time.Duration) string {
 		rates += " and count_over_time(" + sel + counterRange(res) + ") >= 2"
 	}
 	sub := "(" + rates + ")[" + promDuration(history.ShapeSpan-time.Millisecond) + ":" + promDuration(res) + "]"
-	levels := make([]string, len(history.ShapeLevels))
-	for i, l := range history.ShapeLevels {
-		levels[i] = strconv.FormatFloat(l, 'f', -1, 64)
-	}
+	levels := shapeLevelStrings(res)
 	if p.victoria {
 		return p.byContainer(shapeLabel) + `(quantiles_over_time("` + shapeLabel + `", ` + strings.Join(levels, ", ") + ", " + sub + "))"
 	}
@@ -163,6 +160,20 @@ func (p promql) cpuShape(g []Matcher, res time.Duration) string {
 	}
 	return strings.Join(parts, " or ")
 }
+
+// shapeLevelStrings are the distinct levels of a shape at resolution res.
+func shapeLevelStrings(res time.Duration) []string {
+	var out []string
+	for _, l := range history.ShapeLevels(shapeWindows(res)) {
+		if s := strconv.FormatFloat(l, 'g', -1, 64); len(out) == 0 || out[len(out)-1] != s {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// shapeWindows is how many res windows an hour holds.
+func shapeWindows(res time.Duration) int { return int(history.ShapeSpan / res) }
 
 // memory is the working set's peak within each step.
 func (p promql) memory(g []Matcher, step time.Duration) string {

@@ -51,18 +51,21 @@ func (ch chunk) hours(c *collector) bool {
 	return ok
 }
 
-// shapeLevel maps a level's label value to its index in ShapeLevels.
-func shapeLevel(v model.LabelValue) (int, bool) {
+// shapeLevels maps a level's label value to the shape's values at that
+// level, a bit each (a small hour's levels repeat).
+func shapeLevels(v model.LabelValue, levels [history.ShapePoints]float64) uint16 {
 	l, err := strconv.ParseFloat(string(v), 64)
 	if err != nil {
-		return 0, false
+		return 0
 	}
-	for i, x := range history.ShapeLevels {
-		if x == l {
-			return i, true
+	var bits uint16
+	for i, x := range levels {
+		// The server may print a level in fewer digits.
+		if math.Abs(x-l) <= 1e-9 {
+			bits |= 1 << i
 		}
 	}
-	return 0, false
+	return bits
 }
 
 // shapeParts gathers a shape's levels as they come, one series per level.
@@ -107,10 +110,12 @@ func (c *collector) readShapes(ctx context.Context, sc chunkScope, d *chunkData,
 	}
 	parts := map[podSeries]map[int64]*shapeParts{}
 	invalid := 0
+	n := shapeWindows(c.o.CPUResolution)
+	levels := history.ShapeLevels(n)
 	for _, ss := range m {
 		s := seriesOf(model.LabelSet(ss.Metric), sc.cl)
-		level, ok := shapeLevel(ss.Metric[shapeLabel])
-		if !s.valid() || !ok {
+		bits := shapeLevels(ss.Metric[shapeLabel], levels)
+		if !s.valid() || bits == 0 {
 			invalid += len(ss.Values)
 			continue
 		}
@@ -127,11 +132,15 @@ func (c *collector) readShapes(ctx context.Context, sc chunkScope, d *chunkData,
 			}
 			p := byHour[t]
 			if p == nil {
-				p = &shapeParts{sh: history.CPUShape{End: t}}
+				p = &shapeParts{sh: history.CPUShape{End: t, N: uint16(n)}}
 				byHour[t] = p
 			}
-			p.sh.Q[level] = float32(v)
-			p.have |= 1 << level
+			for i := range history.ShapePoints {
+				if bits&(1<<i) != 0 {
+					p.sh.Q[i] = float32(v)
+				}
+			}
+			p.have |= bits
 		}
 	}
 	for s, byHour := range parts {

@@ -193,3 +193,74 @@ func TestIntegrationCPUShapes(t *testing.T) {
 		})
 	}
 }
+
+// shapesOf lists a store's CPU shapes by container and pod.
+func shapesOf(st *history.Store) map[string][]history.CPUShape {
+	out := map[string][]history.CPUShape{}
+	for _, k := range st.Containers() {
+		for _, s := range st.Series(k) {
+			if len(s.Shapes) > 0 {
+				out[k.String()+" "+s.Pod] = s.Shapes
+			}
+		}
+	}
+	return out
+}
+
+// TestIntegrationFollowerShapes follows spikyStore with CPU shapes: the
+// follower reads whole hours, after they end, and its reads give the
+// samples and shapes one collection of the same hours gives. Following
+// the demo, scraped every 5 minutes, the first whole hour without a shape
+// turns the shapes off, and the follower reads on to the last step.
+func TestIntegrationFollowerShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs a real Prometheus and VictoriaMetrics (skipped with -short)")
+	}
+	for _, s := range spikyServers {
+		t.Run(s.name, func(t *testing.T) {
+			srv := s.start(t)
+			o := Options{URL: srv.URL, Selector: `cluster="` + spikyCluster + `"`, RetryBackoff: 10 * time.Millisecond}
+			f := &Follower{Options: o, MaxRange: 2 * time.Hour, Delay: 30 * time.Second}
+			since := spikyStart.Add(10*time.Hour + 5*time.Minute)
+			got := history.NewStore()
+			var shaped []int
+			until, st, err := f.Read(context.Background(), since, spikyStart.Add(20*time.Hour+40*time.Minute), func(r *Result) {
+				addAll(got, r.Store)
+				for _, k := range r.Store.Containers() {
+					for _, s := range r.Store.Series(k) {
+						for _, sh := range s.Shapes {
+							require.True(t, got.SeriesOf(k, s.Pod).AddShape(sh))
+						}
+					}
+				}
+				shaped = append(shaped, r.Shaped)
+			})
+			require.NoError(t, err)
+			got.Finalize()
+			assert.Equal(t, spikyStart.Add(20*time.Hour), until, "the last whole hour")
+			assert.Equal(t, 5, st.Collections, "to 12:00, then two hours at a time")
+			assert.Equal(t, []int{3, 3, 3, 3, 3}, shaped, "the three pod containers then")
+
+			one := o
+			one.End, one.History = until, until.Sub(since)
+			want, err := Collect(context.Background(), one, nil, nil)
+			require.NoError(t, err)
+			requireSameSamples(t, want.Store, got)
+			assert.Equal(t, shapesOf(want.Store), shapesOf(got))
+			// The hour to 11:00 began before the first step read.
+			assert.Len(t, shapesOf(got)["spiky/Deployment/api/main api-7c9d8f6b5-a1b2c"], 9, "12:00 to 20:00")
+		})
+	}
+
+	t.Run("no rates", func(t *testing.T) {
+		srv, csv := demoServer(t, stores[0])
+		o := demoOptions(srv.URL, csv)
+		f := &Follower{Options: o, MaxRange: 2 * time.Hour, Delay: 30 * time.Second}
+		end := f.Align(o.End)
+		until, st, err := f.Read(context.Background(), end.Add(-10*time.Hour), end.Add(f.Delay), func(*Result) {})
+		require.NoError(t, err)
+		assert.Equal(t, end, until, "the last step, once no shape came")
+		assert.True(t, f.noShapes)
+		assert.Equal(t, 6, st.Collections, "to the first hour's end, then two hours at a time")
+	})
+}

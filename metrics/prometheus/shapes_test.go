@@ -22,13 +22,14 @@ import (
 func shapeMatrix(f fakeRequest, pods []string) string {
 	var parts []string
 	for _, p := range pods {
-		for _, l := range history.ShapeLevels {
+		for _, l := range shapeLevelStrings(time.Minute) {
+			x, _ := strconv.ParseFloat(l, 64)
 			var vals []string
 			for _, t := range f.steps() {
-				vals = append(vals, fmt.Sprintf(`[%d,"%g"]`, t, l/2))
+				vals = append(vals, fmt.Sprintf(`[%d,"%g"]`, t, x/2))
 			}
 			parts = append(parts, fmt.Sprintf(`{"metric":{"namespace":"shop","pod":%q,"container":"app","rightsize_quantile":%q},"values":[%s]}`,
-				p, strconv.FormatFloat(l, 'f', -1, 64), strings.Join(vals, ",")))
+				p, l, strings.Join(vals, ",")))
 		}
 	}
 	return `{"status":"success","data":{"resultType":"matrix","result":[` + strings.Join(parts, ",") + `]}}`

@@ -22,42 +22,89 @@ import (
 // ShapeSpan is the time one CPU shape covers: (End − ShapeSpan, End].
 const ShapeSpan = time.Hour
 
-// ShapePoints is how many quantiles a shape holds.
+// ShapePoints is how many values a shape holds.
 const ShapePoints = 9
 
-// ShapeLevels are the quantiles a shape holds: the body in quarters, the
-// tail where the profiles read it (p90 to p99), and both extremes.
-var ShapeLevels = [ShapePoints]float64{0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 1}
+// A shape holds, of an hour of n windows' rates, the values at ranks
+// (0 the lowest, n−1 the highest) spread over the body — the lowest, the
+// quartiles, p90 and p95 — and the three highest exactly: the tail the
+// profiles read (p98, p99) lies among an hour's highest few windows, where
+// a quantile between two of them would be a value none of them had.
+var (
+	shapeBody = [...]float64{0, 0.25, 0.5, 0.75, 0.9, 0.95}
+)
 
-// shapeMass is the share of a sample's weight each level's value takes:
-// half the mass between it and each neighbouring level. The cumulative
-// weight through level i is then midway between levels i and i+1, so that
-// the histogram's quantile at any of the levels is that level's value.
-var shapeMass = func() (m [ShapePoints]float64) {
+const shapeTop = ShapePoints - len(shapeBody)
+
+// shapeRanks are the ranks a shape of an hour of n windows holds, in
+// order (equal ones where n is small).
+func shapeRanks(n int) (r [ShapePoints]float64) {
+	top := float64(max(n, 1) - 1)
+	for i, p := range shapeBody {
+		// Below the three highest, which stay apart where they can.
+		r[i] = max(min(math.Round(p*top), top-float64(shapeTop)), 0)
+	}
+	for j := range shapeTop {
+		r[len(shapeBody)+j] = max(top-float64(shapeTop-1-j), 0)
+	}
+	for i := 1; i < ShapePoints; i++ {
+		r[i] = max(r[i], r[i-1])
+	}
+	return r
+}
+
+// ShapeLevels returns the quantile levels (PromQL's φ, rank/(n−1)) a
+// shape of an hour of n windows holds: quantile_over_time at these levels
+// gives the values at shapeRanks exactly, without interpolation.
+func ShapeLevels(n int) (l [ShapePoints]float64) {
+	r := shapeRanks(n)
+	for i := range l {
+		if n > 1 {
+			l[i] = r[i] / float64(n-1)
+		} else {
+			l[i] = 1
+		}
+	}
+	return l
+}
+
+// shapeMass returns the share of a sample's weight each of a shape's
+// values takes: the ranks from halfway to its lower neighbour to halfway
+// to its upper one (from −½ and to n−½ at the ends), over n. An hour's
+// two highest windows take 1/n each, as each of n samples would; the
+// third, the ranks down to halfway to p95.
+func shapeMass(n int) (m [ShapePoints]float64) {
+	r := shapeRanks(n)
+	nf := float64(max(n, 1))
+	lo := -0.5
 	for i := range ShapePoints {
-		lo, hi := ShapeLevels[i], ShapeLevels[i]
-		if i > 0 {
-			lo = ShapeLevels[i-1]
-		}
+		hi := nf - 0.5
 		if i+1 < ShapePoints {
-			hi = ShapeLevels[i+1]
+			hi = (r[i] + r[i+1]) / 2
 		}
-		m[i] = (hi - lo) / 2
+		m[i] = (hi - lo) / nf
+		lo = hi
 	}
 	return m
-}()
+}
 
 // CPUShape is one hour's CPU shape.
 type CPUShape struct {
 	// End is the hour's end, Unix ms.
 	End int64
-	// Q holds the quantiles at ShapeLevels, in cores.
+	// N is the number of windows of an hour at the resolution read
+	// (ShapeSpan over the window): the values are at shapeRanks(N).
+	N uint16
+	// Q holds the values at ShapeLevels(N), in cores.
 	Q [ShapePoints]float32
 }
 
 // Valid reports whether the quantiles are finite, non-negative and in
 // order, as quantiles of one set of rates are.
 func (s *CPUShape) Valid() bool {
+	if s.N < 2 {
+		return false
+	}
 	prev := float32(0)
 	for _, q := range s.Q {
 		if !(q >= prev) || q > math.MaxFloat32 {
@@ -76,8 +123,9 @@ func (s *CPUShape) covers(t int64) bool {
 
 // addTo spreads a sample's weight w at tm over the shape's points.
 func (s *CPUShape) addTo(h *sketch.Histogram, w float64, tm time.Time) {
+	m := shapeMass(int(s.N))
 	for i, q := range s.Q {
-		h.Add(float64(q), w*shapeMass[i], tm)
+		h.Add(float64(q), w*m[i], tm)
 	}
 }
 
@@ -131,5 +179,5 @@ func (s *Series) ShapeAt(t int64) *CPUShape {
 // ShapeTolerance is how far a percentile of the CPU histogram fed with
 // shapes may be from the same percentile of the short-window rates
 // themselves, relative: the histogram's bucket width (5 %) and the
-// shape's coarseness between its levels.
+// shape's coarseness between its ranks.
 const ShapeTolerance = 0.10

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"rightsize.dev/rightsize/recommender/sketch"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -25,8 +26,8 @@ func rankQuantile(values []float64, phi float64) float64 {
 
 // shapeOf is the CPUShape of an hour's rates.
 func shapeOf(end time.Time, rates []float64) CPUShape {
-	sh := CPUShape{End: end.UnixMilli()}
-	for i, l := range ShapeLevels {
+	sh := CPUShape{End: end.UnixMilli(), N: uint16(len(rates))}
+	for i, l := range ShapeLevels(len(rates)) {
 		sh.Q[i] = float32(rankQuantile(rates, l))
 	}
 	return sh
@@ -119,13 +120,42 @@ func TestAccumulatorShapesMatchSummarize(t *testing.T) {
 	}
 }
 
-func TestShapeMassSumsToOne(t *testing.T) {
-	var sum float64
-	for _, m := range shapeMass {
-		assert.Positive(t, m)
-		sum += m
+// TestShapeLevels: for any hour's number of windows, the levels are in
+// order within [0, 1], the masses are not negative and sum to one; from
+// 12 windows on the three highest windows are held exactly, the two
+// highest with 1/n each, and quantile_over_time's interpolation at the
+// levels lands on ranks.
+func TestShapeLevels(t *testing.T) {
+	for _, n := range []int{2, 3, 5, 12, 30, 60, 120, 240, 3600} {
+		levels, mass := ShapeLevels(n), shapeMass(n)
+		var sum float64
+		for i := range ShapePoints {
+			assert.GreaterOrEqual(t, mass[i], 0.0, "n %d", n)
+			sum += mass[i]
+			assert.True(t, levels[i] >= 0 && levels[i] <= 1, "n %d: level %v", n, levels[i])
+			if i > 0 {
+				assert.GreaterOrEqual(t, levels[i], levels[i-1], "n %d", n)
+			}
+		}
+		assert.InDelta(t, 1, sum, 1e-12, "n %d", n)
+		if n < 12 {
+			continue
+		}
+		values := make([]float64, n)
+		for i := range values {
+			values[i] = float64(i * i) // convex: interpolation would show
+		}
+		ranks := shapeRanks(n)
+		for i, l := range levels {
+			r := ranks[i]
+			assert.InEpsilon(t, max(r*r, 1e-300), max(rankQuantile(values, l), 1e-300), 1e-9, "n %d level %v", n, l)
+		}
+		for i := ShapePoints - 2; i < ShapePoints; i++ {
+			assert.InDelta(t, 1/float64(n), mass[i], 1e-12, "n %d: the highest windows", n)
+		}
+		assert.Equal(t, float64(n-3), ranks[ShapePoints-3], "n %d: the third highest", n)
 	}
-	assert.InDelta(t, 1, sum, 1e-12)
+	assert.Equal(t, [ShapePoints]float64{0, 15, 30, 44, 53, 56, 57, 58, 59}, shapeRanks(60))
 }
 
 func TestCPUShapeValid(t *testing.T) {
@@ -151,7 +181,7 @@ func TestCPUShapeValid(t *testing.T) {
 		{"out of order", unordered, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sh := CPUShape{End: 3_600_000, Q: tc.q}
+			sh := CPUShape{End: 3_600_000, N: 60, Q: tc.q}
 			assert.Equal(t, tc.want, sh.Valid())
 			var s Series
 			assert.Equal(t, tc.want, s.AddShape(sh))
@@ -166,7 +196,7 @@ func TestShapeAt(t *testing.T) {
 	h := ShapeSpan.Milliseconds()
 	st.Add(shapeKey, workload.Sample{Time: time.UnixMilli(h), Pod: "p", CPU: 1, HasCPU: true})
 	ser := st.SeriesOf(shapeKey, "p")
-	for _, sh := range []CPUShape{{End: 3 * h, Q: [ShapePoints]float32{8: 3}}, {End: h, Q: [ShapePoints]float32{8: 1}}, {End: 3 * h, Q: [ShapePoints]float32{8: 9}}} {
+	for _, sh := range []CPUShape{{End: 3 * h, N: 60, Q: [ShapePoints]float32{8: 3}}, {End: h, N: 60, Q: [ShapePoints]float32{8: 1}}, {End: 3 * h, N: 60, Q: [ShapePoints]float32{8: 9}}} {
 		require.True(t, ser.AddShape(sh))
 	}
 	st.Finalize()
@@ -191,5 +221,61 @@ func TestShapeAt(t *testing.T) {
 		}
 		require.NotNil(t, sh, "t %d", tc.t)
 		assert.Equal(t, tc.want, sh.Q[8], "t %d", tc.t)
+	}
+}
+
+// TestShapeToleranceOnShapesOfUsage feeds one CPU histogram four days of
+// one-minute rates and another their hourly shapes (each hour weighing as
+// its twelve five-minute samples would), for usage of four shapes: idle
+// with bursts of several times, a daily cycle with noise, a heavy-tailed
+// one, and a steady one with rare spikes. Every percentile from p50 to
+// p99 is within ShapeTolerance.
+func TestShapeToleranceOnShapesOfUsage(t *testing.T) {
+	o := DefaultOptions()
+	for _, tc := range []struct {
+		name string
+		cpu  func(r *rand.Rand, day float64) float64
+	}{
+		{"bursts", func(r *rand.Rand, day float64) float64 {
+			v := 0.05 + 0.02*math.Sin(2*math.Pi*day) + 0.005*r.NormFloat64()
+			if r.Float64() < 0.08 {
+				v += 0.3 + 0.2*r.Float64()
+			}
+			return v
+		}},
+		{"daily cycle", func(r *rand.Rand, day float64) float64 {
+			return (0.2 + 0.2*math.Sin(2*math.Pi*day)) * math.Exp(0.25*r.NormFloat64())
+		}},
+		{"heavy tail", func(r *rand.Rand, day float64) float64 {
+			return (0.2 + 0.1*math.Sin(2*math.Pi*day)) * math.Exp(0.7*r.NormFloat64())
+		}},
+		{"rare spikes", func(r *rand.Rand, _ float64) float64 {
+			v := 0.1 * math.Exp(0.1*r.NormFloat64())
+			if r.Float64() < 0.02 {
+				v *= 3 + 3*r.Float64()
+			}
+			return v
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, 4))
+			raw, shaped := sketch.MustNew(o.CPU), sketch.MustNew(o.CPU)
+			var hour []float64
+			for m := 1; m <= 4*24*60; m++ {
+				at := accT0.Add(time.Duration(m) * time.Minute)
+				v := max(tc.cpu(r, float64(m)/1440), 0)
+				raw.Add(v, 1, at)
+				if hour = append(hour, v); len(hour) == 60 {
+					sh := shapeOf(at, hour)
+					sh.addTo(shaped, 12, at)
+					hour = hour[:0]
+				}
+			}
+			for _, q := range []float64{0.5, 0.75, 0.9, 0.95, 0.98, 0.99} {
+				w, g := raw.Quantile(q), shaped.Quantile(q)
+				t.Logf("p%v: %.4f from the rates, %.4f from the shapes (%+.1f %%)", q*100, w, g, 100*(g/w-1))
+				assert.InEpsilon(t, w, g, ShapeTolerance, "p%v", q*100)
+			}
+		})
 	}
 }
