@@ -26,6 +26,7 @@ func TestOptionsFromFlags(t *testing.T) {
 		"--prometheus-retries", "0",
 		"--prometheus-step", "1m",
 		"--prometheus-max-response-size", "64Mi",
+		"--prometheus-cpu-resolution", "0",
 	}))
 	require.NoError(t, p.Validate())
 	o, err := p.Options()
@@ -40,6 +41,7 @@ func TestOptionsFromFlags(t *testing.T) {
 	assert.Equal(t, -1, o.Retries, "0 on the command line is no retry")
 	assert.Equal(t, time.Minute, o.Step)
 	assert.Equal(t, 64*workload.MiB, o.MaxResponseSize)
+	assert.Equal(t, time.Duration(-1), o.CPUResolution, "0 on the command line is no CPU shapes")
 
 	// The default leaves the limit to the collector, which derives it
 	// from the points per response.
@@ -50,5 +52,6 @@ func TestOptionsFromFlags(t *testing.T) {
 	o, err = d.Options()
 	require.NoError(t, err)
 	assert.Zero(t, o.MaxResponseSize)
+	assert.Equal(t, DefaultCPUResolution, o.CPUResolution)
 	assert.Equal(t, "auto", fs.Lookup("prometheus-max-response-size").DefValue)
 }

@@ -23,6 +23,10 @@ func TestOptionsValidate(t *testing.T) {
 		{"query in the URL", Options{URL: "http://prometheus:9090/?dedup=true"}, []string{"use the params option"}},
 		{"step not whole seconds", Options{URL: "http://p", Step: 1500 * time.Millisecond}, []string{"whole number of seconds"}},
 		{"step longer than history", Options{URL: "http://p", Step: 2 * time.Hour, History: time.Hour}, []string{"longer than the history"}},
+		{"cpu resolution of 2 minutes", Options{URL: "http://p", CPUResolution: 2 * time.Minute}, nil},
+		{"no cpu shapes", Options{URL: "http://p", CPUResolution: -1}, nil},
+		{"cpu resolution not dividing an hour", Options{URL: "http://p", CPUResolution: 7 * time.Minute}, []string{"cpu resolution 7m0s must be a whole number of seconds that divides an hour"}},
+		{"cpu resolution not whole seconds", Options{URL: "http://p", CPUResolution: 1500 * time.Millisecond}, []string{"cpu resolution 1.5s"}},
 		{"token and basic auth", Options{URL: "http://p", BearerToken: "t", Username: "u"}, []string{"exclude each other"}},
 		{"password without user", Options{URL: "http://p", PasswordFile: "/x"}, []string{"a password needs a username"}},
 		{"cert without key", Options{URL: "http://p", CertFile: "/c"}, []string{"both a certificate file and a key file"}},
@@ -153,4 +157,24 @@ func TestParseHeaderAndParam(t *testing.T) {
 	err := Options{URL: "http://p", Headers: http.Header{"X-Scope-Orgid": {"a\nb"}}}.Validate()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `header "X-Scope-Orgid": the value holds a control character`)
+}
+
+// TestOptionsShapes: shapes are read where the rates' window is shorter
+// than a step and a step no longer than an hour.
+func TestOptionsShapes(t *testing.T) {
+	for _, tc := range []struct {
+		step, res time.Duration
+		want      bool
+	}{
+		{5 * time.Minute, time.Minute, true},
+		{5 * time.Minute, 0, true}, // the default, 1m
+		{5 * time.Minute, -1, false},
+		{time.Minute, 0, false}, // the steps are as fine already
+		{time.Hour, 2 * time.Minute, true},
+		{2 * time.Hour, time.Minute, false},
+		{5 * time.Minute, 5 * time.Minute, false},
+	} {
+		o := Options{URL: "http://p", Step: tc.step, CPUResolution: tc.res}.withDefaults()
+		assert.Equal(t, tc.want, o.shapes(), "step %s, resolution %s", tc.step, tc.res)
+	}
 }
