@@ -312,21 +312,17 @@ func laterSamples(ends []int, i int) bool {
 // addCPUSamples is addCPU's histogram part for samples [from, to).
 func addCPUSamples(h *sketch.Histogram, ser *Series, from, to int, weight float64) {
 	times := ser.Time[from:to]
-	if len(ser.Shapes) > 0 {
-		for i, v := range ser.CPU[from:to] {
-			if math.IsNaN(v) {
-				continue
-			}
-			if sh := ser.ShapeAt(times[i]); sh != nil {
-				sh.addTo(h, weight, time.UnixMilli(times[i]))
-			} else {
-				h.Add(v, weight, time.UnixMilli(times[i]))
-			}
-		}
-		return
+	var shapes shapeCursor
+	if len(ser.Shapes) > 0 && to > from {
+		shapes.shapes = ser.Shapes[ser.shapeIndex(times[0]):]
 	}
 	for i, v := range ser.CPU[from:to] {
-		if !math.IsNaN(v) {
+		if math.IsNaN(v) {
+			continue
+		}
+		if sh := shapes.at(times[i]); sh != nil {
+			sh.addTo(h, weight, time.UnixMilli(times[i]))
+		} else {
 			h.Add(v, weight, time.UnixMilli(times[i]))
 		}
 	}

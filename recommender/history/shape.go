@@ -158,9 +158,38 @@ func (s *Series) sortShapes() {
 	s.Shapes = slices.CompactFunc(s.Shapes, func(a, b CPUShape) bool { return a.End == b.End })
 }
 
+// shapeCursor finds the shapes of samples in time order.
+type shapeCursor struct {
+	shapes []CPUShape
+}
+
+// at returns the shape whose hour holds t (Unix ms), nil where none does;
+// t must not go back.
+func (c *shapeCursor) at(t int64) *CPUShape {
+	if len(c.shapes) == 0 {
+		return nil
+	}
+	for len(c.shapes) > 0 && c.shapes[0].End < t {
+		c.shapes = c.shapes[1:]
+	}
+	if len(c.shapes) > 0 && c.shapes[0].covers(t) {
+		return &c.shapes[0]
+	}
+	return nil
+}
+
 // ShapeAt returns the shape whose hour holds t (Unix ms), nil where none
 // does. The shapes must be sorted (Finalize).
 func (s *Series) ShapeAt(t int64) *CPUShape {
+	if i := s.shapeIndex(t); i < len(s.Shapes) && s.Shapes[i].covers(t) {
+		return &s.Shapes[i]
+	}
+	return nil
+}
+
+// shapeIndex is the index of the first shape whose hour ends at t or
+// later.
+func (s *Series) shapeIndex(t int64) int {
 	i, _ := slices.BinarySearchFunc(s.Shapes, t, func(sh CPUShape, t int64) int {
 		switch {
 		case sh.End < t:
@@ -170,10 +199,7 @@ func (s *Series) ShapeAt(t int64) *CPUShape {
 		}
 		return 0
 	})
-	if i < len(s.Shapes) && s.Shapes[i].covers(t) {
-		return &s.Shapes[i]
-	}
-	return nil
+	return i
 }
 
 // ShapeTolerance is how far a percentile of the CPU histogram fed with

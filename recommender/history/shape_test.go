@@ -279,3 +279,22 @@ func TestShapeToleranceOnShapesOfUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestIncrementalShapes: the backtest's incremental summaries put shaped
+// samples into the histogram as Summarize does, at any decision time.
+func TestIncrementalShapes(t *testing.T) {
+	o := DefaultOptions()
+	_, _, shaped, end := spikyStores(t, shapeKey, []string{"p1", "p2"}, 3)
+	series := shaped.Series(shapeKey)
+	inc, err := NewFollower(shapeKey, series).Incremental(o)
+	require.NoError(t, err)
+	for until := accT0.Add(7*time.Hour + 20*time.Minute); !until.After(end); until = until.Add(11 * time.Hour) {
+		want, err := Summarize(shapeKey, series, nil, until, o)
+		require.NoError(t, err)
+		got := inc.SummarizeCPU(until)
+		for _, q := range []float64{0.5, 0.9, 0.98, 0.99} {
+			assert.Equal(t, want.CPU.Quantile(q), got.CPU.Quantile(q), "until %s, p%v", until, q*100)
+		}
+		assert.InEpsilon(t, want.CPU.TotalWeight(), got.CPU.TotalWeight(), 1e-9, "until %s", until)
+	}
+}

@@ -404,14 +404,11 @@ func (z *summarizer) addPod(ser *Series, end int) {
 func (z *summarizer) addCPU(ser *Series, end int) {
 	h, w, weight := z.s.CPU, &z.s.CPUWindow, z.o.CPUSampleWeight
 	w.reserve(ser, end, z.windowStart)
-	if len(ser.Shapes) > 0 {
-		z.addShapedCPU(ser, end)
-		return
-	}
 	// Locals, not fields: the loop calls out, and fields would be reloaded.
 	cpuStart, windowStart := z.cpuStart, z.windowStart
 	n, first := 0, z.cpuFirst
 	times := ser.Time[:end]
+	shapes := shapeCursor{shapes: ser.Shapes}
 	for i, v := range ser.CPU[:end] {
 		if math.IsNaN(v) {
 			continue
@@ -420,40 +417,13 @@ func (z *summarizer) addCPU(ser *Series, end int) {
 		first = min(first, t)
 		n++
 		if t >= cpuStart {
-			h.Add(v, weight, time.UnixMilli(t))
-		}
-		if t >= windowStart {
-			w.add(v, t)
-		}
-	}
-	z.s.CPUSamples += n
-	z.cpuFirst = first
-}
-
-// addShapedCPU is addCPU for a series with CPU shapes.
-func (z *summarizer) addShapedCPU(ser *Series, end int) {
-	h, w, weight := z.s.CPU, &z.s.CPUWindow, z.o.CPUSampleWeight
-	shapes, k := ser.Shapes, 0
-	n, first := 0, z.cpuFirst
-	times := ser.Time[:end]
-	for i, v := range ser.CPU[:end] {
-		if math.IsNaN(v) {
-			continue
-		}
-		t := times[i]
-		first = min(first, t)
-		n++
-		if t >= z.cpuStart {
-			for k < len(shapes) && shapes[k].End < t {
-				k++
-			}
-			if k < len(shapes) && shapes[k].covers(t) {
-				shapes[k].addTo(h, weight, time.UnixMilli(t))
+			if sh := shapes.at(t); sh != nil {
+				sh.addTo(h, weight, time.UnixMilli(t))
 			} else {
 				h.Add(v, weight, time.UnixMilli(t))
 			}
 		}
-		if t >= z.windowStart {
+		if t >= windowStart {
 			w.add(v, t)
 		}
 	}
