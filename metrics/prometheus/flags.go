@@ -83,6 +83,16 @@ func (p *Flags) AddClusterFlag(fs *pflag.FlagSet) {
 	fs.StringVar(&p.ClusterLabel, "prometheus-cluster-label", "", "the label that tells clusters apart in a store holding several (Thanos, Mimir, VictoriaMetrics), e.g. cluster: every query keeps it, and each workload is read in its cluster and named NAMESPACE/KIND/NAME@CLUSTER")
 }
 
+// MeansByDefault turns the CPU shapes off unless
+// --prometheus-cpu-resolution was given: for a command that scores
+// recommendations against the samples it reads (backtest), which are the
+// steps' means.
+func (p *Flags) MeansByDefault() {
+	if p.fs == nil || !p.fs.Changed("prometheus-cpu-resolution") {
+		p.CPUResolution = 0
+	}
+}
+
 // Enabled tells whether --prometheus-url was given.
 func (p *Flags) Enabled() bool { return p.URL != "" }
 

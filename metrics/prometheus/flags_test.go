@@ -55,3 +55,24 @@ func TestOptionsFromFlags(t *testing.T) {
 	assert.Equal(t, DefaultCPUResolution, o.CPUResolution)
 	assert.Equal(t, "auto", fs.Lookup("prometheus-max-response-size").DefValue)
 }
+
+// TestFlagsMeansByDefault: backtest reads the means unless the CPU
+// resolution is given.
+func TestFlagsMeansByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, -1},
+		{[]string{"--prometheus-cpu-resolution", "2m"}, 2 * time.Minute},
+	} {
+		var p Flags
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+		p.AddFlags(fs)
+		require.NoError(t, fs.Parse(append([]string{"--prometheus-url", "http://p"}, tc.args...)))
+		p.MeansByDefault()
+		o, err := p.Options()
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, o.CPUResolution, "%q", tc.args)
+	}
+}

@@ -148,6 +148,9 @@ func (o *BacktestOptions) Validate() error {
 	if err := o.Flags.Validate(); err != nil {
 		return err
 	}
+	// The figures score against the samples read, the steps' means: the
+	// recommendations are read at the same resolution.
+	o.Prometheus.MeansByDefault()
 	if o.HPAFile != "" && !o.HPA {
 		return errors.New("--hpa-file needs --hpa")
 	}
