@@ -401,11 +401,10 @@ func churnedPods(d *chunkData, seen map[podSeries][]int) []string {
 // varied, differ from the grid's, or restarts mark the pod for refinement.
 func (c *collector) readChurnedSettings(ctx context.Context, sc chunkScope, d *chunkData, pods []string, r refinement) error {
 	span := time.Duration(sc.ch.steps()) * sc.step
-	for len(pods) > 0 {
-		part := pods[:min(len(pods), c.o.MaxSeries)]
-		pods = pods[len(part):]
+	// The query lists the pods eight times: a third of the budget.
+	for _, part := range cutListBytes(pods, c.o.MaxSeries, maxListBytes/3) {
 		vec, err := c.q.query(ctx, "reading requests, limits and restarts of pods that came or went",
-			c.p.settingsWithin(append(slices.Clone(sc.gk), anyOf(sc.kl.pod, part)), span-time.Millisecond), sc.end)
+			c.p.settingsWithin(withList(sc.gk, sc.kl.pod, part), span-time.Millisecond), sc.end)
 		if err != nil {
 			return err
 		}
@@ -448,19 +447,21 @@ func (c *collector) readSettingChanges(ctx context.Context, sc chunkScope, d *ch
 		}
 	}
 	n := c.o.Names
-	pm := append(slices.Clone(sc.gk), anyOf(sc.kl.pod, slices.Sorted(maps.Keys(pods))))
-	for _, q := range []struct {
-		what, setting string
-		names         []string
-	}{
-		{"reading changes of requests", setRequests, []string{n.Requests, n.InitRequests}},
-		{"reading changes of limits", setLimits, []string{n.Limits, n.InitLimits}},
-	} {
-		m, err := c.q.queryRange(ctx, q.what, c.p.settingsChanges(pm, sc.step, sc.start, q.names...), sc.start, sc.end, sc.step)
-		if err != nil {
-			return err
+	for _, part := range cutList(slices.Sorted(maps.Keys(pods)), c.o.MaxSeries) {
+		pm := withList(sc.gk, sc.kl.pod, part)
+		for _, q := range []struct {
+			what, setting string
+			names         []string
+		}{
+			{"reading changes of requests", setRequests, []string{n.Requests, n.InitRequests}},
+			{"reading changes of limits", setLimits, []string{n.Limits, n.InitLimits}},
+		} {
+			m, err := c.q.queryRange(ctx, q.what, c.p.settingsChanges(pm, sc.step, sc.start, q.names...), sc.start, sc.end, sc.step)
+			if err != nil {
+				return err
+			}
+			c.skip(skipInvalid, d.addSettingChanges(m, q.setting, sc))
 		}
-		c.skip(skipInvalid, d.addSettingChanges(m, q.setting, sc))
 	}
 	return nil
 }
@@ -491,16 +492,17 @@ func (c *collector) readOOMKills(ctx context.Context, sc chunkScope, d *chunkDat
 	if len(pods) == 0 {
 		return nil
 	}
-	pm := append(slices.Clone(sc.gk), anyOf(sc.kl.pod, slices.Sorted(maps.Keys(pods))))
-	m, err := c.q.queryRange(ctx, "reading OOM kills", c.p.ooms(pm, sc.step), sc.start, sc.end, sc.step)
-	if err != nil {
-		return err
-	}
-	for _, ss := range m {
-		s := seriesOf(model.LabelSet(ss.Metric), sc.kl)
-		for _, sp := range ss.Values {
-			if i, ok := sc.atStep(sp.Timestamp); ok && s.valid() {
-				d.ooms[s] = append(d.ooms[s], i)
+	for _, part := range cutList(slices.Sorted(maps.Keys(pods)), c.o.MaxSeries) {
+		m, err := c.q.queryRange(ctx, "reading OOM kills", c.p.ooms(withList(sc.gk, sc.kl.pod, part), sc.step), sc.start, sc.end, sc.step)
+		if err != nil {
+			return err
+		}
+		for _, ss := range m {
+			s := seriesOf(model.LabelSet(ss.Metric), sc.kl)
+			for _, sp := range ss.Values {
+				if i, ok := sc.atStep(sp.Timestamp); ok && s.valid() {
+					d.ooms[s] = append(d.ooms[s], i)
+				}
 			}
 		}
 	}

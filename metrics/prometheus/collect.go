@@ -507,9 +507,7 @@ func (c *collector) readOwners(ctx context.Context, groups []group) (map[int]boo
 // number of names per query.
 func (c *collector) ownersOf(ctx context.Context, what, metric, label string, g []Matcher, names []string, span time.Duration) (model.Vector, error) {
 	var out model.Vector
-	for len(names) > 0 {
-		part := names[:min(len(names), c.o.MaxSeries)]
-		names = names[len(part):]
+	for _, part := range cutList(names, c.o.MaxSeries) {
 		vec, err := c.lastOver(ctx, what, func(r time.Duration) string { return c.p.owners(metric, label, g, part, r) }, c.w.last(), span)
 		if err != nil {
 			return nil, err

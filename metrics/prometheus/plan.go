@@ -59,6 +59,9 @@ type group struct {
 	// query.
 	pods   []string
 	series int
+	// bytes is what the namespaces, or the pods where listed, add to a
+	// matcher (maxListBytes).
+	bytes int
 }
 
 // String names the group in messages. The names come from the server;
@@ -93,7 +96,8 @@ func (g group) matchers(l labelNames) []Matcher {
 
 // groupSeries packs namespaces into groups of at most maxSeries pod
 // containers; a larger namespace is cut into lists of whole pods, in name
-// order so that a workload's pods mostly stay together.
+// order so that a workload's pods mostly stay together. Neither list is
+// longer than maxListBytes as a matcher lists it.
 func groupSeries(all []podSeries, maxSeries int) []group {
 	byNS := map[string]map[string]int{} // namespace → pod → containers
 	for _, s := range all {
@@ -120,16 +124,17 @@ func groupSeries(all []podSeries, maxSeries int) []group {
 			total += c
 		}
 		if total <= maxSeries {
-			if cur.series+total > maxSeries {
+			if cur.series+total > maxSeries || cur.bytes+listBytes(ns) > maxListBytes {
 				flush()
 			}
 			cur.namespaces = append(cur.namespaces, ns)
 			cur.series += total
+			cur.bytes += listBytes(ns)
 			continue
 		}
 		flush()
 		for _, pod := range sortedKeys(pods) {
-			if cur.series > 0 && cur.series+pods[pod] > maxSeries {
+			if cur.series > 0 && (cur.series+pods[pod] > maxSeries || cur.bytes+listBytes(pod) > maxListBytes) {
 				flush()
 			}
 			if len(cur.namespaces) == 0 {
@@ -137,6 +142,7 @@ func groupSeries(all []podSeries, maxSeries int) []group {
 			}
 			cur.pods = append(cur.pods, pod)
 			cur.series += pods[pod]
+			cur.bytes += listBytes(pod)
 		}
 		flush()
 	}

@@ -138,8 +138,9 @@ const shapeLabel = "rightsize_quantile"
 // res steps, one millisecond shorter than the hour so that it holds the
 // hour's windows under either range convention. Each level is a series
 // tagged with shapeLabel. VictoriaMetrics takes all levels in one pass
-// (quantiles_over_time); PromQL needs a subquery per level.
-func (p promql) cpuShape(g []Matcher, res time.Duration) string {
+// (quantiles_over_time); PromQL needs a subquery per level, joined with
+// "or" into as few queries as stay short enough.
+func (p promql) cpuShape(g []Matcher, res time.Duration) []string {
 	sel := selector(p.n.CPU, p.cadvisor(g)...)
 	rates := p.counterIncrease(sel, res)
 	if p.victoria {
@@ -152,14 +153,24 @@ func (p promql) cpuShape(g []Matcher, res time.Duration) string {
 	sub := "(" + rates + ")[" + promDuration(history.ShapeSpan-time.Millisecond) + ":" + promDuration(res) + "]"
 	levels := shapeLevelStrings(res)
 	if p.victoria {
-		return p.byContainer(shapeLabel) + `(quantiles_over_time("` + shapeLabel + `", ` + strings.Join(levels, ", ") + ", " + sub + "))"
+		return []string{p.byContainer(shapeLabel) + `(quantiles_over_time("` + shapeLabel + `", ` + strings.Join(levels, ", ") + ", " + sub + "))"}
 	}
-	parts := make([]string, len(levels))
-	for i, l := range levels {
-		parts[i] = `label_replace(` + p.byContainer() + "(quantile_over_time(" + l + ", " + sub + `)), "` + shapeLabel + `", "` + l + `", "", "")`
+	// As few queries as keep each within maxQueryBytes.
+	var out []string
+	for _, l := range levels {
+		part := `label_replace(` + p.byContainer() + "(quantile_over_time(" + l + ", " + sub + `)), "` + shapeLabel + `", "` + l + `", "", "")`
+		if n := len(out); n > 0 && len(out[n-1])+len(part)+4 <= maxQueryBytes {
+			out[n-1] += " or " + part
+		} else {
+			out = append(out, part)
+		}
 	}
-	return strings.Join(parts, " or ")
+	return out
 }
+
+// maxQueryBytes bounds a query that repeats a selector as often as it
+// likes: VictoriaMetrics refuses queries over 16 KB by default.
+const maxQueryBytes = 12 << 10
 
 // shapeLevelStrings are the distinct levels of a shape at resolution res.
 func shapeLevelStrings(res time.Duration) []string {

@@ -118,6 +118,49 @@ func selector(metric string, ms ...Matcher) string {
 	return b.String()
 }
 
+// maxListBytes bounds the names one matcher lists. VictoriaMetrics refuses
+// a query longer than 16 KB (-search.maxQueryLen, 16384 by default), and
+// the longest queries repeat their selector, a group's namespaces and a
+// list of its pods, four times.
+const maxListBytes = 3000
+
+// listBytes is what a name adds to a matcher listing it.
+func listBytes(name string) int { return len(regexp.QuoteMeta(name)) + 1 }
+
+// cutList cuts names into parts of at most maxN names and maxListBytes
+// bytes as a matcher lists them; a name longer than that is a part alone.
+func cutList(names []string, maxN int) [][]string { return cutListBytes(names, maxN, maxListBytes) }
+
+// cutListBytes is cutList with a budget of maxBytes.
+func cutListBytes(names []string, maxN, maxBytes int) [][]string {
+	var out [][]string
+	start, bytes := 0, 0
+	for i, n := range names {
+		b := listBytes(n)
+		if i > start && (i-start >= maxN || bytes+b > maxBytes) {
+			out = append(out, names[start:i])
+			start, bytes = i, 0
+		}
+		bytes += b
+	}
+	if start < len(names) {
+		out = append(out, names[start:])
+	}
+	return out
+}
+
+// withList returns ms with the matcher on label replaced by one listing
+// names: a part of a group's pods stands for the group's own list.
+func withList(ms []Matcher, label string, names []string) []Matcher {
+	out := make([]Matcher, 0, len(ms)+1)
+	for _, m := range ms {
+		if m.Name != label {
+			out = append(out, m)
+		}
+	}
+	return append(out, anyOf(label, names))
+}
+
 // anyOf returns a matcher for label name equal to one of values: = for one,
 // an anchored alternation of quoted literals for more.
 func anyOf(name string, values []string) Matcher {

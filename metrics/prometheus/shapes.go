@@ -90,8 +90,16 @@ func (c *collector) readChunkShapes(ctx context.Context, sc chunkScope, d *chunk
 }
 
 func (c *collector) readShapes(ctx context.Context, sc chunkScope, d *chunkData, first, last int64) error {
-	m, err := c.q.queryRange(ctx, "reading cpu shapes", c.p.cpuShape(sc.gm, c.o.CPUResolution),
-		time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC(), history.ShapeSpan)
+	var m model.Matrix
+	var err error
+	for _, q := range c.p.cpuShape(sc.gm, c.o.CPUResolution) {
+		var part model.Matrix
+		part, err = c.q.queryRange(ctx, "reading cpu shapes", q, time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC(), history.ShapeSpan)
+		if err != nil {
+			break
+		}
+		m = append(m, part...)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrUnreachable) || ctx.Err() != nil:

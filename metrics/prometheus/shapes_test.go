@@ -93,3 +93,32 @@ func TestCollectShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestQueriesFitVictoriaMetricsLimit collects a namespace of 600 pods
+// with long names, read in lists of pods, whose one list would make a
+// query of some 35 KB: every query stays within VictoriaMetrics' default
+// -search.maxQueryLen (16 KB) on either engine's forms, and every pod is
+// read.
+func TestQueriesFitVictoriaMetricsLimit(t *testing.T) {
+	var pods []string
+	for i := range 600 {
+		pods = append(pods, fmt.Sprintf("checkout-frontend-with-a-rather-long-name-5d8f9c7b6-%05d", i))
+	}
+	for _, victoria := range []bool{false, true} {
+		longest, which := 0, ""
+		srv := fakeProm(t, pods, func(w http.ResponseWriter, f fakeRequest) bool {
+			if victoria {
+				w.Header().Set("X-Server-Hostname", "vmselect-0")
+			}
+			if q := f.form.Get("query"); len(q) > longest {
+				longest, which = len(q), q
+			}
+			return false
+		})
+		res, err := Collect(context.Background(), fakeOptions(srv.URL), nil, nil)
+		require.NoError(t, err)
+		assert.Equal(t, len(pods), res.Series)
+		assert.LessOrEqual(t, longest, 16384, "victoria %v", victoria)
+		t.Logf("victoria %v: longest query %d bytes, %d queries: %.120s", victoria, longest, res.Queries, which)
+	}
+}

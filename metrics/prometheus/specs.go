@@ -163,27 +163,29 @@ func (c *collector) queryTemplates(ctx context.Context, g group, live map[nsName
 		return nil, nil
 	}
 	n := c.o.Names
-	gm := []Matcher{anyOf(n.KSMNamespaceLabel, g.namespaces), anyOf(n.KSMPodLabel, uniqueSorted(pods))}
 	a := &templateAnswers{}
-	for _, q := range []struct {
-		what, expr string
-		answer     *model.Vector
-	}{
-		{"reading containers of " + g.String(), c.p.containers(gm), &a.containers},
-		{"reading init containers of " + g.String(), c.p.initContainers(gm), &a.initContainers},
-		{"reading current requests of " + g.String(), c.p.settingsAt(gm, n.Requests, n.InitRequests), &a.requests},
-		{"reading current limits of " + g.String(), c.p.settingsAt(gm, n.Limits, n.InitLimits), &a.limits},
-		{"reading pod creation times of " + g.String(), c.p.podCreated(gm), &a.created},
-	} {
-		v, err := c.q.query(ctx, q.what, q.expr, c.w.last())
-		if err != nil {
-			if errors.Is(err, ErrUnreachable) {
-				return nil, err
+	for _, part := range cutList(uniqueSorted(pods), c.o.MaxSeries) {
+		gm := []Matcher{anyOf(n.KSMNamespaceLabel, g.namespaces), anyOf(n.KSMPodLabel, part)}
+		for _, q := range []struct {
+			what, expr string
+			answer     *model.Vector
+		}{
+			{"reading containers of " + g.String(), c.p.containers(gm), &a.containers},
+			{"reading init containers of " + g.String(), c.p.initContainers(gm), &a.initContainers},
+			{"reading current requests of " + g.String(), c.p.settingsAt(gm, n.Requests, n.InitRequests), &a.requests},
+			{"reading current limits of " + g.String(), c.p.settingsAt(gm, n.Limits, n.InitLimits), &a.limits},
+			{"reading pod creation times of " + g.String(), c.p.podCreated(gm), &a.created},
+		} {
+			v, err := c.q.query(ctx, q.what, q.expr, c.w.last())
+			if err != nil {
+				if errors.Is(err, ErrUnreachable) {
+					return nil, err
+				}
+				c.note("%v; current settings of its workloads come from the history", err)
+				return nil, nil
 			}
-			c.note("%v; current settings of its workloads come from the history", err)
-			return nil, nil
+			*q.answer = append(*q.answer, v...)
 		}
-		*q.answer = v
 	}
 	return a, nil
 }
