@@ -402,17 +402,28 @@ func (c *collector) discover(ctx context.Context) ([]podSeries, error) {
 	const batch = 20
 	var mu sync.Mutex
 	found := map[podSeries]bool{}
-	// list reads the series of some namespaces, halving the list while
-	// the answer is larger than the response limit.
-	var list func(ctx context.Context, nss []string) error
-	list = func(ctx context.Context, nss []string) error {
+	// list reads the series of some namespaces over [from, to], halving
+	// the list, and then the time, while the answer is larger than the
+	// response limit or the server refuses it as too large
+	// (VictoriaMetrics lists 30,000 series at most by default).
+	var list func(ctx context.Context, nss []string, from, to time.Time) error
+	list = func(ctx context.Context, nss []string, from, to time.Time) error {
 		sets, err := c.q.series(ctx, "listing series of "+group{namespaces: nss}.String(), []string{c.p.podsSelector([]Matcher{anyOf(c.o.Names.NamespaceLabel, nss)})}, from, to)
-		if errors.Is(err, ErrResponseTooLarge) && len(nss) > 1 {
-			c.splits.Add(1)
-			if err := list(ctx, nss[:len(nss)/2]); err != nil {
-				return err
+		if errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrTooLarge) {
+			switch mid := from.Add(to.Sub(from) / 2).Truncate(time.Second); {
+			case len(nss) > 1:
+				c.splits.Add(1)
+				if err := list(ctx, nss[:len(nss)/2], from, to); err != nil {
+					return err
+				}
+				return list(ctx, nss[len(nss)/2:], from, to)
+			case to.Sub(from) > c.w.step:
+				c.splits.Add(1)
+				if err := list(ctx, nss, from, mid); err != nil {
+					return err
+				}
+				return list(ctx, nss, mid, to)
 			}
-			return list(ctx, nss[len(nss)/2:])
 		}
 		if err != nil {
 			return err
@@ -435,7 +446,7 @@ func (c *collector) discover(ctx context.Context) ([]podSeries, error) {
 	}
 	n := (len(namespaces) + batch - 1) / batch
 	err = c.forEach(ctx, n, func(ctx context.Context, i int) error {
-		return list(ctx, namespaces[i*batch:min((i+1)*batch, len(namespaces))])
+		return list(ctx, namespaces[i*batch:min((i+1)*batch, len(namespaces))], from, to)
 	})
 	if err != nil {
 		return nil, err

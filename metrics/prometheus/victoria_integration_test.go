@@ -192,3 +192,22 @@ func TestIntegrationVictoriaMetricsPathPrefix(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 288, res.Samples)
 }
+
+// TestIntegrationVictoriaMetricsSeriesLimit lists the demo from a
+// VictoriaMetrics that lists at most 50 series a request
+// (-search.maxSeries; 30,000 by default, which a fleet's namespaces
+// exceed over 14 days): the listing is cut in time until each part fits,
+// and every pod container is found.
+func TestIntegrationVictoriaMetricsSeriesLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs VictoriaMetrics (skipped with -short)")
+	}
+	srv := promtest.DemoVM(t, "-search.maxSeries=50")
+	csv, err := promtest.DemoStore()
+	require.NoError(t, err)
+	res, err := Collect(context.Background(), demoOptions(srv.URL, csv), nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 40, res.Series)
+	assert.Positive(t, res.Splits, "the listing was cut")
+	requireSameSamples(t, csv, res.Store)
+}
