@@ -9,10 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
+	"rightsize.dev/rightsize/hack/prometheus/fleetmodel"
 	"rightsize.dev/rightsize/metrics/prometheus/openmetrics"
 	"rightsize.dev/rightsize/metrics/prometheus/promtest"
 	"rightsize.dev/rightsize/recommender/history"
@@ -157,13 +157,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // container is one container of a pod template and the shape of its usage.
-type container struct {
-	name              string
-	settings          workload.Settings
-	cpu, daily, sigma float64 // base cores, daily swing, noise
-	spike             float64 // chance of a spike per sample
-	mem, growth       float64 // base bytes, growth per day as a share
-}
+type container = fleetmodel.Container
 
 // pod is one pod's life.
 type pod struct {
@@ -175,9 +169,6 @@ type pod struct {
 
 type fleetStats struct{ series int }
 
-var namespaceNames = []string{"checkout", "search", "payments", "identity", "analytics", "platform", "media", "inventory",
-	"catalog", "pricing", "ads", "mail", "billing", "support", "reports", "ml"}
-
 // fleet adds workloads until o.containers pod containers run at once and
 // samples them into a store.
 func (o *options) fleet() (*history.Store, fleetStats) {
@@ -186,7 +177,7 @@ func (o *options) fleet() (*history.Store, fleetStats) {
 	var pods []pod
 	running := 0
 	for w := 0; running < o.containers; w++ {
-		ns := fmt.Sprintf("%s-%d", namespaceNames[w%len(namespaceNames)], w/len(namespaceNames)%4)
+		ns := fmt.Sprintf("%s-%d", fleetmodel.Namespaces[w%len(fleetmodel.Namespaces)], w/len(fleetmodel.Namespaces)%4)
 		name := fmt.Sprintf("svc-%d", w)
 		kind, replicas := workload.Deployment, 2+r.IntN(3)
 		switch x := r.Float64(); {
@@ -198,11 +189,11 @@ func (o *options) fleet() (*history.Store, fleetStats) {
 			kind, replicas = workload.CronJob, 0
 		}
 		key := workload.Key{Namespace: ns, Kind: kind, Name: name}
-		tmpl := template(r, 1+boolInt(r.Float64() < 0.4))
+		tmpl := fleetmodel.Template(r, 1+fleetmodel.BoolInt(r.Float64() < 0.4))
 		if kind == workload.CronJob {
 			// Hourly runs of 10 minutes: short-lived pods, many names.
 			for h := start; h.Before(o.end); h = h.Add(time.Hour) {
-				pods = append(pods, pod{key: key, name: fmt.Sprintf("%s-%d-%s", name, h.Unix()/60, randName(r, 5)), containers: tmpl, from: h, to: h.Add(10 * time.Minute)})
+				pods = append(pods, pod{key: key, name: fmt.Sprintf("%s-%d-%s", name, h.Unix()/60, fleetmodel.RandName(r, 5)), containers: tmpl, from: h, to: h.Add(10 * time.Minute)})
 			}
 			continue
 		}
@@ -210,16 +201,16 @@ func (o *options) fleet() (*history.Store, fleetStats) {
 		if kind == workload.Deployment && r.Float64() < 0.2 {
 			rollout = start.Add(time.Duration(r.Int64N(int64(o.end.Sub(start)))))
 		}
-		hash := randName(r, 10)
+		hash := fleetmodel.RandName(r, 10)
 		for p := range replicas {
 			pp := pod{key: key, containers: tmpl, from: start, to: rollout}
 			switch kind {
 			case workload.StatefulSet:
 				pp.name, pp.to = fmt.Sprintf("%s-%d", name, p), o.end
 			case workload.DaemonSet:
-				pp.name, pp.to = name+"-"+randName(r, 5), o.end
+				pp.name, pp.to = name+"-"+fleetmodel.RandName(r, 5), o.end
 			default:
-				pp.name = name + "-" + hash + "-" + randName(r, 5)
+				pp.name = name + "-" + hash + "-" + fleetmodel.RandName(r, 5)
 			}
 			pods = append(pods, pp)
 			running += len(tmpl)
@@ -228,11 +219,11 @@ func (o *options) fleet() (*history.Store, fleetStats) {
 			// The new template asks for more memory: a settings change.
 			next := append([]container(nil), tmpl...)
 			for i := range next {
-				next[i].settings.Requests.Memory += 64 * workload.MiB
+				next[i].Settings.Requests.Memory += 64 * workload.MiB
 			}
-			hash := randName(r, 10)
+			hash := fleetmodel.RandName(r, 10)
 			for range replicas {
-				pods = append(pods, pod{key: key, name: name + "-" + hash + "-" + randName(r, 5), containers: next, from: rollout.Truncate(o.step), to: o.end})
+				pods = append(pods, pod{key: key, name: name + "-" + hash + "-" + fleetmodel.RandName(r, 5), containers: next, from: rollout.Truncate(o.step), to: o.end})
 			}
 		}
 	}
@@ -248,84 +239,35 @@ func (o *options) fleet() (*history.Store, fleetStats) {
 	return st, stats
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// template draws a pod's containers and the settings someone gave them.
-func template(r *rand.Rand, n int) []container {
-	names := []string{"main", "envoy", "log-shipper"}
-	out := make([]container, n)
-	for i := range out {
-		c := container{name: names[min(i, 2)], sigma: 0.05 + 0.2*r.Float64(), spike: 0.001 * r.Float64(), growth: 0.02 * r.Float64()}
-		c.cpu = math.Exp(-3.5 + 2.5*r.Float64())
-		c.mem = math.Exp(4+2.5*r.Float64()) * float64(workload.MiB)
-		if i > 0 {
-			c.cpu, c.mem = c.cpu/4, c.mem/3
-		}
-		c.daily = c.cpu * 2 * r.Float64()
-		if r.Float64() >= 0.1 {
-			typical := c.cpu + c.daily/2
-			req := workload.Millicores(math.Ceil(typical*(0.6+3*r.Float64())*20)) * 50
-			mem := workload.Bytes(math.Ceil(c.mem*(0.8+2*r.Float64())/float64(64*workload.MiB))) * 64 * workload.MiB
-			c.settings.Requests = workload.Resources{CPU: req, Memory: mem}
-			c.settings.Limits.Memory = mem * workload.Bytes(1+r.IntN(2))
-			if r.Float64() < 0.5 {
-				c.settings.Limits.CPU = 2 * req
-			}
-			if r.Float64() < 0.02 {
-				// A tight memory limit: this one gets OOM-killed.
-				c.settings.Limits.Memory = workload.Bytes(c.mem * 1.1)
-			}
-		}
-		out[i] = c
-	}
-	return out
-}
-
 // sampleContainer adds a container's samples over its pod's life.
 func sampleContainer(st *history.Store, r *rand.Rand, p pod, c container, step time.Duration, start time.Time) {
-	key := workload.ContainerKey{Workload: p.key, Container: c.name}
+	key := workload.ContainerKey{Workload: p.key, Container: c.Name}
 	from := p.from.Truncate(step).Add(step)
 	restarted := time.Time{}
 	for t := from; t.Before(p.to) || t.Equal(p.to); t = t.Add(step) {
 		h := float64(t.Hour()) + float64(t.Minute())/60
 		day := 0.5 - 0.5*math.Cos(2*math.Pi*h/24)
-		cpu := (c.cpu + c.daily*day) * math.Exp(c.sigma*r.NormFloat64())
-		if r.Float64() < c.spike {
+		cpu := (c.CPU + c.Daily*day) * math.Exp(c.Sigma*r.NormFloat64())
+		if r.Float64() < c.Spike {
 			cpu *= 3 + 3*r.Float64()
 		}
-		smp := workload.Sample{Time: t, Pod: p.name, HasCPU: true, HasMemory: true, Settings: c.settings}
-		if limit := float64(c.settings.Limits.CPU.Cores()); limit > 0 {
+		smp := workload.Sample{Time: t, Pod: p.name, HasCPU: true, HasMemory: true, Settings: c.Settings}
+		if limit := float64(c.Settings.Limits.CPU.Cores()); limit > 0 {
 			smp.HasThrottled = true
 			if cpu > limit {
 				cpu, smp.Throttled = limit, math.Round((1-limit/cpu)*1e3)/1e3
 			}
 		}
 		days := t.Sub(start).Hours() / 24
-		mem := c.mem * (1 + c.growth*days) * (1 + 0.05*day + 0.01*r.NormFloat64())
+		mem := c.Mem * (1 + c.Growth*days) * (1 + 0.05*day + 0.01*r.NormFloat64())
 		if !restarted.IsZero() && t.Sub(restarted) < time.Hour {
 			mem *= 0.6 + 0.4*t.Sub(restarted).Hours() // memory builds up again after a restart
 		}
-		if lim := float64(c.settings.Limits.Memory); lim > 0 && mem > lim {
+		if lim := float64(c.Settings.Limits.Memory); lim > 0 && mem > lim {
 			smp.OOMKilled, restarted, mem = true, t, lim*0.5
 		}
 		smp.CPU = workload.Cores(math.Max(math.Round(cpu*1e4)/1e4, 0.0001))
 		smp.Memory = workload.Bytes(math.Round(mem/4096)) * 4096
 		st.Add(key, smp)
 	}
-}
-
-// randName returns n characters of the alphabet Kubernetes uses for
-// generated name suffixes.
-func randName(r *rand.Rand, n int) string {
-	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
-	var b strings.Builder
-	for range n {
-		b.WriteByte(alphabet[r.IntN(len(alphabet))])
-	}
-	return b.String()
 }

@@ -46,11 +46,11 @@ func (e *encoder) stream(s *stream, smp *samples) {
 	// Every series of the slice has the same times: written once.
 	e.ts = appendInts(e.ts[:0], smp.t)
 	e.counters(s, smp)
-	e.gauge(e.series("container_memory_working_set_bytes", ns, pod, c.name), smp.mem)
-	e.constant(e.series("kube_pod_container_info", ns, pod, c.name,
-		"image", "registry.example/"+p.key.Name+"/"+c.name+":1", "container_id", "containerd://"+pod+"-"+c.name), 1, n)
-	e.settings("kube_pod_container_resource_requests", s, c.settings.Requests, n)
-	e.settings("kube_pod_container_resource_limits", s, c.settings.Limits, n)
+	e.gauge(e.series("container_memory_working_set_bytes", ns, pod, c.Name), smp.mem)
+	e.constant(e.series("kube_pod_container_info", ns, pod, c.Name,
+		"image", "registry.example/"+p.key.Name+"/"+c.Name+":1", "container_id", "containerd://"+pod+"-"+c.Name), 1, n)
+	e.settings("kube_pod_container_resource_requests", s, c.Settings.Requests, n)
+	e.settings("kube_pod_container_resource_limits", s, c.Settings.Limits, n)
 	e.restarts(s, smp)
 	if s.first {
 		e.podSeries(s, n)
@@ -61,7 +61,7 @@ func (e *encoder) stream(s *stream, smp *samples) {
 // the pod container's first sample, so that a rate over one step gives
 // the sample's value.
 func (e *encoder) counters(s *stream, smp *samples) {
-	ns, pod, name := s.pod.key.Namespace, s.pod.name, s.c.name
+	ns, pod, name := s.pod.key.Namespace, s.pod.name, s.c.Name
 	first := !s.started
 	s.started = true
 	e.vals = e.vals[:0]
@@ -126,7 +126,7 @@ func (e *encoder) constant(metric []byte, v float64, n int) {
 }
 
 func (e *encoder) settings(name string, s *stream, r workload.Resources, n int) {
-	ns, pod, c := s.pod.key.Namespace, s.pod.name, s.c.name
+	ns, pod, c := s.pod.key.Namespace, s.pod.name, s.c.Name
 	if r.CPU.IsSet() {
 		e.constant(e.series(name, ns, pod, c, "node", "node-1", "resource", "cpu", "unit", "core"), float64(r.CPU.Cores()), n)
 	}
@@ -138,7 +138,7 @@ func (e *encoder) settings(name string, s *stream, r workload.Resources, n int) 
 // restarts writes the restart count (one per OOM kill) and, from the
 // first OOM kill on, the last terminated reason.
 func (e *encoder) restarts(s *stream, smp *samples) {
-	ns, pod, name := s.pod.key.Namespace, s.pod.name, s.c.name
+	ns, pod, name := s.pod.key.Namespace, s.pod.name, s.c.Name
 	e.vals = e.vals[:0]
 	killed, from := smp.killedBefore, -1
 	for i, oom := range smp.oom {

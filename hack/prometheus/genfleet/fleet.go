@@ -4,20 +4,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"time"
 
+	"rightsize.dev/rightsize/hack/prometheus/fleetmodel"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // container is one container of a pod template and the shape of its usage.
-type container struct {
-	name              string
-	settings          workload.Settings
-	cpu, daily, sigma float64 // base cores, daily swing, noise
-	spike             float64 // chance of a spike per sample
-	mem, growth       float64 // base bytes, growth per day as a share
-}
+type container = fleetmodel.Container
 
 // pod is one pod's life and its owner as kube-state-metrics names it.
 type pod struct {
@@ -64,9 +58,6 @@ type fleet struct {
 	running    int // pod containers running at any one time, CronJobs aside
 }
 
-var namespaceNames = []string{"checkout", "search", "payments", "identity", "analytics", "platform", "media", "inventory",
-	"catalog", "pricing", "ads", "mail", "billing", "support", "reports", "ml"}
-
 // newFleet adds workloads until containers pod containers run at once.
 // The fleet's shape comes from one random source; each pod container's
 // samples from its own (seed, index), so that they can be drawn slice by
@@ -90,7 +81,7 @@ func newFleet(seed uint64, containers, days int, step time.Duration, end time.Ti
 
 // addWorkload adds workload w and its pods.
 func (f *fleet) addWorkload(r *rand.Rand, w int) {
-	ns := fmt.Sprintf("%s-%d", namespaceNames[w%len(namespaceNames)], w/len(namespaceNames)%4)
+	ns := fmt.Sprintf("%s-%d", fleetmodel.Namespaces[w%len(fleetmodel.Namespaces)], w/len(fleetmodel.Namespaces)%4)
 	name := fmt.Sprintf("svc-%d", w)
 	kind, replicas := workload.Deployment, 2+r.IntN(3)
 	switch x := r.Float64(); {
@@ -102,12 +93,12 @@ func (f *fleet) addWorkload(r *rand.Rand, w int) {
 		kind, replicas = workload.CronJob, 0
 	}
 	key := workload.Key{Namespace: ns, Kind: kind, Name: name}
-	tmpl := template(r, 1+boolInt(r.Float64() < 0.4))
+	tmpl := fleetmodel.Template(r, 1+fleetmodel.BoolInt(r.Float64() < 0.4))
 	if kind == workload.CronJob {
 		// Hourly runs of 10 minutes: short-lived pods, many names, a Job each.
 		for h := f.start; h.Before(f.end); h = h.Add(time.Hour) {
 			job := fmt.Sprintf("%s-%d", name, h.Unix()/60)
-			f.pods = append(f.pods, &pod{key: key, name: job + "-" + randName(r, 5), containers: tmpl, from: h, to: h.Add(10 * time.Minute),
+			f.pods = append(f.pods, &pod{key: key, name: job + "-" + fleetmodel.RandName(r, 5), containers: tmpl, from: h, to: h.Add(10 * time.Minute),
 				ownerKind: string(workload.Job), owner: job, writesOwner: true})
 		}
 		return
@@ -116,17 +107,17 @@ func (f *fleet) addWorkload(r *rand.Rand, w int) {
 	if kind == workload.Deployment && r.Float64() < 0.2 {
 		rollout = f.start.Add(time.Duration(r.Int64N(int64(f.end.Sub(f.start)))))
 	}
-	hash := randName(r, 10)
+	hash := fleetmodel.RandName(r, 10)
 	for i := range replicas {
 		p := &pod{key: key, containers: tmpl, from: f.start, to: rollout, ownerKind: string(kind), owner: name}
 		switch kind {
 		case workload.StatefulSet:
 			p.name, p.to = fmt.Sprintf("%s-%d", name, i), f.end
 		case workload.DaemonSet:
-			p.name, p.to = name+"-"+randName(r, 5), f.end
+			p.name, p.to = name+"-"+fleetmodel.RandName(r, 5), f.end
 		default:
 			rs := name + "-" + hash
-			p.name, p.ownerKind, p.owner, p.writesOwner = rs+"-"+randName(r, 5), string(workload.ReplicaSet), rs, i == 0
+			p.name, p.ownerKind, p.owner, p.writesOwner = rs+"-"+fleetmodel.RandName(r, 5), string(workload.ReplicaSet), rs, i == 0
 		}
 		f.pods = append(f.pods, p)
 		f.running += len(tmpl)
@@ -135,63 +126,14 @@ func (f *fleet) addWorkload(r *rand.Rand, w int) {
 		// The new template asks for more memory: a settings change.
 		next := append([]container(nil), tmpl...)
 		for i := range next {
-			next[i].settings.Requests.Memory += 64 * workload.MiB
+			next[i].Settings.Requests.Memory += 64 * workload.MiB
 		}
-		rs := name + "-" + randName(r, 10)
+		rs := name + "-" + fleetmodel.RandName(r, 10)
 		for i := range replicas {
-			f.pods = append(f.pods, &pod{key: key, name: rs + "-" + randName(r, 5), containers: next, from: rollout.Truncate(f.step), to: f.end,
+			f.pods = append(f.pods, &pod{key: key, name: rs + "-" + fleetmodel.RandName(r, 5), containers: next, from: rollout.Truncate(f.step), to: f.end,
 				ownerKind: string(workload.ReplicaSet), owner: rs, writesOwner: i == 0})
 		}
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// template draws a pod's containers and the settings someone gave them.
-func template(r *rand.Rand, n int) []container {
-	names := []string{"main", "envoy", "log-shipper"}
-	out := make([]container, n)
-	for i := range out {
-		c := container{name: names[min(i, 2)], sigma: 0.05 + 0.2*r.Float64(), spike: 0.001 * r.Float64(), growth: 0.02 * r.Float64()}
-		c.cpu = math.Exp(-3.5 + 2.5*r.Float64())
-		c.mem = math.Exp(4+2.5*r.Float64()) * float64(workload.MiB)
-		if i > 0 {
-			c.cpu, c.mem = c.cpu/4, c.mem/3
-		}
-		c.daily = c.cpu * 2 * r.Float64()
-		if r.Float64() >= 0.1 {
-			typical := c.cpu + c.daily/2
-			req := workload.Millicores(math.Ceil(typical*(0.6+3*r.Float64())*20)) * 50
-			mem := workload.Bytes(math.Ceil(c.mem*(0.8+2*r.Float64())/float64(64*workload.MiB))) * 64 * workload.MiB
-			c.settings.Requests = workload.Resources{CPU: req, Memory: mem}
-			c.settings.Limits.Memory = mem * workload.Bytes(1+r.IntN(2))
-			if r.Float64() < 0.5 {
-				c.settings.Limits.CPU = 2 * req
-			}
-			if r.Float64() < 0.02 {
-				// A tight memory limit: this one gets OOM-killed.
-				c.settings.Limits.Memory = workload.Bytes(c.mem * 1.1)
-			}
-		}
-		out[i] = c
-	}
-	return out
-}
-
-// randName returns n characters of the alphabet Kubernetes uses for
-// generated name suffixes.
-func randName(r *rand.Rand, n int) string {
-	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
-	var b strings.Builder
-	for range n {
-		b.WriteByte(alphabet[r.IntN(len(alphabet))])
-	}
-	return b.String()
 }
 
 // samples holds one stream's samples of a slice, in columns; a worker
@@ -210,7 +152,7 @@ type samples struct {
 // the samples are the same however the window is sliced.
 func (s *stream) draw(f *fleet, until int64, smp *samples) {
 	smp.t, smp.cpu, smp.mem, smp.thr, smp.oom = smp.t[:0], smp.cpu[:0], smp.mem[:0], smp.thr[:0], smp.oom[:0]
-	limit := float64(s.c.settings.Limits.CPU.Cores())
+	limit := float64(s.c.Settings.Limits.CPU.Cores())
 	smp.hasThr, smp.killedBefore = limit > 0, s.killed
 	until = min(until, s.pod.to.UnixMilli())
 	step := f.step.Milliseconds()
@@ -225,8 +167,8 @@ func (s *stream) sample(f *fleet, limit float64, smp *samples) {
 	sec := t / 1000
 	h := float64(sec%86400/3600) + float64(sec%3600/60)/60
 	day := 0.5 - 0.5*math.Cos(2*math.Pi*h/24)
-	cpu := (c.cpu + c.daily*day) * math.Exp(c.sigma*r.NormFloat64())
-	if r.Float64() < c.spike {
+	cpu := (c.CPU + c.Daily*day) * math.Exp(c.Sigma*r.NormFloat64())
+	if r.Float64() < c.Spike {
 		cpu *= 3 + 3*r.Float64()
 	}
 	thr := 0.0
@@ -234,12 +176,12 @@ func (s *stream) sample(f *fleet, limit float64, smp *samples) {
 		cpu, thr = limit, math.Round((1-limit/cpu)*1e3)/1e3
 	}
 	days := float64(t-f.start.UnixMilli()) / float64(24*time.Hour/time.Millisecond)
-	mem := c.mem * (1 + c.growth*days) * (1 + 0.05*day + 0.01*r.NormFloat64())
+	mem := c.Mem * (1 + c.Growth*days) * (1 + 0.05*day + 0.01*r.NormFloat64())
 	if s.killed && t-s.restarted < time.Hour.Milliseconds() {
 		mem *= 0.6 + 0.4*float64(t-s.restarted)/float64(time.Hour.Milliseconds()) // memory builds up again after a restart
 	}
 	oom := false
-	if lim := float64(c.settings.Limits.Memory); lim > 0 && mem > lim {
+	if lim := float64(c.Settings.Limits.Memory); lim > 0 && mem > lim {
 		oom, s.killed, s.restarted, mem = true, true, t, lim*0.5
 	}
 	smp.t = append(smp.t, t)

@@ -40,9 +40,9 @@ func renderOM(w io.Writer, f *fleet) error {
 	var smp samples
 	for _, s := range f.streams {
 		s.draw(f, f.end.UnixMilli(), &smp)
-		key := workload.ContainerKey{Workload: s.pod.key, Container: s.c.name}
+		key := workload.ContainerKey{Workload: s.pod.key, Container: s.c.Name}
 		for i, t := range smp.t {
-			x := workload.Sample{Time: time.UnixMilli(t).UTC(), Pod: s.pod.name, Settings: s.c.settings,
+			x := workload.Sample{Time: time.UnixMilli(t).UTC(), Pod: s.pod.name, Settings: s.c.Settings,
 				CPU: workload.Cores(smp.cpu[i]), HasCPU: true, Memory: workload.Bytes(smp.mem[i]), HasMemory: true, OOMKilled: smp.oom[i]}
 			if smp.hasThr {
 				x.Throttled, x.HasThrottled = smp.thr[i], true
