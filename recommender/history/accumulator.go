@@ -928,3 +928,31 @@ func (st *States) MemoryPeaks() map[workload.ContainerKey]workload.Bytes {
 	}
 	return out
 }
+
+// Clone returns an independent copy: the history as it stands, kept while
+// the original takes on later samples (a report's plan as of the previous
+// period's end, read in one pass).
+func (a *Accumulator) Clone() *Accumulator {
+	c := *a
+	c.cpu = a.cpu.Clone()
+	c.pods = make(map[string]*podState, len(a.pods))
+	for name, p := range a.pods {
+		cp := *p
+		c.pods[name] = &cp
+		if p == a.lastPod {
+			c.lastPod = &cp
+		}
+	}
+	c.peaks = slices.Clone(a.peaks)
+	c.ooms = slices.Clone(a.ooms)
+	c.cpuHighs.s = slices.Clone(a.cpuHighs.s)
+	c.memHighs.s = slices.Clone(a.memHighs.s)
+	c.hot = nil
+	for i := range a.slots {
+		if a.hot == &a.slots[i] {
+			c.hot = &c.slots[i]
+		}
+	}
+	c.shape = nil
+	return &c
+}

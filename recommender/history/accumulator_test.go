@@ -411,3 +411,36 @@ func TestAccumulatorTimeBefore1970(t *testing.T) {
 	assert.NotPanics(t, func() { a.forgetPod("p", p) })
 	assert.Empty(t, a.pods)
 }
+
+// TestAccumulatorClone: a copy taken part way keeps the history as it
+// stood, while the original goes on to the same state as one never copied.
+func TestAccumulatorClone(t *testing.T) {
+	o := DefaultOptions()
+	k := workload.ContainerKey{Workload: workload.Key{Namespace: "ns", Kind: workload.Deployment, Name: "app"}, Container: "app"}
+	a, err := NewAccumulator(o)
+	require.NoError(t, err)
+	before, err := NewAccumulator(o) // the samples before cut only
+	require.NoError(t, err)
+	whole, err := NewAccumulator(o) // every sample, never copied
+	require.NoError(t, err)
+	cut := accT0.Add(3*24*time.Hour + 7*time.Minute)
+	var c *Accumulator
+	end := samples([]string{"p1", "p2", "p3"}, 6, time.Minute, func(smp workload.Sample) {
+		if c == nil && !smp.Time.Before(cut) {
+			c = a.Clone()
+		}
+		if smp.Time.Before(cut) {
+			before.Add(smp)
+		}
+		a.Add(smp)
+		whole.Add(smp)
+	})
+	require.NotNil(t, c)
+	assert.Equal(t, before.Summary(k, cut), c.Summary(k, cut), "the copy is the history before the cut")
+	assert.Equal(t, whole.Summary(k, end), a.Summary(k, end), "the original goes on unharmed")
+	assert.Equal(t, before.AppendBinary(nil), c.AppendBinary(nil))
+	// The copy takes samples of its own without touching the original.
+	c.Add(workload.Sample{Time: cut, Pod: "p1", CPU: 50, HasCPU: true})
+	assert.Equal(t, whole.Summary(k, end), a.Summary(k, end))
+	assert.NotEqual(t, before.Summary(k, end), c.Summary(k, end))
+}

@@ -24,6 +24,13 @@ type Options struct {
 	// ExpireAfter forgets workload containers neither sampled nor touched
 	// for this long (default 7 days).
 	ExpireAfter time.Duration
+	// SnapshotAt, when set, keeps a copy of each container's history as it
+	// stood before its first sample at or after this instant (Snapshot):
+	// a report's plan as of the previous period's end, from one reading.
+	SnapshotAt time.Time
+	// Observe, when set, is told every sample added, after the state took
+	// it: a report's accounting reads the samples as they pass.
+	Observe func(workload.ContainerKey, workload.Sample)
 }
 
 // Defaults of Options.
@@ -57,6 +64,11 @@ type State struct {
 	// cursor is how far a source that can be read again (Prometheus) has
 	// been read into the state; it is checkpointed with the history.
 	cursor Cursor
+	// snapMs is Options.SnapshotAt in Unix ms (math.MaxInt64 when unset);
+	// snap holds the copies taken.
+	snapMs   int64
+	snap     *history.States
+	snapDone map[workload.ContainerKey]bool
 }
 
 // Cursor says how far a source that keeps history has been read into a
@@ -129,26 +141,85 @@ func New(o Options) (*State, error) {
 	if _, err := hpa.NewLoadState(o.LoadStep, o.LoadRetention); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
 	}
-	return &State{o: o, containers: st, loads: map[workload.Key]*hpa.LoadState{}, seen: map[workload.ContainerKey]int64{}}, nil
+	s := &State{o: o, containers: st, loads: map[workload.Key]*hpa.LoadState{}, seen: map[workload.ContainerKey]int64{}, snapMs: math.MaxInt64}
+	if !o.SnapshotAt.IsZero() {
+		s.snapMs = o.SnapshotAt.UnixMilli()
+		s.snap, _ = history.NewStates(o.History) // checked above
+		s.snapDone = map[workload.ContainerKey]bool{}
+	}
+	return s, nil
+}
+
+// before copies container k's history into the snapshot when sample
+// time t is its first at or after SnapshotAt. It reports whether k's
+// history is in the snapshot.
+func (s *State) before(k workload.ContainerKey, t int64) bool {
+	if t < s.snapMs {
+		return false
+	}
+	if s.snapDone[k] {
+		return true
+	}
+	s.snapDone[k] = true
+	// Without a sample before, the container had no history then.
+	if a := s.containers.Get(k, false); a != nil && !a.Empty() {
+		_ = s.snap.Put(k, a.Clone()) // the same options
+	}
+	return true
+}
+
+// Snapshot returns the containers' history as it stood at
+// Options.SnapshotAt: for each container, the copy taken before its first
+// sample at or after it, else (all its samples came before) a copy of its
+// history now. Nil without a SnapshotAt.
+func (s *State) Snapshot() *history.States {
+	if s.snap == nil {
+		return nil
+	}
+	s.snapRest()
+	return s.snap
+}
+
+// snapRest copies the containers not copied yet: no sample of theirs came
+// at or after SnapshotAt.
+func (s *State) snapRest() {
+	for _, k := range s.containers.Containers() {
+		if !s.snapDone[k] {
+			s.snapDone[k] = true
+			if a := s.containers.Get(k, false); !a.Empty() {
+				_ = s.snap.Put(k, a.Clone()) // the same options
+			}
+		}
+	}
 }
 
 // Add records one sample of container k: into its accumulator and, for a
 // workload an HPA can scale, into the workload's load.
 func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
+	t := smp.Time.UnixMilli()
+	s.before(k, t)
 	s.containers.Add(k, smp)
-	s.seen[k] = max(s.seen[k], smp.Time.UnixMilli())
+	s.seen[k] = max(s.seen[k], t)
 	if l := s.load(k.Workload); l != nil {
 		l.AddSample(k.Container, smp)
+	}
+	if s.o.Observe != nil {
+		s.o.Observe(k, smp)
 	}
 }
 
 // addShaped is Add for a sample whose hour has a CPU shape: the shape
 // goes into the histogram, the sample's mean into the load.
 func (s *State) addShaped(k workload.ContainerKey, smp workload.Sample, shape *history.CPUShape) {
+	t := smp.Time.UnixMilli()
+	s.before(k, t)
 	s.containers.AddShaped(k, smp, shape)
-	s.seen[k] = max(s.seen[k], smp.Time.UnixMilli())
+	s.seen[k] = max(s.seen[k], t)
 	if l := s.load(k.Workload); l != nil {
 		l.AddSample(k.Container, smp)
+	}
+	if s.o.Observe != nil {
+		s.o.Observe(k, smp)
 	}
 }
 
@@ -176,6 +247,8 @@ type Sink struct {
 	acc  *history.Accumulator
 	load *hpa.LoadState
 	last int64 // Unix ms; math.MinInt64 before a sample
+	// snapped: the container's history is in the snapshot already.
+	snapped bool
 }
 
 // Sink returns a sink into container k's history and, for a workload an
@@ -190,10 +263,17 @@ func (k *Sink) Last() int64 { return k.last }
 
 // Add records one sample, as State.Add does.
 func (k *Sink) Add(smp workload.Sample) {
+	t := smp.Time.UnixMilli()
+	if !k.snapped {
+		k.snapped = k.s.before(k.k, t)
+	}
 	k.acc.Add(smp)
-	k.last = max(k.last, smp.Time.UnixMilli())
+	k.last = max(k.last, t)
 	if k.load != nil {
 		k.load.AddSample(k.k.Container, smp)
+	}
+	if k.s.o.Observe != nil {
+		k.s.o.Observe(k.k, smp)
 	}
 }
 
@@ -229,6 +309,11 @@ func (s *State) Touch(now time.Time, keys ...workload.ContainerKey) {
 // lets each accumulator drop what no summary reads any more, and closes
 // the loads' points before now.
 func (s *State) Expire(now time.Time) {
+	if s.snap != nil && now.UnixMilli() >= s.snapMs {
+		// What an accumulator lets go of now, a summary at SnapshotAt
+		// may still read.
+		s.snapRest()
+	}
 	cut := now.Add(-s.o.ExpireAfter).UnixMilli()
 	live := map[workload.Key]bool{}
 	for k, seen := range s.seen {

@@ -286,3 +286,51 @@ func FuzzRestore(f *testing.F) {
 		}
 	})
 }
+
+// TestSnapshot: the snapshot holds each container's history as one fed
+// only the samples before SnapshotAt holds it, whether the samples came
+// through Add or a Sink, and Observe sees every sample once.
+func TestSnapshot(t *testing.T) {
+	cut := t0.Add(36*time.Hour + 3*time.Minute)
+	late := workload.ContainerKey{Workload: workload.Key{Namespace: "batch", Kind: workload.Job, Name: "late"}, Container: "job"}
+	for _, viaSink := range []bool{false, true} {
+		observed := 0
+		s, err := New(Options{History: history.DefaultOptions(), SnapshotAt: cut,
+			Observe: func(workload.ContainerKey, workload.Sample) { observed++ }})
+		require.NoError(t, err)
+		want := newState(t)
+		sinks := map[workload.ContainerKey]*Sink{}
+		n := 0
+		add := func(k workload.ContainerKey, smp workload.Sample) {
+			n++
+			if smp.Time.Before(cut) {
+				want.Add(k, smp)
+			}
+			if !viaSink {
+				s.Add(k, smp)
+				return
+			}
+			if sinks[k] == nil {
+				sinks[k] = s.Sink(k)
+			}
+			sinks[k].Add(smp)
+		}
+		end := feed(3, 5*time.Minute, add)
+		// A container whose samples all come after the cut has no history
+		// in the snapshot.
+		add(late, workload.Sample{Time: end, Pod: "late-1", CPU: 1, HasCPU: true})
+		s.Expire(end.Add(time.Millisecond))
+		snap := s.Snapshot()
+		assert.Equal(t, n, observed)
+		assert.Equal(t, want.States().Containers(), snap.Containers())
+		for _, k := range want.States().Containers() {
+			w, err := want.States().Summary(k, cut, history.DefaultOptions())
+			require.NoError(t, err)
+			g, err := snap.Summary(k, cut, history.DefaultOptions())
+			require.NoError(t, err)
+			assert.Equal(t, w, g, "%v via sink %v", k, viaSink)
+		}
+		// The history itself went on past the cut.
+		assert.Equal(t, end.Add(-5*time.Minute), s.States().Get(workload.ContainerKey{Workload: web, Container: "app"}, false).LastSample())
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 	"rightsize.dev/rightsize/report/pricing"
 )
@@ -36,7 +35,7 @@ const minSavings = 0.005
 // Build computes the report.
 func Build(in Input) (*Report, error) {
 	var errs []error
-	if in.Store == nil {
+	if in.Store == nil && in.Meter == nil {
 		errs = append(errs, errors.New("no usage history"))
 	}
 	if in.Period <= 0 {
@@ -60,10 +59,18 @@ func Build(in Input) (*Report, error) {
 	if r.Title == "" {
 		r.Title = DefaultTitle
 	}
-	first, last := in.Store.Span()
+	if in.Meter == nil {
+		in.Meter = MeterStore(in.Store, in.End, in.Period, SpecFallback(in.Specs))
+	}
+	if in.Meter.period != r.Period {
+		return nil, fmt.Errorf("the usage was metered for %s – %s, not the report period %s – %s",
+			in.Meter.period.Start.Format(time.RFC3339), in.Meter.period.End.Format(time.RFC3339),
+			r.Period.Start.Format(time.RFC3339), r.Period.End.Format(time.RFC3339))
+	}
+	first, last := in.Meter.Span()
 	r.Data = Window{first, last}
 
-	b := builder{in: in, r: r, plans: plansByKey(in.Plan), previous: plansByKey(in.Previous)}
+	b := builder{in: in, r: r, plans: plansByKey(in.Plan), previous: plansByKey(in.Previous), keys: in.Meter.containers()}
 	b.days = make([]Day, int(math.Ceil(in.Period.Hours()/24)))
 	for i := range b.days {
 		b.days[i].Start = r.Period.Start.Add(time.Duration(i) * 24 * time.Hour)
@@ -97,6 +104,8 @@ type builder struct {
 	r               *Report
 	plans, previous map[workload.Key]*workload.WorkloadPlan
 	days            []Day
+	// keys are the metered containers, sorted.
+	keys []workload.ContainerKey
 }
 
 func plansByKey(p workload.Plan) map[workload.Key]*workload.WorkloadPlan {
@@ -111,7 +120,7 @@ func plansByKey(p workload.Plan) map[workload.Key]*workload.WorkloadPlan {
 func (b *builder) workloadKeys() []workload.Key {
 	seen := map[workload.Key]bool{}
 	var keys []workload.Key
-	for _, ck := range b.in.Store.Containers() {
+	for _, ck := range b.keys {
 		if !seen[ck.Workload] {
 			seen[ck.Workload] = true
 			keys = append(keys, ck.Workload)
@@ -137,9 +146,9 @@ func cmpKey(a, b workload.Key) int {
 	return 0
 }
 
-// containersOf returns the store's containers of workload k.
+// containersOf returns the metered containers of workload k.
 func (b *builder) containersOf(k workload.Key) []workload.ContainerKey {
-	all := b.in.Store.Containers()
+	all := b.keys
 	i := sort.Search(len(all), func(i int) bool { return !all[i].Workload.Less(k) })
 	var out []workload.ContainerKey
 	for ; i < len(all) && all[i].Workload == k; i++ {
@@ -171,19 +180,14 @@ func (b *builder) workload(k workload.Key) {
 		wc.Confidence = lowestConfidence(wp)
 	}
 	containers := b.containersOf(k)
-	var acc accumulator
-	wc.Cost, acc = b.account(k, spec, containers, wp, wc.Price, b.r.Period, true)
-	wc.Previous, _ = b.account(k, spec, containers, b.previous[k], wc.Price, b.r.PreviousPeriod, false)
+	var cs map[string]*containerRisk
+	wc.Cost, cs = b.account(containers, wp, wc.Price, true)
+	wc.Previous, _ = b.account(containers, b.previous[k], wc.Price, false)
 	if wc.Previous.Usage.PodHours > 0 {
 		b.r.HasPrevious = true
 	}
 	b.r.Workloads = append(b.r.Workloads, wc)
-	b.r.Risks = append(b.r.Risks, risks(wc, wp, acc.containers)...)
-}
-
-// accumulator carries what account gathers besides cost.
-type accumulator struct {
-	containers map[string]*containerRisk
+	b.r.Risks = append(b.r.Risks, risks(wc, wp, cs)...)
 }
 
 // containerRisk is what the risk checks need from one container's samples.
@@ -195,92 +199,80 @@ type containerRisk struct {
 	memAbove, memMeasured      float64
 }
 
-// account integrates one workload's samples over w. Savings price the
-// difference between each container's current and recommended requests
-// for the pod-hours the container actually ran in w, so a CronJob's short
-// runs and an autoscaled workload's changing replica count are counted as
-// they happened. With detail set it also fills the daily series and the
-// risk accumulators.
-func (b *builder) account(k workload.Key, spec *workload.Spec, containers []workload.ContainerKey, wp *workload.WorkloadPlan, price pricing.Price, w Window, detail bool) (Cost, accumulator) {
+// account prices one workload's metered usage in the report period
+// (current) or the previous one. Savings price the difference between
+// each container's current and recommended requests for the pod-hours the
+// container actually ran, so a CronJob's short runs and an autoscaled
+// workload's changing replica count are counted as they happened. For the
+// report period it also fills the daily series and returns the risk
+// counts by container.
+func (b *builder) account(containers []workload.ContainerKey, wp *workload.WorkloadPlan, price pricing.Price, current bool) (Cost, map[string]*containerRisk) {
 	var c Cost
-	acc := accumulator{containers: map[string]*containerRisk{}}
+	cs := map[string]*containerRisk{}
 	for _, ck := range containers {
 		var cur, rec workload.Resources
 		if cp := containerPlan(wp, ck.Container); cp != nil {
 			cur, rec = cp.Current.Requests, cp.Recommended().Requests
 		}
-		fallback, hasFallback := specSettings(spec, ck.Container)
-		cr := &containerRisk{}
-		acc.containers[ck.Container] = cr
-		var u pricing.Usage
-		for _, s := range b.in.Store.Series(ck) {
-			pricing.Weigh(s, w.Start, w.End, func(i int, dt time.Duration) {
-				set := s.SettingsAt(i)
-				if set.IsZero() && hasFallback {
-					set = fallback
-				}
-				u.Add(dt, set.Requests, s.CPU[i], s.Memory[i])
-				if !detail {
-					return
-				}
-				if d := int(time.UnixMilli(s.Time[i]).Sub(w.Start) / (24 * time.Hour)); d >= 0 && d < len(b.days) && dt > 0 {
-					h := dt.Hours()
-					day := &b.days[d]
-					one := pricing.Usage{}
-					one.Add(dt, set.Requests, s.CPU[i], s.Memory[i])
-					bd := price.Of(one)
-					day.Requested += bd.Requested
-					day.Used += bd.Used
-					day.Idle += bd.Idle
-					day.Recommended += price.Requests(recOrRecorded(rec, cur, set.Requests), h)
-				}
-				cr.observe(s, i, dt, set)
-			})
+		tl := b.in.Meter.tallies[ck]
+		u := tl.previous
+		if current {
+			u = tl.period
+			cs[ck.Container] = &tl.risk
+			for d := range min(len(tl.days), len(b.days)) {
+				du := tl.days[d]
+				bd := price.Of(du)
+				day := &b.days[d]
+				day.Requested += bd.Requested
+				day.Used += bd.Used
+				day.Idle += bd.Idle
+				day.Recommended += recommendedCost(price, du, rec, cur)
+			}
 		}
 		c.Usage.Merge(u)
 		c.Savings += price.Requests(diff(cur, rec), u.PodHours)
 	}
 	c.Breakdown = price.Of(c.Usage)
-	return c, acc
+	return c, cs
 }
 
-// recOrRecorded returns the request the recommendation would have put in
-// place of recorded: the recommended request where the plan changes the
-// current one, else what was recorded.
-func recOrRecorded(rec, cur, recorded workload.Resources) workload.Resources {
-	out := recorded
+// recommendedCost prices a day's requests as the recommendation would have
+// set them: the recommended request where the plan changes the current
+// one, else what was recorded.
+func recommendedCost(p pricing.Price, du pricing.Usage, rec, cur workload.Resources) pricing.Money {
+	cpu, mem := float64(du.CPU.Requested), float64(du.Memory.Requested)
 	if rec.CPU != cur.CPU {
-		out.CPU = rec.CPU
+		cpu = float64(rec.CPU.Cores()) * du.PodHours
 	}
 	if rec.Memory != cur.Memory {
-		out.Memory = rec.Memory
+		mem = rec.Memory.GiB() * du.PodHours
 	}
-	return out
+	return pricing.Money(cpu*p.CPU + mem*p.Memory)
 }
 
 func diff(a, b workload.Resources) workload.Resources {
 	return workload.Resources{CPU: a.CPU - b.CPU, Memory: a.Memory - b.Memory}
 }
 
-func (cr *containerRisk) observe(s *history.Series, i int, dt time.Duration, set workload.Settings) {
-	if s.OOM[i] {
+func (cr *containerRisk) observe(smp workload.Sample, dt time.Duration, set workload.Settings) {
+	if smp.OOMKilled {
 		cr.ooms++
 	}
 	h := dt.Hours()
-	if v := float64(s.Throttled[i]); !math.IsNaN(v) {
+	if v := smp.Throttled; smp.HasThrottled && !math.IsNaN(v) {
 		cr.throttledDt += h
 		if v > ThrottledPeriods {
 			cr.throttledTime += h
 		}
 		cr.throttledMax = max(cr.throttledMax, v)
 	}
-	if v := s.CPU[i]; !math.IsNaN(v) && set.Requests.CPU.IsSet() {
+	if v := float64(smp.CPU); smp.HasCPU && set.Requests.CPU.IsSet() {
 		cr.cpuMeasured += h
 		if v > float64(set.Requests.CPU.Cores()) {
 			cr.cpuAbove += h
 		}
 	}
-	if v := s.Memory[i]; !math.IsNaN(v) && set.Requests.Memory.IsSet() {
+	if v := float64(smp.Memory); smp.HasMemory && set.Requests.Memory.IsSet() {
 		cr.memMeasured += h
 		if v > float64(set.Requests.Memory) {
 			cr.memAbove += h
@@ -375,8 +367,8 @@ func (b *builder) groups() {
 			add(teams, wc.Team, wc)
 		}
 	}
-	r.Totals.Pods = b.podsIn(r.Period)
-	r.PreviousTotals.Pods = b.podsIn(r.PreviousPeriod)
+	r.Totals.Pods = len(b.in.Meter.inPeriod)
+	r.PreviousTotals.Pods = len(b.in.Meter.inPrevious)
 	r.Clusters = sortedGroups(clusters)
 	r.Namespaces = sortedGroups(ns)
 	r.Teams = sortedGroups(teams)
@@ -389,20 +381,6 @@ func (b *builder) groups() {
 		}
 		return cmpKey(a.Key, b.Key)
 	})
-}
-
-// podsIn counts the distinct pods with a sample in w.
-func (b *builder) podsIn(w Window) int {
-	pods := map[[3]string]bool{}
-	for _, ck := range b.in.Store.Containers() {
-		for _, s := range b.in.Store.Series(ck) {
-			lo, hi := s.Search(w.Start.UnixMilli()), s.Search(w.End.UnixMilli())
-			if lo < hi {
-				pods[[3]string{ck.Workload.Cluster, ck.Workload.Namespace, s.Pod}] = true
-			}
-		}
-	}
-	return len(pods)
 }
 
 // namespaceGroup names a workload's namespace group: the namespace, and

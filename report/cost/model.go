@@ -14,7 +14,10 @@ type Input struct {
 	Title string
 	// Source names where the history came from (a file, "demo", a URL).
 	Source string
-	Store  *history.Store
+	// Meter holds the usage accounted as it was read (a history read into
+	// sketches); without it Build meters Store.
+	Meter *Meter
+	Store *history.Store
 	// Specs are the workloads' pod templates where the source knows them:
 	// labels for --group-by-label, node pools for prices, settings where
 	// samples recorded none.

@@ -150,26 +150,6 @@ func series(t *testing.T, req workload.Resources, pts [][3]float64) *history.Ser
 	return st.Series(k)[0]
 }
 
-func TestWeighCapsGapsAndSkipsTheFirstSample(t *testing.T) {
-	// Steps of 60 min, then a 10 h gap, then 60 min again: the median
-	// step is 60 min, so the gap counts 120 min.
-	s := series(t, workload.Resources{}, [][3]float64{{0, 1, 1}, {60, 1, 1}, {120, 1, 1}, {720, 1, 1}, {780, 1, 1}})
-	type w struct {
-		i  int
-		dt time.Duration
-	}
-	var got []w
-	Weigh(s, t0, t0.Add(24*time.Hour), func(i int, dt time.Duration) { got = append(got, w{i, dt}) })
-	assert.Equal(t, []w{{0, 0}, {1, time.Hour}, {2, time.Hour}, {3, 2 * time.Hour}, {4, time.Hour}}, got)
-
-	got = nil
-	Weigh(s, t0.Add(60*time.Minute), t0.Add(720*time.Minute), func(i int, dt time.Duration) { got = append(got, w{i, dt}) })
-	assert.Equal(t, []w{{1, time.Hour}, {2, time.Hour}}, got, "the window is [from, to) and a sample keeps its weight at the window's start")
-
-	one := series(t, workload.Resources{}, [][3]float64{{0, 1, 1}})
-	Weigh(one, t0, t0.Add(time.Hour), func(i int, dt time.Duration) { assert.Zero(t, dt) })
-}
-
 func TestUsage(t *testing.T) {
 	// Request 1 core and 1 GiB; three hourly samples after the first.
 	req := workload.Resources{CPU: 1000, Memory: workload.GiB}
@@ -181,9 +161,9 @@ func TestUsage(t *testing.T) {
 		{240, 0.75, 1024}, // idle 0.25 core, 0 GiB
 	})
 	var u Usage
-	Weigh(s, t0, t0.Add(24*time.Hour), func(i int, dt time.Duration) {
-		u.Add(dt, s.SettingsAt(i).Requests, s.CPU[i], s.Memory[i])
-	})
+	for i := 1; i < s.Len(); i++ {
+		u.Add(time.Duration(s.Time[i]-s.Time[i-1])*time.Millisecond, s.SettingsAt(i).Requests, s.CPU[i], s.Memory[i])
+	}
 	assert.InDelta(t, 4, u.PodHours, 1e-9)
 	assert.InDelta(t, 4, float64(u.CPU.Requested), 1e-9)
 	assert.InDelta(t, 0.25+1.5+0.75, float64(u.CPU.Used), 1e-9)

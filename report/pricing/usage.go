@@ -4,7 +4,6 @@ import (
 	"math"
 	"time"
 
-	"rightsize.dev/rightsize/recommender/history"
 	"rightsize.dev/rightsize/recommender/workload"
 )
 
@@ -82,24 +81,5 @@ func (p Price) Of(u Usage) Breakdown {
 		Requested: Money(float64(u.CPU.Requested)*p.CPU + float64(u.Memory.Requested)*p.Memory),
 		Used:      Money(float64(u.CPU.Used)*p.CPU + float64(u.Memory.Used)*p.Memory),
 		Idle:      Money(float64(u.CPU.Idle)*p.CPU + float64(u.Memory.Idle)*p.Memory),
-	}
-}
-
-// Weigh calls fn for every sample of s taken in [from, to), in time order,
-// with its weight: the time since the pod's previous sample, capped at twice
-// the series' median step. The first sample of a series weighs nothing, and
-// so does every sample of a series with fewer than two samples.
-func Weigh(s *history.Series, from, to time.Time, fn func(i int, dt time.Duration)) {
-	lo, hi := s.Search(from.UnixMilli()), s.Search(to.UnixMilli())
-	if lo >= hi {
-		return
-	}
-	limit := 2 * s.MedianStep()
-	for i := lo; i < hi; i++ {
-		var dt time.Duration
-		if i > 0 {
-			dt = min(time.Duration(s.Time[i]-s.Time[i-1])*time.Millisecond, limit)
-		}
-		fn(i, dt)
 	}
 }
