@@ -35,6 +35,10 @@ type Data struct {
 	// Loads are the workloads' aggregate loads kept with States (nil:
 	// no HPA recommendations from States).
 	Loads hpa.Loads
+	// Snapshot is States as they stood at the instant the source was
+	// asked to keep (livestate.Options.SnapshotAt): a report's plan as of
+	// the previous period's end, from the same reading. Nil unless asked.
+	Snapshot *history.States
 	// Specs are the workloads' pod templates where the source knows them
 	// (a cluster, kube-state-metrics); nil for usage files.
 	Specs map[workload.Key]workload.Spec

@@ -167,7 +167,7 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		sum.Clusters = uniqueSorted(sum.Clusters)
 	}
 	d := &recommender.Data{
-		Name: url, States: st.States(), Loads: st.Loads(),
+		Name: url, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(),
 		Specs: sum.Specs, HPAs: sum.HPAs, HPAsKnown: sum.HPAsKnown,
 		Summary: sum.Summary() + fmt.Sprintf("; read in %d stretches into sketches", stretchN),
 	}

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/policy"
+	"rightsize.dev/rightsize/report/cost"
+	"rightsize.dev/rightsize/report/pricing"
 )
 
 // TestIntegrationSketchesMatchUsageCSV reads the demo back from a real
@@ -108,5 +111,58 @@ func TestIntegrationSketchesMatchUsageCSV(t *testing.T) {
 		o.History = 24 * time.Hour
 		_, err = Source{Options: o, Sketches: &lo}.Load(context.Background(), nil)
 		require.ErrorIs(t, err, ErrNoData)
+	})
+}
+
+// TestIntegrationSketchedReport makes the weekly cost report from one
+// reading of the demo in stretches into sketches — the costs metered as
+// the samples pass, the plan as of the previous period's end from the
+// snapshot taken then — and from the samples of one reading at once: the
+// same requested, used and idle costs, pods, daily series and risks, and
+// savings within 1 %.
+func TestIntegrationSketchedReport(t *testing.T) {
+	eachStore(t, func(t *testing.T, s store) {
+		srv, csv := demoServer(t, s)
+		ctx := context.Background()
+		o := demoOptions(srv.URL, csv)
+		const period = 7 * 24 * time.Hour
+		meter := cost.NewMeter(o.End, period, nil)
+		lo := livestate.Options{History: policy.Balanced().History, SnapshotAt: o.End.Add(-period), Observe: meter.Add}
+		sketched, err := Source{Options: o, Sketches: &lo, stretchSamples: 40 * 200}.Load(ctx, nil)
+		require.NoError(t, err)
+		require.NotNil(t, sketched.Snapshot)
+		sampled, err := Source{Options: o}.Load(ctx, nil)
+		require.NoError(t, err)
+		require.NotNil(t, sampled.Store)
+
+		p := &recommender.Pipeline{Recommender: recommender.Recommender{Profile: policy.Balanced(), Critical: demoCritical()}}
+		in := cost.Input{Pricing: pricing.Defaults(), Period: period, End: o.End}
+		want, err := cost.FromPipeline(ctx, p, sampled, in, time.Time{})
+		require.NoError(t, err)
+		in.Meter = meter
+		got, err := cost.FromPipeline(ctx, p, sketched, in, time.Time{})
+		require.NoError(t, err)
+
+		assert.Equal(t, want.Data, got.Data)
+		for _, tot := range [][2]cost.Totals{{want.Totals, got.Totals}, {want.PreviousTotals, got.PreviousTotals}} {
+			w, g := tot[0], tot[1]
+			require.Positive(t, w.Pods)
+			assert.Equal(t, w.Pods, g.Pods)
+			assert.Equal(t, w.Workloads, g.Workloads)
+			assert.InEpsilon(t, w.Usage.PodHours, g.Usage.PodHours, 1e-9)
+			assert.InEpsilon(t, float64(w.Requested), float64(g.Requested), 1e-9)
+			assert.InEpsilon(t, float64(w.Used), float64(g.Used), 1e-6)
+			assert.InEpsilon(t, float64(w.Idle), float64(g.Idle), 1e-6)
+			assert.InDelta(t, float64(w.Savings), float64(g.Savings), 0.01*math.Abs(float64(w.Savings)))
+			t.Logf("savings %.4f and %.4f", w.Savings, g.Savings)
+		}
+		require.Len(t, got.Daily, len(want.Daily))
+		for i, d := range want.Daily {
+			assert.InEpsilon(t, float64(d.Idle), float64(got.Daily[i].Idle), 1e-6)
+		}
+		require.Len(t, got.Risks, len(want.Risks))
+		for i, r := range want.Risks {
+			assert.Equal(t, []any{r.Severity, r.Kind, r.Workload, r.Container}, []any{got.Risks[i].Severity, got.Risks[i].Kind, got.Risks[i].Workload, got.Risks[i].Container})
+		}
 	})
 }

@@ -62,7 +62,7 @@ type Flags struct {
 	Now func() time.Time
 	// Sketches, when set, reads a usage file or Prometheus into sketches
 	// with these options (usagecsv.File.Sketches, prometheus.Source.Sketches);
-	// plan's --bounded-memory sets it.
+	// plan's and report's --bounded-memory set it.
 	Sketches *livestate.Options
 }
 
@@ -223,7 +223,15 @@ func (s *Flags) usage(log *slog.Logger) (recommender.Source, error) {
 	case Demo:
 		return demo.Source{Options: s.ReaderOptions()}, nil
 	default: // File: Choose made sure there is an --input
-		return usagecsv.File{Path: s.Input, Options: s.ReaderOptions(), Log: log, Sketches: s.Sketches}, nil
+		f := usagecsv.File{Path: s.Input, Options: s.ReaderOptions(), Log: log, Sketches: s.Sketches}
+		if f.Sketches != nil && !s.End.IsZero() {
+			// Sketches cannot leave out the rows after --end as a plan
+			// from samples does: they are not taken in.
+			lo := *f.Sketches
+			lo.Until = s.End
+			f.Sketches = &lo
+		}
+		return f, nil
 	}
 }
 

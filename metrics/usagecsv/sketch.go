@@ -97,5 +97,5 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	if n := st.Dropped(); n > 0 {
 		return nil, stats, fmt.Errorf("%s: %w (%d samples came before a newer one of theirs)", untrusted.Escape(name), ErrOutOfOrder, n)
 	}
-	return &recommender.Data{Name: name, States: st.States(), Loads: st.Loads(), Recorded: true}, stats, nil
+	return &recommender.Data{Name: name, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(), Recorded: true}, stats, nil
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"rightsize.dev/rightsize/internal/progress"
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/livestate"
 )
@@ -54,6 +56,38 @@ func (f File) Load(ctx context.Context, _ progress.Func) (*recommender.Data, err
 	d.Warnings = append(warnings, d.Warnings...)
 	f.summarize(d, stats)
 	return d, ctx.Err()
+}
+
+// Newest returns the time of the file's newest row that Load would use:
+// a reader into sketches that must know where the file ends before it
+// reads it (a report's period) reads it once for this.
+func (f File) Newest() (time.Time, error) {
+	file, err := os.Open(f.Path)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("opening usage file: %w", err)
+	}
+	defer file.Close()
+	cr, err := f.Options.NewReader(file, f.Path)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var newest time.Time
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		if row.Sample.Time.After(newest) {
+			newest = row.Sample.Time
+		}
+	}
+	if newest.IsZero() {
+		return time.Time{}, fmt.Errorf("%s: no usable samples (%s)", untrusted.Escape(f.Path), cr.Stats())
+	}
+	return newest, nil
 }
 
 func (f File) loadSketches() (*recommender.Data, Stats, error) {

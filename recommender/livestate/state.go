@@ -29,8 +29,13 @@ type Options struct {
 	// a report's plan as of the previous period's end, from one reading.
 	SnapshotAt time.Time
 	// Observe, when set, is told every sample added, after the state took
-	// it: a report's accounting reads the samples as they pass.
+	// it, and those Until left out: a report's accounting reads the samples
+	// as they pass.
 	Observe func(workload.ContainerKey, workload.Sample)
+	// Until, when set, leaves out the samples at or after it: a plan as of
+	// --end from a file that goes on past it, which sketches could not
+	// take back out.
+	Until time.Time
 }
 
 // Defaults of Options.
@@ -66,7 +71,9 @@ type State struct {
 	cursor Cursor
 	// snapMs is Options.SnapshotAt in Unix ms (math.MaxInt64 when unset);
 	// snap holds the copies taken.
-	snapMs   int64
+	snapMs int64
+	// untilMs is Options.Until in Unix ms (math.MaxInt64 when unset).
+	untilMs  int64
 	snap     *history.States
 	snapDone map[workload.ContainerKey]bool
 }
@@ -141,7 +148,10 @@ func New(o Options) (*State, error) {
 	if _, err := hpa.NewLoadState(o.LoadStep, o.LoadRetention); err != nil {
 		return nil, fmt.Errorf("live state: %w", err)
 	}
-	s := &State{o: o, containers: st, loads: map[workload.Key]*hpa.LoadState{}, seen: map[workload.ContainerKey]int64{}, snapMs: math.MaxInt64}
+	s := &State{o: o, containers: st, loads: map[workload.Key]*hpa.LoadState{}, seen: map[workload.ContainerKey]int64{}, snapMs: math.MaxInt64, untilMs: math.MaxInt64}
+	if !o.Until.IsZero() {
+		s.untilMs = o.Until.UnixMilli()
+	}
 	if !o.SnapshotAt.IsZero() {
 		s.snapMs = o.SnapshotAt.UnixMilli()
 		s.snap, _ = history.NewStates(o.History) // checked above
@@ -197,27 +207,37 @@ func (s *State) snapRest() {
 // workload an HPA can scale, into the workload's load.
 func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
 	t := smp.Time.UnixMilli()
+	if t >= s.untilMs {
+		s.observe(k, smp)
+		return
+	}
 	s.before(k, t)
 	s.containers.Add(k, smp)
 	s.seen[k] = max(s.seen[k], t)
 	if l := s.load(k.Workload); l != nil {
 		l.AddSample(k.Container, smp)
 	}
-	if s.o.Observe != nil {
-		s.o.Observe(k, smp)
-	}
+	s.observe(k, smp)
 }
 
 // addShaped is Add for a sample whose hour has a CPU shape: the shape
 // goes into the histogram, the sample's mean into the load.
 func (s *State) addShaped(k workload.ContainerKey, smp workload.Sample, shape *history.CPUShape) {
 	t := smp.Time.UnixMilli()
+	if t >= s.untilMs {
+		s.observe(k, smp)
+		return
+	}
 	s.before(k, t)
 	s.containers.AddShaped(k, smp, shape)
 	s.seen[k] = max(s.seen[k], t)
 	if l := s.load(k.Workload); l != nil {
 		l.AddSample(k.Container, smp)
 	}
+	s.observe(k, smp)
+}
+
+func (s *State) observe(k workload.ContainerKey, smp workload.Sample) {
 	if s.o.Observe != nil {
 		s.o.Observe(k, smp)
 	}
@@ -264,6 +284,10 @@ func (k *Sink) Last() int64 { return k.last }
 // Add records one sample, as State.Add does.
 func (k *Sink) Add(smp workload.Sample) {
 	t := smp.Time.UnixMilli()
+	if t >= k.s.untilMs {
+		k.s.observe(k.k, smp)
+		return
+	}
 	if !k.snapped {
 		k.snapped = k.s.before(k.k, t)
 	}
@@ -272,9 +296,7 @@ func (k *Sink) Add(smp workload.Sample) {
 	if k.load != nil {
 		k.load.AddSample(k.k.Container, smp)
 	}
-	if k.s.o.Observe != nil {
-		k.s.o.Observe(k.k, smp)
-	}
+	k.s.observe(k.k, smp)
 }
 
 // Done tells the state when the container was last sampled through the

@@ -334,3 +334,34 @@ func TestSnapshot(t *testing.T) {
 		assert.Equal(t, end.Add(-5*time.Minute), s.States().Get(workload.ContainerKey{Workload: web, Container: "app"}, false).LastSample())
 	}
 }
+
+// TestUntil: samples at or after Until are left out of the history and
+// the loads, and still observed.
+func TestUntil(t *testing.T) {
+	until := t0.Add(30 * time.Hour)
+	observed := 0
+	s, err := New(Options{History: history.DefaultOptions(), Until: until,
+		Observe: func(workload.ContainerKey, workload.Sample) { observed++ }})
+	require.NoError(t, err)
+	want := newState(t)
+	n := 0
+	feed(2, 5*time.Minute, func(k workload.ContainerKey, smp workload.Sample) {
+		n++
+		s.Add(k, smp)
+		if smp.Time.Before(until) {
+			want.Add(k, smp)
+		}
+	})
+	assert.Equal(t, n, observed)
+	assert.Equal(t, until.Add(-5*time.Minute), s.States().Last())
+	for _, k := range want.States().Containers() {
+		w, err := want.States().Summary(k, until, history.DefaultOptions())
+		require.NoError(t, err)
+		g, err := s.States().Summary(k, until, history.DefaultOptions())
+		require.NoError(t, err)
+		assert.Equal(t, w, g, "%v", k)
+	}
+	wl, _ := want.Loads()(web, nil, until)
+	gl, _ := s.Loads()(web, nil, until)
+	assert.Equal(t, wl, gl)
+}

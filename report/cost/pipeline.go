@@ -15,13 +15,32 @@ import (
 // from one load, with d's history, specs and HPAs. in holds the rest
 // (title, prices, period, grouping); its End, when set, ends the period,
 // else PeriodEnd does with now.
+//
+// A history read into sketches (d.States) needs its Snapshot at the
+// previous period's end and in.Meter, the usage metered as it was read,
+// for that same period; a history of samples is metered here, and
+// in.Meter is not read.
 func FromPipeline(ctx context.Context, p *recommender.Pipeline, d *recommender.Data, in Input, now time.Time) (*Report, error) {
 	end, hpaSource := PeriodEnd(d, in.End, now)
 	plan, err := p.Plan(ctx, d, end)
 	if err != nil {
 		return nil, err
 	}
-	previous, err := p.Plan(ctx, d, end.Add(-in.Period))
+	before := d
+	if d.States != nil {
+		if d.Snapshot == nil || in.Meter == nil {
+			return nil, fmt.Errorf("%s: a history read into sketches needs its snapshot at the previous period's end and its metered usage", d.Name)
+		}
+		// The same data as of the previous period's end.
+		prev := *d
+		prev.States = d.Snapshot
+		before = &prev
+	} else {
+		// Samples: metered from the store, whatever a reading into
+		// sketches given up on (an out-of-order file) metered.
+		in.Meter = nil
+	}
+	previous, err := p.Plan(ctx, before, end.Add(-in.Period))
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +73,20 @@ func PeriodEnd(d *recommender.Data, end, now time.Time) (time.Time, string) {
 	if live {
 		return now.UTC(), hpaSource
 	}
-	_, last := d.Store.Span()
-	return last.Truncate(time.Hour).Add(time.Hour), hpaSource
+	var last time.Time
+	if d.States != nil {
+		last = d.States.Last()
+	} else {
+		_, last = d.Store.Span()
+	}
+	return RecordedEnd(last), hpaSource
+}
+
+// RecordedEnd is the end of a recorded history's report period whose
+// newest sample is at last: the full hour after it, so that days start on
+// the hour.
+func RecordedEnd(last time.Time) time.Time {
+	return last.UTC().Truncate(time.Hour).Add(time.Hour)
 }
 
 // ReadWebhookURL reads the webhook's URL from the file at path, which

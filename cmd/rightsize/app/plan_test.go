@@ -222,4 +222,16 @@ func TestPlanBoundedMemory(t *testing.T) {
 	assert.Equal(t, a.Workloads[0].Containers[0].Recommended, b.Workloads[0].Containers[0].Recommended)
 	require.NotNil(t, b.Workloads[0].HPA)
 	assert.Equal(t, a.Workloads[0].HPA.Recommended, b.Workloads[0].HPA.Recommended)
+
+	// As of an instant inside the file: the rows after it are left out.
+	end := "2026-11-02T12:00:00Z"
+	code, sketched, errOut = run(t, "plan", "--input", file, "--bounded-memory", "-o", "json", "--end", end)
+	require.Equal(t, 0, code, errOut)
+	code, sampled, errOut = run(t, "plan", "--input", file, "-o", "json", "--end", end)
+	require.Equal(t, 0, code, errOut)
+	require.NoError(t, json.Unmarshal([]byte(sampled), &a))
+	require.NoError(t, json.Unmarshal([]byte(sketched), &b))
+	assert.Equal(t, a.Workloads[0].Containers[0].Recommended, b.Workloads[0].Containers[0].Recommended)
+	assert.Equal(t, 432, a.Workloads[0].Containers[0].Samples, "a day and a half of 5-minute samples")
+	assert.Equal(t, a.Workloads[0].Containers[0].Samples, b.Workloads[0].Containers[0].Samples)
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/completion"
 	"rightsize.dev/rightsize/metrics/source"
+	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
@@ -33,6 +35,9 @@ type ReportOptions struct {
 	Profile        string
 	Critical       []string
 	WebhookURLFile string
+	// BoundedMemory reads a usage file or Prometheus into sketches and
+	// meters the costs as the samples pass, instead of keeping them.
+	BoundedMemory bool
 
 	format   report.Format
 	profile  policy.Profile
@@ -89,6 +94,7 @@ charts), csv and json; --out picks the format from its extension.`,
 	f.StringVar(&o.GroupByLabel, "group-by-label", "", "break costs down by team: the value of this workload label")
 	f.StringVar(&o.Profile, "profile", o.Profile, "recommendation profile for the savings: "+strings.Join(policy.Names(), ", "))
 	f.StringArrayVar(&o.Critical, "critical", nil, "mark a workload critical (R8: Guaranteed), as NAMESPACE/KIND/NAME (NAMESPACE/KIND/NAME@CLUSTER where several clusters are read); repeatable")
+	f.BoolVar(&o.BoundedMemory, "bounded-memory", false, "with --input or --prometheus-url: keep each container's history in sketches and meter the costs as the samples pass, instead of keeping every sample: memory grows with the containers, not the rows or the history; the savings and the change from the previous period come from plans within a few percent of the samples' (not for krr); a usage file is read twice without --end, to find its newest sample; samples that recorded no requests are priced without the pod template's")
 	f.StringVar(&o.WebhookURLFile, "webhook-url-file", "", "also post the Markdown report to the Slack/Mattermost-compatible webhook whose URL this file holds")
 	registerCompletions(cmd, o.Cluster.ConfigFlags, completions{
 		"profile": profiles(), "format": completion.OneOf(report.CostOutput.List), "source": fixed(source.Names...)})
@@ -116,7 +122,45 @@ func (o *ReportOptions) Validate() error {
 	errs = append(errs, o.Prices.Validate())
 	o.critical, err = cliflag.WorkloadKeys("--critical", o.Critical)
 	errs = append(errs, err)
+	if o.BoundedMemory {
+		switch {
+		case o.Input == "" && !o.Prometheus.Enabled():
+			errs = append(errs, errors.New("--bounded-memory reads a usage file or Prometheus: give --input or --prometheus-url"))
+		case o.profile.WindowQuantile():
+			errs = append(errs, fmt.Errorf("--bounded-memory: profile %s takes a quantile of the exact window, which sketches do not keep", o.profile.Name))
+		default:
+			o.KeepSketches(o.profile.History)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// meter readies a reading into sketches for the report: the period's end
+// (a usage file is read once for its newest sample, without --end), the
+// snapshot of the history at the previous period's end, and the meter
+// the samples pass through. It returns nil when the samples are kept.
+func (o *ReportOptions) meter() (*cost.Meter, time.Time, error) {
+	if o.Sketches == nil {
+		return nil, o.End, nil
+	}
+	end := o.End
+	if end.IsZero() {
+		if o.Input == "" {
+			// Prometheus is read up to the period's end.
+			end = o.now().UTC()
+			o.End = end
+		} else {
+			newest, err := usagecsv.File{Path: o.Input, Options: o.ReaderOptions()}.Newest()
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			end = cost.RecordedEnd(newest)
+		}
+	}
+	m := cost.NewMeter(end, o.Period, nil)
+	o.Sketches.SnapshotAt = end.Add(-o.Period)
+	o.Sketches.Observe = m.Add
+	return m, end, nil
 }
 
 // Run loads the history, computes the plans and the report, writes it and
@@ -133,6 +177,10 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 			return err
 		}
 	}
+	meter, end, err := o.meter()
+	if err != nil {
+		return err
+	}
 	src, err := o.Open(log)
 	if err != nil {
 		return err
@@ -142,7 +190,7 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 	if err != nil {
 		return err
 	}
-	rep, err := cost.FromPipeline(ctx, p, data, cost.Input{Title: o.Title, Pricing: prices, End: o.End, Period: o.Period, GroupByLabel: o.GroupByLabel}, o.now())
+	rep, err := cost.FromPipeline(ctx, p, data, cost.Input{Title: o.Title, Pricing: prices, End: end, Period: o.Period, GroupByLabel: o.GroupByLabel, Meter: meter}, o.now())
 	if err != nil {
 		return err
 	}

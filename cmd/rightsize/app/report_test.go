@@ -1,6 +1,7 @@
 package app
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"sigs.k8s.io/yaml"
 
+	"rightsize.dev/rightsize/metrics/usagecsv/demo"
 	"rightsize.dev/rightsize/report/cost"
 )
 
@@ -302,5 +304,90 @@ func TestReportHPAFile(t *testing.T) {
 	assert.Contains(t, setups, "recommended")
 	for _, s := range h.Suggested {
 		assert.NotEqual(t, "web", s.Name, "web has an HPA")
+	}
+}
+
+// TestReportBoundedMemory: --bounded-memory needs a file or Prometheus and
+// refuses krr; on the demo file it writes the report the samples give,
+// with or without --end (without, it reads the file once for its newest
+// sample); a file whose rows are out of order is read again as samples,
+// and the report is still the samples'.
+func TestReportBoundedMemory(t *testing.T) {
+	code, _, errOut := run(t, "report", "--bounded-memory")
+	assert.Equal(t, 2, code, errOut)
+	assert.Contains(t, errOut, "--bounded-memory reads a usage file or Prometheus: give --input or --prometheus-url")
+
+	zr, err := gzip.NewReader(demo.Open())
+	require.NoError(t, err)
+	raw, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "usage.csv")
+	require.NoError(t, os.WriteFile(file, raw, 0o600))
+	code, _, errOut = run(t, "report", "--input", file, "--bounded-memory", "--profile", "krr")
+	assert.Equal(t, 2, code, errOut)
+	assert.Contains(t, errOut, "profile krr takes a quantile of the exact window")
+
+	for _, end := range [][]string{nil, {"--end", demoEnd}, {"--end", "2026-11-12T06:00:00Z"}} {
+		args := append([]string{"report", "--input", file, "--format", "json"}, end...)
+		code, sampled, errOut := run(t, args...)
+		require.Equal(t, 0, code, errOut)
+		code, sketched, errOut := run(t, append(args, "--bounded-memory")...)
+		require.Equal(t, 0, code, errOut)
+		sameReport(t, sampled, sketched, "end %v", end)
+	}
+
+	// The rows of the newest hour first: out of order.
+	lines := strings.SplitAfter(string(raw), "\n")
+	header, rows := lines[0], lines[1:len(lines)-1]
+	require.Equal(t, "", lines[len(lines)-1])
+	shuffled := filepath.Join(t.TempDir(), "shuffled.csv")
+	require.NoError(t, os.WriteFile(shuffled, []byte(header+strings.Join(append(rows[len(rows)/2:], rows[:len(rows)/2]...), "")), 0o600))
+	code, sampled, errOut := run(t, "report", "--input", file, "--format", "json", "--end", demoEnd)
+	require.Equal(t, 0, code, errOut)
+	code, again, errOut := run(t, "report", "--input", shuffled, "--format", "json", "--end", demoEnd, "--bounded-memory")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "read again keeping every sample")
+	sameReport(t, sampled, again)
+}
+
+// withoutReplays reads a JSON report and takes out the HPA suggestions'
+// replay figures, and the reasons that quote them: the aggregate load kept
+// with sketches (float32 on an aligned grid) differs from the samples' in
+// the last digits. It returns them apart, in order.
+func withoutReplays(t *testing.T, doc string) (map[string]any, []float64) {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(doc), &m))
+	var figures []float64
+	hpa, _ := m["hpa"].(map[string]any)
+	suggested, _ := hpa["suggested"].([]any)
+	for _, s := range suggested {
+		s := s.(map[string]any)
+		delete(s, "reasons")
+		replays, _ := s["replays"].([]any)
+		for _, r := range replays {
+			r := r.(map[string]any)
+			for _, k := range []string{"replicaHours", "coreHours", "saturated"} {
+				f, _ := r[k].(float64)
+				figures = append(figures, f)
+				delete(r, k)
+			}
+		}
+	}
+	return m, figures
+}
+
+// sameReport holds two JSON reports to the same figures, the HPA replays'
+// to within 1 % (or 0.005 of the time saturated).
+func sameReport(t *testing.T, want, got string, msg ...any) {
+	t.Helper()
+	w, wr := withoutReplays(t, want)
+	g, gr := withoutReplays(t, got)
+	delete(w, "source")
+	delete(g, "source")
+	assert.Equal(t, w, g, msg...)
+	require.Len(t, gr, len(wr), msg...)
+	for i := range wr {
+		assert.InDelta(t, wr[i], gr[i], max(0.01*wr[i], 0.005), msg...)
 	}
 }
