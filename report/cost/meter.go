@@ -53,9 +53,11 @@ type podKey struct {
 	pod string
 }
 
-// podMeter is what a pod container's next sample is weighed by.
+// podMeter is what a pod container's next sample is weighed by, and its
+// container's sums.
 type podMeter struct {
-	last   int64 // Unix ms of the newest sample
+	tl     *tally
+	last   int64 // Unix ms of the newest sample; math.MinInt64 before one
 	steps  [medianSteps]int64
 	nsteps int
 	// seen: the pod had a sample in the period, the previous period.
@@ -101,26 +103,37 @@ func SpecFallback(specs map[workload.Key]workload.Spec) func(workload.ContainerK
 // Add accounts one sample of container k. A sample not after its pod's
 // newest is left out: each is counted once.
 func (m *Meter) Add(k workload.ContainerKey, smp workload.Sample) {
-	t := smp.Time.UnixMilli()
-	pk := podKey{k, smp.Pod}
+	m.add(m.pod(k, smp.Pod), k, smp)
+}
+
+// pod returns pod container (k, pod)'s meter, made when new.
+func (m *Meter) pod(k workload.ContainerKey, pod string) *podMeter {
+	pk := podKey{k, pod}
 	p := m.pods[pk]
-	tl := m.tallies[k]
-	if tl == nil {
-		tl = &tally{days: make([]pricing.Usage, m.days)}
-		m.tallies[k] = tl
+	if p == nil {
+		tl := m.tallies[k]
+		if tl == nil {
+			tl = &tally{days: make([]pricing.Usage, m.days)}
+			m.tallies[k] = tl
+		}
+		p = &podMeter{tl: tl, last: math.MinInt64}
+		m.pods[pk] = p
+	}
+	return p
+}
+
+func (m *Meter) add(p *podMeter, k workload.ContainerKey, smp workload.Sample) {
+	t := smp.Time.UnixMilli()
+	if t <= p.last {
+		return
 	}
 	var dt time.Duration
-	if p == nil {
-		p = &podMeter{}
-		m.pods[pk] = p
-	} else {
-		if t <= p.last {
-			return
-		}
+	if p.last != math.MinInt64 {
 		dt = p.weigh(t - p.last)
 	}
 	p.last = t
 	m.first, m.last = min(m.first, t), max(m.last, t)
+	tl := p.tl
 
 	set := smp.Settings
 	if set.IsZero() && m.fallback != nil {
@@ -209,8 +222,9 @@ func MeterStore(st *history.Store, end time.Time, period time.Duration, fallback
 	m := NewMeter(end, period, fallback)
 	for _, k := range st.Containers() {
 		for _, s := range st.Series(k) {
+			p := m.pod(k, s.Pod)
 			for i := range s.Len() {
-				m.Add(k, s.At(i))
+				m.add(p, k, s.At(i))
 			}
 		}
 	}
