@@ -183,7 +183,8 @@ func (p *podMeter) weigh(step int64) time.Duration {
 	}
 	p.steps[p.nsteps%medianSteps] = step
 	p.nsteps++
-	return time.Duration(w) * time.Millisecond
+	// A crafted file's first step may span centuries: no overflow.
+	return time.Duration(min(w, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
 }
 
 // Span returns the times of the first and last sample; zero times when

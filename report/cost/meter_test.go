@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -106,4 +107,17 @@ func TestBuildRefusesAnotherPeriod(t *testing.T) {
 	in.Meter = MeterStore(in.Store, in.End.Add(time.Hour), in.Period, nil)
 	_, err := Build(in)
 	assert.ErrorContains(t, err, "not the report period")
+}
+
+// TestMeterExtremeTimes: samples centuries apart weigh a positive,
+// finite time.
+func TestMeterExtremeTimes(t *testing.T) {
+	early, late := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMeter(late.Add(time.Hour), 24*time.Hour, nil)
+	k := workload.ContainerKey{Workload: web, Container: "app"}
+	m.Add(k, workload.Sample{Time: early, Pod: "p", CPU: 1, HasCPU: true})
+	m.Add(k, workload.Sample{Time: late, Pod: "p", CPU: 1, HasCPU: true})
+	h := m.tallies[k].period.PodHours
+	assert.Positive(t, h)
+	assert.False(t, math.IsInf(h, 0) || math.IsNaN(h))
 }
