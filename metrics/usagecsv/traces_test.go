@@ -23,6 +23,36 @@ import (
 	"rightsize.dev/rightsize/report/pricing"
 )
 
+// traceTolerances are how far plans from sketches may be from the samples'
+// on the demo and each shared trace: the p95 of the relative differences
+// of the recommended requests and limits, and the share more than 5 % off.
+var traceTolerances = []traceTolerance{
+	{"demo", 0, 0},
+	{"gcd-2011.csv.gz", 0, 0},
+	{"azure-2017-cpu.csv.gz", 0, 0},
+	{"bitbrains-2013-7.csv.gz", 0.01, 0.03},
+}
+
+type traceTolerance struct {
+	trace      string
+	p95, over5 float64
+}
+
+// check holds got to want within the trace's tolerance.
+func (tc traceTolerance) check(t *testing.T, what string, want, got workload.Plan) {
+	t.Helper()
+	diffs := usagecsv.SettingsDiffs(t, want, got)
+	over5 := 0
+	for _, d := range diffs {
+		if d > 0.05 {
+			over5++
+		}
+	}
+	t.Logf("%s, %d values: p95 %.4f %%, %d over 5 %%", what, len(diffs), 100*diffs[len(diffs)*95/100], over5)
+	assert.LessOrEqual(t, diffs[len(diffs)*95/100], tc.p95, what)
+	assert.LessOrEqual(t, float64(over5), tc.over5*float64(len(diffs)), what)
+}
+
 // TestSketchesMatchSamplesOnTraces plans the demo and the shared traces
 // from sketches (plan --bounded-memory) and from samples, HPAs included,
 // with the balanced profile, and holds the recommended requests and limits
@@ -31,15 +61,7 @@ import (
 // 5-minute grid that the aggregate load keeps, 95 % the same and at most
 // 3 % more than 5 % off (measured: 47 of 2,000).
 func TestSketchesMatchSamplesOnTraces(t *testing.T) {
-	for _, tc := range []struct {
-		trace      string
-		p95, over5 float64
-	}{
-		{"demo", 0, 0},
-		{"gcd-2011.csv.gz", 0, 0},
-		{"azure-2017-cpu.csv.gz", 0, 0},
-		{"bitbrains-2013-7.csv.gz", 0.01, 0.03},
-	} {
+	for _, tc := range traceTolerances {
 		t.Run(tc.trace, func(t *testing.T) {
 			if testing.Short() && tc.trace != "demo" {
 				t.Skip("the shared traces take a while")
@@ -54,16 +76,7 @@ func TestSketchesMatchSamplesOnTraces(t *testing.T) {
 			require.NoError(t, err)
 			require.NotNil(t, sketched.States, "read as sketches: %v", sketched.Warnings)
 			want, got := plan(t, sampled), plan(t, sketched)
-			diffs := usagecsv.SettingsDiffs(t, want, got)
-			over5 := 0
-			for _, d := range diffs {
-				if d > 0.05 {
-					over5++
-				}
-			}
-			t.Logf("%d values: p95 %.4f %%, %d over 5 %%", len(diffs), 100*diffs[len(diffs)*95/100], over5)
-			assert.LessOrEqual(t, diffs[len(diffs)*95/100], tc.p95)
-			assert.LessOrEqual(t, float64(over5), tc.over5*float64(len(diffs)))
+			tc.check(t, "plan", want, got)
 		})
 	}
 }
@@ -103,15 +116,7 @@ func plan(t *testing.T, d *recommender.Data) workload.Plan {
 // the plans at the end to, and the savings they price are within 1 %.
 func TestSketchedReportMatchesSamplesOnTraces(t *testing.T) {
 	const period = 7 * 24 * time.Hour
-	for _, tc := range []struct {
-		trace      string
-		p95, over5 float64
-	}{
-		{"demo", 0, 0},
-		{"gcd-2011.csv.gz", 0, 0},
-		{"azure-2017-cpu.csv.gz", 0, 0},
-		{"bitbrains-2013-7.csv.gz", 0.01, 0.03},
-	} {
+	for _, tc := range traceTolerances {
 		t.Run(tc.trace, func(t *testing.T) {
 			if testing.Short() && tc.trace != "demo" {
 				t.Skip("the shared traces take a while")
@@ -191,17 +196,8 @@ func TestSketchedReportMatchesSamplesOnTraces(t *testing.T) {
 				}
 			}
 			wp.Workloads = kept
-			diffs := usagecsv.SettingsDiffs(t, wp, gp)
-			over5 := 0
-			for _, d := range diffs {
-				if d > 0.05 {
-					over5++
-				}
-			}
-			t.Logf("previous period's plan, %d values: p95 %.4f %%, %d over 5 %%; savings %.2f and %.2f", len(diffs),
-				100*diffs[len(diffs)*95/100], over5, want.Totals.Savings, got.Totals.Savings)
-			assert.LessOrEqual(t, diffs[len(diffs)*95/100], tc.p95)
-			assert.LessOrEqual(t, float64(over5), tc.over5*float64(len(diffs)))
+			tc.check(t, "previous period's plan", wp, gp)
+			t.Logf("savings %.2f and %.2f", want.Totals.Savings, got.Totals.Savings)
 		})
 	}
 }

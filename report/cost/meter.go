@@ -1,8 +1,10 @@
 package cost
 
 import (
+	"cmp"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"rightsize.dev/rightsize/recommender/history"
@@ -203,13 +205,7 @@ func (m *Meter) containers() []workload.ContainerKey {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b workload.ContainerKey) int {
-		switch {
-		case a.Less(b):
-			return -1
-		case b.Less(a):
-			return 1
-		}
-		return 0
+		return cmp.Or(cmpKey(a.Workload, b.Workload), strings.Compare(a.Container, b.Container))
 	})
 	return keys
 }
