@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"rightsize.dev/rightsize/internal/cliflag"
 	"rightsize.dev/rightsize/internal/completion"
+	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/metrics/source"
 	"rightsize.dev/rightsize/metrics/usagecsv"
 	"rightsize.dev/rightsize/recommender"
@@ -139,7 +141,7 @@ func (o *ReportOptions) Validate() error {
 // (a usage file is read once for its newest sample, without --end), the
 // snapshot of the history at the previous period's end, and the meter
 // the samples pass through. It returns nil when the samples are kept.
-func (o *ReportOptions) meter() (*cost.Meter, time.Time, error) {
+func (o *ReportOptions) meter(errOut io.Writer) (*cost.Meter, time.Time, error) {
 	if o.Sketches == nil {
 		return nil, o.End, nil
 	}
@@ -150,6 +152,7 @@ func (o *ReportOptions) meter() (*cost.Meter, time.Time, error) {
 			end = o.now().UTC()
 			o.End = end
 		} else {
+			fmt.Fprintf(errOut, "reading %s for its newest sample, where the period ends (--end spares this)\n", untrusted.Escape(o.Input))
 			newest, err := usagecsv.File{Path: o.Input, Options: o.ReaderOptions()}.Newest()
 			if err != nil {
 				return nil, time.Time{}, err
@@ -177,7 +180,7 @@ func (o *ReportOptions) Run(ctx context.Context, streams IOStreams, g *globalOpt
 			return err
 		}
 	}
-	meter, end, err := o.meter()
+	meter, end, err := o.meter(streams.ErrOut)
 	if err != nil {
 		return err
 	}

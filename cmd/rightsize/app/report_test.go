@@ -334,6 +334,11 @@ func TestReportBoundedMemory(t *testing.T) {
 		code, sketched, errOut := run(t, append(args, "--bounded-memory")...)
 		require.Equal(t, 0, code, errOut)
 		sameReport(t, sampled, sketched, "end %v", end)
+		if end == nil {
+			assert.Contains(t, errOut, "reading "+file+" for its newest sample")
+		} else {
+			assert.NotContains(t, errOut, "for its newest sample")
+		}
 	}
 
 	// The rows of the newest hour first: out of order.
