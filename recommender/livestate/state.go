@@ -211,7 +211,9 @@ func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
 		s.observe(k, smp)
 		return
 	}
-	s.before(k, t)
+	if t >= s.snapMs {
+		s.before(k, t)
+	}
 	s.containers.Add(k, smp)
 	s.seen[k] = max(s.seen[k], t)
 	if l := s.load(k.Workload); l != nil {
@@ -228,7 +230,9 @@ func (s *State) addShaped(k workload.ContainerKey, smp workload.Sample, shape *h
 		s.observe(k, smp)
 		return
 	}
-	s.before(k, t)
+	if t >= s.snapMs {
+		s.before(k, t)
+	}
 	s.containers.AddShaped(k, smp, shape)
 	s.seen[k] = max(s.seen[k], t)
 	if l := s.load(k.Workload); l != nil {
@@ -288,7 +292,7 @@ func (k *Sink) Add(smp workload.Sample) {
 		k.s.observe(k.k, smp)
 		return
 	}
-	if !k.snapped {
+	if !k.snapped && t >= k.s.snapMs {
 		k.snapped = k.s.before(k.k, t)
 	}
 	k.acc.Add(smp)
