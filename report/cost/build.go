@@ -484,16 +484,20 @@ func (b *builder) confidence() []string {
 	r := b.r
 	var notes []string
 	day := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
+	// A history that starts a little into a period covers it: a live
+	// source's window starts a step after its beginning, and the notes
+	// speak in hours.
+	slack := min(time.Hour, r.Period.End.Sub(r.Period.Start)/24)
 	switch {
 	case r.Data.Start.IsZero():
 	case !r.Data.Start.Before(r.Period.End):
 		notes = append(notes, fmt.Sprintf("the history starts at %s, after the period: no figures", day(r.Data.Start)))
-	case r.Data.Start.After(r.Period.Start):
+	case r.Data.Start.After(r.Period.Start.Add(slack)):
 		notes = append(notes, fmt.Sprintf("the history starts at %s: the figures cover only %s of the %s period, and there is no week-over-week change",
 			day(r.Data.Start), humanDuration(r.Period.End.Sub(r.Data.Start)), humanDuration(r.Period.End.Sub(r.Period.Start))))
 	case !r.HasPrevious:
 		notes = append(notes, "no history in the previous period: no week-over-week change")
-	case r.Data.Start.After(r.PreviousPeriod.Start):
+	case r.Data.Start.After(r.PreviousPeriod.Start.Add(slack)):
 		notes = append(notes, fmt.Sprintf("the history starts at %s: the previous period is covered for %s only, so week-over-week changes compare unequal spans",
 			day(r.Data.Start), humanDuration(r.PreviousPeriod.End.Sub(r.Data.Start))))
 	}

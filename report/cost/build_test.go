@@ -309,6 +309,9 @@ func TestBuildHistoryCoverageNotes(t *testing.T) {
 		{"history starts within the period", t0.Add(36 * time.Hour), 48 * time.Hour, "the figures cover only 1d 12h of the 2d period"},
 		{"previous period partly covered", t0.Add(40 * time.Hour), 24 * time.Hour, "the previous period is covered for 16h only"},
 		{"data ends early", t0.Add(72 * time.Hour), 48 * time.Hour, "the newest sample is from 2026-11-02 23:00, 1d 1h before the end of the period"},
+		// A live source's window starts a step after it begins: half an
+		// hour short of the previous period is not worth a note.
+		{"previous period all but covered", t0.Add(48*time.Hour - 30*time.Minute), 24 * time.Hour, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -316,6 +319,12 @@ func TestBuildHistoryCoverageNotes(t *testing.T) {
 			in.End, in.Period = tc.end, tc.period
 			r, err := Build(in)
 			require.NoError(t, err)
+			if tc.want == "" {
+				for _, n := range r.Confidence {
+					assert.NotContains(t, n, "history", "no note on the history's coverage")
+				}
+				return
+			}
 			assert.True(t, slices.ContainsFunc(r.Confidence, func(n string) bool { return strings.Contains(n, tc.want) }),
 				"want a note containing %q in %q", tc.want, r.Confidence)
 		})
