@@ -205,25 +205,10 @@ func (s *State) snapRest() {
 
 // Add records one sample of container k: into its accumulator and, for a
 // workload an HPA can scale, into the workload's load.
-func (s *State) Add(k workload.ContainerKey, smp workload.Sample) {
-	t := smp.Time.UnixMilli()
-	if t >= s.untilMs {
-		s.observe(k, smp)
-		return
-	}
-	if t >= s.snapMs {
-		s.before(k, t)
-	}
-	s.containers.Add(k, smp)
-	s.seen[k] = max(s.seen[k], t)
-	if l := s.load(k.Workload); l != nil {
-		l.AddSample(k.Container, smp)
-	}
-	s.observe(k, smp)
-}
+func (s *State) Add(k workload.ContainerKey, smp workload.Sample) { s.addShaped(k, smp, nil) }
 
-// addShaped is Add for a sample whose hour has a CPU shape: the shape
-// goes into the histogram, the sample's mean into the load.
+// addShaped is Add for a sample whose hour has a CPU shape (nil: none):
+// the shape goes into the histogram, the sample's mean into the load.
 func (s *State) addShaped(k workload.ContainerKey, smp workload.Sample, shape *history.CPUShape) {
 	t := smp.Time.UnixMilli()
 	if t >= s.untilMs {
