@@ -2,18 +2,20 @@
 // resources cost over a period, how much of that was used and how much sat
 // idle, what applying the recommendations would save, and what is at risk.
 //
-// Build computes a Report from usage history (history.Store), the plans
-// recommender.RunOnce made at the end of the period and at the end of the
-// previous one, and a pricing.Pricing. The period is the Period before End;
-// the previous period, for week-over-week changes, is the Period before
-// that, read from the same history, so no state is kept between runs.
+// Build computes a Report from the usage a Meter summed as the samples
+// passed (from a history.Store, or as a reading into sketches took them),
+// the plans recommender.RunOnce made at the end of the period and at the
+// end of the previous one, and a pricing.Pricing. The period is the Period
+// before End; the previous period, for week-over-week changes, is the
+// Period before that, read from the same history, so no state is kept
+// between runs.
 //
 // Figures, per workload and summed per namespace, per team (the value of a
 // workload label) and in total:
 //
 //   - requested, used and idle cost integrate the recorded requests and
-//     usage over the time each pod ran (see package pricing for the weighting
-//     and why idle is clamped per sample);
+//     usage over the time each pod ran (see Meter for the weighting and
+//     package pricing for why idle is clamped per sample);
 //   - savings price the difference between each container's current and
 //     recommended requests over the pod-hours it ran in the period. A
 //     steady Deployment's pod-hours are its replicas times the period; a

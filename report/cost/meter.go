@@ -62,7 +62,8 @@ type podMeter struct {
 	last   int64 // Unix ms of the newest sample; math.MinInt64 before one
 	steps  [medianSteps]int64
 	nsteps int
-	// seen: the pod had a sample in the period, the previous period.
+	// inPeriod and inPrevious: the pod had a sample in the period, in the
+	// previous one.
 	inPeriod, inPrevious bool
 }
 

@@ -5,10 +5,10 @@
 // GiB-hour). A Pricing adds a currency and overrides per namespace and per
 // node pool, read from a YAML file by Load or Parse.
 //
-// Usage integrates samples over time: each sample weighs the time since the
-// pod's previous sample, capped at twice the series' median step, so a gap
-// in the data counts as nothing and a pod's first sample weighs nothing (the
-// weighting docs/backtest.md defines). Per resource and per sample:
+// Usage integrates samples over time, each weighing a duration dt its
+// caller gives (the cost report's Meter: the time since the pod's previous
+// sample, capped so that a gap in the data counts as nothing). Per resource
+// and per sample:
 //
 //	requested = request × dt
 //	used      = usage × dt
