@@ -254,7 +254,7 @@ func diff(a, b workload.Resources) workload.Resources {
 	return workload.Resources{CPU: a.CPU - b.CPU, Memory: a.Memory - b.Memory}
 }
 
-func (cr *containerRisk) observe(smp workload.Sample, dt time.Duration, set workload.Settings) {
+func (cr *containerRisk) observe(smp *workload.Sample, dt time.Duration, set *workload.Settings) {
 	if smp.OOMKilled {
 		cr.ooms++
 	}

@@ -106,7 +106,7 @@ func SpecFallback(specs map[workload.Key]workload.Spec) func(workload.ContainerK
 // Add accounts one sample of container k. A sample not after its pod's
 // newest is left out: each is counted once.
 func (m *Meter) Add(k workload.ContainerKey, smp workload.Sample) {
-	m.add(m.pod(k, smp.Pod), k, smp)
+	m.add(m.pod(k, smp.Pod), k, &smp)
 }
 
 // pod returns pod container (k, pod)'s meter, made when new.
@@ -125,7 +125,7 @@ func (m *Meter) pod(k workload.ContainerKey, pod string) *podMeter {
 	return p
 }
 
-func (m *Meter) add(p *podMeter, k workload.ContainerKey, smp workload.Sample) {
+func (m *Meter) add(p *podMeter, k workload.ContainerKey, smp *workload.Sample) {
 	t := smp.Time.UnixMilli()
 	if t <= p.last {
 		return
@@ -161,7 +161,7 @@ func (m *Meter) add(p *podMeter, k workload.ContainerKey, smp workload.Sample) {
 		if d := int(smp.Time.Sub(m.period.Start) / (24 * time.Hour)); d >= 0 && d < len(tl.days) {
 			tl.days[d].Add(dt, set.Requests, cpu, mem)
 		}
-		tl.risk.observe(smp, dt, set)
+		tl.risk.observe(smp, dt, &set)
 	case in(m.previous, smp.Time):
 		if !p.inPrevious {
 			p.inPrevious = true
@@ -222,7 +222,8 @@ func MeterStore(st *history.Store, end time.Time, period time.Duration, fallback
 		for _, s := range st.Series(k) {
 			p := m.pod(k, s.Pod)
 			for i := range s.Len() {
-				m.add(p, k, s.At(i))
+				smp := s.At(i)
+				m.add(p, k, &smp)
 			}
 		}
 	}
