@@ -69,11 +69,11 @@ type State struct {
 	// cursor is how far a source that can be read again (Prometheus) has
 	// been read into the state; it is checkpointed with the history.
 	cursor Cursor
-	// snapMs is Options.SnapshotAt in Unix ms (math.MaxInt64 when unset);
-	// snap holds the copies taken.
-	snapMs int64
 	// untilMs is Options.Until in Unix ms (math.MaxInt64 when unset).
-	untilMs  int64
+	untilMs int64
+	// snapMs is Options.SnapshotAt in Unix ms (math.MaxInt64 when unset);
+	// snap holds the copies taken, snapDone the containers done with.
+	snapMs   int64
 	snap     *history.States
 	snapDone map[workload.ContainerKey]bool
 }
@@ -160,22 +160,17 @@ func New(o Options) (*State, error) {
 	return s, nil
 }
 
-// before copies container k's history into the snapshot when sample
-// time t is its first at or after SnapshotAt. It reports whether k's
-// history is in the snapshot.
-func (s *State) before(k workload.ContainerKey, t int64) bool {
-	if t < s.snapMs {
-		return false
-	}
+// before copies container k's history into the snapshot, for its first
+// sample at or after SnapshotAt (the callers check the time).
+func (s *State) before(k workload.ContainerKey) {
 	if s.snapDone[k] {
-		return true
+		return
 	}
 	s.snapDone[k] = true
 	// Without a sample before, the container had no history then.
 	if a := s.containers.Get(k, false); a != nil && !a.Empty() {
 		_ = s.snap.Put(k, a.Clone()) // the same options
 	}
-	return true
 }
 
 // Snapshot returns the containers' history as it stood at
@@ -216,7 +211,7 @@ func (s *State) addShaped(k workload.ContainerKey, smp workload.Sample, shape *h
 		return
 	}
 	if t >= s.snapMs {
-		s.before(k, t)
+		s.before(k)
 	}
 	s.containers.AddShaped(k, smp, shape)
 	s.seen[k] = max(s.seen[k], t)
@@ -278,7 +273,8 @@ func (k *Sink) Add(smp workload.Sample) {
 		return
 	}
 	if !k.snapped && t >= k.s.snapMs {
-		k.snapped = k.s.before(k.k, t)
+		k.s.before(k.k)
+		k.snapped = true
 	}
 	k.acc.Add(smp)
 	k.last = max(k.last, t)
