@@ -117,6 +117,18 @@ func decodeAnswer(code int, body []byte, want model.ValueType) ([]apiSeries, v1.
 		}
 		return nil, nil, &v1.Error{Type: typ, Msg: msg, Detail: string(body)}
 	}
+	if code/100 == 2 {
+		if series, warnings, ok := fastAnswer(body, want); ok {
+			return series, warnings, nil
+		}
+	}
+	return decodeGeneral(code, body, want)
+}
+
+// decodeGeneral decodes any answer that is not an error status with
+// encoding/json: what fastAnswer does not take, and says what is wrong
+// with it.
+func decodeGeneral(code int, body []byte, want model.ValueType) ([]apiSeries, v1.Warnings, error) {
 	var r apiResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		// A value of the wrong type leaves the rest decoded: an error

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,6 +100,76 @@ func BenchmarkDecodeAnswer(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := decodeAnswer(http.StatusOK, body, model.ValMatrix); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestFastAnswer: the answers servers give are read in one pass; what the
+// one-pass reading is not sure of goes to the general decoder.
+func TestFastAnswer(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want model.ValueType
+		fast bool
+	}{
+		{"Prometheus matrix", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a"},"values":[[1731110400,"0.012345678901234567"],[1731110400.5,"12"]]}]}}`, model.ValMatrix, true},
+		{"VictoriaMetrics matrix", `{"status":"success","isPartial":false,"data":{"resultType":"matrix","result":[{"metric":{"pod":"a"},"values":[[1731110400,"1.5"]]}]},"stats":{"seriesFetched": "1","executionTimeMsec":0}}`, model.ValMatrix, true},
+		{"Thanos warnings", `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]},"warnings":["partial response"]}`, model.ValVector, true},
+		{"spaced out", " {\n \"status\" : \"success\" , \"data\" : { \"resultType\" : \"matrix\" , \"result\" : [ ] } } \n", model.ValMatrix, true},
+		{"UTF-8 label", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"team":"équipe"},"values":[]}]}}`, model.ValMatrix, true},
+		{"escaped label", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a\u0062"},"values":[]}]}}`, model.ValMatrix, false},
+		{"escaped value", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"\u0031"]]}]}}`, model.ValMatrix, false},
+		{"label twice", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a","pod":"b"},"values":[]}]}}`, model.ValMatrix, false},
+		{"a field's name in another case", `{"status":"success","data":{"resultType":"matrix","result":[{"Values":[]}]}}`, model.ValMatrix, false},
+		{"another result type", `{"status":"success","data":{"resultType":"vector","result":[]}}`, model.ValMatrix, false},
+		{"error", `{"status":"error","errorType":"execution","error":"x"}`, model.ValMatrix, false},
+		{"not a JSON number", `{"status":"success","data":{"resultType":"matrix","result":[{"values":[[+1,"1"]]}]}}`, model.ValMatrix, false},
+		{"trailing bytes", `{"status":"success","data":{"resultType":"matrix","result":[]}} x`, model.ValMatrix, false},
+		{"invalid UTF-8", "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"pod\":\"\xff\"}}]}}", model.ValMatrix, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fast, fw, ok := fastAnswer([]byte(tt.body), tt.want)
+			require.Equal(t, tt.fast, ok)
+			general, gw, err := decodeGeneral(http.StatusOK, []byte(tt.body), tt.want)
+			if !ok {
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, gw, fw)
+			sameSeries(t, fast, general)
+		})
+	}
+}
+
+// TestFastValue: plain decimals are computed directly, to the bit what
+// strconv makes of them; the rest is parseValue's.
+func TestFastValue(t *testing.T) {
+	for _, s := range []string{"0", "-0", "12", "0.25", "0.012345678901234", "0.0123456789012345", "123456789012345", "1234567890123456789",
+		"007.50", "1.", ".5", "-.5", "+1", "1e3", "NaN", "+Inf", "-Inf", "0x1p-2", "", "-", ".", "1.2.3", "1e400", "999999999999999.9"} {
+		want := parseValue([]byte(s))
+		got := fastValue([]byte(s))
+		assert.True(t, got == want || math.IsNaN(got) && math.IsNaN(want), "%q: %v, strconv %v", s, got, want)
+		assert.Equal(t, math.Signbit(want), math.Signbit(got), "%q: sign", s)
+	}
+}
+
+// TestFastNumbersMatchStrconv: usage values and timestamps as servers
+// print them read to the same bits both ways.
+func TestFastNumbersMatchStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		x := r.ExpFloat64() * math.Pow(10, float64(r.IntN(20)-10))
+		for _, s := range []string{strconv.FormatFloat(x, 'f', -1, 64), strconv.FormatFloat(x, 'f', r.IntN(12), 64), strconv.FormatFloat(x, 'g', r.IntN(17)+1, 64)} {
+			if got, want := fastValue([]byte(s)), parseValue([]byte(s)); got != want {
+				t.Fatalf("%q: %v, strconv %v", s, got, want)
+			}
+		}
+		ts := strconv.FormatFloat(float64(r.Int64N(4e12))/float64([]int{1, 10, 100, 1000, 10000}[r.IntN(5)]), 'f', -1, 64)
+		got, n, ok := jsonTimestamp([]byte(ts))
+		if want := parseTimestamp([]byte(ts)); !ok || n != len(ts) || got != want {
+			t.Fatalf("timestamp %q: %v (%d bytes, %v), strconv %v", ts, got, n, ok, want)
 		}
 	}
 }

@@ -212,6 +212,14 @@ var answerSeeds = []string{
 	`{"status":"success","warnings":["partial response"],"data":{"resultType":"matrix","result":[{"metric":{},"values":[[1731110400,"1e400"],[-5,"1"],[1e300,"2"]],"histograms":[[1731110400,{"count":"1","sum":"2","buckets":[[0,"0","1","1"]]}]]}]}}`,
 	`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"web-0"},"value":[1731110400.123,"\u0031.5"]},{"metric":{},"histogram":[1,{"count":"1","sum":"1"}]}]}}`,
 	`{"status":"success","data":{"resultType":"scalar","result":[1731110400,"1"]}}`,
+	// The one-pass reading's edges.
+	`{"status":"success","isPartial":false,"data":{"resultType":"matrix","result":[{"metric":{"namespace":"shop","pod":"web-0","container":"app"},"values":[[1731110400,"0.012345678901234567"],[1731110460.25,"123456789"],[-0,"-0"],[0.5e1,"007.50"],[1731110400.1234,"1."],[12,".5"]]}]},"stats":{"seriesFetched":"1","executionTimeMsec":3}}`,
+	`{"status":"success","data":{"result":[{"values":[],"metric":{"pod":"é","Pod":"x"}},{"metric":null,"values":null}],"resultType":"matrix"},"infos":["x"],"warnings":[]}`,
+	`{"status":"success","data":{"resultType":"matrix","Result":[]}}`,
+	`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a","pod":"b"},"values":[[1,"1"]]}]}}`,
+	`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a\"b"},"values":[[01,"1"],[1,"1\u0030"]]}]}}`,
+	"{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"\":\"\xff\"},\"value\":[1e3,\"1\"],\"value\":[2,\"2\"]}]}}",
+	`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"a"},"value":[1731110400,"2"]}]},"warnings":["w1","w2"],"x":[{"a":[true,false,null,-1.5e-3]}]}`,
 	`{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}`,
 	`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1, "2"] , [ 3 ,"4" ]]}]}}`,
 	`{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"2",3]]}]}}`,
@@ -263,6 +271,22 @@ func samePoints(a, b []model.SamplePair) bool {
 	})
 }
 
+// sameSeries fails unless a and b hold the same series, values and
+// samples, nil where the other is nil.
+func sameSeries(t *testing.T, a, b []apiSeries) {
+	t.Helper()
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		t.Fatalf("%d series, then %d", len(a), len(b))
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if (x.Metric == nil) != (y.Metric == nil) || !x.Metric.Equal(y.Metric) || (x.Values == nil) != (y.Values == nil) || !samePoints(x.Values, y.Values) ||
+			(x.Value == nil) != (y.Value == nil) || x.Value != nil && !samePoints([]model.SamplePair{model.SamplePair(*x.Value)}, []model.SamplePair{model.SamplePair(*y.Value)}) {
+			t.Fatalf("series %d differs: %+v, then %+v", i, x, y)
+		}
+	}
+}
+
 // FuzzDecodeAnswer decodes answer bodies as matrices and vectors. Whatever
 // the bytes: no panic, allocation within bounds, errors fit for a terminal;
 // every timestamp is one Prometheus could store or badTime; and what
@@ -299,6 +323,18 @@ func FuzzDecodeAnswer(f *testing.F) {
 						t.Fatalf("timestamp %d out of bounds", p.Timestamp)
 					}
 				}
+			}
+			// The one-pass reading takes only what the general decoder
+			// reads alike.
+			if fast, fw, ok := fastAnswer(body, want); ok {
+				general, gw, err := decodeGeneral(http.StatusOK, body, want)
+				if err != nil {
+					t.Fatalf("the one-pass decoder took an answer the general one refuses: %v", err)
+				}
+				if !slices.Equal(fw, gw) || (fw == nil) != (gw == nil) {
+					t.Fatalf("warnings %q, generally %q", fw, gw)
+				}
+				sameSeries(t, fast, general)
 			}
 			again, _, err := decodeAnswer(http.StatusOK, encodeSeries(want, series), want)
 			if err != nil {
