@@ -204,6 +204,15 @@ func (s *sim) step(t int64, load float64) {
 	}
 	current := s.replicas
 	desired := s.desired(load)
+	// Most syncs ask for the count there is, as the one before did: the
+	// windows' lowest recommendation is then at most the count and their
+	// highest at least it, so nothing moves but the run's last sync.
+	// Trimming waits for a sync that reads the windows: it drops then
+	// what it would have dropped now.
+	if n := len(s.recs); desired == current && n > 0 && s.recs[n-1].replicas == desired {
+		s.recs[n-1].last = t
+		return
+	}
 	s.trim(t)
 	// Stabilization: scaling up takes the lowest recommendation of its
 	// window, scaling down the highest of its.
