@@ -595,7 +595,7 @@ func (s podSeries) compare(o podSeries) int {
 
 // load adds a chunk's samples to the store: one per step with CPU, memory
 // or an OOM kill, carrying the settings in force.
-func (c *collector) load(d *chunkData) {
+func (c *collector) load(d *chunkData, store *history.Store) {
 	keys := slices.Collect(maps.Keys(d.usage))
 	for s := range d.ooms {
 		if d.usage[s] == nil {
@@ -661,14 +661,14 @@ func (c *collector) load(d *chunkData) {
 				smp.OOMKilled = smp.OOMKilled || ooms[oi] == i
 				oi++
 			}
-			c.store.Add(ck, smp)
+			store.Add(ck, smp)
 			if t.After(c.lastSeen[s]) {
 				c.lastSeen[s] = t
 			}
 		}
 		// Shapes go with CPU samples only: they stand for them.
 		if shapes := d.shapes[s]; len(shapes) > 0 && len(sv.cpu.step) > 0 {
-			ser := c.store.SeriesOf(ck, s.pod)
+			ser := store.SeriesOf(ck, s.pod)
 			for _, sh := range shapes {
 				ser.AddShape(sh) // valid: readShapes checked
 			}

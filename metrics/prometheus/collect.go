@@ -62,15 +62,9 @@ type Result struct {
 	// and notes on data that could not be used as is.
 	Warnings []string
 
-	// notes are Warnings without the counts of skipped series and
-	// unresolved pods, which a reading in stretches sums instead.
-	notes []string
-	// seen is when each pod container was last sampled; ksmSeen says pod
-	// owners or templates showed kube-state-metrics.
-	seen    map[podSeries]time.Time
-	ksmSeen bool
-	// shaped are the pod containers whose CPU shapes were read.
-	shaped map[podSeries]bool
+	// Held is, for a collection into a sink, the most samples one family
+	// of groups held before the sink took them.
+	Held int
 }
 
 // ChunkError is a chunk that could not be read.
@@ -89,22 +83,13 @@ func Collect(ctx context.Context, o Options, report progress.Func, log *slog.Log
 	return collect(ctx, o, report, log, collectMode{})
 }
 
-// collectMode is how much one collection reads, for a caller that reads
-// the window in stretches (Source.Sketches).
+// collectMode is where one collection's samples go.
 type collectMode struct {
-	// usageOnly leaves out the pod templates and HPAs: they are read at
-	// the window's last step, so only the last stretch needs them.
-	usageOnly bool
-	// unresolved, when set, counts the pods whose workload was not found
-	// across collections, each pod once.
-	unresolved *unresolvedPods
-	// whole, when set, is the window a reading in stretches is part of:
-	// the CPU shapes are of the hours within it.
-	whole *window
-	// hpasOnly reads the HPAs at the window's last step and nothing else:
-	// for a window whose last stretch no pod ran in. ksmSeen says earlier
-	// stretches showed kube-state-metrics (readHPAs).
-	hpasOnly, ksmSeen bool
+	// sink, when set, takes the samples a family of groups at a time
+	// instead of one store for the whole window: the groups that share a
+	// workload, each read to the window's end, finalized (Source.Sketches).
+	// It returns how many samples it took; calls are not concurrent.
+	sink func(*history.Store) int
 }
 
 // unresolvedPods counts pods whose workload was not found as such, by why,
@@ -132,25 +117,20 @@ func collect(ctx context.Context, o Options, report progress.Func, log *slog.Log
 		user = append(user, anyOf(o.Names.ClusterLabel, uniqueSorted(o.Clusters)))
 	}
 	c := &collector{
-		o:       o,
-		w:       newWindow(o.End, o.History, o.Step),
-		p:       promql{n: o.Names, user: user},
-		log:     log,
-		report:  report,
-		url:     RedactedURL(o.URL),
-		owners:  newOwners(),
-		skipped: map[string]int{},
-		count:   &counters{},
-		mode:    mode,
-	}
-	if c.mode.unresolved == nil {
-		c.mode.unresolved = newUnresolvedPods()
+		o:          o,
+		w:          newWindow(o.End, o.History, o.Step),
+		p:          promql{n: o.Names, user: user},
+		log:        log,
+		report:     report,
+		url:        RedactedURL(o.URL),
+		owners:     newOwners(),
+		skipped:    map[string]int{},
+		unresolved: newUnresolvedPods(),
+		count:      &counters{},
+		mode:       mode,
 	}
 	c.maxSteps.Store(maxStepsPerQuery)
 	c.shapeHours = hoursWithin(c.w)
-	if mode.whole != nil {
-		c.shapeHours = hoursWithin(*mode.whole)
-	}
 	if c.w.n == 0 {
 		return nil, fmt.Errorf("prometheus %s: the window holds no %s step", c.url, o.Step)
 	}
@@ -189,8 +169,14 @@ type collector struct {
 	skipped  map[string]int
 	notes    []string
 	failed   []ChunkError
-	store    *history.Store
+	store    *history.Store          // nil with a sink
 	lastSeen map[podSeries]time.Time // last sample of each pod container
+	// unresolved counts the pods whose workload was not found.
+	unresolved *unresolvedPods
+	// sinkMu serializes the sink; sunk counts the samples it took, held
+	// the most samples one family's store held.
+	sinkMu     sync.Mutex
+	sunk, held int
 	// shaped are the pod containers whose CPU shapes were read.
 	shaped map[podSeries]bool
 	// shapeHours are the hours whose CPU shapes may be read.
@@ -230,13 +216,6 @@ func (c *collector) note(format string, args ...any) {
 }
 
 func (c *collector) run(ctx context.Context) (*Result, error) {
-	if c.mode.hpasOnly {
-		hpas, known, err := c.readHPAs(ctx, c.mode.ksmSeen)
-		if err != nil {
-			return nil, err
-		}
-		return c.result(&Result{HPAs: hpas, HPAsKnown: known}), nil
-	}
 	start := time.Now()
 	all, err := c.discover(ctx)
 	if err != nil {
@@ -265,39 +244,41 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 			usable = append(usable, g)
 		}
 	}
-	if err := c.readUsage(ctx, usable); err != nil {
+	if c.mode.sink != nil {
+		// Owners known, the large namespaces' pods are cut by workload.
+		usable = regroupByWorkload(usable, all, func(s podSeries) workload.Key {
+			wk, _ := c.owners.workloadOf(s.podName())
+			return wk
+		}, c.o.MaxSeries)
+	}
+	if err := c.readUsage(ctx, usable, all); err != nil {
 		return nil, err
 	}
-	c.log.Debug("read usage", "samples", c.store.Samples(), "took", time.Since(step))
-	if c.store.Samples() == 0 {
+	c.log.Debug("read usage", "samples", c.samples(), "took", time.Since(step))
+	if c.samples() == 0 {
 		if len(c.failed) > 0 {
 			return nil, fmt.Errorf("no samples read: every chunk failed, the first: %w", c.failed[0])
 		}
 		return nil, noDataError("no samples in the window")
 	}
 
-	var specs map[workload.Key]workload.Spec
-	var hpas []workload.HPA
-	var hpasKnown bool
 	// Pod owners or templates show that kube-state-metrics is scraped.
 	ksmSeen := len(c.owners.pods) > 0
-	if !c.mode.usageOnly {
-		step = time.Now()
-		specs, err = c.readSpecs(ctx, usable)
-		if err != nil {
-			return nil, err
-		}
-		c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
-
-		ksmSeen = ksmSeen || len(specs) > 0
-		step = time.Now()
-		// With kube-state-metrics scraped, no HPA series means no HPAs.
-		hpas, hpasKnown, err = c.readHPAs(ctx, ksmSeen)
-		if err != nil {
-			return nil, err
-		}
-		c.log.Debug("read HPAs", "hpas", len(hpas), "known", hpasKnown, "took", time.Since(step))
+	step = time.Now()
+	specs, err := c.readSpecs(ctx, usable)
+	if err != nil {
+		return nil, err
 	}
+	c.log.Debug("read pod templates", "workloads", len(specs), "took", time.Since(step))
+
+	ksmSeen = ksmSeen || len(specs) > 0
+	step = time.Now()
+	// With kube-state-metrics scraped, no HPA series means no HPAs.
+	hpas, hpasKnown, err := c.readHPAs(ctx, ksmSeen)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Debug("read HPAs", "hpas", len(hpas), "known", hpasKnown, "took", time.Since(step))
 
 	res := c.result(&Result{
 		Store:     c.store,
@@ -306,10 +287,8 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		HPAsKnown: hpasKnown,
 		Series:    len(c.lastSeen),
 		Shaped:    len(c.shaped),
-		Samples:   c.store.Samples(),
-		seen:      c.lastSeen,
-		shaped:    c.shaped,
-		ksmSeen:   ksmSeen,
+		Samples:   c.samples(),
+		Held:      c.held,
 	})
 	if c.o.Names.ClusterLabel != "" {
 		res.Clusters = []string{}
@@ -335,8 +314,7 @@ func (c *collector) result(res *Result) *Result {
 	res.Splits = int(c.splits.Load())
 	res.BytesReceived, res.BytesOnWire = c.count.body.Load(), c.count.wire.Load()
 	res.Failed, res.Skipped = c.failed, c.skipped
-	res.notes = slices.Concat(c.q.serverWarnings(), c.notes)
-	res.Warnings = append(slices.Clone(res.notes), countWarnings(c.mode.unresolved.count, c.skipped)...)
+	res.Warnings = append(slices.Concat(c.q.serverWarnings(), c.notes), countWarnings(c.unresolved.count, c.skipped)...)
 	return res
 }
 
@@ -552,18 +530,47 @@ func (c *collector) lastOver(ctx context.Context, what string, expr func(r time.
 // each group's chunks in time order so that every series is appended in
 // order. A group's first chunk is sized for all its pod containers at
 // once; later ones for as many as the previous chunks held per step, so a
-// group of many short-lived pods (CronJobs) needs few requests.
-func (c *collector) readUsage(ctx context.Context, groups []group) error {
-	c.store = history.NewStore()
+// group of many short-lived pods (CronJobs) needs few requests. With a
+// sink, a group that is a family of its own (families) gives the sink
+// each chunk as it is read; the groups of a larger family share a store,
+// given once their last group is read. The history held at once is then
+// that of the chunks in flight and of the families split across groups,
+// not the fleet's.
+func (c *collector) readUsage(ctx context.Context, groups []group, all []podSeries) error {
 	c.lastSeen = map[podSeries]time.Time{}
 	c.shaped = map[podSeries]bool{}
 	var (
-		mu   sync.Mutex // guards the store, failed and done
-		done int
+		mu     sync.Mutex // guards the stores, failed, done and left
+		done   int
+		fam    []int
+		left   map[int]int // groups of each family not read yet
+		stores map[int]*history.Store
 	)
+	if c.mode.sink == nil {
+		c.store = history.NewStore()
+	} else {
+		fam = c.families(groups, all)
+		left, stores = map[int]int{}, map[int]*history.Store{}
+		for _, f := range fam {
+			left[f]++
+		}
+	}
 	total := len(groups) * c.w.n
 	err := c.forEach(ctx, len(groups), func(ctx context.Context, gi int) error {
 		g := &groups[gi]
+		store := c.store
+		// A group with every pod of its workloads gives each chunk to
+		// the sink as it comes: the chunks are in time order.
+		alone := false
+		if fam != nil {
+			mu.Lock()
+			alone = left[fam[gi]] == 1
+			if store = stores[fam[gi]]; store == nil {
+				store = history.NewStore()
+				stores[fam[gi]] = store
+			}
+			mu.Unlock()
+		}
 		steps := c.chunkSteps(initialSteps(g.series, c.o.MaxPoints))
 		shapes := c.o.shapes()
 		for start, index := 0, 0; start < c.w.n; index++ {
@@ -580,7 +587,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			perStep, cpu, shaped := 0, false, false
 			mu.Lock()
 			for _, d := range parts {
-				c.load(d)
+				c.load(d, store)
 				perStep = max(perStep, (d.points+d.c.steps()-1)/d.c.steps())
 				cpu, shaped = cpu || d.cpu, shaped || len(d.shapes) > 0
 			}
@@ -588,6 +595,10 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			done += ch.steps()
 			c.report.Report(progress.Update{Source: "prometheus", Done: done, Total: total, Detail: progress.Bytes(c.count.body.Load())})
 			mu.Unlock()
+			if alone && len(parts) > 0 {
+				c.give(store)
+				store = history.NewStore()
+			}
 			if len(parts) > 0 {
 				steps = c.chunkSteps(nextSteps(steps, perStep, c.o.MaxPoints))
 			}
@@ -599,15 +610,93 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 			}
 			start = ch.end
 		}
+		if fam != nil {
+			mu.Lock()
+			left[fam[gi]]--
+			last := left[fam[gi]] == 0
+			if last {
+				delete(stores, fam[gi])
+			}
+			mu.Unlock()
+			if last {
+				c.give(store)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if dup := c.store.Finalize(); dup > 0 {
-		c.skip("duplicate samples", dup)
+	if c.store != nil {
+		if dup := c.store.Finalize(); dup > 0 {
+			c.skip("duplicate samples", dup)
+		}
 	}
 	return nil
+}
+
+// give finalizes a family's store and hands it to the sink.
+func (c *collector) give(store *history.Store) {
+	c.sinkMu.Lock()
+	defer c.sinkMu.Unlock()
+	if dup := store.Finalize(); dup > 0 {
+		c.skip("duplicate samples", dup)
+	}
+	c.held = max(c.held, store.Samples())
+	c.sunk += c.mode.sink(store)
+}
+
+// samples counts the samples read: in the store, or given to the sink.
+func (c *collector) samples() int {
+	if c.store != nil {
+		return c.store.Samples()
+	}
+	c.sinkMu.Lock()
+	defer c.sinkMu.Unlock()
+	return c.sunk
+}
+
+// families numbers the groups so that groups with pods of one workload
+// share a number: a sink then takes each workload's history whole, in time
+// order. Only the pod lists of one large namespace can share a workload;
+// a group of whole namespaces is a family of its own.
+func (c *collector) families(groups []group, all []podSeries) []int {
+	parent := make([]int, len(groups))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	type nsPod struct{ namespace, pod string }
+	listed := map[nsPod]int{}
+	for i, g := range groups {
+		for _, p := range g.pods {
+			listed[nsPod{g.namespaces[0], p}] = i
+		}
+	}
+	first := map[workload.Key]int{}
+	for _, s := range all {
+		gi, ok := listed[nsPod{s.namespace, s.pod}]
+		if !ok {
+			continue
+		}
+		wk, _ := c.owners.workloadOf(s.podName())
+		if f, ok := first[wk]; ok {
+			parent[find(gi)] = find(f)
+		} else {
+			first[wk] = gi
+		}
+	}
+	out := make([]int, len(groups))
+	for i := range out {
+		out[i] = find(i)
+	}
+	return out
 }
 
 // unresolvedPods counts pods whose workload could not be resolved, each
@@ -615,7 +704,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group) error {
 func (c *collector) unresolvedPods(why resolution, pods map[nsName]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	u := c.mode.unresolved
+	u := c.unresolved
 	for p := range pods {
 		if !u.seen[p] {
 			u.seen[p] = true

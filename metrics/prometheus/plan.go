@@ -1,10 +1,14 @@
 package prometheus
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 // window is the aligned steps of one collection.
@@ -209,4 +213,85 @@ func uniqueSorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// regroupByWorkload packs the pods of each namespace cut into pod lists
+// again, once their workloads are known: ordered by workload, a workload's
+// pods in one group unless they alone are more than maxSeries pod
+// containers or maxListBytes of names. A reading into sketches then holds
+// a split workload's history (families) only where one is that large.
+// Groups of whole namespaces are kept.
+func regroupByWorkload(groups []group, all []podSeries, workloadOf func(podSeries) workload.Key, maxSeries int) []group {
+	type podInfo struct {
+		name     string
+		wk       workload.Key
+		series   int
+		assigned bool
+	}
+	listed := map[string]map[string]*podInfo{} // namespace → pod
+	var out []group
+	var order []string // the cut namespaces, in order
+	for _, g := range groups {
+		if len(g.pods) == 0 {
+			out = append(out, g)
+			continue
+		}
+		ns := g.namespaces[0]
+		if listed[ns] == nil {
+			listed[ns] = map[string]*podInfo{}
+			order = append(order, ns)
+		}
+		for _, p := range g.pods {
+			listed[ns][p] = &podInfo{name: p}
+		}
+	}
+	for _, s := range all {
+		if pi := listed[s.namespace][s.pod]; pi != nil {
+			if !pi.assigned {
+				pi.wk, pi.assigned = workloadOf(s), true
+			}
+			pi.series++
+		}
+	}
+	for _, ns := range order {
+		pods := slices.Collect(maps.Values(listed[ns]))
+		slices.SortFunc(pods, func(a, b *podInfo) int {
+			return cmp.Or(cmp.Compare(a.wk.Cluster, b.wk.Cluster), cmp.Compare(a.wk.Kind, b.wk.Kind), cmp.Compare(a.wk.Name, b.wk.Name), cmp.Compare(a.name, b.name))
+		})
+		cur := group{}
+		flush := func() {
+			if cur.series > 0 || len(cur.pods) > 0 {
+				out = append(out, cur)
+			}
+			cur = group{}
+		}
+		for i := 0; i < len(pods); {
+			// The workload's pods from i on.
+			j, series, bytes := i, 0, 0
+			for ; j < len(pods) && pods[j].wk == pods[i].wk; j++ {
+				series += pods[j].series
+				bytes += listBytes(pods[j].name)
+			}
+			if cur.series > 0 && (cur.series+series > maxSeries || cur.bytes+bytes > maxListBytes) {
+				flush()
+			}
+			for ; i < j; i++ {
+				p := pods[i]
+				if cur.series > 0 && (cur.series+p.series > maxSeries || cur.bytes+listBytes(p.name) > maxListBytes) {
+					flush()
+				}
+				if len(cur.namespaces) == 0 {
+					cur.namespaces = []string{ns}
+				}
+				cur.pods = append(cur.pods, p.name)
+				cur.series += p.series
+				cur.bytes += listBytes(p.name)
+			}
+		}
+		flush()
+	}
+	for i := range out {
+		out[i].id = i
+	}
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"rightsize.dev/rightsize/recommender/workload"
 )
 
 func TestNewWindow(t *testing.T) {
@@ -132,4 +134,40 @@ func TestChunkCut(t *testing.T) {
 			assert.Len(t, parts, 4032)
 		}
 	}
+}
+
+// TestRegroupByWorkload: a large namespace's pods are packed again by
+// workload, so that a reading into sketches rarely holds a workload split
+// across groups; namespaces read whole stay as they are.
+func TestRegroupByWorkload(t *testing.T) {
+	// Pods named so that name order interleaves the workloads.
+	owner := map[string]string{"a-1": "api", "b-1": "batch", "a-2": "api", "b-2": "batch", "a-3": "api", "c-1": "cron",
+		"c-2": "cron", "c-3": "cron", "c-4": "cron", "c-5": "cron", "c-6": "cron"}
+	var all []podSeries
+	for pod := range owner {
+		all = append(all, podSeries{namespace: "big", pod: pod, container: "app"})
+	}
+	all = append(all, podSeries{namespace: "small", pod: "x-1", container: "app"})
+	groups := []group{
+		{id: 0, namespaces: []string{"big"}, pods: []string{"a-1", "a-2", "a-3", "b-1"}, series: 4},
+		{id: 1, namespaces: []string{"big"}, pods: []string{"b-2", "c-1", "c-2", "c-3"}, series: 4},
+		{id: 2, namespaces: []string{"big"}, pods: []string{"c-4", "c-5", "c-6"}, series: 3},
+		{id: 3, namespaces: []string{"small"}, series: 1},
+	}
+	got := regroupByWorkload(groups, all, func(s podSeries) workload.Key {
+		return workload.Key{Namespace: s.namespace, Kind: workload.Deployment, Name: owner[s.pod]}
+	}, 4)
+	var lists [][]string
+	for i, g := range got {
+		assert.Equal(t, i, g.id)
+		assert.Equal(t, len(g.pods) > 0 || g.namespaces[0] == "small", true)
+		lists = append(lists, g.pods)
+	}
+	assert.Equal(t, [][]string{
+		nil,                          // small, whole
+		{"a-1", "a-2", "a-3"},        // api alone: batch does not fit beside it
+		{"b-1", "b-2"},               // batch
+		{"c-1", "c-2", "c-3", "c-4"}, // cron, six pods: more than a group holds
+		{"c-5", "c-6"},
+	}, lists)
 }

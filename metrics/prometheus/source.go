@@ -18,13 +18,10 @@ import (
 type Source struct {
 	Options Options
 	Log     *slog.Logger
-	// Sketches, when set, reads the window a stretch at a time into the
-	// sketches a controller keeps, with these options, instead of holding
-	// every sample (plan's --bounded-memory).
+	// Sketches, when set, reads the window into the sketches a controller
+	// keeps, with these options, a workload's groups at a time, instead of
+	// holding every sample (plan's --bounded-memory).
 	Sketches *livestate.Options
-
-	// stretchSamples overrides the samples a stretch holds (tests).
-	stretchSamples int
 }
 
 // Load implements recommender.Source. Chunks that kept failing leave their

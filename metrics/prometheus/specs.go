@@ -104,7 +104,12 @@ func setProfiles(v model.Vector, kl labelNames, specs map[workload.Key]workload.
 // livePods returns the pods with a sample in the last hour of the history,
 // and those with one at the last step.
 func (c *collector) livePods() (live, atEnd map[nsName]bool) {
-	_, newest := c.store.Span()
+	var newest time.Time
+	for _, t := range c.lastSeen {
+		if t.After(newest) {
+			newest = t
+		}
+	}
 	live, atEnd = map[nsName]bool{}, map[nsName]bool{}
 	for s, t := range c.lastSeen {
 		if t.After(newest.Add(-time.Hour)) {
