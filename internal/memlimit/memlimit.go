@@ -12,15 +12,32 @@ import (
 	"time"
 )
 
-// FollowLiveHeap keeps the heap within a quarter again what is live until
-// ctx ends (the command returns), with a soft memory limit that follows the
-// live heap. A run keeps every sample it reads, in pointer-free columns
+// Headroom is how far above the live heap the soft memory limit is: a
+// share of it (1/Divisor) and a floor.
+type Headroom struct {
+	Divisor int64
+	Floor   int64 // bytes
+}
+
+var (
+	// Default is a quarter and 48 MiB: garbage collected early at a small
+	// cost in CPU.
+	Default = Headroom{Divisor: 4, Floor: 48 << 20}
+	// Tight is an eighth and 32 MiB, for runs whose point is little
+	// memory (the history read into sketches): a tenth less memory for a
+	// third more of the run's CPU, measured on 20,000 containers.
+	Tight = Headroom{Divisor: 8, Floor: 32 << 20}
+)
+
+// FollowLiveHeap keeps the heap within h of what is live until ctx ends
+// (the command returns), with a soft memory limit that follows the live
+// heap. A run keeps every sample it reads, in pointer-free columns
 // that cost the collector little to mark, so its memory is the history's
 // plus garbage: by default Go lets garbage grow as large as the history
 // and keeps freed pages, which doubles the peak. GOGC or GOMEMLIMIT in the
 // environment (read with getenv) turn this off; it reports whether it
 // started.
-func FollowLiveHeap(ctx context.Context, getenv func(string) string) bool {
+func FollowLiveHeap(ctx context.Context, getenv func(string) string, h Headroom) bool {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return false
 	}
@@ -37,7 +54,8 @@ func FollowLiveHeap(ctx context.Context, getenv func(string) string) bool {
 			}
 			metrics.Read(live)
 			if live[0].Value.Kind() == metrics.KindUint64 {
-				debug.SetMemoryLimit(int64(live[0].Value.Uint64())*5/4 + 48<<20)
+				l := int64(live[0].Value.Uint64())
+				debug.SetMemoryLimit(l + l/max(h.Divisor, 1) + h.Floor)
 			}
 		}
 	}()

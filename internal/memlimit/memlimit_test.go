@@ -20,16 +20,17 @@ func TestFollowLiveHeap(t *testing.T) {
 	debug.SetMemoryLimit(math.MaxInt64)
 
 	for _, env := range []map[string]string{{"GOGC": "200"}, {"GOMEMLIMIT": "1GiB"}} {
-		assert.False(t, FollowLiveHeap(context.Background(), func(k string) string { return env[k] }), "%v", env)
+		assert.False(t, FollowLiveHeap(context.Background(), func(k string) string { return env[k] }, Default), "%v", env)
 	}
 	time.Sleep(300 * time.Millisecond)
 	assert.Equal(t, int64(math.MaxInt64), limit(), "the environment's settings stay")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	require.True(t, FollowLiveHeap(ctx, func(string) string { return "" }))
+	require.True(t, FollowLiveHeap(ctx, func(string) string { return "" }, Headroom{Divisor: 8, Floor: 1 << 40}))
 	require.Eventually(t, func() bool { return limit() < math.MaxInt64 }, 5*time.Second, 20*time.Millisecond, "a limit follows the live heap")
-	// The live heap plus a quarter and 48 MiB.
-	assert.GreaterOrEqual(t, limit(), int64(48<<20))
+	// The live heap plus an eighth and the floor.
+	assert.GreaterOrEqual(t, limit(), int64(1<<40))
+	assert.Less(t, limit(), int64(1<<40+1<<30))
 	cancel()
 	require.Eventually(t, func() bool { return limit() == math.MaxInt64 }, 5*time.Second, 20*time.Millisecond, "no limit once the run ends")
 }

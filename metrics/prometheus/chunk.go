@@ -627,6 +627,7 @@ func (c *collector) load(d *chunkData, store *history.Store) {
 		ooms := d.ooms[s]
 		slices.Sort(ooms)
 		var ci, mi, ti, oi int
+		newest := int64(math.MinInt64) // the series' newest sample, Unix ms
 		for {
 			// The next step with CPU, memory or an OOM kill.
 			i := math.MaxInt
@@ -662,18 +663,25 @@ func (c *collector) load(d *chunkData, store *history.Store) {
 				oi++
 			}
 			store.Add(ck, smp)
-			if t.After(c.lastSeen[s]) {
-				c.lastSeen[s] = t
-			}
+			newest = max(newest, t.UnixMilli())
 		}
+		if newest == math.MinInt64 {
+			continue
+		}
+		ps := c.seen[s]
+		ps.last = max(ps.last, newest)
 		// Shapes go with CPU samples only: they stand for them.
 		if shapes := d.shapes[s]; len(shapes) > 0 && len(sv.cpu.step) > 0 {
 			ser := store.SeriesOf(ck, s.pod)
 			for _, sh := range shapes {
 				ser.AddShape(sh) // valid: readShapes checked
 			}
-			c.shaped[s] = true
+			if !ps.shaped {
+				ps.shaped = true
+				c.shapedN++
+			}
 		}
+		c.seen[s] = ps
 	}
 	for why, pods := range unresolved {
 		c.unresolvedPods(why, pods)

@@ -67,6 +67,12 @@ type Result struct {
 	Held int
 }
 
+// podSeen is what a collection keeps of a pod container it sampled.
+type podSeen struct {
+	last   int64 // the newest sample, Unix ms
+	shaped bool  // its CPU shapes were read
+}
+
 // ChunkError is a chunk that could not be read.
 type ChunkError struct {
 	// Chunk names the namespaces (or pods) and time range.
@@ -170,15 +176,16 @@ type collector struct {
 	notes    []string
 	failed   []ChunkError
 	store    *history.Store          // nil with a sink
-	lastSeen map[podSeries]time.Time // last sample of each pod container
+	// seen holds the pod containers sampled: the newest sample and whether
+	// CPU shapes were read; shapedN counts the shaped ones.
+	seen    map[podSeries]podSeen
+	shapedN int
 	// unresolved counts the pods whose workload was not found.
 	unresolved *unresolvedPods
 	// sinkMu serializes the sink; sunk counts the samples it took, held
 	// the most samples one family's store held.
 	sinkMu     sync.Mutex
 	sunk, held int
-	// shaped are the pod containers whose CPU shapes were read.
-	shaped map[podSeries]bool
 	// shapeHours are the hours whose CPU shapes may be read.
 	shapeHours shapeHours
 
@@ -285,14 +292,14 @@ func (c *collector) run(ctx context.Context) (*Result, error) {
 		Specs:     specs,
 		HPAs:      hpas,
 		HPAsKnown: hpasKnown,
-		Series:    len(c.lastSeen),
-		Shaped:    len(c.shaped),
+		Series:    len(c.seen),
+		Shaped:    c.shapedN,
 		Samples:   c.samples(),
 		Held:      c.held,
 	})
 	if c.o.Names.ClusterLabel != "" {
 		res.Clusters = []string{}
-		for s := range c.lastSeen {
+		for s := range c.seen {
 			res.Clusters = append(res.Clusters, s.cluster)
 		}
 		res.Clusters = uniqueSorted(res.Clusters)
@@ -537,8 +544,7 @@ func (c *collector) lastOver(ctx context.Context, what string, expr func(r time.
 // that of the chunks in flight and of the families split across groups,
 // not the fleet's.
 func (c *collector) readUsage(ctx context.Context, groups []group, all []podSeries) error {
-	c.lastSeen = map[podSeries]time.Time{}
-	c.shaped = map[podSeries]bool{}
+	c.seen = map[podSeries]podSeen{}
 	var (
 		mu     sync.Mutex // guards the stores, failed, done and left
 		done   int

@@ -104,18 +104,16 @@ func setProfiles(v model.Vector, kl labelNames, specs map[workload.Key]workload.
 // livePods returns the pods with a sample in the last hour of the history,
 // and those with one at the last step.
 func (c *collector) livePods() (live, atEnd map[nsName]bool) {
-	var newest time.Time
-	for _, t := range c.lastSeen {
-		if t.After(newest) {
-			newest = t
-		}
+	newest := int64(math.MinInt64)
+	for _, ps := range c.seen {
+		newest = max(newest, ps.last)
 	}
 	live, atEnd = map[nsName]bool{}, map[nsName]bool{}
-	for s, t := range c.lastSeen {
-		if t.After(newest.Add(-time.Hour)) {
+	for s, ps := range c.seen {
+		if ps.last > newest-time.Hour.Milliseconds() {
 			live[s.podName()] = true
 		}
-		if t.Equal(c.w.last()) {
+		if ps.last == c.w.last().UnixMilli() {
 			atEnd[s.podName()] = true
 		}
 	}

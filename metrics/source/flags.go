@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"rightsize.dev/rightsize/internal/memlimit"
 	"strings"
 	"time"
 
@@ -246,20 +247,24 @@ func (s *Flags) ReaderOptions() usagecsv.Options {
 	return o
 }
 
-// PacesHeap tells whether loading s should keep the heap near what is
-// live (memlimit.FollowLiveHeap): Prometheus, whose answers are decoded
-// whole, alone or under a cluster's specs or an HPA file, and a usage file
-// read into sketches (--bounded-memory), whose point is little memory.
-func PacesHeap(s recommender.Source) bool {
+// HeapPacing tells whether loading s should keep the heap near what is
+// live (memlimit.FollowLiveHeap), and how near: Prometheus, whose answers
+// are decoded whole, alone or under a cluster's specs or an HPA file, at
+// the default headroom; any source read into sketches (--bounded-memory),
+// whose point is little memory, at the tight one.
+func HeapPacing(s recommender.Source) (memlimit.Headroom, bool) {
 	switch s := s.(type) {
 	case prometheus.Source:
-		return true
+		if s.Sketches != nil {
+			return memlimit.Tight, true
+		}
+		return memlimit.Default, true
 	case usagecsv.File:
-		return s.Sketches != nil
+		return memlimit.Tight, s.Sketches != nil
 	case cluster.WithSpecs:
-		return PacesHeap(s.Usage)
+		return HeapPacing(s.Usage)
 	case hpafile.Source:
-		return PacesHeap(s.Source)
+		return HeapPacing(s.Source)
 	}
-	return false
+	return memlimit.Headroom{}, false
 }

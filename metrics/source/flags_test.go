@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"rightsize.dev/rightsize/internal/memlimit"
 	"strings"
 	"testing"
 	"time"
@@ -93,23 +94,31 @@ func loadData(t *testing.T, s *Flags) *recommender.Data {
 	return d
 }
 
-// TestPacesHeap: the sources whose loading keeps its heap near what is
-// live are Prometheus (under specs or an HPA file too) and a usage file
-// read into sketches; a file read as samples and the demo are not.
-func TestPacesHeap(t *testing.T) {
+// TestHeapPacing: the sources whose loading keeps its heap near what is
+// live are Prometheus (under specs or an HPA file too) and any source read
+// into sketches, the latter nearer; a file read as samples and the demo
+// are not.
+func TestHeapPacing(t *testing.T) {
 	sketches := &livestate.Options{}
 	for _, tc := range []struct {
 		name string
 		src  recommender.Source
 		want bool
+		h    memlimit.Headroom
 	}{
-		{"prometheus", prometheus.Source{}, true},
-		{"prometheus into sketches", prometheus.Source{Sketches: sketches}, true},
-		{"prometheus under an HPA file", hpafile.Source{Source: prometheus.Source{}}, true},
-		{"usage file into sketches", usagecsv.File{Sketches: sketches}, true},
-		{"usage file as samples", usagecsv.File{}, false},
-		{"demo", demo.Source{}, false},
+		{"prometheus", prometheus.Source{}, true, memlimit.Default},
+		{"prometheus into sketches", prometheus.Source{Sketches: sketches}, true, memlimit.Tight},
+		{"prometheus under an HPA file", hpafile.Source{Source: prometheus.Source{}}, true, memlimit.Default},
+		{"usage file into sketches", usagecsv.File{Sketches: sketches}, true, memlimit.Tight},
+		{"usage file as samples", usagecsv.File{}, false, memlimit.Headroom{}},
+		{"demo", demo.Source{}, false, memlimit.Headroom{}},
 	} {
-		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, PacesHeap(tc.src)) })
+		t.Run(tc.name, func(t *testing.T) {
+			h, ok := HeapPacing(tc.src)
+			assert.Equal(t, tc.want, ok)
+			if ok {
+				assert.Equal(t, tc.h, h)
+			}
+		})
 	}
 }

@@ -16,8 +16,8 @@ import (
 // load runs the pipeline's first step with the one progress bar a run
 // draws on stderr, then says what was loaded and what was skipped.
 func load(ctx context.Context, p *recommender.Pipeline, streams IOStreams) (*recommender.Data, error) {
-	if source.PacesHeap(p.Source) {
-		memlimit.FollowLiveHeap(ctx, os.Getenv)
+	if h, ok := source.HeapPacing(p.Source); ok {
+		memlimit.FollowLiveHeap(ctx, os.Getenv, h)
 	}
 	bar := &progress.Bar{W: streams.ErrOut, Interactive: progress.IsTerminal(streams.ErrOut)}
 	p.Progress = bar.Func()
