@@ -171,11 +171,11 @@ type collector struct {
 	// the server named its limit of points per series.
 	maxSteps atomic.Int64
 
-	mu       sync.Mutex // guards skipped and notes
-	skipped  map[string]int
-	notes    []string
-	failed   []ChunkError
-	store    *history.Store          // nil with a sink
+	mu      sync.Mutex // guards skipped and notes
+	skipped map[string]int
+	notes   []string
+	failed  []ChunkError
+	store   *history.Store // nil with a sink
 	// seen holds the pod containers sampled: the newest sample and whether
 	// CPU shapes were read; shapedN counts the shaped ones.
 	seen    map[podSeries]podSeen
