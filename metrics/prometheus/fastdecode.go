@@ -36,70 +36,50 @@ type fastDecoder struct {
 // fastAnswer decodes body as a success holding a want result; ok is false
 // for anything it does not read with certainty.
 func fastAnswer(body []byte, want model.ValueType) ([]apiSeries, v1.Warnings, bool) {
-	var series []apiSeries
-	var warnings []string
 	d := &fastDecoder{b: body}
-	var status, resultType string
-	var seen [3]bool // status, data, warnings
-	var haveResult bool
-	d.ws()
-	if !d.lit('{') {
-		return nil, nil, false
-	}
-	for first := true; ; first = false {
-		d.ws()
-		if first && d.lit('}') {
-			break
-		}
-		key, ok := d.key()
-		if !ok {
-			return nil, nil, false
-		}
+	var (
+		series             []apiSeries
+		warnings           []string
+		status, resultType string
+		seen               [3]bool // status, data, warnings
+		haveResult         bool
+	)
+	ok := d.object(func(key []byte) bool {
+		var ok bool
 		switch string(key) {
 		case "status":
-			if seen[0] {
-				return nil, nil, false
-			}
-			seen[0] = true
-			if status, ok = d.str(); !ok {
-				return nil, nil, false
-			}
+			ok = once(&seen[0])
+			status, ok = d.strIf(ok)
 		case "data":
-			if seen[1] {
-				return nil, nil, false
-			}
-			seen[1] = true
-			if series, resultType, haveResult, ok = d.data(); !ok {
-				return nil, nil, false
+			if ok = once(&seen[1]); ok {
+				series, resultType, haveResult, ok = d.data()
 			}
 		case "warnings":
-			if seen[2] {
-				return nil, nil, false
-			}
-			seen[2] = true
-			if warnings, ok = d.stringList(); !ok {
-				return nil, nil, false
+			if ok = once(&seen[2]); ok {
+				warnings, ok = d.stringList()
 			}
 		default:
 			// errorType and error belong to error answers; a key that
 			// differs from a field only in case is one to encoding/json.
-			if folds(string(key), "status", "data", "warnings", "errorType", "error") || !d.skip(0) {
-				return nil, nil, false
-			}
+			ok = !folds(string(key), "status", "data", "warnings", "errorType", "error") && d.skip(0)
 		}
-		d.ws()
-		if d.lit('}') {
-			break
-		}
-		if !d.lit(',') {
-			return nil, nil, false
-		}
-	}
+		return ok
+	})
 	d.ws()
-	if d.i != len(d.b) || status != "success" || resultType != want.String() || !haveResult {
+	if !ok || d.i != len(d.b) || status != "success" || resultType != want.String() || !haveResult {
 		return nil, nil, false
 	}
 	return series, v1.Warnings(warnings), true
+}
+
+// once marks a key seen; false if it was: encoding/json would merge a key
+// given twice where a map is, which is left to it.
+func once(seen *bool) bool {
+	if *seen {
+		return false
+	}
+	*seen = true
+	return true
 }
 
 // folds reports whether key matches one of names in case only.
@@ -114,204 +94,147 @@ func folds(key string, names ...string) bool {
 
 // data reads the answer's data object.
 func (d *fastDecoder) data() (series []apiSeries, resultType string, haveResult, ok bool) {
-	d.ws()
-	if !d.lit('{') {
-		return nil, "", false, false
-	}
 	var seenType bool
-	for first := true; ; first = false {
-		d.ws()
-		if first && d.lit('}') {
-			break
-		}
-		key, ok := d.key()
-		if !ok {
-			return nil, "", false, false
-		}
+	ok = d.object(func(key []byte) bool {
 		switch string(key) {
 		case "resultType":
-			if seenType {
-				return nil, "", false, false
-			}
-			seenType = true
-			if resultType, ok = d.str(); !ok {
-				return nil, "", false, false
-			}
+			var ok bool
+			resultType, ok = d.strIf(once(&seenType))
+			return ok
 		case "result":
-			if haveResult {
-				return nil, "", false, false
+			var ok bool
+			if ok = once(&haveResult); ok {
+				series, ok = d.result()
 			}
-			haveResult = true
-			if series, ok = d.result(); !ok {
-				return nil, "", false, false
-			}
-		default:
-			if folds(string(key), "resultType", "result") || !d.skip(0) {
-				return nil, "", false, false
-			}
+			return ok
 		}
-		d.ws()
-		if d.lit('}') {
-			break
-		}
-		if !d.lit(',') {
-			return nil, "", false, false
-		}
-	}
-	return series, resultType, haveResult, true
+		return !folds(string(key), "resultType", "result") && d.skip(0)
+	})
+	return series, resultType, haveResult, ok
 }
 
 // result reads the list of series.
 func (d *fastDecoder) result() ([]apiSeries, bool) {
-	d.ws()
-	if !d.lit('[') {
-		return nil, false
-	}
 	out := []apiSeries{}
-	d.ws()
-	if d.lit(']') {
-		return out, true
-	}
-	for {
+	ok := d.array(func() bool {
 		s, ok := d.series()
-		if !ok {
-			return nil, false
-		}
 		out = append(out, s)
-		d.ws()
-		if d.lit(']') {
-			return out, true
-		}
-		if !d.lit(',') {
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return out, ok
 }
 
 // series reads one series object.
 func (d *fastDecoder) series() (apiSeries, bool) {
 	var s apiSeries
-	d.ws()
-	if !d.lit('{') {
-		return s, false
-	}
 	var seenMetric, seenValues bool
-	for first := true; ; first = false {
-		d.ws()
-		if first && d.lit('}') {
-			break
-		}
-		key, ok := d.key()
-		if !ok {
-			return s, false
-		}
+	ok := d.object(func(key []byte) bool {
+		var ok bool
 		switch string(key) {
 		case "metric":
-			if seenMetric {
-				return s, false
-			}
-			seenMetric = true
-			if s.Metric, ok = d.metric(); !ok {
-				return s, false
+			if ok = once(&seenMetric); ok {
+				s.Metric, ok = d.metric()
 			}
 		case "values":
-			if seenValues {
-				return s, false
-			}
-			seenValues = true
-			if s.Values, ok = d.points(); !ok {
-				return s, false
+			if ok = once(&seenValues); ok {
+				s.Values, ok = d.points()
 			}
 		case "value":
 			if s.Value != nil {
-				return s, false
+				return false
 			}
-			d.ws()
 			p, n, ok := d.point()
 			if !ok {
-				return s, false
+				return false
 			}
 			d.i += n
 			ap := apiPoint(p)
 			s.Value = &ap
+			return true
 		default:
-			if folds(string(key), "metric", "values", "value") || !d.skip(0) {
-				return s, false
-			}
+			ok = !folds(string(key), "metric", "values", "value") && d.skip(0)
 		}
-		d.ws()
-		if d.lit('}') {
-			break
-		}
-		if !d.lit(',') {
-			return s, false
-		}
-	}
-	return s, true
+		return ok
+	})
+	return s, ok
 }
 
 // metric reads a label set of plain strings.
 func (d *fastDecoder) metric() (model.Metric, bool) {
-	d.ws()
-	if !d.lit('{') {
-		return nil, false
-	}
 	m := model.Metric{}
-	for first := true; ; first = false {
-		d.ws()
-		if first && d.lit('}') {
-			return m, true
-		}
-		k, ok := d.key()
-		if !ok {
-			return nil, false
-		}
+	ok := d.object(func(k []byte) bool {
 		if _, dup := m[model.LabelName(k)]; dup {
-			return nil, false
+			return false
 		}
 		name := d.intern(k)
 		value, ok := d.interned()
-		if !ok {
-			return nil, false
-		}
 		m[model.LabelName(name)] = model.LabelValue(value)
-		d.ws()
-		if d.lit('}') {
-			return m, true
-		}
-		if !d.lit(',') {
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return m, ok
 }
 
 // points reads a series' values.
 func (d *fastDecoder) points() (pointList, bool) {
-	d.ws()
-	if !d.lit('[') {
-		return nil, false
-	}
 	out := make(pointList, 0, d.guess)
-	d.ws()
-	if d.lit(']') {
-		return out, true
-	}
-	for {
+	ok := d.array(func() bool {
 		p, n, ok := d.point()
-		if !ok {
-			return nil, false
-		}
 		d.i += n
 		out = append(out, p)
+		return ok
+	})
+	d.guess = len(out)
+	return out, ok
+}
+
+// object reads an object, member reading each value after its key.
+func (d *fastDecoder) object(member func(key []byte) bool) bool {
+	d.ws()
+	if !d.lit('{') {
+		return false
+	}
+	d.ws()
+	if d.lit('}') {
+		return true
+	}
+	for {
 		d.ws()
-		if d.lit(']') {
-			d.guess = len(out)
-			return out, true
+		key, ok := d.key()
+		if !ok || !member(key) {
+			return false
+		}
+		d.ws()
+		if d.lit('}') {
+			return true
 		}
 		if !d.lit(',') {
-			return nil, false
+			return false
+		}
+	}
+}
+
+// array reads an array, elem reading each element.
+func (d *fastDecoder) array(elem func() bool) bool {
+	d.ws()
+	if !d.lit('[') {
+		return false
+	}
+	d.ws()
+	if d.lit(']') {
+		return true
+	}
+	for {
+		d.ws()
+		if !elem() {
+			return false
 		}
 		d.ws()
+		if d.lit(']') {
+			return true
+		}
+		if !d.lit(',') {
+			return false
+		}
 	}
 }
 
@@ -503,6 +426,14 @@ func (d *fastDecoder) str() (string, bool) {
 	return string(b), ok
 }
 
+// strIf reads a string if ok.
+func (d *fastDecoder) strIf(ok bool) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	return d.str()
+}
+
 // intern returns one copy of b for the answer.
 func (d *fastDecoder) intern(b []byte) string {
 	if s, ok := d.strs[string(b)]; ok {
@@ -556,30 +487,13 @@ func (d *fastDecoder) raw() ([]byte, bool) {
 
 // stringList reads an array of plain strings.
 func (d *fastDecoder) stringList() ([]string, bool) {
-	d.ws()
-	if !d.lit('[') {
-		return nil, false
-	}
 	out := []string{}
-	d.ws()
-	if d.lit(']') {
-		return out, true
-	}
-	for {
-		d.ws()
+	ok := d.array(func() bool {
 		s, ok := d.str()
-		if !ok {
-			return nil, false
-		}
 		out = append(out, s)
-		d.ws()
-		if d.lit(']') {
-			return out, true
-		}
-		if !d.lit(',') {
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return out, ok
 }
 
 // skip passes over one JSON value, checking its grammar: a value it
@@ -592,43 +506,19 @@ func (d *fastDecoder) skip(depth int) bool {
 	if d.i >= len(d.b) {
 		return false
 	}
-	switch c := d.b[d.i]; {
-	case c == '"':
-		_, ok := d.str()
+	switch c := d.b[d.i]; c {
+	case '"':
+		_, ok := d.raw()
 		return ok
-	case c == '{' || c == '[':
-		d.i++
-		end := byte('}')
-		if c == '[' {
-			end = ']'
-		}
-		d.ws()
-		if d.lit(end) {
-			return true
-		}
-		for {
-			if c == '{' {
-				d.ws()
-				if _, ok := d.key(); !ok {
-					return false
-				}
-			}
-			if !d.skip(depth + 1) {
-				return false
-			}
-			d.ws()
-			if d.lit(end) {
-				return true
-			}
-			if !d.lit(',') {
-				return false
-			}
-		}
-	case c == 't':
+	case '{':
+		return d.object(func([]byte) bool { return d.skip(depth + 1) })
+	case '[':
+		return d.array(func() bool { return d.skip(depth + 1) })
+	case 't':
 		return d.word("true")
-	case c == 'f':
+	case 'f':
 		return d.word("false")
-	case c == 'n':
+	case 'n':
 		return d.word("null")
 	default:
 		_, n, ok := jsonTimestamp(d.b[d.i:])
