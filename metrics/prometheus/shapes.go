@@ -20,9 +20,8 @@ import (
 
 // shapeHours are the hours whose shapes a collection may read: their ends,
 // on multiples of history.ShapeSpan since the epoch, from first to last.
-// An hour counts only where it lies within the window a plan reads (the
-// whole window, when it is read in stretches), so that no shape holds
-// usage from outside it.
+// An hour counts only where it lies within the window a collection reads,
+// so that no shape holds usage from outside it.
 type shapeHours struct {
 	first, last int64 // Unix ms; first > last: none
 }
