@@ -3,7 +3,7 @@
 # a real Prometheus on this machine holding CONTAINERS pod containers × DAYS
 # days at 1-minute resolution; `rightsize plan --prometheus-url` against it
 # under /usr/bin/time, the same with --bounded-memory (the history in sketches,
-# the window read a stretch at a time), then the naive way
+# each chunk's samples dropped once in them), then the naive way
 # (hack/prometheus/naive: raw samples, one query per container) for comparison.
 #
 #   hack/prometheus/scale-bench.sh            # or: make bench-prometheus
@@ -23,7 +23,7 @@ PORT=${PORT:-19099}
 RUNS=${RUNS:-3}  # runs of rightsize plan
 GZIP=${GZIP:-1}  # one more with compressed responses
 NAIVE=${NAIVE:-1}
-BOUNDED=${BOUNDED:-1} # runs of rightsize plan --bounded-memory (sketches, a stretch at a time)
+BOUNDED=${BOUNDED:-1} # runs of rightsize plan --bounded-memory (the history in sketches)
 CPURES=${CPURES:-1}   # the CPU percentiles three ways: the shapes (the runs above), the 5-minute
                       # means (--prometheus-cpu-resolution 0), 1-minute steps (the reference)
 

@@ -3,8 +3,8 @@
 # real single-node VictoriaMetrics on this machine holding CONTAINERS pod
 # containers × DAYS days at 1-minute resolution; `rightsize plan
 # --prometheus-url` against it under /usr/bin/time, then the same with
-# --bounded-memory (the history in sketches, the window read a stretch at a
-# time).
+# --bounded-memory (the history in sketches, each chunk's samples dropped
+# once in them).
 #
 #   hack/prometheus/vm-bench.sh
 #   CONTAINERS=2000 DAYS=2 OUT=_out/vm-small hack/prometheus/vm-bench.sh
