@@ -199,15 +199,15 @@ func TestIntegrationPrometheusSource(t *testing.T) {
 	})
 
 	t.Run("plan --bounded-memory", func(t *testing.T) {
-		// Read a stretch at a time into sketches: the demo's requests and
-		// limits come out as from its samples (the sketches' error stays
+		// Read into sketches: the demo's requests and limits come out as
+		// from its samples (the sketches' error stays
 		// within the rounding here); the summary says how it was read.
 		args := append([]string{"plan", "-o", "json", "--critical", "shop/StatefulSet/orders-db"}, prom...)
 		code, sampled, errOut := run(t, args...)
 		require.Equal(t, 0, code, errOut)
 		code, sketched, errOut := run(t, append(args, "--bounded-memory")...)
 		require.Equal(t, 0, code, errOut)
-		assert.Regexp(t, `40 pod containers, 53912 samples .*; read in \d+ stretches into sketches`, errOut)
+		assert.Regexp(t, `40 pod containers, 53912 samples .*; read into sketches a workload's groups at a time \(at most \d+ samples held\)`, errOut)
 		var a, b report.PlanDocument
 		require.NoError(t, json.Unmarshal([]byte(sampled), &a))
 		require.NoError(t, json.Unmarshal([]byte(sketched), &b))
