@@ -62,8 +62,8 @@ type Result struct {
 	// and notes on data that could not be used as is.
 	Warnings []string
 
-	// Held is, for a collection into a sink, the most samples one family
-	// of groups held before the sink took them.
+	// Held is, for a collection into a sink, the most samples one store
+	// (a chunk's, or a family's of groups) held before the sink took it.
 	Held int
 }
 
@@ -566,12 +566,14 @@ func (c *collector) readUsage(ctx context.Context, groups []group, all []podSeri
 		g := &groups[gi]
 		store := c.store
 		// A group with every pod of its workloads gives each chunk to
-		// the sink as it comes: the chunks are in time order.
+		// the sink as it comes (the chunks are in time order) and shares
+		// no store.
 		alone := false
 		if fam != nil {
 			mu.Lock()
-			alone = left[fam[gi]] == 1
-			if store = stores[fam[gi]]; store == nil {
+			if alone = left[fam[gi]] == 1; alone {
+				store = history.NewStore()
+			} else if store = stores[fam[gi]]; store == nil {
 				store = history.NewStore()
 				stores[fam[gi]] = store
 			}

@@ -223,10 +223,9 @@ func uniqueSorted(s []string) []string {
 // Groups of whole namespaces are kept.
 func regroupByWorkload(groups []group, all []podSeries, workloadOf func(podSeries) workload.Key, maxSeries int) []group {
 	type podInfo struct {
-		name     string
-		wk       workload.Key
-		series   int
-		assigned bool
+		name   string
+		wk     workload.Key // of the pod's first series
+		series int
 	}
 	listed := map[string]map[string]*podInfo{} // namespace → pod
 	var out []group
@@ -247,8 +246,8 @@ func regroupByWorkload(groups []group, all []podSeries, workloadOf func(podSerie
 	}
 	for _, s := range all {
 		if pi := listed[s.namespace][s.pod]; pi != nil {
-			if !pi.assigned {
-				pi.wk, pi.assigned = workloadOf(s), true
+			if pi.series == 0 {
+				pi.wk = workloadOf(s)
 			}
 			pi.series++
 		}
@@ -260,7 +259,7 @@ func regroupByWorkload(groups []group, all []podSeries, workloadOf func(podSerie
 		})
 		cur := group{}
 		flush := func() {
-			if cur.series > 0 || len(cur.pods) > 0 {
+			if len(cur.pods) > 0 {
 				out = append(out, cur)
 			}
 			cur = group{}
