@@ -549,6 +549,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group, all []podSeri
 		mu     sync.Mutex // guards the stores, failed, done and left
 		done   int
 		fam    []int
+		size   map[int]int // groups of each family
 		left   map[int]int // groups of each family not read yet
 		stores map[int]*history.Store
 	)
@@ -556,8 +557,9 @@ func (c *collector) readUsage(ctx context.Context, groups []group, all []podSeri
 		c.store = history.NewStore()
 	} else {
 		fam = c.families(groups, all)
-		left, stores = map[int]int{}, map[int]*history.Store{}
+		size, left, stores = map[int]int{}, map[int]int{}, map[int]*history.Store{}
 		for _, f := range fam {
+			size[f]++
 			left[f]++
 		}
 	}
@@ -571,7 +573,7 @@ func (c *collector) readUsage(ctx context.Context, groups []group, all []podSeri
 		alone := false
 		if fam != nil {
 			mu.Lock()
-			if alone = left[fam[gi]] == 1; alone {
+			if alone = size[fam[gi]] == 1; alone {
 				store = history.NewStore()
 			} else if store = stores[fam[gi]]; store == nil {
 				store = history.NewStore()

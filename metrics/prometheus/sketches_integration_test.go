@@ -84,9 +84,12 @@ func TestIntegrationSketchesMatchUsageCSV(t *testing.T) {
 		}
 		t.Logf("%d of %d requests and limits equal exactly to the CSV's sketches", exact, total)
 
-		// A window that starts six days before the data.
+		// A window that starts six days before the data, its groups read
+		// one after the other: a family's groups never overlap, and the
+		// last to start must still know it is not alone.
 		o := smallGroups(demoOptions(srv.URL, csv))
 		o.History = 20 * 24 * time.Hour
+		o.Concurrency = 1
 		lo := livestate.Options{History: policy.Balanced().History}
 		d, err := Source{Options: o, Sketches: &lo}.Load(context.Background(), nil)
 		require.NoError(t, err)
