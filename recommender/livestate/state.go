@@ -102,36 +102,73 @@ func (s *State) SetCursor(c Cursor) { s.cursor = c }
 // finalized. Samples older than what a container's history holds already
 // are still counted: add each stretch of time once (Cursor).
 func (s *State) AddStore(h *history.Store, keep func(workload.ContainerKey) bool) int {
-	type keyed struct {
-		k   workload.ContainerKey
+	// at is one sample: its time, its series' place in sers and its place
+	// in the series. Free of pointers, so that sorting moves 16 bytes and
+	// no write barrier; (t, ser, i) is the order a stable sort by time of
+	// the samples in store order gives.
+	type at struct {
+		t   int64
+		ser int32
+		i   int32
+	}
+	type series struct {
+		c   int // its container's place in keys
 		ser *history.Series
-		i   int
 	}
 	n := 0
-	var batch []keyed
+	var (
+		batch []at
+		sers  []series
+		sinks = map[int]*Sink{}
+	)
 	keys := h.Containers()
 	for i := 0; i < len(keys); {
 		// The containers of one workload are adjacent in the store's
 		// order: one workload's samples at a time bounds the batch.
 		w := keys[i].Workload
-		batch = batch[:0]
+		batch, sers = batch[:0], sers[:0]
+		clear(sinks)
 		for ; i < len(keys) && keys[i].Workload == w; i++ {
 			if keep != nil && !keep(keys[i]) {
 				continue
 			}
 			for _, ser := range h.Series(keys[i]) {
 				for j := range ser.Len() {
-					batch = append(batch, keyed{keys[i], ser, j})
+					batch = append(batch, at{ser.Time[j], int32(len(sers)), int32(j)})
 				}
+				sers = append(sers, series{i, ser})
 			}
 		}
-		slices.SortStableFunc(batch, func(x, y keyed) int { return cmp.Compare(x.ser.Time[x.i], y.ser.Time[y.i]) })
-		for _, x := range batch {
-			if len(x.ser.Shapes) > 0 {
-				s.addShaped(x.k, x.ser.At(x.i), x.ser.ShapeAt(x.ser.Time[x.i]))
-			} else {
-				s.Add(x.k, x.ser.At(x.i))
+		slices.SortFunc(batch, func(x, y at) int {
+			if c := cmp.Compare(x.t, y.t); c != 0 {
+				return c
 			}
+			if c := cmp.Compare(x.ser, y.ser); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.i, y.i)
+		})
+		for _, x := range batch {
+			ser := sers[x.ser]
+			smp := ser.ser.At(int(x.i))
+			sink := sinks[ser.c]
+			if sink == nil {
+				if x.t >= s.untilMs {
+					// A sample past Until makes no history (addShaped).
+					s.observe(keys[ser.c], smp)
+					continue
+				}
+				sink = s.Sink(keys[ser.c])
+				sinks[ser.c] = sink
+			}
+			var shape *history.CPUShape
+			if len(ser.ser.Shapes) > 0 {
+				shape = ser.ser.ShapeAt(x.t)
+			}
+			sink.add(smp, shape)
+		}
+		for _, sink := range sinks {
+			sink.Done()
 		}
 		n += len(batch)
 	}
@@ -266,7 +303,11 @@ func (s *State) Sink(k workload.ContainerKey) *Sink {
 func (k *Sink) Last() int64 { return k.last }
 
 // Add records one sample, as State.Add does.
-func (k *Sink) Add(smp workload.Sample) {
+func (k *Sink) Add(smp workload.Sample) { k.add(smp, nil) }
+
+// add is Add for a sample whose hour has a CPU shape (nil: none), as
+// State.addShaped.
+func (k *Sink) add(smp workload.Sample, shape *history.CPUShape) {
 	t := smp.Time.UnixMilli()
 	if t >= k.s.untilMs {
 		k.s.observe(k.k, smp)
@@ -276,7 +317,7 @@ func (k *Sink) Add(smp workload.Sample) {
 		k.s.before(k.k)
 		k.snapped = true
 	}
-	k.acc.Add(smp)
+	k.acc.AddShaped(smp, shape)
 	k.last = max(k.last, t)
 	if k.load != nil {
 		k.load.AddSample(k.k.Container, smp)
