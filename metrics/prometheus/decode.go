@@ -45,11 +45,68 @@ const maxTimestamp = float64(1<<53) / 1000
 // float64's range, which parse as infinities.
 var badValue = math.Inf(1)
 
+// answerClient sends instant and range queries and reads each answer
+// into a buffer it reuses: bytes.Buffer grown from nothing, as the API
+// client reads, allocates an answer about twice over, and a fleet's
+// answers add up to gigabytes, most of what a collection would otherwise
+// allocate.
+type answerClient struct {
+	api api.Client // the URLs
+	hc  *http.Client
+	// free holds the buffers not in use, at most as many as requests in
+	// flight, each of at most keep bytes.
+	free chan *bytes.Buffer
+	keep int
+}
+
+// maxKeptBuffer bounds the buffers kept for reuse: a rare larger answer's
+// is left to the garbage collector rather than held for the whole run.
+const maxKeptBuffer = 64 << 20
+
+func newAnswerClient(c api.Client, hc *http.Client, inFlight int) *answerClient {
+	return &answerClient{api: c, hc: hc, free: make(chan *bytes.Buffer, max(inFlight, 1)), keep: maxKeptBuffer}
+}
+
+// do sends req and reads the whole answer; the caller gives the buffer
+// back (release) once nothing refers to its bytes.
+func (c *answerClient) do(ctx context.Context, req *http.Request) (*http.Response, *bytes.Buffer, error) {
+	resp, err := c.hc.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	var buf *bytes.Buffer
+	select {
+	case buf = <-c.free:
+	default:
+		buf = new(bytes.Buffer)
+	}
+	if resp.ContentLength > 0 {
+		// At most the response size limit, which the transport checked.
+		buf.Grow(int(min(resp.ContentLength, maxKeptBuffer)))
+	}
+	_, err = buf.ReadFrom(resp.Body)
+	return resp, buf, err
+}
+
+// release keeps buf for another answer, if there is room and it is not
+// too large.
+func (c *answerClient) release(buf *bytes.Buffer) {
+	if buf == nil || buf.Cap() > c.keep {
+		return
+	}
+	buf.Reset()
+	select {
+	case c.free <- buf:
+	default:
+	}
+}
+
 // queryAPI posts a query to ep (falling back to GET where POST is not
 // allowed, as the API client does) and decodes the answer, which must be of
 // type want (model.ValMatrix or model.ValVector).
-func queryAPI(ctx context.Context, client api.Client, ep string, args url.Values, want model.ValueType) ([]apiSeries, v1.Warnings, error) {
-	u := client.URL(ep, nil)
+func queryAPI(ctx context.Context, client *answerClient, ep string, args url.Values, want model.ValueType) ([]apiSeries, v1.Warnings, error) {
+	u := client.api.URL(ep, nil)
 	encoded := args.Encode()
 	req, err := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(encoded))
 	if err != nil {
@@ -59,20 +116,22 @@ func queryAPI(ctx context.Context, client api.Client, ep string, args url.Values
 	// An Idempotency-Key lets the transport retry the POST on a broken
 	// idle connection; a nil value is not sent.
 	req.Header["Idempotency-Key"] = nil
-	resp, body, err := client.Do(ctx, req)
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented {
+	resp, body, err := client.do(ctx, req)
+	if err == nil && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
+		client.release(body)
 		u.RawQuery = encoded
 		if req, err = http.NewRequest(http.MethodGet, u.String(), nil); err != nil {
 			return nil, nil, err
 		}
-		if resp, body, err = client.Do(ctx, req); err != nil {
-			return nil, nil, err
-		}
+		resp, body, err = client.do(ctx, req)
 	}
-	return decodeAnswer(resp.StatusCode, body, want)
+	defer client.release(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Nothing decoded refers to the body's bytes: labels, values and
+	// messages are copies.
+	return decodeAnswer(resp.StatusCode, body.Bytes(), want)
 }
 
 // apiResponse is the envelope of every API answer.

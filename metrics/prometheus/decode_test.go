@@ -1,15 +1,20 @@
 package prometheus
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
@@ -172,4 +177,53 @@ func TestFastNumbersMatchStrconv(t *testing.T) {
 			t.Fatalf("timestamp %q: %v (%d bytes, %v), strconv %v", ts, got, n, ok, want)
 		}
 	}
+}
+
+func TestAnswerClientReusesBuffers(t *testing.T) {
+	answers := []string{
+		`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"a"},"values":[[1,"0.25"]]}]}}`,
+		`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pod":"b"},"values":[[2,"0.5"]]}]}}`,
+		strings.Repeat(" ", 2048) + `{"status":"success","data":{"resultType":"matrix","result":[]}}`,
+	}
+	var methods []string
+	next := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		methods = append(methods, r.Method)
+		if next == 1 && r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		_, _ = io.WriteString(w, answers[next])
+		next++
+	}))
+	t.Cleanup(srv.Close)
+	c, err := api.NewClient(api.Config{Address: srv.URL})
+	require.NoError(t, err)
+	ac := newAnswerClient(c, srv.Client(), 2)
+	ac.keep = 1024
+
+	first, _, err := queryAPI(context.Background(), ac, epQueryRange, url.Values{"query": {"a"}}, model.ValMatrix)
+	require.NoError(t, err)
+	require.Len(t, ac.free, 1, "the buffer is kept")
+	kept := <-ac.free
+	ac.free <- kept
+
+	// The second answer comes after a 405, by GET, into the same buffer.
+	second, _, err := queryAPI(context.Background(), ac, epQueryRange, url.Values{"query": {"b"}}, model.ValMatrix)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"POST", "POST", "GET"}, methods)
+	require.Len(t, ac.free, 1)
+	assert.Same(t, kept, <-ac.free, "one buffer served both answers")
+	ac.free <- kept
+
+	// What was decoded from the buffer does not change with its reuse.
+	assert.Equal(t, model.LabelValue("a"), first[0].Metric["pod"])
+	assert.Equal(t, []model.SamplePair{{Timestamp: 1000, Value: 0.25}}, []model.SamplePair(first[0].Values))
+	assert.Equal(t, model.LabelValue("b"), second[0].Metric["pod"])
+	assert.Equal(t, []model.SamplePair{{Timestamp: 2000, Value: 0.5}}, []model.SamplePair(second[0].Values))
+
+	// A buffer grown beyond keep is not kept.
+	_, _, err = queryAPI(context.Background(), ac, epQueryRange, url.Values{"query": {"c"}}, model.ValMatrix)
+	require.NoError(t, err)
+	assert.Empty(t, ac.free, "a large buffer is left to the collector")
 }

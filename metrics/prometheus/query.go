@@ -48,7 +48,7 @@ func newQuerier(o Options, count *counters, log *slog.Logger) (*querier, *http.C
 		log = slog.New(slog.DiscardHandler)
 	}
 	q := &querier{
-		client: client, api: v1.NewAPI(client),
+		answers: newAnswerClient(client, hc, o.Concurrency), api: v1.NewAPI(client),
 		timeout: o.Timeout, retries: o.Retries, backoff: o.RetryBackoff,
 		log: log, now: o.Now, sleep: sleepOn(o.Clock),
 	}
@@ -57,8 +57,8 @@ func newQuerier(o Options, count *counters, log *slog.Logger) (*querier, *http.C
 
 // querier runs API calls with a timeout each, retrying what may pass.
 type querier struct {
-	client  api.Client // instant and range queries, decoded here
-	api     v1.API     // index listings
+	answers *answerClient // instant and range queries, decoded here
+	api     v1.API        // index listings
 	timeout time.Duration
 	retries int
 	backoff time.Duration
@@ -415,7 +415,7 @@ func (q *querier) queryRange(ctx context.Context, what, expr string, start, end 
 		"nocache": {"1"},
 	}
 	res, err := do(ctx, q, what, func(ctx context.Context) ([]apiSeries, v1.Warnings, error) {
-		return queryAPI(ctx, q.client, epQueryRange, args, model.ValMatrix)
+		return queryAPI(ctx, q.answers, epQueryRange, args, model.ValMatrix)
 	})
 	if err != nil {
 		return nil, err
@@ -427,7 +427,7 @@ func (q *querier) queryRange(ctx context.Context, what, expr string, start, end 
 func (q *querier) query(ctx context.Context, what, expr string, at time.Time) (model.Vector, error) {
 	args := url.Values{"query": {expr}, "time": {formatTime(at)}}
 	res, err := do(ctx, q, what, func(ctx context.Context) ([]apiSeries, v1.Warnings, error) {
-		return queryAPI(ctx, q.client, epQuery, args, model.ValVector)
+		return queryAPI(ctx, q.answers, epQuery, args, model.ValVector)
 	})
 	if err != nil {
 		return nil, err
