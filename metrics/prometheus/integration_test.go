@@ -137,6 +137,9 @@ func TestIntegrationCollectMatchesUsageCSV(t *testing.T) {
 		assert.True(t, res.HPAsKnown, "kube-state-metrics is there")
 		assert.Empty(t, res.HPAs, "the demo has no HPAs; the resize cluster's are not selected")
 		assert.Equal(t, 40, res.Series, "pod containers: the pause and pod-level series are left out")
+		// Scraped every 5 minutes, no 1-minute window holds two samples.
+		assert.Zero(t, res.Shaped, "no CPU shapes")
+		assert.Contains(t, res.Summary(), "(no 1m CPU rates: scraped less often?)")
 		assert.Positive(t, res.Queries)
 		assert.Positive(t, res.BytesReceived)
 		requireSameSamples(t, csv, res.Store)

@@ -147,12 +147,11 @@ func (p promql) cpuShape(g []Matcher, res time.Duration) []string {
 		// VictoriaMetrics' increase reaches back to the sample before the
 		// window however far it is: scraped less often than res, one
 		// window would take a longer time's increase. As Prometheus's
-		// rate, a window must hold two samples to give a rate. Two samples
-		// within res+1ms also mean the increase does not count a series'
-		// first sample from zero, so counterIncrease's "and rate", a third
-		// pass over every sample, has nothing left to remove.
-		rates = "increase(" + sel + gaugeRange(res) + ") / " + strconv.FormatFloat(res.Seconds(), 'f', -1, 64) +
-			" and count_over_time(" + sel + counterRange(res) + ") >= 2"
+		// rate, a window must hold two samples to give a rate:
+		// increase_prometheus takes the increase within the window alone,
+		// in one pass over the samples (increase "and" count_over_time >= 2
+		// gave the same figures in two, and counterIncrease's in three).
+		rates = "increase_prometheus(" + sel + counterRange(res) + ") / " + strconv.FormatFloat(res.Seconds(), 'f', -1, 64)
 	}
 	sub := "(" + rates + ")[" + promDuration(history.ShapeSpan-time.Millisecond) + ":" + promDuration(res) + "]"
 	levels := shapeLevelStrings(res)

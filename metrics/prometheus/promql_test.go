@@ -80,7 +80,7 @@ func TestVictoriaMetricsForms(t *testing.T) {
 		{"prometheus", false, "(rate(container_cpu_usage_seconds_total{", "(kube_pod_container_status_restarts_total{",
 			"(quantile_over_time(0.9830508474576272, (rate(container_cpu_usage_seconds_total{"},
 		{"victoriametrics", true, "(increase(container_cpu_usage_seconds_total{", "(last_over_time(kube_pod_container_status_restarts_total{",
-			`(quantiles_over_time("rightsize_quantile", 0, 0.2542372881355932, 0.5084745762711864, 0.7457627118644068, 0.8983050847457628, 0.9491525423728814, 0.9661016949152542, 0.9830508474576272, 1, (increase(container_cpu_usage_seconds_total{`},
+			`(quantiles_over_time("rightsize_quantile", 0, 0.2542372881355932, 0.5084745762711864, 0.7457627118644068, 0.8983050847457628, 0.9491525423728814, 0.9661016949152542, 0.9830508474576272, 1, (increase_prometheus(container_cpu_usage_seconds_total{`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var cpu, grid, shape []string
