@@ -51,6 +51,11 @@ type points struct {
 	val  []float64
 }
 
+// grow makes room for n more points.
+func (p *points) grow(n int) {
+	p.step, p.val = slices.Grow(p.step, n), slices.Grow(p.val, n)
+}
+
 func (p *points) add(i int, v float64) {
 	p.step = append(p.step, int32(i))
 	p.val = append(p.val, v)
@@ -237,18 +242,22 @@ type refinement struct {
 type usageQuery struct {
 	what string
 	expr string
-	put  func(sv *stepValues, i int, v float64)
-	// nanOK: 0/0 means no CFS periods in the step, nothing to say.
-	// Infinities are invalid even here: badValue, or x/0.
-	nanOK bool
+	// of is where in a container's values the query's go.
+	of func(sv *stepValues) *points
+	// cpu: a value read says the chunk held CPU usage (chunkData.cpu).
+	cpu bool
+	// share: a value is a share of periods, at most 1; 0/0 (NaN) means
+	// no CFS periods in the step, nothing to say. Infinities are invalid
+	// even here: badValue, or x/0.
+	share bool
 }
 
 // readChunkUsage reads CPU, memory and throttling at every step.
 func (c *collector) readChunkUsage(ctx context.Context, sc chunkScope, d *chunkData) error {
 	for _, q := range []usageQuery{
-		{"reading cpu usage", c.p.cpu(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.cpu.add(i, v); d.cpu = true }, false},
-		{"reading memory usage", c.p.memory(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.mem.add(i, v) }, false},
-		{"reading cpu throttling", c.p.throttled(sc.gm, sc.step), func(sv *stepValues, i int, v float64) { sv.throttled.add(i, min(v, 1)) }, true},
+		{"reading cpu usage", c.p.cpu(sc.gm, sc.step), func(sv *stepValues) *points { return &sv.cpu }, true, false},
+		{"reading memory usage", c.p.memory(sc.gm, sc.step), func(sv *stepValues) *points { return &sv.mem }, false, false},
+		{"reading cpu throttling", c.p.throttled(sc.gm, sc.step), func(sv *stepValues) *points { return &sv.throttled }, false, true},
 	} {
 		m, err := c.q.queryRange(ctx, q.what, q.expr, sc.start, sc.end, sc.step)
 		if err != nil {
@@ -263,30 +272,37 @@ func (c *collector) readChunkUsage(ctx context.Context, sc chunkScope, d *chunkD
 
 // addUsage keeps one usage query's valid values. It returns how many
 // values were invalid and how many points the answer held.
-func (d *chunkData) addUsage(m model.Matrix, q usageQuery, sc chunkScope) (invalid, points int) {
+func (d *chunkData) addUsage(m model.Matrix, q usageQuery, sc chunkScope) (invalid, held int) {
 	for _, ss := range m {
-		points += len(ss.Values)
+		held += len(ss.Values)
 		s := seriesOf(model.LabelSet(ss.Metric), sc.cl)
 		if !s.valid() {
 			continue
 		}
-		var sv *stepValues
+		var p *points
 		for _, sp := range ss.Values {
 			i, ok := sc.atStep(sp.Timestamp)
 			v := float64(sp.Value)
 			switch {
-			case !ok || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) && !q.nanOK:
+			case !ok || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) && !q.share:
 				invalid++
 			case math.IsNaN(v):
 			default:
-				if sv == nil {
-					sv = d.usageOf(s)
+				if p == nil {
+					// Room for the series' points at once: grown point
+					// by point, a fleet's were allocated twice over.
+					p = q.of(d.usageOf(s))
+					p.grow(len(ss.Values))
 				}
-				q.put(sv, i, v)
+				if q.share {
+					v = min(v, 1)
+				}
+				p.add(i, v)
+				d.cpu = d.cpu || q.cpu
 			}
 		}
 	}
-	return invalid, points
+	return invalid, held
 }
 
 // gridSeries is one series of the settings grid: a container's requests,
@@ -628,6 +644,7 @@ func (c *collector) load(d *chunkData, store *history.Store) {
 		slices.Sort(ooms)
 		var ci, mi, ti, oi int
 		newest := int64(math.MinInt64) // the series' newest sample, Unix ms
+		var ser *history.Series        // made at the first sample
 		for {
 			// The next step with CPU, memory or an OOM kill.
 			i := math.MaxInt
@@ -662,7 +679,11 @@ func (c *collector) load(d *chunkData, store *history.Store) {
 				smp.OOMKilled = smp.OOMKilled || ooms[oi] == i
 				oi++
 			}
-			store.Add(ck, smp)
+			if ser == nil {
+				ser = store.SeriesOf(ck, s.pod)
+				ser.Reserve(max(len(sv.cpu.step), len(sv.mem.step)) + len(ooms))
+			}
+			store.RecordTo(ser, smp)
 			newest = max(newest, t.UnixMilli())
 		}
 		if newest == math.MinInt64 {
@@ -672,7 +693,6 @@ func (c *collector) load(d *chunkData, store *history.Store) {
 		ps.last = max(ps.last, newest)
 		// Shapes go with CPU samples only: they stand for them.
 		if shapes := d.shapes[s]; len(shapes) > 0 && len(sv.cpu.step) > 0 {
-			ser := store.SeriesOf(ck, s.pod)
 			for _, sh := range shapes {
 				ser.AddShape(sh) // valid: readShapes checked
 			}

@@ -159,6 +159,15 @@ func (s *Series) add(smp workload.Sample) bool {
 	return true
 }
 
+// Reserve makes room in the columns for n more samples, for a reader that
+// knows how many are coming: grown as they come, a fleet's columns are
+// allocated about twice over.
+func (s *Series) Reserve(n int) {
+	n += s.staged
+	s.Time, s.CPU, s.Memory = slices.Grow(s.Time, n), slices.Grow(s.CPU, n), slices.Grow(s.Memory, n)
+	s.Throttled, s.OOM = slices.Grow(s.Throttled, n), slices.Grow(s.OOM, n)
+}
+
 // flush moves the staged samples into the columns.
 func (s *Series) flush() {
 	for _, x := range s.stage[:s.staged] {

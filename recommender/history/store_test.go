@@ -59,3 +59,34 @@ func TestStoreRecord(t *testing.T) {
 	assert.Equal(t, []float64{5, 1, 500}, a.CPU)
 	assert.Equal(t, workload.Millicores(500), a.SettingsAt(2).Requests.CPU)
 }
+
+func TestSeriesReserve(t *testing.T) {
+	k := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: "Deployment", Name: "web"}, Container: "app"}
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	fill := func(st *Store, s *Series, from, n int) {
+		for i := from; i < from+n; i++ {
+			require.True(t, st.RecordTo(s, workload.Sample{Time: base.Add(time.Duration(i) * time.Minute), Pod: "web-1",
+				CPU: workload.Cores(i), HasCPU: true, Memory: workload.Bytes(i), HasMemory: i%2 == 0,
+				Throttled: float64(i%4) / 4, HasThrottled: i%3 == 0, OOMKilled: i == 7}))
+		}
+	}
+	plain, reserved := NewStore(), NewStore()
+	fill(plain, plain.SeriesOf(k, "web-1"), 0, 100)
+	s := reserved.SeriesOf(k, "web-1")
+	fill(reserved, s, 0, 5) // staged, not yet in the columns
+	s.Reserve(95)
+	caps := []int{cap(s.Time), cap(s.CPU), cap(s.Memory), cap(s.Throttled), cap(s.OOM)}
+	for _, c := range caps {
+		assert.GreaterOrEqual(t, c, 100, "room for the staged samples and the reserved ones")
+	}
+	fill(reserved, s, 5, 95)
+	plain.Finalize()
+	reserved.Finalize()
+	assert.Equal(t, caps, []int{cap(s.Time), cap(s.CPU), cap(s.Memory), cap(s.Throttled), cap(s.OOM)}, "no column grew again")
+	want := plain.Series(k)[0]
+	assert.Equal(t, want.Time, s.Time)
+	assert.Equal(t, want.OOM, s.OOM)
+	for i := range want.Len() {
+		assert.Equal(t, want.At(i), s.At(i))
+	}
+}
