@@ -3,6 +3,7 @@ package livestate
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
@@ -364,4 +365,60 @@ func TestUntil(t *testing.T) {
 	wl, _ := want.Loads()(web, nil, until)
 	gl, _ := s.Loads()(web, nil, until)
 	assert.Equal(t, wl, gl)
+
+	// A store read past Until: every sample observed, and a container
+	// whose samples all lie past it gets no history.
+	st := history.NewStore()
+	late := workload.ContainerKey{Workload: workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: "late"}, Container: "app"}
+	feed(2, 5*time.Minute, func(k workload.ContainerKey, smp workload.Sample) {
+		st.Add(k, smp)
+		if smp.Time.After(until) && k.Workload == web {
+			smp.Pod = "late-1"
+			st.Add(late, smp)
+		}
+	})
+	st.Finalize()
+	observed = 0
+	fromStore, err := New(Options{History: history.DefaultOptions(), Until: until,
+		Observe: func(workload.ContainerKey, workload.Sample) { observed++ }})
+	require.NoError(t, err)
+	assert.Equal(t, st.Samples(), fromStore.AddStore(st, nil))
+	assert.Equal(t, st.Samples(), observed)
+	assert.Equal(t, want.States().Containers(), fromStore.States().Containers(), "none for the late workload")
+	for _, k := range want.States().Containers() {
+		w, err := want.States().Summary(k, until, history.DefaultOptions())
+		require.NoError(t, err)
+		g, err := fromStore.States().Summary(k, until, history.DefaultOptions())
+		require.NoError(t, err)
+		assert.Equal(t, w, g, "%v", k)
+	}
+}
+
+// BenchmarkAddStore adds a store of 2,000 pod containers × 2 days at 5
+// minutes (1.15 M samples, 20 workloads of 50 pods × 2 containers) to an
+// empty state, as --bounded-memory does with each chunk.
+func BenchmarkAddStore(b *testing.B) {
+	st := history.NewStore()
+	r := rand.New(rand.NewPCG(5, 6))
+	for w := range 20 {
+		wk := workload.Key{Namespace: "shop", Kind: workload.Deployment, Name: fmt.Sprintf("svc-%d", w)}
+		for p := range 50 {
+			pod := fmt.Sprintf("svc-%d-7d9f8b6c5-%03d", w, p)
+			for _, c := range []string{"app", "proxy"} {
+				k := workload.ContainerKey{Workload: wk, Container: c}
+				for at := t0; at.Before(t0.Add(48 * time.Hour)); at = at.Add(5 * time.Minute) {
+					st.Add(k, workload.Sample{Time: at, Pod: pod, CPU: workload.Cores(0.2 + 0.1*r.Float64()), HasCPU: true,
+						Memory: workload.Bytes(2e8 + 1e7*r.Float64()), HasMemory: true})
+				}
+			}
+		}
+	}
+	st.Finalize()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := newState(b)
+		if n := s.AddStore(st, nil); n != st.Samples() {
+			b.Fatalf("%d of %d samples", n, st.Samples())
+		}
+	}
 }
