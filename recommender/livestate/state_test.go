@@ -355,13 +355,17 @@ func TestUntil(t *testing.T) {
 	})
 	assert.Equal(t, n, observed)
 	assert.Equal(t, until.Add(-5*time.Minute), s.States().Last())
-	for _, k := range want.States().Containers() {
-		w, err := want.States().Summary(k, until, history.DefaultOptions())
-		require.NoError(t, err)
-		g, err := s.States().Summary(k, until, history.DefaultOptions())
-		require.NoError(t, err)
-		assert.Equal(t, w, g, "%v", k)
+	sameSummaries := func(got *State) {
+		t.Helper()
+		for _, k := range want.States().Containers() {
+			w, err := want.States().Summary(k, until, history.DefaultOptions())
+			require.NoError(t, err)
+			g, err := got.States().Summary(k, until, history.DefaultOptions())
+			require.NoError(t, err)
+			assert.Equal(t, w, g, "%v", k)
+		}
 	}
+	sameSummaries(s)
 	wl, _ := want.Loads()(web, nil, until)
 	gl, _ := s.Loads()(web, nil, until)
 	assert.Equal(t, wl, gl)
@@ -385,13 +389,7 @@ func TestUntil(t *testing.T) {
 	assert.Equal(t, st.Samples(), fromStore.AddStore(st, nil))
 	assert.Equal(t, st.Samples(), observed)
 	assert.Equal(t, want.States().Containers(), fromStore.States().Containers(), "none for the late workload")
-	for _, k := range want.States().Containers() {
-		w, err := want.States().Summary(k, until, history.DefaultOptions())
-		require.NoError(t, err)
-		g, err := fromStore.States().Summary(k, until, history.DefaultOptions())
-		require.NoError(t, err)
-		assert.Equal(t, w, g, "%v", k)
-	}
+	sameSummaries(fromStore)
 }
 
 // BenchmarkAddStore adds a store of 2,000 pod containers × 2 days at 5
