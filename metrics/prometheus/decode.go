@@ -57,14 +57,18 @@ type answerClient struct {
 	// flight, each of at most keep bytes.
 	free chan *bytes.Buffer
 	keep int
+	// limit is the transport's response limit: a Content-Length beyond
+	// it is refused before a byte is read, and an error page is read
+	// only in part, so neither sizes a buffer.
+	limit int64
 }
 
 // maxKeptBuffer bounds the buffers kept for reuse: a rare larger answer's
 // is left to the garbage collector rather than held for the whole run.
 const maxKeptBuffer = 64 << 20
 
-func newAnswerClient(c api.Client, hc *http.Client, inFlight int) *answerClient {
-	return &answerClient{api: c, hc: hc, free: make(chan *bytes.Buffer, max(inFlight, 1)), keep: maxKeptBuffer}
+func newAnswerClient(c api.Client, hc *http.Client, inFlight int, limit int64) *answerClient {
+	return &answerClient{api: c, hc: hc, free: make(chan *bytes.Buffer, max(inFlight, 1)), keep: maxKeptBuffer, limit: limit}
 }
 
 // do sends req and reads the whole answer; the caller gives the buffer
@@ -81,9 +85,8 @@ func (c *answerClient) do(ctx context.Context, req *http.Request) (*http.Respons
 	default:
 		buf = new(bytes.Buffer)
 	}
-	if resp.ContentLength > 0 {
-		// At most the response size limit, which the transport checked.
-		buf.Grow(int(min(resp.ContentLength, maxKeptBuffer)))
+	if resp.ContentLength > 0 && resp.ContentLength <= c.limit && !errorBody(resp.StatusCode) {
+		buf.Grow(int(resp.ContentLength))
 	}
 	_, err = buf.ReadFrom(resp.Body)
 	return resp, buf, err

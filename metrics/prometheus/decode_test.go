@@ -193,13 +193,19 @@ func TestAnswerClientReusesBuffers(t *testing.T) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
+		if next == len(answers) {
+			// A length no buffer is sized for: beyond the limit.
+			w.Header().Set("Content-Length", strconv.Itoa(1<<30))
+			_, _ = io.WriteString(w, answers[0])
+			return
+		}
 		_, _ = io.WriteString(w, answers[next])
 		next++
 	}))
 	t.Cleanup(srv.Close)
 	c, err := api.NewClient(api.Config{Address: srv.URL})
 	require.NoError(t, err)
-	ac := newAnswerClient(c, srv.Client(), 2)
+	ac := newAnswerClient(c, srv.Client(), 2, 1<<20)
 	ac.keep = 1024
 
 	first, _, err := queryAPI(context.Background(), ac, epQueryRange, url.Values{"query": {"a"}}, model.ValMatrix)
@@ -226,4 +232,11 @@ func TestAnswerClientReusesBuffers(t *testing.T) {
 	_, _, err = queryAPI(context.Background(), ac, epQueryRange, url.Values{"query": {"c"}}, model.ValMatrix)
 	require.NoError(t, err)
 	assert.Empty(t, ac.free, "a large buffer is left to the collector")
+
+	// A Content-Length beyond the limit sizes nothing (the transport
+	// refuses such an answer; this one ends early).
+	_, _, err = queryAPI(context.Background(), ac, epQueryRange, url.Values{"query": {"d"}}, model.ValMatrix)
+	require.Error(t, err)
+	require.Len(t, ac.free, 1)
+	assert.Less(t, (<-ac.free).Cap(), 1<<20)
 }

@@ -48,7 +48,7 @@ func newQuerier(o Options, count *counters, log *slog.Logger) (*querier, *http.C
 		log = slog.New(slog.DiscardHandler)
 	}
 	q := &querier{
-		answers: newAnswerClient(client, hc, o.Concurrency), api: v1.NewAPI(client),
+		answers: newAnswerClient(client, hc, o.Concurrency, o.responseLimit()), api: v1.NewAPI(client),
 		timeout: o.Timeout, retries: o.Retries, backoff: o.RetryBackoff,
 		log: log, now: o.Now, sleep: sleepOn(o.Clock),
 	}

@@ -353,13 +353,19 @@ func newHTTPClient(o Options, count *counters) (*http.Client, error) {
 		params:  o.Params,
 		gzip:    o.Compression.compress(u.Hostname()),
 		count:   count,
-		maxBody: int64(o.MaxResponseSize),
+		maxBody: o.responseLimit(),
 		files:   configFiles(cfg),
 	}
-	if g.maxBody <= 0 {
-		g.maxBody = int64(DefaultMaxResponseSize(o.MaxPoints))
-	}
 	return &http.Client{Transport: g, CheckRedirect: checkRedirect(g.origin, cfg.FollowRedirects)}, nil
+}
+
+// responseLimit is the most bytes of one response read, after
+// decompression.
+func (o Options) responseLimit() int64 {
+	if o.MaxResponseSize > 0 {
+		return int64(o.MaxResponseSize)
+	}
+	return int64(DefaultMaxResponseSize(o.MaxPoints))
 }
 
 // errorCause strips the request URL from transport errors: it may carry
