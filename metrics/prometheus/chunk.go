@@ -293,12 +293,12 @@ func (d *chunkData) addUsage(m model.Matrix, q usageQuery, sc chunkScope) (inval
 					// by point, a fleet's were allocated twice over.
 					p = q.of(d.usageOf(s))
 					p.grow(len(ss.Values))
+					d.cpu = d.cpu || q.cpu
 				}
 				if q.share {
 					v = min(v, 1)
 				}
 				p.add(i, v)
-				d.cpu = d.cpu || q.cpu
 			}
 		}
 	}

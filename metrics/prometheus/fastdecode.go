@@ -189,38 +189,23 @@ func (d *fastDecoder) points() (pointList, bool) {
 
 // object reads an object, member reading each value after its key.
 func (d *fastDecoder) object(member func(key []byte) bool) bool {
-	d.ws()
-	if !d.lit('{') {
-		return false
-	}
-	d.ws()
-	if d.lit('}') {
-		return true
-	}
-	for {
-		d.ws()
+	return d.seq('{', '}', func() bool {
 		key, ok := d.key()
-		if !ok || !member(key) {
-			return false
-		}
-		d.ws()
-		if d.lit('}') {
-			return true
-		}
-		if !d.lit(',') {
-			return false
-		}
-	}
+		return ok && member(key)
+	})
 }
 
 // array reads an array, elem reading each element.
-func (d *fastDecoder) array(elem func() bool) bool {
+func (d *fastDecoder) array(elem func() bool) bool { return d.seq('[', ']', elem) }
+
+// seq reads elements separated by commas between open and end.
+func (d *fastDecoder) seq(open, end byte, elem func() bool) bool {
 	d.ws()
-	if !d.lit('[') {
+	if !d.lit(open) {
 		return false
 	}
 	d.ws()
-	if d.lit(']') {
+	if d.lit(end) {
 		return true
 	}
 	for {
@@ -229,7 +214,7 @@ func (d *fastDecoder) array(elem func() bool) bool {
 			return false
 		}
 		d.ws()
-		if d.lit(']') {
+		if d.lit(end) {
 			return true
 		}
 		if !d.lit(',') {

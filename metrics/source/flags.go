@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"rightsize.dev/rightsize/internal/memlimit"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"rightsize.dev/rightsize/internal/cliflag"
+	"rightsize.dev/rightsize/internal/memlimit"
 	"rightsize.dev/rightsize/metrics/cluster"
 	"rightsize.dev/rightsize/metrics/hpafile"
 	"rightsize.dev/rightsize/metrics/prometheus"

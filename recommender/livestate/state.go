@@ -104,8 +104,8 @@ func (s *State) SetCursor(c Cursor) { s.cursor = c }
 func (s *State) AddStore(h *history.Store, keep func(workload.ContainerKey) bool) int {
 	// at is one sample: its time, its series' place in sers and its place
 	// in the series. Free of pointers, so that sorting moves 16 bytes and
-	// no write barrier; (t, ser, i) is the order a stable sort by time of
-	// the samples in store order gives.
+	// no write barrier; (t, ser) is the order a stable sort by time of the
+	// samples in store order gives (a finalized series holds a time once).
 	type at struct {
 		t   int64
 		ser int32
@@ -143,10 +143,7 @@ func (s *State) AddStore(h *history.Store, keep func(workload.ContainerKey) bool
 			if c := cmp.Compare(x.t, y.t); c != 0 {
 				return c
 			}
-			if c := cmp.Compare(x.ser, y.ser); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.i, y.i)
+			return cmp.Compare(x.ser, y.ser)
 		})
 		for _, x := range batch {
 			ser := sers[x.ser]
