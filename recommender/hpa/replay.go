@@ -158,12 +158,12 @@ func (s *sim) run(l Load, vals []float64) {
 	// Each point stands for its step: the replay covers Duration.
 	end := l.Start + int64(len(vals))*stepMs
 	for t := l.Start; t < end; t += syncMs {
-		// The load now, between its points.
-		pos := float64(t-l.Start) / float64(stepMs)
-		i := int(pos)
-		load := vals[i]
-		if i+1 < len(vals) {
-			load += (vals[i+1] - vals[i]) * (pos - float64(i))
+		load, i := loadAt(l.Start, stepMs, vals, t)
+		if s.trace == nil {
+			if last := s.quiet(l.Start, stepMs, syncMs, end, vals, t, i, load); last > t {
+				t = last
+				continue
+			}
 		}
 		s.step(t, load)
 		if s.trace != nil {
@@ -178,6 +178,67 @@ func (s *sim) run(l Load, vals []float64) {
 		s.fig.Saturated = float64(s.saturatedMs) / float64(s.replayedMs)
 		s.fig.AboveTarget = float64(s.aboveMs) / float64(s.replayedMs)
 	}
+}
+
+// loadAt is the load at t, linear between the points, and the point
+// before it.
+func loadAt(start, stepMs int64, vals []float64, t int64) (float64, int) {
+	pos := float64(t-start) / float64(stepMs)
+	i := int(pos)
+	load := vals[i]
+	if i+1 < len(vals) {
+		load += (vals[i+1] - vals[i]) * (pos - float64(i))
+	}
+	return load, i
+}
+
+// quiet replays at once the syncs from t to the last one between point i
+// and the next where none changes anything, and returns the last of them;
+// t when there are fewer than two. Most of a replay is such runs: the
+// count settled, no pod starting, the load within the tolerance. Between
+// two points the load moves one way, and the desired count and the
+// accounting's thresholds with it, so that syncs agreeing at both ends
+// agree throughout: each would take step's first return and change only
+// the run's last sync. The accounting adds what each sync's would, in the
+// same order, so that the figures are those of the syncs one by one.
+func (s *sim) quiet(start, stepMs, syncMs, end int64, vals []float64, t int64, i int, load float64) int64 {
+	n := len(s.recs)
+	if n == 0 || s.recs[n-1].replicas != s.replicas || len(s.pending) > 0 {
+		return t
+	}
+	last := t + (min(start+int64(i+1)*stepMs, end)-1-t)/syncMs*syncMs
+	if last <= t || s.desired(load) != s.replicas {
+		return t
+	}
+	loadLast, j := loadAt(start, stepMs, vals, last)
+	if j != i || s.desired(loadLast) != s.replicas {
+		return t
+	}
+	s.recs[n-1].last = last
+	capacity := float64(s.ready) * s.r
+	saturated := func(v float64) bool { return v > capacity*(1+1e-9) }
+	above := func(v float64) bool { return s.ready == 0 || v/capacity > s.toleranceTop*(1+1e-9) }
+	// Where the ends differ, the syncs between are taken one by one.
+	sat, abv := saturated(load), above(load)
+	each := sat != saturated(loadLast) || abv != above(loadLast)
+	for u := t; u <= last; u += syncMs {
+		dt := min(syncMs, end-u)
+		s.replayedMs += dt
+		s.replicaMs += float64(s.replicas) * float64(dt)
+		s.coreMs += float64(s.replicas) * s.r * float64(dt)
+		if each {
+			v, _ := loadAt(start, stepMs, vals, u)
+			sat, abv = saturated(v), above(v)
+		}
+		if sat {
+			s.saturatedMs += dt
+		}
+		if abv {
+			s.aboveMs += dt
+		}
+	}
+	s.fig.PeakReplicas = max(s.fig.PeakReplicas, s.replicas)
+	return last
 }
 
 // account adds the interval [t, t+dt) run with the state after the sync.

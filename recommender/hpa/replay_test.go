@@ -2,6 +2,7 @@ package hpa
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -120,6 +121,51 @@ func BenchmarkReplayThirtyDays(b *testing.B) {
 	for b.Loop() {
 		if _, ok := Replay(five, 0.5, h, DefaultReplay); !ok {
 			b.Fatal("no replay")
+		}
+	}
+}
+
+// TestReplayQuietRunsMatchSyncBySync checks the replay's shortcut over
+// syncs that change nothing against the syncs taken one by one (a trace
+// turns it off): the same figures to the last bit, over loads flat, noisy,
+// spiky and ramping, steps that the sync does and does not divide,
+// behaviors with and without windows and policies, pods ready at once or
+// after a while.
+func TestReplayQuietRunsMatchSyncBySync(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	loads := map[string]func(i int) float64{
+		"flat":    func(int) float64 { return 1.5 },
+		"noisy":   func(int) float64 { return 1 + 0.2*rng.Float64() },
+		"spiky":   func(i int) float64 { return 0.5 + 3*float64(i%97/90) + 0.1*rng.Float64() },
+		"ramps":   func(i int) float64 { return 1 + math.Abs(float64(i%200-100))/20 },
+		"diurnal": func(i int) float64 { return 2 + math.Sin(float64(i)/40)*1.5 + 0.3*rng.NormFloat64() },
+		"zeros":   func(i int) float64 { return float64(i % 3 / 2) },
+	}
+	behaviors := map[string]workload.Behavior{
+		"R11":      R11(),
+		"defaults": {},
+		"slow": {ScaleUp: &workload.ScalingRules{Policies: []workload.ScalingPolicy{{Type: workload.PodsPolicy, Value: 1, Period: time.Minute}}},
+			ScaleDown: &workload.ScalingRules{StabilizationWindow: 30 * time.Second, Policies: []workload.ScalingPolicy{{Type: workload.PercentPolicy, Value: 10, Period: 2 * time.Minute}}}},
+	}
+	steps := []time.Duration{5 * time.Minute, time.Minute, 47 * time.Second}
+	syncs := []ReplayOptions{DefaultReplay, {Sync: 7 * time.Second, Tolerance: 0.1}, {Sync: 40 * time.Second, StartUp: 90 * time.Second, Tolerance: 0.05}}
+	for ln, gen := range loads {
+		for _, step := range steps {
+			l := Load{Start: 1_700_000_000_123, Step: step, MemoryCorrelation: math.NaN()}
+			for i := range 500 {
+				l.CPU, l.Pods = append(l.CPU, gen(i)), append(l.Pods, 1)
+			}
+			for bn, b := range behaviors {
+				for _, o := range syncs {
+					for _, target := range []int{40, 70, 85, 100} {
+						h := cpuHPA(2, 60, target, b)
+						fast, ok := Replay(l, 0.25, h, o)
+						require.True(t, ok)
+						slow, _ := replay(l, 0.25, h, o, func(int64, int, int) {})
+						require.Equal(t, slow, fast, "%s load, step %v, %s behavior, sync %v, target %d", ln, step, bn, o.Sync, target)
+					}
+				}
+			}
 		}
 	}
 }
