@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -121,8 +122,17 @@ func NewPlanDocument(p workload.Plan) PlanDocument {
 	if !p.Generated.IsZero() {
 		d.Generated = p.Generated.UTC().Format(time.RFC3339)
 	}
+	d.Summary = summaryDocument(p)
+	for _, wp := range sortedWorkloads(p) {
+		d.Workloads = append(d.Workloads, workloadDocument(wp))
+	}
+	return d
+}
+
+// summaryDocument counts and totals p's workloads.
+func summaryDocument(p workload.Plan) SummaryDocument {
 	t := totalsOf(p)
-	d.Summary = SummaryDocument{
+	return SummaryDocument{
 		Workloads:   t.workloads,
 		Containers:  t.containers,
 		Recommended: t.recommended,
@@ -136,10 +146,6 @@ func NewPlanDocument(p workload.Plan) PlanDocument {
 			Recommended: quantity(t.recommendedReq.Memory),
 		},
 	}
-	for _, wp := range sortedWorkloads(p) {
-		d.Workloads = append(d.Workloads, workloadDocument(wp))
-	}
-	return d
 }
 
 func workloadDocument(wp workload.WorkloadPlan) WorkloadDocument {
@@ -217,7 +223,49 @@ func quantity[A interface {
 	return a.String()
 }
 
-func writeJSON(w io.Writer, d PlanDocument) error { return WriteJSON(w, d) }
+// writeJSON writes p's document as WriteJSON would, a workload at a time:
+// a fleet's plan runs to tens of megabytes of JSON, which need not all be
+// held at once, nor the whole document beside the plan.
+func writeJSON(w io.Writer, p workload.Plan) error {
+	head := NewPlanDocument(workload.Plan{Profile: p.Profile, Source: p.Source, Generated: p.Generated, CPUPrices: p.CPUPrices})
+	head.Summary = summaryDocument(p)
+	b, err := encodeJSON(head)
+	if err != nil {
+		return err
+	}
+	// The workloads are the document's last field: what the encoder wrote
+	// for none ends with "[]\n}\n".
+	const empty = "[]\n}\n"
+	if !bytes.HasSuffix(b, []byte(empty)) {
+		return fmt.Errorf("encode json: unexpected end of the plan document %q", b[max(0, len(b)-16):])
+	}
+	ws := sortedWorkloads(p)
+	if len(ws) == 0 {
+		_, err = w.Write(b)
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(b[:len(b)-len(empty)])
+	bw.WriteString("[\n")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	for i, wp := range ws {
+		buf.Reset()
+		if err := enc.Encode(workloadDocument(wp)); err != nil {
+			return fmt.Errorf("encode json: %w", err)
+		}
+		bw.WriteString("    ")
+		bw.Write(EscapeJSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
+		if i < len(ws)-1 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+	}
+	bw.WriteString("  ]\n}\n")
+	return bw.Flush()
+}
 
 func writeYAML(w io.Writer, d PlanDocument) error { return WriteYAML(w, d) }
 

@@ -92,7 +92,7 @@ func WritePlan(w io.Writer, p workload.Plan, f Format) error {
 	case Table:
 		err = writeTable(w, p)
 	case JSON:
-		err = writeJSON(w, NewPlanDocument(p))
+		err = writeJSON(w, p)
 	case YAML:
 		err = writeYAML(w, NewPlanDocument(p))
 	case CSV:

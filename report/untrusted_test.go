@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
 	"rightsize.dev/rightsize/internal/golden"
@@ -160,5 +162,27 @@ func TestMarkdownCode(t *testing.T) {
 	}
 	if got := mdCodeCell("a|b"); got != "`a\\|b`" {
 		t.Errorf("mdCodeCell(a|b) = %q", got)
+	}
+}
+
+// TestJSONPlanStreamedAsWhole: the plan's JSON, written a workload at a
+// time, is byte for byte what encoding the whole document gives, for no
+// workload, one, several and names needing escapes.
+func TestJSONPlanStreamedAsWhole(t *testing.T) {
+	one := testPlan()
+	one.Workloads = one.Workloads[:1]
+	for name, p := range map[string]workload.Plan{
+		"empty":     {Profile: "balanced", Source: "none"},
+		"one":       one,
+		"golden":    testPlan(),
+		"untrusted": untrustedPlan(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var streamed bytes.Buffer
+			require.NoError(t, WritePlan(&streamed, p, JSON))
+			var whole bytes.Buffer
+			require.NoError(t, WriteJSON(&whole, NewPlanDocument(p)))
+			assert.Equal(t, whole.String(), streamed.String())
+		})
 	}
 }
