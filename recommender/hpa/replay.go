@@ -157,9 +157,13 @@ func (s *sim) run(l Load, vals []float64) {
 	syncMs := s.o.Sync.Milliseconds()
 	// Each point stands for its step: the replay covers Duration.
 	end := l.Start + int64(len(vals))*stepMs
+	// tried is the point whose syncs were last tried for a quiet run: one
+	// try a point, at its first sync.
+	tried := -1
 	for t := l.Start; t < end; t += syncMs {
 		load, i := loadAt(l.Start, stepMs, vals, t)
-		if s.trace == nil {
+		if s.trace == nil && i != tried {
+			tried = i
 			if last := s.quiet(l.Start, stepMs, syncMs, end, vals, t, i, load); last > t {
 				t = last
 				continue
