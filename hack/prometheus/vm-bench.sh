@@ -47,7 +47,7 @@ for tool in curl /usr/bin/time; do
 	}
 done
 mkdir -p "$OUT" bin
-go build -o bin/rightsize ./cmd/rightsize
+CGO_ENABLED=0 go build -o bin/rightsize ./cmd/rightsize # static, as make build
 go build -o "$OUT/genfleet" ./hack/prometheus/genfleet
 URL="http://127.0.0.1:$PORT"
 VM=

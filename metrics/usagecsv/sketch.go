@@ -42,7 +42,7 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	lo.ExpireAfter = neverExpire
 	if lo.LoadRetention == 0 {
 		// The whole file, as the samples' aggregate load takes it: a
-		// point is 8 bytes, allocated as the history grows.
+		// point is 6 bytes, allocated as the history grows.
 		lo.LoadRetention = loadRetention
 	}
 	st, err := livestate.New(lo)

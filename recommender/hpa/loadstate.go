@@ -37,7 +37,7 @@ import (
 // Samples must come in time order per pod container (one no later than the
 // container's last is dropped and counted, so repeats are not counted
 // twice) and roughly in time order overall: a point is closed once the
-// newest sample is max(step, Lateness) past its end. The ring takes 8 bytes
+// newest sample is max(step, Lateness) past its end. The ring takes 6 bytes
 // a point, allocated as the history grows; the encoding 5 (AppendBinary).
 // A LoadState is not safe for concurrent use.
 type LoadState struct {
@@ -47,11 +47,11 @@ type LoadState struct {
 	newestMs int64 // the newest sample's time, Unix ms
 	dropped  int
 
-	// ring holds the closed points [first, first+count) from ring[head] on,
+	// ring holds the closed points [first, first+count) from its head on,
 	// circularly; it grows up to points entries as the history does.
-	ring        []point
-	head, count int
-	first       int64
+	ring  pointRing
+	count int
+	first int64
 
 	// blocks holds the memory-versus-CPU moments of the closed points per
 	// block of blockPts points, oldest first.
@@ -69,6 +69,71 @@ type LoadState struct {
 type point struct {
 	cpu  float32
 	pods uint32
+}
+
+// pointRing keeps points in two circular columns, CPU as float32 and the
+// pods reporting as uint16: 6 bytes a point where the struct takes 8 (a
+// fleet's loads over two weeks at 5-minute points run to a hundred
+// megabytes). A count of manyPods or more is kept aside, by the point's
+// index.
+type pointRing struct {
+	cpu  []float32
+	pods []uint16
+	head int
+	big  map[int64]uint32
+}
+
+// manyPods marks a point whose count is in the ring's big.
+const manyPods = math.MaxUint16
+
+func (r *pointRing) size() int { return len(r.cpu) }
+
+// get returns the point at position k from the head, whose index is p.
+func (r *pointRing) get(k int, p int64) point {
+	i := (r.head + k) % len(r.cpu)
+	pt := point{cpu: r.cpu[i], pods: uint32(r.pods[i])}
+	if pt.pods == manyPods {
+		pt.pods = r.big[p]
+	}
+	return pt
+}
+
+// set puts pt at position k from the head, whose index is p.
+func (r *pointRing) set(k int, p int64, pt point) {
+	i := (r.head + k) % len(r.cpu)
+	if r.pods[i] == manyPods {
+		delete(r.big, p)
+	}
+	r.cpu[i] = pt.cpu
+	if pt.pods >= manyPods {
+		if r.big == nil {
+			r.big = map[int64]uint32{}
+		}
+		r.big[p] = pt.pods
+		r.pods[i] = manyPods
+		return
+	}
+	r.pods[i] = uint16(pt.pods)
+}
+
+// grow moves the count points from the head into columns of n, head 0.
+func (r *pointRing) grow(n, count int) {
+	cpu, pods := make([]float32, n), make([]uint16, n)
+	for k := range count {
+		i := (r.head + k) % len(r.cpu)
+		cpu[k], pods[k] = r.cpu[i], r.pods[i]
+	}
+	r.cpu, r.pods, r.head = cpu, pods, 0
+}
+
+// forget drops the d points from the head, the first of index p.
+func (r *pointRing) forget(d int, p int64) {
+	for k := range d {
+		if r.big != nil && r.pods[(r.head+k)%len(r.cpu)] == manyPods {
+			delete(r.big, p+int64(k))
+		}
+	}
+	r.head = (r.head + d) % len(r.cpu)
 }
 
 type corrBlock struct {
@@ -256,7 +321,7 @@ func (s *LoadState) advance(ms int64) {
 	oldest := s.oldest()
 	if s.count > 0 && s.first < oldest {
 		d := int(min(int64(s.count), oldest-s.first))
-		s.head = (s.head + d) % len(s.ring)
+		s.ring.forget(d, s.first)
 		s.count -= d
 		s.first += int64(d)
 	}
@@ -292,7 +357,8 @@ func (s *LoadState) close(to int64) {
 			}
 		}
 		if pods > 0 && p >= oldest {
-			*s.cover(p) = point{cpu: toFloat32(cpu), pods: pods}
+			s.cover(p)
+			s.ring.set(int(p-s.first), p, point{cpu: toFloat32(cpu), pods: pods})
 		}
 	}
 	w := 0
@@ -395,28 +461,23 @@ func (s *LoadState) block(p int64) *correlation {
 }
 
 // cover extends the ring to point p, no older than its first nor more than
-// the retention past it, and returns p's entry.
-func (s *LoadState) cover(p int64) *point {
+// the retention past it, the points it adds empty.
+func (s *LoadState) cover(p int64) {
 	if s.count == 0 {
-		s.first, s.head = p, 0
+		s.first, s.ring.head = p, 0
 	}
 	need := int(p-s.first) + 1
-	if need > len(s.ring) {
-		grown := make([]point, min(int(s.points), max(need, 2*len(s.ring), 16)))
-		for i := range s.count {
-			grown[i] = s.ring[(s.head+i)%len(s.ring)]
-		}
-		s.ring, s.head = grown, 0
+	if need > s.ring.size() {
+		s.ring.grow(min(int(s.points), max(need, 2*s.ring.size(), 16)), s.count)
 	}
-	for i := s.count; i < need; i++ {
-		s.ring[(s.head+i)%len(s.ring)] = point{}
+	for k := s.count; k < need; k++ {
+		s.ring.set(k, s.first+int64(k), point{})
 	}
 	s.count = max(s.count, need)
-	return s.at(p)
 }
 
-// at returns the ring's entry for point p, which it holds.
-func (s *LoadState) at(p int64) *point { return &s.ring[(s.head+int(p-s.first))%len(s.ring)] }
+// at returns the ring's point p, which it holds.
+func (s *LoadState) at(p int64) point { return s.ring.get(int(p-s.first), p) }
 
 // Load returns the workload's load over the points overlapping
 // [from, until) that the state holds, open ones included: from the first
@@ -571,7 +632,7 @@ func (s *LoadState) AppendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, s.ringBack(i, j))
 	b = binary.AppendUvarint(b, uint64(j-i))
 	for k := i; k < j; k++ {
-		pt := s.ring[(s.head+k)%len(s.ring)]
+		pt := s.ring.get(k, s.first+int64(k))
 		b = binary.AppendUvarint(b, uint64(pt.pods))
 		if pt.pods > 0 {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(pt.cpu))
@@ -619,10 +680,10 @@ func (s *LoadState) AppendBinary(b []byte) []byte {
 // point with pods to the last, [i, j).
 func (s *LoadState) ringData() (i, j int) {
 	j = s.count
-	for i < j && s.ring[(s.head+i)%len(s.ring)].pods == 0 {
+	for i < j && s.ring.get(i, s.first+int64(i)).pods == 0 {
 		i++
 	}
-	for j > i && s.ring[(s.head+j-1)%len(s.ring)].pods == 0 {
+	for j > i && s.ring.get(j-1, s.first+int64(j-1)).pods == 0 {
 		j--
 	}
 	return i, j
@@ -647,7 +708,7 @@ func (s *LoadState) Size() int {
 	i, j := s.ringData()
 	n += uvarintLen(s.ringBack(i, j)) + uvarintLen(uint64(j-i))
 	for k := i; k < j; k++ {
-		pt := s.ring[(s.head+k)%len(s.ring)]
+		pt := s.ring.get(k, s.first+int64(k))
 		n += uvarintLen(uint64(pt.pods))
 		if pt.pods > 0 {
 			n += 4
@@ -743,23 +804,24 @@ func (st *LoadState) decode(r *stateReader) error {
 	}
 	if n > 0 {
 		st.first, st.count = newestIdx-int64(back), int(n)
-		st.ring = make([]point, n)
-		for i := range st.ring {
+		st.ring.grow(int(n), 0)
+		for i := range int(n) {
 			pods := r.Uvarint()
 			if pods > math.MaxUint32 || ((i == 0 || i == int(n)-1) && pods == 0) {
 				r.Fail("point pods %d", pods)
 			}
-			st.ring[i].pods = uint32(pods)
+			pt := point{pods: uint32(pods)}
 			if pods > 0 {
 				v := r.Float32()
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					r.Fail("point CPU %v", v)
 				}
-				st.ring[i].cpu = v
+				pt.cpu = v
 			}
 			if r.Err != nil {
 				return r.Err
 			}
+			st.ring.set(i, st.first+int64(i), pt)
 		}
 	}
 
