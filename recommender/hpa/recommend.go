@@ -3,6 +3,7 @@ package hpa
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"time"
 
@@ -435,7 +436,12 @@ func searchTarget(l Load, rc float64, defaults workload.HPA, fDef Figures, highe
 			h.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: u}}
 			h.MaxReplicas = maxFor(highest, float64(u)/100, rc, minR)
 			h.Behavior = withDownWindow(h.Behavior, w)
-			f, _ := Replay(l, workload.Cores(rc), h, o.Replay)
+			// R10's target at R11's window is the defaults' replay, made
+			// already.
+			f := fDef
+			if !replaysAlike(h, defaults) {
+				f, _ = Replay(l, workload.Cores(rc), h, o.Replay)
+			}
 			if f.Saturated <= fDef.Saturated {
 				if target == 0 || f.ReplicaHours < best.ReplicaHours*(1-1e-9) {
 					target, window, best = u, w, f
@@ -451,6 +457,13 @@ func searchTarget(l Load, rc float64, defaults workload.HPA, fDef Figures, highe
 		return fbTarget, downWindows[0], fb
 	}
 	return target, window, best
+}
+
+// replaysAlike reports whether two HPAs replay alike: the same CPU target,
+// bounds and behavior in force, all that Replay reads of an HPA.
+func replaysAlike(a, b workload.HPA) bool {
+	return a.Utilization("cpu") == b.Utilization("cpu") && a.MinReplicas == b.MinReplicas && a.MaxReplicas == b.MaxReplicas &&
+		reflect.DeepEqual(a.Behavior.Up(), b.Behavior.Up()) && reflect.DeepEqual(a.Behavior.Down(), b.Behavior.Down())
 }
 
 // targetCeiling is the highest CPU target searched: R10's 70 % or, above

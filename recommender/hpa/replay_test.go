@@ -3,6 +3,7 @@ package hpa
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,5 +168,36 @@ func TestReplayQuietRunsMatchSyncBySync(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestReplaysAlike: two HPAs replay alike when what Replay reads of them
+// is the same, however it is spelled (a behavior left to the defaults or
+// written out), and not when any of it differs.
+func TestReplaysAlike(t *testing.T) {
+	base := cpuHPA(2, 10, 70, workload.Behavior{})
+	spelled := base
+	spelled.Behavior = withDownWindow(workload.Behavior{}, workload.DefaultScaleDown.StabilizationWindow)
+	spelled.Metrics = append(spelled.Metrics, workload.MetricTarget{Resource: "memory", AverageUtilization: 80})
+	assert.True(t, replaysAlike(base, spelled))
+
+	l := stepLoad([]float64{1, 3, 1}, []int{40, 80, 80})
+	fa, _ := Replay(l, 0.1, base, DefaultReplay)
+	fb, _ := Replay(l, 0.1, spelled, DefaultReplay)
+	assert.Equal(t, fa, fb)
+
+	for name, change := range map[string]func(h *workload.HPA){
+		"target":      func(h *workload.HPA) { h.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: 65}} },
+		"min":         func(h *workload.HPA) { h.MinReplicas = 3 },
+		"max":         func(h *workload.HPA) { h.MaxReplicas = 11 },
+		"down window": func(h *workload.HPA) { h.Behavior = withDownWindow(h.Behavior, time.Minute) },
+		"up policy": func(h *workload.HPA) {
+			h.Behavior.ScaleUp = &workload.ScalingRules{Policies: []workload.ScalingPolicy{{Type: workload.PodsPolicy, Value: 1, Period: time.Minute}}}
+		},
+	} {
+		other := base
+		other.Metrics = slices.Clone(base.Metrics)
+		change(&other)
+		assert.False(t, replaysAlike(base, other), name)
 	}
 }
