@@ -88,9 +88,19 @@ const manyPods = math.MaxUint16
 
 func (r *pointRing) size() int { return len(r.cpu) }
 
+// at is position k from the head, k within the ring: no division (the
+// ring is read and written a point at a time, a fleet's many times over).
+func (r *pointRing) at(k int) int {
+	i := r.head + k
+	if i >= len(r.cpu) {
+		i -= len(r.cpu)
+	}
+	return i
+}
+
 // get returns the point at position k from the head, whose index is p.
 func (r *pointRing) get(k int, p int64) point {
-	i := (r.head + k) % len(r.cpu)
+	i := r.at(k)
 	pt := point{cpu: r.cpu[i], pods: uint32(r.pods[i])}
 	if pt.pods == manyPods {
 		pt.pods = r.big[p]
@@ -100,7 +110,7 @@ func (r *pointRing) get(k int, p int64) point {
 
 // set puts pt at position k from the head, whose index is p.
 func (r *pointRing) set(k int, p int64, pt point) {
-	i := (r.head + k) % len(r.cpu)
+	i := r.at(k)
 	if r.pods[i] == manyPods {
 		delete(r.big, p)
 	}
@@ -120,7 +130,7 @@ func (r *pointRing) set(k int, p int64, pt point) {
 func (r *pointRing) grow(n, count int) {
 	cpu, pods := make([]float32, n), make([]uint16, n)
 	for k := range count {
-		i := (r.head + k) % len(r.cpu)
+		i := r.at(k)
 		cpu[k], pods[k] = r.cpu[i], r.pods[i]
 	}
 	r.cpu, r.pods, r.head = cpu, pods, 0
@@ -129,11 +139,11 @@ func (r *pointRing) grow(n, count int) {
 // forget drops the d points from the head, the first of index p.
 func (r *pointRing) forget(d int, p int64) {
 	for k := range d {
-		if r.big != nil && r.pods[(r.head+k)%len(r.cpu)] == manyPods {
+		if r.big != nil && r.pods[r.at(k)] == manyPods {
 			delete(r.big, p+int64(k))
 		}
 	}
-	r.head = (r.head + d) % len(r.cpu)
+	r.head = r.at(d % len(r.cpu))
 }
 
 type corrBlock struct {

@@ -244,7 +244,7 @@ func (m model) reasons(in Input, o Options) []string {
 // withoutHPA decides for a workload without an HPA: one only where scaling
 // pays, measured on the history, and only for a Deployment or ReplicaSet.
 func withoutHPA(a workload.Autoscaling, in Input, o Options, vals []float64, m model) workload.Autoscaling {
-	d := scalingPays(vals, in.Load, m.rc, m.fDef, m.minR)
+	d := scalingPays(vals, in.Load, m.load, m.rc, m.fDef, m.minR)
 	if !newHPAKind(in.Key.Kind) {
 		a.PodCPU = 0
 		a.Replays = keptFixed(in)
@@ -298,8 +298,7 @@ type decision struct {
 // pods saturated no more than the HPA: the saving is then measured at
 // equal service both ways, never bought with saturated time nor credited
 // to a fixed count that misses bursts the HPA follows.
-func scalingPays(vals []float64, l Load, rc float64, fDef Figures, minR int) decision {
-	st := loadStats(vals, l.Step, 0)
+func scalingPays(vals []float64, l Load, st workload.AggregateLoad, rc float64, fDef Figures, minR int) decision {
 	d := decision{variation: math.Inf(1), hpa: fDef}
 	if st.Trough > 0 {
 		d.variation = float64(st.Peak / st.Trough)
