@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"rightsize.dev/rightsize/internal/untrusted"
 )
 
 // Names and reasons come from input files and clusters: a workload called
@@ -19,7 +21,7 @@ import (
 // are. Those can only occur inside strings, where the escape decodes to the
 // same character, so the document means exactly what it did.
 func EscapeJSON(b []byte) []byte {
-	if printableJSON(b) {
+	if untrusted.PrintableText(b) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+64)
@@ -37,23 +39,6 @@ func EscapeJSON(b []byte) []byte {
 		i += n
 	}
 	return out
-}
-
-// printableJSON reports whether b, newlines aside, is untrusted.Printable,
-// without copying b (a plan's JSON runs to megabytes).
-func printableJSON(b []byte) bool {
-	for i := 0; i < len(b); {
-		if c := b[i]; c >= ' ' && c < 0x7f || c == '\n' {
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 || !strconv.IsPrint(r) {
-			return false
-		}
-		i += n
-	}
-	return true
 }
 
 func appendU(b []byte, r rune) []byte {

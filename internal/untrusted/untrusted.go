@@ -21,18 +21,25 @@ const MaxQuoted = 200
 // as itself (strconv.IsPrint): no control, format (bidirectional override,
 // zero-width) or separator characters besides the ASCII space.
 func Printable(s string) bool {
-	return unprintable(s) == len(s)
+	return unprintable(s, false) == len(s)
+}
+
+// PrintableText reports whether b, its newlines aside, is Printable: for
+// documents of many lines (a fleet's plan as JSON), read without a copy.
+func PrintableText(b []byte) bool {
+	return unprintable(b, true) == len(b)
 }
 
 // unprintable returns the index of the first byte of s that is not part of
-// a printable character, or len(s).
-func unprintable(s string) int {
+// a printable character (nor a newline, with newlines), or len(s).
+func unprintable[S string | []byte](s S, newlines bool) int {
 	for i := 0; i < len(s); {
-		if c := s[i]; c >= ' ' && c < 0x7f {
+		if c := s[i]; c >= ' ' && c < 0x7f || newlines && c == '\n' {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		// A character is at most UTFMax bytes: no more is converted.
+		r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 		if r == utf8.RuneError && n == 1 || !strconv.IsPrint(r) {
 			return i
 		}
@@ -46,7 +53,7 @@ func unprintable(s string) int {
 // rest as it is; s itself when it is Printable. Quotes and backslashes are
 // kept: the result is for reading, not for unquoting.
 func Escape(s string) string {
-	i := unprintable(s)
+	i := unprintable(s, false)
 	if i == len(s) {
 		return s
 	}

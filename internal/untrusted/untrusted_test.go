@@ -30,6 +30,13 @@ func TestPrintable(t *testing.T) {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %v, want %v", in, got, want)
 		}
+		// PrintableText takes newlines, and nothing else more.
+		if in == "a\nb" {
+			want = true
+		}
+		if got := PrintableText([]byte(in + "\n")); got != want {
+			t.Errorf("PrintableText(%q) = %v, want %v", in+"\n", got, want)
+		}
 	}
 }
 
@@ -107,10 +114,12 @@ func TestQuote(t *testing.T) {
 // message, costs nothing.
 func TestPrintableTextDoesNotAllocate(t *testing.T) {
 	s := "shop/Deployment/web: café"
+	b := []byte(s + "\nline €")
 	for name, f := range map[string]func(){
-		"Printable": func() { Printable(s) },
-		"Escape":    func() { Escape(s) },
-		"Clip":      func() { Clip(s, MaxQuoted) },
+		"Printable":     func() { Printable(s) },
+		"PrintableText": func() { PrintableText(b) },
+		"Escape":        func() { Escape(s) },
+		"Clip":          func() { Clip(s, MaxQuoted) },
 	} {
 		if n := testing.AllocsPerRun(100, f); n != 0 {
 			t.Errorf("%s of printable text: %v allocations", name, n)
