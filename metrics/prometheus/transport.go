@@ -1,7 +1,6 @@
 package prometheus
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/common/config"
 
 	"rightsize.dev/rightsize/recommender/workload"

@@ -3,7 +3,6 @@ package usagecsv
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"encoding/csv"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"rightsize.dev/rightsize/internal/untrusted"
