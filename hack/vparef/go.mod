@@ -4,6 +4,8 @@ go 1.26.0
 
 require rightsize.dev/rightsize v0.0.0
 
+require github.com/klauspost/compress v1.19.2 // indirect
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/blang/semver/v4 v4.0.0 // indirect
