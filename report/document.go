@@ -111,6 +111,15 @@ type ResourcesDocument struct {
 
 // NewPlanDocument builds the versioned document for p, workloads in key order.
 func NewPlanDocument(p workload.Plan) PlanDocument {
+	d := planHead(p)
+	for _, wp := range sortedWorkloads(p) {
+		d.Workloads = append(d.Workloads, workloadDocument(wp))
+	}
+	return d
+}
+
+// planHead is p's document without its workloads: all but the last field.
+func planHead(p workload.Plan) PlanDocument {
 	d := PlanDocument{
 		APIVersion: APIVersion,
 		Kind:       Kind,
@@ -122,17 +131,8 @@ func NewPlanDocument(p workload.Plan) PlanDocument {
 	if !p.Generated.IsZero() {
 		d.Generated = p.Generated.UTC().Format(time.RFC3339)
 	}
-	d.Summary = summaryDocument(p)
-	for _, wp := range sortedWorkloads(p) {
-		d.Workloads = append(d.Workloads, workloadDocument(wp))
-	}
-	return d
-}
-
-// summaryDocument counts and totals p's workloads.
-func summaryDocument(p workload.Plan) SummaryDocument {
 	t := totalsOf(p)
-	return SummaryDocument{
+	d.Summary = SummaryDocument{
 		Workloads:   t.workloads,
 		Containers:  t.containers,
 		Recommended: t.recommended,
@@ -146,6 +146,7 @@ func summaryDocument(p workload.Plan) SummaryDocument {
 			Recommended: quantity(t.recommendedReq.Memory),
 		},
 	}
+	return d
 }
 
 func workloadDocument(wp workload.WorkloadPlan) WorkloadDocument {
@@ -227,9 +228,7 @@ func quantity[A interface {
 // a fleet's plan runs to tens of megabytes of JSON, which need not all be
 // held at once, nor the whole document beside the plan.
 func writeJSON(w io.Writer, p workload.Plan) error {
-	head := NewPlanDocument(workload.Plan{Profile: p.Profile, Source: p.Source, Generated: p.Generated, CPUPrices: p.CPUPrices})
-	head.Summary = summaryDocument(p)
-	b, err := encodeJSON(head)
+	b, err := encodeJSON(planHead(p))
 	if err != nil {
 		return err
 	}

@@ -252,9 +252,9 @@ func (s *Flags) ReaderOptions() usagecsv.Options {
 // are decoded whole, alone or under a cluster's specs or an HPA file, at
 // the default headroom, into sketches (--bounded-memory) too; a usage file
 // read into sketches, whose point is little memory, at the tight one.
-// Prometheus' answers come and go by gigabytes: at the tight headroom the
-// collector ran a third of a 20,000-container reading's CPU for a tenth
-// less memory.
+// Prometheus' answers come and go by gigabytes: at the tight headroom a
+// 20,000-container reading took a tenth less memory for a sixth to a
+// third more of rightsize's CPU.
 func HeapPacing(s recommender.Source) (memlimit.Headroom, bool) {
 	switch s := s.(type) {
 	case prometheus.Source:
