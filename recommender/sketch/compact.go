@@ -47,7 +47,8 @@ func (h *Histogram) AppendCompact(b []byte) []byte {
 	// not move.
 	var weights []float64
 	if !h.IsEmpty() {
-		weights = h.weights[h.minBucket : h.maxBucket+1]
+		// Both bounds hold at least Epsilon: the window holds them.
+		weights = h.weights[h.minBucket-h.base : h.maxBucket-h.base+1]
 	}
 	var heaviest float64
 	for _, w := range weights {
@@ -135,7 +136,8 @@ func (h *Histogram) UnmarshalCompact(b []byte) ([]byte, error) {
 	// Checked before h is touched: read the buckets twice.
 	start := r
 	next := uint64(0)
-	for range count {
+	first := uint64(0)
+	for k := range count {
 		i := next + r.Uvarint()
 		q := r.Uvarint()
 		if r.Err != nil {
@@ -144,22 +146,28 @@ func (h *Histogram) UnmarshalCompact(b []byte) ([]byte, error) {
 		if i >= uint64(h.n) || q == 0 || q > CompactLevels {
 			return b, fmt.Errorf("%w: bucket %d weight %d out of range", errCompact, i, q)
 		}
+		if k == 0 {
+			first = i
+		}
 		next = i + 1
 	}
 	r = start
 	clear(h.weights)
 	h.total = total
+	if count > 0 {
+		h.cover(int(first), int(next-1))
+	}
 	next = 0
 	for range count {
 		i := next + r.Uvarint()
-		h.weights[i] = float64(r.Uvarint()) * level
+		h.weights[int(i)-h.base] = float64(r.Uvarint()) * level
 		next = i + 1
 	}
 	h.minBucket, h.maxBucket = h.n-1, 0
 	for i, w := range h.weights {
 		if w >= Epsilon {
-			h.minBucket = min(h.minBucket, i)
-			h.maxBucket = max(h.maxBucket, i)
+			h.minBucket = min(h.minBucket, h.base+i)
+			h.maxBucket = max(h.maxBucket, h.base+i)
 		}
 	}
 	h.minValue, h.maxValue = minValue, maxValue

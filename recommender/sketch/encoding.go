@@ -68,7 +68,8 @@ func (h *Histogram) AppendBinary(b []byte) ([]byte, error) {
 		return b, fmt.Errorf("sketch: encoding: total weight %v is not finite and non-negative", h.total)
 	}
 	lo, hi := 0, -1
-	for i, w := range h.weights {
+	for k, w := range h.weights {
+		i := h.base + k
 		if !finiteNonNegative(w) {
 			return b, fmt.Errorf("sketch: encoding: bucket %d weight %v is not finite and non-negative", i, w)
 		}
@@ -98,8 +99,10 @@ func (h *Histogram) AppendBinary(b []byte) ([]byte, error) {
 	b = le.AppendUint32(b, uint32(h.maxBucket))
 	b = le.AppendUint32(b, uint32(lo))
 	b = le.AppendUint32(b, uint32(count))
-	for _, w := range h.weights[lo : hi+1] {
-		b = le.AppendUint64(b, math.Float64bits(w))
+	if count > 0 {
+		for _, w := range h.weights[lo-h.base : hi-h.base+1] {
+			b = le.AppendUint64(b, math.Float64bits(w))
+		}
 	}
 	return b, nil
 }
@@ -212,8 +215,11 @@ func (h *Histogram) UnmarshalBinary(b []byte) error {
 		*h = *newHistogram(o, l)
 	}
 	clear(h.weights)
-	for i := lo; i < lo+count; i++ {
-		h.weights[i] = weight(i)
+	if count > 0 {
+		off := h.cover(int(lo), int(lo+count-1))
+		for i := lo; i < lo+count; i++ {
+			h.weights[off+int(i-lo)] = weight(i)
+		}
 	}
 	h.total = total
 	h.minBucket, h.maxBucket = int(minBucket), int(maxBucket)

@@ -3,6 +3,7 @@ package sketch
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -16,7 +17,11 @@ type Histogram struct {
 	// limit is how far past ref a sample may lie before ref moves forward.
 	limit time.Duration
 
+	// weights holds the buckets [base, base+len(weights)); the others
+	// weigh 0. A container's usage spans a few dozen of the layout's
+	// hundreds of buckets, and a fleet keeps thousands of histograms.
 	weights []float64
+	base    int
 	total   float64
 	// minBucket and maxBucket bound the buckets holding at least Epsilon,
 	// maintained exactly as VPA does (they are not always the tightest
@@ -63,11 +68,10 @@ func New(o Options) (*Histogram, error) {
 // newHistogram returns an empty histogram for valid options o with layout l.
 func newHistogram(o Options, l *layout) *Histogram {
 	h := &Histogram{
-		opts:    o,
-		layout:  l,
-		ix:      *l,
-		limit:   o.HalfLife * maxDecayExponent,
-		weights: make([]float64, l.n),
+		opts:   o,
+		layout: l,
+		ix:     *l,
+		limit:  o.HalfLife * maxDecayExponent,
 	}
 	h.Reset()
 	return h
@@ -99,10 +103,57 @@ func (h *Histogram) setRef(ref time.Time) {
 	h.cacheValid = false
 }
 
+// weight returns bucket b's weight.
+func (h *Histogram) weight(b int) float64 {
+	if i := b - h.base; uint(i) < uint(len(h.weights)) {
+		return h.weights[i]
+	}
+	return 0
+}
+
+// windowPad is how many buckets past the one asked for a widened window
+// takes at least, so that values creeping outwards do not copy it every
+// bucket.
+const windowPad = 4
+
+// cover widens the window to hold buckets lo..hi (within the layout) and
+// returns lo's index in weights.
+func (h *Histogram) cover(lo, hi int) int {
+	end := h.base + len(h.weights)
+	if len(h.weights) > 0 && lo >= h.base && hi < end {
+		return lo - h.base
+	}
+	pad := windowPad + len(h.weights)/4
+	nlo, nhi := lo, hi+1
+	if len(h.weights) > 0 {
+		nlo, nhi = min(nlo, h.base), max(nhi, end)
+	}
+	if lo < h.base || len(h.weights) == 0 {
+		nlo -= pad
+	}
+	if hi >= end || len(h.weights) == 0 {
+		nhi += pad
+	}
+	nlo, nhi = max(nlo, 0), min(nhi, h.n)
+	w := make([]float64, nhi-nlo)
+	if len(h.weights) > 0 {
+		copy(w[h.base-nlo:], h.weights)
+	}
+	h.weights, h.base = w, nlo
+	return lo - nlo
+}
+
+// dense returns every bucket's weight, for tests.
+func (h *Histogram) dense() []float64 {
+	d := make([]float64, h.n)
+	copy(d[h.base:], h.weights)
+	return d
+}
+
 // Clone returns an independent copy.
 func (h *Histogram) Clone() *Histogram {
 	c := *h
-	c.weights = append([]float64(nil), h.weights...)
+	c.weights = slices.Clone(h.weights)
 	return &c
 }
 
@@ -167,8 +218,8 @@ func (h *Histogram) shift(t time.Time) {
 	hl := h.opts.HalfLife
 	newRef := t.Round(hl)
 	f := math.Ldexp(1, shiftExponent(h.ref, newRef, hl))
-	for b := h.minBucket; b <= h.maxBucket; b++ {
-		h.weights[b] *= f
+	for b := max(h.minBucket, h.base); b <= min(h.maxBucket, h.base+len(h.weights)-1); b++ {
+		h.weights[b-h.base] *= f
 	}
 	h.total *= f
 	h.updateMinAndMaxBucket()
@@ -179,10 +230,10 @@ func (h *Histogram) shift(t time.Time) {
 // decreased (VPA's rule: it only ever moves them inwards).
 func (h *Histogram) updateMinAndMaxBucket() {
 	last := h.n - 1
-	for h.weights[h.minBucket] < Epsilon && h.minBucket < last {
+	for h.weight(h.minBucket) < Epsilon && h.minBucket < last {
 		h.minBucket++
 	}
-	for h.weights[h.maxBucket] < Epsilon && h.maxBucket > 0 {
+	for h.weight(h.maxBucket) < Epsilon && h.maxBucket > 0 {
 		h.maxBucket--
 	}
 }
@@ -196,7 +247,8 @@ func validWeight(w float64) bool {
 
 // Add records value v with weight w at time t. A sample's effective weight is
 // w·2^((t − ref)/HalfLife) relative to an internal reference time, so the result
-// does not depend on the order of Adds. Add must not allocate.
+// does not depend on the order of Adds. Add allocates only to widen the
+// window of buckets it keeps, by a quarter at least, so rarely.
 //
 // Two caveats, both VPA's: the order matters up to floating-point rounding,
 // and the first Add sets the reference, while Epsilon applies to weights
@@ -235,13 +287,17 @@ func (h *Histogram) Add(v, w float64, t time.Time) {
 		f = h.decay(t)
 	}
 	w *= f
-	bw, tw := h.weights[b]+w, h.total+w
+	i := b - h.base
+	if uint(i) >= uint(len(h.weights)) {
+		i = h.cover(b, b)
+	}
+	bw, tw := h.weights[i]+w, h.total+w
 	if bw > math.MaxFloat64 || tw > math.MaxFloat64 {
 		// Keep every weight finite (and encodable); such a sample would
 		// swamp all others anyway.
 		return
 	}
-	h.weights[b], h.total = bw, tw
+	h.weights[i], h.total = bw, tw
 	if b < h.minBucket && bw >= Epsilon {
 		h.minBucket = b
 	}
@@ -275,7 +331,9 @@ func (h *Histogram) Subtract(v, w float64, t time.Time) {
 	w *= h.decay(t)
 	b := h.index(v)
 	h.total = safeSubtract(h.total, w)
-	h.weights[b] = safeSubtract(h.weights[b], w)
+	if i := b - h.base; uint(i) < uint(len(h.weights)) {
+		h.weights[i] = safeSubtract(h.weights[i], w)
+	}
 	h.updateMinAndMaxBucket()
 }
 
@@ -291,7 +349,7 @@ func (h *Histogram) Quantile(q float64) float64 {
 	partial := 0.0
 	b := h.minBucket
 	for ; b < h.maxBucket; b++ {
-		partial += h.weights[b]
+		partial += h.weight(b)
 		if partial >= threshold {
 			break
 		}
@@ -308,7 +366,7 @@ func (h *Histogram) TotalWeight() float64 { return h.total }
 
 // IsEmpty reports whether no bucket holds at least Epsilon (VPA's test).
 func (h *Histogram) IsEmpty() bool {
-	return h.weights[h.minBucket] < Epsilon
+	return h.weight(h.minBucket) < Epsilon
 }
 
 // Min returns the exact smallest value ever added (0 if empty). Subtract
@@ -337,7 +395,7 @@ func (h *Histogram) Mean() float64 {
 	}
 	var sum, weight float64
 	for b := h.minBucket; b <= h.maxBucket; b++ {
-		w := h.weights[b]
+		w := h.weight(b)
 		if w == 0 {
 			continue
 		}
@@ -384,9 +442,9 @@ func (h *Histogram) Merge(o *Histogram) error {
 	}
 	scaled := func(b int) float64 {
 		if scaleO && b >= lo && b <= hi {
-			return o.weights[b] * f
+			return o.weight(b) * f
 		}
-		return o.weights[b]
+		return o.weight(b)
 	}
 	oMin, oMax, oTotal := lo, hi, o.total
 	if scaleO {
@@ -404,7 +462,7 @@ func (h *Histogram) Merge(o *Histogram) error {
 		return errOverflow
 	}
 	for b := oMin; b <= oMax; b++ {
-		if h.weights[b]+scaled(b) > math.MaxFloat64 {
+		if h.weight(b)+scaled(b) > math.MaxFloat64 {
 			return errOverflow
 		}
 	}
@@ -413,8 +471,12 @@ func (h *Histogram) Merge(o *Histogram) error {
 	}
 	// With o == h, scaleO and shiftH are false and each weight is read
 	// before it is written.
-	for b := oMin; b <= oMax; b++ {
-		h.weights[b] += scaled(b)
+	if oMin <= oMax {
+		// With o == h the window holds oMin..oMax already.
+		off := h.cover(oMin, oMax)
+		for b := oMin; b <= oMax; b++ {
+			h.weights[off+b-oMin] += scaled(b)
+		}
 	}
 	h.total += oTotal
 	h.minBucket = min(h.minBucket, oMin)
@@ -432,7 +494,7 @@ func (h *Histogram) Buckets(fn func(start, end, weight float64)) {
 		return
 	}
 	for b := h.minBucket; b <= h.maxBucket; b++ {
-		w := h.weights[b]
+		w := h.weight(b)
 		if w <= 0 {
 			continue
 		}

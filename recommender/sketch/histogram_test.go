@@ -156,7 +156,7 @@ func TestDecay(t *testing.T) {
 			oldV, newV := 1.0, 2.0
 			h.Add(oldV, 1, t0.Add(-tt.age))
 			h.Add(newV, 1, t0)
-			wOld, wNew := h.weights[o.BucketIndex(oldV)], h.weights[o.BucketIndex(newV)]
+			wOld, wNew := h.weight(o.BucketIndex(oldV)), h.weight(o.BucketIndex(newV))
 			require.InEpsilon(t, tt.ratio, wNew/wOld, 1e-12)
 			require.InEpsilon(t, wOld+wNew, h.TotalWeight(), 1e-12)
 		})
@@ -169,8 +169,8 @@ func TestDecay(t *testing.T) {
 		a.Add(2, 1, t0.Add(24*time.Hour))
 		b.Add(2, 1, t0.Add(24*time.Hour))
 		b.Add(1, 1, t0)
-		ra := a.weights[o.BucketIndex(2)] / a.weights[o.BucketIndex(1)]
-		rb := b.weights[o.BucketIndex(2)] / b.weights[o.BucketIndex(1)]
+		ra := a.weight(o.BucketIndex(2)) / a.weight(o.BucketIndex(1))
+		rb := b.weight(o.BucketIndex(2)) / b.weight(o.BucketIndex(1))
 		assert.InEpsilon(t, 2, ra, 1e-12)
 		assert.InEpsilon(t, 2, rb, 1e-12)
 	})
@@ -183,7 +183,7 @@ func TestDecay(t *testing.T) {
 		h.Add(2, 1, t0.Add(1000*time.Hour))
 		h.Add(3, 1, t0.Add(-1000*time.Hour))
 		assert.Equal(t, 3.0, h.TotalWeight())
-		assert.Equal(t, 1.0, h.weights[nd.BucketIndex(3)])
+		assert.Equal(t, 1.0, h.weight(nd.BucketIndex(3)))
 	})
 
 	t.Run("reference is the first time rounded to the half-life", func(t *testing.T) {
@@ -231,8 +231,8 @@ func TestOrderIndependence(t *testing.T) {
 		}
 		// Weights differ only by the reference (a power of two) and rounding.
 		scale := h.TotalWeight() / sorted.TotalWeight()
-		for b := range sorted.weights {
-			require.InDelta(t, sorted.weights[b]*scale, h.weights[b], 1e-9*h.TotalWeight(), "bucket %d", b)
+		for b := range sorted.n {
+			require.InDelta(t, sorted.weight(b)*scale, h.weight(b), 1e-9*h.TotalWeight(), "bucket %d", b)
 		}
 	}
 }
@@ -281,7 +281,7 @@ func TestReferenceShiftOverLongSpan(t *testing.T) {
 	assert.True(t, h.ref.After(t0.Add(300*halfLife)), "reference %v", h.ref)
 	require.False(t, math.IsInf(h.TotalWeight(), 0) || math.IsNaN(h.TotalWeight()))
 	assert.Less(t, h.TotalWeight(), math.Exp2(101))
-	for b, w := range h.weights {
+	for b, w := range h.dense() {
 		require.True(t, finiteNonNegative(w), "bucket %d: %v", b, w)
 	}
 	weights := make([]float64, len(ages))
@@ -327,7 +327,7 @@ func TestSubtract(t *testing.T) {
 		h.Add(1, 1, t0)
 		h.Add(10, 1, t0)
 		h.Subtract(10, 5, t0)
-		assert.Zero(t, h.weights[o.BucketIndex(10)])
+		assert.Zero(t, h.weight(o.BucketIndex(10)))
 		assert.Equal(t, o.BucketStart(o.BucketIndex(1)+1), h.Quantile(0.99))
 		h.Subtract(1, 5, t0)
 		assert.True(t, h.IsEmpty())
@@ -361,7 +361,7 @@ func TestInvalidInput(t *testing.T) {
 	// Negative and NaN values land in bucket 0; Min sees the negative one.
 	h.Add(-3, 1, t0)
 	h.Add(math.NaN(), 1, t0)
-	assert.InEpsilon(t, 2.0, h.weights[0]/math.Exp2(float64(t0.Sub(h.ref))/float64(o.HalfLife)), 1e-12)
+	assert.InEpsilon(t, 2.0, h.weight(0)/math.Exp2(float64(t0.Sub(h.ref))/float64(o.HalfLife)), 1e-12)
 	assert.Equal(t, -3.0, h.Min())
 	assert.Equal(t, -3.0, h.Max())
 	assert.Equal(t, o.BucketStart(1), h.Quantile(0.5))
@@ -478,7 +478,7 @@ func TestCloneAndReset(t *testing.T) {
 	assert.Zero(t, h.Max())
 	assert.Zero(t, h.Mean())
 	assert.True(t, h.ref.IsZero())
-	assert.Equal(t, MustNew(o).weights, h.weights)
+	assert.Equal(t, MustNew(o).dense(), h.dense())
 	assert.False(t, c.IsEmpty(), "Reset must not affect the clone")
 
 	// Usable again, with a new reference.
@@ -540,6 +540,9 @@ func TestAddDoesNotAllocate(t *testing.T) {
 				values[i] = tl.opts.FirstBucket * math.Exp(r.Float64()*math.Log(2*tl.opts.Max/tl.opts.FirstBucket))
 			}
 			at := t0
+			// The window widens to the lowest and highest buckets once.
+			h.Add(0, 1, at)
+			h.Add(math.Inf(1), 1, at)
 			i := 0
 			allocs := testing.AllocsPerRun(10000, func() {
 				h.Add(values[i%len(values)], 1, at)
@@ -557,6 +560,73 @@ func TestAddDoesNotAllocate(t *testing.T) {
 				i++
 			})
 			assert.Zero(t, allocs)
+		})
+	}
+}
+
+// A histogram keeps only the buckets between its lowest and highest
+// values (and a margin), whatever order they come in, and reads as if it
+// kept them all.
+func TestWindowKeepsToTheBucketsUsed(t *testing.T) {
+	o := VPACPUOptions()
+	n := o.NumBuckets()
+	tests := []struct {
+		name   string
+		values []float64
+	}{
+		{"one value", []float64{0.25}},
+		{"rising", []float64{0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 0.8, 1.3}},
+		{"falling", []float64{1.3, 0.8, 0.5, 0.3, 0.2, 0.15, 0.12, 0.1}},
+		{"outwards", []float64{0.5, 0.4, 0.6, 0.3, 0.8, 0.2, 1.1}},
+		{"the edges", []float64{0, 1e-9, math.Inf(1), 5e6}},
+		{"edges first", []float64{math.Inf(1), 0.5, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := MustNew(o)
+			want := make([]float64, n)
+			at := t0
+			lo, hi := n-1, 0
+			for i, v := range tt.values {
+				at = at.Add(time.Minute)
+				w := float64(i + 1)
+				h.Add(v, w, at)
+				b := o.BucketIndex(v)
+				want[b] += w * math.Exp2(float64(at.Sub(h.ref))/float64(o.HalfLife))
+				lo, hi = min(lo, b), max(hi, b)
+			}
+			got := h.dense()
+			for b := range want {
+				require.InEpsilon(t, want[b]+1, got[b]+1, 1e-12, "bucket %d", b)
+			}
+			require.LessOrEqual(t, h.base, lo)
+			require.GreaterOrEqual(t, h.base+len(h.weights), hi+1)
+			// A margin of at least windowPad, and a quarter per widening.
+			require.LessOrEqual(t, len(h.weights), (hi-lo+1)*2+2*windowPad+1, "window [%d, %d) for buckets %d..%d", h.base, h.base+len(h.weights), lo, hi)
+			// What reads weights sees the same as a dense histogram's.
+			d := MustNew(o)
+			d.cover(0, n-1)
+			at = t0
+			for i, v := range tt.values {
+				at = at.Add(time.Minute)
+				d.Add(v, float64(i+1), at)
+			}
+			require.Len(t, d.weights, n)
+			for _, q := range []float64{0, 0.1, 0.5, 0.9, 1} {
+				require.Equal(t, d.Quantile(q), h.Quantile(q))
+			}
+			require.Equal(t, d.Mean(), h.Mean())
+			enc, err := h.MarshalBinary()
+			require.NoError(t, err)
+			dEnc, err := d.MarshalBinary()
+			require.NoError(t, err)
+			require.Equal(t, dEnc, enc)
+			require.Equal(t, d.AppendCompact(nil), h.AppendCompact(nil))
+			m := MustNew(o)
+			require.NoError(t, m.Merge(h))
+			require.NoError(t, m.Merge(d))
+			require.NoError(t, d.Merge(d))
+			require.Equal(t, d.dense(), m.dense())
 		})
 	}
 }
