@@ -37,8 +37,9 @@ import (
 // Samples must come in time order per pod container (one no later than the
 // container's last is dropped and counted, so repeats are not counted
 // twice) and roughly in time order overall: a point is closed once the
-// newest sample is max(step, Lateness) past its end. The ring takes 6 bytes
-// a point, allocated as the history grows; the encoding 5 (AppendBinary).
+// newest sample is max(step, Lateness) past its end. The ring keeps the
+// points compressed, 3–4 bytes a point of noisy load (pointRing), allocated
+// as the history grows; the encoding takes 5 (AppendBinary).
 // A LoadState is not safe for concurrent use.
 type LoadState struct {
 	stepMs, points, blockPts, graceMs int64
@@ -69,81 +70,6 @@ type LoadState struct {
 type point struct {
 	cpu  float32
 	pods uint32
-}
-
-// pointRing keeps points in two circular columns, CPU as float32 and the
-// pods reporting as uint16: 6 bytes a point where the struct takes 8 (a
-// fleet's loads over two weeks at 5-minute points run to a hundred
-// megabytes). A count of manyPods or more is kept aside, by the point's
-// index.
-type pointRing struct {
-	cpu  []float32
-	pods []uint16
-	head int
-	big  map[int64]uint32
-}
-
-// manyPods marks a point whose count is in the ring's big.
-const manyPods = math.MaxUint16
-
-func (r *pointRing) size() int { return len(r.cpu) }
-
-// at is position k from the head, k within the ring: no division (the
-// ring is read and written a point at a time, a fleet's many times over).
-func (r *pointRing) at(k int) int {
-	i := r.head + k
-	if i >= len(r.cpu) {
-		i -= len(r.cpu)
-	}
-	return i
-}
-
-// get returns the point at position k from the head, whose index is p.
-func (r *pointRing) get(k int, p int64) point {
-	i := r.at(k)
-	pt := point{cpu: r.cpu[i], pods: uint32(r.pods[i])}
-	if pt.pods == manyPods {
-		pt.pods = r.big[p]
-	}
-	return pt
-}
-
-// set puts pt at position k from the head, whose index is p.
-func (r *pointRing) set(k int, p int64, pt point) {
-	i := r.at(k)
-	if r.pods[i] == manyPods {
-		delete(r.big, p)
-	}
-	r.cpu[i] = pt.cpu
-	if pt.pods >= manyPods {
-		if r.big == nil {
-			r.big = map[int64]uint32{}
-		}
-		r.big[p] = pt.pods
-		r.pods[i] = manyPods
-		return
-	}
-	r.pods[i] = uint16(pt.pods)
-}
-
-// grow moves the count points from the head into columns of n, head 0.
-func (r *pointRing) grow(n, count int) {
-	cpu, pods := make([]float32, n), make([]uint16, n)
-	for k := range count {
-		i := r.at(k)
-		cpu[k], pods[k] = r.cpu[i], r.pods[i]
-	}
-	r.cpu, r.pods, r.head = cpu, pods, 0
-}
-
-// forget drops the d points from the head, the first of index p.
-func (r *pointRing) forget(d int, p int64) {
-	for k := range d {
-		if r.big != nil && r.pods[r.at(k)] == manyPods {
-			delete(r.big, p+int64(k))
-		}
-	}
-	r.head = r.at(d % len(r.cpu))
 }
 
 type corrBlock struct {
@@ -331,7 +257,7 @@ func (s *LoadState) advance(ms int64) {
 	oldest := s.oldest()
 	if s.count > 0 && s.first < oldest {
 		d := int(min(int64(s.count), oldest-s.first))
-		s.ring.forget(d, s.first)
+		s.ring.forget(d)
 		s.count -= d
 		s.first += int64(d)
 	}
@@ -367,8 +293,7 @@ func (s *LoadState) close(to int64) {
 			}
 		}
 		if pods > 0 && p >= oldest {
-			s.cover(p)
-			s.ring.set(int(p-s.first), p, point{cpu: toFloat32(cpu), pods: pods})
+			s.put(p, point{cpu: toFloat32(cpu), pods: pods})
 		}
 	}
 	w := 0
@@ -470,24 +395,20 @@ func (s *LoadState) block(p int64) *correlation {
 	return &s.blocks[i].c
 }
 
-// cover extends the ring to point p, no older than its first nor more than
-// the retention past it, the points it adds empty.
-func (s *LoadState) cover(p int64) {
+// put appends point p to the ring, after the last and no more than the
+// retention past the first, the points between them empty.
+func (s *LoadState) put(p int64, pt point) {
 	if s.count == 0 {
-		s.first, s.ring.head = p, 0
+		s.first = p
+		s.ring.reset()
 	}
-	need := int(p-s.first) + 1
-	if need > s.ring.size() {
-		s.ring.grow(min(int(s.points), max(need, 2*s.ring.size(), 16)), s.count)
+	for s.first+int64(s.count) < p {
+		s.ring.push(point{})
+		s.count++
 	}
-	for k := s.count; k < need; k++ {
-		s.ring.set(k, s.first+int64(k), point{})
-	}
-	s.count = max(s.count, need)
+	s.ring.push(pt)
+	s.count++
 }
-
-// at returns the ring's point p, which it holds.
-func (s *LoadState) at(p int64) point { return s.ring.get(int(p-s.first), p) }
 
 // Load returns the workload's load over the points overlapping
 // [from, until) that the state holds, open ones included: from the first
@@ -520,9 +441,12 @@ func (s *LoadState) Load(from, until time.Time) Load {
 	lo = start
 	n := int(hi-lo) + 1
 	cpu, pods := make([]float64, n), make([]int, n)
-	for p := max(lo, s.first); s.count > 0 && p <= min(hi, s.first+int64(s.count)-1); p++ {
-		pt := s.at(p)
-		cpu[p-lo], pods[p-lo] = float64(pt.cpu), int(pt.pods)
+	if from, to := max(lo, s.first), min(hi, s.first+int64(s.count)-1); s.count > 0 && from <= to {
+		s.ring.scan(int(from-s.first), int(to-s.first)+1, func(k int, pt point) bool {
+			i := s.first + int64(k) - lo
+			cpu[i], pods[i] = float64(pt.cpu), int(pt.pods)
+			return true
+		})
 	}
 	var corr correlation
 	for _, b := range s.blocks {
@@ -641,13 +565,13 @@ func (s *LoadState) AppendBinary(b []byte) []byte {
 	i, j := s.ringData()
 	b = binary.AppendUvarint(b, s.ringBack(i, j))
 	b = binary.AppendUvarint(b, uint64(j-i))
-	for k := i; k < j; k++ {
-		pt := s.ring.get(k, s.first+int64(k))
+	s.ring.scan(i, j, func(_ int, pt point) bool {
 		b = binary.AppendUvarint(b, uint64(pt.pods))
 		if pt.pods > 0 {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(pt.cpu))
 		}
-	}
+		return true
+	})
 	b = binary.AppendUvarint(b, uint64(len(s.blocks)))
 	prev := floorDivMs(s.oldest(), s.blockPts) - 1
 	for _, blk := range s.blocks {
@@ -689,12 +613,18 @@ func (s *LoadState) AppendBinary(b []byte) []byte {
 // ringData returns the ring's positions, relative to head, from the first
 // point with pods to the last, [i, j).
 func (s *LoadState) ringData() (i, j int) {
-	j = s.count
-	for i < j && s.ring.get(i, s.first+int64(i)).pods == 0 {
-		i++
-	}
-	for j > i && s.ring.get(j-1, s.first+int64(j-1)).pods == 0 {
-		j--
+	i = -1
+	s.ring.scan(0, s.count, func(k int, pt point) bool {
+		if pt.pods > 0 {
+			if i < 0 {
+				i = k
+			}
+			j = k + 1
+		}
+		return true
+	})
+	if i < 0 {
+		return 0, 0
 	}
 	return i, j
 }
@@ -717,13 +647,13 @@ func (s *LoadState) Size() int {
 	n += uvarintLen(uint64(s.newestMs) + 1)
 	i, j := s.ringData()
 	n += uvarintLen(s.ringBack(i, j)) + uvarintLen(uint64(j-i))
-	for k := i; k < j; k++ {
-		pt := s.ring.get(k, s.first+int64(k))
+	s.ring.scan(i, j, func(_ int, pt point) bool {
 		n += uvarintLen(uint64(pt.pods))
 		if pt.pods > 0 {
 			n += 4
 		}
-	}
+		return true
+	})
 	n += uvarintLen(uint64(len(s.blocks)))
 	prev := floorDivMs(s.oldest(), s.blockPts) - 1
 	for _, blk := range s.blocks {
@@ -814,7 +744,6 @@ func (st *LoadState) decode(r *stateReader) error {
 	}
 	if n > 0 {
 		st.first, st.count = newestIdx-int64(back), int(n)
-		st.ring.grow(int(n), 0)
 		for i := range int(n) {
 			pods := r.Uvarint()
 			if pods > math.MaxUint32 || ((i == 0 || i == int(n)-1) && pods == 0) {
@@ -831,7 +760,7 @@ func (st *LoadState) decode(r *stateReader) error {
 			if r.Err != nil {
 				return r.Err
 			}
-			st.ring.set(i, st.first+int64(i), pt)
+			st.ring.push(pt)
 		}
 	}
 
