@@ -32,7 +32,7 @@ var (
 
 // FollowLiveHeap keeps the heap within h of what is live until ctx ends
 // (the command returns), with a soft memory limit that follows the live
-// heap. A run keeps every sample it reads, in pointer-free columns
+// heap up (not down: see limit). A run keeps every sample it reads, in pointer-free columns
 // that cost the collector little to mark, so its memory is the history's
 // plus garbage: by default Go lets garbage grow as large as the history
 // and keeps freed pages, which doubles the peak. GOGC or GOMEMLIMIT in the
@@ -44,6 +44,7 @@ func FollowLiveHeap(ctx context.Context, getenv func(string) string, h Headroom)
 	}
 	go func() {
 		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var top int64
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -55,10 +56,20 @@ func FollowLiveHeap(ctx context.Context, getenv func(string) string, h Headroom)
 			}
 			metrics.Read(live)
 			if live[0].Value.Kind() == metrics.KindUint64 {
-				l := int64(live[0].Value.Uint64())
-				debug.SetMemoryLimit(l + l/max(h.Divisor, 1) + h.Floor)
+				top = h.limit(top, int64(live[0].Value.Uint64()))
+				debug.SetMemoryLimit(top)
 			}
 		}
 	}()
 	return true
+}
+
+// limit is the memory limit for live bytes in use after a limit of top:
+// the live heap and the headroom, never lower than top. The limit counts
+// the freed pages not yet handed back too; when the live heap shrinks
+// (a plan letting go of its history), a limit following it down would
+// only make the collector run back to back, while the run's peak is
+// behind it already.
+func (h Headroom) limit(top, live int64) int64 {
+	return max(top, live+live/max(h.Divisor, 1)+h.Floor)
 }

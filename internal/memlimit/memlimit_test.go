@@ -34,3 +34,20 @@ func TestFollowLiveHeap(t *testing.T) {
 	cancel()
 	require.Eventually(t, func() bool { return limit() == math.MaxInt64 }, 5*time.Second, 20*time.Millisecond, "no limit once the run ends")
 }
+
+// The limit follows the live heap up and holds when it shrinks.
+func TestLimitHoldsItsTop(t *testing.T) {
+	h := Headroom{Divisor: 8, Floor: 32}
+	top := int64(0)
+	for _, tt := range []struct{ live, want int64 }{
+		{0, 32},
+		{80, 80 + 10 + 32},
+		{160, 160 + 20 + 32},
+		{40, 160 + 20 + 32}, // shrinking: held
+		{800, 800 + 100 + 32},
+	} {
+		top = h.limit(top, tt.live)
+		assert.Equal(t, tt.want, top, "live %d", tt.live)
+	}
+	assert.Equal(t, int64(10+10+32), Headroom{Floor: 32}.limit(0, 10), "a zero divisor counts as one")
+}
