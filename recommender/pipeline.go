@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"rightsize.dev/rightsize/internal/progress"
@@ -35,6 +36,10 @@ type Data struct {
 	// Loads are the workloads' aggregate loads kept with States (nil:
 	// no HPA recommendations from States).
 	Loads hpa.Loads
+	// ForgetLoad, when set, drops a workload's load from Loads: a
+	// pipeline that plans the data once (Pipeline.Once) calls it once
+	// the workload's HPA is recommended.
+	ForgetLoad func(workload.Key)
 	// Snapshot is States as they stood at the instant the source was
 	// asked to keep (livestate.Options.SnapshotAt): a report's plan as of
 	// the previous period's end, from the same reading. Nil unless asked.
@@ -79,6 +84,12 @@ type Pipeline struct {
 	// Autoscaling configures the HPA recommendations; the zero value is
 	// hpa.DefaultOptions.
 	Autoscaling hpa.Options
+	// Once says the data is planned once: Plan lets go of what each step
+	// is done with as it goes — the containers' sketches (States,
+	// Snapshot) once the profile has sized them, a workload's load once
+	// its HPA is recommended — so that a fleet's sketches and loads are
+	// not all held beside the plan. The Data cannot be planned again.
+	Once bool
 }
 
 // Run loads the history and computes the plan as of end (zero: just after
@@ -133,9 +144,26 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 			r.Critical[k] = true
 		}
 	}
-	plan, err := r.RunOnce(ctx, Input{Source: d.Name, Store: d.Store, States: d.States, End: end, Specs: d.Specs})
+	sketched := d.States != nil
+	if d.Bounds != nil && d.memoryPeaks == nil {
+		// R16 needs the memory peaks seen, which only the history has.
+		if sketched {
+			d.memoryPeaks = d.States.MemoryPeaks()
+		} else {
+			d.memoryPeaks = constraints.MemoryPeaks(d.Store)
+		}
+	}
+	once := p.Once && sketched
+	plan, err := r.RunOnce(ctx, Input{Source: d.Name, Store: d.Store, States: d.States, End: end, Specs: d.Specs, Once: once})
 	if err != nil {
 		return workload.Plan{}, err
+	}
+	loads := d.Loads
+	if once {
+		d.States, d.Snapshot = nil, nil
+		if loads != nil && d.ForgetLoad != nil {
+			loads = forgetting(loads, d.ForgetLoad)
+		}
 	}
 	start := p.now()
 	o := p.Autoscaling
@@ -143,10 +171,10 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 		o = hpa.DefaultOptions
 	}
 	switch {
-	case d.States == nil:
+	case !sketched:
 		plan = hpa.Apply(plan, hpa.StoreLoads(d.Store), d.HPAs, d.HPAsKnown, o)
-	case d.Loads != nil:
-		plan = hpa.Apply(plan, d.Loads, d.HPAs, d.HPAsKnown, o)
+	case loads != nil:
+		plan = hpa.Apply(plan, loads, d.HPAs, d.HPAsKnown, o)
 	}
 	p.log().Debug("recommended HPAs", "hpas known", d.HPAsKnown, "hpas", len(d.HPAs), "took", p.now().Sub(start))
 	if d.Bounds == nil {
@@ -154,19 +182,25 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 	}
 	start = p.now()
 	in := *d.Bounds
-	// R16 needs the memory peaks seen, which only the history has.
-	if d.memoryPeaks == nil {
-		if d.States != nil {
-			d.memoryPeaks = d.States.MemoryPeaks()
-		} else {
-			d.memoryPeaks = constraints.MemoryPeaks(d.Store)
-		}
-	}
 	in.MemoryPeaks = d.memoryPeaks
 	plan = constraints.Apply(plan, in)
 	p.log().Debug("applied cluster constraints", "limitranges", len(in.LimitRanges), "quotas", len(in.Quotas),
 		"vpas", len(in.VPAs), "hpas", len(in.HPAs), "took", p.now().Sub(start))
 	return plan, nil
+}
+
+// forgetting returns loads that forget each workload's load once read.
+// hpa.Apply reads them from several goroutines: the lock keeps reads and
+// deletes of the sources' map apart.
+func forgetting(loads hpa.Loads, forget func(workload.Key)) hpa.Loads {
+	var mu sync.Mutex
+	return func(k workload.Key, cs []workload.ContainerKey, until time.Time) (hpa.Load, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		l, ok := loads(k, cs, until)
+		forget(k)
+		return l, ok
+	}
 }
 
 func (p *Pipeline) log() *slog.Logger {

@@ -13,6 +13,7 @@ import (
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender/constraints"
 	"rightsize.dev/rightsize/recommender/history"
+	"rightsize.dev/rightsize/recommender/livestate"
 	"rightsize.dev/rightsize/recommender/policy"
 	"rightsize.dev/rightsize/recommender/workload"
 )
@@ -145,4 +146,37 @@ func TestProfileAnnotation(t *testing.T) {
 			assert.NotEqual(t, w.Containers[0].Recommendation.Target, byKey[web].Containers[0].Recommendation.Target)
 		}
 	}
+}
+
+// A pipeline that plans its data once gives the plan of one that keeps it,
+// and lets go of the sketches and of every load it read.
+func TestPipelineOnce(t *testing.T) {
+	sketched := func() (*Data, *livestate.State) {
+		st, err := livestate.New(livestate.Options{History: policy.Balanced().History, LoadRetention: 7 * 24 * time.Hour})
+		require.NoError(t, err)
+		st.AddStore(busyStore(), nil)
+		st.Expire(t0.Add(3 * 24 * time.Hour))
+		bounds := &constraints.Input{LimitRanges: []constraints.LimitRange{{Namespace: "shop", Name: "limits", Items: []constraints.LimitItem{
+			{Type: constraints.LimitContainer, Max: workload.Resources{CPU: 1500}},
+		}}}}
+		return &Data{Name: "test", States: st.States(), Loads: st.Loads(), ForgetLoad: st.LoadForgetter(), Bounds: bounds}, st
+	}
+	kept, _ := sketched()
+	p := &Pipeline{Recommender: Recommender{Profile: policy.Balanced()}}
+	want, err := p.Plan(context.Background(), kept, time.Time{})
+	require.NoError(t, err)
+	require.NotNil(t, want.Workloads[0].Autoscaling, "the workloads' loads were read")
+	again, err := p.Plan(context.Background(), kept, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, want, again, "kept data plans again alike")
+
+	once, st := sketched()
+	require.Equal(t, 2, st.Stats().Workloads)
+	p.Once = true
+	got, err := p.Plan(context.Background(), once, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Nil(t, once.States, "the sketches are let go")
+	assert.Zero(t, st.States().Len(), "every container's sketches are let go")
+	assert.Zero(t, st.Stats().Workloads, "every load is let go")
 }

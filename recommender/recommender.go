@@ -43,6 +43,9 @@ type Input struct {
 	// kube-state-metrics supplied them; without one a workload's containers
 	// and settings come from the samples.
 	Specs map[workload.Key]workload.Spec
+	// Once lets go of each container's history in States as soon as its
+	// workload is planned: States cannot answer for them afterwards.
+	Once bool
 }
 
 // RunOnce computes the plan.
@@ -115,6 +118,11 @@ func (r *Recommender) RunOnce(ctx context.Context, in Input) (workload.Plan, err
 			wi.CPUPrice, wi.CPUPriced = price, true
 		}
 		wp := policy.PlanWorkload(p, wi)
+		if in.Once && in.States != nil {
+			for _, ck := range g.containers {
+				in.States.Delete(ck)
+			}
+		}
 		wp.Profile = p.Name
 		if note != "" {
 			wp.Notes = append(wp.Notes, note)

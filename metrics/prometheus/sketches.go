@@ -45,7 +45,7 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 	// Close the loads' last points: the window is all there is.
 	st.Expire(res.Last.Add(time.Millisecond))
 	d := &recommender.Data{
-		Name: res.URL, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(),
+		Name: res.URL, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(), ForgetLoad: st.LoadForgetter(),
 		Specs: res.Specs, HPAs: res.HPAs, HPAsKnown: res.HPAsKnown,
 		Summary: res.Summary() + fmt.Sprintf("; read into sketches a workload's groups at a time (at most %d samples held)", res.Held),
 	}

@@ -42,7 +42,7 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	lo.ExpireAfter = neverExpire
 	if lo.LoadRetention == 0 {
 		// The whole file, as the samples' aggregate load takes it: a
-		// point is 6 bytes, allocated as the history grows.
+		// point is 3–4 bytes, allocated as the history grows.
 		lo.LoadRetention = loadRetention
 	}
 	st, err := livestate.New(lo)
@@ -97,5 +97,5 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	if n := st.Dropped(); n > 0 {
 		return nil, stats, fmt.Errorf("%s: %w (%d samples came before a newer one of theirs)", untrusted.Escape(name), ErrOutOfOrder, n)
 	}
-	return &recommender.Data{Name: name, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(), Recorded: true}, stats, nil
+	return &recommender.Data{Name: name, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(), ForgetLoad: st.LoadForgetter(), Recorded: true}, stats, nil
 }

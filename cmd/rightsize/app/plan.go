@@ -178,7 +178,8 @@ func (o *PlanOptions) pipelinePlan(ctx context.Context, streams IOStreams, log *
 	if err != nil {
 		return workload.Plan{}, err
 	}
-	p := &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}}
+	// The data is planned once: its sketches and loads go as they are used.
+	p := &recommender.Pipeline{Source: src, Recommender: recommender.Recommender{Profile: o.profile, Critical: o.critical, Logger: log}, Once: true}
 	data, err := load(ctx, p, streams)
 	if err != nil {
 		return workload.Plan{}, err
