@@ -40,6 +40,9 @@ type Data struct {
 	// pipeline that plans the data once (Pipeline.Once) calls it once
 	// the workload's HPA is recommended.
 	ForgetLoad func(workload.Key)
+	// LoadsErr, when set, reports a load Loads could not read whole (one
+	// kept in a file, hpa.Spill): the plan is then an error.
+	LoadsErr func() error
 	// Snapshot is States as they stood at the instant the source was
 	// asked to keep (livestate.Options.SnapshotAt): a report's plan as of
 	// the previous period's end, from the same reading. Nil unless asked.
@@ -175,6 +178,11 @@ func (p *Pipeline) Plan(ctx context.Context, d *Data, end time.Time) (workload.P
 		plan = hpa.Apply(plan, hpa.StoreLoads(d.Store), d.HPAs, d.HPAsKnown, o)
 	case loads != nil:
 		plan = hpa.Apply(plan, loads, d.HPAs, d.HPAsKnown, o)
+	}
+	if d.LoadsErr != nil {
+		if err := d.LoadsErr(); err != nil {
+			return workload.Plan{}, fmt.Errorf("%s: %w", d.Name, err)
+		}
 	}
 	p.log().Debug("recommended HPAs", "hpas known", d.HPAsKnown, "hpas", len(d.HPAs), "took", p.now().Sub(start))
 	if d.Bounds == nil {

@@ -180,3 +180,21 @@ func TestPipelineOnce(t *testing.T) {
 	assert.Zero(t, st.States().Len(), "every container's sketches are let go")
 	assert.Zero(t, st.Stats().Workloads, "every load is let go")
 }
+
+// A load that could not be read back whole makes the plan an error, not
+// HPAs from zeros.
+func TestPipelineLoadsErr(t *testing.T) {
+	st, err := livestate.New(livestate.Options{History: policy.Balanced().History, LoadRetention: 7 * 24 * time.Hour})
+	require.NoError(t, err)
+	st.AddStore(busyStore(), nil)
+	st.Expire(t0.Add(3 * 24 * time.Hour))
+	broken := errors.New("reading the loads back: input/output error")
+	d := &Data{Name: "test", States: st.States(), Loads: st.Loads(), LoadsErr: func() error { return broken }}
+	p := &Pipeline{Recommender: Recommender{Profile: policy.Balanced()}}
+	_, err = p.Plan(context.Background(), d, time.Time{})
+	require.ErrorIs(t, err, broken)
+	require.ErrorContains(t, err, "test: ")
+	d.LoadsErr = func() error { return nil }
+	_, err = p.Plan(context.Background(), d, time.Time{})
+	require.NoError(t, err)
+}

@@ -20,9 +20,13 @@ import (
 // and grows bit by bit.
 type pointRing struct {
 	sealed [][]byte
-	open   bitWriter
-	enc    pointCoder
-	n      int // points in the open block
+	// With a spill, the sealed blocks are in its file and spilled holds
+	// their references instead of sealed.
+	spill   *Spill
+	spilled []uint64
+	open    bitWriter
+	enc     pointCoder
+	n       int // points in the open block
 	// skip is how many points at the front of the first block are
 	// forgotten.
 	skip int
@@ -32,13 +36,24 @@ type pointRing struct {
 // 5-minute points, some 350 bytes.
 const ringBlock = 128
 
+// blocks returns how many blocks are sealed.
+func (r *pointRing) blocks() int { return len(r.sealed) + len(r.spilled) }
+
 // size returns how many points the ring holds.
-func (r *pointRing) size() int { return len(r.sealed)*ringBlock + r.n - r.skip }
+func (r *pointRing) size() int { return r.blocks()*ringBlock + r.n - r.skip }
+
+// spillTo moves the sealed blocks to sp, and those sealed from now on.
+func (r *pointRing) spillTo(sp *Spill) {
+	for _, b := range r.sealed {
+		r.spilled = append(r.spilled, sp.put(b))
+	}
+	r.sealed, r.spill = nil, sp
+}
 
 // reset empties the ring.
 func (r *pointRing) reset() {
 	clear(r.sealed)
-	r.sealed = r.sealed[:0]
+	r.sealed, r.spilled = r.sealed[:0], r.spilled[:0]
 	r.open.reset()
 	r.enc, r.n, r.skip = pointCoder{}, 0, 0
 }
@@ -48,7 +63,11 @@ func (r *pointRing) push(pt point) {
 	r.enc.encode(&r.open, pt)
 	r.n++
 	if r.n == ringBlock {
-		r.sealed = append(r.sealed, slices.Clone(r.open.b))
+		if r.spill != nil {
+			r.spilled = append(r.spilled, r.spill.put(r.open.b))
+		} else {
+			r.sealed = append(r.sealed, slices.Clone(r.open.b))
+		}
 		r.open.reset()
 		r.enc, r.n = pointCoder{}, 0
 	}
@@ -57,12 +76,16 @@ func (r *pointRing) push(pt point) {
 // forget drops the d oldest points, d at most size.
 func (r *pointRing) forget(d int) {
 	r.skip += d
-	for r.skip >= ringBlock && len(r.sealed) > 0 {
-		r.sealed[0] = nil
-		r.sealed = r.sealed[1:]
+	for r.skip >= ringBlock && r.blocks() > 0 {
+		if len(r.spilled) > 0 {
+			r.spilled = r.spilled[1:]
+		} else {
+			r.sealed[0] = nil
+			r.sealed = r.sealed[1:]
+		}
 		r.skip -= ringBlock
 	}
-	if len(r.sealed) == 0 && r.skip >= r.n {
+	if r.blocks() == 0 && r.skip >= r.n {
 		// All forgotten: the open block starts over.
 		r.reset()
 	}
@@ -72,14 +95,19 @@ func (r *pointRing) forget(d int) {
 // fn returns false.
 func (r *pointRing) scan(from, to int, fn func(k int, pt point) bool) {
 	from, to = max(from, 0), min(to, r.size())
+	var buf []byte // a spilled block read back
 	for k := from; k < to; {
 		pos := k + r.skip
 		bi := pos / ringBlock
 		var br bitReader
 		n := ringBlock
-		if bi < len(r.sealed) {
+		switch {
+		case bi < len(r.spilled):
+			buf = r.spill.get(r.spilled[bi], buf)
+			br.b = buf
+		case bi < len(r.sealed):
 			br.b = r.sealed[bi]
-		} else {
+		default:
 			br.b, n = r.open.b, r.n
 		}
 		var dec pointCoder

@@ -68,59 +68,124 @@ func TestPointRing(t *testing.T) {
 		}},
 	}
 	for _, kind := range kinds {
-		t.Run(kind.name, func(t *testing.T) {
-			var ring pointRing
-			var want []point
-			for i := range 5*ringBlock + 17 {
-				pt := kind.pt(i)
-				ring.push(pt)
-				want = append(want, pt)
-				require.Equal(t, len(want), ring.size())
+		for _, spill := range []string{"", "spilled", "spilled midway"} {
+			name := kind.name
+			if spill != "" {
+				name += ", " + spill
 			}
-			check := func() {
-				t.Helper()
-				var got []point
-				ring.scan(0, ring.size(), func(k int, pt point) bool {
-					require.Equal(t, len(got), k)
-					got = append(got, pt)
-					return true
-				})
-				require.Equal(t, want, got)
-				for _, k := range []int{0, 1, ringBlock - 1, ringBlock, ringBlock + 1, len(want) - 1} {
-					if k < len(want) {
-						require.Equal(t, want[k], ring.get(k), "position %d", k)
+			t.Run(name, func(t *testing.T) {
+				var ring pointRing
+				var want []point
+				sp := testSpill(t, 1000)
+				if spill == "spilled" {
+					ring.spillTo(sp)
+				}
+				for i := range 5*ringBlock + 17 {
+					if spill == "spilled midway" && i == 2*ringBlock+3 {
+						ring.spillTo(sp)
 					}
+					pt := kind.pt(i)
+					ring.push(pt)
+					want = append(want, pt)
+					require.Equal(t, len(want), ring.size())
 				}
-				// A stretch from the middle, and a scan stopped early.
-				if len(want) > ringBlock+10 {
-					var mid []point
-					ring.scan(ringBlock-3, ringBlock+10, func(_ int, pt point) bool { mid = append(mid, pt); return true })
-					require.Equal(t, want[ringBlock-3:ringBlock+10], mid)
+				if spill != "" {
+					require.Empty(t, ring.sealed, "the sealed blocks are in the file")
+					require.Len(t, ring.spilled, 5)
 				}
-				n := 0
-				ring.scan(0, ring.size(), func(int, point) bool { n++; return n < 3 })
-				require.Equal(t, min(3, len(want)), n)
-			}
-			check()
-			for _, d := range []int{1, ringBlock - 1, 2, ringBlock + 5} {
-				ring.forget(d)
-				want = want[d:]
-				require.Equal(t, len(want), ring.size())
-				check()
-			}
-			// Dropped blocks are let go.
-			require.LessOrEqual(t, len(ring.sealed), len(want)/ringBlock+1)
-			ring.push(point{cpu: 2, pods: 2})
-			want = append(want, point{cpu: 2, pods: 2})
-			check()
-			ring.forget(ring.size())
-			require.Zero(t, ring.size())
-			require.Empty(t, ring.sealed)
-			ring.push(point{cpu: 1, pods: 1})
-			want = []point{{cpu: 1, pods: 1}}
-			check()
-		})
+				testRing(t, &ring, want)
+			})
+		}
 	}
+}
+
+// testSpill returns a spill that writes every bufBytes.
+func testSpill(t *testing.T, bufBytes int) *Spill {
+	t.Helper()
+	sp, err := NewSpill(t.TempDir())
+	require.NoError(t, err)
+	sp.buf = make([]byte, 0, bufBytes)
+	return sp
+}
+
+// testRing checks a ring's points and then forgets and pushes more.
+func testRing(t *testing.T, ring *pointRing, want []point) {
+	t.Helper()
+	check := func() {
+		t.Helper()
+		var got []point
+		ring.scan(0, ring.size(), func(k int, pt point) bool {
+			require.Equal(t, len(got), k)
+			got = append(got, pt)
+			return true
+		})
+		require.Equal(t, want, got)
+		for _, k := range []int{0, 1, ringBlock - 1, ringBlock, ringBlock + 1, len(want) - 1} {
+			if k < len(want) {
+				require.Equal(t, want[k], ring.get(k), "position %d", k)
+			}
+		}
+		// A stretch from the middle, and a scan stopped early.
+		if len(want) > ringBlock+10 {
+			var mid []point
+			ring.scan(ringBlock-3, ringBlock+10, func(_ int, pt point) bool { mid = append(mid, pt); return true })
+			require.Equal(t, want[ringBlock-3:ringBlock+10], mid)
+		}
+		n := 0
+		ring.scan(0, ring.size(), func(int, point) bool { n++; return n < 3 })
+		require.Equal(t, min(3, len(want)), n)
+	}
+	check()
+	for _, d := range []int{1, ringBlock - 1, 2, ringBlock + 5} {
+		ring.forget(d)
+		want = want[d:]
+		require.Equal(t, len(want), ring.size())
+		check()
+	}
+	// Dropped blocks are let go.
+	require.LessOrEqual(t, len(ring.sealed), len(want)/ringBlock+1)
+	ring.push(point{cpu: 2, pods: 2})
+	want = append(want, point{cpu: 2, pods: 2})
+	check()
+	ring.forget(ring.size())
+	require.Zero(t, ring.size())
+	require.Empty(t, ring.sealed)
+	require.Empty(t, ring.spilled)
+	ring.push(point{cpu: 1, pods: 1})
+	want = []point{{cpu: 1, pods: 1}}
+	check()
+}
+
+// A spill keeps its blocks through writes, and after the file fails
+// keeps the new ones in memory and reports those it cannot read back.
+func TestSpill(t *testing.T) {
+	sp := testSpill(t, 100)
+	blocks := [][]byte{[]byte("first block"), make([]byte, 90), []byte("third"), {}, []byte("the last, past the buffer")}
+	for i := range blocks[1] {
+		blocks[1][i] = byte(i)
+	}
+	var refs []uint64
+	for _, b := range blocks {
+		refs = append(refs, sp.put(b))
+	}
+	require.Positive(t, sp.flushed, "written as the buffer filled")
+	for i, b := range blocks {
+		require.Equal(t, string(b), string(sp.get(refs[i], nil)), "block %d", i)
+	}
+	require.NoError(t, sp.Err())
+	require.Empty(t, sp.Warning())
+
+	// The file fails: what it took reads as zeros and Err says so;
+	// what it did not take stays in memory.
+	require.NoError(t, sp.f.Close())
+	late := make([]byte, 120)
+	late[7] = 7
+	ref := sp.put(late)
+	require.Contains(t, sp.Warning(), "stayed in memory")
+	require.Equal(t, late, sp.get(ref, nil))
+	require.NoError(t, sp.Err())
+	require.Equal(t, make([]byte, len(blocks[0])), sp.get(refs[0], nil))
+	require.ErrorContains(t, sp.Err(), "reading the loads back")
 }
 
 // A load of noisy CPU takes a third less than the 6 bytes a point of

@@ -141,6 +141,10 @@ func newLoadState(stepMs, points int64) *LoadState {
 	}
 }
 
+// SpillTo keeps the state's sealed blocks of points in sp from now on, those
+// sealed already included.
+func (s *LoadState) SpillTo(sp *Spill) { s.ring.spillTo(sp) }
+
 // Step returns the state's step.
 func (s *LoadState) Step() time.Duration { return time.Duration(s.stepMs) * time.Millisecond }
 

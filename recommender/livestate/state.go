@@ -37,6 +37,9 @@ type Options struct {
 	// --end from a file that goes on past it, which sketches could not
 	// take back out.
 	Until time.Time
+	// Spill, when set, keeps the loads' sealed points in its file instead
+	// of the heap (hpa.Spill): for a run that reads a history once.
+	Spill *hpa.Spill
 }
 
 // Defaults of Options.
@@ -271,6 +274,9 @@ func (s *State) load(w workload.Key) *hpa.LoadState {
 	l := s.loads[w]
 	if l == nil {
 		l, _ = hpa.NewLoadState(s.o.LoadStep, s.o.LoadRetention) // checked by New
+		if s.o.Spill != nil {
+			l.SpillTo(s.o.Spill)
+		}
 		s.loads[w] = l
 	}
 	return l
