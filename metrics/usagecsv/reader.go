@@ -26,6 +26,9 @@ import (
 // rare, and most lines fit in the buffer without being copied.
 const readBufferSize = 1 << 20
 
+// gzipInputSize is the buffer of a gzipped file's own bytes.
+const gzipInputSize = 64 << 10
+
 // kindByName maps the format's kind names to kinds; read-only.
 var kindByName = func() map[string]workload.Kind {
 	m := make(map[string]workload.Kind, len(workload.Kinds))
@@ -54,9 +57,11 @@ type Reader struct {
 	names map[string]string
 	// series maps the text of a row's kind and names to its key and pod,
 	// or to the reason to skip it, so that a row costs one map lookup
-	// instead of five and names are validated once per series.
-	series  map[string]series
-	unfit   int // series cached with a reason to skip
+	// instead of five and names are validated once per series: a usable
+	// series by its id (byID), one to skip by −1 − its place in skipped.
+	series  map[string]int
+	skipped []series
+	unfit   int // series cached with a reason to skip, other clusters' aside
 	scratch []byte
 	// An export lists an instant's rows in the same order instant after
 	// instant, so the series that followed a row's last time mostly
@@ -108,14 +113,18 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", untrusted.Escape(name), err)
 	}
-	br := bufio.NewReaderSize(r, readBufferSize)
-	stop := func() {}
-	magic, err := br.Peek(len(xzMagic))
-	if err != nil && err != io.EOF {
+	magic := make([]byte, len(xzMagic))
+	n, err := io.ReadFull(r, magic)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, fmt.Errorf("%s: %w", untrusted.Escape(name), err)
 	}
+	magic = magic[:n]
+	r = io.MultiReader(bytes.NewReader(magic), r)
+	var br *bufio.Reader
+	stop := func() {}
 	if f := compressed(magic); f == "gzip" {
-		zr, err := gzip.NewReader(br)
+		// The compressed side needs no line buffer's room.
+		zr, err := gzip.NewReader(bufio.NewReaderSize(r, gzipInputSize))
 		if err != nil {
 			return nil, fmt.Errorf("%s: reading gzip header: %w", untrusted.Escape(name), err)
 		}
@@ -139,6 +148,8 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 		}
 	} else if f != "" {
 		return nil, fmt.Errorf("%s: compressed with %s: only gzip is read, decompress it first", untrusted.Escape(name), f)
+	} else {
+		br = bufio.NewReaderSize(r, readBufferSize)
 	}
 	// Spreadsheet exports start with a byte order mark.
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
@@ -155,7 +166,7 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 		name:     name,
 		sp:       splitter{br: br},
 		names:    make(map[string]string),
-		series:   make(map[string]series),
+		series:   make(map[string]int),
 		since:    o.Since,
 		until:    now.Add(o.Future),
 		timeSkip: o.SkipTimestamp(),
@@ -531,8 +542,13 @@ func (r *Reader) lookup(f [][]byte) series {
 			return r.byID[g-1].series
 		}
 	}
-	sr, ok := r.series[string(k)]
-	if !ok {
+	var sr series
+	switch i, ok := r.series[string(k)]; {
+	case ok && i > 0:
+		sr = r.byID[i-1].series
+	case ok:
+		sr = r.skipped[-1-i]
+	default:
 		sr = r.resolve(f)
 		if sr.skip == "" {
 			r.ids++
@@ -540,13 +556,16 @@ func (r *Reader) lookup(f [][]byte) series {
 		}
 		if sr.skip == "" || sr.skip == SkipOtherCluster || r.unfit < maxUnfitSeries {
 			key := string(k)
-			r.series[key] = sr
-			if sr.skip != "" && sr.skip != SkipOtherCluster {
-				r.unfit++
-			}
 			if sr.id > 0 {
+				r.series[key] = sr.id
 				r.byID = append(r.byID, keyedSeries{key, sr})
 				r.next = append(r.next, 0)
+			} else {
+				r.series[key] = -1 - len(r.skipped)
+				r.skipped = append(r.skipped, sr)
+				if sr.skip != SkipOtherCluster {
+					r.unfit++
+				}
 			}
 		}
 	}
