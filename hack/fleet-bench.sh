@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fleet-scale reading of a usage file (docs/benchmarks.md, "Fleet scale"):
 # `rightsize plan --input` of a 20-million-row file — 10,000 containers,
-# 7 days at 5 minutes — against the floor of reading it at all
+# 7 days at 5 minutes — with its samples and in sketches (--bounded-memory,
+# the target's), against the floor of reading it at all
 # (hack/parseloop: gunzip, split, parse every number, nothing kept).
 # Knobs: FILE, BIN, RUNS.
 set -euo pipefail
@@ -18,4 +19,5 @@ $GO build -o _out/parseloop ./hack/parseloop
 for i in $(seq "$RUNS"); do
 	/usr/bin/time -f "run $i parseloop: %e s wall, %U s user + %S s sys, %M KB max RSS" _out/parseloop "$FILE"
 	/usr/bin/time -f "run $i plan: %e s wall, %U s user + %S s sys, %M KB max RSS" "$BIN" plan --input "$FILE" -o json >/dev/null
+	/usr/bin/time -f "run $i plan --bounded-memory: %e s wall, %U s user + %S s sys, %M KB max RSS" "$BIN" plan --input "$FILE" --bounded-memory -o json >/dev/null
 done

@@ -34,7 +34,7 @@ for tool in prometheus promtool curl /usr/bin/time; do
 	}
 done
 mkdir -p "$OUT" bin
-CGO_ENABLED=0 go build -o bin/rightsize ./cmd/rightsize # static, as make build
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/rightsize ./cmd/rightsize # lean and static, as make build
 go build -o "$OUT/naive" ./hack/prometheus/naive
 go build -o "$OUT/genbench" ./hack/prometheus/genbench
 go build -o "$OUT/cmpplans" ./hack/prometheus/cmpplans

@@ -47,7 +47,7 @@ for tool in curl /usr/bin/time; do
 	}
 done
 mkdir -p "$OUT" bin
-CGO_ENABLED=0 go build -o bin/rightsize ./cmd/rightsize # static, as make build
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/rightsize ./cmd/rightsize # lean and static, as make build
 go build -o "$OUT/genfleet" ./hack/prometheus/genfleet
 URL="http://127.0.0.1:$PORT"
 VM=
