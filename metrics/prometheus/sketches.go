@@ -8,7 +8,6 @@ import (
 	"rightsize.dev/rightsize/internal/progress"
 	"rightsize.dev/rightsize/recommender"
 	"rightsize.dev/rightsize/recommender/history"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/livestate"
 )
 
@@ -35,16 +34,8 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 	lo.ExpireAfter = neverExpire
 	// The whole window's loads, as the samples' plan takes them.
 	lo.LoadRetention = max(lo.LoadRetention, time.Duration(w.n+1)*o.Step)
-	var warnings []string
-	if lo.Spill == nil {
-		// The loads wait for the HPA recommendations in a file, not in
-		// memory; without one, in memory.
-		sp, err := hpa.NewSpill("")
-		if err != nil {
-			warnings = append(warnings, err.Error()+": the loads are kept in memory")
-		}
-		lo.Spill = sp
-	}
+	// The loads wait for the HPA recommendations in a file, not in memory.
+	lo.SpillLoads = true
 	st, err := livestate.New(lo)
 	if err != nil {
 		return nil, err
@@ -64,13 +55,8 @@ func (s Source) loadSketches(ctx context.Context, report progress.Func) (*recomm
 		d.Warnings = append(d.Warnings, "not read, its samples are missing: "+f.Error())
 	}
 	d.Warnings = append(d.Warnings, res.Warnings...)
-	d.Warnings = append(d.Warnings, warnings...)
-	if lo.Spill != nil {
-		d.LoadsErr = lo.Spill.Err
-		if w := lo.Spill.Warning(); w != "" {
-			d.Warnings = append(d.Warnings, w)
-		}
-	}
+	d.Warnings = append(d.Warnings, st.LoadWarnings()...)
+	d.LoadsErr = st.LoadsErr()
 	if n := st.Dropped(); n > 0 {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("%d samples came before a newer one of their container or workload and were left out", n))
 	}

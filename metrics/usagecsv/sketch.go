@@ -8,7 +8,6 @@ import (
 
 	"rightsize.dev/rightsize/internal/untrusted"
 	"rightsize.dev/rightsize/recommender"
-	"rightsize.dev/rightsize/recommender/hpa"
 	"rightsize.dev/rightsize/recommender/livestate"
 )
 
@@ -46,16 +45,8 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 		// point is 3–4 bytes, allocated as the history grows.
 		lo.LoadRetention = loadRetention
 	}
-	var warnings []string
-	if lo.Spill == nil {
-		// The loads wait for the HPA recommendations in a file, not in
-		// memory; without one, in memory.
-		sp, err := hpa.NewSpill("")
-		if err != nil {
-			warnings = append(warnings, err.Error()+": the loads are kept in memory")
-		}
-		lo.Spill = sp
-	}
+	// The loads wait for the HPA recommendations in a file, not in memory.
+	lo.SpillLoads = true
 	st, err := livestate.New(lo)
 	if err != nil {
 		return nil, Stats{}, err
@@ -108,13 +99,6 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	if n := st.Dropped(); n > 0 {
 		return nil, stats, fmt.Errorf("%s: %w (%d samples came before a newer one of theirs)", untrusted.Escape(name), ErrOutOfOrder, n)
 	}
-	d := &recommender.Data{Name: name, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(), ForgetLoad: st.LoadForgetter(), Recorded: true}
-	if lo.Spill != nil {
-		d.LoadsErr = lo.Spill.Err
-		if w := lo.Spill.Warning(); w != "" {
-			warnings = append(warnings, w)
-		}
-	}
-	d.Warnings = warnings
-	return d, stats, nil
+	return &recommender.Data{Name: name, States: st.States(), Snapshot: st.Snapshot(), Loads: st.Loads(), ForgetLoad: st.LoadForgetter(),
+		LoadsErr: st.LoadsErr(), Warnings: st.LoadWarnings(), Recorded: true}, stats, nil
 }

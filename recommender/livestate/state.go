@@ -37,9 +37,11 @@ type Options struct {
 	// --end from a file that goes on past it, which sketches could not
 	// take back out.
 	Until time.Time
-	// Spill, when set, keeps the loads' sealed points in its file instead
-	// of the heap (hpa.Spill): for a run that reads a history once.
-	Spill *hpa.Spill
+	// SpillLoads keeps the loads' sealed points in a temporary file
+	// instead of the heap until they are read (hpa.Spill): for a run that
+	// reads a history once. Where no file can be made they stay in memory,
+	// and LoadWarnings says so.
+	SpillLoads bool
 }
 
 // Defaults of Options.
@@ -80,6 +82,10 @@ type State struct {
 	snapMs   int64
 	snap     *history.States
 	snapDone map[workload.ContainerKey]bool
+	// spill holds the loads' sealed points (Options.SpillLoads);
+	// spillFailed says why it could not be made.
+	spill       *hpa.Spill
+	spillFailed error
 }
 
 // Cursor says how far a source that keeps history has been read into a
@@ -190,6 +196,9 @@ func New(o Options) (*State, error) {
 	if !o.Until.IsZero() {
 		s.untilMs = o.Until.UnixMilli()
 	}
+	if o.SpillLoads {
+		s.spill, s.spillFailed = hpa.NewSpill("")
+	}
 	if !o.SnapshotAt.IsZero() {
 		s.snapMs = o.SnapshotAt.UnixMilli()
 		s.snap, _ = history.NewStates(o.History) // checked above
@@ -274,8 +283,8 @@ func (s *State) load(w workload.Key) *hpa.LoadState {
 	l := s.loads[w]
 	if l == nil {
 		l, _ = hpa.NewLoadState(s.o.LoadStep, s.o.LoadRetention) // checked by New
-		if s.o.Spill != nil {
-			l.SpillTo(s.o.Spill)
+		if s.spill != nil {
+			l.SpillTo(s.spill)
 		}
 		s.loads[w] = l
 	}
@@ -429,6 +438,28 @@ func (s *State) Loads() hpa.Loads {
 		}
 		return l.Load(until.Add(-retention), until), true
 	}
+}
+
+// LoadsErr returns what reports a load that could not be read back from
+// the file it waited in (Options.SpillLoads), for recommender.Data.LoadsErr;
+// nil without one. Like Loads, it holds the file alone.
+func (s *State) LoadsErr() func() error {
+	if s.spill == nil {
+		return nil
+	}
+	return s.spill.Err
+}
+
+// LoadWarnings says where the loads stayed in memory though asked to wait
+// in a file: none could be made, or it took no more.
+func (s *State) LoadWarnings() []string {
+	switch {
+	case s.spillFailed != nil:
+		return []string{s.spillFailed.Error() + ": the loads are kept in memory"}
+	case s.spill != nil && s.spill.Warning() != "":
+		return []string{s.spill.Warning()}
+	}
+	return nil
 }
 
 // LoadForgetter returns what forgets a workload's load, for

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -419,4 +421,44 @@ func BenchmarkAddStore(b *testing.B) {
 			b.Fatalf("%d of %d samples", n, st.Samples())
 		}
 	}
+}
+
+// Loads that wait in a file read back as those kept in memory; where no
+// file can be made they stay in memory, and a warning says so.
+func TestSpillLoads(t *testing.T) {
+	kept := newState(t)
+	end := feed(3, time.Minute, kept.Add)
+	kept.Expire(end)
+	want, ok := kept.Loads()(web, nil, end)
+	require.True(t, ok)
+	require.NotEmpty(t, want.CPU)
+	require.Nil(t, kept.LoadsErr())
+	require.Empty(t, kept.LoadWarnings())
+
+	t.Setenv("TMPDIR", t.TempDir())
+	spilled, err := New(Options{History: history.DefaultOptions(), SpillLoads: true})
+	require.NoError(t, err)
+	feed(3, time.Minute, spilled.Add)
+	spilled.Expire(end)
+	require.NotNil(t, spilled.spill)
+	got, ok := spilled.Loads()(web, nil, end)
+	require.True(t, ok)
+	assert.Equal(t, want, got)
+	require.NoError(t, spilled.LoadsErr()())
+	assert.Empty(t, spilled.LoadWarnings())
+	entries, err := os.ReadDir(os.Getenv("TMPDIR"))
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the file is gone from its directory")
+
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	inMemory, err := New(Options{History: history.DefaultOptions(), SpillLoads: true})
+	require.NoError(t, err)
+	feed(3, time.Minute, inMemory.Add)
+	inMemory.Expire(end)
+	got, ok = inMemory.Loads()(web, nil, end)
+	require.True(t, ok)
+	assert.Equal(t, want, got)
+	assert.Nil(t, inMemory.LoadsErr())
+	require.Len(t, inMemory.LoadWarnings(), 1)
+	assert.Contains(t, inMemory.LoadWarnings()[0], "the loads are kept in memory")
 }
