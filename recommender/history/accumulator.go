@@ -36,7 +36,9 @@ import (
 // newest is dropped and counted (Dropped). An Accumulator is not safe for
 // concurrent use.
 type Accumulator struct {
-	o Options
+	// o is shared by the accumulators of one States: 8 bytes each, not
+	// 128.
+	o *Options
 	// slotMs is a window slot's width; math.MaxInt64 without a window.
 	slotMs, intervalMs int64
 
@@ -107,19 +109,18 @@ const closeAfterMs = int64(time.Hour / time.Millisecond)
 const stepRing = 5
 
 type slot struct {
-	idx       int64 // the slot's number: its start is idx·slotMs
-	cpu, mem  part
-	thrN      uint32
-	thrSum    float64
-	podsEnded uint32
+	idx             int64 // the slot's number: its start is idx·slotMs
+	cpu, mem        part
+	thrSum          float64
+	thrN, podsEnded uint32 // together: no padding, 104 bytes a slot
 }
 
 // part is one resource's samples in a slot.
 type part struct {
-	n           uint32
 	sum         float64
 	max         float64
 	first, last int64 // Unix ms
+	n           uint32
 }
 
 type podState struct {
@@ -154,6 +155,12 @@ func NewAccumulator(o Options) (*Accumulator, error) {
 	if o.CPULookback > 0 {
 		return nil, errors.New("an accumulator cannot keep a CPU lookback; use Summarize on samples")
 	}
+	return newAccumulator(&o)
+}
+
+// newAccumulator returns an empty accumulator for options o, valid and
+// fit for one, which it keeps a pointer to.
+func newAccumulator(o *Options) (*Accumulator, error) {
 	cpu, err := sketch.New(o.CPU)
 	if err != nil {
 		return nil, err
@@ -182,7 +189,7 @@ func (a *Accumulator) reset() {
 }
 
 // Options returns the options the accumulator was made with.
-func (a *Accumulator) Options() Options { return a.o }
+func (a *Accumulator) Options() Options { return *a.o }
 
 // Dropped is the number of samples dropped for coming before their pod's
 // newest one or outside the times a state can hold.
@@ -819,7 +826,8 @@ func (a *Accumulator) summarizePeaks(s *Summary, until time.Time) {
 // one Options: the history a long-running process keeps instead of
 // samples.
 type States struct {
-	o Options
+	// o is the options, which each accumulator made here points to.
+	o *Options
 	m map[workload.ContainerKey]*Accumulator
 }
 
@@ -828,18 +836,18 @@ func NewStates(o Options) (*States, error) {
 	if _, err := NewAccumulator(o); err != nil {
 		return nil, err
 	}
-	return &States{o: o, m: map[workload.ContainerKey]*Accumulator{}}, nil
+	return &States{o: &o, m: map[workload.ContainerKey]*Accumulator{}}, nil
 }
 
 // Options returns the options every accumulator is made with.
-func (st *States) Options() Options { return st.o }
+func (st *States) Options() Options { return *st.o }
 
 // Get returns container k's accumulator, making it when create is set;
 // nil otherwise.
 func (st *States) Get(k workload.ContainerKey, create bool) *Accumulator {
 	a := st.m[k]
 	if a == nil && create {
-		a, _ = NewAccumulator(st.o) // the options were checked by NewStates
+		a, _ = newAccumulator(st.o) // the options were checked by NewStates
 		st.m[k] = a
 	}
 	return a
@@ -847,9 +855,10 @@ func (st *States) Get(k workload.ContainerKey, create bool) *Accumulator {
 
 // Put sets container k's accumulator, which must have the states' options.
 func (st *States) Put(k workload.ContainerKey, a *Accumulator) error {
-	if a.o != st.o {
+	if *a.o != *st.o {
 		return errors.New("accumulator options differ from the states'")
 	}
+	a.o = st.o // the same options, shared
 	st.m[k] = a
 	return nil
 }
@@ -907,12 +916,12 @@ var ErrOtherOptions = errors.New("the history was kept with other options")
 // layout or windows cannot be answered from this history. A container not
 // held gives an empty summary.
 func (st *States) Summary(k workload.ContainerKey, until time.Time, o Options) (*Summary, error) {
-	if o != st.o {
+	if o != *st.o {
 		return nil, ErrOtherOptions
 	}
 	a := st.m[k]
 	if a == nil {
-		a, _ = NewAccumulator(st.o)
+		a, _ = newAccumulator(st.o)
 	}
 	return a.Summary(k, until), nil
 }
