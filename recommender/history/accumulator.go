@@ -54,10 +54,10 @@ type Accumulator struct {
 	// windowCut is how far before now expire lets go of kills and highs:
 	// the window and one slot.
 	windowCut time.Duration
-	peaks     []Peak // closed intervals, any order
+	peaks     []keptPeak // closed intervals, any order
 	// peaksFrom is at most every closed peak's end (the zero time when
 	// unknown), so that expire skips the peaks while none is old enough.
-	peaksFrom time.Time
+	peaksFrom int64
 	slots     [WindowSlots + 1]slot
 	// hot is the slot of the last sample, hotFrom and hotTo its bounds.
 	// Slots are only started by newHot, which moves hot to the slot
@@ -136,7 +136,7 @@ type podState struct {
 	hasOrigin bool
 	open      bool
 	cur       int64
-	peak      Peak
+	peak      keptPeak
 	// ivFrom and ivTo bound the open interval's times (Unix ms) once a
 	// sample found it, sparing the division; ivFrom = ivTo = 0 otherwise,
 	// and once it is closed.
@@ -182,6 +182,7 @@ func (a *Accumulator) reset() {
 	a.memFirst, a.memLast = math.MaxInt64, math.MinInt64
 	a.currentAt = math.MinInt64
 	a.podsIdleFrom = math.MinInt64
+	a.peaksFrom = math.MinInt64
 	for i := range a.slots {
 		a.slots[i] = slot{idx: -1}
 	}
@@ -362,11 +363,25 @@ func (a *Accumulator) putPod(p *podState) {
 }
 
 // appendPeak keeps closed peak pk.
-func (a *Accumulator) appendPeak(pk Peak) {
+func (a *Accumulator) appendPeak(pk keptPeak) {
 	a.peaks = append(a.peaks, pk)
-	if pk.End.Before(a.peaksFrom) {
+	if pk.End < a.peaksFrom {
 		a.peaksFrom = pk.End
 	}
+}
+
+// keptPeak is a Peak as an accumulator keeps it, its end in Unix ms (an
+// interval's end is whole milliseconds): 48 bytes instead of 64, for
+// every pod's every interval in the lookback.
+type keptPeak struct {
+	Pod             string
+	End             int64
+	Bytes, Observed workload.Bytes
+	OOM             bool
+}
+
+func (p keptPeak) peak() Peak {
+	return Peak{Pod: p.Pod, End: time.UnixMilli(p.End).UTC(), Bytes: p.Bytes, Observed: p.Observed, OOM: p.OOM}
 }
 
 func (pt *part) add(v float64, t int64) {
@@ -494,10 +509,10 @@ func floorDiv(a, b int64) int64 {
 func (a *Accumulator) openInterval(p *podState, idx int64) {
 	a.closeInterval(p)
 	p.ivFrom, p.ivTo = 0, 0
-	end := time.UnixMilli(workload.AddSat(p.origin, workload.MulSat(workload.AddSat(idx, 1), a.intervalMs))).UTC()
+	end := workload.AddSat(p.origin, workload.MulSat(workload.AddSat(idx, 1), a.intervalMs))
 	if idx == p.cur {
 		for i := len(a.peaks) - 1; i >= 0; i-- {
-			if pk := a.peaks[i]; pk.Pod == p.name && pk.End.Equal(end) {
+			if pk := a.peaks[i]; pk.Pod == p.name && pk.End == end {
 				a.peaks = slices.Delete(a.peaks, i, i+1)
 				p.open, p.peak = true, pk
 				return
@@ -505,7 +520,7 @@ func (a *Accumulator) openInterval(p *podState, idx int64) {
 		}
 	}
 	p.open, p.cur, p.opened, p.hold = true, idx, false, false
-	p.peak = Peak{Pod: p.name, End: end}
+	p.peak = keptPeak{Pod: p.name, End: end}
 }
 
 func (a *Accumulator) closeInterval(p *podState) {
@@ -525,7 +540,7 @@ func (a *Accumulator) trimPeaks() {
 	if len(a.peaks) <= MaxPeaks {
 		return
 	}
-	slices.SortFunc(a.peaks, func(x, y Peak) int { return x.End.Compare(y.End) })
+	slices.SortFunc(a.peaks, func(x, y keptPeak) int { return cmp.Compare(x.End, y.End) })
 	a.peaks = append(a.peaks[:0], a.peaks[len(a.peaks)-MaxPeaks:]...)
 }
 
@@ -578,14 +593,14 @@ func (a *Accumulator) AddOOM(ev OOMEvent) {
 		p.peak.Bytes, p.peak.OOM = bump(0), true
 	default:
 		// A late kill in a closed interval: raise that interval's peak.
-		end := time.UnixMilli(workload.AddSat(p.origin, workload.MulSat(workload.AddSat(idx, 1), a.intervalMs))).UTC()
+		end := workload.AddSat(p.origin, workload.MulSat(workload.AddSat(idx, 1), a.intervalMs))
 		for i := range a.peaks {
-			if pk := &a.peaks[i]; pk.Pod == p.name && pk.End.Equal(end) {
+			if pk := &a.peaks[i]; pk.Pod == p.name && pk.End == end {
 				pk.Bytes, pk.OOM = max(pk.Bytes, bump(pk.Observed)), true
 				return
 			}
 		}
-		a.appendPeak(Peak{Pod: p.name, End: end, Bytes: bump(0), OOM: true})
+		a.appendPeak(keptPeak{Pod: p.name, End: end, Bytes: bump(0), OOM: true})
 	}
 }
 
@@ -632,11 +647,11 @@ func (a *Accumulator) expire(now int64) {
 	}
 	if a.o.MemoryIntervals > 0 {
 		cut := time.UnixMilli(now).Add(-workload.MulSat(a.o.MemoryInterval, int64(a.o.MemoryIntervals)))
-		if !a.peaksFrom.After(cut) {
-			a.peaks = slices.DeleteFunc(a.peaks, func(p Peak) bool { return !p.End.After(cut) })
-			a.peaksFrom = time.Time{}
+		if !time.UnixMilli(a.peaksFrom).After(cut) {
+			a.peaks = slices.DeleteFunc(a.peaks, func(p keptPeak) bool { return !time.UnixMilli(p.End).After(cut) })
+			a.peaksFrom = math.MinInt64
 			for i, p := range a.peaks {
-				if i == 0 || p.End.Before(a.peaksFrom) {
+				if i == 0 || p.End < a.peaksFrom {
 					a.peaksFrom = p.End
 				}
 			}
@@ -802,13 +817,13 @@ func (a *Accumulator) summarizePeaks(s *Summary, until time.Time) {
 		cutoff = until.Add(-workload.MulSat(a.o.MemoryInterval, int64(a.o.MemoryIntervals)))
 	}
 	for _, p := range a.peaks {
-		if p.End.After(cutoff) {
-			s.Peaks = append(s.Peaks, p)
+		if time.UnixMilli(p.End).After(cutoff) {
+			s.Peaks = append(s.Peaks, p.peak())
 		}
 	}
 	for _, p := range a.pods {
-		if p.open && p.peak.End.After(cutoff) {
-			s.Peaks = append(s.Peaks, p.peak)
+		if p.open && time.UnixMilli(p.peak.End).After(cutoff) {
+			s.Peaks = append(s.Peaks, p.peak.peak())
 		}
 	}
 	slices.SortFunc(s.Peaks, func(x, y Peak) int {

@@ -234,8 +234,8 @@ func roundUp32(v float64) float32 {
 	return f
 }
 
-func appendPeak(b []byte, p Peak, base int64) []byte {
-	b = binary.AppendVarint(b, p.End.UnixMilli()-base)
+func appendPeak(b []byte, p keptPeak, base int64) []byte {
+	b = binary.AppendVarint(b, p.End-base)
 	b = binary.AppendUvarint(b, uint64(max(p.Bytes, 0)))
 	oom := uint64(0)
 	if p.OOM {
@@ -337,7 +337,7 @@ func UnmarshalAccumulator(b []byte, o Options) (*Accumulator, error) {
 				r.Fail("pod %q: an open interval without an origin", p.name)
 			}
 			p.peak.Pod = p.name
-			p.peak.End = time.UnixMilli(workload.AddSat(p.origin, workload.MulSat(workload.AddSat(p.cur, 1), a.intervalMs))).UTC()
+			p.peak.End = workload.AddSat(p.origin, workload.MulSat(workload.AddSat(p.cur, 1), a.intervalMs))
 			p.peak.Bytes = workload.Bytes(r.nonNeg())
 			p.peak.Observed = workload.Bytes(r.nonNeg())
 		}
@@ -538,9 +538,9 @@ func (r *accReader) highs(bytes bool) highs {
 	return h
 }
 
-func (r *accReader) peak() Peak {
+func (r *accReader) peak() keptPeak {
 	end := r.signedTime()
 	bytes := r.nonNeg()
 	obs := r.nonNeg()
-	return Peak{End: time.UnixMilli(end).UTC(), Bytes: workload.Bytes(bytes), Observed: workload.Bytes(obs >> 1), OOM: obs&1 != 0}
+	return keptPeak{End: end, Bytes: workload.Bytes(bytes), Observed: workload.Bytes(obs >> 1), OOM: obs&1 != 0}
 }
