@@ -26,19 +26,19 @@ var (
 	// Tight is an eighth and 16 MiB, for runs whose point is little
 	// memory (a usage file read into sketches, which allocates little
 	// while it reads): on a 20-million-row file it took 16 MB less than
-	// 32 MiB for 0.2 s more of the collector's CPU (0.5 s in all); 8 MiB took 5 MB
-	// less again for 1.7 s more.
+	// 32 MiB for 0.2 s more of the collector's CPU (0.5 s in all); 8 MiB
+	// took 5 MB less again for 1.7 s more.
 	Tight = Headroom{Divisor: 8, Floor: 16 << 20}
 )
 
 // FollowLiveHeap keeps the heap within h of what is live until ctx ends
 // (the command returns), with a soft memory limit that follows the live
-// heap up (not down: see limit). A run keeps every sample it reads, in pointer-free columns
-// that cost the collector little to mark, so its memory is the history's
-// plus garbage: by default Go lets garbage grow as large as the history
-// and keeps freed pages, which doubles the peak. GOGC or GOMEMLIMIT in the
-// environment (read with getenv) turn this off; it reports whether it
-// started.
+// heap up (not down: see limit). A run keeps every sample it reads, in
+// pointer-free columns that cost the collector little to mark, so its
+// memory is the history's plus garbage: by default Go lets garbage grow as
+// large as the history and keeps freed pages, which doubles the peak. GOGC
+// or GOMEMLIMIT in the environment (read with getenv) turn this off; it
+// reports whether it started.
 func FollowLiveHeap(ctx context.Context, getenv func(string) string, h Headroom) bool {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return false

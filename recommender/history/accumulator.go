@@ -55,7 +55,7 @@ type Accumulator struct {
 	// the window and one slot.
 	windowCut time.Duration
 	peaks     []keptPeak // closed intervals, any order
-	// peaksFrom is at most every closed peak's end (the zero time when
+	// peaksFrom is at most every closed peak's end, Unix ms (MinInt64 when
 	// unknown), so that expire skips the peaks while none is old enough.
 	peaksFrom int64
 	slots     [WindowSlots + 1]slot

@@ -129,13 +129,6 @@ func (r *pointRing) scan(from, to int, fn func(k int, pt point) bool) {
 	}
 }
 
-// get returns the point at position k (decoding its block so far).
-func (r *pointRing) get(k int) point {
-	var got point
-	r.scan(k, k+1, func(_ int, pt point) bool { got = pt; return false })
-	return got
-}
-
 // pointCoder is the encoder's or decoder's state within a block: the
 // point before and the window of the last meaningful bits written.
 type pointCoder struct {

@@ -99,6 +99,13 @@ func TestPointRing(t *testing.T) {
 	}
 }
 
+// get returns the point at position k.
+func (r *pointRing) get(k int) point {
+	var got point
+	r.scan(k, k+1, func(_ int, pt point) bool { got = pt; return false })
+	return got
+}
+
 // testSpill returns a spill that writes every bufBytes.
 func testSpill(t *testing.T, bufBytes int) *Spill {
 	t.Helper()

@@ -48,10 +48,9 @@ type LoadState struct {
 	newestMs int64 // the newest sample's time, Unix ms
 	dropped  int
 
-	// ring holds the closed points [first, first+count) from its head on,
-	// circularly; it grows up to points entries as the history does.
+	// ring holds the closed points [first, first+count()); it grows up
+	// to points entries as the history does.
 	ring  pointRing
-	count int
 	first int64
 
 	// blocks holds the memory-versus-CPU moments of the closed points per
@@ -259,10 +258,9 @@ func (s *LoadState) advance(ms int64) {
 	had := s.has
 	s.newestMs, s.has = ms, true
 	oldest := s.oldest()
-	if s.count > 0 && s.first < oldest {
-		d := int(min(int64(s.count), oldest-s.first))
+	if n := s.count(); n > 0 && s.first < oldest {
+		d := int(min(int64(n), oldest-s.first))
 		s.ring.forget(d)
-		s.count -= d
 		s.first += int64(d)
 	}
 	k := 0
@@ -402,17 +400,18 @@ func (s *LoadState) block(p int64) *correlation {
 // put appends point p to the ring, after the last and no more than the
 // retention past the first, the points between them empty.
 func (s *LoadState) put(p int64, pt point) {
-	if s.count == 0 {
+	if s.count() == 0 {
 		s.first = p
 		s.ring.reset()
 	}
-	for s.first+int64(s.count) < p {
+	for s.first+int64(s.count()) < p {
 		s.ring.push(point{})
-		s.count++
 	}
 	s.ring.push(pt)
-	s.count++
 }
+
+// count is how many points the ring holds.
+func (s *LoadState) count() int { return s.ring.size() }
 
 // Load returns the workload's load over the points overlapping
 // [from, until) that the state holds, open ones included: from the first
@@ -433,7 +432,7 @@ func (s *LoadState) Load(from, until time.Time) Load {
 	// (which a plan of a thousand workloads would allocate every time).
 	open := s.openIndices(lo, hi)
 	start := hi + 1
-	if s.count > 0 && s.first <= hi {
+	if s.count() > 0 && s.first <= hi {
 		start = max(lo, s.first)
 	}
 	if len(open) > 0 {
@@ -445,7 +444,7 @@ func (s *LoadState) Load(from, until time.Time) Load {
 	lo = start
 	n := int(hi-lo) + 1
 	cpu, pods := make([]float64, n), make([]int, n)
-	if from, to := max(lo, s.first), min(hi, s.first+int64(s.count)-1); s.count > 0 && from <= to {
+	if from, to := max(lo, s.first), min(hi, s.first+int64(s.count())-1); s.count() > 0 && from <= to {
 		s.ring.scan(int(from-s.first), int(to-s.first)+1, func(k int, pt point) bool {
 			i := s.first + int64(k) - lo
 			cpu[i], pods[i] = float64(pt.cpu), int(pt.pods)
@@ -618,7 +617,7 @@ func (s *LoadState) AppendBinary(b []byte) []byte {
 // point with pods to the last, [i, j).
 func (s *LoadState) ringData() (i, j int) {
 	i = -1
-	s.ring.scan(0, s.count, func(k int, pt point) bool {
+	s.ring.scan(0, s.count(), func(k int, pt point) bool {
 		if pt.pods > 0 {
 			if i < 0 {
 				i = k
@@ -747,7 +746,7 @@ func (st *LoadState) decode(r *stateReader) error {
 		return fmt.Errorf("%w: ring of %d points from %d back out of range", errLoadState, n, back)
 	}
 	if n > 0 {
-		st.first, st.count = newestIdx-int64(back), int(n)
+		st.first = newestIdx - int64(back)
 		for i := range int(n) {
 			pods := r.Uvarint()
 			if pods > math.MaxUint32 || ((i == 0 || i == int(n)-1) && pods == 0) {

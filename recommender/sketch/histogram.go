@@ -143,13 +143,6 @@ func (h *Histogram) cover(lo, hi int) int {
 	return lo - nlo
 }
 
-// dense returns every bucket's weight, for tests.
-func (h *Histogram) dense() []float64 {
-	d := make([]float64, h.n)
-	copy(d[h.base:], h.weights)
-	return d
-}
-
 // Clone returns an independent copy.
 func (h *Histogram) Clone() *Histogram {
 	c := *h

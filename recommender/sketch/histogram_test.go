@@ -564,6 +564,13 @@ func TestAddDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// dense returns every bucket's weight.
+func (h *Histogram) dense() []float64 {
+	d := make([]float64, h.n)
+	copy(d[h.base:], h.weights)
+	return d
+}
+
 // A histogram keeps only the buckets between its lowest and highest
 // values (and a margin), whatever order they come in, and reads as if it
 // kept them all.
