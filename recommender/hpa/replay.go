@@ -131,8 +131,7 @@ type sim struct {
 	upWindow     int64 // ms of the stabilization windows
 	downWindow   int64
 	fig          Figures
-	replicaMs    float64
-	coreMs       float64
+	replicaMs    float64 // whole replica-milliseconds: exact below 2⁵³
 	saturatedMs  int64
 	aboveMs      int64
 	replayedMs   int64
@@ -157,14 +156,14 @@ func (s *sim) run(l Load, vals []float64) {
 	syncMs := s.o.Sync.Milliseconds()
 	// Each point stands for its step: the replay covers Duration.
 	end := l.Start + int64(len(vals))*stepMs
-	// tried is the point whose syncs were last tried for a quiet run: one
-	// try a point, at its first sync.
-	tried := -1
+	tl := timeline{start: l.Start, stepMs: stepMs, syncMs: syncMs, end: end, vals: vals}
+	// Quiet runs add whole milliseconds at once, and replica-milliseconds
+	// as float64: exact, and so the same as sync by sync, below 2⁵³.
+	runs := s.trace == nil && float64(s.max)*float64(end-l.Start) < 1<<53
 	for t := l.Start; t < end; t += syncMs {
 		load, i := loadAt(l.Start, stepMs, vals, t)
-		if s.trace == nil && i != tried {
-			tried = i
-			if last := s.quiet(l.Start, stepMs, syncMs, end, vals, t, i, load); last > t {
+		if runs {
+			if last, ok := s.quiet(tl, t, i, load); ok {
 				t = last
 				continue
 			}
@@ -177,7 +176,8 @@ func (s *sim) run(l Load, vals []float64) {
 	}
 	s.fig.Duration = time.Duration(s.replayedMs) * time.Millisecond
 	s.fig.ReplicaHours = s.replicaMs / float64(time.Hour.Milliseconds())
-	s.fig.CoreHours = s.coreMs / float64(time.Hour.Milliseconds())
+	// Every pod requests r: the core-hours are the replica-hours' r times.
+	s.fig.CoreHours = s.replicaMs * s.r / float64(time.Hour.Milliseconds())
 	if s.replayedMs > 0 {
 		s.fig.Saturated = float64(s.saturatedMs) / float64(s.replayedMs)
 		s.fig.AboveTarget = float64(s.aboveMs) / float64(s.replayedMs)
@@ -196,60 +196,150 @@ func loadAt(start, stepMs int64, vals []float64, t int64) (float64, int) {
 	return load, i
 }
 
-// quiet replays at once the syncs from t to the last one between point i
-// and the next where none changes anything, and returns the last of them;
-// t when there are fewer than two. Most of a replay is such runs: the
-// count settled, no pod starting, the load within the tolerance. Between
-// two points the load moves one way, and the desired count and the
-// accounting's thresholds with it, so that syncs agreeing at both ends
-// agree throughout: each would take step's first return and change only
-// the run's last sync. The accounting adds what each sync's would, in the
-// same order, so that the figures are those of the syncs one by one.
-func (s *sim) quiet(start, stepMs, syncMs, end int64, vals []float64, t int64, i int, load float64) int64 {
+// timeline is a replay's load and clock.
+type timeline struct {
+	start, stepMs, syncMs, end int64
+	vals                       []float64
+}
+
+// quiet replays at once the syncs from t on where none changes anything,
+// and returns the last of them; false when the sync at t would change
+// something. Most of a replay is such runs: the count settled or
+// held by a stabilization window, no pod becoming ready.
+//
+// Between two points the load moves one way, and the desired count and
+// the accounting's thresholds with it (each is monotonic in the load, and
+// so is the interpolation in time, rounding included): syncs between two
+// points whose loads ask for the same count all ask for it, and a binary
+// search finds the first that does not. While the syncs ask for the same
+// count, the windows' lowest recommendation only rises and their highest
+// only falls as older ones leave them: heldUntil is the last moment they
+// keep the count. The accounting adds what each sync's would, so that the
+// figures are those of the syncs one by one.
+func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
+	limit := tl.end - 1
+	if len(s.pending) > 0 {
+		// Pods becoming ready change the pods' capacity: the run ends
+		// before.
+		limit = min(limit, s.pending[0].at-1)
+	}
+	d := s.desired(load)
 	n := len(s.recs)
-	if n == 0 || s.recs[n-1].replicas != s.replicas || len(s.pending) > 0 {
-		return t
+	settled := n > 0 && d == s.replicas && s.recs[n-1].replicas == d
+	if !settled {
+		limit = min(limit, s.heldUntil(d))
 	}
-	last := t + (min(start+int64(i+1)*stepMs, end)-1-t)/syncMs*syncMs
-	if last <= t || s.desired(load) != s.replicas {
-		return t
+	if limit < t {
+		return t, false
 	}
-	loadLast, j := loadAt(start, stepMs, vals, last)
-	if j != i || s.desired(loadLast) != s.replicas {
-		return t
-	}
-	s.recs[n-1].last = last
+	keeps := func(v float64) bool { return s.desired(v) == d }
 	capacity := float64(s.ready) * s.r
 	saturated := func(v float64) bool { return v > capacity*(1+1e-9) }
 	above := func(v float64) bool { return s.ready == 0 || v/capacity > s.toleranceTop*(1+1e-9) }
-	// Where the ends differ, the syncs between are taken one by one.
-	sat, abv := saturated(load), above(load)
-	each := sat != saturated(loadLast) || abv != above(loadLast)
-	for u := t; u <= last; u += syncMs {
-		dt := min(syncMs, end-u)
+
+	last := t - tl.syncMs // the run's last sync so far
+	for k := i; last+tl.syncMs <= limit && k < len(tl.vals); k++ {
+		// The syncs from `from` to `to` fall between point k and the next.
+		from := last + tl.syncMs
+		segEnd := min(tl.start+int64(k+1)*tl.stepMs, limit+1)
+		if from >= segEnd {
+			continue
+		}
+		to := from + (segEnd-1-from)/tl.syncMs*tl.syncMs
+		// The loads interpolated between the points lie between the
+		// first point and the first plus the difference, as rounded.
+		lo := tl.vals[k]
+		hi := lo
+		if k+1 < len(tl.vals) {
+			hi = lo + (tl.vals[k+1] - lo)
+		}
+		whole := keeps(lo) && keeps(hi)
+		if !whole {
+			// Up to the first sync asking for another count.
+			if v, _ := loadAt(tl.start, tl.stepMs, tl.vals, from); !keeps(v) {
+				break
+			}
+			a, b := from, to+tl.syncMs // keeps at a, not at b
+			for b-a > tl.syncMs {
+				mid := a + (b-a)/tl.syncMs/2*tl.syncMs
+				if v, _ := loadAt(tl.start, tl.stepMs, tl.vals, mid); keeps(v) {
+					a = mid
+				} else {
+					b = mid
+				}
+			}
+			to = a
+		}
+		dt := to - from + min(tl.syncMs, tl.end-to)
 		s.replayedMs += dt
 		s.replicaMs += float64(s.replicas) * float64(dt)
-		s.coreMs += float64(s.replicas) * s.r * float64(dt)
-		if each {
-			v, _ := loadAt(start, stepMs, vals, u)
-			sat, abv = saturated(v), above(v)
+		if sat, abv := saturated(lo), above(lo); sat == saturated(hi) && abv == above(hi) {
+			if sat {
+				s.saturatedMs += dt
+			}
+			if abv {
+				s.aboveMs += dt
+			}
+		} else {
+			for u := from; u <= to; u += tl.syncMs {
+				v, _ := loadAt(tl.start, tl.stepMs, tl.vals, u)
+				dt := min(tl.syncMs, tl.end-u)
+				if saturated(v) {
+					s.saturatedMs += dt
+				}
+				if above(v) {
+					s.aboveMs += dt
+				}
+			}
 		}
-		if sat {
-			s.saturatedMs += dt
+		last = to
+		if !whole {
+			break
 		}
-		if abv {
-			s.aboveMs += dt
+	}
+	if last < t {
+		return t, false
+	}
+	if settled {
+		// step's first return at every sync.
+		s.recs[n-1].last = last
+	} else {
+		// What step does at the run's first sync; its later syncs only
+		// move the run's last sync (trimming is lazy, see step).
+		s.trim(t)
+		if n := len(s.recs); n > 0 && s.recs[n-1].replicas == d {
+			s.recs[n-1].last = last
+		} else {
+			s.recs = append(s.recs, recommendations{t, last, d})
 		}
 	}
 	s.fig.PeakReplicas = max(s.fig.PeakReplicas, s.replicas)
-	return last
+	return last, true
+}
+
+// heldUntil is the last moment at which a sync recommending d keeps the
+// count, for d other than the count: while a recommendation of the count
+// or more (for d below it) is in the scale-down window, or one of the
+// count or less (for d above it) in the scale-up window.
+func (s *sim) heldUntil(d int) int64 {
+	until := int64(math.MinInt64)
+	for _, rc := range s.recs {
+		switch {
+		case d < s.replicas && rc.replicas >= s.replicas:
+			until = max(until, rc.last+s.downWindow-1)
+		case d > s.replicas && rc.replicas <= s.replicas:
+			until = max(until, rc.last+s.upWindow-1)
+		case d == s.replicas:
+			return math.MaxInt64
+		}
+	}
+	return until
 }
 
 // account adds the interval [t, t+dt) run with the state after the sync.
 func (s *sim) account(load float64, dt int64) {
 	s.replayedMs += dt
 	s.replicaMs += float64(s.replicas) * float64(dt)
-	s.coreMs += float64(s.replicas) * s.r * float64(dt)
 	capacity := float64(s.ready) * s.r
 	if load > capacity*(1+1e-9) {
 		s.saturatedMs += dt
@@ -262,10 +352,15 @@ func (s *sim) account(load float64, dt int64) {
 
 // step is one sync of the controller at t.
 func (s *sim) step(t int64, load float64) {
-	for len(s.pending) > 0 && s.pending[0].at <= t {
-		s.ready += s.pending[0].n
-		s.starting -= s.pending[0].n
-		s.pending = s.pending[1:]
+	k := 0
+	for k < len(s.pending) && s.pending[k].at <= t {
+		s.ready += s.pending[k].n
+		s.starting -= s.pending[k].n
+		k++
+	}
+	if k > 0 {
+		// Shifted, not resliced: the array is reused by the next scale-up.
+		s.pending = s.pending[:copy(s.pending, s.pending[k:])]
 	}
 	current := s.replicas
 	desired := s.desired(load)

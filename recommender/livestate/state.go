@@ -294,7 +294,8 @@ func (s *State) load(w workload.Key) *hpa.LoadState {
 // Sink is the way of one pod container's samples into a state, for a
 // reader that knows which container each sample is of: Add without the
 // lookups of State.Add. Done tells the state when the container was last
-// sampled.
+// sampled, and completes its history: a sink holds up to stageLen
+// samples before it adds them.
 type Sink struct {
 	s    *State
 	k    workload.ContainerKey
@@ -303,7 +304,39 @@ type Sink struct {
 	last int64 // Unix ms; math.MinInt64 before a sample
 	// snapped: the container's history is in the snapshot already.
 	snapped bool
+
+	// The samples held, all of pod and with settings set.
+	n     int
+	pod   string
+	set   workload.Settings
+	has   [stageLen]uint8
+	stage [stageLen]staged
 }
+
+// stageLen is how many samples a sink holds before it adds them to the
+// container's history. Added in a row, they find the history's memory in
+// the cache; one at a time, in a file with every container's sample at
+// each time, each would fetch it from memory again (about two thirds of
+// the time the history takes, measured on 10,000 containers).
+const stageLen = 8
+
+// staged is a sample held by a sink.
+type staged struct {
+	ns  int64 // Unix ns
+	cpu workload.Cores
+	mem workload.Bytes
+	thr float64
+}
+
+// What a staged sample has.
+const (
+	stagedCPU uint8 = 1 << iota
+	stagedMemory
+	stagedThrottled
+)
+
+// maxStagedSec bounds the times a sink holds: Unix ns fit in an int64.
+const maxStagedSec = math.MaxInt64/int64(time.Second) - 1
 
 // Sink returns a sink into container k's history and, for a workload an
 // HPA can scale, its load.
@@ -327,10 +360,34 @@ func (k *Sink) add(smp workload.Sample, shape *history.CPUShape) {
 		return
 	}
 	if !k.snapped && t >= k.s.snapMs {
+		k.flush()
 		k.s.before(k.k)
 		k.snapped = true
 	}
-	k.acc.AddShaped(smp, shape)
+	if sec := smp.Time.Unix(); shape == nil && !smp.OOMKilled && sec >= 0 && sec <= maxStagedSec {
+		if k.n > 0 && (smp.Pod != k.pod || smp.Settings != k.set) {
+			k.flush()
+		}
+		k.pod, k.set = smp.Pod, smp.Settings
+		var f uint8
+		if smp.HasCPU {
+			f |= stagedCPU
+		}
+		if smp.HasMemory {
+			f |= stagedMemory
+		}
+		if smp.HasThrottled {
+			f |= stagedThrottled
+		}
+		k.stage[k.n] = staged{ns: sec*int64(time.Second) + int64(smp.Time.Nanosecond()), cpu: smp.CPU, mem: smp.Memory, thr: smp.Throttled}
+		k.has[k.n] = f
+		if k.n++; k.n == stageLen {
+			k.flush()
+		}
+	} else {
+		k.flush()
+		k.acc.AddShaped(smp, shape)
+	}
 	k.last = max(k.last, t)
 	if k.load != nil {
 		k.load.AddSample(k.k.Container, smp)
@@ -341,9 +398,21 @@ func (k *Sink) add(smp workload.Sample, shape *history.CPUShape) {
 // Done tells the state when the container was last sampled through the
 // sink (Expire reads it).
 func (k *Sink) Done() {
+	k.flush()
 	if k.last != math.MinInt64 {
 		k.s.seen[k.k] = max(k.s.seen[k.k], k.last)
 	}
+}
+
+// flush adds the samples held to the history.
+func (k *Sink) flush() {
+	for i := range k.n {
+		x, f := &k.stage[i], k.has[i]
+		k.acc.Add(workload.Sample{Time: time.Unix(0, x.ns).UTC(), Pod: k.pod,
+			CPU: x.cpu, HasCPU: f&stagedCPU != 0, Memory: x.mem, HasMemory: f&stagedMemory != 0,
+			Throttled: x.thr, HasThrottled: f&stagedThrottled != 0, Settings: k.set})
+	}
+	k.n = 0
 }
 
 // AddOOM records an OOM kill of container k, which raises the memory peak

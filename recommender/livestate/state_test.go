@@ -322,6 +322,9 @@ func TestSnapshot(t *testing.T) {
 		// A container whose samples all come after the cut has no history
 		// in the snapshot.
 		add(late, workload.Sample{Time: end, Pod: "late-1", CPU: 1, HasCPU: true})
+		for _, k := range sinks {
+			k.Done()
+		}
 		s.Expire(end.Add(time.Millisecond))
 		snap := s.Snapshot()
 		assert.Equal(t, n, observed)
@@ -335,6 +338,68 @@ func TestSnapshot(t *testing.T) {
 		}
 		// The history itself went on past the cut.
 		assert.Equal(t, end.Add(-5*time.Minute), s.States().Get(workload.ContainerKey{Workload: web, Container: "app"}, false).LastSample())
+	}
+}
+
+// TestSinkHoldsSamples: a sink, which holds samples before it adds
+// them, leaves after Done the same history, snapshot and loads as Add,
+// byte for byte, over samples that make it add them early: another pod,
+// new settings, an OOM kill, a time it cannot hold, a CPU shape, the
+// snapshot's time.
+func TestSinkHoldsSamples(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	k := workload.ContainerKey{Workload: web, Container: "app"}
+	cut := t0.Add(7 * time.Hour)
+	shape := &history.CPUShape{N: 12}
+	for i := range shape.Q {
+		shape.Q[i] = 0.1 * float32(i+1)
+	}
+	for run := range 20 {
+		opts := Options{History: history.DefaultOptions(), SnapshotAt: cut}
+		direct, err := New(opts)
+		require.NoError(t, err)
+		staged, err := New(opts)
+		require.NoError(t, err)
+		sink := staged.Sink(k)
+		set := workload.Settings{Requests: workload.Resources{CPU: 500, Memory: 256 * workload.MiB}}
+		pod := "web-a"
+		at := t0.AddDate(-60*(run%3), 0, 0) // a third of the runs before 1970
+		for i := range 400 {
+			at = at.Add(time.Duration(1+rng.IntN(300)) * time.Second).Add(time.Duration(rng.IntN(1000)) * time.Nanosecond)
+			smp := workload.Sample{Time: at, Pod: pod, CPU: workload.Cores(rng.Float64()), HasCPU: rng.IntN(10) > 0,
+				Memory: workload.Bytes(rng.Int64N(1 << 30)), HasMemory: rng.IntN(10) > 0,
+				Throttled: rng.Float64(), HasThrottled: rng.IntN(2) == 0, Settings: set}
+			var sh *history.CPUShape
+			switch rng.IntN(40) {
+			case 0:
+				smp.Pod = "web-b" // one sample of another pod
+			case 1:
+				set.Requests.CPU += 100
+				smp.Settings = set
+			case 2:
+				smp.OOMKilled = true
+			case 3:
+				sh = shape
+			}
+			if i == 200 && run%2 == 0 {
+				at = at.AddDate(300, 0, 0) // past what a sink holds
+				smp.Time = at
+			}
+			direct.addShaped(k, smp, sh)
+			sink.add(smp, sh)
+		}
+		sink.Done()
+		for _, s := range []*State{direct, staged} {
+			s.Expire(at.Add(time.Millisecond))
+		}
+		require.Equal(t, direct.States().Get(k, false).AppendBinary(nil), staged.States().Get(k, false).AppendBinary(nil), "run %d", run)
+		if a := direct.Snapshot().Get(k, false); a != nil {
+			require.Equal(t, a.AppendBinary(nil), staged.Snapshot().Get(k, false).AppendBinary(nil), "run %d: snapshot", run)
+		}
+		dl, dok := direct.Loads()(web, nil, at)
+		sl, sok := staged.Loads()(web, nil, at)
+		require.Equal(t, dok, sok, "run %d: load", run)
+		require.Equal(t, fmt.Sprint(dl), fmt.Sprint(sl), "run %d: load", run) // NaN for a gap
 	}
 }
 
