@@ -28,6 +28,9 @@ type Load struct {
 	// whether per-pod memory follows load (a memory target helps) or not
 	// (a memory target only ever scales out).
 	MemoryCorrelation, MemoryVariation float64
+
+	// vals is filled(), once Recommend has made it for its replays.
+	vals []float64
 }
 
 // maxCores bounds a credible load: a million cores.
@@ -181,6 +184,9 @@ func (l Load) Duration() time.Duration { return time.Duration(len(l.CPU)) * l.St
 // the nearest points with data (held flat before the first and after the
 // last); nil when no point has data.
 func (l Load) filled() []float64 {
+	if l.vals != nil {
+		return l.vals
+	}
 	out := slices.Clone(l.CPU)
 	prev := -1
 	for i, v := range out {

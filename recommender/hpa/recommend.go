@@ -118,7 +118,11 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 		a.Reasons = append(a.Reasons, notesOf(*in.Current, in.Critical)...)
 	}
 	vals := in.Load.filled()
-	a.Load = loadStats(vals, in.Load.Step, o.Replay.Reaction())
+	// The replays read the filled load, made once here.
+	in.Load.vals = vals
+	sorted := slices.Clone(vals)
+	slices.Sort(sorted)
+	a.Load = loadStats(vals, sorted, in.Load.Step, o.Replay.Reaction())
 	if in.Current != nil && in.Current.Utilization("cpu") == 0 {
 		// An HPA on other metrics: its load cannot be replayed from CPU.
 		rec := reviewed(*in.Current, in.Critical)
@@ -147,7 +151,7 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 		a.Reasons = append(a.Reasons, replayLine(a, m.best, m.fDef))
 		return a
 	}
-	return withoutHPA(a, in, o, vals, m)
+	return withoutHPA(a, in, o, vals, sorted, m)
 }
 
 // model is a workload's HPA as the aggregate load sizes it: the pod
@@ -243,8 +247,8 @@ func (m model) reasons(in Input, o Options) []string {
 
 // withoutHPA decides for a workload without an HPA: one only where scaling
 // pays, measured on the history, and only for a Deployment or ReplicaSet.
-func withoutHPA(a workload.Autoscaling, in Input, o Options, vals []float64, m model) workload.Autoscaling {
-	d := scalingPays(vals, in.Load, m.load, m.rc, m.fDef, m.minR)
+func withoutHPA(a workload.Autoscaling, in Input, o Options, vals, sorted []float64, m model) workload.Autoscaling {
+	d := scalingPays(vals, sorted, in.Load, m.load, m.rc, m.fDef, m.minR)
 	if !newHPAKind(in.Key.Kind) {
 		a.PodCPU = 0
 		a.Replays = keptFixed(in)
@@ -298,7 +302,7 @@ type decision struct {
 // pods saturated no more than the HPA: the saving is then measured at
 // equal service both ways, never bought with saturated time nor credited
 // to a fixed count that misses bursts the HPA follows.
-func scalingPays(vals []float64, l Load, st workload.AggregateLoad, rc float64, fDef Figures, minR int) decision {
+func scalingPays(vals, sorted []float64, l Load, st workload.AggregateLoad, rc float64, fDef Figures, minR int) decision {
 	d := decision{variation: math.Inf(1), hpa: fDef}
 	if st.Trough > 0 {
 		d.variation = float64(st.Peak / st.Trough)
@@ -308,11 +312,11 @@ func scalingPays(vals []float64, l Load, st workload.AggregateLoad, rc float64, 
 	d.fixed, d.fixedPods = d.sized, d.sizedPods
 	switch {
 	case fDef.Saturated > d.sized.Saturated:
-		d.fixedPods = fewestPods(vals, rc, fDef.Saturated, minR, d.sizedPods)
+		d.fixedPods = fewestPods(sorted, rc, fDef.Saturated, minR, d.sizedPods)
 	case fDef.Saturated < d.sized.Saturated:
 		// Bursts above the sized count that the HPA follows: the fixed
 		// count that serves them as well needs more pods.
-		d.fixedPods = fewestPods(vals, rc, fDef.Saturated, d.sizedPods, max(d.sizedPods, ceilInt(slices.Max(vals)/rc)))
+		d.fixedPods = fewestPods(sorted, rc, fDef.Saturated, d.sizedPods, max(d.sizedPods, ceilInt(slices.Max(vals)/rc)))
 	}
 	if d.fixedPods != d.sizedPods {
 		d.fixed = ReplayFixed(l, workload.Cores(rc), d.fixedPods)
@@ -321,10 +325,9 @@ func scalingPays(vals []float64, l Load, st workload.AggregateLoad, rc float64, 
 }
 
 // fewestPods is the fewest pods of rc cores, from minR to most, whose
-// fixed count leaves no larger share of the points than sat saturated.
-func fewestPods(vals []float64, rc, sat float64, minR, most int) int {
-	sorted := slices.Clone(vals)
-	slices.Sort(sorted)
+// fixed count leaves no larger share of the points than sat saturated;
+// sorted is the load's points in ascending order.
+func fewestPods(sorted []float64, rc, sat float64, minR, most int) int {
 	// k points may exceed the pods' requests: the k highest.
 	k := int(math.Floor(sat*float64(len(sorted)) + 1e-9))
 	if k >= len(sorted) {
@@ -558,14 +561,12 @@ func metricNames(h workload.HPA) string {
 }
 
 // loadStats are the aggregate load's percentiles and its rise within the
-// reaction time.
-func loadStats(vals []float64, step, reaction time.Duration) workload.AggregateLoad {
+// reaction time; sorted is vals in ascending order.
+func loadStats(vals, sorted []float64, step, reaction time.Duration) workload.AggregateLoad {
 	st := workload.AggregateLoad{Reaction: reaction, Samples: len(vals), Rise: 1}
 	if len(vals) == 0 || step <= 0 {
 		return st
 	}
-	sorted := slices.Clone(vals)
-	slices.Sort(sorted)
 	q := func(p float64) workload.Cores { return workload.Cores(sorted[int(p*float64(len(sorted)-1))]) }
 	st.Trough, st.Median, st.Peak = q(0.05), q(0.5), q(0.99)
 	st.Rise, st.Steepest = rise(vals, step, reaction, 0.2*float64(st.Median))
@@ -600,6 +601,39 @@ func rise(vals []float64, step, reaction time.Duration, floor float64) (p99, hig
 	if len(g) == 0 {
 		return 1, 1
 	}
-	slices.Sort(g)
-	return max(1, g[int(0.99*float64(len(g)-1))]), max(1, g[len(g)-1])
+	highest = slices.Max(g)
+	return max(1, largest(g, len(g)-int(0.99*float64(len(g)-1)))), max(1, highest)
+}
+
+// largest returns the kth largest of vals (1 the largest), what a sort
+// would put at len(vals)−k: a heap of the k largest, for a k much smaller
+// than len(vals). vals is reordered.
+func largest(vals []float64, k int) float64 {
+	top := vals[:0:k] // a min-heap of the largest so far, in vals' front
+	for _, v := range vals {
+		switch {
+		case len(top) < k:
+			top = append(top, v)
+			for i := len(top) - 1; i > 0 && top[(i-1)/2] > top[i]; i = (i - 1) / 2 {
+				top[i], top[(i-1)/2] = top[(i-1)/2], top[i]
+			}
+		case v > top[0]:
+			top[0] = v
+			for i := 0; ; {
+				m := i
+				if l := 2*i + 1; l < len(top) && top[l] < top[m] {
+					m = l
+				}
+				if r := 2*i + 2; r < len(top) && top[r] < top[m] {
+					m = r
+				}
+				if m == i {
+					break
+				}
+				top[i], top[m] = top[m], top[i]
+				i = m
+			}
+		}
+	}
+	return top[0]
 }

@@ -400,7 +400,7 @@ func TestNewHPAWhereScalingPays(t *testing.T) {
 			def.MaxReplicas = maxFor(slices.Max(vals), 0.7, rc, MinReplicas)
 			fDef, ok := Replay(l, workload.Cores(rc), def, DefaultReplay)
 			require.True(t, ok)
-			st := loadStats(vals, l.Step, 0)
+			st := loadStats(vals, slices.Sorted(slices.Values(vals)), l.Step, 0)
 			sizedPods := max(MinReplicas, ceilInt(float64(st.Peak)/(0.7*rc)))
 			sized := ReplayFixed(l, workload.Cores(rc), sizedPods)
 			fixed, pods := sized, sizedPods
@@ -476,7 +476,30 @@ func TestFewestPods(t *testing.T) {
 		for want < most && ReplayFixed(l, workload.Cores(rc), want).Saturated > sat {
 			want++
 		}
-		got := fewestPods(l.filled(), rc, sat, minR, most)
+		got := fewestPods(slices.Sorted(slices.Values(l.filled())), rc, sat, minR, most)
 		require.Equal(t, want, got, "rc %.3f sat %.4f minR %d most %d", rc, sat, minR, most)
+	}
+}
+
+// TestLargest: the kth largest is what a sort puts at len−k, duplicates
+// and infinities included, for every k.
+func TestLargest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 300 {
+		vals := make([]float64, 1+rng.IntN(60))
+		for i := range vals {
+			switch rng.IntN(5) {
+			case 0:
+				vals[i] = float64(rng.IntN(3)) // duplicates
+			case 1:
+				vals[i] = math.Inf(1)
+			default:
+				vals[i] = rng.Float64()
+			}
+		}
+		sorted := slices.Sorted(slices.Values(vals))
+		for k := 1; k <= len(vals); k++ {
+			require.Equal(t, sorted[len(vals)-k], largest(slices.Clone(vals), k), "%v k %d", vals, k)
+		}
 	}
 }
