@@ -26,7 +26,7 @@ type chunk struct {
 
 const (
 	chunkSize = 256 << 10
-	chunks    = 4
+	chunks    = 3
 )
 
 func newInflater(r io.Reader) *inflater {

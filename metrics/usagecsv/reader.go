@@ -24,7 +24,7 @@ import (
 
 // readBufferSize is large so that reads from the file and gzip refills are
 // rare, and most lines fit in the buffer without being copied.
-const readBufferSize = 1 << 20
+const readBufferSize = 256 << 10
 
 // gzipInputSize is the buffer of a gzipped file's own bytes.
 const gzipInputSize = 64 << 10

@@ -344,8 +344,8 @@ func TestSnapshot(t *testing.T) {
 // TestSinkHoldsSamples: a sink, which holds samples before it adds
 // them, leaves after Done the same history, snapshot and loads as Add,
 // byte for byte, over samples that make it add them early: another pod,
-// new settings, an OOM kill, a time it cannot hold, a CPU shape, the
-// snapshot's time.
+// new settings, an OOM kill, a time it cannot hold, a CPU shape, a
+// throttled share other than zero, the snapshot's time.
 func TestSinkHoldsSamples(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	k := workload.ContainerKey{Workload: web, Container: "app"}
@@ -368,7 +368,7 @@ func TestSinkHoldsSamples(t *testing.T) {
 			at = at.Add(time.Duration(1+rng.IntN(300)) * time.Second).Add(time.Duration(rng.IntN(1000)) * time.Nanosecond)
 			smp := workload.Sample{Time: at, Pod: pod, CPU: workload.Cores(rng.Float64()), HasCPU: rng.IntN(10) > 0,
 				Memory: workload.Bytes(rng.Int64N(1 << 30)), HasMemory: rng.IntN(10) > 0,
-				Throttled: rng.Float64(), HasThrottled: rng.IntN(2) == 0, Settings: set}
+				Throttled: []float64{0, 0, math.Copysign(0, -1), rng.Float64()}[rng.IntN(4)], HasThrottled: rng.IntN(2) == 0, Settings: set}
 			var sh *history.CPUShape
 			switch rng.IntN(40) {
 			case 0:
