@@ -398,7 +398,7 @@ func TestInvalidNamesAreSkipped(t *testing.T) {
 		}
 		assert.Equal(t, 3*maxUnfitSeries, r.Stats().Skipped[SkipInvalidName])
 		assert.LessOrEqual(t, len(r.series), maxUnfitSeries+1, "series cached only to be skipped are bounded")
-		assert.Len(t, r.names, 4, "only the usable row's names are interned")
+		assert.Len(t, r.interned, 4, "only the usable row's names are interned")
 	})
 }
 

@@ -15,6 +15,10 @@ import (
 // instant, then changes, with a row of an unknown kind in between, each
 // come back with their own names and the same series number every time:
 // a wrong guess of the next series falls back to the map.
+//
+// The guess compares the names' text as the line has it, where the name
+// columns are side by side: the same holds where they are not, and where
+// some lines spell a name in quotes or with spaces around it.
 func TestLookupGuessesTheNextSeries(t *testing.T) {
 	orders := [][]string{
 		{"a", "b", "c"}, {"a", "b", "c"}, {"a", "b", "c"},
@@ -23,19 +27,48 @@ func TestLookupGuessesTheNextSeries(t *testing.T) {
 		{"a", "c"},           // b missing
 		{"a", "b", "c", "d"}, // a new one
 		{"a", "b", "c", "d"},
+		{"a", "b", "c", "d"},
 	}
-	var b strings.Builder
-	b.WriteString("timestamp,namespace,kind,workload,pod,container,cpu_cores,memory_bytes\n")
-	for i, order := range orders {
-		for _, name := range order {
-			kind := "Deployment"
-			if name == "x" {
-				kind = "Gizmo"
-			}
-			fmt.Fprintf(&b, "%d,ns,%s,%s,%s-1,main,0.5,1000\n", 1700000000+300*i, kind, name, name)
+	layouts := map[string]struct {
+		header string
+		row    func(ts int, kind, workload, pod string) string
+	}{
+		"names side by side": {"timestamp,namespace,kind,workload,pod,container,cpu_cores,memory_bytes",
+			func(ts int, kind, w, pod string) string { return fmt.Sprintf("%d,ns,%s,%s,%s,main,0.5,1000", ts, kind, w, pod) }},
+		"names apart": {"namespace,kind,timestamp,workload,cpu_cores,pod,container,memory_bytes",
+			func(ts int, kind, w, pod string) string { return fmt.Sprintf("ns,%s,%d,%s,0.5,%s,main,1000", kind, ts, w, pod) }},
+	}
+	for name, layout := range layouts {
+		for _, spelled := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, spelled variously %v", name, spelled), func(t *testing.T) {
+				var b strings.Builder
+				b.WriteString(layout.header + "\n")
+				n := 0
+				for i, order := range orders {
+					for _, name := range order {
+						kind := "Deployment"
+						if name == "x" {
+							kind = "Gizmo"
+						}
+						w := name
+						if n++; spelled && n%3 == 0 {
+							w = `"` + name + `"`
+						} else if spelled && n%5 == 0 {
+							w = " " + name
+						}
+						b.WriteString(layout.row(1700000000+300*i, kind, w, name+"-1") + "\n")
+					}
+				}
+				checkGuesses(t, b.String(), orders)
+			})
 		}
 	}
-	r, err := NewReader(strings.NewReader(b.String()), "order.csv")
+}
+
+// checkGuesses reads the file and checks that each row comes back with
+// its names, in order, and with the same series number every time.
+func checkGuesses(t *testing.T, file string, orders [][]string) {
+	r, err := NewReader(strings.NewReader(file), "order.csv")
 	require.NoError(t, err)
 	ids := map[string]int{}
 	var got []string

@@ -52,9 +52,9 @@ type Reader struct {
 	ids, seriesID int
 	width         int // fields per record, from the header
 
-	// names interns namespace, workload, pod and container names, so rows
+	// interned interns namespace, workload, pod and container names, so rows
 	// share one string per name and hold no reference to the read buffer.
-	names map[string]string
+	interned map[string]string
 	// series maps the text of a row's kind and names to its key and pod,
 	// or to the reason to skip it, so that a row costs one map lookup
 	// instead of five and names are validated once per series: a usable
@@ -65,13 +65,16 @@ type Reader struct {
 	scratch []byte
 	// An export lists an instant's rows in the same order instant after
 	// instant, so the series that followed a row's last time mostly
-	// follows it again: byID holds each usable series with its lookup key
-	// (index id − 1), next the id that followed it last (0: none yet), and
-	// prev the id of the row before. A guess costs one comparison of the
-	// key instead of hashing it and probing the map.
-	byID []keyedSeries
-	next []int
-	prev int
+	// follows it again: byID holds each usable series with the text of its
+	// names as a line has them (index id − 1), next the id that followed
+	// it last (0: none yet), and prev the id of the row before. A guess
+	// costs one comparison of that text instead of making the lookup key,
+	// hashing it and probing the map. It needs the name columns side by
+	// side, from field names[0] to names[1] (names[0] < 0: they are not).
+	byID  []rawSeries
+	next  []int
+	prev  int
+	names [2]int
 
 	// Exports list many rows per instant, so the last timestamp parsed is
 	// kept and reused while the text repeats.
@@ -165,7 +168,7 @@ func (o Options) NewReader(r io.Reader, name string) (*Reader, error) {
 	rd := &Reader{
 		name:     name,
 		sp:       splitter{br: br},
-		names:    make(map[string]string),
+		interned: make(map[string]string),
 		series:   make(map[string]int),
 		since:    o.Since,
 		until:    now.Add(o.Future),
@@ -296,7 +299,27 @@ func (r *Reader) readHeader() error {
 		return errors.Join(missing...)
 	}
 	r.width = len(fields)
+	r.names = [2]int{-1, -1}
+	lo, hi, n := len(fields), -1, 0
+	for c := range numColumns {
+		if i := r.col[c]; i >= 0 && nameColumn(c) {
+			lo, hi, n = min(lo, i), max(hi, i), n+1
+		}
+	}
+	if hi-lo+1 == n {
+		r.names = [2]int{lo, hi}
+	}
 	return nil
+}
+
+// nameColumn reports whether column c holds a name: the kind, names and
+// cluster that make a row's series.
+func nameColumn(c int) bool {
+	switch c {
+	case colNamespace, colKind, colWorkload, colPod, colContainer, colCluster:
+		return true
+	}
+	return false
 }
 
 // Read returns the next usable row, and io.EOF after the last one. Rows the
@@ -524,6 +547,17 @@ type series struct {
 // lookup resolves the row's kind and names, or returns the reason to skip the
 // row: an unknown kind, an empty name or a name Kubernetes would not accept.
 func (r *Reader) lookup(f [][]byte) series {
+	// The names' text, commas between: the same text, the same fields.
+	var raw []byte
+	if lo, hi := r.names[0], r.names[1]; lo >= 0 && r.sp.plain {
+		raw = r.sp.text[r.sp.starts[lo] : r.sp.starts[hi]+len(f[hi])]
+		if p := r.prev; p > 0 {
+			if g := r.next[p-1]; g > 0 && r.byID[g-1].raw == string(raw) {
+				r.prev = g
+				return r.byID[g-1].series
+			}
+		}
+	}
 	// The lookup key holds each field with its length in front, so that no
 	// two different rows share a key whatever their names contain.
 	k := r.scratch[:0]
@@ -536,16 +570,14 @@ func (r *Reader) lookup(f [][]byte) series {
 		k = append(k, b...)
 	}
 	r.scratch = k
-	if p := r.prev; p > 0 {
-		if g := r.next[p-1]; g > 0 && r.byID[g-1].key == string(k) {
-			r.prev = g
-			return r.byID[g-1].series
-		}
-	}
 	var sr series
 	switch i, ok := r.series[string(k)]; {
 	case ok && i > 0:
 		sr = r.byID[i-1].series
+		if raw != nil && r.byID[i-1].raw == "" {
+			// Met first in a line with quotes.
+			r.byID[i-1].raw = string(raw)
+		}
 	case ok:
 		sr = r.skipped[-1-i]
 	default:
@@ -558,7 +590,7 @@ func (r *Reader) lookup(f [][]byte) series {
 			key := string(k)
 			if sr.id > 0 {
 				r.series[key] = sr.id
-				r.byID = append(r.byID, keyedSeries{key, sr})
+				r.byID = append(r.byID, rawSeries{string(raw), sr})
 				r.next = append(r.next, 0)
 			} else {
 				r.series[key] = -1 - len(r.skipped)
@@ -576,9 +608,10 @@ func (r *Reader) lookup(f [][]byte) series {
 	return sr
 }
 
-// keyedSeries is a usable series with its lookup key.
-type keyedSeries struct {
-	key string
+// rawSeries is a usable series with the text of its names as a line
+// without quotes has them; empty when met only in lines with quotes.
+type rawSeries struct {
+	raw string
 	series
 }
 
@@ -642,11 +675,11 @@ const maxClusterName = 253
 // has it.
 func (r *Reader) intern(b []byte) string {
 	b = trim(b)
-	if s, ok := r.names[string(b)]; ok {
+	if s, ok := r.interned[string(b)]; ok {
 		return s
 	}
 	s := string(b)
-	r.names[s] = s
+	r.interned[s] = s
 	return s
 }
 
@@ -666,33 +699,34 @@ func trim(b []byte) []byte {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// parseNumber parses a float. The forms exports write almost always, digits
-// with an optional fraction and at most 15 significant digits, are parsed
+// parseNumber parses a float. The forms exports write almost always,
+// digits with an optional fraction and a mantissa below 2⁵³, are parsed
 // here, several times faster than strconv and with the same result: both
-// the digits and the power of ten are exact in a float64, so one division
-// rounds correctly. Everything else goes to strconv.
+// the mantissa and the power of ten are exact in a float64, so one
+// division rounds correctly. Everything else goes to strconv.
 func parseNumber(b []byte) (float64, error) {
 	var mant uint64
-	digits, frac := 0, 0
-	dot := false
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			if dot {
-				frac++
-			}
-			if mant == 0 && c == '0' {
-				continue // leading zeros carry no precision
-			}
-			mant = mant*10 + uint64(c-'0')
-			digits++
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return strconv.ParseFloat(string(b), 64)
+	i := 0
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
 		}
+		mant = mant*10 + uint64(d)
 	}
-	if digits > 15 || frac >= len(pow10) || len(b) == 0 || len(b) == 1 && dot {
+	whole, frac := i, 0
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			mant = mant*10 + uint64(d)
+		}
+		frac = i - whole - 1
+	}
+	// Nineteen digits cannot overflow the mantissa.
+	if i != len(b) || whole+frac == 0 || whole+frac > 19 || mant >= 1<<53 {
 		return strconv.ParseFloat(string(b), 64)
 	}
 	return float64(mant) / pow10[frac], nil

@@ -42,6 +42,12 @@ type splitter struct {
 	quoted []byte   // unquoted field contents when the record has quotes
 	ends   []int    // field ends in quoted
 	fields [][]byte // the current record's fields
+
+	// plain: the record is one line without quotes, text, its fields
+	// starting at starts in it.
+	plain  bool
+	text   []byte
+	starts []int
 }
 
 // ioError marks a read error of the underlying reader, as opposed to a CSV
@@ -102,19 +108,19 @@ func (s *splitter) next() (start int, err error) {
 	start = s.line
 	// The common case: no quotes, so fields are the bytes between commas
 	// and can point into the read buffer.
-	var plain bool
-	if s.fields, plain = splitPlain(line, s.fields[:0]); plain {
+	if s.fields, s.starts, s.plain = splitPlain(line, s.fields[:0], s.starts[:0]); s.plain {
+		s.text = line
 		return start, nil
 	}
-	s.fields = s.fields[:0]
+	s.fields, s.text = s.fields[:0], nil
 	return start, s.splitQuoted(line)
 }
 
-// splitPlain appends the fields of a line without quotes to fields, and
-// reports false for a line with one. It looks at eight bytes at a time:
-// a row's fields are short, and finding each comma with a call would
-// cost more than the search.
-func splitPlain(line []byte, fields [][]byte) ([][]byte, bool) {
+// splitPlain appends the fields of a line without quotes to fields and
+// where they start to starts, and reports false for a line with one. It
+// looks at eight bytes at a time: a row's fields are short, and finding
+// each comma with a call would cost more than the search.
+func splitPlain(line []byte, fields [][]byte, starts []int) ([][]byte, []int, bool) {
 	const (
 		commas = 0x2c2c2c2c2c2c2c2c
 		quotes = 0x2222222222222222
@@ -123,24 +129,24 @@ func splitPlain(line []byte, fields [][]byte) ([][]byte, bool) {
 	for ; i+8 <= len(line); i += 8 {
 		w := binary.LittleEndian.Uint64(line[i:])
 		if zeroBytes(w^quotes) != 0 {
-			return fields, false
+			return fields, starts, false
 		}
 		for c := zeroBytes(w ^ commas); c != 0; c &= c - 1 {
 			j := i + bits.TrailingZeros64(c)/8
-			fields = append(fields, line[from:j:j])
+			fields, starts = append(fields, line[from:j:j]), append(starts, from)
 			from = j + 1
 		}
 	}
 	for ; i < len(line); i++ {
 		switch line[i] {
 		case '"':
-			return fields, false
+			return fields, starts, false
 		case ',':
-			fields = append(fields, line[from:i:i])
+			fields, starts = append(fields, line[from:i:i]), append(starts, from)
 			from = i + 1
 		}
 	}
-	return append(fields, line[from:len(line):len(line)]), true
+	return append(fields, line[from:len(line):len(line)]), append(starts, from), true
 }
 
 // zeroBytes has the top bit set of each byte of x that is zero, and no

@@ -24,7 +24,7 @@ func TestSplitPlain(t *testing.T) {
 		if quote {
 			line[rng.IntN(len(line))] = '"'
 		}
-		got, ok := splitPlain(line, nil)
+		got, starts, ok := splitPlain(line, nil, nil)
 		if quote {
 			require.False(t, ok, "%q", line)
 			continue
@@ -32,8 +32,12 @@ func TestSplitPlain(t *testing.T) {
 		require.True(t, ok, "%q", line)
 		want := bytes.Split(line, []byte{','})
 		require.Equal(t, len(want), len(got), "%q", line)
+		require.Equal(t, len(want), len(starts), "%q", line)
+		at := 0
 		for i := range want {
 			require.Equal(t, string(want[i]), string(got[i]), "%q field %d", line, i)
+			require.Equal(t, at, starts[i], "%q field %d", line, i)
+			at += len(want[i]) + 1
 		}
 	}
 }
