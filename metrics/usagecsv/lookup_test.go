@@ -34,9 +34,13 @@ func TestLookupGuessesTheNextSeries(t *testing.T) {
 		row    func(ts int, kind, workload, pod string) string
 	}{
 		"names side by side": {"timestamp,namespace,kind,workload,pod,container,cpu_cores,memory_bytes",
-			func(ts int, kind, w, pod string) string { return fmt.Sprintf("%d,ns,%s,%s,%s,main,0.5,1000", ts, kind, w, pod) }},
+			func(ts int, kind, w, pod string) string {
+				return fmt.Sprintf("%d,ns,%s,%s,%s,main,0.5,1000", ts, kind, w, pod)
+			}},
 		"names apart": {"namespace,kind,timestamp,workload,cpu_cores,pod,container,memory_bytes",
-			func(ts int, kind, w, pod string) string { return fmt.Sprintf("ns,%s,%d,%s,0.5,%s,main,1000", kind, ts, w, pod) }},
+			func(ts int, kind, w, pod string) string {
+				return fmt.Sprintf("ns,%s,%d,%s,0.5,%s,main,1000", kind, ts, w, pod)
+			}},
 	}
 	for name, layout := range layouts {
 		for _, spelled := range []bool{false, true} {
