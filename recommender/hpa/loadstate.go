@@ -299,16 +299,21 @@ func (s *LoadState) close(to int64) {
 		}
 	}
 	w := 0
-	for _, pp := range s.pods {
+	for i, pp := range s.pods {
 		cw := 0
-		for _, c := range pp.containers {
+		for ci := range pp.containers {
+			c := &pp.containers[ci]
 			k := 0
 			for k < len(c.parts) && c.parts[k].idx < to {
 				k++
 			}
-			c.parts = append(c.parts[:0], c.parts[k:]...)
+			if k > 0 {
+				c.parts = append(c.parts[:0], c.parts[k:]...)
+			}
 			if len(c.parts) > 0 {
-				pp.containers[cw] = c
+				if cw != ci {
+					pp.containers[cw] = *c
+				}
 				cw++
 			}
 		}
@@ -318,8 +323,10 @@ func (s *LoadState) close(to int64) {
 			delete(s.byName, pp.name)
 			continue
 		}
-		s.pods[w] = pp
-		s.byName[pp.name] = w
+		if w != i {
+			s.pods[w] = pp
+			s.byName[pp.name] = w
+		}
 		w++
 	}
 	clear(s.pods[w:])

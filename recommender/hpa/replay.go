@@ -232,7 +232,19 @@ func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
 	if limit < t {
 		return t, false
 	}
-	keeps := func(v float64) bool { return s.desired(v) == d }
+	// The desired count is monotonic in the load: loads between two that
+	// ask for d ask for it too, known without asking again.
+	inLo, inHi := load, load
+	keeps := func(v float64) bool {
+		if v >= inLo && v <= inHi {
+			return true
+		}
+		if s.desired(v) != d {
+			return false
+		}
+		inLo, inHi = min(inLo, v), max(inHi, v)
+		return true
+	}
 	capacity := float64(s.ready) * s.r
 	saturated := func(v float64) bool { return v > capacity*(1+1e-9) }
 	above := func(v float64) bool { return s.ready == 0 || v/capacity > s.toleranceTop*(1+1e-9) }
