@@ -167,13 +167,33 @@ func (s *LoadState) Last() time.Time {
 
 // AddSample adds a sample of one container of the workload, as Add.
 func (s *LoadState) AddSample(container string, smp workload.Sample) {
-	s.Add(smp.Pod, container, smp.Time, float64(smp.CPU), smp.HasCPU, float64(smp.Memory), smp.HasMemory)
+	s.add(nil, smp.Pod, container, smp.Time, float64(smp.CPU), smp.HasCPU, float64(smp.Memory), smp.HasMemory)
+}
+
+// LoadCursor remembers where a pod container's samples went in a state,
+// so that the next finds its place without looking its pod up. The zero
+// value is ready to use.
+type LoadCursor struct {
+	s  *LoadState
+	pp *podPartial
+	ci int
+}
+
+// AddSampleAt is AddSample through cur, for a caller that adds the
+// samples of one pod container at a time through it.
+func (s *LoadState) AddSampleAt(cur *LoadCursor, container string, smp workload.Sample) {
+	s.add(cur, smp.Pod, container, smp.Time, float64(smp.CPU), smp.HasCPU, float64(smp.Memory), smp.HasMemory)
 }
 
 // Add adds a sample of one pod container: CPU in cores, memory in bytes,
 // each valid if its flag is set and it is credible (within a million cores,
 // an exbibyte). A sample with neither is ignored.
 func (s *LoadState) Add(pod, container string, t time.Time, cpu float64, hasCPU bool, mem float64, hasMem bool) {
+	s.add(nil, pod, container, t, cpu, hasCPU, mem, hasMem)
+}
+
+// add is Add through cur (nil: none).
+func (s *LoadState) add(cur *LoadCursor, pod, container string, t time.Time, cpu float64, hasCPU bool, mem float64, hasMem bool) {
 	hasCPU = hasCPU && math.Abs(cpu) <= maxCores
 	hasMem = hasMem && math.Abs(mem) <= maxMemory
 	if !hasCPU && !hasMem {
@@ -184,7 +204,24 @@ func (s *LoadState) Add(pod, container string, t time.Time, cpu float64, hasCPU 
 		s.dropped++
 		return
 	}
-	c := s.container(pod, container, ms)
+	var c *containerPartial
+	if cur != nil && cur.s == s && cur.pp != nil && cur.pp.name == pod &&
+		cur.ci < len(cur.pp.containers) && cur.pp.containers[cur.ci].name == container {
+		if c = &cur.pp.containers[cur.ci]; ms <= c.lastMs {
+			c = nil
+		}
+	} else {
+		var pp *podPartial
+		var ci int
+		if pp, ci = s.container(pod, container); ms <= pp.containers[ci].lastMs {
+			c = nil
+		} else {
+			c = &pp.containers[ci]
+		}
+		if cur != nil {
+			*cur = LoadCursor{s, pp, ci}
+		}
+	}
 	if c == nil {
 		s.dropped++
 		return
@@ -213,9 +250,8 @@ func (s *LoadState) Add(pod, container string, t time.Time, cpu float64, hasCPU 
 	}
 }
 
-// container returns the pod container's partial sums, made if new; nil when
-// ms is not after the container's last sample.
-func (s *LoadState) container(pod, name string, ms int64) *containerPartial {
+// container returns the pod container's pod and place in it, made if new.
+func (s *LoadState) container(pod, name string) (*podPartial, int) {
 	i, ok := s.byName[pod]
 	if !ok {
 		i = len(s.pods)
@@ -224,15 +260,12 @@ func (s *LoadState) container(pod, name string, ms int64) *containerPartial {
 	}
 	pp := s.pods[i]
 	for k := range pp.containers {
-		if c := &pp.containers[k]; c.name == name {
-			if ms <= c.lastMs {
-				return nil
-			}
-			return c
+		if pp.containers[k].name == name {
+			return pp, k
 		}
 	}
 	pp.containers = append(pp.containers, containerPartial{name: name, lastMs: -1})
-	return &pp.containers[len(pp.containers)-1]
+	return pp, len(pp.containers) - 1
 }
 
 // Advance moves the state's present to t if later than the newest sample,
@@ -320,7 +353,7 @@ func (s *LoadState) close(to int64) {
 		clear(pp.containers[cw:])
 		pp.containers = pp.containers[:cw]
 		if cw == 0 {
-			delete(s.byName, pp.name)
+			delete(s.byName, pp.name) // and it has no containers: no cursor finds one
 			continue
 		}
 		if w != i {

@@ -722,3 +722,43 @@ func BenchmarkLoadStateAdd(b *testing.B) {
 		i++
 	}
 }
+
+// TestLoadCursor: samples added through cursors, one per pod container,
+// leave the same state, byte for byte, as samples added by name, while
+// pods come and go (their points closed and forgotten, and the same pod
+// names back later), containers of a pod are forgotten one by one, and a
+// cursor goes to another pod's samples or to another state.
+func TestLoadCursor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for run := range 20 {
+		byName, _ := hpa.NewLoadState(time.Minute, 2*time.Hour)
+		viaCursor, _ := hpa.NewLoadState(time.Minute, 2*time.Hour)
+		other, _ := hpa.NewLoadState(time.Minute, 2*time.Hour)
+		cursors := map[string]*hpa.LoadCursor{}
+		at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		for range 3000 {
+			at = at.Add(time.Duration(rng.IntN(20)) * time.Second)
+			pod := []string{"web-a", "web-b", "web-c"}[rng.IntN(3)]
+			if rng.IntN(50) == 0 {
+				at = at.Add(10 * time.Minute) // every open point closes
+			}
+			c := []string{"app", "proxy"}[rng.IntN(2)]
+			smp := workload.Sample{Time: at, Pod: pod, CPU: workload.Cores(rng.Float64()), HasCPU: true,
+				Memory: workload.Bytes(rng.IntN(1 << 30)), HasMemory: rng.IntN(3) > 0}
+			byName.AddSample(c, smp)
+			key := c + "/" + pod
+			if rng.IntN(10) == 0 {
+				key = c // a cursor that saw other pods
+			}
+			if cursors[key] == nil {
+				cursors[key] = &hpa.LoadCursor{}
+			}
+			if rng.IntN(100) == 0 {
+				other.AddSampleAt(cursors[key], c, smp) // the cursor goes elsewhere
+			}
+			viaCursor.AddSampleAt(cursors[key], c, smp)
+		}
+		require.Equal(t, byName.AppendBinary(nil), viaCursor.AppendBinary(nil), "run %d", run)
+		require.Equal(t, byName.Dropped(), viaCursor.Dropped(), "run %d", run)
+	}
+}

@@ -304,6 +304,7 @@ type Sink struct {
 	last int64 // Unix ms; math.MinInt64 before a sample
 	// snapped: the container's history is in the snapshot already.
 	snapped bool
+	cursor  hpa.LoadCursor
 
 	// The samples held, all of pod and with settings set.
 	n     int
@@ -390,7 +391,7 @@ func (k *Sink) add(smp workload.Sample, shape *history.CPUShape) {
 	}
 	k.last = max(k.last, t)
 	if k.load != nil {
-		k.load.AddSample(k.k.Container, smp)
+		k.load.AddSampleAt(&k.cursor, k.k.Container, smp)
 	}
 	k.s.observe(k.k, smp)
 }
