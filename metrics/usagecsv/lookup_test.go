@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -102,4 +103,55 @@ func checkGuesses(t *testing.T, file string, orders [][]string) {
 	assert.Equal(t, want, got)
 	assert.Equal(t, map[string]int{"a": 1, "b": 2, "c": 3, "d": 4}, ids)
 	assert.Equal(t, 1, r.Stats().Skipped[SkipUnknownKind])
+}
+
+// TestSettingsKeptPerSeries: where the settings columns are side by side,
+// a row whose settings text is its series' last takes what that parsed to;
+// the rows and skips are those of the same file with the columns apart,
+// where every row's settings are parsed, over settings that change, come
+// back, are empty, negative or not numbers at all.
+func TestSettingsKeptPerSeries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	values := []string{"0.5,1,268435456,536870912", "0.25,,134217728,", "0.5,1,268435456,536870912", ",,,", "-1,1,2,3", "0.5,1,NaN,0", "1,2,3,4"}
+	var side, apart strings.Builder
+	side.WriteString("timestamp,namespace,kind,workload,pod,container,cpu_cores,memory_bytes,cpu_request_cores,cpu_limit_cores,memory_request_bytes,memory_limit_bytes\n")
+	apart.WriteString("timestamp,namespace,kind,workload,pod,container,cpu_request_cores,cpu_cores,cpu_limit_cores,memory_bytes,memory_request_bytes,memory_limit_bytes\n")
+	for i := range 400 {
+		name := []string{"a", "b", "c"}[rng.IntN(3)]
+		set := strings.Split(values[rng.IntN(len(values))], ",")
+		if rng.IntN(8) == 0 {
+			set[0] = "junk" // an unparsable value ends reading: only as the last row
+			if i < 399 {
+				set[0] = "0.5"
+			}
+		}
+		ts := 1700000000 + 60*i
+		fmt.Fprintf(&side, "%d,ns,Deployment,%s,%s-1,main,0.5,1000,%s\n", ts, name, name, strings.Join(set, ","))
+		fmt.Fprintf(&apart, "%d,ns,Deployment,%s,%s-1,main,%s,0.5,%s,1000,%s,%s\n", ts, name, name, set[0], set[1], set[2], set[3])
+	}
+	read := func(file string) (rows []Row, errs []string, st Stats) {
+		r, err := testOptions().NewReader(strings.NewReader(file), "usage.csv")
+		require.NoError(t, err)
+		for {
+			row, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				var pe *ParseError
+				require.ErrorAs(t, err, &pe)
+				errs = append(errs, fmt.Sprint(pe.Line, pe.Column, pe.Value))
+				break
+			}
+			rows = append(rows, row)
+		}
+		return rows, errs, r.Stats()
+	}
+	sideRows, sideErrs, sideStats := read(side.String())
+	apartRows, apartErrs, apartStats := read(apart.String())
+	require.NotEmpty(t, sideRows)
+	require.Equal(t, apartRows, sideRows)
+	require.Equal(t, apartErrs, sideErrs)
+	require.Equal(t, apartStats, sideStats)
+	require.NotZero(t, sideStats.Skipped[SkipNegative])
 }

@@ -75,6 +75,9 @@ type Reader struct {
 	next  []int
 	prev  int
 	names [2]int
+	// setCols are the first and last of the four settings columns where
+	// they are side by side (setCols[0] < 0: not); see settings.
+	setCols [2]int
 
 	// Exports list many rows per instant, so the last timestamp parsed is
 	// kept and reused while the text repeats.
@@ -309,6 +312,11 @@ func (r *Reader) readHeader() error {
 	if hi-lo+1 == n {
 		r.names = [2]int{lo, hi}
 	}
+	r.setCols = [2]int{-1, -1}
+	if lo, hi := r.col[colCPURequest], r.col[colMemoryLimit]; lo >= 0 && hi-lo == colMemoryLimit-colCPURequest &&
+		r.col[colCPULimit] == lo+1 && r.col[colMemoryRequest] == lo+2 {
+		r.setCols = [2]int{lo, hi}
+	}
 	return nil
 }
 
@@ -418,11 +426,24 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 		return row, "", err
 	}
 
+	sr := r.lookup(f)
 	var v [numColumns]float64
 	var has [numColumns]bool
 	var bad string // the first value's reason to skip
 	for c := colCPU; c <= colThrottled; c++ {
 		if c == colOOMKilled {
+			continue
+		}
+		if c == colCPURequest {
+			set, why, err := r.settings(f, line, sr.id)
+			if err != nil {
+				return row, "", err
+			}
+			if bad == "" {
+				bad = why
+			}
+			s.Settings = set
+			c = colMemoryLimit
 			continue
 		}
 		x, present, why, err := r.number(f, line, c)
@@ -441,7 +462,6 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 		}
 	}
 
-	sr := r.lookup(f)
 	switch {
 	case early != "":
 		return row, early, nil
@@ -457,7 +477,35 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 	s.CPU, s.HasCPU = workload.Cores(v[colCPU]), has[colCPU]
 	s.Memory, s.HasMemory = workload.BytesOf(v[colMemory]), has[colMemory]
 	s.Throttled, s.HasThrottled = v[colThrottled], has[colThrottled]
-	s.Settings = workload.Settings{
+	return row, "", nil
+}
+
+// settings parses the requests and limits and returns them with the first
+// value's reason to skip the row, if any. A series' settings seldom change:
+// where the four columns are side by side, their text is kept with what it
+// parsed to for series id (0: none), and a row with the same text takes
+// that instead of parsing it again.
+func (r *Reader) settings(f [][]byte, line, id int) (workload.Settings, string, error) {
+	var text []byte
+	if lo, hi := r.setCols[0], r.setCols[1]; lo >= 0 && r.sp.plain && id > 0 {
+		text = r.sp.text[r.sp.starts[lo] : r.sp.starts[hi]+len(f[hi])]
+		if c := &r.byID[id-1].set; c.kept && string(c.text) == string(text) {
+			return c.set, c.skip, nil
+		}
+	}
+	var v [numColumns]float64
+	var skip string
+	for c := colCPURequest; c <= colMemoryLimit; c++ {
+		x, _, why, err := r.number(f, line, c)
+		if err != nil {
+			return workload.Settings{}, "", err
+		}
+		if skip == "" {
+			skip = why
+		}
+		v[c] = x
+	}
+	set := workload.Settings{
 		Requests: workload.Resources{
 			CPU:    workload.MillicoresOf(workload.Cores(v[colCPURequest])),
 			Memory: workload.BytesOf(v[colMemoryRequest]),
@@ -467,7 +515,19 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 			Memory: workload.BytesOf(v[colMemoryLimit]),
 		},
 	}
-	return row, "", nil
+	if text != nil {
+		c := &r.byID[id-1].set
+		c.text, c.set, c.skip, c.kept = append(c.text[:0], text...), set, skip, true
+	}
+	return set, skip, nil
+}
+
+// parsedSettings are a series' last settings, with their text, if kept.
+type parsedSettings struct {
+	text []byte
+	set  workload.Settings
+	skip string
+	kept bool
 }
 
 // number parses the numeric column c. present is false when the column is
@@ -590,7 +650,7 @@ func (r *Reader) lookup(f [][]byte) series {
 			key := string(k)
 			if sr.id > 0 {
 				r.series[key] = sr.id
-				r.byID = append(r.byID, rawSeries{string(raw), sr})
+				r.byID = append(r.byID, rawSeries{raw: string(raw), series: sr})
 				r.next = append(r.next, 0)
 			} else {
 				r.series[key] = -1 - len(r.skipped)
@@ -609,10 +669,12 @@ func (r *Reader) lookup(f [][]byte) series {
 }
 
 // rawSeries is a usable series with the text of its names as a line
-// without quotes has them; empty when met only in lines with quotes.
+// without quotes has them (empty when met only in lines with quotes) and
+// its last settings.
 type rawSeries struct {
 	raw string
 	series
+	set parsedSettings
 }
 
 // resolve checks the kind and names of a row not seen before, and interns
