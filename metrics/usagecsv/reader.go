@@ -335,8 +335,19 @@ func nameColumn(c int) bool {
 // value or malformed CSV returns a *ParseError; errors are final, and every
 // later call returns the same one.
 func (r *Reader) Read() (Row, error) {
+	var row Row
+	err := r.readInto(&row)
+	if err != nil {
+		return Row{}, err
+	}
+	return row, nil
+}
+
+// readInto is Read into row, for a caller that reads every row of a file
+// and would otherwise copy each twice more.
+func (r *Reader) readInto(row *Row) error {
 	if r.err != nil {
-		return Row{}, r.err
+		return r.err
 	}
 	for {
 		line, err := r.sp.next()
@@ -344,19 +355,19 @@ func (r *Reader) Read() (Row, error) {
 			if err != io.EOF {
 				err = r.wrap(err)
 			}
-			return Row{}, r.fail(err)
+			return r.fail(err)
 		}
 		fields := r.sp.fields
 		if len(fields) != r.width {
-			return Row{}, r.fail(&ParseError{File: r.name, Line: line,
+			return r.fail(&ParseError{File: r.name, Line: line,
 				Err: fmt.Errorf("%w: %d, the header has %d", csv.ErrFieldCount, len(fields), r.width)})
 		}
-		row, skip, err := r.parse(fields, line)
+		skip, err := r.parse(fields, line, row)
 		if err != nil {
-			return Row{}, r.fail(err)
+			return r.fail(err)
 		}
 		if skip != "" && skip != SkipOtherCluster && r.strict {
-			return Row{}, r.fail(&ParseError{File: r.name, Line: line, Err: fmt.Errorf("%s (--strict skips no row)", skip)})
+			return r.fail(&ParseError{File: r.name, Line: line, Err: fmt.Errorf("%s (--strict skips no row)", skip)})
 		}
 		// Counted once parsed, so that Read = Used + skipped also when
 		// a row rejects the file.
@@ -373,7 +384,7 @@ func (r *Reader) Read() (Row, error) {
 		}
 		r.stats.Used++
 		r.line = line
-		return row, nil
+		return nil
 	}
 }
 
@@ -416,14 +427,14 @@ func (r *Reader) wrap(err error) error {
 	return fmt.Errorf("%s:%d: reading: %w", untrusted.Escape(r.name), r.sp.line+1, err)
 }
 
-// parse turns a record into a row, or into the reason to skip it. Every value
-// is parsed before any skip reason counts, so that an unparsable value rejects
-// the file even on a row that would be skipped.
-func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
+// parse turns a record into row (every field of it), or into the reason to
+// skip it. Every value is parsed before any skip reason counts, so that an
+// unparsable value rejects the file even on a row that would be skipped.
+func (r *Reader) parse(f [][]byte, line int, row *Row) (skip string, err error) {
 	s := &row.Sample
 	var early string // the timestamp's reason to skip
 	if s.Time, early, err = r.timestamp(f, line); err != nil {
-		return row, "", err
+		return "", err
 	}
 
 	sr := r.lookup(f)
@@ -437,7 +448,7 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 		if c == colCPURequest {
 			set, why, err := r.settings(f, line, sr.id)
 			if err != nil {
-				return row, "", err
+				return "", err
 			}
 			if bad == "" {
 				bad = why
@@ -448,36 +459,37 @@ func (r *Reader) parse(f [][]byte, line int) (row Row, skip string, err error) {
 		}
 		x, present, why, err := r.number(f, line, c)
 		if err != nil {
-			return row, "", err
+			return "", err
 		}
 		if bad == "" {
 			bad = why
 		}
 		v[c], has[c] = x, present
 	}
+	s.OOMKilled = false // row is reused: every field is set
 	if i := r.col[colOOMKilled]; i >= 0 {
 		b := trim(f[i])
 		if s.OOMKilled, err = parseBool(b); err != nil {
-			return row, "", r.valueError(line, colOOMKilled, b, err)
+			return "", r.valueError(line, colOOMKilled, b, err)
 		}
 	}
 
 	switch {
 	case early != "":
-		return row, early, nil
+		return early, nil
 	case sr.skip != "":
-		return row, sr.skip, nil
+		return sr.skip, nil
 	case bad != "":
-		return row, bad, nil
+		return bad, nil
 	case !has[colCPU] && !has[colMemory] && !s.OOMKilled:
-		return row, SkipNoUsage, nil
+		return SkipNoUsage, nil
 	}
 	row.Key, s.Pod = sr.key, sr.pod
 	r.seriesID = sr.id
 	s.CPU, s.HasCPU = workload.Cores(v[colCPU]), has[colCPU]
 	s.Memory, s.HasMemory = workload.BytesOf(v[colMemory]), has[colMemory]
 	s.Throttled, s.HasThrottled = v[colThrottled], has[colThrottled]
-	return row, "", nil
+	return "", nil
 }
 
 // settings parses the requests and limits and returns them with the first

@@ -56,8 +56,9 @@ func (o Options) LoadSketches(r io.Reader, name string, lo livestate.Options) (*
 	// it. A row that repeats its newest time is a duplicate, skipped as
 	// Load skips it; one before it ends this way of reading.
 	var sinks []*livestate.Sink
+	var row Row
 	for {
-		row, err := cr.Read()
+		err := cr.readInto(&row)
 		if errors.Is(err, io.EOF) {
 			break
 		}

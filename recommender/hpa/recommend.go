@@ -406,11 +406,11 @@ func podSize(vals []float64, peak, highest float64, minR int, u, overhead float6
 	best, bestCost := hi, math.Inf(1)
 	for k := range steps + 1 {
 		r := lo * math.Pow(hi/lo, float64(k)/steps)
-		cost := 0.0
+		pods, q := 0, u*r
 		for i := 0; i < len(vals); i += stride {
-			n := max(minR, ceilInt(vals[i]/(u*r)))
-			cost += float64(n) * (r + overhead)
+			pods += max(minR, ceilInt(vals[i]/q))
 		}
+		cost := float64(pods) * (r + overhead)
 		// Ties go to the bigger pod: fewer pods for the same cost.
 		if cost <= bestCost*(1+1e-9) {
 			best, bestCost = r, cost

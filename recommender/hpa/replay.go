@@ -58,7 +58,7 @@ func replay(l Load, podRequest workload.Cores, h workload.HPA, o ReplayOptions, 
 	}
 	s := newSim(h, u, r, o)
 	s.replicas = clampInt(ceilInt(vals[0]/(u*r)), s.min, s.max)
-	s.ready = s.replicas
+	s.setReady(s.replicas)
 	s.trace = trace
 	s.run(l, vals)
 	return s.fig, true
@@ -122,6 +122,7 @@ type sim struct {
 	min, max     int
 	replicas     int
 	ready        int
+	capacity     float64    // the ready pods' cores: ready × r
 	pending      []starting // starting pods by the time they are ready, oldest first
 	starting     int        // the pods in pending
 	recs         []recommendations
@@ -233,19 +234,28 @@ func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
 		return t, false
 	}
 	// The desired count is monotonic in the load: loads between two that
-	// ask for d ask for it too, known without asking again.
+	// ask for d ask for it too, and loads beyond one that asks for another
+	// count ask for another too, known without asking again.
 	inLo, inHi := load, load
+	outLo, outHi := math.Inf(-1), math.Inf(1)
 	keeps := func(v float64) bool {
-		if v >= inLo && v <= inHi {
+		switch {
+		case v >= inLo && v <= inHi:
 			return true
-		}
-		if s.desired(v) != d {
+		case v <= outLo || v >= outHi:
+			return false
+		case s.desired(v) != d:
+			if v > inHi {
+				outHi = v
+			} else {
+				outLo = v
+			}
 			return false
 		}
 		inLo, inHi = min(inLo, v), max(inHi, v)
 		return true
 	}
-	capacity := float64(s.ready) * s.r
+	capacity := s.capacity
 	saturated := func(v float64) bool { return v > capacity*(1+1e-9) }
 	above := func(v float64) bool { return s.ready == 0 || v/capacity > s.toleranceTop*(1+1e-9) }
 
@@ -352,7 +362,7 @@ func (s *sim) heldUntil(d int) int64 {
 func (s *sim) account(load float64, dt int64) {
 	s.replayedMs += dt
 	s.replicaMs += float64(s.replicas) * float64(dt)
-	capacity := float64(s.ready) * s.r
+	capacity := s.capacity
 	if load > capacity*(1+1e-9) {
 		s.saturatedMs += dt
 	}
@@ -366,7 +376,7 @@ func (s *sim) account(load float64, dt int64) {
 func (s *sim) step(t int64, load float64) {
 	k := 0
 	for k < len(s.pending) && s.pending[k].at <= t {
-		s.ready += s.pending[k].n
+		s.setReady(s.ready + s.pending[k].n)
 		s.starting -= s.pending[k].n
 		k++
 	}
@@ -427,7 +437,7 @@ func (s *sim) step(t int64, load float64) {
 	s.events = append(s.events, scaleEvent{t, next - current})
 	if next > current {
 		if s.o.StartUp <= 0 {
-			s.ready += next - current
+			s.setReady(s.ready + next - current)
 		} else {
 			s.pending = append(s.pending, starting{t + s.o.StartUp.Milliseconds(), next - current})
 			s.starting += next - current
@@ -445,9 +455,15 @@ func (s *sim) step(t int64, load float64) {
 				s.pending = s.pending[:len(s.pending)-1]
 			}
 		}
-		s.ready -= drop
+		s.setReady(s.ready - drop)
 	}
 	s.replicas = next
+}
+
+// setReady sets the ready pods and their capacity in cores.
+func (s *sim) setReady(n int) {
+	s.ready = n
+	s.capacity = float64(n) * s.r
 }
 
 // desired is the replica count the usage asks for before stabilization
@@ -456,7 +472,7 @@ func (s *sim) desired(load float64) int {
 	if s.ready == 0 {
 		return s.replicas // no metrics: no change
 	}
-	ratio := load / (float64(s.ready) * s.r) / s.u
+	ratio := load / s.capacity / s.u
 	if math.Abs(ratio-1) <= s.o.Tolerance {
 		return s.replicas
 	}
