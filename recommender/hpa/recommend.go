@@ -138,6 +138,7 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	m := fit(in, o, vals, a.Load)
 	a.PodCPU = m.podCPU
 	if in.Current != nil {
+		m.recommend(in, o)
 		if in.PodCPU > 0 {
 			if f, ok := Replay(in.Load, in.PodCPU.Cores(), *in.Current, o.Replay); ok {
 				a.Replays = append(a.Replays, workload.Replay{Setup: "current", PodCPU: in.PodCPU, ReplayFigures: f})
@@ -164,14 +165,15 @@ type model struct {
 	podCPU       workload.Millicores
 	rc           float64 // podCPU in cores
 	fDef, best   Figures
+	defaults     workload.HPA // R10/R11's, as replayed
 	target       int
 	window       time.Duration
 	rec          workload.HPA
 	memoryReason string
 }
 
-// fit sizes the pod, searches the target and window and builds the
-// recommended HPA (Recommend's steps).
+// fit sizes the pod and replays the R10/R11 defaults at it (Recommend's
+// first steps).
 func fit(in Input, o Options, vals []float64, st workload.AggregateLoad) model {
 	m := model{load: st, minR: minimum(in.Critical), highest: slices.Max(vals)}
 	overhead := 0.0
@@ -186,7 +188,15 @@ func fit(in Input, o Options, vals []float64, st workload.AggregateLoad) model {
 	defaults.Metrics = defaults.Metrics[:1] // memory cannot be replayed
 	defaults.MaxReplicas = maxFor(m.highest, float64(CPUUtilization)/100, m.rc, m.minR)
 	m.fDef, _ = Replay(in.Load, workload.Cores(m.rc), defaults, o.Replay)
-	m.target, m.window, m.best = searchTarget(in.Load, m.rc, defaults, m.fDef, m.highest, st.Steepest, m.minR, o)
+	m.defaults = defaults
+	return m
+}
+
+// recommend searches the target and window and builds the recommended HPA
+// (Recommend's steps): only for a workload that gets one, the search
+// being most of a recommendation's replays.
+func (m *model) recommend(in Input, o Options) {
+	m.target, m.window, m.best = searchTarget(in.Load, m.rc, m.defaults, m.fDef, m.highest, m.load.Steepest, m.minR, o)
 
 	m.rec = Defaults(in.Key, in.Critical)
 	m.rec.Metrics = []workload.MetricTarget{{Resource: "cpu", AverageUtilization: m.target}}
@@ -206,7 +216,6 @@ func fit(in Input, o Options, vals []float64, st workload.AggregateLoad) model {
 			}
 		}
 	}
-	return m
 }
 
 // memoryTarget is R10's memory target where per-pod memory follows the
@@ -265,6 +274,7 @@ func withoutHPA(a workload.Autoscaling, in Input, o Options, vals, sorted []floa
 		a.Reasons = append(a.Reasons, fmt.Sprintf("no HPA%s: scaling does not pay on the history: %s", unknown, d.describe(m.podCPU)))
 		return a
 	}
+	m.recommend(in, o)
 	a.Recommended = &m.rec
 	a.Replays = append(a.Replays,
 		// The count sized for the peak: what the workload would run without.
