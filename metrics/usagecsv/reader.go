@@ -500,7 +500,7 @@ func (r *Reader) parse(f [][]byte, line int, row *Row) (skip string, err error) 
 func (r *Reader) settings(f [][]byte, line, id int) (workload.Settings, string, error) {
 	var text []byte
 	if lo, hi := r.setCols[0], r.setCols[1]; lo >= 0 && r.sp.plain && id > 0 {
-		text = r.sp.text[r.sp.starts[lo] : r.sp.starts[hi]+len(f[hi])]
+		text = r.sp.span(lo, hi)
 		if c := &r.byID[id-1].set; c.kept && string(c.text) == string(text) {
 			return c.set, c.skip, nil
 		}
@@ -622,7 +622,7 @@ func (r *Reader) lookup(f [][]byte) series {
 	// The names' text, commas between: the same text, the same fields.
 	var raw []byte
 	if lo, hi := r.names[0], r.names[1]; lo >= 0 && r.sp.plain {
-		raw = r.sp.text[r.sp.starts[lo] : r.sp.starts[hi]+len(f[hi])]
+		raw = r.sp.span(lo, hi)
 		if p := r.prev; p > 0 {
 			if g := r.next[p-1]; g > 0 && r.byID[g-1].raw == string(raw) {
 				r.prev = g

@@ -43,11 +43,9 @@ type splitter struct {
 	ends   []int    // field ends in quoted
 	fields [][]byte // the current record's fields
 
-	// plain: the record is one line without quotes, text, its fields
-	// starting at starts in it.
-	plain  bool
-	text   []byte
-	starts []int
+	// plain: the record is one line without quotes, text (see span).
+	plain bool
+	text  []byte
 }
 
 // ioError marks a read error of the underlying reader, as opposed to a CSV
@@ -108,7 +106,7 @@ func (s *splitter) next() (start int, err error) {
 	start = s.line
 	// The common case: no quotes, so fields are the bytes between commas
 	// and can point into the read buffer.
-	if s.fields, s.starts, s.plain = splitPlain(line, s.fields[:0], s.starts[:0]); s.plain {
+	if s.fields, s.plain = splitPlain(line, s.fields[:0]); s.plain {
 		s.text = line
 		return start, nil
 	}
@@ -116,11 +114,25 @@ func (s *splitter) next() (start int, err error) {
 	return start, s.splitQuoted(line)
 }
 
-// splitPlain appends the fields of a line without quotes to fields and
-// where they start to starts, and reports false for a line with one. It
-// looks at eight bytes at a time: a row's fields are short, and finding
-// each comma with a call would cost more than the search.
-func splitPlain(line []byte, fields [][]byte, starts []int) ([][]byte, []int, bool) {
+// span returns the text of a plain record from field lo to field hi, the
+// commas between included.
+func (s *splitter) span(lo, hi int) []byte {
+	at := 0
+	for _, f := range s.fields[:lo] {
+		at += len(f) + 1
+	}
+	end := at + len(s.fields[lo])
+	for _, f := range s.fields[lo+1 : hi+1] {
+		end += 1 + len(f)
+	}
+	return s.text[at:end]
+}
+
+// splitPlain appends the fields of a line without quotes to fields, and
+// reports false for a line with one. It looks at eight bytes at a time: a
+// row's fields are short, and finding each comma with a call would cost
+// more than the search.
+func splitPlain(line []byte, fields [][]byte) ([][]byte, bool) {
 	const (
 		commas = 0x2c2c2c2c2c2c2c2c
 		quotes = 0x2222222222222222
@@ -129,24 +141,24 @@ func splitPlain(line []byte, fields [][]byte, starts []int) ([][]byte, []int, bo
 	for ; i+8 <= len(line); i += 8 {
 		w := binary.LittleEndian.Uint64(line[i:])
 		if zeroBytes(w^quotes) != 0 {
-			return fields, starts, false
+			return fields, false
 		}
 		for c := zeroBytes(w ^ commas); c != 0; c &= c - 1 {
 			j := i + bits.TrailingZeros64(c)/8
-			fields, starts = append(fields, line[from:j:j]), append(starts, from)
+			fields = append(fields, line[from:j:j])
 			from = j + 1
 		}
 	}
 	for ; i < len(line); i++ {
 		switch line[i] {
 		case '"':
-			return fields, starts, false
+			return fields, false
 		case ',':
-			fields, starts = append(fields, line[from:i:i]), append(starts, from)
+			fields = append(fields, line[from:i:i])
 			from = i + 1
 		}
 	}
-	return append(fields, line[from:len(line):len(line)]), append(starts, from), true
+	return append(fields, line[from:len(line):len(line)]), true
 }
 
 // zeroBytes has the top bit set of each byte of x that is zero, and no
