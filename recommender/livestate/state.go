@@ -318,8 +318,10 @@ type Sink struct {
 // container's history. Added in a row, they find the history's memory in
 // the cache; one at a time, in a file with every container's sample at
 // each time, each would fetch it from memory again (about two thirds of
-// the time the history takes, measured on 10,000 containers).
-const stageLen = 8
+// the time the history takes, measured on 10,000 containers). Twelve make
+// a sink 504 bytes: sixteen took 0.5 s less CPU on 20 million rows but
+// 2 MB more memory, eight 0.4 s more.
+const stageLen = 12
 
 // staged is a sample held by a sink. A throttled share is held only when
 // zero, as most are: one sample in 32 bytes would take a quarter more.
