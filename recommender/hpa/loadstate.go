@@ -46,6 +46,7 @@ type LoadState struct {
 
 	has      bool  // a sample was taken
 	newestMs int64 // the newest sample's time, Unix ms
+	openMs   int64 // the oldest open point's start: openFrom() steps, in ms
 	dropped  int
 
 	// ring holds the closed points [first, first+count()); it grows up
@@ -200,7 +201,7 @@ func (s *LoadState) add(cur *LoadCursor, pod, container string, t time.Time, cpu
 		return
 	}
 	ms := t.UnixMilli()
-	if ms < 0 || ms > maxUnixMs || (s.has && ms/s.stepMs < s.openFrom()) {
+	if ms < 0 || ms > maxUnixMs || (s.has && ms < s.openMs) {
 		s.dropped++
 		return
 	}
@@ -290,6 +291,7 @@ func (s *LoadState) advance(ms int64) {
 	before := s.openFrom()
 	had := s.has
 	s.newestMs, s.has = ms, true
+	s.openMs = s.openFrom() * s.stepMs
 	oldest := s.oldest()
 	if n := s.count(); n > 0 && s.first < oldest {
 		d := int(min(int64(n), oldest-s.first))
@@ -766,6 +768,7 @@ func (s *LoadState) UnmarshalBinary(b []byte) (rest []byte, err error) {
 		return r.B, nil
 	}
 	st.has, st.newestMs = true, int64(newest-1)
+	st.openMs = st.openFrom() * st.stepMs
 	if err := st.decode(&r); err != nil {
 		return b, err
 	}
