@@ -762,3 +762,25 @@ func TestLoadCursor(t *testing.T) {
 		require.Equal(t, byName.Dropped(), viaCursor.Dropped(), "run %d", run)
 	}
 }
+
+// TestLoadStateRestoredGoesOn: a state restored from its encoding takes
+// the next samples as the original does, a sample too late for its open
+// points dropped by both.
+func TestLoadStateRestoredGoesOn(t *testing.T) {
+	orig, _ := hpa.NewLoadState(time.Minute, time.Hour)
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		orig.AddSample("app", workload.Sample{Time: at.Add(time.Duration(i) * 20 * time.Second), Pod: "web-a", CPU: 0.5, HasCPU: true})
+	}
+	restored := &hpa.LoadState{}
+	_, err := restored.UnmarshalBinary(orig.AppendBinary(nil))
+	require.NoError(t, err)
+	newest := at.Add(29 * 20 * time.Second)
+	for _, s := range []*hpa.LoadState{orig, restored} {
+		s.AddSample("app", workload.Sample{Time: newest.Add(-5 * time.Minute), Pod: "web-b", CPU: 1, HasCPU: true}) // too late
+		s.AddSample("app", workload.Sample{Time: newest.Add(time.Second), Pod: "web-a", CPU: 0.7, HasCPU: true})
+	}
+	assert.Equal(t, 1, orig.Dropped())
+	assert.Equal(t, orig.Dropped(), restored.Dropped())
+	assert.Equal(t, orig.AppendBinary(nil), restored.AppendBinary(nil))
+}
