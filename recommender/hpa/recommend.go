@@ -135,7 +135,7 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 		return a
 	}
 
-	m := fit(in, o, vals, a.Load)
+	m := fit(in, o, vals, sorted, a.Load)
 	a.PodCPU = m.podCPU
 	if in.Current != nil {
 		m.recommend(in, o)
@@ -174,13 +174,13 @@ type model struct {
 
 // fit sizes the pod and replays the R10/R11 defaults at it (Recommend's
 // first steps).
-func fit(in Input, o Options, vals []float64, st workload.AggregateLoad) model {
+func fit(in Input, o Options, vals, sorted []float64, st workload.AggregateLoad) model {
 	m := model{load: st, minR: minimum(in.Critical), highest: slices.Max(vals)}
 	overhead := 0.0
 	if o.MemoryPerCore > 0 {
 		overhead = float64(in.PodMemory) / float64(o.MemoryPerCore)
 	}
-	r := podSize(vals, float64(st.Peak), m.highest, m.minR, float64(CPUUtilization)/100, overhead)
+	r := podSize(vals, sorted, float64(st.Peak), m.highest, m.minR, float64(CPUUtilization)/100, overhead)
 	m.podCPU = max(workload.MillicoresOf(workload.Cores(r)), minPodCPU)
 	m.rc = float64(m.podCPU.Cores())
 
@@ -407,7 +407,7 @@ func keptFixed(in Input) []workload.Replay {
 // max(minR, ceil(load / (u × r))) pods, each costing r + overhead cores.
 // Candidates are log-spaced from the request at which the peak needs
 // maxPodsAtPeak pods to the one at which minR pods hold the highest load.
-func podSize(vals []float64, peak, highest float64, minR int, u, overhead float64) float64 {
+func podSize(vals, sorted []float64, peak, highest float64, minR int, u, overhead float64) float64 {
 	lo := max(float64(minPodCPU.Cores()), peak/(u*maxPodsAtPeak))
 	hi := max(lo, highest/(u*float64(minR)))
 	// At most ~4000 points: the cost curve is smooth in r.
@@ -417,8 +417,12 @@ func podSize(vals []float64, peak, highest float64, minR int, u, overhead float6
 	for k := range steps + 1 {
 		r := lo * math.Pow(hi/lo, float64(k)/steps)
 		pods, q := 0, u*r
-		for i := 0; i < len(vals); i += stride {
-			pods += max(minR, ceilInt(vals[i]/q))
+		if stride == 1 {
+			pods = podsOver(sorted, q, minR)
+		} else {
+			for i := 0; i < len(vals); i += stride {
+				pods += max(minR, ceilInt(vals[i]/q))
+			}
 		}
 		cost := float64(pods) * (r + overhead)
 		// Ties go to the bigger pod: fewer pods for the same cost.
@@ -427,6 +431,34 @@ func podSize(vals []float64, peak, highest float64, minR int, u, overhead float6
 		}
 	}
 	return best
+}
+
+// podsOver sums max(minR, ceil(v / q)) over the sorted loads v, as a
+// loop over them would, without computing it for each: the count only
+// rises along them, so each count's run of loads is found by a galloping
+// search (a few tens of counts over thousands of points).
+func podsOver(sorted []float64, q float64, minR int) int {
+	pods := func(v float64) int { return max(minR, ceilInt(v/q)) }
+	total := 0
+	for i := 0; i < len(sorted); {
+		n := pods(sorted[i])
+		// The run of n ends after lo and at or before hi.
+		lo, hi, step := i, i+1, 1
+		for hi < len(sorted) && pods(sorted[hi]) == n {
+			lo, step = hi, 2*step
+			hi = min(len(sorted), hi+step)
+		}
+		for hi-lo > 1 {
+			if mid := (lo + hi) / 2; pods(sorted[mid]) == n {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		total += n * (hi - i)
+		i = hi
+	}
+	return total
 }
 
 // downWindows are the scale-down stabilization windows tried, R11's first.

@@ -503,3 +503,32 @@ func TestLargest(t *testing.T) {
 		}
 	}
 }
+
+// TestPodsOver: the galloping sum is the loop's, over loads flat, spread,
+// with runs, zeros and loads past what a count holds, at pod sizes small
+// and large.
+func TestPodsOver(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for range 2000 {
+		vals := make([]float64, rng.IntN(300))
+		scale := []float64{0.01, 1, 100, 1e12}[rng.IntN(4)]
+		for i := range vals {
+			switch rng.IntN(4) {
+			case 0:
+				vals[i] = 0
+			case 1:
+				vals[i] = float64(rng.IntN(5)) * scale / 4 // runs of equal loads
+			default:
+				vals[i] = rng.Float64() * scale
+			}
+		}
+		slices.Sort(vals)
+		q := []float64{1e-3, 0.1, 0.7, 3}[rng.IntN(4)]
+		minR := rng.IntN(6)
+		want := 0
+		for _, v := range vals {
+			want += max(minR, ceilInt(v/q))
+		}
+		require.Equal(t, want, podsOver(vals, q, minR), "q %v minR %d %v", q, minR, vals)
+	}
+}
