@@ -187,7 +187,12 @@ func (l Load) filled() []float64 {
 	if l.vals != nil {
 		return l.vals
 	}
-	out := slices.Clone(l.CPU)
+	return l.filledInto(nil)
+}
+
+// filledInto is filled, in out's array where it has the room.
+func (l Load) filledInto(out []float64) []float64 {
+	out = append(out[:0], l.CPU...)
 	prev := -1
 	for i, v := range out {
 		// A load is cores in use: what no machine holds is a gap.

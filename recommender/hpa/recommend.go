@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"rightsize.dev/rightsize/recommender/workload"
@@ -117,12 +118,20 @@ func Recommend(in Input, o Options) workload.Autoscaling {
 	if in.Current != nil {
 		a.Reasons = append(a.Reasons, notesOf(*in.Current, in.Critical)...)
 	}
-	vals := in.Load.filled()
-	// The replays read the filled load, made once here.
+	// The replays read the filled load, made once here. The buffers go
+	// back to the pool when the recommendation is made: nothing it returns
+	// holds them.
+	buf := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(buf)
+	vals := in.Load.filledInto(buf.vals)
+	if vals != nil {
+		buf.vals = vals
+	}
 	in.Load.vals = vals
-	sorted := slices.Clone(vals)
+	sorted := append(buf.sorted[:0], vals...)
 	slices.Sort(sorted)
-	a.Load = loadStats(vals, sorted, in.Load.Step, o.Replay.Reaction())
+	buf.sorted = sorted
+	a.Load = loadStats(vals, sorted, in.Load.Step, o.Replay.Reaction(), &buf.rises)
 	if in.Current != nil && in.Current.Utilization("cpu") == 0 {
 		// An HPA on other metrics: its load cannot be replayed from CPU.
 		rec := reviewed(*in.Current, in.Critical)
@@ -602,16 +611,24 @@ func metricNames(h workload.HPA) string {
 	return fmt.Sprint(names)
 }
 
+// scratch are a recommendation's buffers, reused from one workload to the
+// next: a fleet's HPA recommendations would otherwise allocate some 50 KB
+// each, and make the collector run for them.
+type scratch struct{ vals, sorted, rises []float64 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
 // loadStats are the aggregate load's percentiles and its rise within the
-// reaction time; sorted is vals in ascending order.
-func loadStats(vals, sorted []float64, step, reaction time.Duration) workload.AggregateLoad {
+// reaction time; sorted is vals in ascending order, rises a buffer for
+// rise.
+func loadStats(vals, sorted []float64, step, reaction time.Duration, rises *[]float64) workload.AggregateLoad {
 	st := workload.AggregateLoad{Reaction: reaction, Samples: len(vals), Rise: 1}
 	if len(vals) == 0 || step <= 0 {
 		return st
 	}
 	q := func(p float64) workload.Cores { return workload.Cores(sorted[int(p*float64(len(sorted)-1))]) }
 	st.Trough, st.Median, st.Peak = q(0.05), q(0.5), q(0.99)
-	st.Rise, st.Steepest = rise(vals, step, reaction, 0.2*float64(st.Median))
+	st.Rise, st.Steepest = rise(vals, step, reaction, 0.2*float64(st.Median), rises)
 	return st
 }
 
@@ -619,9 +636,10 @@ func loadStats(vals, sorted []float64, step, reaction time.Duration) workload.Ag
 // is at least floor, of the highest load within the reaction time after
 // the point relative to the point's: linear between points, as the replay
 // sees it.
-func rise(vals []float64, step, reaction time.Duration, floor float64) (p99, highest float64) {
+func rise(vals []float64, step, reaction time.Duration, floor float64, buf *[]float64) (p99, highest float64) {
 	h := float64(reaction) / float64(step)
-	var g []float64
+	g := (*buf)[:0]
+	defer func() { *buf = g[:0] }()
 	for i, v := range vals {
 		if v < floor || v <= 0 {
 			continue

@@ -400,7 +400,7 @@ func TestNewHPAWhereScalingPays(t *testing.T) {
 			def.MaxReplicas = maxFor(slices.Max(vals), 0.7, rc, MinReplicas)
 			fDef, ok := Replay(l, workload.Cores(rc), def, DefaultReplay)
 			require.True(t, ok)
-			st := loadStats(vals, slices.Sorted(slices.Values(vals)), l.Step, 0)
+			st := loadStats(vals, slices.Sorted(slices.Values(vals)), l.Step, 0, new([]float64))
 			sizedPods := max(MinReplicas, ceilInt(float64(st.Peak)/(0.7*rc)))
 			sized := ReplayFixed(l, workload.Cores(rc), sizedPods)
 			fixed, pods := sized, sizedPods
