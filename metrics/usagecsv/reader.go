@@ -442,10 +442,10 @@ func (r *Reader) parse(f [][]byte, line int, row *Row) (skip string, err error) 
 	var has [numColumns]bool
 	var bad string // the first value's reason to skip
 	for c := colCPU; c <= colThrottled; c++ {
-		if c == colOOMKilled {
-			continue
-		}
-		if c == colCPURequest {
+		switch c {
+		case colOOMKilled, colCPULimit, colMemoryRequest, colMemoryLimit:
+			continue // below; with the CPU request
+		case colCPURequest:
 			set, why, err := r.settings(f, line, sr.id)
 			if err != nil {
 				return "", err
@@ -454,7 +454,6 @@ func (r *Reader) parse(f [][]byte, line int, row *Row) (skip string, err error) 
 				bad = why
 			}
 			s.Settings = set
-			c = colMemoryLimit
 			continue
 		}
 		x, present, why, err := r.number(f, line, c)
@@ -501,7 +500,7 @@ func (r *Reader) settings(f [][]byte, line, id int) (workload.Settings, string, 
 	var text []byte
 	if lo, hi := r.setCols[0], r.setCols[1]; lo >= 0 && r.sp.plain && id > 0 {
 		text = r.sp.span(lo, hi)
-		if c := &r.byID[id-1].set; c.kept && string(c.text) == string(text) {
+		if c := &r.byID[id-1].set; len(c.text) > 0 && string(c.text) == string(text) {
 			return c.set, c.skip, nil
 		}
 	}
@@ -529,17 +528,17 @@ func (r *Reader) settings(f [][]byte, line, id int) (workload.Settings, string, 
 	}
 	if text != nil {
 		c := &r.byID[id-1].set
-		c.text, c.set, c.skip, c.kept = append(c.text[:0], text...), set, skip, true
+		c.text, c.set, c.skip = append(c.text[:0], text...), set, skip
 	}
 	return set, skip, nil
 }
 
-// parsedSettings are a series' last settings, with their text, if kept.
+// parsedSettings are a series' last settings, with their text (never
+// empty: three commas at least); none kept while the text is empty.
 type parsedSettings struct {
 	text []byte
 	set  workload.Settings
 	skip string
-	kept bool
 }
 
 // number parses the numeric column c. present is false when the column is

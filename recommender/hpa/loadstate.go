@@ -205,25 +205,19 @@ func (s *LoadState) add(cur *LoadCursor, pod, container string, t time.Time, cpu
 		s.dropped++
 		return
 	}
-	var c *containerPartial
+	var pp *podPartial
+	var ci int
 	if cur != nil && cur.s == s && cur.pp != nil && cur.pp.name == pod &&
 		cur.ci < len(cur.pp.containers) && cur.pp.containers[cur.ci].name == container {
-		if c = &cur.pp.containers[cur.ci]; ms <= c.lastMs {
-			c = nil
-		}
+		pp, ci = cur.pp, cur.ci
 	} else {
-		var pp *podPartial
-		var ci int
-		if pp, ci = s.container(pod, container); ms <= pp.containers[ci].lastMs {
-			c = nil
-		} else {
-			c = &pp.containers[ci]
-		}
+		pp, ci = s.container(pod, container)
 		if cur != nil {
 			*cur = LoadCursor{s, pp, ci}
 		}
 	}
-	if c == nil {
+	c := &pp.containers[ci]
+	if ms <= c.lastMs {
 		s.dropped++
 		return
 	}
@@ -280,6 +274,12 @@ func (s *LoadState) Advance(t time.Time) {
 	s.advance(ms)
 }
 
+// setNewest makes ms the newest sample's time.
+func (s *LoadState) setNewest(ms int64) {
+	s.newestMs, s.has = ms, true
+	s.openMs = s.openFrom() * s.stepMs
+}
+
 // openFrom is the oldest open point: the one holding the newest sample's
 // time minus the grace.
 func (s *LoadState) openFrom() int64 { return floorDivMs(s.newestMs-s.graceMs, s.stepMs) }
@@ -290,8 +290,7 @@ func (s *LoadState) oldest() int64 { return s.newestMs/s.stepMs - s.points + 1 }
 func (s *LoadState) advance(ms int64) {
 	before := s.openFrom()
 	had := s.has
-	s.newestMs, s.has = ms, true
-	s.openMs = s.openFrom() * s.stepMs
+	s.setNewest(ms)
 	oldest := s.oldest()
 	if n := s.count(); n > 0 && s.first < oldest {
 		d := int(min(int64(n), oldest-s.first))
@@ -767,8 +766,7 @@ func (s *LoadState) UnmarshalBinary(b []byte) (rest []byte, err error) {
 		*s = *st
 		return r.B, nil
 	}
-	st.has, st.newestMs = true, int64(newest-1)
-	st.openMs = st.openFrom() * st.stepMs
+	st.setNewest(int64(newest - 1))
 	if err := st.decode(&r); err != nil {
 		return b, err
 	}

@@ -58,7 +58,7 @@ func replay(l Load, podRequest workload.Cores, h workload.HPA, o ReplayOptions, 
 	}
 	s := newSim(h, u, r, o)
 	s.replicas = clampInt(ceilInt(vals[0]/(u*r)), s.min, s.max)
-	s.setReady(s.replicas)
+	s.ready = s.replicas
 	s.trace = trace
 	s.run(l, vals)
 	return s.fig, true
@@ -122,7 +122,6 @@ type sim struct {
 	min, max     int
 	replicas     int
 	ready        int
-	capacity     float64    // the ready pods' cores: ready × r
 	pending      []starting // starting pods by the time they are ready, oldest first
 	starting     int        // the pods in pending
 	recs         []recommendations
@@ -255,9 +254,6 @@ func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
 		inLo, inHi = min(inLo, v), max(inHi, v)
 		return true
 	}
-	capacity := s.capacity
-	saturated := func(v float64) bool { return v > capacity*(1+1e-9) }
-	above := func(v float64) bool { return s.ready == 0 || v/capacity > s.toleranceTop*(1+1e-9) }
 
 	last := t - tl.syncMs // the run's last sync so far
 	for k := i; last+tl.syncMs <= limit && k < len(tl.vals); k++ {
@@ -295,7 +291,7 @@ func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
 		dt := to - from + min(tl.syncMs, tl.end-to)
 		s.replayedMs += dt
 		s.replicaMs += float64(s.replicas) * float64(dt)
-		if sat, abv := saturated(lo), above(lo); sat == saturated(hi) && abv == above(hi) {
+		if sat, abv := s.saturated(lo), s.above(lo); sat == s.saturated(hi) && abv == s.above(hi) {
 			if sat {
 				s.saturatedMs += dt
 			}
@@ -306,10 +302,10 @@ func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
 			for u := from; u <= to; u += tl.syncMs {
 				v, _ := loadAt(tl.start, tl.stepMs, tl.vals, u)
 				dt := min(tl.syncMs, tl.end-u)
-				if saturated(v) {
+				if s.saturated(v) {
 					s.saturatedMs += dt
 				}
-				if above(v) {
+				if s.above(v) {
 					s.aboveMs += dt
 				}
 			}
@@ -340,10 +336,14 @@ func (s *sim) quiet(tl timeline, t int64, i int, load float64) (int64, bool) {
 }
 
 // heldUntil is the last moment at which a sync recommending d keeps the
-// count, for d other than the count: while a recommendation of the count
-// or more (for d below it) is in the scale-down window, or one of the
-// count or less (for d above it) in the scale-up window.
+// count: always for the count itself; for another, while a
+// recommendation of the count or more (for d below it) is in the
+// scale-down window, or one of the count or less (for d above it) in the
+// scale-up window.
 func (s *sim) heldUntil(d int) int64 {
+	if d == s.replicas {
+		return math.MaxInt64
+	}
 	until := int64(math.MinInt64)
 	for _, rc := range s.recs {
 		switch {
@@ -351,8 +351,6 @@ func (s *sim) heldUntil(d int) int64 {
 			until = max(until, rc.last+s.downWindow-1)
 		case d > s.replicas && rc.replicas <= s.replicas:
 			until = max(until, rc.last+s.upWindow-1)
-		case d == s.replicas:
-			return math.MaxInt64
 		}
 	}
 	return until
@@ -362,21 +360,31 @@ func (s *sim) heldUntil(d int) int64 {
 func (s *sim) account(load float64, dt int64) {
 	s.replayedMs += dt
 	s.replicaMs += float64(s.replicas) * float64(dt)
-	capacity := s.capacity
-	if load > capacity*(1+1e-9) {
+	if s.saturated(load) {
 		s.saturatedMs += dt
 	}
-	if s.ready == 0 || load/capacity > s.toleranceTop*(1+1e-9) {
+	if s.above(load) {
 		s.aboveMs += dt
 	}
 	s.fig.PeakReplicas = max(s.fig.PeakReplicas, s.replicas)
+}
+
+// saturated reports whether load is more than the ready pods request.
+func (s *sim) saturated(load float64) bool {
+	return load > float64(s.ready)*s.r*(1+1e-9)
+}
+
+// above reports whether load is above the target and its tolerance (or
+// no pod is ready).
+func (s *sim) above(load float64) bool {
+	return s.ready == 0 || load/(float64(s.ready)*s.r) > s.toleranceTop*(1+1e-9)
 }
 
 // step is one sync of the controller at t.
 func (s *sim) step(t int64, load float64) {
 	k := 0
 	for k < len(s.pending) && s.pending[k].at <= t {
-		s.setReady(s.ready + s.pending[k].n)
+		s.ready += s.pending[k].n
 		s.starting -= s.pending[k].n
 		k++
 	}
@@ -437,7 +445,7 @@ func (s *sim) step(t int64, load float64) {
 	s.events = append(s.events, scaleEvent{t, next - current})
 	if next > current {
 		if s.o.StartUp <= 0 {
-			s.setReady(s.ready + next - current)
+			s.ready += next - current
 		} else {
 			s.pending = append(s.pending, starting{t + s.o.StartUp.Milliseconds(), next - current})
 			s.starting += next - current
@@ -455,15 +463,9 @@ func (s *sim) step(t int64, load float64) {
 				s.pending = s.pending[:len(s.pending)-1]
 			}
 		}
-		s.setReady(s.ready - drop)
+		s.ready -= drop
 	}
 	s.replicas = next
-}
-
-// setReady sets the ready pods and their capacity in cores.
-func (s *sim) setReady(n int) {
-	s.ready = n
-	s.capacity = float64(n) * s.r
 }
 
 // desired is the replica count the usage asks for before stabilization
@@ -472,7 +474,7 @@ func (s *sim) desired(load float64) int {
 	if s.ready == 0 {
 		return s.replicas // no metrics: no change
 	}
-	ratio := load / s.capacity / s.u
+	ratio := load / (float64(s.ready) * s.r) / s.u
 	if math.Abs(ratio-1) <= s.o.Tolerance {
 		return s.replicas
 	}

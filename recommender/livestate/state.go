@@ -319,8 +319,9 @@ type Sink struct {
 // the cache; one at a time, in a file with every container's sample at
 // each time, each would fetch it from memory again (about two thirds of
 // the time the history takes, measured on 10,000 containers). Twelve make
-// a sink 504 bytes: sixteen took 0.5 s less CPU on 20 million rows but
-// 2 MB more memory, eight 0.4 s more.
+// a sink 504 bytes: on 20 million rows eight took about 0.5 s more CPU,
+// and sixteen about 0.2 s less but 6–8 MB more memory (the sink in a
+// larger size class).
 const stageLen = 12
 
 // staged is a sample held by a sink. A throttled share is held only when
